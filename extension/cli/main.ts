@@ -1,0 +1,107 @@
+/*
+ * `sqliteos`: the core from a terminal. `run` runs a scenario on the simulator (exit 0 ok, 1 anomalies,
+ * 2 bad input), `bench` runs the simulator benchmark. Tests, users and CI all go through here.
+ */
+import * as fs from 'fs';
+import { parseScenario } from '../core/scenario/parser';
+import { ScenarioRun } from '../core/scenario/runner';
+import { summarize } from '../core/scenario/summary';
+import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
+
+const USAGE = `usage:
+  sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb] [--capacity BYTES] [--json]
+  sqliteos bench [--quick] [--json]`;
+
+class UsageError extends Error {}
+
+interface Args {
+  cmd: string;
+  file?: string;
+  json: boolean;
+  quick: boolean;
+  opts: Partial<SimOptions>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, opts: {} };
+  for (let i = 1; i < argv.length; i++) {
+    const v = argv[i];
+    const value = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new UsageError(`${v} needs a value`);
+      return x;
+    };
+    if (v === '--json') a.json = true;
+    else if (v === '--quick') a.quick = true;
+    else if (v === '--profile') {
+      const x = value();
+      if (!(PROFILES as readonly string[]).includes(x)) throw new UsageError(`--profile: unknown profile '${x}' (${PROFILES.join(' | ')})`);
+      a.opts.profile = x as Profile;
+    } else if (v === '--locks') {
+      const x = value();
+      if (!(LOCK_POLICIES as readonly string[]).includes(x)) throw new UsageError(`--locks: unknown lock policy '${x}' (${LOCK_POLICIES.join(' | ')})`);
+      a.opts.locks = x as LockPolicy;
+    } else if (v === '--capacity') {
+      const x = Number(value());
+      if (!Number.isInteger(x) || x < 1) throw new UsageError('--capacity: expected a positive number of bytes');
+      a.opts.capacity = x;
+    } else if (v.startsWith('-')) throw new UsageError(`unknown option ${v}`);
+    else if (a.file === undefined) a.file = v;
+    else throw new UsageError(`unexpected argument '${v}'`);
+  }
+  return a;
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? { blob: v.length, hex: Buffer.from(v.subarray(0, 64)).toString('hex') } : v;
+}
+
+async function run(a: Args): Promise<number> {
+  if (!a.file) throw new UsageError('run: which scenario file?');
+  let source: string;
+  try {
+    source = fs.readFileSync(a.file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`${a.file}: cannot read: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const parsed = parseScenario(source, a.file);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) process.stderr.write(`${e.toString()}\n`);
+    return 2;
+  }
+  const r = await ScenarioRun.create(parsed.scenario, a.opts);
+  r.runDefault();
+  const res = r.result();
+  r.kernel.close();
+  process.stdout.write(a.json ? `${JSON.stringify(res, jsonReplacer, 2)}\n` : `${summarize(res, source.split('\n'))}\n`);
+  return res.ok ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const a = parseArgs(argv);
+    if (a.cmd === 'run') return await run(a);
+    if (a.cmd === 'bench') {
+      const { runBench } = await import('../core/bench/simbench');
+      return await runBench({ quick: a.quick, json: a.json, out: (s) => process.stdout.write(s) });
+    }
+    throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`sqliteos: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: Error) => {
+      process.stderr.write(`sqliteos: internal error: ${e.stack ?? e.message}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

@@ -1,0 +1,249 @@
+/*
+ * Runs a parsed scenario on the simulator. It owns what the scenario adds to the kernel: which statement
+ * each process is at, the fd labels, the completed ops and the anomalies. Scheduling is the caller's:
+ * step(pid) runs one micro-step, runStatement(pid) one statement, runDefault() the default schedule
+ * (lowest next line first, each statement to completion or until it blocks).
+ */
+import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/kernel';
+import type { AnomalyKind, OpResult } from '../sim/events';
+import { LockInfo, PipeInfo, ProcInfo, lockState, pipes, processes, tables, wakeConditionHolds } from '../sim/inspect';
+import { OpCall } from '../sim/program';
+import { Err, LockPolicy, Profile, SimOptions, errName } from '../sim/types';
+import type { Scenario, Statement } from './ast';
+import { blobJson, sameBytes, showBytes } from './bytes';
+
+export interface OpRecord {
+  line: number;
+  pid: number;
+  op: string;
+  result: OpResult;
+  error: string | null;
+  /** What a read returned, in literal syntax. */
+  data?: string;
+}
+
+export interface Anomaly {
+  kind: AnomalyKind;
+  line: number;
+  pid: number;
+  message: string;
+}
+
+export interface RunResult {
+  file: string;
+  profile: Profile;
+  locks: LockPolicy;
+  capacity: number;
+  ok: boolean;
+  ops: OpRecord[];
+  tables: Record<string, Record<string, unknown>[]>;
+  pipes: PipeInfo[];
+  processes: ProcInfo[];
+  lockState: LockInfo;
+  anomalies: Anomaly[];
+}
+
+export interface RunSnapshot {
+  kernel: KernelSnapshot;
+  labels: Record<string, number>;
+  ops: OpRecord[];
+  anomalies: Anomaly[];
+}
+
+/** Options from the command line or settings win over the file's own directives. */
+export function optionsFor(s: Scenario, over: Partial<SimOptions> = {}): Partial<SimOptions> {
+  return { profile: over.profile ?? s.profile, locks: over.locks ?? s.locks, capacity: over.capacity ?? s.capacity };
+}
+
+export class ScenarioRun {
+  private readonly byPid = new Map<number, Statement[]>();
+  labels: Record<string, number> = {};
+  ops: OpRecord[] = [];
+  anomalies: Anomaly[] = [];
+  /** The default schedule gives up after this many micro-steps (a guard, far above any real scenario). */
+  maxSteps = 50_000_000;
+
+  static async create(scenario: Scenario, over: Partial<SimOptions> = {}): Promise<ScenarioRun> {
+    return new ScenarioRun(scenario, await KernelCore.create(optionsFor(scenario, over)));
+  }
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly kernel: KernelCore,
+  ) {
+    for (const pid of scenario.pids) this.byPid.set(pid, []);
+    for (const s of scenario.statements) this.byPid.get(s.pid)!.push(s);
+    kernel.boot(1);
+    kernel.on((e) => {
+      if (e.type === 'anomaly') this.anomalies.push({ kind: e.kind, line: e.line, pid: e.pid, message: e.message });
+    });
+  }
+
+  statementsOf(pid: number): Statement[] {
+    return this.byPid.get(pid) ?? [];
+  }
+
+  /** The statement a process is running or will start next. */
+  nextStatement(pid: number): Statement | undefined {
+    const p = this.kernel.state.procs[pid];
+    if (!p || p.status === 'exited') return undefined;
+    const list = this.statementsOf(pid);
+    return p.current ? list[p.current.index] : list[p.next];
+  }
+
+  /** Processes that can take a step now, lowest next line first. */
+  runnable(): number[] {
+    return Object.values(this.kernel.state.procs)
+      .filter((p) => p.status === 'runnable' && this.nextStatement(p.pid) !== undefined)
+      .sort((a, b) => this.nextStatement(a.pid)!.line - this.nextStatement(b.pid)!.line)
+      .map((p) => p.pid);
+  }
+
+  private callFor(s: Statement): OpCall | string {
+    const fd = (name: string): number | string => this.labels[name] ?? `fd label '${name}' is not bound yet: its pipe has not run`;
+    switch (s.op) {
+      case 'pipe':
+        return { op: 'pipe' };
+      case 'fork':
+      case 'thread':
+        return { op: s.op, child: s.child };
+      case 'write': {
+        const f = fd(s.fd.name);
+        return typeof f === 'string' ? f : { op: 'write', fd: f, bytes: s.data.bytes };
+      }
+      case 'read': {
+        const f = fd(s.fd.name);
+        return typeof f === 'string' ? f : { op: 'read', fd: f, n: s.n };
+      }
+      case 'close': {
+        const f = fd(s.fd.name);
+        return typeof f === 'string' ? f : { op: 'close', fd: f };
+      }
+      case 'query':
+        return { op: 'query', sql: s.sql };
+      default:
+        return { op: s.op };
+    }
+  }
+
+  /** One micro-step of the process: starts its next statement first if it is between statements. */
+  step(pid: number): StepOutcome {
+    const p = this.kernel.proc(pid);
+    if (!p.current) {
+      const s = this.statementsOf(pid)[p.next];
+      if (!s) throw new Error(`P${pid} has no statement left`);
+      const call = this.callFor(s);
+      if (typeof call === 'string') {
+        p.next++;
+        this.complete(s, { kind: 'done', result: Err.EBADF, error: `EBADF (-9): ${call}` });
+        return { kind: 'done', result: Err.EBADF, error: call };
+      }
+      this.kernel.start(pid, call, s.line, p.next);
+      p.next++;
+    }
+    const index = p.current!.index;
+    const out = this.kernel.stepOnce(pid);
+    if (out.kind === 'done') this.complete(this.statementsOf(pid)[index], out);
+    return out;
+  }
+
+  private complete(s: Statement, out: Extract<StepOutcome, { kind: 'done' }>): void {
+    const failed = typeof out.result === 'number' && out.result < 0;
+    const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: out.result, error: out.error ?? (failed ? errName(out.result as number) : null) };
+    if (out.data) rec.data = showBytes(out.data);
+    this.ops.push(rec);
+    if (s.op === 'pipe' && Array.isArray(out.result)) {
+      this.labels[s.read.name] = out.result[0] as number;
+      this.labels[s.write.name] = out.result[1] as number;
+    }
+    if (s.op === 'read' && s.expect) {
+      const got = out.data;
+      if (!got) {
+        this.addAnomaly('expectation', s, `read expected ${s.expect.source}, got ${out.error ?? `result ${String(out.result)}`}`);
+      } else if (!sameBytes(got, s.expect.bytes)) {
+        this.addAnomaly('expectation', s, `read expected ${showBytes(s.expect.bytes)} (${s.expect.bytes.length} bytes), got ${showBytes(got)} (${got.length} bytes)`);
+      }
+    }
+  }
+
+  private addAnomaly(kind: AnomalyKind, s: { line: number; pid: number }, message: string): void {
+    this.kernel.emit({ type: 'anomaly', pid: s.pid, line: s.line, kind, message });
+  }
+
+  /** Runs a statement to completion or until the process blocks. */
+  runStatement(pid: number): StepOutcome {
+    for (;;) {
+      const out = this.step(pid);
+      if (out.kind !== 'continue') return out;
+    }
+  }
+
+  /** The default schedule, to the end: afterwards every process is exited, idle or blocked for good. */
+  runDefault(): void {
+    let steps = 0;
+    for (;;) {
+      const next = this.runnable()[0];
+      if (next === undefined) break;
+      for (;;) {
+        const out = this.step(next);
+        if (++steps > this.maxSteps) {
+          this.addAnomaly('error', { line: this.nextStatement(next)?.line ?? 0, pid: next }, `gave up after ${this.maxSteps} micro-steps`);
+          return;
+        }
+        if (out.kind !== 'continue') break;
+      }
+    }
+  }
+
+  /** Blocked processes once nothing can run: each is a deadlock, or a lost wake-up if its condition holds. */
+  stuck(): Anomaly[] {
+    if (this.runnable().length > 0) return [];
+    return Object.values(this.kernel.state.procs)
+      .filter((p) => p.status === 'blocked')
+      .map((p) => {
+        const s = this.nextStatement(p.pid)!;
+        const on = p.waitingOn!;
+        const lost = wakeConditionHolds(this.kernel, on);
+        const what = `P${p.pid} is asleep on ${on} in '${s.text}' (line ${s.line})`;
+        return {
+          kind: lost ? 'lost-wakeup' : 'deadlock',
+          line: s.line,
+          pid: p.pid,
+          message: lost ? `${what}: what it waits for already holds, but no wake-up can come` : `${what} and nothing can run to wake it`,
+        } satisfies Anomaly;
+      });
+  }
+
+  result(): RunResult {
+    const anomalies = [...this.anomalies, ...this.stuck()];
+    const k = this.kernel;
+    const tbl: RunResult['tables'] = {};
+    for (const t of tables(k)) {
+      tbl[t.name] = t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i] instanceof Uint8Array ? blobJson(r[i] as Uint8Array) : r[i]])));
+    }
+    return {
+      file: this.scenario.file,
+      profile: k.opts.profile,
+      locks: k.opts.locks,
+      capacity: k.opts.capacity,
+      ok: anomalies.length === 0,
+      ops: this.ops,
+      tables: tbl,
+      pipes: pipes(k),
+      processes: processes(k),
+      lockState: lockState(k),
+      anomalies,
+    };
+  }
+
+  snapshot(): RunSnapshot {
+    return { kernel: this.kernel.snapshot(), labels: { ...this.labels }, ops: this.ops.slice(), anomalies: this.anomalies.slice() };
+  }
+
+  restore(s: RunSnapshot): void {
+    this.kernel.restore(s.kernel);
+    this.labels = { ...s.labels };
+    this.ops = s.ops.slice();
+    this.anomalies = s.anomalies.slice();
+  }
+}

@@ -1,0 +1,509 @@
+/*
+ * The companion profile: the design our kernel patch implements (DESIGN.md). fds are real files that name
+ * their pipe and end, so no lookup join is needed; the kernel keeps each pipe's byte count and reader /
+ * writer counts under the global write mutex; bytes live in pipe_chunk, one row per write, so a write costs
+ * its own size. read returns 0 at EOF, write without a reader fails with EPIPE, a full pipe blocks writers
+ * on write_wq, close and exit delete rows. Readers and writers wait exclusively and are woken one at a time
+ * (a reader that leaves bytes behind wakes the next, as the paper's algorithm 5 does).
+ */
+import { beginProgram, commitProgram, queryProgram } from './common';
+import { Exec, OpName, Program, Step, begin, busyTail, commit, lockTo, mutexLock, mutexUnlock, ret } from './program';
+import { Q } from './schema';
+import { Err, FdEntry, Lock, PipeState } from './types';
+
+const lockWrite = (): Step[] => [lockTo(Lock.SHARED, 'lock_shared'), lockTo(Lock.RESERVED, 'lock_reserved')];
+
+function pipeOf(x: Exec): PipeState {
+  return x.k.state.pipes[x.l.dataId!];
+}
+
+function sql(x: Exec, text: string, params: (number | Uint8Array | null)[] = []): number {
+  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
+  return x.k.db.write(text, params);
+}
+
+function query(x: Exec, text: string, params: (number | Uint8Array)[] = []): unknown[][] {
+  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
+  return x.k.db.all(text, params);
+}
+
+/** Looks the fd up in the caller's table; fails the syscall with EBADF unless it is the wanted end. */
+function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | undefined {
+  const e = x.k.fdEntry(x.p, fd);
+  if (!e || (end !== null && e.end !== end)) {
+    const why = !e ? 'not an open fd' : `the ${e.end === 'r' ? 'read' : 'write'} end`;
+    x.k.finish(x, Err.EBADF, `EBADF (-9): fd ${fd} is ${why}`);
+    return undefined;
+  }
+  x.l.dataId = e.dataId;
+  x.l.end = e.end;
+  return e;
+}
+
+/** Sleep on a pipe queue: join it under the mutex, drop the mutex, schedule, then take the mutex again. */
+function waitSteps(queue: 'readWq' | 'writeWq', name: string, retry: string): Step[] {
+  return [
+    {
+      id: 'prepare_wait',
+      kind: 'sleep',
+      text: `prepare_to_wait_exclusive(${name})`,
+      run: (x) => x.k.prepareToWait(x.p, pipeOf(x)[queue], true),
+    },
+    mutexUnlock('wait_mutex_unlock'),
+    {
+      id: 'sleep',
+      kind: 'sleep',
+      text: `schedule() on ${name}`,
+      run: (x) => {
+        x.k.sleep(x, `pipe ${x.l.dataId} ${name}`, 'finish_wait');
+      },
+    },
+    {
+      id: 'finish_wait',
+      kind: 'sleep',
+      text: 'finish_wait',
+      run: (x) => {
+        const pipe = pipeOf(x);
+        if (pipe) x.k.finishWait(x.p, pipe[queue]);
+      },
+    },
+    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? retry : x.k.block(x, 'write mutex', 'relocked')) },
+    { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => retry },
+  ];
+}
+
+function pipeProgram(): Program {
+  return new Program('pipe', [
+    {
+      id: 'alloc_fds',
+      kind: 'kernel',
+      text: 'get_unused_fd_flags() x2 (anon inode files)',
+      run: (x) => {
+        const r = x.k.allocFd(x.p);
+        x.l.fds = [r, x.k.allocFd(x.p, [r])];
+      },
+    },
+    mutexLock(),
+    begin(),
+    ...lockWrite(),
+    {
+      id: 'insert_pipe',
+      kind: 'sql',
+      text: 'INSERT INTO pipe_data(read_wq, write_wq, data)',
+      run: (x) => {
+        const q = x.k.state.nextQueueId;
+        x.k.state.nextQueueId += 2;
+        sql(x, Q.coPipe, [q, q + 1]);
+        x.l.dataId = x.k.db.lastInsertRowid();
+      },
+    },
+    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (read end)', run: (x) => void sql(x, Q.insertFd, [x.p.handler, x.l.fds![0], x.l.dataId!]) },
+    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (write end)', run: (x) => void sql(x, Q.insertFd, [x.p.handler, x.l.fds![1], x.l.dataId!]) },
+    ...commit(),
+    {
+      id: 'fd_install',
+      kind: 'kernel',
+      text: 'fd_install() both ends',
+      run: (x) => {
+        const [r, w] = x.l.fds!;
+        const id = x.l.dataId!;
+        const q = x.k.state.nextQueueId - 2;
+        x.k.state.pipes[id] = { dataId: id, buffered: 0, readers: 1, writers: 1, readFd: r, writeFd: w, readWq: [], writeWq: [], readWqId: q, writeWqId: q + 1 };
+        const fds = x.k.state.handlers[x.p.handler].fds;
+        fds[r] = { dataId: id, end: 'r' };
+        fds[w] = { dataId: id, end: 'w' };
+      },
+    },
+    mutexUnlock(),
+    { id: 'return', kind: 'return', text: 'return 0 (fds in fd[2])', run: (x) => x.k.finish(x, x.l.fds!) },
+    ...busyTail(true),
+  ]);
+}
+
+/** Up to 16 chunks per read, as Linux reads across at most 16 pipe buffers. */
+const CHUNKS_PER_READ = 16;
+
+function readProgram(): Program {
+  return new Program('read', [
+    {
+      id: 'lookup',
+      kind: 'kernel',
+      text: 'fdget(fd): the read end of a sql pipe?',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'read' || !lookup(x, c.fd, 'r')) return;
+        if (c.n === 0) x.k.finish(x, 0, undefined, new Uint8Array(0));
+      },
+    },
+    mutexLock(),
+    {
+      id: 'check_empty',
+      kind: 'check',
+      text: 'if buffered = 0: EOF when no writer is left, else sleep on read_wq',
+      run: (x) => {
+        const pipe = pipeOf(x);
+        if (pipe.buffered > 0) return;
+        x.l.wakeNext = true;
+        return pipe.writers === 0 ? 'eof' : 'prepare_wait';
+      },
+    },
+    begin(),
+    lockTo(Lock.SHARED, 'lock_shared'),
+    {
+      id: 'select_data',
+      kind: 'sql',
+      text: 'SELECT seq, length(data), substr(data, 1, k) FROM pipe_chunk ORDER BY seq',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'read') return;
+        const rows = query(x, `${Q.coChunks} LIMIT ${CHUNKS_PER_READ}`, [x.l.dataId!]) as number[][];
+        const parts: Uint8Array[] = [];
+        let want = c.n;
+        x.l.chunks = [];
+        for (const [seq, len] of rows) {
+          if (want === 0) break;
+          const take = Math.min(want, len);
+          parts.push(x.k.db.get(Q.coChunkHead, [take, seq])![0] as Uint8Array);
+          x.l.chunks.push([seq, take, len]);
+          want -= take;
+        }
+        x.l.data = concat(parts);
+      },
+    },
+    lockTo(Lock.RESERVED, 'lock_reserved'),
+    {
+      id: 'delete_chunks',
+      kind: 'sql',
+      text: 'DELETE FROM pipe_chunk (consumed chunks)',
+      when: (x) => x.l.chunks!.some(([, take, len]) => take === len),
+      run: (x) => {
+        const last = x.l.chunks!.filter(([, take, len]) => take === len).pop()!;
+        sql(x, Q.coChunkDeleteUpTo, [x.l.dataId!, last[0]]);
+      },
+    },
+    {
+      id: 'trim_chunk',
+      kind: 'sql',
+      text: 'UPDATE pipe_chunk SET data = substr(data, k + 1) (partly read chunk)',
+      when: (x) => x.l.chunks!.some(([, take, len]) => take < len),
+      run: (x) => {
+        const [seq, take] = x.l.chunks!.find(([, t, len]) => t < len)!;
+        sql(x, Q.coChunkTrim, [take + 1, seq]);
+      },
+    },
+    ...commit(),
+    {
+      id: 'copy_to_user',
+      kind: 'kernel',
+      text: 'copy_to_user; buffered -= bytes_read',
+      run: (x) => {
+        const n = x.l.data!.length;
+        pipeOf(x).buffered -= n;
+        x.k.state.counters.bytesRead += n;
+      },
+    },
+    {
+      id: 'wake_next_reader',
+      kind: 'wake',
+      text: 'if bytes are left: wake up the next reader on read_wq',
+      when: (x) => pipeOf(x).buffered > 0 && pipeOf(x).readWq.length > 0,
+      run: (x) => void x.k.wakeUp(x.p, pipeOf(x).readWq, 1, `pipe ${x.l.dataId} read_wq`),
+    },
+    {
+      id: 'wake_writer',
+      kind: 'wake',
+      text: 'wake up a writer on write_wq (room was made)',
+      when: (x) => pipeOf(x).writeWq.length > 0,
+      run: (x) => void x.k.wakeUp(x.p, pipeOf(x).writeWq, 1, `pipe ${x.l.dataId} write_wq`),
+    },
+    mutexUnlock(),
+    { id: 'return', kind: 'return', text: 'return bytes_read', run: (x) => x.k.finish(x, x.l.data!.length, undefined, x.l.data) },
+    mutexUnlock('eof'),
+    { id: 'return_eof', kind: 'return', text: 'return 0 (EOF: no writer left)', run: (x) => x.k.finish(x, 0, undefined, new Uint8Array(0)) },
+    ...waitSteps('readWq', 'read_wq', 'check_empty'),
+    ...busyTail(true),
+  ]);
+}
+
+function writeProgram(): Program {
+  return new Program('write', [
+    {
+      id: 'lookup',
+      kind: 'kernel',
+      text: 'fdget(fd): the write end of a sql pipe?',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'write' || !lookup(x, c.fd, 'w')) return;
+        x.l.done = 0;
+        if (c.bytes.length === 0) x.k.finish(x, 0);
+      },
+    },
+    mutexLock(),
+    {
+      id: 'check_readers',
+      kind: 'check',
+      text: 'no read end left? EPIPE',
+      run: (x) => (pipeOf(x).readers === 0 ? 'epipe' : undefined),
+    },
+    {
+      id: 'check_room',
+      kind: 'check',
+      text: 'room = capacity - buffered; full? sleep on write_wq',
+      run: (x) => (pipeOf(x).buffered >= x.k.opts.capacity ? 'prepare_wait' : undefined),
+    },
+    begin(),
+    ...lockWrite(),
+    {
+      id: 'insert_chunk',
+      kind: 'sql',
+      text: 'INSERT INTO pipe_chunk(dataId, data)',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'write') return;
+        const room = x.k.opts.capacity - pipeOf(x).buffered;
+        const n = Math.min(room, c.bytes.length - x.l.done!);
+        x.l.chunk = n;
+        const part = n === c.bytes.length ? c.bytes : c.bytes.subarray(x.l.done!, x.l.done! + n);
+        sql(x, Q.coChunkAppend, [x.l.dataId!, part]);
+      },
+    },
+    ...commit(),
+    {
+      id: 'account',
+      kind: 'kernel',
+      text: 'buffered += n',
+      run: (x) => {
+        pipeOf(x).buffered += x.l.chunk!;
+        x.l.done! += x.l.chunk!;
+        x.k.state.counters.bytesWritten += x.l.chunk!;
+      },
+    },
+    {
+      id: 'wake_reader',
+      kind: 'wake',
+      text: 'wake up a reader on read_wq',
+      when: (x) => pipeOf(x).readWq.length > 0,
+      run: (x) => void x.k.wakeUp(x.p, pipeOf(x).readWq, 1, `pipe ${x.l.dataId} read_wq`),
+    },
+    {
+      id: 'more',
+      kind: 'check',
+      text: 'bytes left to write? go round again',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op === 'write' && x.l.done! < c.bytes.length) return 'check_readers';
+      },
+    },
+    mutexUnlock(),
+    ret('return', 'return bytes written', (x) => x.l.done!),
+    mutexUnlock('epipe'),
+    {
+      id: 'return_epipe',
+      kind: 'return',
+      text: 'return -EPIPE (SIGPIPE)',
+      run: (x) => {
+        if (x.l.done! > 0) return x.k.finish(x, x.l.done!);
+        x.k.finish(x, Err.EPIPE, 'EPIPE (-32): no read end is open (the simulator does not deliver SIGPIPE)');
+      },
+    },
+    ...waitSteps('writeWq', 'write_wq', 'check_readers'),
+    ...busyTail(true),
+  ]);
+}
+
+function closeProgram(): Program {
+  return new Program('close', [
+    {
+      id: 'lookup',
+      kind: 'kernel',
+      text: 'fdget(fd)',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op === 'close') lookup(x, c.fd, null);
+      },
+    },
+    mutexLock(),
+    begin(),
+    ...lockWrite(),
+    {
+      id: 'delete_fd',
+      kind: 'sql',
+      text: 'DELETE FROM pid_pipe WHERE pid = handler AND fd = ?',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op === 'close') sql(x, Q.coCloseFd, [x.p.handler, c.fd]);
+      },
+    },
+    {
+      id: 'drop_pipe',
+      kind: 'sql',
+      text: 'last end closed: DELETE FROM pipe_chunk, pipe_data',
+      when: (x) => pipeOf(x).readers + pipeOf(x).writers === 1,
+      run: (x) => dropPipeRows(x, x.l.dataId!),
+    },
+    ...commit(),
+    {
+      id: 'release',
+      kind: 'kernel',
+      text: 'fput(): drop the end; wake readers at EOF, writers when no reader is left',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'close') return;
+        const fds = x.k.state.handlers[x.p.handler].fds;
+        releaseEnd(x, fds[c.fd]);
+        delete fds[c.fd];
+      },
+    },
+    mutexUnlock(),
+    ret('return', 'return 0', () => 0),
+    ...busyTail(true),
+  ]);
+}
+
+function dropPipeRows(x: Exec, dataId: number): void {
+  sql(x, Q.coDropPipeChunks, [dataId]);
+  sql(x, Q.coDropPipe, [dataId]);
+}
+
+/** One fd table entry goes away: update the counts and wake whoever the change concerns. */
+function releaseEnd(x: Exec, e: FdEntry): void {
+  const pipe = x.k.state.pipes[e.dataId];
+  if (!pipe) return;
+  x.k.adjustEnds(e, -1);
+  if (pipe.readers + pipe.writers === 0) {
+    delete x.k.state.pipes[e.dataId];
+    return;
+  }
+  if (e.end === 'w' && pipe.writers === 0) x.k.wakeUp(x.p, pipe.readWq, 0, `pipe ${e.dataId} read_wq`);
+  if (e.end === 'r' && pipe.readers === 0) x.k.wakeUp(x.p, pipe.writeWq, 0, `pipe ${e.dataId} write_wq`);
+}
+
+function lastUser(x: Exec): boolean {
+  return x.k.state.handlers[x.p.handler].users.length === 1;
+}
+
+function exitProgram(): Program {
+  return new Program('exit', [
+    mutexLock(),
+    begin(),
+    ...lockWrite(),
+    { id: 'delete_proc', kind: 'sql', text: 'DELETE FROM pid_store WHERE pid = ?', run: (x) => void sql(x, Q.coExitProc, [x.p.pid]) },
+    {
+      id: 'delete_fds',
+      kind: 'sql',
+      text: 'last task of the fd table: DELETE FROM pid_pipe WHERE pid = handler',
+      when: lastUser,
+      run: (x) => void sql(x, Q.coExitFds, [x.p.handler]),
+    },
+    {
+      id: 'drop_pipes',
+      kind: 'sql',
+      text: 'pipes left with no end: DELETE FROM pipe_chunk, pipe_data',
+      when: lastUser,
+      run: (x) => {
+        const mine = new Map<number, number>();
+        for (const e of Object.values(x.k.state.handlers[x.p.handler].fds)) mine.set(e.dataId, (mine.get(e.dataId) ?? 0) + 1);
+        for (const [id, n] of mine) {
+          const pipe = x.k.state.pipes[id];
+          if (pipe && pipe.readers + pipe.writers === n) dropPipeRows(x, id);
+        }
+      },
+    },
+    ...commit(),
+    {
+      id: 'release',
+      kind: 'kernel',
+      text: 'exit_files(): drop every end; end an open transaction',
+      run: (x) => {
+        const h = x.k.state.handlers[x.p.handler];
+        h.users = h.users.filter((u) => u !== x.p.pid);
+        if (h.users.length === 0) {
+          for (const e of Object.values(h.fds)) releaseEnd(x, e);
+          delete x.k.state.handlers[h.id];
+        }
+        if (x.p.txnConn !== null) {
+          x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn } }, Lock.NONE, true);
+          x.p.txnConn = null;
+        }
+      },
+    },
+    mutexUnlock(),
+    {
+      id: 'exited',
+      kind: 'return',
+      text: 'do_exit()',
+      run: (x) => {
+        x.k.finish(x, 0);
+        x.p.status = 'exited';
+      },
+    },
+    ...busyTail(true),
+  ]);
+}
+
+function spawnProgram(kind: 'fork' | 'thread'): Program {
+  return new Program(kind, [
+    mutexLock(),
+    begin(),
+    ...lockWrite(),
+    {
+      id: 'insert_proc',
+      kind: 'sql',
+      text: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store VALUES (child, handler)',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'fork' && c.op !== 'thread') return;
+        sql(x, Q.insertProc, [c.child, kind === 'fork' ? c.child : x.p.handler]);
+      },
+    },
+    {
+      id: 'copy_fds',
+      kind: 'sql',
+      text: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = handler',
+      when: () => kind === 'fork',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op === 'fork') sql(x, Q.copyFds, [c.child, x.p.handler]);
+      },
+    },
+    ...commit(),
+    {
+      id: 'copy_process',
+      kind: 'kernel',
+      text: kind === 'fork' ? 'copy_process(): dup the fd table' : 'copy_process(CLONE_FILES): share the fd table',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op === 'fork' || c.op === 'thread') x.k.spawn(x.p, c.child, kind === 'thread', true);
+      },
+    },
+    mutexUnlock(),
+    ret('return', 'return child pid', (x) => (x.l.call.op === kind ? (x.l.call as { child: number }).child : 0)),
+    ...busyTail(true),
+  ]);
+}
+
+export function companionPrograms(): Record<OpName, Program> {
+  return {
+    pipe: pipeProgram(),
+    read: readProgram(),
+    write: writeProgram(),
+    close: closeProgram(),
+    exit: exitProgram(),
+    fork: spawnProgram('fork'),
+    thread: spawnProgram('thread'),
+    query: queryProgram(),
+    begin: beginProgram(),
+    commit: commitProgram(),
+  };
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

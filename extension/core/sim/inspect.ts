@@ -1,0 +1,112 @@
+/*
+ * Read-only views of a simulated kernel: the shapes the CLI prints and the extension's views will show.
+ * Tables are read as committed data (what a reader on its own connection would see).
+ */
+import type { QueryResult } from './db';
+import type { KernelCore } from './kernel';
+import { LOCK_NAMES } from './types';
+
+export interface PipeInfo {
+  dataId: number;
+  buffered: number;
+  readers: number;
+  writers: number;
+  readWq: number[];
+  writeWq: number[];
+}
+
+export interface ProcInfo {
+  pid: number;
+  handler: number;
+  parent: number;
+  state: 'runnable' | 'blocked' | 'exited';
+  waitingOn: string | null;
+  /** The syscall a process is inside, with its scenario line and current micro-step. */
+  inside: { op: string; line: number; step: string } | null;
+}
+
+export interface ConnInfo {
+  id: number;
+  pid: number;
+  level: string;
+  purpose: string;
+}
+
+export interface LockInfo {
+  currentMaxLock: string;
+  numReaders: number;
+  writeMutexOwner: number | null;
+  writeMutexWaiters: number[];
+  readQ: number[];
+  writeQ: number[];
+  connections: ConnInfo[];
+}
+
+export interface TableDump extends QueryResult {
+  name: string;
+}
+
+export function tables(k: KernelCore): TableDump[] {
+  return k.db.tableNames().map((name) => ({ name, ...k.db.dumpTable(name) }));
+}
+
+export function pipes(k: KernelCore): PipeInfo[] {
+  const upstream = k.opts.profile === 'upstream';
+  return Object.values(k.state.pipes).map((p) => {
+    let { buffered, readers, writers } = p;
+    if (upstream) {
+      // The published kernel keeps no counts: what it has is length(data) and the pid_pipe rows.
+      const row = k.db.readCommitted(() =>
+        k.db.get(
+          'SELECT length(data), (SELECT count(*) FROM pid_pipe WHERE dataId = ?1 AND fd = ?2), (SELECT count(*) FROM pid_pipe WHERE dataId = ?1 AND fd = ?3) FROM pipe_data WHERE dataId = ?1',
+          [p.dataId, p.readFd, p.writeFd],
+        ),
+      );
+      [buffered, readers, writers] = (row ?? [0, 0, 0]) as number[];
+    }
+    return { dataId: p.dataId, buffered, readers, writers, readWq: p.readWq.map((w) => w.pid), writeWq: p.writeWq.map((w) => w.pid) };
+  });
+}
+
+export function processes(k: KernelCore): ProcInfo[] {
+  return Object.values(k.state.procs).map((p) => ({
+    pid: p.pid,
+    handler: p.handler,
+    parent: p.parent,
+    state: p.status,
+    waitingOn: p.waitingOn,
+    inside: p.current ? { op: p.current.op, line: p.current.line, step: p.current.step } : null,
+  }));
+}
+
+export function lockState(k: KernelCore): LockInfo {
+  const s = k.state.store;
+  return {
+    currentMaxLock: LOCK_NAMES[s.currentMaxLock],
+    numReaders: s.numReaders,
+    writeMutexOwner: k.state.mutex.owner,
+    writeMutexWaiters: [...k.state.mutex.waiters],
+    readQ: s.readQ.map((w) => w.pid),
+    writeQ: s.writeQ.map((w) => w.pid),
+    connections: s.conns.map((c) => ({ id: c.id, pid: c.pid, level: LOCK_NAMES[c.level], purpose: c.purpose })),
+  };
+}
+
+/**
+ * Whether what a blocked process waits for already holds: if so, and nothing is left to run, the wake-up
+ * it needed was lost (rather than never due, which is a deadlock).
+ */
+export function wakeConditionHolds(k: KernelCore, on: string): boolean {
+  const m = /^pipe (\d+) (read_wq|write_wq)$/.exec(on);
+  if (m) {
+    const info = pipes(k).find((p) => p.dataId === Number(m[1]));
+    if (!info) return false;
+    if (m[2] === 'read_wq') return info.buffered > 0 || (k.opts.profile === 'companion' && info.writers === 0);
+    return info.buffered < k.opts.capacity || info.readers === 0;
+  }
+  const s = k.state.store;
+  if (on === 'read_q') return s.currentMaxLock <= 2;
+  if (on === 'write_q') return s.numReaders === 1;
+  if (on === 'write mutex') return k.state.mutex.owner === null;
+  return false;
+}

@@ -1,0 +1,202 @@
+/*
+ * Syscalls as programs of named micro-steps.
+ *
+ * A program is a list of steps; a process's place in it is just the step id, and its variables are plain
+ * data (Locals), so the whole in-flight state snapshots with structuredClone. A step returns the id of the
+ * step to go to, or nothing to fall through; it ends the syscall with x.finish() or puts the process to
+ * sleep with x.block(). The steps shared by every syscall (the global write mutex, BEGIN, lock level
+ * changes, COMMIT/ROLLBACK) live here; the syscalls themselves are in upstream.ts and companion.ts.
+ */
+import type { StepKind } from './events';
+import type { ProcState } from './types';
+import { Lock } from './types';
+import type { KernelCore } from './kernel';
+
+/** A syscall as its caller issued it. */
+export type OpCall =
+  | { op: 'pipe' }
+  | { op: 'fork'; child: number }
+  | { op: 'thread'; child: number }
+  | { op: 'write'; fd: number; bytes: Uint8Array }
+  | { op: 'read'; fd: number; n: number }
+  | { op: 'close'; fd: number }
+  | { op: 'exit' }
+  | { op: 'query'; sql: string }
+  | { op: 'begin' }
+  | { op: 'commit' };
+
+export type OpName = OpCall['op'];
+
+/** Every variable a program keeps between steps; plain data only. */
+export interface Locals {
+  call: OpCall;
+  conn?: number;
+  lockResumed?: boolean;
+  dataId?: number;
+  fds?: number[];
+  length?: number;
+  data?: Uint8Array;
+  readQueue?: number;
+  wakeNext?: boolean;
+  done?: number;
+  chunk?: number;
+  chunks?: number[][];
+  toClose?: number[];
+  busy?: boolean;
+  end?: 'r' | 'w';
+  rows?: unknown[][];
+  error?: string;
+}
+
+export interface Exec {
+  k: KernelCore;
+  p: ProcState;
+  l: Locals;
+  /** Set by finish() / block(): the engine stops stepping this process. */
+  halted: 'done' | 'blocked' | null;
+}
+
+export interface Step {
+  id: string;
+  kind: StepKind;
+  /** The line of the algorithm this step is, as the debugger shows it. */
+  text: string;
+  /** A step whose guard is false is passed over without being a micro-step of its own. */
+  when?: (x: Exec) => boolean;
+  run: (x: Exec) => string | void;
+}
+
+export class Program {
+  private readonly index = new Map<string, number>();
+  constructor(
+    readonly name: OpName,
+    readonly steps: readonly Step[],
+  ) {
+    steps.forEach((s, i) => {
+      if (this.index.has(s.id)) throw new Error(`${name}: duplicate step id ${s.id}`);
+      this.index.set(s.id, i);
+    });
+  }
+  at(id: string): Step {
+    const i = this.index.get(id);
+    if (i === undefined) throw new Error(`${this.name}: no step ${id}`);
+    return this.steps[i];
+  }
+  after(id: string): string | undefined {
+    return this.steps[this.index.get(id)! + 1]?.id;
+  }
+  get first(): string {
+    return this.steps[0].id;
+  }
+}
+
+// ---- steps shared by the syscalls -------------------------------------------------------------------
+
+export const mutexLock = (id = 'mutex_lock'): Step => ({
+  id,
+  kind: 'mutex',
+  text: 'Lock write mutex',
+  run: (x) => {
+    if (!x.k.mutexLock(x.p)) x.k.block(x, 'write mutex', x.k.programOf(x.p).after(id)!);
+  },
+});
+
+export const mutexUnlock = (id = 'mutex_unlock'): Step => ({
+  id,
+  kind: 'mutex',
+  text: 'Unlock write mutex',
+  run: (x) => x.k.mutexUnlock(x.p),
+});
+
+/** BEGIN: a new connection (the kernel opens one per operation); locks come with the first statement. */
+export const begin = (id = 'begin', write = true): Step => ({
+  id,
+  kind: 'txn',
+  text: 'BEGIN TRANSACTION',
+  run: (x) => {
+    x.l.conn = x.k.openConn(x.p, x.l.call.op);
+    if (write) x.k.db.beginWrite(x.p.pid);
+  },
+});
+
+/** A lock level change, as SQLite's pager asks the VFS for it before a statement needs it. */
+export const lockTo = (level: Lock, id: string, onBusy = 'busy'): Step => ({
+  id,
+  kind: 'lock',
+  text: `xLock(${Lock[level]})`,
+  when: (x) => x.k.connLevel(x.l.conn!) < level || (x.l.lockResumed ?? false),
+  run: (x) => {
+    const out = x.k.lock(x, level);
+    if (out === 'busy') return onBusy;
+    if (out === 'wait') return; // x.block() was called
+    x.l.lockResumed = false;
+  },
+});
+
+/** COMMIT: EXCLUSIVE (may wait for readers to leave), write, then unlock to SHARED and to NONE. */
+export function commit(prefix = 'commit'): Step[] {
+  return [
+    {
+      // A transaction that wrote asks for EXCLUSIVE; a read-only one commits without it.
+      ...lockTo(Lock.EXCLUSIVE, `${prefix}_lock_exclusive`),
+      when: (x) => {
+        const level = x.k.connLevel(x.l.conn!);
+        return (level >= Lock.RESERVED && level < Lock.EXCLUSIVE) || (x.l.lockResumed ?? false);
+      },
+    },
+    {
+      id: prefix,
+      kind: 'txn',
+      text: 'COMMIT',
+      run: (x) => {
+        if (x.k.db.writer === x.p.pid) x.k.db.commitWrite();
+      },
+    },
+    {
+      id: `${prefix}_unlock_shared`,
+      kind: 'lock',
+      text: 'xUnlock(SHARED)',
+      when: (x) => x.k.connLevel(x.l.conn!) > Lock.SHARED,
+      run: (x) => x.k.unlock(x, Lock.SHARED),
+    },
+    {
+      id: `${prefix}_unlock_none`,
+      kind: 'lock',
+      text: 'xUnlock(NONE)',
+      run: (x) => x.k.unlock(x, Lock.NONE, true),
+    },
+  ];
+}
+
+/**
+ * The tail every locking syscall shares for SQLITE_BUSY (memdb policy): roll back, drop the lock,
+ * release the mutex if held, and return -5 as the published kernel does.
+ */
+export function busyTail(holdsMutex: boolean): Step[] {
+  const steps: Step[] = [
+    {
+      id: 'busy',
+      kind: 'txn',
+      text: 'ROLLBACK (SQLITE_BUSY)',
+      run: (x) => {
+        if (x.k.db.writer === x.p.pid) x.k.db.rollbackWrite();
+        x.k.unlock(x, Lock.NONE, true);
+      },
+    },
+  ];
+  if (holdsMutex) steps.push(mutexUnlock('busy_mutex_unlock'));
+  steps.push({
+    id: 'busy_return',
+    kind: 'return',
+    text: 'return SQLITE_BUSY',
+    run: (x) => x.k.finish(x, -5, 'SQLITE_BUSY (-5): the memdb VFS refused the lock'),
+  });
+  return steps;
+}
+
+export const ret = (id: string, text: string, value: (x: Exec) => number): Step => ({
+  id,
+  kind: 'return',
+  text,
+  run: (x) => x.k.finish(x, value(x)),
+});

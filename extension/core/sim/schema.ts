@@ -1,0 +1,68 @@
+/*
+ * The tables and the fixed statements of each profile, in one place so the syscall programs read like the
+ * paper's pseudocode and a reader can compare the two profiles side by side.
+ *
+ * upstream: the published tree's schema and statements (reference/upstream-sqliteos.md): no keys on
+ * pid_pipe, pipe_data.data holding the whole backlog, wait-queue kernel addresses in read_wq/write_wq.
+ * companion: the same three tables and column names, plus keys and indexes, and pipe_chunk holding the
+ * bytes one write at a time, so a write costs its own size rather than the backlog's. pipe_data.data stays
+ * NULL there and read_wq/write_wq hold small queue ids, never a kernel address.
+ */
+import type { Profile } from './types';
+
+export const UPSTREAM_SCHEMA = `
+CREATE TABLE pid_store(pid INT PRIMARY KEY NOT NULL, parent_id INT NOT NULL);
+CREATE TABLE pid_pipe(pid INT NOT NULL, fd INT NOT NULL, dataId INT NOT NULL);
+CREATE TABLE pipe_data(dataId INTEGER PRIMARY KEY NOT NULL, read_wq BLOB, write_wq BLOB, data BLOB);
+`;
+
+export const COMPANION_SCHEMA = `
+CREATE TABLE pid_store(pid INTEGER PRIMARY KEY NOT NULL, parent_id INT NOT NULL);
+CREATE INDEX pid_store_parent ON pid_store(parent_id);
+CREATE TABLE pid_pipe(pid INT NOT NULL, fd INT NOT NULL, dataId INT NOT NULL, PRIMARY KEY(pid, fd));
+CREATE INDEX pid_pipe_data ON pid_pipe(dataId);
+CREATE TABLE pipe_data(dataId INTEGER PRIMARY KEY NOT NULL, read_wq INT, write_wq INT, data BLOB);
+CREATE TABLE pipe_chunk(seq INTEGER PRIMARY KEY, dataId INT NOT NULL, data BLOB NOT NULL);
+CREATE INDEX pipe_chunk_pipe ON pipe_chunk(dataId, seq);
+`;
+
+export function schemaFor(profile: Profile): string {
+  return profile === 'upstream' ? UPSTREAM_SCHEMA : COMPANION_SCHEMA;
+}
+
+/** A fake kernel address for a kmalloc'd wait queue, as the published tree stores it (signed int64). */
+export const UPSTREAM_WQ_BASE = -131941329305600; // 0xffff888004000000 as a signed 64-bit value
+
+export const Q = {
+  // Shared by both profiles: process bookkeeping.
+  insertProc: 'INSERT INTO pid_store(pid, parent_id) VALUES (?, ?)',
+  insertThread: 'INSERT INTO pid_store(pid, parent_id) SELECT ?, parent_id FROM pid_store WHERE pid = ?',
+  copyFds: 'INSERT INTO pid_pipe(pid, fd, dataId) SELECT ?, fd, dataId FROM pid_pipe WHERE pid = ?',
+  insertFd: 'INSERT INTO pid_pipe(pid, fd, dataId) VALUES (?, ?, ?)',
+
+  // upstream: one statement finds the pipe by (fd, calling pid) through the handler join.
+  upPipe: `INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (${UPSTREAM_WQ_BASE} + ? * 64, ${UPSTREAM_WQ_BASE} + ? * 64 + 32, X'')`,
+  upReadSelect:
+    'SELECT read_wq, write_wq, substr(data, 1, ?), length(data), pipe_data.dataId FROM pid_pipe ' +
+    'JOIN pipe_data ON pipe_data.dataId = pid_pipe.dataId JOIN pid_store ON pid_store.parent_id = pid_pipe.pid ' +
+    'WHERE fd = ? AND pid_store.pid = ?',
+  upReadUpdate: 'UPDATE pipe_data SET data = SUBSTR(data, ?) WHERE dataId = ?',
+  upWriteSelect:
+    'SELECT data, length(data), pipe_data.dataId, read_wq FROM pid_pipe ' +
+    'JOIN pipe_data ON pipe_data.dataId = pid_pipe.dataId JOIN pid_store ON pid_store.parent_id = pid_pipe.pid ' +
+    'WHERE fd = ? AND pid_store.pid = ?',
+  upWriteUpdate: 'UPDATE pipe_data SET data = ? WHERE dataId = ?',
+
+  // companion: the fd's struct file names the pipe; the tables are the pipe's state, not its index.
+  coPipe: 'INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?, ?, NULL)',
+  coChunks: 'SELECT seq, length(data) FROM pipe_chunk WHERE dataId = ? ORDER BY seq',
+  coChunkHead: 'SELECT substr(data, 1, ?) FROM pipe_chunk WHERE seq = ?',
+  coChunkAppend: 'INSERT INTO pipe_chunk(dataId, data) VALUES (?, ?)',
+  coChunkDeleteUpTo: 'DELETE FROM pipe_chunk WHERE dataId = ? AND seq <= ?',
+  coChunkTrim: 'UPDATE pipe_chunk SET data = substr(data, ?) WHERE seq = ?',
+  coCloseFd: 'DELETE FROM pid_pipe WHERE pid = ? AND fd = ?',
+  coDropPipeChunks: 'DELETE FROM pipe_chunk WHERE dataId = ?',
+  coDropPipe: 'DELETE FROM pipe_data WHERE dataId = ?',
+  coExitProc: 'DELETE FROM pid_store WHERE pid = ?',
+  coExitFds: 'DELETE FROM pid_pipe WHERE pid = ?',
+} as const;

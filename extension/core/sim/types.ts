@@ -1,0 +1,174 @@
+/*
+ * The simulator's vocabulary: lock levels, errno values, and the plain-data shapes of the kernel state.
+ * Everything in KernelState is plain data (no class instances, no closures) so a snapshot is one
+ * structuredClone and a restore is an assignment.
+ */
+
+export type Profile = 'upstream' | 'companion';
+export type LockPolicy = 'sqliteos' | 'memdb';
+
+export const PROFILES: readonly Profile[] = ['upstream', 'companion'];
+export const LOCK_POLICIES: readonly LockPolicy[] = ['sqliteos', 'memdb'];
+
+/** SQLite's lock levels (sqlite3.h SQLITE_LOCK_*), in order of exclusivity. */
+export enum Lock {
+  NONE = 0,
+  SHARED = 1,
+  RESERVED = 2,
+  PENDING = 3,
+  EXCLUSIVE = 4,
+}
+
+export const LOCK_NAMES = ['NONE', 'SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE'] as const;
+
+/** Negative results a syscall can return: Linux errno values and the SQLite codes upstream returns. */
+export const Err = {
+  EPERM: -1,
+  EBADF: -9,
+  EFAULT: -14,
+  EINVAL: -22,
+  EPIPE: -32,
+  SQLITE_BUSY: -5,
+  SQLITE_DONE: -101,
+} as const;
+
+const ERR_NAMES = new Map<number, string>([
+  [Err.EPERM, 'EPERM'],
+  [Err.EBADF, 'EBADF'],
+  [Err.EFAULT, 'EFAULT'],
+  [Err.EINVAL, 'EINVAL'],
+  [Err.EPIPE, 'EPIPE'],
+  [Err.SQLITE_BUSY, 'SQLITE_BUSY'],
+  [Err.SQLITE_DONE, 'SQLITE_DONE'],
+]);
+
+export function errName(code: number): string {
+  return `${ERR_NAMES.get(code) ?? 'error'} (${code})`;
+}
+
+/** A process sleeping on a wait queue. Exclusive waiters are woken one at a time (wake-one). */
+export interface Waiter {
+  pid: number;
+  exclusive: boolean;
+}
+
+/** One end of a pipe as an fd table entry sees it. */
+export interface FdEntry {
+  dataId: number;
+  /** Which end the fd was created as; upstream fds are bare numbers and ignore it. */
+  end: 'r' | 'w';
+}
+
+/** A file-descriptor table, shared by the threads of one handler (CLONE_FILES). */
+export interface Handler {
+  id: number;
+  fds: Record<number, FdEntry>;
+  /** pids of the live tasks using this table. */
+  users: number[];
+}
+
+export interface PipeState {
+  dataId: number;
+  /** Bytes buffered, kept by the kernel beside the table (companion); upstream reads length(data). */
+  buffered: number;
+  /** fd table entries naming each end, across every live handler (companion: EOF and EPIPE). */
+  readers: number;
+  writers: number;
+  /** The fd numbers the pipe was created with (upstream counts pid_pipe rows naming them). */
+  readFd: number;
+  writeFd: number;
+  readWq: Waiter[];
+  writeWq: Waiter[];
+  /** Queue ids stored in pipe_data.read_wq / write_wq (companion) or the fake kernel addresses (upstream). */
+  readWqId: number;
+  writeWqId: number;
+}
+
+/** A database connection opened by a syscall or by a `begin` transaction. */
+export interface Conn {
+  id: number;
+  pid: number;
+  level: Lock;
+  /** What opened it: the syscall name, or 'begin'. */
+  purpose: string;
+}
+
+export interface LockStore {
+  /** sqliteos policy: the paper's current_max_lock; memdb: derived from the connections. */
+  currentMaxLock: Lock;
+  numReaders: number;
+  readQ: Waiter[];
+  writeQ: Waiter[];
+  /** memdb's nWrLock (stock memdb counts a writer apart from the readers). */
+  nWrLock: number;
+  conns: Conn[];
+}
+
+export interface MutexState {
+  owner: number | null;
+  waiters: number[];
+}
+
+export type ProcStatus = 'runnable' | 'blocked' | 'exited';
+
+/** Where a process is inside the syscall it is running. */
+export interface InFlight {
+  /** Index of the statement in the process's own statement list (scenario) or -1 for direct calls. */
+  index: number;
+  line: number;
+  op: string;
+  step: string;
+  /** Local variables of the syscall's program: plain data only. */
+  locals: Record<string, unknown>;
+}
+
+export interface ProcState {
+  pid: number;
+  handler: number;
+  parent: number;
+  status: ProcStatus;
+  /** Human-readable name of what a blocked process waits on. */
+  waitingOn: string | null;
+  /** Set by a waker between prepare_to_wait and schedule(), so the sleep falls through. */
+  woken: boolean;
+  /** The connection of an open `begin` transaction. */
+  txnConn: number | null;
+  current: InFlight | null;
+  /** Index of the next statement this process will start. */
+  next: number;
+}
+
+export interface Counters {
+  syscalls: number;
+  steps: number;
+  sleeps: number;
+  wakeups: number;
+  bytesWritten: number;
+  bytesRead: number;
+  /** upstream: connections never closed (a leak on every successful read). */
+  leakedConnections: number;
+}
+
+export interface KernelState {
+  procs: Record<number, ProcState>;
+  handlers: Record<number, Handler>;
+  pipes: Record<number, PipeState>;
+  store: LockStore;
+  mutex: MutexState;
+  nextConn: number;
+  nextQueueId: number;
+  counters: Counters;
+}
+
+export interface SimOptions {
+  profile: Profile;
+  locks: LockPolicy;
+  /** companion only: bytes a pipe buffers before writers block. */
+  capacity: number;
+}
+
+export const DEFAULT_CAPACITY = 65536;
+/** Largest kmalloc on x86_64 with 4 KiB pages: the published write path cannot buffer more. */
+export const KMALLOC_MAX = 4 * 1024 * 1024;
+/** The first fd a pipe gets: 0, 1 and 2 are the standard streams. */
+export const FIRST_FD = 3;

@@ -1,0 +1,325 @@
+/*
+ * The upstream profile: the published kernel (realVinayak/SQLiteOS) as reference/upstream-sqliteos.md
+ * describes it, statement for statement. Its defects are kept on purpose, because this is what a user of
+ * that kernel sees: fds are bare reserved numbers (close gives EBADF, fork does not copy them), pid_pipe is
+ * keyed by the calling pid, write returns 0 and rewrites the whole backlog, nothing is ever deleted, there is
+ * no EOF, EPIPE or capacity, readers wait non-exclusively (every one is woken), and a successful read leaks
+ * its connection.
+ */
+import { beginProgram, commitProgram, queryProgram } from './common';
+import { concat } from './companion';
+import { Exec, OpName, Program, Step, begin, busyTail, commit, lockTo, mutexLock, mutexUnlock, ret } from './program';
+import { Q } from './schema';
+import { Err, KMALLOC_MAX, Lock } from './types';
+
+const lockWrite = (): Step[] => [lockTo(Lock.SHARED, 'lock_shared'), lockTo(Lock.RESERVED, 'lock_reserved')];
+
+function sql(x: Exec, text: string, params: (number | Uint8Array)[] = []): void {
+  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
+  x.k.db.write(text, params);
+}
+
+function query(x: Exec, text: string, params: number[]): unknown[] | undefined {
+  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
+  return x.k.db.get(text, params);
+}
+
+/** sqlite3_step returned SQLITE_DONE: no row for (fd, pid). The kernel gives up with -101. */
+function notFound(): Step[] {
+  return [
+    {
+      id: 'not_found',
+      kind: 'txn',
+      text: 'no row: ROLLBACK',
+      run: (x) => {
+        x.k.db.rollbackWrite();
+        x.k.unlock(x, Lock.NONE, true);
+      },
+    },
+    mutexUnlock('nf_mutex_unlock'),
+    {
+      id: 'return_not_found',
+      kind: 'return',
+      text: 'return -SQLITE_DONE',
+      run: (x) => {
+        const c = x.l.call as { fd: number };
+        x.k.finish(x, Err.SQLITE_DONE, `SQLITE_DONE (-101): no pid_pipe row for fd ${c.fd} through P${x.p.pid}'s parent_id`);
+      },
+    },
+  ];
+}
+
+function pipeProgram(): Program {
+  return new Program('pipe', [
+    {
+      id: 'alloc_fds',
+      kind: 'kernel',
+      text: 'get_unused_fd_flags() x2 (numbers only, no struct file)',
+      run: (x) => {
+        const r = x.k.allocFd(x.p);
+        x.l.fds = [r, x.k.allocFd(x.p, [r])];
+      },
+    },
+    mutexLock(),
+    begin(),
+    ...lockWrite(),
+    {
+      id: 'insert_pipe',
+      kind: 'sql',
+      text: 'INSERT INTO pipe_data(read_wq, write_wq, data) (kmalloc\'d wait queue addresses)',
+      run: (x) => {
+        const q = x.k.state.nextQueueId;
+        x.k.state.nextQueueId += 1;
+        sql(x, Q.upPipe, [q, q]);
+        x.l.dataId = x.k.db.lastInsertRowid();
+      },
+    },
+    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe VALUES (current->pid, fd[0], dataId)', run: (x) => sql(x, Q.insertFd, [x.p.pid, x.l.fds![0], x.l.dataId!]) },
+    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe VALUES (current->pid, fd[1], dataId)', run: (x) => sql(x, Q.insertFd, [x.p.pid, x.l.fds![1], x.l.dataId!]) },
+    ...commit(),
+    mutexUnlock(),
+    {
+      id: 'reserve',
+      kind: 'kernel',
+      text: 'copy fd[2] to user space (the numbers stay reserved)',
+      run: (x) => {
+        const [r, w] = x.l.fds!;
+        const id = x.l.dataId!;
+        const q = x.k.state.nextQueueId - 1;
+        x.k.state.pipes[id] = { dataId: id, buffered: 0, readers: 1, writers: 1, readFd: r, writeFd: w, readWq: [], writeWq: [], readWqId: q, writeWqId: q };
+        const fds = x.k.state.handlers[x.p.handler].fds;
+        fds[r] = { dataId: id, end: 'r' };
+        fds[w] = { dataId: id, end: 'w' };
+        x.k.finish(x, x.l.fds!);
+      },
+    },
+    ...busyTail(true),
+  ]);
+}
+
+function readProgram(): Program {
+  return new Program('read', [
+    mutexLock(),
+    begin(),
+    lockTo(Lock.SHARED, 'lock_shared'),
+    {
+      id: 'select',
+      kind: 'sql',
+      text: 'SELECT read_wq, write_wq, substr(data, 1, size), length(data), dataId FROM pid_pipe JOIN pipe_data JOIN pid_store',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'read') return;
+        const row = query(x, Q.upReadSelect, [c.n, c.fd, x.p.pid]);
+        if (!row) return 'not_found';
+        x.l.readQueue = row[0] as number;
+        x.l.data = row[2] as Uint8Array;
+        x.l.length = row[3] as number;
+        x.l.dataId = row[4] as number;
+      },
+    },
+    {
+      id: 'check_empty',
+      kind: 'check',
+      text: 'if length = 0: wake_up_next_reader <- True; empty COMMIT; sleep',
+      run: (x) => {
+        if (x.l.length! > 0) return;
+        x.l.wakeNext = true;
+        return 'empty_commit_lock_exclusive';
+      },
+    },
+    lockTo(Lock.RESERVED, 'lock_reserved'),
+    {
+      id: 'update',
+      kind: 'sql',
+      text: 'UPDATE pipe_data SET data = SUBSTR(data, bytes_read + 1)',
+      run: (x) => sql(x, Q.upReadUpdate, [x.l.data!.length + 1, x.l.dataId!]),
+    },
+    {
+      id: 'copy_to_user',
+      kind: 'kernel',
+      text: 'copy read_data to user space (and printk it)',
+      run: (x) => {
+        x.k.state.counters.bytesRead += x.l.data!.length;
+      },
+    },
+    {
+      id: 'wake_next',
+      kind: 'wake',
+      text: 'if wake_up_next_reader: wake up read_waitqueue (non-exclusive: every reader)',
+      when: (x) => x.l.wakeNext === true,
+      run: (x) => void x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, `pipe ${x.l.dataId} read_wq`),
+    },
+    ...commit(),
+    {
+      id: 'leak',
+      kind: 'kernel',
+      text: 'the statement is never finalized: the connection leaks',
+      run: (x) => {
+        x.k.state.counters.leakedConnections++;
+      },
+    },
+    mutexUnlock(),
+    { id: 'return', kind: 'return', text: 'return bytes_read', run: (x) => x.k.finish(x, x.l.data!.length, undefined, x.l.data) },
+    ...commit('empty_commit'),
+    {
+      id: 'prepare_wait',
+      kind: 'sleep',
+      text: 'prepare_to_wait(read_waitqueue) while holding the mutex',
+      run: (x) => x.k.prepareToWait(x.p, x.k.state.pipes[x.l.dataId!].readWq, false),
+    },
+    mutexUnlock('wait_mutex_unlock'),
+    {
+      id: 'sleep',
+      kind: 'sleep',
+      text: 'schedule() on read_waitqueue',
+      run: (x) => void x.k.sleep(x, `pipe ${x.l.dataId} read_wq`, 'finish_wait'),
+    },
+    {
+      id: 'finish_wait',
+      kind: 'sleep',
+      text: 'finish_wait',
+      run: (x) => x.k.finishWait(x.p, x.k.state.pipes[x.l.dataId!].readWq),
+    },
+    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? 'begin' : x.k.block(x, 'write mutex', 'relocked')) },
+    { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => 'begin' },
+    ...notFound(),
+    ...busyTail(true),
+  ]);
+}
+
+function writeProgram(): Program {
+  return new Program('write', [
+    mutexLock(),
+    begin(),
+    lockTo(Lock.SHARED, 'lock_shared'),
+    {
+      id: 'select',
+      kind: 'sql',
+      text: 'SELECT data, length(data), dataId, read_wq FROM pid_pipe JOIN pipe_data JOIN pid_store',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'write') return;
+        const row = query(x, Q.upWriteSelect, [c.fd, x.p.pid]);
+        if (!row) return 'not_found';
+        x.l.data = row[0] as Uint8Array;
+        x.l.length = row[1] as number;
+        x.l.dataId = row[2] as number;
+      },
+    },
+    {
+      id: 'concat',
+      kind: 'kernel',
+      text: 'new_data <- kmalloc(length + size); concat(existing_data, buff)',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'write') return;
+        const size = x.l.length! + c.bytes.length;
+        if (size > KMALLOC_MAX) return oops(x, size);
+        x.l.data = concat([x.l.data!, c.bytes]);
+      },
+    },
+    lockTo(Lock.RESERVED, 'lock_reserved'),
+    { id: 'update', kind: 'sql', text: 'UPDATE pipe_data SET data = new_data', run: (x) => sql(x, Q.upWriteUpdate, [x.l.data!, x.l.dataId!]) },
+    ...commit(),
+    mutexUnlock(),
+    {
+      id: 'wake_reader',
+      kind: 'wake',
+      text: 'wake up read_waitqueue (non-exclusive: every reader)',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op === 'write') x.k.state.counters.bytesWritten += c.bytes.length;
+        x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, `pipe ${x.l.dataId} read_wq`);
+      },
+    },
+    ret('return', 'return 0 (not the byte count)', () => 0),
+    ...notFound(),
+    ...busyTail(true),
+  ]);
+}
+
+/**
+ * The published write does not check kmalloc: past KMALLOC_MAX_SIZE it dereferences NULL. The task dies
+ * in the oops still holding the write mutex and its connection's lock, so later syscalls wait forever.
+ */
+function oops(x: Exec, size: number): void {
+  x.k.db.rollbackWrite();
+  const msg = `kernel oops in sql_pipe_write: unchecked kmalloc(${size}) returned NULL; P${x.p.pid} killed holding the write mutex`;
+  x.k.anomaly(x.p, 'error', msg);
+  x.k.finish(x, Err.EFAULT, msg);
+  x.p.status = 'exited';
+}
+
+function closeProgram(): Program {
+  return new Program('close', [
+    ret('ebadf', 'close(): EBADF — the fd number was never installed', () => Err.EBADF),
+  ]);
+}
+
+function exitProgram(): Program {
+  return new Program('exit', [
+    {
+      id: 'exit_hook',
+      kind: 'kernel',
+      text: 'exit hook returns at once: no row is deleted',
+      run: (x) => {
+        const h = x.k.state.handlers[x.p.handler];
+        h.users = h.users.filter((u) => u !== x.p.pid);
+        if (h.users.length === 0) delete x.k.state.handlers[h.id];
+        // An open read transaction is not released: its SHARED lock stays counted in num_readers.
+        x.k.finish(x, 0);
+        x.p.status = 'exited';
+      },
+    },
+  ]);
+}
+
+function spawnProgram(kind: 'fork' | 'thread'): Program {
+  return new Program(kind, [
+    mutexLock(),
+    begin(),
+    ...lockWrite(),
+    {
+      id: 'insert_proc',
+      kind: 'sql',
+      text: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store SELECT child, parent_id WHERE pid = current',
+      run: (x) => {
+        const c = x.l.call as { child: number };
+        if (kind === 'fork') sql(x, Q.insertProc, [c.child, c.child]);
+        else sql(x, Q.insertThread, [c.child, x.p.pid]);
+      },
+    },
+    {
+      id: 'copy_fds',
+      kind: 'sql',
+      text: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = current->pid',
+      when: () => kind === 'fork',
+      run: (x) => sql(x, Q.copyFds, [(x.l.call as { child: number }).child, x.p.pid]),
+    },
+    ...commit(),
+    {
+      id: 'copy_process',
+      kind: 'kernel',
+      text: kind === 'fork' ? 'copy_process(): reserved fd numbers are not copied' : 'copy_process(CLONE_FILES)',
+      run: (x) => x.k.spawn(x.p, (x.l.call as { child: number }).child, kind === 'thread', false),
+    },
+    mutexUnlock(),
+    ret('return', 'return child pid', (x) => (x.l.call as { child: number }).child),
+    ...busyTail(true),
+  ]);
+}
+
+export function upstreamPrograms(): Record<OpName, Program> {
+  return {
+    pipe: pipeProgram(),
+    read: readProgram(),
+    write: writeProgram(),
+    close: closeProgram(),
+    exit: exitProgram(),
+    fork: spawnProgram('fork'),
+    thread: spawnProgram('thread'),
+    query: queryProgram(),
+    begin: beginProgram(),
+    commit: commitProgram(),
+  };
+}
