@@ -152,20 +152,23 @@ function readProgram(): Program {
     {
       id: 'select_data',
       kind: 'sql',
-      text: 'SELECT seq, length(data), substr(data, 1, k) FROM pipe_chunk ORDER BY seq',
+      text: 'SELECT seq, length(data), substr(data, 1, k) FROM pipe_chunk (oldest chunks first)',
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'read') return;
-        const rows = query(x, `${Q.coChunks} LIMIT ${CHUNKS_PER_READ}`, [x.l.dataId!]) as number[][];
+        // One chunk at a time, so a read costs the chunks it consumes, not the backlog behind them.
         const parts: Uint8Array[] = [];
-        let want = c.n;
+        let want = Math.min(c.n, pipeOf(x).buffered);
+        let after = -1;
         x.l.chunks = [];
-        for (const [seq, len] of rows) {
-          if (want === 0) break;
-          const take = Math.min(want, len);
-          parts.push(x.k.db.get(Q.coChunkHead, [take, seq])![0] as Uint8Array);
-          x.l.chunks.push([seq, take, len]);
-          want -= take;
+        while (want > 0 && x.l.chunks.length < CHUNKS_PER_READ) {
+          const row = query(x, Q.coNextChunk, [want, x.l.dataId!, after])[0] as [number, number, Uint8Array] | undefined;
+          if (!row) break;
+          const [seq, len, bytes] = row;
+          parts.push(bytes);
+          x.l.chunks.push([seq, bytes.length, len]);
+          want -= bytes.length;
+          after = seq;
         }
         x.l.data = concat(parts);
       },
@@ -384,6 +387,17 @@ function lastUser(x: Exec): boolean {
 
 function exitProgram(): Program {
   return new Program('exit', [
+    {
+      // First, so the task's own SHARED lock cannot keep its exit from committing.
+      id: 'end_txn',
+      kind: 'lock',
+      text: 'an open transaction? roll it back: xUnlock(NONE)',
+      when: (x) => x.p.txnConn !== null,
+      run: (x) => {
+        x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn! } }, Lock.NONE, true);
+        x.p.txnConn = null;
+      },
+    },
     mutexLock(),
     begin(),
     ...lockWrite(),
@@ -413,17 +427,13 @@ function exitProgram(): Program {
     {
       id: 'release',
       kind: 'kernel',
-      text: 'exit_files(): drop every end; end an open transaction',
+      text: 'exit_files(): drop every end',
       run: (x) => {
         const h = x.k.state.handlers[x.p.handler];
         h.users = h.users.filter((u) => u !== x.p.pid);
         if (h.users.length === 0) {
           for (const e of Object.values(h.fds)) releaseEnd(x, e);
           delete x.k.state.handlers[h.id];
-        }
-        if (x.p.txnConn !== null) {
-          x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn } }, Lock.NONE, true);
-          x.p.txnConn = null;
         }
       },
     },

@@ -55,8 +55,7 @@ export const Q = {
 
   // companion: the fd's struct file names the pipe; the tables are the pipe's state, not its index.
   coPipe: 'INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?, ?, NULL)',
-  coChunks: 'SELECT seq, length(data) FROM pipe_chunk WHERE dataId = ? ORDER BY seq',
-  coChunkHead: 'SELECT substr(data, 1, ?) FROM pipe_chunk WHERE seq = ?',
+  coNextChunk: 'SELECT seq, length(data), substr(data, 1, ?) FROM pipe_chunk WHERE dataId = ? AND seq > ? ORDER BY seq LIMIT 1',
   coChunkAppend: 'INSERT INTO pipe_chunk(dataId, data) VALUES (?, ?)',
   coChunkDeleteUpTo: 'DELETE FROM pipe_chunk WHERE dataId = ? AND seq <= ?',
   coChunkTrim: 'UPDATE pipe_chunk SET data = substr(data, ?) WHERE seq = ?',
