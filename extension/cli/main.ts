@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     if (a.cmd === 'run') return await run(a);
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');
-      return await runBench({ quick: a.quick, json: a.json, out: (s) => process.stdout.write(s) });
+      return await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });
     }
     throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
   } catch (e) {
@@ -94,14 +94,4 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: Error) => {
-      process.stderr.write(`sqliteos: internal error: ${e.stack ?? e.message}\n`);
-      process.exitCode = 3;
-    },
-  );
 }

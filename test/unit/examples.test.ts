@@ -1,0 +1,169 @@
+/*
+ * Every example scenario, run as a newcomer would, with the outcome a reader of the paper and of the
+ * upstream facts predicts: in the companion profile, in the upstream profile where the example applies,
+ * and under the memdb policy where that changes the story.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ROOT, kinds, opAt, runExample } from './helpers';
+
+describe('example scenarios', () => {
+  it('there are at least a dozen, and each one is covered below', () => {
+    const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.sqlos'));
+    assert.ok(files.length >= 12, `only ${files.length} examples`);
+    const self = fs.readFileSync(__filename, 'utf8');
+    for (const f of files) assert.ok(self.includes(`'${f}'`), `${f} has no test`);
+  });
+
+  it('01-fork-pipe.sqlos: companion reads the child\'s bytes, then EOF', async () => {
+    const res = await runExample('01-fork-pipe.sqlos');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    assert.equal(opAt(res, 5).result, 6, 'companion write returns the byte count');
+    assert.equal(opAt(res, 8).data, '"hello\\n"');
+    assert.equal(opAt(res, 9).result, 0, 'EOF once every writer has gone');
+    for (const t of ['pid_store', 'pid_pipe', 'pipe_data', 'pipe_chunk']) assert.deepEqual(res.tables[t], [], `${t} is emptied by close/exit`);
+  });
+
+  it('01-fork-pipe.sqlos: upstream cannot close fds, returns 0 from write, and never sees EOF', async () => {
+    const res = await runExample('01-fork-pipe.sqlos', { profile: 'upstream' });
+    assert.equal(opAt(res, 4).result, -9);
+    assert.equal(opAt(res, 5).result, 0);
+    assert.equal(opAt(res, 8).data, '"hello\\n"');
+    assert.deepEqual(kinds(res), ['deadlock@9']);
+    assert.match(res.anomalies[0].message, /P1 is asleep on pipe 1 read_wq/);
+    assert.equal(res.tables.pid_store.length, 2, 'rows are never deleted upstream');
+  });
+
+  for (const profile of ['companion', 'upstream'] as const) {
+    it(`02-threads.sqlos (${profile}): three threads get 4, 4 and 9 bytes of one write, in order`, async () => {
+      const res = await runExample('02-threads.sqlos', { profile });
+      assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+      assert.deepEqual([9, 10, 11].map((l) => opAt(res, l).data), ['"0123"', '"4567"', '"89abcdefg"']);
+      const writeIndex = res.ops.findIndex((o) => o.line === 12);
+      assert.ok(res.ops.findIndex((o) => o.line === 9) > writeIndex, 'the readers blocked until the write');
+    });
+
+    it(`03-several-readers.sqlos (${profile}): one 8-byte write feeds both sleeping readers`, async () => {
+      const res = await runExample('03-several-readers.sqlos', { profile });
+      assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+      assert.equal(opAt(res, 6).data, '"ABCD"');
+      assert.equal(opAt(res, 7).data, '"EFGH"');
+    });
+
+    it(`04-fork-grandchild.sqlos (${profile}): the grandchild's write reaches the grandparent; fork copied the fd rows`, async () => {
+      const res = await runExample('04-fork-grandchild.sqlos', { profile });
+      assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+      assert.equal(opAt(res, 7).data, '"from P3"');
+      assert.deepEqual(opAt(res, 8).result, [[1, 3, 1], [1, 4, 1], [2, 3, 1], [2, 4, 1], [3, 3, 1], [3, 4, 1]]);
+    });
+  }
+
+  it('05-eof.sqlos: companion returns 0 at EOF; upstream sleeps for ever', async () => {
+    const co = await runExample('05-eof.sqlos');
+    assert.equal(co.ok, true, JSON.stringify(co.anomalies));
+    assert.equal(opAt(co, 8).data, '"last words"');
+    assert.equal(opAt(co, 9).result, 0);
+    const up = await runExample('05-eof.sqlos', { profile: 'upstream' });
+    assert.deepEqual(kinds(up), ['deadlock@9']);
+  });
+
+  it('06-epipe.sqlos: companion write fails with EPIPE; upstream write "succeeds" with 0', async () => {
+    const co = await runExample('06-epipe.sqlos');
+    assert.equal(opAt(co, 5).result, -32);
+    assert.match(opAt(co, 5).error!, /EPIPE/);
+    const up = await runExample('06-epipe.sqlos', { profile: 'upstream' });
+    assert.equal(opAt(up, 4).result, -9);
+    assert.equal(opAt(up, 5).result, 0);
+    assert.equal(up.tables.pipe_data.length, 1);
+    assert.deepEqual(up.tables.pipe_data[0].data, { blob: 14, text: 'nobody listens' });
+  });
+
+  it('07-capacity.sqlos: a 20-byte write into 8 bytes of room blocks until read, then returns 20', async () => {
+    const res = await runExample('07-capacity.sqlos');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    assert.equal(res.capacity, 8);
+    const order = res.ops.map((o) => o.line);
+    assert.ok(order.indexOf(6) > order.indexOf(8), 'the write completed only after the reader made room twice');
+    assert.equal(opAt(res, 6).result, 20);
+  });
+
+  it('08-pending-writer.sqlos: the writer waits PENDING on write_q, a new reader waits on read_q, then both finish', async () => {
+    const res = await runExample('08-pending-writer.sqlos');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    assert.deepEqual(res.ops.map((o) => o.line).slice(0, 7), [5, 6, 7, 8, 11, 9, 10], 'commit (11) let the write (9) and then the query (10) finish');
+    assert.deepEqual(opAt(res, 10).result, [[3]]);
+  });
+
+  it('09-memdb-busy.sqlos: memdb refuses the write with SQLITE_BUSY (-5); the sqliteos policy makes it wait', async () => {
+    const res = await runExample('09-memdb-busy.sqlos');
+    assert.equal(res.locks, 'memdb');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    assert.equal(opAt(res, 7).result, -5);
+    assert.equal(opAt(res, 10).data, '"kept"');
+    const waits = await runExample('09-memdb-busy.sqlos', { locks: 'sqliteos' });
+    assert.equal(opAt(waits, 7).result, 4);
+    assert.equal(opAt(waits, 10).data, '"lostkept"');
+  });
+
+  it('10-self-deadlock.sqlos: a read transaction held across a pipe write deadlocks on write_q (BUSY under memdb)', async () => {
+    const res = await runExample('10-self-deadlock.sqlos');
+    assert.deepEqual(kinds(res), ['deadlock@6']);
+    assert.match(res.anomalies[0].message, /write_q/);
+    assert.deepEqual(res.lockState.writeQ, [1]);
+    assert.equal(res.lockState.currentMaxLock, 'PENDING');
+    assert.equal(res.lockState.numReaders, 2);
+    const memdb = await runExample('10-self-deadlock.sqlos', { locks: 'memdb' });
+    assert.equal(memdb.ok, true);
+    assert.equal(opAt(memdb, 6).result, -5);
+  });
+
+  it('11-upstream-thread-pipe.sqlos: upstream cannot find a pipe a thread made (-101); companion can', async () => {
+    const up = await runExample('11-upstream-thread-pipe.sqlos');
+    assert.equal(up.profile, 'upstream');
+    assert.equal(opAt(up, 7).result, -101);
+    assert.equal(opAt(up, 8).result, -101);
+    assert.deepEqual(up.tables.pid_pipe.map((r) => r.pid), [2, 2], 'pid_pipe holds the thread pid, not its handler');
+    const co = await runExample('11-upstream-thread-pipe.sqlos', { profile: 'companion' });
+    assert.equal(opAt(co, 8).data, '"hi"');
+  });
+
+  it('12-upstream-rows-kept.sqlos: upstream keeps every row after everyone exits; companion deletes them', async () => {
+    const up = await runExample('12-upstream-rows-kept.sqlos');
+    assert.deepEqual(up.tables.pid_store, [{ pid: 1, parent_id: 1 }, { pid: 2, parent_id: 2 }]);
+    assert.equal(up.tables.pid_pipe.length, 2);
+    assert.deepEqual(up.tables.pipe_data[0].data, { blob: 11, text: 'left behind' });
+    assert.ok((up.tables.pipe_data[0].read_wq as number) < 0, 'a kernel address, printed as a negative int64');
+    const co = await runExample('12-upstream-rows-kept.sqlos', { profile: 'companion' });
+    for (const t of Object.keys(co.tables)) assert.deepEqual(co.tables[t], [], t);
+  });
+
+  it('13-exit-in-transaction.sqlos: companion releases the lock on exit; upstream leaves num_readers raised', async () => {
+    const co = await runExample('13-exit-in-transaction.sqlos');
+    assert.equal(co.ok, true, JSON.stringify(co.anomalies));
+    assert.equal(opAt(co, 8).data, '"after"');
+    const up = await runExample('13-exit-in-transaction.sqlos', { profile: 'upstream' });
+    assert.deepEqual(kinds(up), ['deadlock@7']);
+    assert.equal(up.lockState.numReaders, 2);
+    assert.deepEqual(up.lockState.connections.map((c) => c.pid).sort(), [1, 2], "the exited P2's connection is still there");
+  });
+
+  it('14-upstream-backlog.sqlos: past 4 MiB of backlog the upstream write oopses holding the mutex', async () => {
+    const up = await runExample('14-upstream-backlog.sqlos', { profile: 'upstream' });
+    assert.deepEqual(kinds(up), ['error@15', 'deadlock@17']);
+    assert.match(up.anomalies[0].message, /unchecked kmalloc\(5242880\)/);
+    assert.equal(up.lockState.writeMutexOwner, 2);
+    assert.equal(up.processes.find((p) => p.pid === 2)!.state, 'exited');
+    assert.equal(up.pipes[0].buffered, 4 * 1024 * 1024);
+  });
+
+  it('14-upstream-backlog.sqlos: companion bounds the pipe, so reads get 64 KiB and the writer gets EPIPE at the end', async () => {
+    const co = await runExample('14-upstream-backlog.sqlos');
+    assert.equal(co.ok, true, JSON.stringify(co.anomalies));
+    assert.equal(opAt(co, 17).result, 65536);
+    assert.equal(opAt(co, 18).result, 65536);
+    assert.equal(opAt(co, 11).result, 3 * 65536, 'the write returns what got in before the reader left');
+    assert.equal(opAt(co, 12).result, -32);
+  });
+});

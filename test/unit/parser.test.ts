@@ -1,0 +1,108 @@
+/* The scenario language: what parses, and that every malformed line gets FILE:LINE:COL and a reason. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../extension/core/scenario/parser';
+
+function errors(src: string): string[] {
+  const r = parseScenario(src, 'f.sqlos');
+  assert.equal(r.ok, false, 'expected parse errors');
+  return r.ok ? [] : r.errors.map(String);
+}
+
+describe('scenario parser', () => {
+  it('parses every statement form and directive', () => {
+    const r = parseScenario(
+      [
+        '@profile upstream',
+        '@locks memdb',
+        '# a comment',
+        '',
+        'P1 pipe r w   # trailing comment',
+        'P1 fork P2',
+        'P1 thread P3',
+        'P2 write w "hi\\n\\x00"',
+        'P2 write w x"00ff10"',
+        'P2 write w 30',
+        'P1 read r 5 == "hello"',
+        'P1 read r 3 == x"00ff10"',
+        'P1 query "SELECT \'#\' FROM pid_store"',
+        'P3 begin',
+        'P3 commit',
+        'P2 close w',
+        'P2 exit',
+      ].join('\n'),
+      'f.sqlos',
+    );
+    assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+    const s = r.scenario;
+    assert.equal(s.profile, 'upstream');
+    assert.equal(s.locks, 'memdb');
+    assert.deepEqual(s.pids, [1, 2, 3]);
+    assert.equal(s.statements.length, 13);
+    const w = s.statements[3];
+    assert.equal(w.op, 'write');
+    if (w.op === 'write') assert.deepEqual([...w.data.bytes], [104, 105, 10, 0]);
+    const count = s.statements[5];
+    if (count.op === 'write') assert.equal(Buffer.from(count.data.bytes).toString(), 'abcdefghijklmnopqrstuvwxyzabcd');
+    const q = s.statements[8];
+    assert.equal(q.op, 'query');
+    if (q.op === 'query') assert.equal(q.sql, "SELECT '#' FROM pid_store");
+    assert.equal(s.statements[0].text, 'P1 pipe r w');
+    assert.equal(s.statements[0].line, 5);
+  });
+
+  it('reports each malformed line with its line and column, and all of them at once', () => {
+    const errs = errors(['P1 pipe r w', 'P1 frobnicate', 'P1 read r', 'P1 write w "unterminated', 'P1 read r 5 == ', 'Q1 exit', 'P1 write w x"0g"'].join('\n'));
+    assert.deepEqual(errs, [
+      "f.sqlos:2:4: unknown operation 'frobnicate' (pipe, fork, thread, write, read, close, exit, query, begin, commit)",
+      'f.sqlos:3:10: expected a byte count',
+      'f.sqlos:4:12: unterminated string: expected a closing "',
+      'f.sqlos:5:15: expected the expected bytes ("text", x"00ff" or a count)',
+      "f.sqlos:6:1: expected a process (P1, P2, ...), got 'Q1'",
+      "f.sqlos:7:15: not a hex digit: 'g'",
+    ]);
+  });
+
+  it('reports references to unknown processes and fd labels', () => {
+    assert.deepEqual(errors('P1 pipe r w\nP2 read r 1\nP1 close x'), [
+      'f.sqlos:2:1: unknown process P2: no fork or thread creates it',
+      "f.sqlos:3:10: unknown fd label 'x': no earlier pipe names it",
+    ]);
+    assert.deepEqual(errors('P2 exit\nP1 fork P2'), ['f.sqlos:1:1: P2 does not exist yet: it is created at line 2']);
+    assert.deepEqual(errors('P1 read r 1\nP1 pipe r w'), ["f.sqlos:1:9: unknown fd label 'r': no earlier pipe names it"]);
+  });
+
+  it('rejects double creation, use after exit, reused labels and misplaced ==', () => {
+    assert.deepEqual(errors('P1 fork P2\nP1 thread P2\nP1 fork P1'), [
+      'f.sqlos:2:1: P2 already exists (created at line 1)',
+      'f.sqlos:3:1: P1 already exists',
+    ]);
+    assert.deepEqual(errors('P1 exit\nP1 begin'), ['f.sqlos:2:1: P1 has exited at line 1']);
+    assert.deepEqual(errors('P1 pipe r w\nP1 pipe r x\nP1 pipe a a'), [
+      "f.sqlos:2:9: fd label 'r' is already named by the pipe at line 1",
+      'f.sqlos:3:11: the two ends need different labels',
+    ]);
+    assert.deepEqual(errors('P1 pipe r w\nP1 write w "x" == "x"'), ["f.sqlos:2:16: '==' only follows a read"]);
+  });
+
+  it('checks directives', () => {
+    assert.deepEqual(errors('@profile fancy\n@locks none\n@capacity 0\n@frob 1'), [
+      "f.sqlos:1:10: unknown profile 'fancy' (upstream | companion)",
+      "f.sqlos:2:8: unknown lock policy 'none' (sqliteos | memdb)",
+      'f.sqlos:3:11: expected a capacity in bytes (a positive number)',
+      "f.sqlos:4:1: unknown directive '@frob' (@profile, @locks, @capacity)",
+    ]);
+    assert.deepEqual(errors('@profile upstream\n@capacity 10\n@profile companion'), [
+      'f.sqlos:2:1: @capacity applies to the companion profile only: the published kernel has no bound',
+      'f.sqlos:3:1: @profile is already set at line 1',
+    ]);
+  });
+
+  it('rejects unknown escapes, stray characters and trailing tokens', () => {
+    assert.deepEqual(errors('P1 pipe r w\nP1 write w "a\\q"\nP1 exit now\nP1 ; exit'), [
+      "f.sqlos:2:14: unknown escape '\\q' (use \\n \\t \\r \\0 \\\\ \\\" or \\xHH)",
+      "f.sqlos:3:9: unexpected 'now' after the end of the statement",
+      "f.sqlos:4:4: unexpected character ';'",
+    ]);
+  });
+});
