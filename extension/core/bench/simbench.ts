@@ -18,6 +18,9 @@ export interface BenchOptions {
   out: (s: string) => void;
   /** Processes (each with a pipe) added for the crowded configuration. */
   crowd?: number;
+  /** Runs per configuration and chunks per run (tests make them small). */
+  runs?: number;
+  chunks?: number;
 }
 
 interface Config {
@@ -100,8 +103,8 @@ function measure(runs: number, f: () => number): number {
 }
 
 export async function runBench(o: BenchOptions): Promise<number> {
-  const runs = o.quick ? 3 : 11;
-  const chunks = o.quick ? 16 : 64;
+  const runs = o.runs ?? (o.quick ? 3 : 11);
+  const chunks = o.chunks ?? (o.quick ? 16 : 64);
   const crowd = o.crowd ?? (o.quick ? 1000 : 10000);
   const buf = new Uint8Array(CHUNK).map((_, i) => i & 0xff);
   const configs: Config[] = [

@@ -1,0 +1,66 @@
+/* The `sqliteos` command as a user runs it: output, JSON shape and exit statuses 0 / 1 / 2. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT } from './helpers';
+
+function sqliteos(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sqliteos.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('sqliteos CLI', () => {
+  it('run --json prints the DESIGN.md object and exits 0 when nothing went wrong', () => {
+    const r = sqliteos('run', 'examples/01-fork-pipe.sqlos', '--json');
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    for (const k of ['profile', 'locks', 'ok', 'ops', 'tables', 'pipes', 'processes', 'lockState', 'anomalies']) assert.ok(k in j, k);
+    assert.equal(j.profile, 'companion');
+    assert.equal(j.locks, 'sqliteos');
+    assert.deepEqual(Object.keys(j.ops[0]).slice(0, 5), ['line', 'pid', 'op', 'result', 'error']);
+    assert.deepEqual(Object.keys(j.lockState).slice(0, 5), ['currentMaxLock', 'numReaders', 'writeMutexOwner', 'writeMutexWaiters', 'readQ']);
+    assert.ok('writeQ' in j.lockState);
+    assert.deepEqual(Object.keys(j.processes[0]).slice(0, 4), ['pid', 'handler', 'parent', 'state']);
+  });
+
+  it('run exits 1 with the anomaly when the run deadlocks, and flags override the file', () => {
+    const r = sqliteos('run', 'examples/05-eof.sqlos', '--profile', 'upstream');
+    assert.equal(r.code, 1);
+    assert.match(r.out, /profile upstream, locks sqliteos/);
+    assert.match(r.out, /examples\/05-eof\.sqlos:9: deadlock: P1 is asleep on pipe 1 read_wq/);
+    assert.match(r.out, /FAILED: 1 anomaly/);
+  });
+
+  it('run prints a readable summary by default', () => {
+    const r = sqliteos('run', 'examples/07-capacity.sqlos');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /capacity 8/);
+    assert.match(r.out, / {4}6 {2}P2 write w "abcdefghijklmnopqrst" +-> 20/);
+    assert.match(r.out, /ok: no anomaly/);
+  });
+
+  it('a malformed scenario gets FILE:LINE:COL errors, exit 2, and nothing runs', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqlos-'));
+    const f = path.join(dir, 'bad.sqlos');
+    fs.writeFileSync(f, 'P1 pipe r w\nP1 write w "ok"\nP1 wirte w "x"\nP9 exit\n');
+    const r = sqliteos('run', f, '--json');
+    assert.equal(r.code, 2);
+    assert.equal(r.out, '');
+    assert.equal(r.err, `${f}:3:4: unknown operation 'wirte' (pipe, fork, thread, write, read, close, exit, query, begin, commit)\n${f}:4:1: unknown process P9: no fork or thread creates it\n`);
+  });
+
+  it('bad arguments and unreadable files exit 2 with a message', () => {
+    const a = sqliteos('run', 'examples/01-fork-pipe.sqlos', '--profile', 'linux');
+    assert.equal(a.code, 2);
+    assert.match(a.err, /--profile: unknown profile 'linux'/);
+    const b = sqliteos('run', 'no/such/file.sqlos');
+    assert.equal(b.code, 2);
+    assert.match(b.err, /^no\/such\/file\.sqlos: cannot read: ENOENT/);
+    const c = sqliteos();
+    assert.equal(c.code, 2);
+    assert.match(c.err, /usage:/);
+  });
+});

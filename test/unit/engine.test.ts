@@ -1,0 +1,169 @@
+/*
+ * The engine the debug adapter and the explorer stand on: stopping between any two micro-steps, choosing
+ * which process goes next, snapshots that restore exactly, the event stream, and readers that see only
+ * committed data while a writer is mid-transaction.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SimEvent } from '../../extension/core/sim/events';
+import { lockState, processes, tables } from '../../extension/core/sim/inspect';
+import { ScenarioRun } from '../../extension/core/scenario/runner';
+import { start } from './helpers';
+
+/** Steps `pid` until its current micro-step id is `step` (it stops before running that step). */
+function stepUntil(r: ScenarioRun, pid: number, step: string): void {
+  for (let i = 0; i < 200; i++) {
+    const p = r.kernel.state.procs[pid];
+    if (p.current?.step === step) return;
+    const out = r.step(pid);
+    if (out.kind === 'blocked') throw new Error(`P${pid} blocked before ${step}`);
+  }
+  throw new Error(`P${pid} never reached ${step}`);
+}
+
+const TWO_WRITERS = `
+P1 pipe r w
+P1 fork P2
+P1 fork P3
+P2 write w "ab"
+P3 write w "cd"
+P1 read r 4 == "abcd"
+`;
+
+describe('simulator engine', () => {
+  it('stops between micro-steps and lets the caller pick who runs: a second writer waits on the mutex', async () => {
+    const r = await start(TWO_WRITERS);
+    for (let i = 0; i < 3; i++) r.runStatement(r.runnable()[0]);
+    assert.deepEqual(r.runnable(), [2, 3, 1]);
+    stepUntil(r, 2, 'insert_chunk'); // P2 holds the mutex and RESERVED
+    assert.equal(r.kernel.state.mutex.owner, 2);
+    const out = r.runStatement(3);
+    assert.deepEqual(out, { kind: 'blocked', on: 'write mutex' });
+    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [3]);
+    assert.equal(processes(r.kernel).find((p) => p.pid === 3)!.waitingOn, 'write mutex');
+    r.runStatement(2); // commits, hands the mutex to P3
+    assert.equal(r.kernel.state.mutex.owner, 3);
+    assert.equal(r.kernel.state.procs[3].status, 'runnable');
+    r.runDefault();
+    const res = r.result();
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    r.kernel.close();
+  });
+
+  it('restores a snapshot taken mid-transaction exactly, however far the run went after it', async () => {
+    const r = await start(TWO_WRITERS);
+    for (let i = 0; i < 3; i++) r.runStatement(r.runnable()[0]);
+    stepUntil(r, 2, 'commit_lock_exclusive'); // the chunk is inserted but not committed
+    const snap = r.snapshot();
+    r.runDefault();
+    const first = JSON.stringify(r.result());
+    r.restore(snap);
+    assert.equal(r.kernel.state.procs[2].current!.step, 'commit_lock_exclusive');
+    assert.equal(r.ops.length, 3);
+    r.runDefault();
+    assert.equal(JSON.stringify(r.result()), first);
+    // and again, choosing a different schedule from the same point
+    r.restore(snap);
+    r.runStatement(3);
+    r.runDefault();
+    assert.equal(r.result().ok, true);
+    r.kernel.close();
+  });
+
+  it('shows other connections only committed data while a writer is mid-transaction', async () => {
+    const r = await start(`
+P1 pipe r w
+P1 fork P2
+P2 write w "uncommitted"
+P1 query "SELECT count(*) FROM pipe_chunk"
+P1 query "SELECT count(*) FROM pipe_chunk"
+`);
+    r.runStatement(1);
+    r.runStatement(1);
+    stepUntil(r, 2, 'commit_lock_exclusive');
+    assert.equal(tables(r.kernel).find((t) => t.name === 'pipe_chunk')!.rows.length, 0);
+    // P1's query gets SHARED (the writer only holds RESERVED) and must not see the chunk.
+    const q = r.runStatement(1);
+    assert.deepEqual(q, { kind: 'done', result: [[0]], error: undefined, data: undefined });
+    r.runStatement(2);
+    assert.deepEqual(r.runStatement(1), { kind: 'done', result: [[1]], error: undefined, data: undefined });
+    r.kernel.close();
+  });
+
+  it('streams every micro-step, lock change, sleep and wake-up with its process and line', async () => {
+    const r = await start(`
+P1 pipe r w
+P1 fork P2
+P1 read r 2 == "hi"
+P2 write w "hi"
+`);
+    const events: SimEvent[] = [];
+    r.kernel.on((e) => events.push(e));
+    r.runDefault();
+    assert.equal(r.result().ok, true);
+    const sleep = events.find((e) => e.type === 'sleep');
+    assert.deepEqual(sleep, { pid: 1, line: 4, type: 'sleep', on: 'pipe 1 read_wq' });
+    const wake = events.find((e) => e.type === 'wake' && e.target === 1);
+    assert.deepEqual(wake, { pid: 2, line: 5, type: 'wake', target: 1, on: 'pipe 1 read_wq' });
+    const steps = events.filter((e) => e.type === 'step' && e.pid === 2).map((e) => (e.type === 'step' ? e.step : ''));
+    assert.deepEqual(steps.slice(0, 6), ['lookup', 'mutex_lock', 'check_readers', 'check_room', 'begin', 'lock_shared']);
+    assert.ok(events.some((e) => e.type === 'lock' && e.pid === 2 && e.to === 4), 'EXCLUSIVE at commit');
+    assert.ok(events.some((e) => e.type === 'sql' && e.sql.startsWith('INSERT INTO pipe_chunk')));
+    const done = events.filter((e) => e.type === 'op-done').map((e) => e.line);
+    assert.deepEqual(done, [2, 3, 5, 4]);
+    r.kernel.close();
+  });
+
+  it('tells a lost wake-up from a deadlock by whether the wait condition already holds', async () => {
+    const r = await start(`
+P1 pipe r w
+P1 fork P2
+P1 read r 1
+P2 write w "x"
+`);
+    r.runStatement(1);
+    r.runStatement(1);
+    r.runStatement(1); // P1 sleeps on read_wq
+    r.runStatement(2); // the write wakes it ...
+    // ... but suppose the wake-up had been lost: put P1 back to sleep with the byte still there.
+    const p1 = r.kernel.state.procs[1];
+    p1.status = 'blocked';
+    p1.waitingOn = 'pipe 1 read_wq';
+    const res = r.result();
+    assert.equal(res.anomalies.length, 1);
+    assert.equal(res.anomalies[0].kind, 'lost-wakeup');
+    assert.match(res.anomalies[0].message, /already holds/);
+    r.kernel.close();
+  });
+
+  it('fails a syscall on an fd that is not the right end with EBADF, without touching the pipe', async () => {
+    const r = await start(`
+P1 pipe r w
+P1 write r "x"
+P1 read w 1
+P1 close r
+P1 close r
+`);
+    r.runDefault();
+    const res = r.result();
+    assert.deepEqual(res.ops.map((o) => o.result), [[3, 4], -9, -9, 0, -9]);
+    assert.match(res.ops[1].error!, /fd 3 is the read end/);
+    assert.equal(res.ok, true);
+    r.kernel.close();
+  });
+
+  it('reports bad SQL in a query as an error anomaly at its line, and refuses writes', async () => {
+    const r = await start(`
+P1 query "SELEC 1"
+P1 query "DELETE FROM pid_store"
+P1 query "SELECT 1; SELECT 2"
+`);
+    r.runDefault();
+    const res = r.result();
+    assert.deepEqual(res.ops.map((o) => o.result), [-22, -1, -22]);
+    assert.deepEqual(res.anomalies.map((a) => `${a.kind}@${a.line}`), ['error@2', 'error@3', 'error@4']);
+    assert.match(res.anomalies[1].message, /read-only/);
+    assert.equal(res.tables.pid_store.length, 1, 'nothing was deleted');
+    r.kernel.close();
+  });
+});
