@@ -20,5 +20,16 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+await build({
+  entryPoints: [join(root, 'extension/extension.ts')],
+  outfile: join(root, 'dist/extension.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode'],
+  sourcemap: true,
+  logLevel: 'warning',
+});
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
-console.log('built dist/cli.js');
+console.log('built dist/cli.js, dist/extension.js');

@@ -1,0 +1,35 @@
+/*
+ * One typed helper registers every command: the disposable goes to the extension's subscriptions, and an
+ * error becomes one clear message (and a log line) instead of an unexplained failure.
+ */
+import * as vscode from 'vscode';
+import { Cmd } from '../ids';
+
+export type CommandId = (typeof Cmd)[keyof typeof Cmd];
+
+/** A problem the user can act on: shown as a warning, not as an error with a stack. */
+export class UserError extends Error {}
+
+export function register<A extends unknown[]>(
+  ctx: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  id: CommandId,
+  fn: (...args: A) => unknown,
+): void {
+  ctx.subscriptions.push(
+    vscode.commands.registerCommand(id, async (...args: A) => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (e instanceof UserError) {
+          void vscode.window.showWarningMessage(`SQLiteOS: ${msg}`);
+        } else {
+          log.error(`${id}: ${e instanceof Error && e.stack ? e.stack : msg}`);
+          void vscode.window.showErrorMessage(`SQLiteOS: ${msg}`);
+        }
+        return undefined;
+      }
+    }),
+  );
+}

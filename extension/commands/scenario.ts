@@ -1,0 +1,161 @@
+/*
+ * Commands that load and drive the simulator: run or load a scenario (the active editor, a file from the
+ * explorer, or one picked), open an example, step by statement or micro-step, run to the end, reset, and
+ * switch profile or lock policy. Results go to the SQLiteOS output channel and the views.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { parseScenario } from '../core/scenario/parser';
+import { RunResult } from '../core/scenario/runner';
+import { summarize } from '../core/scenario/summary';
+import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
+import { Cmd, LANGUAGE, Setting } from '../ids';
+import { Session } from '../session';
+import { SimulatorTarget } from '../targets/simulator';
+import { UserError, register } from './register';
+
+interface Loaded {
+  uri: vscode.Uri;
+  text: string;
+}
+
+export class ScenarioCommands {
+  private loaded: Loaded | undefined;
+  /** Chosen from the Target view; like the CLI's flags they win over the file's directives. */
+  private overrides: Partial<SimOptions> = {};
+
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly session: Session,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  registerAll(): void {
+    const r = <A extends unknown[]>(id: Parameters<typeof register>[2], fn: (...a: A) => unknown) => register(this.ctx, this.log, id, fn);
+    r(Cmd.runScenario, (uri?: vscode.Uri) => this.load(uri, true));
+    r(Cmd.loadScenario, (uri?: vscode.Uri) => this.load(uri, false));
+    r(Cmd.openExample, (name?: string) => this.openExample(name));
+    r(Cmd.useSimulator, () => this.useSimulator());
+    r(Cmd.connect, () => {
+      throw new UserError('SSH targets are not in this version yet; the simulator is the only target for now.');
+    });
+    r(Cmd.stepStatement, () => this.step((s) => s.stepStatement()));
+    r(Cmd.stepMicro, () => this.step((s) => s.stepMicro()));
+    r(Cmd.runToEnd, () => this.report(this.sim().runToEnd()));
+    r(Cmd.reset, () => this.reset());
+    r(Cmd.setProfile, () => this.choose('profile', PROFILES));
+    r(Cmd.setLocks, () => this.choose('locks', LOCK_POLICIES));
+  }
+
+  private defaults(): Partial<SimOptions> {
+    const c = vscode.workspace.getConfiguration(Setting.section);
+    return { profile: c.get<Profile>(Setting.profile), locks: c.get<LockPolicy>(Setting.locks), capacity: c.get<number>(Setting.capacity) };
+  }
+
+  private sim(): SimulatorTarget {
+    const s = this.session.simulator;
+    if (!s?.scenario) throw new UserError('No scenario is loaded: run or load a .sqlos file first.');
+    return s;
+  }
+
+  private async pickFile(uri?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    if (uri instanceof vscode.Uri) return uri;
+    const ed = vscode.window.activeTextEditor;
+    if (ed?.document.languageId === LANGUAGE) return ed.document.uri;
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'SQLiteOS scenario': ['sqlos'] }, openLabel: 'Run scenario' });
+    return picked?.[0];
+  }
+
+  /** The text the user sees: an open editor's (unsaved edits included) or the file's. */
+  private async textOf(uri: vscode.Uri): Promise<string> {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (open) return open.getText();
+    return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+  }
+
+  async load(uri: vscode.Uri | undefined, runIt: boolean): Promise<RunResult | undefined> {
+    const file = await this.pickFile(uri);
+    if (!file) return undefined;
+    return this.start({ uri: file, text: await this.textOf(file) }, runIt);
+  }
+
+  private async start(l: Loaded, runIt: boolean): Promise<RunResult | undefined> {
+    const name = vscode.workspace.asRelativePath(l.uri);
+    const parsed = parseScenario(l.text, name);
+    if (!parsed.ok) {
+      for (const e of parsed.errors) this.log.error(e.toString());
+      const n = parsed.errors.length;
+      throw new UserError(`${name} has ${n} error${n === 1 ? '' : 's'} (see Problems); nothing ran. First: ${parsed.errors[0].toString()}`);
+    }
+    const s = parsed.scenario;
+    const d = this.defaults();
+    const opts: Partial<SimOptions> = {
+      profile: this.overrides.profile ?? s.profile ?? d.profile,
+      locks: this.overrides.locks ?? s.locks ?? d.locks,
+      capacity: s.capacity ?? d.capacity,
+    };
+    const target = await SimulatorTarget.create(s, opts);
+    this.loaded = l;
+    this.session.setTarget(target);
+    this.log.info(`loaded ${name}: ${target.info().label}`);
+    if (!runIt) return undefined;
+    return this.report(target.runToEnd());
+  }
+
+  private report(res: RunResult): RunResult {
+    const source = this.loaded?.text.split('\n') ?? [];
+    this.log.info(`\n${summarize(res, source)}`);
+    this.log.show(true);
+    if (!res.ok) void vscode.window.showWarningMessage(`SQLiteOS: ${res.anomalies.length} anomaly(ies): ${res.anomalies[0].kind} at line ${res.anomalies[0].line}. See the SQLiteOS output.`);
+    return res;
+  }
+
+  private step(f: (s: SimulatorTarget) => boolean): void {
+    const s = this.sim();
+    if (!f(s)) {
+      this.report(s.result());
+      throw new UserError('Nothing can run: the scenario has finished or every process is blocked.');
+    }
+  }
+
+  private async reset(): Promise<void> {
+    if (!this.loaded) throw new UserError('No scenario is loaded: nothing to reset.');
+    await this.start({ uri: this.loaded.uri, text: await this.textOf(this.loaded.uri) }, false);
+  }
+
+  private async useSimulator(): Promise<void> {
+    this.loaded = undefined;
+    const d = this.defaults();
+    this.session.setTarget(await SimulatorTarget.create(null, { ...d, ...this.overrides }));
+  }
+
+  private async openExample(name?: string): Promise<void> {
+    const dir = vscode.Uri.joinPath(this.ctx.extensionUri, 'examples');
+    const files = (await vscode.workspace.fs.readDirectory(dir)).map(([f]) => f).filter((f) => f.endsWith('.sqlos')).sort();
+    const pick = name ?? (await vscode.window.showQuickPick(files, { placeHolder: 'Open an example scenario' }));
+    if (!pick) return;
+    if (!files.includes(pick)) throw new UserError(`No example named ${pick}.`);
+    const uri = vscode.Uri.joinPath(dir, pick);
+    await vscode.window.showTextDocument(uri, { preview: false });
+    await this.load(uri, false);
+  }
+
+  private async choose<K extends 'profile' | 'locks'>(key: K, values: readonly SimOptions[K][]): Promise<void> {
+    const current = this.session.simulator?.options[key];
+    const pick = await vscode.window.showQuickPick(
+      values.map((v) => ({ label: v, description: v === current ? 'current' : undefined })),
+      { placeHolder: `Simulator ${key} (overrides the scenario's @${key})` },
+    );
+    if (!pick) return;
+    this.overrides = { ...this.overrides, [key]: pick.label };
+    if (this.loaded) await this.start(this.loaded, false);
+    else await this.useSimulator();
+  }
+
+  /** Loads a scenario at start-up (npm start sets SQLITEOS_START_SCENARIO). */
+  async startWith(file: string): Promise<void> {
+    const uri = vscode.Uri.file(path.resolve(file));
+    await vscode.window.showTextDocument(uri, { preview: false });
+    await this.load(uri, false);
+  }
+}

@@ -1,0 +1,71 @@
+/*
+ * How table values look to a person, and how tables export: short previews for tree items, a hex dump
+ * for blob documents, CSV and JSON for files. Pure, so the views' text is tested without VS Code.
+ */
+import type { SqlValue } from './sim/db';
+
+function printableByte(c: number): boolean {
+  return c >= 32 && c < 127;
+}
+
+/** A one-line preview: NULL, numbers as they are, text quoted, blobs as length + hex + text. */
+export function preview(v: SqlValue, max = 16): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+  const head = v.subarray(0, max);
+  const hex = Buffer.from(head).toString('hex').replace(/(..)/g, '$1 ').trim();
+  const text = [...head].map((c) => (printableByte(c) ? String.fromCharCode(c) : '.')).join('');
+  return `blob ${v.length} B: ${hex}${v.length > max ? ' …' : ''}  |${text}|`;
+}
+
+/** The classic 16-bytes-a-line dump: offset, hex, text. */
+export function hexDump(b: Uint8Array, limit = 1 << 20): string {
+  const lines: string[] = [];
+  const n = Math.min(b.length, limit);
+  for (let off = 0; off < n; off += 16) {
+    const row = b.subarray(off, Math.min(off + 16, n));
+    const hex = [...row].map((c) => c.toString(16).padStart(2, '0')).join(' ');
+    const text = [...row].map((c) => (printableByte(c) ? String.fromCharCode(c) : '.')).join('');
+    lines.push(`${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${text}|`);
+  }
+  if (b.length > n) lines.push(`… ${b.length - n} more bytes`);
+  return lines.join('\n');
+}
+
+/** A row as a document: one `column = value` line each, blobs dumped in full below. */
+export function rowDocument(table: string, columns: string[], row: SqlValue[]): string {
+  const out = [`${table} row ${String(row[0])}`, ''];
+  const blobs: string[] = [];
+  columns.forEach((c, i) => {
+    const v = row[i];
+    out.push(`${c.padEnd(12)} = ${preview(v, 32)}`);
+    if (v instanceof Uint8Array) blobs.push('', `${c} (${v.length} bytes):`, hexDump(v), '', 'as text:', Buffer.from(v).toString('latin1'));
+  });
+  return [...out, ...blobs].join('\n') + '\n';
+}
+
+function csvCell(v: SqlValue): string {
+  if (v === null) return '';
+  const s = v instanceof Uint8Array ? `x'${Buffer.from(v).toString('hex')}'` : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 CSV with a header; blobs as SQLite hex literals, NULL as an empty cell. */
+export function toCsv(columns: string[], rows: SqlValue[][]): string {
+  return [columns.map((c) => csvCell(c)).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\r\n') + '\r\n';
+}
+
+/** A JSON array of objects; blobs as { "hex": ... } so nothing is lost. */
+export function toJson(columns: string[], rows: SqlValue[][]): string {
+  const objs = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] instanceof Uint8Array ? { hex: Buffer.from(r[i] as Uint8Array).toString('hex') } : r[i]])));
+  return JSON.stringify(objs, null, 2) + '\n';
+}
+
+/** Query results as an aligned text table. */
+export function textTable(columns: string[], rows: SqlValue[][]): string {
+  const cells = rows.map((r) => r.map((v) => preview(v, 16)));
+  const w = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (xs: string[]) => xs.map((x, i) => x.padEnd(w[i])).join(' | ').trimEnd();
+  return [line(columns), w.map((n) => '-'.repeat(n)).join('-+-'), ...cells.map(line), '', `${rows.length} row(s)`].join('\n') + '\n';
+}

@@ -1,0 +1,44 @@
+/*
+ * Activation: wires the session, the views, the commands, the documents and the diagnostics together.
+ * Nothing heavy happens here: sql.js loads when a command first creates a simulator.
+ */
+import * as vscode from 'vscode';
+import { DataCommands } from './commands/data';
+import { ScenarioCommands } from './commands/scenario';
+import { registerDiagnostics } from './diagnostics';
+import { Documents } from './documents';
+import { SCHEME } from './ids';
+import { Session } from './session';
+import { Views } from './views/views';
+
+/** What activate() hands back: the in-host tests drive the extension through it. */
+export interface Api {
+  session: Session;
+  views: Views;
+  scenarios: ScenarioCommands;
+  data: DataCommands;
+  activationMs: number;
+}
+
+export function activate(ctx: vscode.ExtensionContext): Api {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('SQLiteOS', { log: true });
+  const session = new Session();
+  const views = new Views(session);
+  const docs = new Documents(session);
+  const scenarios = new ScenarioCommands(ctx, session, log);
+  const data = new DataCommands(ctx, session, views, docs, log);
+  scenarios.registerAll();
+  data.registerAll();
+  registerDiagnostics(ctx);
+  ctx.subscriptions.push(log, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
+  const start = process.env.SQLITEOS_START_SCENARIO;
+  if (start) {
+    scenarios.startWith(start).catch((e: Error) => log.error(`start-up scenario ${start}: ${e.message}`));
+  }
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { session, views, scenarios, data, activationMs };
+}
+
+export function deactivate(): void {}

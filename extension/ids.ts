@@ -1,0 +1,70 @@
+/*
+ * Every id the extension shares with package.json, in one place: commands, views, settings, context keys
+ * and tree item context values. package.json is checked against this file by a unit test.
+ */
+
+export const Cmd = {
+  runScenario: 'sqliteos.runScenario',
+  loadScenario: 'sqliteos.loadScenario',
+  openExample: 'sqliteos.openExample',
+  useSimulator: 'sqliteos.useSimulator',
+  connect: 'sqliteos.connect',
+  stepStatement: 'sqliteos.stepStatement',
+  stepMicro: 'sqliteos.stepMicro',
+  runToEnd: 'sqliteos.runToEnd',
+  reset: 'sqliteos.reset',
+  query: 'sqliteos.query',
+  refresh: 'sqliteos.refresh',
+  exportTable: 'sqliteos.exportTable',
+  openRow: 'sqliteos.openRow',
+  openBlob: 'sqliteos.openBlob',
+  copyValue: 'sqliteos.copyValue',
+  loadMore: 'sqliteos.loadMore',
+  setProfile: 'sqliteos.setProfile',
+  setLocks: 'sqliteos.setLocks',
+} as const;
+
+export const View = {
+  container: 'sqliteos',
+  target: 'sqliteos.target',
+  tables: 'sqliteos.tables',
+  locks: 'sqliteos.locks',
+  waitQueues: 'sqliteos.waitQueues',
+} as const;
+
+export const Setting = {
+  section: 'sqliteos',
+  profile: 'simulator.profile',
+  locks: 'simulator.locks',
+  capacity: 'simulator.capacity',
+  pageSize: 'tables.pageSize',
+  refreshDelay: 'views.refreshDelayMs',
+  pollInterval: 'ssh.pollIntervalMs',
+} as const;
+
+export const Ctx = {
+  targetLoaded: 'sqliteos.targetLoaded',
+  scenarioLoaded: 'sqliteos.scenarioLoaded',
+} as const;
+
+/** contextValue of each tree item kind, with its state after a '+' (STYLE.md point 4). */
+export enum Node {
+  target = 'sqliteos:target',
+  detail = 'sqliteos:detail',
+  table = 'sqliteos:table',
+  row = 'sqliteos:row',
+  value = 'sqliteos:value',
+  blob = 'sqliteos:value+blob',
+  loadMore = 'sqliteos:loadMore',
+  message = 'sqliteos:message',
+  error = 'sqliteos:message+error',
+  lockSummary = 'sqliteos:lockSummary',
+  connection = 'sqliteos:connection',
+  mutex = 'sqliteos:mutex',
+  queue = 'sqliteos:queue',
+  queueEmpty = 'sqliteos:queue+empty',
+  sleeper = 'sqliteos:process+blocked',
+}
+
+export const SCHEME = 'sqliteos';
+export const LANGUAGE = 'sqlos';

@@ -1,0 +1,44 @@
+/*
+ * The one place that holds the active target (STYLE.md point 6): views and commands ask it for the
+ * target and listen to it for changes; switching targets disposes the old one.
+ */
+import * as vscode from 'vscode';
+import { Change, Target } from './targets/target';
+import { SimulatorTarget } from './targets/simulator';
+import { Ctx } from './ids';
+
+export class Session implements vscode.Disposable {
+  private current: Target | undefined;
+  private sub: { dispose(): void } | undefined;
+  private readonly targetEmitter = new vscode.EventEmitter<Target | undefined>();
+  private readonly changeEmitter = new vscode.EventEmitter<Change>();
+  /** Fired when the target is replaced (or dropped). */
+  readonly onDidChangeTarget = this.targetEmitter.event;
+  /** Fired for every change inside the current target. */
+  readonly onDidChange = this.changeEmitter.event;
+
+  get target(): Target | undefined {
+    return this.current;
+  }
+
+  get simulator(): SimulatorTarget | undefined {
+    return this.current instanceof SimulatorTarget ? this.current : undefined;
+  }
+
+  setTarget(t: Target | undefined): void {
+    this.sub?.dispose();
+    this.current?.dispose();
+    this.current = t;
+    this.sub = t?.onDidChange((c) => this.changeEmitter.fire(c));
+    void vscode.commands.executeCommand('setContext', Ctx.targetLoaded, t !== undefined);
+    void vscode.commands.executeCommand('setContext', Ctx.scenarioLoaded, !!this.simulator?.scenario);
+    this.targetEmitter.fire(t);
+  }
+
+  dispose(): void {
+    this.sub?.dispose();
+    this.current?.dispose();
+    this.targetEmitter.dispose();
+    this.changeEmitter.dispose();
+  }
+}

@@ -1,0 +1,157 @@
+/*
+ * The simulator as a Target: a scenario loaded on the embedded simulator, stepped by statement or by
+ * micro-step under the default schedule, or an empty kernel with only P1. sql.js is loaded on first use,
+ * not at activation.
+ */
+import { SimEvent } from '../core/sim/events';
+import { lockState, pipes, processes } from '../core/sim/inspect';
+import { KernelCore } from '../core/sim/kernel';
+import { SimOptions } from '../core/sim/types';
+import { Scenario } from '../core/scenario/ast';
+import { RunResult, ScenarioRun } from '../core/scenario/runner';
+import { Change, Disposer, QueryRows, Target, TargetError, TablePage, TargetInfo, WaitQueue, waitQueuesOf } from './target';
+
+const EMPTY: Scenario = { file: '(no scenario)', statements: [], pids: [1] };
+
+/** Which tables a statement of the kernel's touches, read off its SQL. */
+export function tablesOf(sql: string): string[] {
+  const m = /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(sql);
+  return m ? [m[1]] : [];
+}
+
+function changeOf(e: SimEvent): Change | null {
+  switch (e.type) {
+    case 'sql':
+      return { tables: tablesOf(e.sql) };
+    case 'lock':
+    case 'mutex':
+      return { locks: true, waitQueues: true };
+    case 'sleep':
+    case 'wake':
+      return { waitQueues: true, processes: true, locks: true };
+    case 'op-done':
+    case 'op-start':
+      return { processes: true, target: true };
+    default:
+      return null;
+  }
+}
+
+export class SimulatorTarget implements Target {
+  private listeners: ((c: Change) => void)[] = [];
+
+  private constructor(
+    readonly run: ScenarioRun,
+    readonly options: SimOptions,
+  ) {
+    run.kernel.on((e) => {
+      const c = changeOf(e);
+      if (c) this.fire(c);
+    });
+  }
+
+  static async create(scenario: Scenario | null, opts: Partial<SimOptions>): Promise<SimulatorTarget> {
+    const run = await ScenarioRun.create(scenario ?? EMPTY, opts);
+    return new SimulatorTarget(run, run.kernel.opts);
+  }
+
+  get kernel(): KernelCore {
+    return this.run.kernel;
+  }
+
+  get scenario(): Scenario | null {
+    return this.run.scenario === EMPTY ? null : this.run.scenario;
+  }
+
+  private fire(c: Change): void {
+    for (const l of this.listeners) l(c);
+  }
+
+  info(): TargetInfo {
+    const o = this.options;
+    const next = this.run.runnable()[0];
+    const nextStmt = next === undefined ? undefined : this.run.nextStatement(next);
+    const blocked = Object.values(this.kernel.state.procs).filter((p) => p.status === 'blocked').length;
+    let state = nextStmt ? `next: line ${nextStmt.line} (${nextStmt.text})` : blocked ? `stuck: ${blocked} process(es) blocked` : 'finished';
+    if (!this.scenario) state = 'idle: no scenario loaded';
+    const details: Record<string, string> = { profile: o.profile, locks: o.locks };
+    if (o.profile === 'companion') details.capacity = `${o.capacity} bytes`;
+    details.scenario = this.scenario?.file ?? '(none)';
+    details.ops = String(this.run.ops.length);
+    details.anomalies = String(this.run.result().anomalies.length);
+    return { kind: 'simulator', label: `simulator (${o.profile}, ${o.locks})`, details, state };
+  }
+
+  /** Runs the next statement of the default schedule; false when nothing can run. */
+  stepStatement(): boolean {
+    const pid = this.run.runnable()[0];
+    if (pid === undefined) return false;
+    this.run.runStatement(pid);
+    this.fire({ target: true });
+    return true;
+  }
+
+  /** One micro-step of the process the default schedule would run; false when nothing can run. */
+  stepMicro(): boolean {
+    const pid = this.run.runnable()[0];
+    if (pid === undefined) return false;
+    this.run.step(pid);
+    this.fire({ target: true });
+    return true;
+  }
+
+  runToEnd(): RunResult {
+    this.run.runDefault();
+    this.fire({ target: true, locks: true, waitQueues: true, processes: true, tables: ['*'] });
+    return this.run.result();
+  }
+
+  result(): RunResult {
+    return this.run.result();
+  }
+
+  async processes() {
+    return processes(this.kernel);
+  }
+  async pipes() {
+    return pipes(this.kernel);
+  }
+  async locks() {
+    return lockState(this.kernel);
+  }
+  async waitQueues(): Promise<WaitQueue[]> {
+    const l = lockState(this.kernel);
+    const out = waitQueuesOf(l, pipes(this.kernel));
+    out.push({ id: 'write mutex', owner: 'kernel', name: 'write mutex', sleepers: l.writeMutexWaiters });
+    return out;
+  }
+  async tableNames() {
+    return this.kernel.db.tableNames();
+  }
+
+  async tablePage(table: string, offset: number, limit: number): Promise<TablePage> {
+    const db = this.kernel.db;
+    if (!db.tableNames().includes(table)) throw new TargetError(`no table ${table}`);
+    return db.readCommitted(() => {
+      const q = `"${table.replace(/"/g, '""')}"`;
+      const cols = db.all('SELECT name FROM pragma_table_info(?)', [table]).map((r) => String(r[0]));
+      const rows = db.all(`SELECT rowid, * FROM ${q} ORDER BY rowid LIMIT ? OFFSET ?`, [limit, offset]);
+      const total = db.get(`SELECT count(*) FROM ${q}`)![0] as number;
+      return { columns: ['rowid', ...cols], rows, total };
+    });
+  }
+
+  async query(sql: string): Promise<QueryRows> {
+    return this.kernel.db.queryReadOnly(sql);
+  }
+
+  onDidChange(listener: (c: Change) => void): Disposer {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  }
+
+  dispose(): void {
+    this.listeners = [];
+    this.kernel.close();
+  }
+}

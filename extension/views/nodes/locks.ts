@@ -1,0 +1,77 @@
+/* Locks view nodes: the VFS store's lock state, the global write mutex, and every open connection. */
+import * as vscode from 'vscode';
+import { Node } from '../../ids';
+import type { ConnInfo, LockInfo } from '../../targets/target';
+import { MessageNode, TreeNode } from './node';
+
+/** One icon per lock level, so a change of level shows at a glance. */
+const LEVEL_ICON: Record<string, string> = { NONE: 'circle-outline', SHARED: 'eye', RESERVED: 'edit', PENDING: 'watch', EXCLUSIVE: 'lock' };
+
+export function levelIcon(level: string): vscode.ThemeIcon {
+  const color = level === 'PENDING' ? 'charts.yellow' : level === 'EXCLUSIVE' ? 'charts.red' : undefined;
+  return new vscode.ThemeIcon(LEVEL_ICON[level] ?? 'question', color ? new vscode.ThemeColor(color) : undefined);
+}
+
+export class StoreNode extends TreeNode {
+  constructor(private readonly l: LockInfo) {
+    super('locks:store', undefined);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item(`current_max_lock: ${this.l.currentMaxLock}`);
+    t.description = `num_readers ${this.l.numReaders}`;
+    t.tooltip = `VFS store: current_max_lock ${this.l.currentMaxLock}, num_readers ${this.l.numReaders}`;
+    t.contextValue = `${Node.lockSummary}+${this.l.currentMaxLock.toLowerCase()}`;
+    t.iconPath = levelIcon(this.l.currentMaxLock);
+    return t;
+  }
+}
+
+export class MutexNode extends TreeNode {
+  constructor(private readonly l: LockInfo) {
+    super('locks:mutex', undefined);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const owner = this.l.writeMutexOwner;
+    const n = this.l.writeMutexWaiters.length;
+    const t = this.item('global write mutex', n ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    t.description = owner === null ? 'free' : `held by P${owner}${n ? `, ${n} waiting` : ''}`;
+    t.contextValue = `${Node.mutex}+${owner === null ? 'free' : 'held'}`;
+    t.iconPath = new vscode.ThemeIcon(owner === null ? 'unlock' : 'lock');
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    return this.l.writeMutexWaiters.map((pid, i) => new MessageNode(`locks:mutex:${pid}`, this, `${i + 1}. P${pid} waiting`));
+  }
+}
+
+export class ConnectionsNode extends TreeNode {
+  constructor(private readonly conns: ConnInfo[]) {
+    super('locks:connections', undefined);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item('connections', vscode.TreeItemCollapsibleState.Expanded);
+    t.description = `${this.conns.length} open`;
+    t.iconPath = new vscode.ThemeIcon('plug');
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    if (this.conns.length === 0) return [new MessageNode('locks:connections:none', this, 'no open connection')];
+    return this.conns.map((c) => new ConnectionNode(this, c));
+  }
+}
+
+class ConnectionNode extends TreeNode {
+  constructor(
+    parent: TreeNode,
+    private readonly c: ConnInfo,
+  ) {
+    super(`locks:conn:${c.id}`, parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item(`P${this.c.pid}: ${this.c.level}`);
+    t.description = `connection ${this.c.id} (${this.c.purpose})`;
+    t.contextValue = `${Node.connection}+${this.c.level.toLowerCase()}`;
+    t.iconPath = levelIcon(this.c.level);
+    return t;
+  }
+}

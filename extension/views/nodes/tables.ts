@@ -1,0 +1,112 @@
+/* Tables view nodes: a table, its rows a page at a time, each row's values, and "Load more". */
+import * as vscode from 'vscode';
+import { preview } from '../../core/format';
+import type { SqlValue } from '../../core/sim/db';
+import { Cmd, Node } from '../../ids';
+import type { Target } from '../../targets/target';
+import { MessageNode, TreeNode } from './node';
+
+/** What a row or value command needs to find its data again. */
+export interface RowRef {
+  table: string;
+  rowid: number;
+  column?: string;
+}
+
+export class TableNode extends TreeNode {
+  /** Rows shown so far; "Load more" adds a page. */
+  shown: number;
+  constructor(
+    private readonly target: () => Target | undefined,
+    readonly table: string,
+    private readonly pageSize: () => number,
+  ) {
+    super(`table:${table}`, undefined);
+    this.shown = pageSize();
+  }
+  async getTreeItem(): Promise<vscode.TreeItem> {
+    const t = this.item(this.table, vscode.TreeItemCollapsibleState.Collapsed);
+    const total = (await this.target()?.tablePage(this.table, 0, 0))?.total;
+    t.description = total === undefined ? '' : `${total} row${total === 1 ? '' : 's'}`;
+    t.contextValue = Node.table;
+    t.iconPath = new vscode.ThemeIcon('table');
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    const target = this.target();
+    if (!target) return [];
+    const page = await target.tablePage(this.table, 0, this.shown);
+    if (page.total === 0) return [new MessageNode(`${this.id}:empty`, this, 'no rows')];
+    const rows: TreeNode[] = page.rows.map((r) => new RowNode(this, this.table, page.columns, r));
+    if (page.total > page.rows.length) rows.push(new LoadMoreNode(this, page.total - page.rows.length));
+    return rows;
+  }
+}
+
+class RowNode extends TreeNode {
+  constructor(
+    parent: TableNode,
+    private readonly table: string,
+    private readonly columns: string[],
+    private readonly row: SqlValue[],
+  ) {
+    super(`${parent.id}:row:${String(row[0])}`, parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const label = this.columns
+      .slice(1)
+      .map((c, i) => `${c} ${preview(this.row[i + 1], 6)}`)
+      .join(' · ');
+    const t = this.item(label, vscode.TreeItemCollapsibleState.Collapsed);
+    t.description = `rowid ${String(this.row[0])}`;
+    t.contextValue = Node.row;
+    t.iconPath = new vscode.ThemeIcon('symbol-field');
+    const ref: RowRef = { table: this.table, rowid: this.row[0] as number };
+    t.command = { command: Cmd.openRow, title: 'Open row', arguments: [ref] };
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    return this.columns.slice(1).map((c, i) => new ValueNode(this, this.table, this.row[0] as number, c, this.row[i + 1]));
+  }
+}
+
+export class ValueNode extends TreeNode {
+  constructor(
+    parent: TreeNode,
+    readonly table: string,
+    readonly rowid: number,
+    readonly column: string,
+    readonly value: SqlValue,
+  ) {
+    super(`${parent.id}:${column}`, parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item(this.column);
+    const blob = this.value instanceof Uint8Array;
+    t.description = preview(this.value, 12);
+    t.tooltip = preview(this.value, 64);
+    t.contextValue = blob ? Node.blob : Node.value;
+    t.iconPath = new vscode.ThemeIcon(blob ? 'file-binary' : 'symbol-constant');
+    if (blob) {
+      const ref: RowRef = { table: this.table, rowid: this.rowid, column: this.column };
+      t.command = { command: Cmd.openBlob, title: 'Open blob', arguments: [ref] };
+    }
+    return t;
+  }
+}
+
+class LoadMoreNode extends TreeNode {
+  constructor(
+    readonly table: TableNode,
+    private readonly left: number,
+  ) {
+    super(`${table.id}:more`, table);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item(`Load more (${this.left} more row${this.left === 1 ? '' : 's'})`);
+    t.contextValue = Node.loadMore;
+    t.iconPath = new vscode.ThemeIcon('ellipsis');
+    t.command = { command: Cmd.loadMore, title: 'Load more', arguments: [this.table] };
+    return t;
+  }
+}

@@ -1,0 +1,61 @@
+/*
+ * One TreeDataProvider for every view: it delegates to the nodes, turns a failing getChildren into an
+ * error message node, and batches refreshes (a burst of simulator events becomes one repaint per node).
+ */
+import * as vscode from 'vscode';
+import { MessageNode, TreeNode } from './nodes/node';
+
+export class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private pending = new Set<TreeNode | undefined>();
+  private timer: NodeJS.Timeout | undefined;
+  /** How many refreshes were asked for and how many were delivered (tests and the bench read these). */
+  readonly stats = { requested: 0, fired: 0 };
+
+  constructor(
+    readonly viewId: string,
+    private readonly roots: () => Promise<TreeNode[]>,
+    private readonly delayMs: () => number,
+  ) {}
+
+  /** Refreshes `node`'s subtree, or the whole view; batched over the configured delay. */
+  refresh(node?: TreeNode): void {
+    this.stats.requested++;
+    this.pending.add(node);
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.delayMs());
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const all = this.pending.has(undefined);
+    const nodes = all ? [undefined] : [...this.pending];
+    this.pending.clear();
+    for (const n of nodes) {
+      this.stats.fired++;
+      this.emitter.fire(n);
+    }
+  }
+
+  getTreeItem(n: TreeNode): vscode.TreeItem | Thenable<vscode.TreeItem> {
+    return n.getTreeItem();
+  }
+
+  async getChildren(n?: TreeNode): Promise<TreeNode[]> {
+    try {
+      return n ? await n.getChildren() : await this.roots();
+    } catch (e) {
+      return [new MessageNode(`${n?.id ?? this.viewId}:error`, n, `Cannot read: ${(e as Error).message}`, true)];
+    }
+  }
+
+  getParent(n: TreeNode): TreeNode | undefined {
+    return n.parent;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,94 @@
+/*
+ * The four views and how target changes reach them: each change refreshes only the subtrees it touched
+ * (a table's node, the locks, the wait queues, the target), batched by the provider.
+ */
+import * as vscode from 'vscode';
+import { Setting, View } from '../ids';
+import { Session } from '../session';
+import { Change } from '../targets/target';
+import { ConnectionsNode, MutexNode, StoreNode } from './nodes/locks';
+import { TreeNode } from './nodes/node';
+import { TableNode } from './nodes/tables';
+import { TargetNode } from './nodes/target';
+import { QueueNode } from './nodes/waitqueues';
+import { NodeProvider } from './provider';
+
+function setting<T>(key: string, fallback: T): T {
+  return vscode.workspace.getConfiguration(Setting.section).get<T>(key, fallback);
+}
+
+export class Views implements vscode.Disposable {
+  readonly target: NodeProvider;
+  readonly tables: NodeProvider;
+  readonly locks: NodeProvider;
+  readonly waitQueues: NodeProvider;
+  private tableNodes = new Map<string, TableNode>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly session: Session) {
+    const delay = () => setting(Setting.refreshDelay, 100);
+    const t = () => session.target;
+    this.target = new NodeProvider(View.target, async () => (t() ? [new TargetNode(t()!)] : []), delay);
+    this.tables = new NodeProvider(View.tables, async () => this.tableRoots(), delay);
+    this.locks = new NodeProvider(
+      View.locks,
+      async () => {
+        const target = t();
+        if (!target) return [];
+        const l = await target.locks();
+        return [new StoreNode(l), new MutexNode(l), new ConnectionsNode(l.connections)] as TreeNode[];
+      },
+      delay,
+    );
+    this.waitQueues = new NodeProvider(View.waitQueues, async () => ((await t()?.waitQueues()) ?? []).map((q) => new QueueNode(q)), delay);
+    for (const [id, p] of [
+      [View.target, this.target],
+      [View.tables, this.tables],
+      [View.locks, this.locks],
+      [View.waitQueues, this.waitQueues],
+    ] as const) {
+      this.disposables.push(vscode.window.createTreeView(id, { treeDataProvider: p, showCollapseAll: id === View.tables }), p);
+    }
+    this.disposables.push(
+      session.onDidChangeTarget(() => {
+        this.tableNodes.clear();
+        this.refreshAll();
+      }),
+      session.onDidChange((c) => this.apply(c)),
+    );
+  }
+
+  private async tableRoots(): Promise<TreeNode[]> {
+    const target = this.session.target;
+    if (!target) return [];
+    const names = await target.tableNames();
+    return names.map((n) => {
+      let node = this.tableNodes.get(n);
+      if (!node) {
+        node = new TableNode(() => this.session.target, n, () => setting(Setting.pageSize, 200));
+        this.tableNodes.set(n, node);
+      }
+      return node;
+    });
+  }
+
+  /** Routes one change to the subtrees it touched. */
+  apply(c: Change): void {
+    for (const name of c.tables ?? []) {
+      const node = this.tableNodes.get(name);
+      if (name === '*' || !node) this.tables.refresh();
+      else this.tables.refresh(node);
+    }
+    if (c.locks) this.locks.refresh();
+    if (c.waitQueues) this.waitQueues.refresh();
+    if (c.processes || c.target) this.target.refresh();
+  }
+
+  refreshAll(): void {
+    for (const p of [this.target, this.tables, this.locks, this.waitQueues]) p.refresh();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
