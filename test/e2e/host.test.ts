@@ -1,0 +1,44 @@
+/*
+ * Runs the in-host mocha suites (test/host) inside a real code-server's extension host, opened in a real
+ * Chromium: the workbench reads extensionTestsPath from the URL payload and reports the exit code through
+ * window.codeAutomationExit.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Browser } from 'playwright-core';
+import { ROOT, Server, launchChromium, startCodeServer, workbenchUrl } from './harness';
+
+describe('in-host tests in code-server', () => {
+  let server: Server;
+  let browser: Browser;
+  const reportFile = path.join(ROOT, 'test-results', 'host-report.txt');
+  before(async () => {
+    fs.mkdirSync(path.dirname(reportFile), { recursive: true });
+    fs.rmSync(reportFile, { force: true });
+    server = await startCodeServer({ SQLITEOS_TEST_REPORT: reportFile });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('pass inside the real extension host', { timeout: 240000 }, async () => {
+    const page = await browser.newPage();
+    const lines: string[] = [];
+    page.on('console', (m) => lines.push(m.text()));
+    const exit = new Promise<number>((resolve) => {
+      void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
+    });
+    const testsPath = path.join(ROOT, 'dist-test', 'host.js');
+    const remote = (p: string) => `vscode-remote://${new URL(server.url).host}${p}`;
+    await page.goto(workbenchUrl(server, [['extensionDevelopmentPath', remote(ROOT)], ['extensionTestsPath', remote(testsPath)]]));
+    const code = await Promise.race([exit, new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`no exit code in 200 s\n${lines.join('\n')}\n${server.log()}`)), 200000))]);
+    const report = fs.existsSync(reportFile) ? fs.readFileSync(reportFile, 'utf8') : `(no report)\n${lines.join('\n')}`;
+    console.log(report);
+    assert.equal(code, 0, report);
+    assert.match(report, /^\d+ passed, 0 failed$/m);
+  });
+});

@@ -1,0 +1,66 @@
+/* Commands as a user runs them: query, export, open row and blob, errors that explain themselves. */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Cmd, SCHEME } from '../../extension/ids';
+import { api, example } from './util';
+
+describe('commands', () => {
+  it('runs a read-only query into a read-only document', async () => {
+    await vscode.commands.executeCommand(Cmd.runScenario, example('12-upstream-rows-kept.sqlos'));
+    const uri = (await vscode.commands.executeCommand(Cmd.query, 'SELECT pid, parent_id FROM pid_store ORDER BY pid')) as vscode.Uri;
+    assert.strictEqual(uri.scheme, SCHEME);
+    const text = (await vscode.workspace.openTextDocument(uri)).getText();
+    assert.match(text, /pid \| parent_id/);
+    assert.match(text, /^1 +\| 1$/m);
+    assert.match(text, /2 row\(s\)/);
+  });
+
+  it('exports a table as CSV and as JSON to the file given', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand(Cmd.runScenario, example('12-upstream-rows-kept.sqlos'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-export-'));
+    await a.data.exportTable('pipe_data', vscode.Uri.file(path.join(dir, 'p.csv')));
+    const csv = fs.readFileSync(path.join(dir, 'p.csv'), 'utf8');
+    assert.match(csv, /^rowid,dataId,read_wq,write_wq,data\r\n1,1,-131941329305536,-131941329305504,x'6c65667420626568696e64'\r\n$/);
+    await a.data.exportTable('pid_store', vscode.Uri.file(path.join(dir, 's.json')));
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8')), [
+      { rowid: 1, pid: 1, parent_id: 1 },
+      { rowid: 2, pid: 2, parent_id: 2 },
+    ]);
+  });
+
+  it('opens a row and a blob as read-only documents with a hex dump', async () => {
+    await vscode.commands.executeCommand(Cmd.runScenario, example('12-upstream-rows-kept.sqlos'));
+    await vscode.commands.executeCommand(Cmd.openBlob, { table: 'pipe_data', rowid: 1, column: 'data' });
+    const doc = vscode.window.activeTextEditor!.document;
+    assert.strictEqual(doc.uri.scheme, SCHEME);
+    assert.match(doc.getText(), /00000000 {2}6c 65 66 74 20 62 65 68 69 6e 64 +\|left behind\|/);
+    await vscode.commands.executeCommand(Cmd.openRow, { table: 'pid_store', rowid: 2 });
+    assert.match(vscode.window.activeTextEditor!.document.getText(), /^pid_store row 2\n\nrowid {8}= 2\npid {10}= 2\nparent_id {4}= 2\n$/);
+  });
+
+  it('reports a malformed scenario in Problems and refuses to run it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-bad-'));
+    const file = path.join(dir, 'bad.sqlos');
+    fs.writeFileSync(file, 'P1 pipe r w\nP1 wirte w "x"\nP7 exit\n');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    let diags: vscode.Diagnostic[] = [];
+    for (let i = 0; i < 50 && diags.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      diags = vscode.languages.getDiagnostics(doc.uri);
+    }
+    assert.deepStrictEqual(
+      diags.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`),
+      ["2:4 unknown operation 'wirte' (pipe, fork, thread, write, read, close, exit, query, begin, commit)", '3:1 unknown process P7: no fork or thread creates it'],
+    );
+    const a = await api();
+    const before = a.session.target;
+    const res = await vscode.commands.executeCommand(Cmd.runScenario, doc.uri);
+    assert.strictEqual(res, undefined);
+    assert.strictEqual(a.session.target, before, 'the previous target is kept');
+  });
+});

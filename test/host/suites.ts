@@ -1,0 +1,4 @@
+/* The in-host suites, in the order they run. */
+import './activation.test';
+import './views.test';
+import './commands.test';

@@ -1,0 +1,72 @@
+/* The four views filled from a real scenario on the simulator, and refreshed only where it changed. */
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import { Cmd } from '../../extension/ids';
+import { api, example, labels, sleep } from './util';
+
+describe('views', () => {
+  it('show the target, tables, locks and wait queues of a loaded scenario, live as it steps', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand(Cmd.loadScenario, example('08-pending-writer.sqlos'));
+    assert.ok(a.session.simulator?.scenario, 'scenario loaded');
+    // Run the statements up to the point where the writer is PENDING and the query waits on read_q.
+    for (let i = 0; i < 6; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
+    await sleep(300);
+    const target = await labels(a.views.target, 3);
+    assert.ok(target[0].startsWith('simulator (companion, sqliteos)'), target[0]);
+    assert.ok(target.some((l) => /P1 — blocked on write_q in write \(line 9/.test(l)), target.join('\n'));
+    assert.ok(target.some((l) => /P3 — blocked on read_q/.test(l)), target.join('\n'));
+    const locks = await labels(a.views.locks, 2);
+    assert.deepStrictEqual(locks.slice(0, 2), ['current_max_lock: PENDING — num_readers 2', 'global write mutex — held by P1']);
+    assert.ok(locks.some((l) => /^ {2}P1: PENDING — connection \d+ \(write\)$/.test(l)), locks.join('\n'));
+    assert.ok(locks.some((l) => /P2: SHARED — connection \d+ \(begin\)/.test(l)), locks.join('\n'));
+    const queues = await labels(a.views.waitQueues, 2);
+    assert.ok(queues.includes('VFS store · read_q — 1 sleeping: P3'), queues.join('\n'));
+    assert.ok(queues.includes('VFS store · write_q — 1 sleeping: P1'), queues.join('\n'));
+    const tables = await labels(a.views.tables, 1);
+    assert.deepStrictEqual(tables, ['pid_store — 3 rows', 'pid_pipe — 6 rows', 'pipe_data — 1 row', 'pipe_chunk — 0 rows']);
+    // P2 commits: the writer and the reader finish; the views follow without a manual refresh.
+    await vscode.commands.executeCommand(Cmd.stepStatement);
+    await vscode.commands.executeCommand(Cmd.stepStatement);
+    await sleep(300);
+    const after = await labels(a.views.waitQueues, 1);
+    assert.ok(after.includes('VFS store · write_q — empty'), after.join('\n'));
+    assert.ok((await labels(a.views.tables, 1)).includes('pipe_chunk — 1 row'));
+  });
+
+  it('pages table rows and shows blobs as length and preview', async () => {
+    const a = await api();
+    await vscode.workspace.getConfiguration('sqliteos').update('tables.pageSize', 2, vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand(Cmd.runScenario, example('12-upstream-rows-kept.sqlos'));
+      const tables = await labels(a.views.tables, 3);
+      assert.ok(tables.includes('pid_pipe — 2 rows'), tables.join('\n'));
+      assert.ok(tables.some((l) => /data — blob 11 B: 6c 65 66 74/.test(l)), tables.join('\n'));
+      await vscode.commands.executeCommand(Cmd.runScenario, example('04-fork-grandchild.sqlos'));
+      await vscode.commands.executeCommand(Cmd.loadScenario, example('04-fork-grandchild.sqlos'));
+      for (let i = 0; i < 4; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
+      const roots = await a.views.tables.getChildren();
+      const pidPipe = roots.find((n) => n.id === 'table:pid_pipe')!;
+      const rows = await a.views.tables.getChildren(pidPipe);
+      assert.strictEqual(rows.length, 3, 'two rows and "Load more"');
+      const more = await a.views.tables.getTreeItem(rows[2]);
+      assert.strictEqual(more.label, 'Load more (4 more rows)');
+      await vscode.commands.executeCommand(Cmd.loadMore, pidPipe);
+      assert.strictEqual((await a.views.tables.getChildren(pidPipe)).length, 5, 'four rows and "Load more"');
+    } finally {
+      await vscode.workspace.getConfiguration('sqliteos').update('tables.pageSize', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('keeps tree ids stable across refreshes and refreshes only the touched table', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand(Cmd.loadScenario, example('01-fork-pipe.sqlos'));
+    await sleep(300); // let the whole-view refresh of the new target go out first
+    const before = (await a.views.tables.getChildren()).map((n) => n.id);
+    const fired = a.views.tables.stats.fired;
+    await vscode.commands.executeCommand(Cmd.stepStatement); // pipe: touches pipe_data and pid_pipe
+    await sleep(300);
+    assert.deepStrictEqual((await a.views.tables.getChildren()).map((n) => n.id), before);
+    assert.strictEqual(a.views.tables.stats.fired - fired, 2, 'one refresh for each touched table, not the whole view');
+  });
+});
