@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-results/**', '.bench/**'] },
+  { ignores: ['dist/**', 'dist-test/**', '.code-server/**', 'out/**', 'node_modules/**', 'test-results/**', '.bench/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -19,10 +19,23 @@ export function tablesOf(sql: string): string[] {
   return m ? [m[1]] : [];
 }
 
-function changeOf(e: SimEvent): Change | null {
+/**
+ * What a kernel event changes for the views. `touched` collects the tables written since the last
+ * COMMIT/ROLLBACK: views show committed data, so those tables refresh again when it ends.
+ */
+function changeOf(e: SimEvent, touched: Set<string>): Change | null {
   switch (e.type) {
-    case 'sql':
-      return { tables: tablesOf(e.sql) };
+    case 'sql': {
+      const t = tablesOf(e.sql);
+      t.forEach((x) => touched.add(x));
+      return { tables: t };
+    }
+    case 'step': {
+      if (e.kind !== 'txn' || !/COMMIT|ROLLBACK/.test(e.text) || touched.size === 0) return null;
+      const tables = [...touched];
+      touched.clear();
+      return { tables, locks: true };
+    }
     case 'lock':
     case 'mutex':
       return { locks: true, waitQueues: true };
@@ -39,13 +52,14 @@ function changeOf(e: SimEvent): Change | null {
 
 export class SimulatorTarget implements Target {
   private listeners: ((c: Change) => void)[] = [];
+  private readonly touched = new Set<string>();
 
   private constructor(
     readonly run: ScenarioRun,
     readonly options: SimOptions,
   ) {
     run.kernel.on((e) => {
-      const c = changeOf(e);
+      const c = changeOf(e, this.touched);
       if (c) this.fire(c);
     });
   }
@@ -69,7 +83,7 @@ export class SimulatorTarget implements Target {
 
   info(): TargetInfo {
     const o = this.options;
-    const next = this.run.runnable()[0];
+    const next = this.run.nextRunnable();
     const nextStmt = next === undefined ? undefined : this.run.nextStatement(next);
     const blocked = Object.values(this.kernel.state.procs).filter((p) => p.status === 'blocked').length;
     let state = nextStmt ? `next: line ${nextStmt.line} (${nextStmt.text})` : blocked ? `stuck: ${blocked} process(es) blocked` : 'finished';
@@ -78,13 +92,13 @@ export class SimulatorTarget implements Target {
     if (o.profile === 'companion') details.capacity = `${o.capacity} bytes`;
     details.scenario = this.scenario?.file ?? '(none)';
     details.ops = String(this.run.ops.length);
-    details.anomalies = String(this.run.result().anomalies.length);
+    details.anomalies = String(this.run.anomalies.length + this.run.stuck().length);
     return { kind: 'simulator', label: `simulator (${o.profile}, ${o.locks})`, details, state };
   }
 
   /** Runs the next statement of the default schedule; false when nothing can run. */
   stepStatement(): boolean {
-    const pid = this.run.runnable()[0];
+    const pid = this.run.nextRunnable();
     if (pid === undefined) return false;
     this.run.runStatement(pid);
     this.fire({ target: true });
@@ -93,7 +107,7 @@ export class SimulatorTarget implements Target {
 
   /** One micro-step of the process the default schedule would run; false when nothing can run. */
   stepMicro(): boolean {
-    const pid = this.run.runnable()[0];
+    const pid = this.run.nextRunnable();
     if (pid === undefined) return false;
     this.run.step(pid);
     this.fire({ target: true });

@@ -5,13 +5,29 @@
 import * as vscode from 'vscode';
 import { Setting, View } from '../ids';
 import { Session } from '../session';
-import { Change } from '../targets/target';
+import { Change, WaitQueue } from '../targets/target';
 import { ConnectionsNode, MutexNode, StoreNode } from './nodes/locks';
+import { MoreNode } from './nodes/more';
 import { TreeNode } from './nodes/node';
 import { TableNode } from './nodes/tables';
 import { TargetNode } from './nodes/target';
 import { QueueNode } from './nodes/waitqueues';
 import { NodeProvider } from './provider';
+
+/**
+ * The store's queues and the write mutex always; a pipe's queues only while someone sleeps on them or
+ * while there are few pipes, so ten thousand idle pipes are one line, not twenty thousand.
+ */
+function queueRoots(queues: WaitQueue[]): TreeNode[] {
+  const pipeQueues = queues.filter((q) => q.owner.startsWith('pipe '));
+  const idle = pipeQueues.filter((q) => q.sleepers.length === 0);
+  const showIdle = pipeQueues.length <= IDLE_PIPE_QUEUES_SHOWN;
+  const nodes: TreeNode[] = queues.filter((q) => showIdle || !q.owner.startsWith('pipe ') || q.sleepers.length > 0).map((q) => new QueueNode(q));
+  if (!showIdle && idle.length > 0) nodes.push(new MoreNode('wq:idle', undefined, `${idle.length} idle pipe queues`, 'nobody sleeps on them'));
+  return nodes;
+}
+
+const IDLE_PIPE_QUEUES_SHOWN = 40;
 
 function setting<T>(key: string, fallback: T): T {
   return vscode.workspace.getConfiguration(Setting.section).get<T>(key, fallback);
@@ -40,7 +56,7 @@ export class Views implements vscode.Disposable {
       },
       delay,
     );
-    this.waitQueues = new NodeProvider(View.waitQueues, async () => ((await t()?.waitQueues()) ?? []).map((q) => new QueueNode(q)), delay);
+    this.waitQueues = new NodeProvider(View.waitQueues, async () => queueRoots((await t()?.waitQueues()) ?? []), delay);
     for (const [id, p] of [
       [View.target, this.target],
       [View.tables, this.tables],

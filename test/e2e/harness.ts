@@ -38,7 +38,14 @@ export function ensureCodeServer(): void {
   if (!fs.existsSync(CODE_SERVER)) execFileSync('bash', [path.join(ROOT, 'scripts', 'install-code-server.sh')], { stdio: 'inherit' });
 }
 
-export async function startCodeServer(env: Record<string, string> = {}): Promise<Server> {
+export interface ServerOptions {
+  env?: Record<string, string>;
+  /** A fixed port (npm start); tests take a free one. */
+  port?: number;
+}
+
+export async function startCodeServer(opts: ServerOptions = {}): Promise<Server> {
+  const env = opts.env ?? {};
   ensureCodeServer();
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-e2e-'));
@@ -53,9 +60,9 @@ export async function startCodeServer(env: Record<string, string> = {}): Promise
   fs.mkdirSync(userDir, { recursive: true });
   fs.writeFileSync(
     path.join(userDir, 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, 'extensions.autoCheckUpdates': false, 'workbench.enableExperiments': false }),
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, 'extensions.autoCheckUpdates': false, 'workbench.enableExperiments': false, 'git.enabled': false, 'git.openRepositoryInParentFolders': 'never' }),
   );
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   let out = '';
   const proc: ChildProcess = spawn(
     CODE_SERVER,

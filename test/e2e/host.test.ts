@@ -17,7 +17,7 @@ describe('in-host tests in code-server', () => {
   before(async () => {
     fs.mkdirSync(path.dirname(reportFile), { recursive: true });
     fs.rmSync(reportFile, { force: true });
-    server = await startCodeServer({ SQLITEOS_TEST_REPORT: reportFile });
+    server = await startCodeServer({ env: { SQLITEOS_TEST_REPORT: reportFile } });
     browser = await launchChromium();
   });
   after(async () => {

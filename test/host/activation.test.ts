@@ -1,13 +1,14 @@
 /* Activation: the extension starts fast and lazily, and contributes what package.json says. */
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import { note } from './report';
 import { Cmd } from '../../extension/ids';
 import { EXTENSION_ID, api } from './util';
 
 describe('activation', () => {
   it('activates without loading a simulator, well under 150 ms', async () => {
     const a = await api();
-    console.log(`    activation took ${a.activationMs.toFixed(1)} ms`);
+    note(`    activation took ${a.activationMs.toFixed(1)} ms`);
     assert.ok(a.activationMs < 150, `activation took ${a.activationMs} ms`);
     assert.strictEqual(a.session.target, undefined, 'no target (and no sql.js) until asked');
   });

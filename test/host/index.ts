@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import { format } from 'util';
 import Mocha from 'mocha';
+import { notes } from './report';
 
 export async function run(): Promise<void> {
   const report = process.env.SQLITEOS_TEST_REPORT;
@@ -22,12 +23,13 @@ export async function run(): Promise<void> {
     const mocha = new Mocha({ ui: 'bdd', timeout: 30000, color: false, reporter: 'spec' });
     mocha.suite.emit('pre-require', globalThis, 'host-suites', mocha);
     // The suites register with the globals just installed; esbuild bundles them here.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('./suites');
     const failures = await new Promise<number>((resolve) => mocha.run(resolve));
     log(`${mocha.suite.total() - failures} passed, ${failures} failed`);
     if (failures > 0) throw new Error(`${failures} in-host test(s) failed`);
   } finally {
     base.consoleLog = original;
-    if (report) fs.writeFileSync(report, chunks.join(''));
+    if (report) fs.writeFileSync(report, chunks.join('') + (notes.length ? `\nmeasured:\n${notes.join('\n')}\n` : ''));
   }
 }

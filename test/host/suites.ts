@@ -2,3 +2,4 @@
 import './activation.test';
 import './views.test';
 import './commands.test';
+import './scale.test';

@@ -11,6 +11,7 @@ import { OpCall } from '../sim/program';
 import { Err, LockPolicy, Profile, SimOptions, errName } from '../sim/types';
 import type { Scenario, Statement } from './ast';
 import { blobJson, sameBytes, showBytes } from './bytes';
+import { MinHeap } from './heap';
 
 export interface OpRecord {
   line: number;
@@ -59,6 +60,8 @@ export class ScenarioRun {
   private readonly byPid = new Map<number, Statement[]>();
   labels: Record<string, number> = {};
   ops: OpRecord[] = [];
+  /** Runnable processes by next line; kept up to date from wake-ups, spawns and steps. */
+  private readonly ready = new MinHeap();
   anomalies: Anomaly[] = [];
   /** The default schedule gives up after this many micro-steps (a guard, far above any real scenario). */
   maxSteps = 50_000_000;
@@ -76,7 +79,9 @@ export class ScenarioRun {
     kernel.boot(1);
     kernel.on((e) => {
       if (e.type === 'anomaly') this.anomalies.push({ kind: e.kind, line: e.line, pid: e.pid, message: e.message });
+      else if (e.type === 'wake') this.offer(e.target);
     });
+    this.offer(1);
   }
 
   statementsOf(pid: number): Statement[] {
@@ -89,6 +94,30 @@ export class ScenarioRun {
     if (!p || p.status === 'exited') return undefined;
     const list = this.statementsOf(pid);
     return p.current ? list[p.current.index] : list[p.next];
+  }
+
+  /** Queues a process for the default schedule if it can run; stale entries are dropped when met. */
+  private offer(pid: number): void {
+    const p = this.kernel.state.procs[pid];
+    const s = p && p.status === 'runnable' ? this.nextStatement(pid) : undefined;
+    if (s) this.ready.push(s.line, pid);
+  }
+
+  private rebuildReady(): void {
+    this.ready.clear();
+    for (const pid of Object.keys(this.kernel.state.procs)) this.offer(Number(pid));
+  }
+
+  /** The process the default schedule runs next: the runnable one with the lowest next line. */
+  nextRunnable(): number | undefined {
+    for (;;) {
+      const top = this.ready.peek();
+      if (!top) return undefined;
+      const [line, pid] = top;
+      const p = this.kernel.state.procs[pid];
+      if (p && p.status === 'runnable' && this.nextStatement(pid)?.line === line) return pid;
+      this.ready.pop();
+    }
   }
 
   /** Processes that can take a step now, lowest next line first. */
@@ -136,6 +165,7 @@ export class ScenarioRun {
       if (typeof call === 'string') {
         p.next++;
         this.complete(s, { kind: 'done', result: Err.EBADF, error: `EBADF (-9): ${call}` });
+        this.offer(pid);
         return { kind: 'done', result: Err.EBADF, error: call };
       }
       this.kernel.start(pid, call, s.line, p.next);
@@ -144,6 +174,7 @@ export class ScenarioRun {
     const index = p.current!.index;
     const out = this.kernel.stepOnce(pid);
     if (out.kind === 'done') this.complete(this.statementsOf(pid)[index], out);
+    if (out.kind !== 'continue') this.offer(pid);
     return out;
   }
 
@@ -152,6 +183,7 @@ export class ScenarioRun {
     const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: out.result, error: out.error ?? (failed ? errName(out.result as number) : null) };
     if (out.data) rec.data = showBytes(out.data);
     this.ops.push(rec);
+    if ((s.op === 'fork' || s.op === 'thread') && out.result === s.child) this.offer(s.child);
     if (s.op === 'pipe' && Array.isArray(out.result)) {
       this.labels[s.read.name] = out.result[0] as number;
       this.labels[s.write.name] = out.result[1] as number;
@@ -182,7 +214,7 @@ export class ScenarioRun {
   runDefault(): void {
     let steps = 0;
     for (;;) {
-      const next = this.runnable()[0];
+      const next = this.nextRunnable();
       if (next === undefined) break;
       for (;;) {
         const out = this.step(next);
@@ -197,7 +229,7 @@ export class ScenarioRun {
 
   /** Blocked processes once nothing can run: each is a deadlock, or a lost wake-up if its condition holds. */
   stuck(): Anomaly[] {
-    if (this.runnable().length > 0) return [];
+    if (this.nextRunnable() !== undefined) return [];
     return Object.values(this.kernel.state.procs)
       .filter((p) => p.status === 'blocked')
       .map((p) => {
@@ -245,5 +277,6 @@ export class ScenarioRun {
     this.labels = { ...s.labels };
     this.ops = s.ops.slice();
     this.anomalies = s.anomalies.slice();
+    this.rebuildReady();
   }
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { Cmd, Node } from '../../ids';
 import type { ProcInfo, Target } from '../../targets/target';
+import { MoreNode } from './more';
 import { TreeNode } from './node';
 
 export class TargetNode extends TreeNode {
@@ -18,9 +19,30 @@ export class TargetNode extends TreeNode {
     return t;
   }
   override async getChildren(): Promise<TreeNode[]> {
-    const info = this.target.info();
-    const details = Object.entries(info.details).map(([k, v]) => new DetailNode(this, k, v));
-    return [...details, new ProcessesNode(this, this.target)];
+    return [new ProcessesNode(this, this.target), new DetailsNode(this, this.target)];
+  }
+}
+
+/** Profile, lock policy and the rest, folded away so the processes stay in sight. */
+class DetailsNode extends TreeNode {
+  constructor(
+    parent: TreeNode,
+    private readonly target: Target,
+  ) {
+    super('target:details', parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item('details', vscode.TreeItemCollapsibleState.Collapsed);
+    const d = this.target.info().details;
+    t.description = Object.entries(d)
+      .filter(([k]) => k === 'ops' || k === 'anomalies')
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
+    t.iconPath = new vscode.ThemeIcon('info');
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    return Object.entries(this.target.info().details).map(([k, v]) => new DetailNode(this, k, v));
   }
 }
 
@@ -44,6 +66,9 @@ class DetailNode extends TreeNode {
   }
 }
 
+/** Processes listed before the rest is summarised; blocked ones come first. */
+export const PROCESS_LIMIT = 200;
+
 export class ProcessesNode extends TreeNode {
   constructor(
     parent: TreeNode,
@@ -57,7 +82,12 @@ export class ProcessesNode extends TreeNode {
     return t;
   }
   override async getChildren(): Promise<TreeNode[]> {
-    return (await this.target.processes()).map((p) => new ProcessNode(this, p));
+    const all = await this.target.processes();
+    const order = { blocked: 0, runnable: 1, exited: 2 };
+    const shown = all.length > PROCESS_LIMIT ? [...all].sort((a, b) => order[a.state] - order[b.state] || a.pid - b.pid) : all;
+    const nodes: TreeNode[] = shown.slice(0, PROCESS_LIMIT).map((p) => new ProcessNode(this, p));
+    if (all.length > PROCESS_LIMIT) nodes.push(new MoreNode('target:processes:more', this, `${all.length - PROCESS_LIMIT} more processes`, 'see the pid_store table'));
+    return nodes;
   }
 }
 
