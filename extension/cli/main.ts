@@ -4,12 +4,15 @@
  */
 import * as fs from 'fs';
 import { parseScenario } from '../core/scenario/parser';
-import { ScenarioRun } from '../core/scenario/runner';
+import { ScenarioRun, optionsFor } from '../core/scenario/runner';
+import { Scenario } from '../core/scenario/ast';
+import { explore } from '../core/explore/explorer';
 import { summarize } from '../core/scenario/summary';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
 
 const USAGE = `usage:
   sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb] [--capacity BYTES] [--json]
+  sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
   sqliteos bench [--quick] [--json]`;
 
 class UsageError extends Error {}
@@ -19,6 +22,7 @@ interface Args {
   file?: string;
   json: boolean;
   quick: boolean;
+  maxStates?: number;
   opts: Partial<SimOptions>;
 }
 
@@ -45,6 +49,10 @@ function parseArgs(argv: string[]): Args {
       const x = Number(value());
       if (!Number.isInteger(x) || x < 1) throw new UsageError('--capacity: expected a positive number of bytes');
       a.opts.capacity = x;
+    } else if (v === '--max-states') {
+      const x = Number(value());
+      if (!Number.isInteger(x) || x < 1) throw new UsageError('--max-states: expected a positive number');
+      a.maxStates = x;
     } else if (v.startsWith('-')) throw new UsageError(`unknown option ${v}`);
     else if (a.file === undefined) a.file = v;
     else throw new UsageError(`unexpected argument '${v}'`);
@@ -56,21 +64,52 @@ function jsonReplacer(_k: string, v: unknown): unknown {
   return v instanceof Uint8Array ? { blob: v.length, hex: Buffer.from(v.subarray(0, 64)).toString('hex') } : v;
 }
 
-async function run(a: Args): Promise<number> {
-  if (!a.file) throw new UsageError('run: which scenario file?');
+/** Reads and parses the scenario, printing located errors; undefined means exit 2. */
+function load(a: Args, cmd: string): { source: string; scenario: Scenario } | undefined {
+  if (!a.file) throw new UsageError(`${cmd}: which scenario file?`);
   let source: string;
   try {
     source = fs.readFileSync(a.file, 'utf8');
   } catch (e) {
     process.stderr.write(`${a.file}: cannot read: ${(e as Error).message}\n`);
-    return 2;
+    return undefined;
   }
   const parsed = parseScenario(source, a.file);
   if (!parsed.ok) {
     for (const e of parsed.errors) process.stderr.write(`${e.toString()}\n`);
-    return 2;
+    return undefined;
   }
-  const r = await ScenarioRun.create(parsed.scenario, a.opts);
+  return { source, scenario: parsed.scenario };
+}
+
+async function exploreCmd(a: Args): Promise<number> {
+  const l = load(a, 'explore');
+  if (!l) return 2;
+  const res = await explore(l.scenario, { ...optionsFor(l.scenario, a.opts), maxStates: a.maxStates });
+  if (a.json) {
+    process.stdout.write(`${JSON.stringify(res)}\n`);
+  } else {
+    const rate = res.states / (res.ms / 1000);
+    process.stdout.write(`${a.file}: profile ${res.profile}, locks ${res.locks}\n`);
+    process.stdout.write(`${res.states} states, ${res.transitions} transitions, ${res.complete} complete runs in ${(res.ms / 1000).toFixed(2)} s (${rate.toFixed(0)} states/s)${res.exhausted ? ', exhausted' : ''}\n`);
+    const v = res.violation;
+    if (v) {
+      process.stdout.write(`${a.file}:${v.line}: ${v.kind}: ${v.message}\n`);
+      process.stdout.write(`schedule (${v.schedule.length} micro-steps): ${JSON.stringify(v.schedule)}\n`);
+    } else if (!res.exhausted) {
+      process.stdout.write(`no violation in the states visited; the search stopped at --max-states ${a.maxStates ?? 50000}\n`);
+    } else {
+      process.stdout.write('no violation in any interleaving\n');
+    }
+  }
+  return res.violation ? 1 : 0;
+}
+
+async function run(a: Args): Promise<number> {
+  const l = load(a, 'run');
+  if (!l) return 2;
+  const source = l.source;
+  const r = await ScenarioRun.create(l.scenario, a.opts);
   r.runDefault();
   const res = r.result();
   r.kernel.close();
@@ -82,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const a = parseArgs(argv);
     if (a.cmd === 'run') return await run(a);
+    if (a.cmd === 'explore') return await exploreCmd(a);
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');
       return await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });

@@ -67,7 +67,8 @@ export async function startCodeServer(opts: ServerOptions = {}): Promise<Server>
   const proc: ChildProcess = spawn(
     CODE_SERVER,
     ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--extensions-dir', extDir, '--user-data-dir', path.join(dir, 'data'), '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so stop() ends the extension hosts and watchers it starts too.
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -90,9 +91,19 @@ export async function startCodeServer(opts: ServerOptions = {}): Promise<Server>
     workspace,
     log: () => out,
     stop: async () => {
-      proc.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      const group = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-proc.pid!, sig);
+        } catch {
+          // already gone
+        }
+      };
+      group('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      group('SIGKILL');
+      proc.stdout!.destroy();
+      proc.stderr!.destroy();
+      proc.unref();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

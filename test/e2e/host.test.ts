@@ -35,7 +35,11 @@ describe('in-host tests in code-server', () => {
     const testsPath = path.join(ROOT, 'dist-test', 'host.js');
     const remote = (p: string) => `vscode-remote://${new URL(server.url).host}${p}`;
     await page.goto(workbenchUrl(server, [['extensionDevelopmentPath', remote(ROOT)], ['extensionTestsPath', remote(testsPath)]]));
-    const code = await Promise.race([exit, new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`no exit code in 200 s\n${lines.join('\n')}\n${server.log()}`)), 200000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`no exit code in 200 s\n${lines.join('\n')}\n${server.log()}`)), 200000);
+    });
+    const code = await Promise.race([exit, timeout]).finally(() => clearTimeout(timer));
     const report = fs.existsSync(reportFile) ? fs.readFileSync(reportFile, 'utf8') : `(no report)\n${lines.join('\n')}`;
     console.log(report);
     assert.equal(code, 0, report);

@@ -29,9 +29,14 @@ interface LoggedWrite {
 
 export interface DbSnapshot {
   bytes: Uint8Array;
+  /** Identity of the committed content the bytes hold (see SimDb.version). */
+  version: number;
   txnOwner: number | null;
   log: LoggedWrite[];
 }
+
+/** Versions are unique across every SimDb in the process, so equal versions mean equal committed content. */
+let versions = 0;
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
 
@@ -67,6 +72,13 @@ export class SimDb {
   private cache = new Map<string, Statement>();
   private txnOwner: number | null = null;
   private log: LoggedWrite[] = [];
+  /**
+   * Identity of the committed content: a new number after every change that commits. Snapshots and
+   * content hashes are cached against it, so a step that wrote nothing costs no export and no dump.
+   */
+  private version = ++versions;
+  private exported: { version: number; bytes: Uint8Array } | undefined;
+  private readonly hashes = new Map<number, string>();
 
   constructor(
     private readonly SQL: SqlJsStatic,
@@ -104,6 +116,7 @@ export class SimDb {
   /** Runs DDL or a batch; not logged, so only for schema creation outside transactions. */
   execScript(sql: string): void {
     this.db.exec(sql);
+    this.version = ++versions;
   }
 
   /** Rows of a read statement, as arrays. */
@@ -136,6 +149,7 @@ export class SimDb {
       s.reset();
     }
     if (this.txnOwner !== null) this.log.push({ sql, params });
+    else this.version = ++versions;
     return this.db.getRowsModified();
   }
 
@@ -159,6 +173,7 @@ export class SimDb {
   commitWrite(): void {
     this.db.run('COMMIT');
     this.txnOwner = null;
+    if (this.log.length > 0) this.version = ++versions;
     this.log = [];
   }
 
@@ -235,22 +250,49 @@ export class SimDb {
   snapshot(): DbSnapshot {
     const owner = this.txnOwner;
     const log = this.log;
-    if (owner !== null) this.db.run('ROLLBACK');
-    this.freeStatements();
-    const bytes = this.db.export(); // closes and reopens: pragmas must be set again
-    this.db.run('PRAGMA journal_mode=MEMORY');
-    this.txnOwner = null;
-    if (owner !== null) this.replay(owner, log);
-    return { bytes, txnOwner: owner, log: log.slice() };
+    if (this.exported?.version !== this.version) {
+      if (owner !== null) this.db.run('ROLLBACK');
+      this.freeStatements();
+      const bytes = this.db.export(); // closes and reopens: pragmas must be set again
+      this.db.run('PRAGMA journal_mode=MEMORY');
+      this.db.run('PRAGMA cache_size=-16384');
+      this.txnOwner = null;
+      if (owner !== null) this.replay(owner, log);
+      this.exported = { version: this.version, bytes };
+    }
+    return { bytes: this.exported.bytes, version: this.version, txnOwner: owner, log: log.slice() };
   }
 
   restore(snap: DbSnapshot): void {
-    this.freeStatements();
-    this.db.close();
-    this.db = this.open(snap.bytes);
+    if (snap.version === this.version) {
+      // Same committed content: only the open transaction may differ.
+      if (this.txnOwner !== null) this.db.run('ROLLBACK');
+    } else {
+      this.freeStatements();
+      this.db.close();
+      this.db = this.open(snap.bytes);
+      this.version = snap.version;
+      this.exported = { version: snap.version, bytes: snap.bytes };
+    }
     this.txnOwner = null;
     this.log = [];
     if (snap.txnOwner !== null) this.replay(snap.txnOwner, snap.log);
+  }
+
+  /**
+   * A digest of the whole content as other connections would see it plus the open transaction's writes:
+   * equal digests, equal databases. The committed part is computed once per version.
+   */
+  contentKey(digest: (s: string) => string): string {
+    let committed = this.hashes.get(this.version);
+    if (committed === undefined) {
+      const dump = this.readCommitted(() => this.tableNames().map((t) => this.all(`SELECT * FROM "${t}" ORDER BY rowid`)));
+      committed = digest(JSON.stringify(dump, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
+      this.hashes.set(this.version, committed);
+    }
+    if (this.txnOwner === null) return committed;
+    const pending = JSON.stringify(this.log, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    return `${committed}/${this.txnOwner}/${digest(pending)}`;
   }
 
   close(): void {

@@ -1,0 +1,153 @@
+/*
+ * The interleaving explorer: breadth-first over the schedules of a scenario's processes, one micro-step
+ * at a time at the points where a real kernel could switch tasks (the mutex, BEGIN/COMMIT, lock level
+ * changes, SQL statements, sleeps and wake-ups; steps between them run on without a switch). Equal states
+ * are visited once (hash of the kernel state, the tables and the fd labels). Breadth-first means the first
+ * violation found comes with a shortest schedule, which the debug adapter can replay.
+ */
+import { createHash } from 'crypto';
+import type { AnomalyKind } from '../sim/events';
+import type { SimOptions } from '../sim/types';
+import type { Scenario } from '../scenario/ast';
+import { RunSnapshot, ScenarioRun } from '../scenario/runner';
+
+export interface Violation {
+  kind: AnomalyKind;
+  line: number;
+  message: string;
+  /** The pid of each micro-step, from the start: replay it with the debug adapter's `schedule`. */
+  schedule: number[];
+}
+
+export interface ExploreResult {
+  ok: boolean;
+  profile: string;
+  locks: string;
+  states: number;
+  transitions: number;
+  /** Terminal states (nothing left to run) reached without a violation. */
+  complete: number;
+  /** Every reachable state was visited (false when --max-states cut the search short). */
+  exhausted: boolean;
+  ms: number;
+  violation: Violation | null;
+}
+
+export interface ExploreOptions extends Partial<SimOptions> {
+  maxStates?: number;
+}
+
+/** Micro-step kinds after which another process may run; the rest run on in the same process. */
+const SWITCH_KINDS = new Set(['mutex', 'txn', 'lock', 'sql', 'sleep', 'wake']);
+
+function canonical(run: ScenarioRun): string {
+  const k = run.kernel;
+  const s = k.state;
+  // Connection ids and counters differ between orders that reach the same state: leave them out.
+  const conns = s.store.conns.map((c) => [c.pid, c.level, c.purpose]);
+  const procs = Object.values(s.procs).map((p) => ({
+    ...p,
+    txnConn: p.txnConn === null ? null : 1,
+    current: p.current && { ...p.current, locals: { ...p.current.locals, conn: undefined } },
+  }));
+  const db = k.db.contentKey(digest);
+  return JSON.stringify([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, db, run.labels], (_key, v) =>
+    v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+  );
+}
+
+function digest(s: string): string {
+  return createHash('sha1').update(s).digest('base64');
+}
+
+function hash(run: ScenarioRun): string {
+  return digest(canonical(run));
+}
+
+/** Runs `pid` on to its next switch point (or the end of its statement, or a sleep); returns the steps taken. */
+function advance(run: ScenarioRun, pid: number): number {
+  for (let n = 1; ; n++) {
+    const out = run.step(pid);
+    if (out.kind !== 'continue') return n;
+    const p = run.kernel.state.procs[pid];
+    const step = p.current && run.kernel.programOf(p).at(p.current.step);
+    if (!step || SWITCH_KINDS.has(step.kind)) return n;
+  }
+}
+
+interface Frontier {
+  snap: RunSnapshot;
+  schedule: number[];
+}
+
+export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Promise<ExploreResult> {
+  const t0 = performance.now();
+  const maxStates = opts.maxStates ?? 50000;
+  const run = await ScenarioRun.create(scenario, opts);
+  const seen = new Set<string>([hash(run)]);
+  let frontier: Frontier[] = [{ snap: run.snapshot(), schedule: [] }];
+  let transitions = 0;
+  let complete = 0;
+  let violation: Violation | null = null;
+  let exhausted = true;
+  const result = (): ExploreResult => {
+    const res: ExploreResult = {
+      ok: violation === null,
+      profile: run.kernel.opts.profile,
+      locks: run.kernel.opts.locks,
+      states: seen.size,
+      transitions,
+      complete,
+      exhausted: exhausted && violation === null,
+      ms: performance.now() - t0,
+      violation,
+    };
+    run.kernel.close();
+    return res;
+  };
+  while (frontier.length > 0) {
+    const next: Frontier[] = [];
+    for (const node of frontier) {
+      run.restore(node.snap);
+      const choices = run.runnable();
+      if (choices.length === 0) {
+        const stuck = run.stuck();
+        if (stuck.length > 0) {
+          violation = { kind: stuck[0].kind, line: stuck[0].line, message: stuck[0].message, schedule: node.schedule };
+          return result();
+        }
+        complete++;
+        continue;
+      }
+      for (const pid of choices) {
+        run.restore(node.snap);
+        const before = run.anomalies.length;
+        const steps = advance(run, pid);
+        transitions++;
+        const schedule = node.schedule.concat(Array<number>(steps).fill(pid));
+        if (run.anomalies.length > before) {
+          const a = run.anomalies[before];
+          violation = { kind: a.kind, line: a.line, message: a.message, schedule };
+          return result();
+        }
+        const h = hash(run);
+        if (seen.has(h)) continue;
+        seen.add(h);
+        if (seen.size >= maxStates) {
+          exhausted = false;
+          return result();
+        }
+        next.push({ snap: run.snapshot(), schedule });
+      }
+    }
+    frontier = next;
+  }
+  return result();
+}
+
+/** Replays a schedule (pids per micro-step) on a fresh run; returns the run where it ended. */
+export async function replay(scenario: Scenario, schedule: number[], opts: Partial<SimOptions> = {}): Promise<ScenarioRun> {
+  const run = await ScenarioRun.create(scenario, opts);
+  for (const pid of schedule) run.step(pid);
+  return run;
+}
