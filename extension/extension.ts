@@ -6,6 +6,7 @@ import { loadedAt } from './t0';
 import * as vscode from 'vscode';
 import { DataCommands } from './commands/data';
 import { ScenarioCommands } from './commands/scenario';
+import { registerDebugging } from './debug';
 import { registerDiagnostics } from './diagnostics';
 import { Documents } from './documents';
 import { SCHEME } from './ids';
@@ -33,6 +34,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
+  registerDebugging(ctx, session, log, () => views.refreshAll());
   ctx.subscriptions.push(log, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;
   if (start) {

@@ -22,6 +22,7 @@ export const Cmd = {
   loadMore: 'sqliteos.loadMore',
   setProfile: 'sqliteos.setProfile',
   setLocks: 'sqliteos.setLocks',
+  explore: 'sqliteos.explore',
 } as const;
 
 export const View = {

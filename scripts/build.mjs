@@ -31,5 +31,15 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+await build({
+  entryPoints: [join(root, 'debug-adapter/main.ts')],
+  outfile: join(root, 'dist/debug-adapter.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+});
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
-console.log('built dist/cli.js, dist/extension.js');
+console.log('built dist/cli.js, dist/extension.js, dist/debug-adapter.js');

@@ -64,6 +64,11 @@ export class SimulatorTarget implements Target {
     });
   }
 
+  /** A target over a run someone else drives (a debug session): the views follow its state. */
+  static wrap(run: ScenarioRun): SimulatorTarget {
+    return new SimulatorTarget(run, run.kernel.opts);
+  }
+
   static async create(scenario: Scenario | null, opts: Partial<SimOptions>): Promise<SimulatorTarget> {
     const run = await ScenarioRun.create(scenario ?? EMPTY, opts);
     return new SimulatorTarget(run, run.kernel.opts);

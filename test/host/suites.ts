@@ -2,4 +2,5 @@
 import './activation.test';
 import './views.test';
 import './commands.test';
+import './debug.test';
 import './scale.test';

@@ -63,4 +63,16 @@ describe('sqliteos CLI', () => {
     assert.equal(c.code, 2);
     assert.match(c.err, /usage:/);
   });
+
+  it('explore exits 1 with the violation and its schedule, 0 when every interleaving is clean', () => {
+    const bad = sqliteos('explore', 'examples/05-eof.sqlos', '--profile', 'upstream', '--json');
+    assert.equal(bad.code, 1, bad.err);
+    const j = JSON.parse(bad.out);
+    assert.equal(j.violation.kind, 'deadlock');
+    assert.ok(Array.isArray(j.violation.schedule) && j.violation.schedule.length > 0);
+    const good = sqliteos('explore', 'examples/06-epipe.sqlos');
+    assert.equal(good.code, 0, good.err);
+    assert.match(good.out, /states, \d+ transitions, \d+ complete runs in [0-9.]+ s \(\d+ states\/s\), exhausted\nno violation in any interleaving/);
+  });
 });
+

@@ -1,0 +1,313 @@
+/*
+ * The debug runtime: a scenario on the simulator, driven by a debugger. No DAP here (STYLE.md point 3):
+ * it stops, steps and reports through typed events; session.ts translates. Because the simulator is
+ * deterministic, every stop keeps a snapshot and stepping back is restoring one.
+ */
+import { EventEmitter } from 'events';
+import { parseScenario } from '../extension/core/scenario/parser';
+import { RunSnapshot, ScenarioRun } from '../extension/core/scenario/runner';
+import { Statement } from '../extension/core/scenario/ast';
+import { lockState, pipes, processes, tables } from '../extension/core/sim/inspect';
+import { Lock, LockPolicy, Profile } from '../extension/core/sim/types';
+import { Env, evaluate } from '../extension/core/explore/condition';
+
+export interface LaunchArgs {
+  program: string;
+  source: string;
+  profile?: Profile;
+  locks?: LockPolicy;
+  capacity?: number;
+  stopOnEntry?: boolean;
+  /** pids per micro-step, as `sqliteos explore` prints them: replayed instead of the default schedule. */
+  schedule?: number[];
+}
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'exception' | 'pause';
+
+export interface Stop {
+  reason: StopReason;
+  pid: number;
+  description: string;
+  /** For exceptions: the filter that caught it and the whole message. */
+  exception?: { filter: ExceptionFilter; text: string };
+}
+
+export const EXCEPTION_FILTERS = ['block', 'deadlock', 'lost-wakeup', 'invariant', 'expectation'] as const;
+export type ExceptionFilter = (typeof EXCEPTION_FILTERS)[number];
+
+export interface LineBreakpoint {
+  id: number;
+  line: number;
+  verified: boolean;
+  condition?: string;
+}
+
+export interface RuntimeEvents {
+  stopped: [Stop];
+  output: [string];
+  end: [];
+}
+
+export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
+  run!: ScenarioRun;
+  private history: { snap: RunSnapshot; at: number }[] = [];
+  private breakpoints: LineBreakpoint[] = [];
+  private functions = new Set<string>();
+  private filters = new Set<ExceptionFilter>();
+  private schedule: number[] | undefined;
+  private scheduleAt = 0;
+  private pauseRequested = false;
+  private nextBpId = 1;
+  lastStop: Stop | undefined;
+  ended = false;
+
+  async launch(args: LaunchArgs): Promise<void> {
+    const parsed = parseScenario(args.source, args.program);
+    if (!parsed.ok) throw new Error(parsed.errors.map(String).join('\n'));
+    const s = parsed.scenario;
+    this.run = await ScenarioRun.create(s, { profile: args.profile ?? s.profile, locks: args.locks ?? s.locks, capacity: args.capacity ?? s.capacity });
+    this.schedule = args.schedule;
+    this.emit('output', `${args.program}: ${this.run.kernel.opts.profile} profile, ${this.run.kernel.opts.locks} locks${this.schedule ? `, replaying a ${this.schedule.length}-step schedule` : ''}\n`);
+  }
+
+  /** Starts the run: stops on entry, or runs to the first stop. */
+  start(stopOnEntry: boolean): void {
+    if (stopOnEntry) this.stop({ reason: 'entry', pid: 1, description: 'Paused on entry' });
+    else this.continue();
+  }
+
+  // ---- breakpoints -------------------------------------------------------------------------------------
+
+  /** Line breakpoints move to the next statement line; past the last one they stay unverified. */
+  setBreakpoints(lines: { line: number; condition?: string }[]): LineBreakpoint[] {
+    const stmtLines = this.run.scenario.statements.map((s) => s.line);
+    this.breakpoints = lines.map((b) => {
+      const line = stmtLines.find((l) => l >= b.line);
+      return { id: this.nextBpId++, line: line ?? b.line, verified: line !== undefined, condition: b.condition };
+    });
+    return this.breakpoints;
+  }
+
+  /** Function breakpoints on syscall names: the op (`write`) or its kernel name (`sql_pipe_write`). */
+  setFunctionBreakpoints(names: string[]): boolean[] {
+    const known: Record<string, string> = { sql_pipe: 'pipe', sql_pipe_read: 'read', sql_pipe_write: 'write', ksqlite_query: 'query', sql_start_transaction: 'begin', sql_rollback_transaction: 'commit' };
+    const ops = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit'];
+    this.functions = new Set();
+    return names.map((n) => {
+      const op = known[n] ?? n;
+      if (!ops.includes(op)) return false;
+      this.functions.add(op);
+      return true;
+    });
+  }
+
+  setExceptionFilters(filters: string[]): void {
+    this.filters = new Set(filters.filter((f): f is ExceptionFilter => (EXCEPTION_FILTERS as readonly string[]).includes(f)));
+  }
+
+  // ---- state -------------------------------------------------------------------------------------------
+
+  /** The names conditions and watch expressions can use. */
+  env(pid?: number): Env {
+    const l = lockState(this.run.kernel);
+    const procs = processes(this.run.kernel);
+    const levels = Object.fromEntries(['NONE', 'SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE'].map((n, i) => [n, i]));
+    return {
+      ...levels,
+      currentMaxLock: Lock[l.currentMaxLock as keyof typeof Lock],
+      numReaders: l.numReaders,
+      writeMutexOwner: l.writeMutexOwner ?? 0,
+      mutexWaiters: l.writeMutexWaiters.length,
+      readQ: l.readQ.length,
+      writeQ: l.writeQ.length,
+      blocked: procs.filter((p) => p.state === 'blocked').length,
+      processes: procs.filter((p) => p.state !== 'exited').length,
+      pipes: pipes(this.run.kernel).length,
+      buffered: pipes(this.run.kernel).reduce((n, p) => n + p.buffered, 0),
+      pid: pid ?? 0,
+    };
+  }
+
+  evaluateCondition(expr: string, pid?: number): number {
+    return evaluate(expr, this.env(pid));
+  }
+
+  query(sql: string) {
+    return this.run.kernel.db.queryReadOnly(sql);
+  }
+
+  statementOf(pid: number): Statement | undefined {
+    return this.run.nextStatement(pid);
+  }
+
+  inspect() {
+    const k = this.run.kernel;
+    return { processes: processes(k), locks: lockState(k), pipes: pipes(k), tables: () => tables(k) };
+  }
+
+  get canStepBack(): boolean {
+    return this.history.length > 1;
+  }
+
+  // ---- execution -----------------------------------------------------------------------------------------
+
+  private stop(s: Stop): void {
+    this.lastStop = s;
+    this.history.push({ snap: this.run.snapshot(), at: this.scheduleAt });
+    this.emit('stopped', s);
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.emit('end');
+  }
+
+  /** Who runs next: the replayed schedule while it lasts, else the default schedule. */
+  private pick(): number | undefined {
+    if (this.schedule && this.scheduleAt < this.schedule.length) {
+      const pid = this.schedule[this.scheduleAt];
+      const p = this.run.kernel.state.procs[pid];
+      if (p?.status === 'runnable' && this.run.nextStatement(pid)) return pid;
+      this.emit('output', `schedule step ${this.scheduleAt + 1}: P${pid} cannot run here; following the default schedule from now on\n`);
+      this.schedule = undefined;
+    }
+    return this.run.nextRunnable();
+  }
+
+  /** Whether starting `pid`'s next statement hits a breakpoint. */
+  private breakpointAt(pid: number): Stop | undefined {
+    const p = this.run.kernel.state.procs[pid];
+    if (p.current) return undefined;
+    const s = this.run.nextStatement(pid);
+    if (!s) return undefined;
+    for (const b of this.breakpoints) {
+      if (!b.verified || b.line !== s.line) continue;
+      if (b.condition) {
+        try {
+          if (!this.evaluateCondition(b.condition, pid)) continue;
+        } catch (e) {
+          this.emit('output', `breakpoint condition '${b.condition}' at line ${b.line}: ${(e as Error).message}\n`);
+        }
+      }
+      return { reason: 'breakpoint', pid, description: `Breakpoint at line ${s.line}` };
+    }
+    if (this.functions.has(s.op)) return { reason: 'function breakpoint', pid, description: `Breakpoint on ${s.op}` };
+    return undefined;
+  }
+
+  /** One micro-step of `pid`; returns a stop if an exception filter caught something. */
+  private microStep(pid: number): Stop | undefined {
+    const before = this.run.anomalies.length;
+    const out = this.run.step(pid);
+    if (this.schedule) this.scheduleAt++;
+    if (this.run.anomalies.length > before) {
+      const a = this.run.anomalies[before];
+      const filter = a.kind === 'error' ? 'invariant' : (a.kind as ExceptionFilter);
+      if (this.filters.has(filter) || a.kind === 'error') {
+        return { reason: 'exception', pid, description: `${a.kind} at line ${a.line}`, exception: { filter, text: a.message } };
+      }
+    }
+    if (out.kind === 'blocked' && this.filters.has('block')) {
+      const s = this.run.nextStatement(pid);
+      return { reason: 'exception', pid, description: `P${pid} blocked`, exception: { filter: 'block', text: `P${pid} blocks on ${out.on} in '${s?.text}' (line ${s?.line})` } };
+    }
+    return undefined;
+  }
+
+  /** When nothing can run: a deadlock / lost wake-up stop if asked for, else the end. */
+  private finished(): void {
+    const stuck = this.run.stuck();
+    const caught = stuck.find((a) => this.filters.has(a.kind as ExceptionFilter));
+    if (caught && this.lastStop?.exception?.text !== caught.message) {
+      this.stop({ reason: 'exception', pid: caught.pid, description: `${caught.kind} at line ${caught.line}`, exception: { filter: caught.kind as ExceptionFilter, text: caught.message } });
+      return;
+    }
+    for (const a of [...this.run.anomalies, ...stuck]) this.emit('output', `${this.run.scenario.file}:${a.line}: ${a.kind}: ${a.message}\n`);
+    this.end();
+  }
+
+  /** Runs the schedule until a breakpoint, an exception the user asked for, a pause, or the end. */
+  continue(): void {
+    let first = true;
+    for (let n = 0; ; n++) {
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        const pid = this.pick() ?? 1;
+        return this.stop({ reason: 'pause', pid, description: 'Paused' });
+      }
+      const pid = this.pick();
+      if (pid === undefined) return this.finished();
+      if (!first) {
+        const bp = this.breakpointAt(pid);
+        if (bp) return this.stop(bp);
+      }
+      first = false;
+      const ex = this.microStep(pid);
+      if (ex) return this.stop(ex);
+      if (n > this.run.maxSteps) return this.stop({ reason: 'pause', pid, description: `Paused after ${n} micro-steps` });
+    }
+  }
+
+  /** Step over: the rest of `pid`'s statement (or its next one), other processes standing still. */
+  next(pid: number): void {
+    const target = this.runnableOr(pid);
+    if (target === undefined) return this.finished();
+    for (;;) {
+      const ex = this.microStep(target);
+      if (ex) return this.stop(ex);
+      const p = this.run.kernel.state.procs[target];
+      if (!p.current || p.status !== 'runnable') break;
+    }
+    this.stop({ reason: 'step', pid: target, description: 'Step' });
+  }
+
+  /** Step in: one micro-step of `pid`. */
+  stepIn(pid: number): void {
+    const target = this.runnableOr(pid);
+    if (target === undefined) return this.finished();
+    const ex = this.microStep(target);
+    this.stop(ex ?? { reason: 'step', pid: target, description: 'Step in' });
+  }
+
+  /** Step out: finish the syscall `pid` is inside (the same as step over between statements). */
+  stepOut(pid: number): void {
+    this.next(pid);
+  }
+
+  /** The requested process if it can run, else the one the default schedule would run. */
+  private runnableOr(pid: number): number | undefined {
+    const p = this.run.kernel.state.procs[pid];
+    if (p?.status === 'runnable' && this.run.nextStatement(pid)) return pid;
+    const other = this.pick();
+    if (other !== undefined) this.emit('output', `P${pid} cannot run now; stepping P${other}, whom the default schedule picks\n`);
+    return other;
+  }
+
+  stepBack(): void {
+    if (this.history.length > 1) this.history.pop();
+    this.restore(this.history.pop()!);
+    this.stop({ reason: 'step', pid: this.lastStop?.pid ?? 1, description: 'Step back' });
+  }
+
+  /** Back to the previous breakpoint stop, or to the entry. */
+  reverseContinue(): void {
+    while (this.history.length > 1) {
+      this.history.pop();
+      this.restore(this.history[this.history.length - 1]);
+      const pid = this.pick();
+      if (pid !== undefined && this.breakpointAt(pid)) break;
+    }
+    this.restore(this.history.pop()!);
+    this.stop({ reason: 'breakpoint', pid: this.run.nextRunnable() ?? 1, description: 'Reverse continue' });
+  }
+
+  private restore(h: { snap: RunSnapshot; at: number }): void {
+    this.run.restore(h.snap);
+    this.scheduleAt = h.at;
+    this.ended = false;
+  }
+
+  pause(): void {
+    this.pauseRequested = true;
+  }
+}

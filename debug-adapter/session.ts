@@ -1,0 +1,285 @@
+/*
+ * The DAP session: translates between the Debug Adapter Protocol and ScenarioRuntime, nothing more.
+ * Threads are the scenario's processes; frames are the statement and, inside a syscall, the micro-step in
+ * the rendered algorithm; scopes are the process, the locks, the wait queues and the tables.
+ */
+import {
+  Breakpoint,
+  Handles,
+  InitializedEvent,
+  LoggingDebugSession,
+  OutputEvent,
+  Scope,
+  Source,
+  StackFrame,
+  StoppedEvent,
+  TerminatedEvent,
+  Thread,
+  Event,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as fs from 'fs';
+import * as path from 'path';
+import { preview, textTable } from '../extension/core/format';
+import type { OpName } from '../extension/core/sim/program';
+import { algorithmLine, renderAlgorithm } from './algorithm';
+import { EXCEPTION_FILTERS, LaunchArgs, ScenarioRuntime } from './runtime';
+
+export interface SqliteosLaunchArgs extends DebugProtocol.LaunchRequestArguments, Omit<LaunchArgs, 'source'> {}
+
+type VarProducer = () => DebugProtocol.Variable[];
+
+const FILTER_LABELS: Record<string, string> = {
+  block: 'A process blocks',
+  deadlock: 'Deadlock',
+  'lost-wakeup': 'Lost wake-up',
+  invariant: 'Lock invariant broken (or a kernel error)',
+  expectation: 'Expectation failed',
+};
+
+export class SqliteosDebugSession extends LoggingDebugSession {
+  readonly runtime = new ScenarioRuntime();
+  private vars = new Handles<VarProducer>();
+  private program = '';
+  private pendingBreakpoints: DebugProtocol.SourceBreakpoint[] = [];
+  private pendingFunctions: string[] = [];
+  /** sourceReference per syscall program, for "step in". */
+  private algorithms = new Map<number, { op: OpName; text: string }>();
+  /** Called with the runtime once launched (the extension shows its kernel in the views). */
+  onLaunched?: (rt: ScenarioRuntime) => void;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.runtime.on('stopped', (s) => {
+      this.vars.reset();
+      const e: DebugProtocol.StoppedEvent = new StoppedEvent(s.reason, s.pid, s.exception?.text ?? s.description);
+      e.body.description = s.description;
+      e.body.allThreadsStopped = true;
+      this.sendEvent(e);
+      this.sendEvent(new Event('sqliteos/state', this.runtime.inspect().locks));
+    });
+    this.runtime.on('output', (text) => this.sendEvent(new OutputEvent(text, 'console')));
+    this.runtime.on('end', () => this.sendEvent(new TerminatedEvent()));
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsStepBack: true,
+      supportsEvaluateForHovers: true,
+      supportsTerminateRequest: true,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS.map((f) => ({ filter: f, label: FILTER_LABELS[f], default: f !== 'block' })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: SqliteosLaunchArgs): Promise<void> {
+    try {
+      this.program = path.resolve(args.program);
+      const source = fs.readFileSync(this.program, 'utf8');
+      await this.runtime.launch({ ...args, program: this.program, source });
+    } catch (e) {
+      return this.sendErrorResponse(response, 1001, `Cannot launch ${args.program}: ${(e as Error).message}`);
+    }
+    this.onLaunched?.(this.runtime);
+    // Breakpoints can arrive before the scenario is known; verify them now.
+    this.runtime.setBreakpoints(this.pendingBreakpoints.map((b) => ({ line: b.line, condition: b.condition })));
+    this.runtime.setFunctionBreakpoints(this.pendingFunctions);
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+    this.launchArgs = args;
+  }
+
+  private launchArgs: SqliteosLaunchArgs | undefined;
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.sendResponse(response);
+    this.runtime.start(this.launchArgs?.stopOnEntry ?? false);
+  }
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    const bps = args.breakpoints ?? [];
+    this.pendingBreakpoints = bps;
+    if (!this.runtime.run) {
+      response.body = { breakpoints: bps.map((b) => ({ verified: false, line: b.line })) };
+      return this.sendResponse(response);
+    }
+    const set = this.runtime.setBreakpoints(bps.map((b) => ({ line: b.line, condition: b.condition })));
+    response.body = { breakpoints: set.map((b) => ({ ...new Breakpoint(b.verified, b.line), id: b.id, message: b.verified ? undefined : 'no statement at or after this line' })) };
+    this.sendResponse(response);
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.pendingFunctions = args.breakpoints.map((b) => b.name);
+    const ok = this.runtime.run ? this.runtime.setFunctionBreakpoints(this.pendingFunctions) : this.pendingFunctions.map(() => true);
+    response.body = { breakpoints: ok.map((v) => ({ verified: v, message: v ? undefined : 'not a syscall of the scenario language' })) };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    this.runtime.setExceptionFilters(args.filters);
+    this.sendResponse(response);
+  }
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const procs = this.runtime.run ? this.runtime.inspect().processes : [];
+    response.body = { threads: procs.map((p) => new Thread(p.pid, `P${p.pid} (${p.state}${p.waitingOn ? ` on ${p.waitingOn}` : ''})`)) };
+    this.sendResponse(response);
+  }
+
+  private algorithmRef(op: OpName): number {
+    for (const [ref, a] of this.algorithms) if (a.op === op) return ref;
+    const k = this.runtime.run.kernel;
+    const ref = this.algorithms.size + 1;
+    this.algorithms.set(ref, { op, text: renderAlgorithm(k.opts.profile, k.opts.locks, k.program(op)) });
+    return ref;
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const pid = args.threadId;
+    const p = this.runtime.run.kernel.state.procs[pid];
+    const frames: StackFrame[] = [];
+    const stmt = this.runtime.statementOf(pid);
+    const src = new Source(path.basename(this.program), this.program);
+    if (p?.current) {
+      const prog = this.runtime.run.kernel.program(p.current.op as OpName);
+      const step = prog.at(p.current.step);
+      const ref = this.algorithmRef(prog.name);
+      const alg = new Source(`${prog.name} (${this.runtime.run.kernel.opts.profile}).alg`, undefined, ref, 'sqliteos-algorithm');
+      frames.push(new StackFrame(pid * 1000 + 1, `${prog.name}: ${step.text}`, alg, algorithmLine(prog, step.id), 1));
+    }
+    if (stmt) frames.push(new StackFrame(pid * 1000, stmt.text, src, stmt.line, 1));
+    else frames.push(new StackFrame(pid * 1000, `P${pid} ${p?.status === 'exited' ? 'exited' : 'has no statement left'}`, src, this.runtime.run.scenario.statements.at(-1)?.line ?? 1, 1));
+    response.body = { stackFrames: frames, totalFrames: frames.length };
+    this.sendResponse(response);
+  }
+
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const a = this.algorithms.get(args.sourceReference);
+    if (!a) return this.sendErrorResponse(response, 1002, `no source ${args.sourceReference}`);
+    response.body = { content: a.text, mimeType: 'text/plain' };
+    this.sendResponse(response);
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const pid = Math.floor(args.frameId / 1000);
+    const i = this.runtime.inspect();
+    const v = (name: string, value: unknown, ref = 0): DebugProtocol.Variable => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value), variablesReference: ref });
+    const proc: VarProducer = () => {
+      const p = i.processes.find((x) => x.pid === pid);
+      if (!p) return [v('pid', pid), v('state', 'not created yet')];
+      const fds = this.runtime.run.kernel.state.handlers[p.handler]?.fds ?? {};
+      const fdRef = this.vars.create(() => Object.entries(fds).map(([fd, e]) => v(`fd ${fd}`, `pipe ${e.dataId} ${e.end === 'r' ? 'read' : 'write'} end`)));
+      return [
+        v('pid', p.pid),
+        v('handler', p.handler),
+        v('parent', p.parent),
+        v('state', p.state),
+        v('waitingOn', p.waitingOn ?? 'nothing'),
+        v('inside', p.inside ? `${p.inside.op} (line ${p.inside.line}) at ${p.inside.step}` : 'between statements'),
+        v('fds', `${Object.keys(fds).length} open`, fdRef),
+      ];
+    };
+    const locks: VarProducer = () => {
+      const l = i.locks;
+      const conns = this.vars.create(() => l.connections.map((c) => v(`connection ${c.id}`, `P${c.pid} ${c.level} (${c.purpose})`)));
+      return [
+        v('currentMaxLock', l.currentMaxLock),
+        v('numReaders', l.numReaders),
+        v('writeMutexOwner', l.writeMutexOwner === null ? 'free' : `P${l.writeMutexOwner}`),
+        v('writeMutexWaiters', l.writeMutexWaiters.map((p) => `P${p}`).join(', ') || 'none'),
+        v('connections', `${l.connections.length} open`, conns),
+      ];
+    };
+    const queues: VarProducer = () => [
+      v('read_q', i.locks.readQ.map((p) => `P${p}`).join(', ') || 'empty'),
+      v('write_q', i.locks.writeQ.map((p) => `P${p}`).join(', ') || 'empty'),
+      ...i.pipes.flatMap((p) => [
+        v(`pipe ${p.dataId} read_wq`, p.readWq.map((x) => `P${x}`).join(', ') || 'empty'),
+        v(`pipe ${p.dataId} write_wq`, p.writeWq.map((x) => `P${x}`).join(', ') || 'empty'),
+        v(`pipe ${p.dataId}`, `${p.buffered} B buffered, ${p.readers} reader(s), ${p.writers} writer(s)`),
+      ]),
+    ];
+    const tablesVar: VarProducer = () =>
+      i.tables().map((t) =>
+        v(
+          t.name,
+          `${t.rows.length} row(s)`,
+          this.vars.create(() => t.rows.map((r, n) => v(`[${n}]`, t.columns.map((c, k) => `${c}=${preview(r[k], 8)}`).join(', ')))),
+        ),
+      );
+    response.body = {
+      scopes: [
+        new Scope(`Process P${pid}`, this.vars.create(proc), false),
+        new Scope('Locks', this.vars.create(locks), false),
+        new Scope('Wait queues', this.vars.create(queues), false),
+        { ...new Scope('Tables', this.vars.create(tablesVar), true), presentationHint: 'locals' },
+      ],
+    };
+    this.sendResponse(response);
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    const producer = this.vars.get(args.variablesReference);
+    response.body = { variables: producer ? producer() : [] };
+    this.sendResponse(response);
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const expr = args.expression.trim();
+    const pid = args.frameId !== undefined ? Math.floor(args.frameId / 1000) : undefined;
+    try {
+      if (/^(select|with|pragma|values|explain)\b/i.test(expr)) {
+        const r = this.runtime.query(expr);
+        response.body = { result: textTable(r.columns, r.rows).trimEnd(), variablesReference: 0 };
+      } else {
+        response.body = { result: String(this.runtime.evaluateCondition(expr, pid)), variablesReference: 0 };
+      }
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, 1003, (e as Error).message);
+    }
+  }
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    this.sendResponse(response);
+    this.runtime.continue();
+  }
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.sendResponse(response);
+    this.runtime.next(args.threadId);
+  }
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.sendResponse(response);
+    this.runtime.stepIn(args.threadId);
+  }
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.sendResponse(response);
+    this.runtime.stepOut(args.threadId);
+  }
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
+    this.sendResponse(response);
+    this.runtime.stepBack();
+  }
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.sendResponse(response);
+    this.runtime.reverseContinue();
+  }
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    this.runtime.pause();
+    this.sendResponse(response);
+  }
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    // Inline in the extension the views now own the kernel (they keep showing the last state).
+    if (!this.onLaunched) this.runtime.run?.kernel.close();
+    this.sendResponse(response);
+  }
+}

@@ -1,0 +1,67 @@
+/*
+ * The `sqliteos` debug type, inline in the extension (the adapter also builds as dist/debug-adapter.js):
+ * a launch configuration for the active scenario when there is none, the views following the session's
+ * kernel at every stop, and the explorer command whose counterexample replays in a debug session.
+ */
+import * as vscode from 'vscode';
+import { SqliteosDebugSession } from '../debug-adapter/session';
+import { explore } from './core/explore/explorer';
+import { parseScenario } from './core/scenario/parser';
+import { Cmd, LANGUAGE } from './ids';
+import { Session } from './session';
+import { SimulatorTarget } from './targets/simulator';
+import { UserError, register } from './commands/register';
+
+export const DEBUG_TYPE = 'sqliteos';
+
+export function registerDebugging(ctx: vscode.ExtensionContext, session: Session, log: vscode.LogOutputChannel, refresh: () => void): void {
+  ctx.subscriptions.push(
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
+      createDebugAdapterDescriptor: () => {
+        const s = new SqliteosDebugSession();
+        s.onLaunched = (rt) => session.setTarget(SimulatorTarget.wrap(rt.run));
+        return new vscode.DebugAdapterInlineImplementation(s);
+      },
+    }),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
+      resolveDebugConfiguration: (_folder, config) => {
+        if (!config.type && !config.request && !config.name) {
+          const ed = vscode.window.activeTextEditor;
+          if (ed?.document.languageId !== LANGUAGE) return undefined;
+          return { type: DEBUG_TYPE, request: 'launch', name: 'Debug scenario', program: ed.document.uri.fsPath, stopOnEntry: true };
+        }
+        if (!config.program) {
+          void vscode.window.showErrorMessage('SQLiteOS: the launch configuration needs a "program" (a .sqlos file).');
+          return undefined;
+        }
+        return config;
+      },
+    }),
+    vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+      if (e.session.type === DEBUG_TYPE && e.event === 'sqliteos/state') refresh();
+    }),
+  );
+  register(ctx, log, Cmd.explore, async (uri?: vscode.Uri) => {
+    const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.languageId === LANGUAGE ? vscode.window.activeTextEditor.document.uri : undefined;
+    if (!file) throw new UserError('Open a .sqlos scenario to explore.');
+    const name = vscode.workspace.asRelativePath(file);
+    const parsed = parseScenario(Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8'), name);
+    if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
+    const sim = session.simulator?.options;
+    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exploring the interleavings of ${name}…` }, () =>
+      explore(parsed.scenario, { profile: parsed.scenario.profile ?? sim?.profile, locks: parsed.scenario.locks ?? sim?.locks }),
+    );
+    log.info(`explore ${name}: ${res.states} states, ${res.transitions} transitions in ${(res.ms / 1000).toFixed(2)} s${res.exhausted ? ' (exhausted)' : ''}`);
+    const v = res.violation;
+    if (!v) {
+      void vscode.window.showInformationMessage(`SQLiteOS: no violation in ${res.states} states of ${name}${res.exhausted ? ' (every interleaving)' : ' (search cut at the state limit)'}.`);
+      return res;
+    }
+    log.info(`${name}:${v.line}: ${v.kind}: ${v.message}\nschedule: ${JSON.stringify(v.schedule)}`);
+    const pick = await vscode.window.showWarningMessage(`SQLiteOS: ${v.kind} at line ${v.line}: ${v.message}`, 'Replay in debugger');
+    if (pick) {
+      await vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: `Replay ${v.kind}`, program: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, stopOnEntry: true });
+    }
+    return res;
+  });
+}
