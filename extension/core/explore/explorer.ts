@@ -1,7 +1,8 @@
 /*
  * The interleaving explorer: breadth-first over the schedules of a scenario's processes, one micro-step
  * at a time at the points where a real kernel could switch tasks (the mutex, BEGIN/COMMIT, lock level
- * changes, SQL statements, sleeps and wake-ups; steps between them run on without a switch). Equal states
+ * changes, SQL statements, sleeps and wake-ups; steps between them run on without a switch; a critical
+ * section under the global write mutex is one step unless a lock-free reader could see inside it). Equal states
  * are visited once (hash of the kernel state, the tables and the fd labels). Breadth-first means the first
  * violation found comes with a shortest schedule, which the debug adapter can replay.
  */
@@ -64,12 +65,31 @@ function hash(run: ScenarioRun): string {
   return digest(canonical(run));
 }
 
+const READER_OPS = new Set(['query', 'begin', 'commit']);
+
+/**
+ * Whether anyone else could observe `pid`'s steps while it holds the write mutex: only a process that
+ * works without the mutex (a query or a read transaction, running or about to start) can. When nobody
+ * can, the whole critical section runs as one transition — a reduction that loses no behaviour, since
+ * every other process would first have to take the mutex.
+ */
+function observed(run: ScenarioRun, pid: number): boolean {
+  for (const p of Object.values(run.kernel.state.procs)) {
+    if (p.pid === pid || p.status === 'exited') continue;
+    if (p.txnConn !== null) return true;
+    const op = p.current?.op ?? run.nextStatement(p.pid)?.op;
+    if (op && READER_OPS.has(op)) return true;
+  }
+  return false;
+}
+
 /** Runs `pid` on to its next switch point (or the end of its statement, or a sleep); returns the steps taken. */
 function advance(run: ScenarioRun, pid: number): number {
   for (let n = 1; ; n++) {
     const out = run.step(pid);
     if (out.kind !== 'continue') return n;
     const p = run.kernel.state.procs[pid];
+    if (run.kernel.state.mutex.owner === pid && !observed(run, pid)) continue;
     const step = p.current && run.kernel.programOf(p).at(p.current.step);
     if (!step || SWITCH_KINDS.has(step.kind)) return n;
   }
