@@ -5,9 +5,10 @@
  * Configurations: the writer 1, 8 and 64 chunks ahead of the reader, and 1 ahead with 10,000 other
  * processes each holding a pipe. Also: the time to snapshot every table with those 10k processes present.
  */
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
 import { KernelCore } from '../sim/kernel';
 import { tables } from '../sim/inspect';
-import { Profile } from '../sim/types';
 import { fmt, mbPerSec, median, ratio, within } from './stats';
 import { explore } from '../explore/explorer';
 import { parseScenario } from '../scenario/parser';
@@ -46,7 +47,7 @@ class Pair {
   ) {}
 
   /** P1 reads, P2 writes; `crowd` more processes each make a pipe of their own. */
-  static async make(profile: Profile, crowd: number): Promise<Pair> {
+  static async make(profile: 'upstream' | 'companion', crowd: number): Promise<Pair> {
     const k = await KernelCore.create({ profile, locks: 'sqliteos', capacity: 128 * CHUNK });
     k.boot(1);
     const [r, w] = k.run(1, { op: 'pipe' }).result as number[];
@@ -67,8 +68,9 @@ class Pair {
 }
 
 /** One run: `chunks` chunks through the pipe with the writer `ahead` chunks in front. Returns ms. */
-function onePipeRun(p: Pair, chunks: number, ahead: number, buf: Uint8Array): number {
+function onePipeRun(p: Pair, chunks: number, ahead: number, buf: Uint8Array, gc: () => void = () => undefined): number {
   for (let i = 0; i < ahead - 1; i++) p.write(buf);
+  gc();
   const t0 = performance.now();
   for (let i = 0; i < chunks; i++) {
     p.write(buf);
@@ -97,6 +99,18 @@ function baselineRun(chunks: number, ahead: number, buf: Uint8Array): number {
   return performance.now() - t0;
 }
 
+/** A full garbage collection between runs, where V8 allows it; a no-op otherwise. */
+function collector(): () => void {
+  try {
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {
+    // not available: runs simply include whatever collection falls in them
+  }
+  return () => undefined;
+}
+
 function measure(runs: number, f: () => number): number {
   f(); // warm-up, not counted
   const ms: number[] = [];
@@ -122,39 +136,40 @@ export async function runBench(o: BenchOptions): Promise<number> {
   };
   log(`sqliteos bench: 64 KiB chunks, ${chunks} per run, median of ${runs} runs (lmbench bw_pipe method)\n\n`);
   log(`${'configuration'.padEnd(34)}${'baseline'.padStart(10)}${'upstream'.padStart(10)}${'ratio'.padStart(9)}${'companion'.padStart(11)}${'ratio'.padStart(9)}\n`);
-  // Warm the JIT on both profiles so the first configuration is not measured cold.
-  for (const profile of ['upstream', 'companion'] as const) {
-    const p = await Pair.make(profile, 0);
-    measure(runs, () => onePipeRun(p, chunks, 1, buf));
-    p.k.close();
-  }
-  measure(runs, () => baselineRun(chunks * 4, 1, buf));
-  const pairs: Partial<Record<Profile, Pair>> = {};
-  for (const c of configs) {
-    const bytes = chunks * CHUNK;
-    const base = mbPerSec(bytes, measure(runs, () => baselineRun(chunks, c.ahead, buf)));
-    const mbs: Record<Profile, number> = { upstream: 0, companion: 0 };
-    for (const profile of ['upstream', 'companion'] as const) {
-      const p = await Pair.make(profile, c.crowd);
-      mbs[profile] = mbPerSec(bytes, measure(runs, () => onePipeRun(p, chunks, c.ahead, buf)));
-      if (c.crowd > 0) {
-        snapshots[profile] = measure(runs, () => {
-          const t0 = performance.now();
-          tables(p.k);
-          return performance.now() - t0;
-        });
-        pairs[profile] = p;
-      } else {
-        p.k.close();
-      }
+  // Every configuration is set up first and the runs go round-robin over them, so drift in the machine
+  // (JIT, other load) falls on all of them alike; the first round is a warm-up.
+  const profiles = ['upstream', 'companion'] as const;
+  // Each profile runs its configurations round-robin on its own, after a full collection each time.
+  const pairs = await Promise.all(configs.map(async (c) => ({ upstream: await Pair.make('upstream', c.crowd), companion: await Pair.make('companion', c.crowd) })));
+  const times = configs.map(() => ({ baseline: [] as number[], upstream: [] as number[], companion: [] as number[] }));
+  // Garbage one run leaves (upstream's multi-MiB copies) must not be collected in the next one's time.
+  const gc = collector();
+  for (const who of ['baseline', ...profiles] as const) {
+    for (let r = 0; r <= runs; r++) {
+      configs.forEach((c, i) => {
+        gc();
+        const t = who === 'baseline' ? baselineRun(chunks, c.ahead, buf) : onePipeRun(pairs[i][who], chunks, c.ahead, buf, gc);
+        if (r > 0) times[i][who].push(t);
+      });
     }
-    rows.push({ config: c.name, baselineMBs: base, upstreamMBs: mbs.upstream, companionMBs: mbs.companion });
-    log(
-      `${c.name.padEnd(34)}${fmt(base).padStart(10)}${fmt(mbs.upstream).padStart(10)}${fmt(ratio(mbs.upstream, base), 4).padStart(9)}` +
-        `${fmt(mbs.companion).padStart(11)}${fmt(ratio(mbs.companion, base), 4).padStart(9)}\n`,
-    );
   }
-  for (const p of Object.values(pairs)) p.k.close();
+  const bytes = chunks * CHUNK;
+  configs.forEach((c, i) => {
+    const base = mbPerSec(bytes, median(times[i].baseline));
+    const up = mbPerSec(bytes, median(times[i].upstream));
+    const co = mbPerSec(bytes, median(times[i].companion));
+    rows.push({ config: c.name, baselineMBs: base, upstreamMBs: up, companionMBs: co });
+    log(`${c.name.padEnd(34)}${fmt(base).padStart(10)}${fmt(up).padStart(10)}${fmt(ratio(up, base), 4).padStart(9)}${fmt(co).padStart(11)}${fmt(ratio(co, base), 4).padStart(9)}\n`);
+  });
+  const crowded = pairs[configs.length - 1];
+  for (const p of profiles) {
+    snapshots[p] = measure(runs, () => {
+      const t0 = performance.now();
+      tables(crowded[p].k);
+      return performance.now() - t0;
+    });
+  }
+  for (const pair of pairs) for (const p of profiles) pair[p].k.close();
   // Each profile against its own figure with the writer 1 chunk ahead, measured in the same run.
   const rel = (i: number, p: 'upstreamMBs' | 'companionMBs') => rows[i][p] / rows[0][p];
   const goals = {

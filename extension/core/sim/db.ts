@@ -89,6 +89,7 @@ export class SimDb {
 
   private open(bytes?: Uint8Array): Database {
     const db = new this.SQL.Database(bytes);
+    if (!bytes) db.run('PRAGMA page_size=16384');
     // Measured 1.3-1.6x faster than the default journal for this workload.
     db.run('PRAGMA journal_mode=MEMORY');
     db.run('PRAGMA cache_size=-16384');
