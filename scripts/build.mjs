@@ -1,5 +1,6 @@
-// Builds dist/: the CLI bundle (sql.js inside, its wasm copied beside it). The extension and debug-adapter
-// bundles join here as they land (STYLE.md: esbuild, vscode external).
+// Builds dist/ with esbuild: the CLI, the extension (vscode external) and the standalone debug adapter,
+// with sql.js's wasm copied beside them. `--tests` bundles the in-host test suites into dist-test/ instead
+// (vscode and mocha external: the host provides one, node_modules the other).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'fs';
 import { createRequire } from 'module';
@@ -8,38 +9,29 @@ import { fileURLToPath } from 'url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-mkdirSync(join(root, 'dist'), { recursive: true });
 
-await build({
-  entryPoints: [join(root, 'extension/cli/main.ts')],
-  outfile: join(root, 'dist/cli.js'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-await build({
-  entryPoints: [join(root, 'extension/extension.ts')],
-  outfile: join(root, 'dist/extension.js'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  external: ['vscode'],
-  sourcemap: true,
-  logLevel: 'warning',
-});
-await build({
-  entryPoints: [join(root, 'debug-adapter/main.ts')],
-  outfile: join(root, 'dist/debug-adapter.js'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
-console.log('built dist/cli.js, dist/extension.js, dist/debug-adapter.js');
+function bundle(entry, out, external = []) {
+  return build({
+    entryPoints: [join(root, entry)],
+    outfile: join(root, out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external,
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+if (process.argv.includes('--tests')) {
+  await bundle('test/host/index.ts', 'dist-test/host.js', ['vscode', 'mocha']);
+  console.log('built dist-test/host.js');
+} else {
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  await bundle('extension/cli/main.ts', 'dist/cli.js');
+  await bundle('extension/extension.ts', 'dist/extension.js', ['vscode']);
+  await bundle('debug-adapter/main.ts', 'dist/debug-adapter.js');
+  copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
+  console.log('built dist/cli.js, dist/extension.js, dist/debug-adapter.js');
+}

@@ -7,24 +7,12 @@
  * (a reader that leaves bytes behind wakes the next, as the paper's algorithm 5 does).
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
-import { Exec, OpName, Program, Step, begin, busyTail, commit, lockTo, mutexLock, mutexUnlock, ret } from './program';
+import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, FdEntry, Lock, PipeState } from './types';
 
-const lockWrite = (): Step[] => [lockTo(Lock.SHARED, 'lock_shared'), lockTo(Lock.RESERVED, 'lock_reserved')];
-
 function pipeOf(x: Exec): PipeState {
   return x.k.state.pipes[x.l.dataId!];
-}
-
-function sql(x: Exec, text: string, params: (number | Uint8Array | null)[] = []): number {
-  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
-  return x.k.db.write(text, params);
-}
-
-function query(x: Exec, text: string, params: (number | Uint8Array)[] = []): unknown[][] {
-  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
-  return x.k.db.all(text, params);
 }
 
 /** Looks the fd up in the caller's table; fails the syscall with EBADF unless it is the wanted end. */
@@ -40,36 +28,8 @@ function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | undefined
   return e;
 }
 
-/** Sleep on a pipe queue: join it under the mutex, drop the mutex, schedule, then take the mutex again. */
 function waitSteps(queue: 'readWq' | 'writeWq', name: string, retry: string): Step[] {
-  return [
-    {
-      id: 'prepare_wait',
-      kind: 'sleep',
-      text: `prepare_to_wait_exclusive(${name})`,
-      run: (x) => x.k.prepareToWait(x.p, pipeOf(x)[queue], true),
-    },
-    mutexUnlock('wait_mutex_unlock'),
-    {
-      id: 'sleep',
-      kind: 'sleep',
-      text: `schedule() on ${name}`,
-      run: (x) => {
-        x.k.sleep(x, `pipe ${x.l.dataId} ${name}`, 'finish_wait');
-      },
-    },
-    {
-      id: 'finish_wait',
-      kind: 'sleep',
-      text: 'finish_wait',
-      run: (x) => {
-        const pipe = pipeOf(x);
-        if (pipe) x.k.finishWait(x.p, pipe[queue]);
-      },
-    },
-    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? retry : x.k.block(x, 'write mutex', 'relocked')) },
-    { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => retry },
-  ];
+  return sleepOn({ queue: (x) => pipeOf(x)?.[queue], name, exclusive: true, prepareText: `prepare_to_wait_exclusive(${name})`, retry });
 }
 
 function pipeProgram(): Program {
@@ -93,12 +53,12 @@ function pipeProgram(): Program {
       run: (x) => {
         const q = x.k.state.nextQueueId;
         x.k.state.nextQueueId += 2;
-        sql(x, Q.coPipe, [q, q + 1]);
+        execSql(x, Q.coPipe, [q, q + 1]);
         x.l.dataId = x.k.db.lastInsertRowid();
       },
     },
-    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (read end)', run: (x) => void sql(x, Q.insertFd, [x.p.handler, x.l.fds![0], x.l.dataId!]) },
-    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (write end)', run: (x) => void sql(x, Q.insertFd, [x.p.handler, x.l.fds![1], x.l.dataId!]) },
+    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (read end)', run: (x) => void execSql(x, Q.insertFd, [x.p.handler, x.l.fds![0], x.l.dataId!]) },
+    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (write end)', run: (x) => void execSql(x, Q.insertFd, [x.p.handler, x.l.fds![1], x.l.dataId!]) },
     ...commit(),
     {
       id: 'fd_install',
@@ -162,7 +122,7 @@ function readProgram(): Program {
         let after = -1;
         x.l.chunks = [];
         while (want > 0 && x.l.chunks.length < CHUNKS_PER_READ) {
-          const row = query(x, Q.coNextChunk, [want, x.l.dataId!, after])[0] as [number, number, Uint8Array] | undefined;
+          const row = querySql(x, Q.coNextChunk, [want, x.l.dataId!, after])[0] as [number, number, Uint8Array] | undefined;
           if (!row) break;
           const [seq, len, bytes] = row;
           parts.push(bytes);
@@ -181,7 +141,7 @@ function readProgram(): Program {
       when: (x) => x.l.chunks!.some(([, take, len]) => take === len),
       run: (x) => {
         const last = x.l.chunks!.filter(([, take, len]) => take === len).pop()!;
-        sql(x, Q.coChunkDeleteUpTo, [x.l.dataId!, last[0]]);
+        execSql(x, Q.coChunkDeleteUpTo, [x.l.dataId!, last[0]]);
       },
     },
     {
@@ -191,7 +151,7 @@ function readProgram(): Program {
       when: (x) => x.l.chunks!.some(([, take, len]) => take < len),
       run: (x) => {
         const [seq, take] = x.l.chunks!.find(([, t, len]) => t < len)!;
-        sql(x, Q.coChunkTrim, [take + 1, seq]);
+        execSql(x, Q.coChunkTrim, [take + 1, seq]);
       },
     },
     ...commit(),
@@ -267,7 +227,7 @@ function writeProgram(): Program {
         const n = Math.min(room, c.bytes.length - x.l.done!);
         x.l.chunk = n;
         const part = n === c.bytes.length ? c.bytes : c.bytes.subarray(x.l.done!, x.l.done! + n);
-        sql(x, Q.coChunkAppend, [x.l.dataId!, part]);
+        execSql(x, Q.coChunkAppend, [x.l.dataId!, part]);
       },
     },
     ...commit(),
@@ -334,7 +294,7 @@ function closeProgram(): Program {
       text: 'DELETE FROM pid_pipe WHERE pid = handler AND fd = ?',
       run: (x) => {
         const c = x.l.call;
-        if (c.op === 'close') sql(x, Q.coCloseFd, [x.p.handler, c.fd]);
+        if (c.op === 'close') execSql(x, Q.coCloseFd, [x.p.handler, c.fd]);
       },
     },
     {
@@ -364,8 +324,8 @@ function closeProgram(): Program {
 }
 
 function dropPipeRows(x: Exec, dataId: number): void {
-  sql(x, Q.coDropPipeChunks, [dataId]);
-  sql(x, Q.coDropPipe, [dataId]);
+  execSql(x, Q.coDropPipeChunks, [dataId]);
+  execSql(x, Q.coDropPipe, [dataId]);
 }
 
 /** One fd table entry goes away: update the counts and wake whoever the change concerns. */
@@ -401,13 +361,13 @@ function exitProgram(): Program {
     mutexLock(),
     begin(),
     ...lockWrite(),
-    { id: 'delete_proc', kind: 'sql', text: 'DELETE FROM pid_store WHERE pid = ?', run: (x) => void sql(x, Q.coExitProc, [x.p.pid]) },
+    { id: 'delete_proc', kind: 'sql', text: 'DELETE FROM pid_store WHERE pid = ?', run: (x) => void execSql(x, Q.coExitProc, [x.p.pid]) },
     {
       id: 'delete_fds',
       kind: 'sql',
       text: 'last task of the fd table: DELETE FROM pid_pipe WHERE pid = handler',
       when: lastUser,
-      run: (x) => void sql(x, Q.coExitFds, [x.p.handler]),
+      run: (x) => void execSql(x, Q.coExitFds, [x.p.handler]),
     },
     {
       id: 'drop_pipes',
@@ -463,7 +423,7 @@ function spawnProgram(kind: 'fork' | 'thread'): Program {
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'fork' && c.op !== 'thread') return;
-        sql(x, Q.insertProc, [c.child, kind === 'fork' ? c.child : x.p.handler]);
+        execSql(x, Q.insertProc, [c.child, kind === 'fork' ? c.child : x.p.handler]);
       },
     },
     {
@@ -473,7 +433,7 @@ function spawnProgram(kind: 'fork' | 'thread'): Program {
       when: () => kind === 'fork',
       run: (x) => {
         const c = x.l.call;
-        if (c.op === 'fork') sql(x, Q.copyFds, [c.child, x.p.handler]);
+        if (c.op === 'fork') execSql(x, Q.copyFds, [c.child, x.p.handler]);
       },
     },
     ...commit(),

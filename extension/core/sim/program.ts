@@ -8,7 +8,7 @@
  * changes, COMMIT/ROLLBACK) live here; the syscalls themselves are in upstream.ts and companion.ts.
  */
 import type { StepKind } from './events';
-import type { ProcState } from './types';
+import type { ProcState, Waiter } from './types';
 import { Lock } from './types';
 import type { KernelCore } from './kernel';
 
@@ -200,3 +200,58 @@ export const ret = (id: string, text: string, value: (x: Exec) => number): Step 
   text,
   run: (x) => x.k.finish(x, value(x)),
 });
+
+/** Runs a write statement of the syscall's transaction, telling listeners which SQL ran. */
+export function execSql(x: Exec, text: string, params: (number | Uint8Array | null)[] = []): number {
+  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
+  return x.k.db.write(text, params);
+}
+
+/** Runs a read statement of the syscall's transaction. */
+export function querySql(x: Exec, text: string, params: (number | Uint8Array)[] = []): unknown[][] {
+  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
+  return x.k.db.all(text, params);
+}
+
+/** SHARED then RESERVED: what a transaction's first write asks the VFS for. */
+export const lockWrite = (): Step[] => [lockTo(Lock.SHARED, 'lock_shared'), lockTo(Lock.RESERVED, 'lock_reserved')];
+
+export interface WaitSpec {
+  /** The queue to join (a pipe's read_wq or write_wq). */
+  queue: (x: Exec) => Waiter[] | undefined;
+  /** Its name in `pipe N <name>`. */
+  name: string;
+  /** Exclusive waiters are woken one at a time. */
+  exclusive: boolean;
+  prepareText: string;
+  /** Where to go once the mutex is held again. */
+  retry: string;
+}
+
+/**
+ * Sleeping on a pipe queue: join it while holding the mutex (so no wake-up is lost), drop the mutex,
+ * schedule, leave the queue, take the mutex again and go back to `retry`.
+ */
+export function sleepOn(w: WaitSpec): Step[] {
+  return [
+    { id: 'prepare_wait', kind: 'sleep', text: w.prepareText, run: (x) => x.k.prepareToWait(x.p, w.queue(x)!, w.exclusive) },
+    mutexUnlock('wait_mutex_unlock'),
+    {
+      id: 'sleep',
+      kind: 'sleep',
+      text: `schedule() on ${w.name}`,
+      run: (x) => void x.k.sleep(x, `pipe ${x.l.dataId} ${w.name}`, 'finish_wait'),
+    },
+    {
+      id: 'finish_wait',
+      kind: 'sleep',
+      text: 'finish_wait',
+      run: (x) => {
+        const q = w.queue(x);
+        if (q) x.k.finishWait(x.p, q);
+      },
+    },
+    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? w.retry : x.k.block(x, 'write mutex', 'relocked')) },
+    { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => w.retry },
+  ];
+}

@@ -8,21 +8,9 @@
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { concat } from './companion';
-import { Exec, OpName, Program, Step, begin, busyTail, commit, lockTo, mutexLock, mutexUnlock, ret } from './program';
+import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, KMALLOC_MAX, Lock } from './types';
-
-const lockWrite = (): Step[] => [lockTo(Lock.SHARED, 'lock_shared'), lockTo(Lock.RESERVED, 'lock_reserved')];
-
-function sql(x: Exec, text: string, params: (number | Uint8Array)[] = []): void {
-  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
-  x.k.db.write(text, params);
-}
-
-function query(x: Exec, text: string, params: number[]): unknown[] | undefined {
-  if (x.k.listening) x.k.emit({ pid: x.p.pid, line: x.p.current!.line, type: 'sql', sql: text });
-  return x.k.db.get(text, params);
-}
 
 /** sqlite3_step returned SQLITE_DONE: no row for (fd, pid). The kernel gives up with -101. */
 function notFound(): Step[] {
@@ -70,12 +58,12 @@ function pipeProgram(): Program {
       run: (x) => {
         const q = x.k.state.nextQueueId;
         x.k.state.nextQueueId += 1;
-        sql(x, Q.upPipe, [q, q]);
+        execSql(x, Q.upPipe, [q, q]);
         x.l.dataId = x.k.db.lastInsertRowid();
       },
     },
-    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe VALUES (current->pid, fd[0], dataId)', run: (x) => sql(x, Q.insertFd, [x.p.pid, x.l.fds![0], x.l.dataId!]) },
-    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe VALUES (current->pid, fd[1], dataId)', run: (x) => sql(x, Q.insertFd, [x.p.pid, x.l.fds![1], x.l.dataId!]) },
+    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe VALUES (current->pid, fd[0], dataId)', run: (x) => void execSql(x, Q.insertFd, [x.p.pid, x.l.fds![0], x.l.dataId!]) },
+    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe VALUES (current->pid, fd[1], dataId)', run: (x) => void execSql(x, Q.insertFd, [x.p.pid, x.l.fds![1], x.l.dataId!]) },
     ...commit(),
     mutexUnlock(),
     {
@@ -109,7 +97,7 @@ function readProgram(): Program {
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'read') return;
-        const row = query(x, Q.upReadSelect, [c.n, c.fd, x.p.pid]);
+        const row = querySql(x, Q.upReadSelect, [c.n, c.fd, x.p.pid])[0];
         if (!row) return 'not_found';
         x.l.readQueue = row[0] as number;
         x.l.data = row[2] as Uint8Array;
@@ -132,7 +120,7 @@ function readProgram(): Program {
       id: 'update',
       kind: 'sql',
       text: 'UPDATE pipe_data SET data = SUBSTR(data, bytes_read + 1)',
-      run: (x) => sql(x, Q.upReadUpdate, [x.l.data!.length + 1, x.l.dataId!]),
+      run: (x) => void execSql(x, Q.upReadUpdate, [x.l.data!.length + 1, x.l.dataId!]),
     },
     {
       id: 'copy_to_user',
@@ -161,27 +149,13 @@ function readProgram(): Program {
     mutexUnlock(),
     { id: 'return', kind: 'return', text: 'return bytes_read', run: (x) => x.k.finish(x, x.l.data!.length, undefined, x.l.data) },
     ...commit('empty_commit'),
-    {
-      id: 'prepare_wait',
-      kind: 'sleep',
-      text: 'prepare_to_wait(read_waitqueue) while holding the mutex',
-      run: (x) => x.k.prepareToWait(x.p, x.k.state.pipes[x.l.dataId!].readWq, false),
-    },
-    mutexUnlock('wait_mutex_unlock'),
-    {
-      id: 'sleep',
-      kind: 'sleep',
-      text: 'schedule() on read_waitqueue',
-      run: (x) => void x.k.sleep(x, `pipe ${x.l.dataId} read_wq`, 'finish_wait'),
-    },
-    {
-      id: 'finish_wait',
-      kind: 'sleep',
-      text: 'finish_wait',
-      run: (x) => x.k.finishWait(x.p, x.k.state.pipes[x.l.dataId!].readWq),
-    },
-    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? 'begin' : x.k.block(x, 'write mutex', 'relocked')) },
-    { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => 'begin' },
+    ...sleepOn({
+      queue: (x) => x.k.state.pipes[x.l.dataId!]?.readWq,
+      name: 'read_wq',
+      exclusive: false,
+      prepareText: 'prepare_to_wait(read_waitqueue) while holding the mutex',
+      retry: 'begin',
+    }),
     ...notFound(),
     ...busyTail(true),
   ]);
@@ -199,7 +173,7 @@ function writeProgram(): Program {
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'write') return;
-        const row = query(x, Q.upWriteSelect, [c.fd, x.p.pid]);
+        const row = querySql(x, Q.upWriteSelect, [c.fd, x.p.pid])[0];
         if (!row) return 'not_found';
         x.l.data = row[0] as Uint8Array;
         x.l.length = row[1] as number;
@@ -219,7 +193,7 @@ function writeProgram(): Program {
       },
     },
     lockTo(Lock.RESERVED, 'lock_reserved'),
-    { id: 'update', kind: 'sql', text: 'UPDATE pipe_data SET data = new_data', run: (x) => sql(x, Q.upWriteUpdate, [x.l.data!, x.l.dataId!]) },
+    { id: 'update', kind: 'sql', text: 'UPDATE pipe_data SET data = new_data', run: (x) => void execSql(x, Q.upWriteUpdate, [x.l.data!, x.l.dataId!]) },
     ...commit(),
     mutexUnlock(),
     {
@@ -285,8 +259,8 @@ function spawnProgram(kind: 'fork' | 'thread'): Program {
       text: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store SELECT child, parent_id WHERE pid = current',
       run: (x) => {
         const c = x.l.call as { child: number };
-        if (kind === 'fork') sql(x, Q.insertProc, [c.child, c.child]);
-        else sql(x, Q.insertThread, [c.child, x.p.pid]);
+        if (kind === 'fork') execSql(x, Q.insertProc, [c.child, c.child]);
+        else execSql(x, Q.insertThread, [c.child, x.p.pid]);
       },
     },
     {
@@ -294,7 +268,7 @@ function spawnProgram(kind: 'fork' | 'thread'): Program {
       kind: 'sql',
       text: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = current->pid',
       when: () => kind === 'fork',
-      run: (x) => sql(x, Q.copyFds, [(x.l.call as { child: number }).child, x.p.pid]),
+      run: (x) => void execSql(x, Q.copyFds, [(x.l.call as { child: number }).child, x.p.pid]),
     },
     ...commit(),
     {
