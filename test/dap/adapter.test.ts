@@ -5,6 +5,8 @@
  */
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -160,6 +162,23 @@ describe('sqliteos debug adapter', () => {
     assert.equal((await dc.threadsRequest()).body.threads.length, threadsBefore);
   });
 
+  it('reverse-continues to the previous breakpoint', async () => {
+    await launch(TWO, { stopOnEntry: true });
+    await dc.setBreakpointsRequest({ source: { path: TWO }, breakpoints: [{ line: 5 }, { line: 8 }] });
+    let s = stopped();
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await s).body.threadId, 2, 'line 5 is P2\'s write');
+    s = stopped();
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await top((await s).body.threadId!))[0].line, 8);
+    s = stopped();
+    await dc.customRequest('reverseContinue', { threadId: 1 });
+    const e = await s;
+    assert.equal(e.body.threadId, 2);
+    assert.equal((await top(2))[0].line, 5, 'back at the first breakpoint, P2 not yet written');
+    assert.equal((await scope(2, 'Wait queues'))['pipe 1'], '0 B buffered, 3 reader(s), 3 writer(s)');
+  });
+
   it('stops on each exception breakpoint: deadlock, lost-wakeup-free runs end, expectation, invariant filters', async () => {
     await launch(ex('05-eof.sqlos'), { profile: 'upstream' }, ['deadlock']);
     let e = await stopped();
@@ -180,8 +199,11 @@ describe('sqliteos debug adapter', () => {
     await end;
   });
 
-  it('refuses a malformed scenario with its located errors', async () => {
+  it('refuses a missing or malformed scenario with the reason and its location', async () => {
     await dc.initializeRequest();
     await assert.rejects(dc.launch({ program: path.join(ROOT, 'test', 'fixtures', 'nope.sqlos') }), /Cannot launch .*nope\.sqlos: ENOENT/);
+    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqlos-dap-')), 'bad.sqlos');
+    fs.writeFileSync(bad, 'P1 pipe r w\nP1 wirte w "x"\n');
+    await assert.rejects(dc.launch({ program: bad }), (e: Error) => e.message.includes(`${bad}:2:4: unknown operation 'wirte'`));
   });
 });

@@ -63,4 +63,13 @@ describe('commands', () => {
     assert.strictEqual(res, undefined);
     assert.strictEqual(a.session.target, before, 'the previous target is kept');
   });
+
+  it('explores every interleaving of the active scenario from the palette command', async () => {
+    const doc = await vscode.workspace.openTextDocument(example('06-epipe.sqlos'));
+    await vscode.window.showTextDocument(doc);
+    const res = (await vscode.commands.executeCommand(Cmd.explore)) as { ok: boolean; exhausted: boolean; states: number };
+    assert.strictEqual(res.ok, true);
+    assert.strictEqual(res.exhausted, true);
+    assert.ok(res.states > 1);
+  });
 });
