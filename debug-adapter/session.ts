@@ -47,6 +47,8 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   private algorithms = new Map<number, { op: OpName; text: string }>();
   /** Called with the runtime once launched (the extension shows its kernel in the views). */
   onLaunched?: (rt: ScenarioRuntime) => void;
+  /** Called on disconnect when onLaunched shared the kernel; otherwise the session closes it itself. */
+  onDisconnect?: () => void;
 
   constructor() {
     super();
@@ -278,8 +280,9 @@ export class SqliteosDebugSession extends LoggingDebugSession {
     this.sendEvent(new TerminatedEvent());
   }
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
-    // Inline in the extension the views now own the kernel (they keep showing the last state).
-    if (!this.onLaunched) this.runtime.run?.kernel.close();
+    // Inline in the extension the views may still show the kernel: the extension decides when it closes.
+    if (this.onDisconnect) this.onDisconnect();
+    else this.runtime.run?.kernel.close();
     this.sendResponse(response);
   }
 }

@@ -19,7 +19,24 @@ export function registerDebugging(ctx: vscode.ExtensionContext, session: Session
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => {
         const s = new SqliteosDebugSession();
-        s.onLaunched = (rt) => session.setTarget(SimulatorTarget.wrap(rt.run));
+        // The kernel is shared by the session and the views: it closes once both have let go of it.
+        let ended = false;
+        let dropped = false;
+        s.onLaunched = (rt) => {
+          const closeIfDone = () => {
+            if (ended && dropped) rt.run.kernel.close();
+          };
+          s.onDisconnect = () => {
+            ended = true;
+            closeIfDone();
+          };
+          session.setTarget(
+            SimulatorTarget.wrap(rt.run, () => {
+              dropped = true;
+              closeIfDone();
+            }),
+          );
+        };
         return new vscode.DebugAdapterInlineImplementation(s);
       },
     }),

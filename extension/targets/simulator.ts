@@ -57,6 +57,8 @@ export class SimulatorTarget implements Target {
   private constructor(
     readonly run: ScenarioRun,
     readonly options: SimOptions,
+    /** What dispose() does with the kernel: close it, unless someone else (a debug session) shares it. */
+    private readonly release: () => void = () => run.kernel.close(),
   ) {
     run.kernel.on((e) => {
       const c = changeOf(e, this.touched);
@@ -64,9 +66,12 @@ export class SimulatorTarget implements Target {
     });
   }
 
-  /** A target over a run someone else drives (a debug session): the views follow its state. */
-  static wrap(run: ScenarioRun): SimulatorTarget {
-    return new SimulatorTarget(run, run.kernel.opts);
+  /**
+   * A target over a run someone else drives (a debug session): the views follow its state. `release` is
+   * called instead of closing the kernel when the views let go of it.
+   */
+  static wrap(run: ScenarioRun, release: () => void): SimulatorTarget {
+    return new SimulatorTarget(run, run.kernel.opts, release);
   }
 
   static async create(scenario: Scenario | null, opts: Partial<SimOptions>): Promise<SimulatorTarget> {
@@ -171,6 +176,6 @@ export class SimulatorTarget implements Target {
 
   dispose(): void {
     this.listeners = [];
-    this.kernel.close();
+    this.release();
   }
 }
