@@ -91,7 +91,8 @@ describe('the extension in code-server', () => {
     const dest = path.join(server.workspace, 'pid_store.csv');
     await palette(page, 'SQLiteOS: Export Table as CSV or JSON…', 'pid_store');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
+    // The save dialog replaces the table pick in the same widget: wait for its default path first.
+    for (let i = 0; i < 100 && !(await input.inputValue()).endsWith('/pid_store.csv'); i++) await new Promise((r) => setTimeout(r, 100));
     await input.fill(dest);
     await page.keyboard.press('Enter');
     for (let i = 0; i < 100 && !fs.existsSync(dest); i++) await new Promise((r) => setTimeout(r, 100));
