@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Puts a pristine SQLite amalgamation (sqlite3.c, sqlite3.h) into DEST (default .cache/sqlite/ at the
+# repository root) and prints DEST. Sources, in order:
+#   $SQLITE_AMALGAMATION   a directory holding sqlite3.c and sqlite3.h (e.g. unpacked from sqlite.org)
+#   npm                    better-sqlite3@12.11.1 ships SQLite 3.53.2 in deps/sqlite3 (the registry is
+#                          reachable where sqlite.org is not)
+# The files are never edited here: nofloat.py writes an edited copy at build time.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+dest="${1:-$root/.cache/sqlite}"
+pkg=better-sqlite3@12.11.1
+mkdir -p "$dest"
+if [ -s "$dest/sqlite3.c" ] && [ -s "$dest/sqlite3.h" ]; then echo "$dest"; exit 0; fi
+if [ -n "${SQLITE_AMALGAMATION:-}" ]; then
+  for f in sqlite3.c sqlite3.h; do
+    [ -s "$SQLITE_AMALGAMATION/$f" ] || { echo "fetch.sh: $SQLITE_AMALGAMATION/$f is missing" >&2; exit 1; }
+    cp "$SQLITE_AMALGAMATION/$f" "$dest/"
+  done
+  echo "$dest"; exit 0
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && npm pack --silent "$pkg" >/dev/null) || { echo "fetch.sh: npm pack $pkg failed (no registry?); set SQLITE_AMALGAMATION" >&2; exit 1; }
+tar xzf "$tmp"/better-sqlite3-*.tgz -C "$tmp" package/deps/sqlite3/sqlite3.c package/deps/sqlite3/sqlite3.h
+cp "$tmp/package/deps/sqlite3/sqlite3.c" "$tmp/package/deps/sqlite3/sqlite3.h" "$dest/"
+echo "$dest"
