@@ -1,5 +1,6 @@
 /*
- * The companion profile: the design our kernel patch implements (DESIGN.md). fds are real files that name
+ * The companion profile: the design our kernel patch implements (DESIGN.md); pipe, read and write here,
+ * close, exit, fork and thread in companion-lifecycle.ts. fds are real files that name
  * their pipe and end, so no lookup join is needed; the kernel keeps each pipe's byte count and reader /
  * writer counts under the global write mutex; bytes live in pipe_chunk, one row per write, so a write costs
  * its own size. read returns 0 at EOF, write without a reader fails with EPIPE, a full pipe blocks writers
@@ -7,26 +8,11 @@
  * (a reader that leaves bytes behind wakes the next, as the paper's algorithm 5 does).
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
-import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
+import { closeProgram, exitProgram, spawnProgram } from './companion-lifecycle';
+import { concat, lookup, pipeOf } from './companion-fd';
+import { OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
-import { Err, FdEntry, Lock, PipeState } from './types';
-
-function pipeOf(x: Exec): PipeState {
-  return x.k.state.pipes[x.l.dataId!];
-}
-
-/** Looks the fd up in the caller's table; fails the syscall with EBADF unless it is the wanted end. */
-function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | undefined {
-  const e = x.k.fdEntry(x.p, fd);
-  if (!e || (end !== null && e.end !== end)) {
-    const why = !e ? 'not an open fd' : `the ${e.end === 'r' ? 'read' : 'write'} end`;
-    x.k.finish(x, Err.EBADF, `EBADF (-9): fd ${fd} is ${why}`);
-    return undefined;
-  }
-  x.l.dataId = e.dataId;
-  x.l.end = e.end;
-  return e;
-}
+import { Err, Lock } from './types';
 
 function waitSteps(queue: 'readWq' | 'writeWq', name: string, retry: string): Step[] {
   return sleepOn({ queue: (x) => pipeOf(x)?.[queue], name, exclusive: true, prepareText: `prepare_to_wait_exclusive(${name})`, retry });
@@ -274,184 +260,6 @@ function writeProgram(): Program {
   ]);
 }
 
-function closeProgram(): Program {
-  return new Program('close', [
-    {
-      id: 'lookup',
-      kind: 'kernel',
-      text: 'fdget(fd)',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'close') lookup(x, c.fd, null);
-      },
-    },
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    {
-      id: 'delete_fd',
-      kind: 'sql',
-      text: 'DELETE FROM pid_pipe WHERE pid = handler AND fd = ?',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'close') execSql(x, Q.coCloseFd, [x.p.handler, c.fd]);
-      },
-    },
-    {
-      id: 'drop_pipe',
-      kind: 'sql',
-      text: 'last end closed: DELETE FROM pipe_chunk, pipe_data',
-      when: (x) => pipeOf(x).readers + pipeOf(x).writers === 1,
-      run: (x) => dropPipeRows(x, x.l.dataId!),
-    },
-    ...commit(),
-    {
-      id: 'release',
-      kind: 'kernel',
-      text: 'fput(): drop the end; wake readers at EOF, writers when no reader is left',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op !== 'close') return;
-        const fds = x.k.state.handlers[x.p.handler].fds;
-        releaseEnd(x, fds[c.fd]);
-        delete fds[c.fd];
-      },
-    },
-    mutexUnlock(),
-    ret('return', 'return 0', () => 0),
-    ...busyTail(true),
-  ]);
-}
-
-function dropPipeRows(x: Exec, dataId: number): void {
-  execSql(x, Q.coDropPipeChunks, [dataId]);
-  execSql(x, Q.coDropPipe, [dataId]);
-}
-
-/** One fd table entry goes away: update the counts and wake whoever the change concerns. */
-function releaseEnd(x: Exec, e: FdEntry): void {
-  const pipe = x.k.state.pipes[e.dataId];
-  if (!pipe) return;
-  x.k.adjustEnds(e, -1);
-  if (pipe.readers + pipe.writers === 0) {
-    delete x.k.state.pipes[e.dataId];
-    return;
-  }
-  if (e.end === 'w' && pipe.writers === 0) x.k.wakeUp(x.p, pipe.readWq, 0, `pipe ${e.dataId} read_wq`);
-  if (e.end === 'r' && pipe.readers === 0) x.k.wakeUp(x.p, pipe.writeWq, 0, `pipe ${e.dataId} write_wq`);
-}
-
-function lastUser(x: Exec): boolean {
-  return x.k.state.handlers[x.p.handler].users.length === 1;
-}
-
-function exitProgram(): Program {
-  return new Program('exit', [
-    {
-      // First, so the task's own SHARED lock cannot keep its exit from committing.
-      id: 'end_txn',
-      kind: 'lock',
-      text: 'an open transaction? roll it back: xUnlock(NONE)',
-      when: (x) => x.p.txnConn !== null,
-      run: (x) => {
-        x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn! } }, Lock.NONE, true);
-        x.p.txnConn = null;
-      },
-    },
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    { id: 'delete_proc', kind: 'sql', text: 'DELETE FROM pid_store WHERE pid = ?', run: (x) => void execSql(x, Q.coExitProc, [x.p.pid]) },
-    {
-      id: 'delete_fds',
-      kind: 'sql',
-      text: 'last task of the fd table: DELETE FROM pid_pipe WHERE pid = handler',
-      when: lastUser,
-      run: (x) => void execSql(x, Q.coExitFds, [x.p.handler]),
-    },
-    {
-      id: 'drop_pipes',
-      kind: 'sql',
-      text: 'pipes left with no end: DELETE FROM pipe_chunk, pipe_data',
-      when: lastUser,
-      run: (x) => {
-        const mine = new Map<number, number>();
-        for (const e of Object.values(x.k.state.handlers[x.p.handler].fds)) mine.set(e.dataId, (mine.get(e.dataId) ?? 0) + 1);
-        for (const [id, n] of mine) {
-          const pipe = x.k.state.pipes[id];
-          if (pipe && pipe.readers + pipe.writers === n) dropPipeRows(x, id);
-        }
-      },
-    },
-    ...commit(),
-    {
-      id: 'release',
-      kind: 'kernel',
-      text: 'exit_files(): drop every end',
-      run: (x) => {
-        const h = x.k.state.handlers[x.p.handler];
-        h.users = h.users.filter((u) => u !== x.p.pid);
-        if (h.users.length === 0) {
-          for (const e of Object.values(h.fds)) releaseEnd(x, e);
-          delete x.k.state.handlers[h.id];
-        }
-      },
-    },
-    mutexUnlock(),
-    {
-      id: 'exited',
-      kind: 'return',
-      text: 'do_exit()',
-      run: (x) => {
-        x.k.finish(x, 0);
-        x.p.status = 'exited';
-      },
-    },
-    ...busyTail(true),
-  ]);
-}
-
-function spawnProgram(kind: 'fork' | 'thread'): Program {
-  return new Program(kind, [
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    {
-      id: 'insert_proc',
-      kind: 'sql',
-      text: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store VALUES (child, handler)',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op !== 'fork' && c.op !== 'thread') return;
-        execSql(x, Q.insertProc, [c.child, kind === 'fork' ? c.child : x.p.handler]);
-      },
-    },
-    {
-      id: 'copy_fds',
-      kind: 'sql',
-      text: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = handler',
-      when: () => kind === 'fork',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'fork') execSql(x, Q.copyFds, [c.child, x.p.handler]);
-      },
-    },
-    ...commit(),
-    {
-      id: 'copy_process',
-      kind: 'kernel',
-      text: kind === 'fork' ? 'copy_process(): dup the fd table' : 'copy_process(CLONE_FILES): share the fd table',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'fork' || c.op === 'thread') x.k.spawn(x.p, c.child, kind === 'thread', true);
-      },
-    },
-    mutexUnlock(),
-    ret('return', 'return child pid', (x) => (x.l.call.op === kind ? (x.l.call as { child: number }).child : 0)),
-    ...busyTail(true),
-  ]);
-}
-
 export function companionPrograms(): Record<OpName, Program> {
   return {
     pipe: pipeProgram(),
@@ -465,15 +273,4 @@ export function companionPrograms(): Record<OpName, Program> {
     begin: beginProgram(),
     commit: commitProgram(),
   };
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

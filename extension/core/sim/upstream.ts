@@ -7,7 +7,7 @@
  * its connection.
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
-import { concat } from './companion';
+import { concat } from './companion-fd';
 import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, KMALLOC_MAX, Lock } from './types';

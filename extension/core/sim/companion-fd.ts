@@ -1,0 +1,35 @@
+/*
+ * What the companion's syscalls share: finding the pipe an fd names (its struct file, in the kernel), and
+ * joining byte chunks.
+ */
+import type { Exec } from './program';
+import { Err, FdEntry, PipeState } from './types';
+
+export function pipeOf(x: Exec): PipeState {
+  return x.k.state.pipes[x.l.dataId!];
+}
+
+/** Looks the fd up in the caller's table; fails the syscall with EBADF unless it is the wanted end. */
+export function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | undefined {
+  const e = x.k.fdEntry(x.p, fd);
+  if (!e || (end !== null && e.end !== end)) {
+    const why = !e ? 'not an open fd' : `the ${e.end === 'r' ? 'read' : 'write'} end`;
+    x.k.finish(x, Err.EBADF, `EBADF (-9): fd ${fd} is ${why}`);
+    return undefined;
+  }
+  x.l.dataId = e.dataId;
+  x.l.end = e.end;
+  return e;
+}
+
+/** Joins chunks into one buffer (no copy for a single chunk). */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
