@@ -6,6 +6,7 @@
  */
 import { lookup, pipeOf } from './companion-fd';
 import { Exec, Program, busyTail, begin, commit, execSql, lockWrite, mutexLock, mutexUnlock, ret } from './program';
+import { spawnProgram } from './spawn';
 import { Q } from './schema';
 import { FdEntry, Lock } from './types';
 
@@ -146,44 +147,14 @@ export function exitProgram(): Program {
   ]);
 }
 
-export function spawnProgram(kind: 'fork' | 'thread'): Program {
-  return new Program(kind, [
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    {
-      id: 'insert_proc',
-      kind: 'sql',
-      text: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store VALUES (child, handler)',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op !== 'fork' && c.op !== 'thread') return;
-        execSql(x, Q.insertProc, [c.child, kind === 'fork' ? c.child : x.p.handler]);
-      },
-    },
-    {
-      id: 'copy_fds',
-      kind: 'sql',
-      text: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = handler',
-      when: () => kind === 'fork',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'fork') execSql(x, Q.copyFds, [c.child, x.p.handler]);
-      },
-    },
-    ...commit(),
-    {
-      id: 'copy_process',
-      kind: 'kernel',
-      text: kind === 'fork' ? 'copy_process(): dup the fd table' : 'copy_process(CLONE_FILES): share the fd table',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'fork' || c.op === 'thread') x.k.spawn(x.p, c.child, kind === 'thread', true);
-      },
-    },
-    mutexUnlock(),
-    ret('return', 'return child pid', (x) => (x.l.call.op === kind ? (x.l.call as { child: number }).child : 0)),
-    ...busyTail(true),
-  ]);
+export function companionSpawn(kind: 'fork' | 'thread'): Program {
+  return spawnProgram(kind, {
+    insertText: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store VALUES (child, handler)',
+    insert: (x, child) => void execSql(x, Q.insertProc, [child, kind === 'fork' ? child : x.p.handler]),
+    copyText: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = handler',
+    copyFrom: (x) => x.p.handler,
+    copyFdTable: true,
+    copyProcessText: kind === 'fork' ? 'copy_process(): dup the fd table' : 'copy_process(CLONE_FILES): share the fd table',
+  });
 }
 

@@ -8,7 +8,7 @@
  * (a reader that leaves bytes behind wakes the next, as the paper's algorithm 5 does).
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
-import { closeProgram, exitProgram, spawnProgram } from './companion-lifecycle';
+import { closeProgram, companionSpawn, exitProgram } from './companion-lifecycle';
 import { concat, lookup, pipeOf } from './companion-fd';
 import { OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
@@ -267,8 +267,8 @@ export function companionPrograms(): Record<OpName, Program> {
     write: writeProgram(),
     close: closeProgram(),
     exit: exitProgram(),
-    fork: spawnProgram('fork'),
-    thread: spawnProgram('thread'),
+    fork: companionSpawn('fork'),
+    thread: companionSpawn('thread'),
     query: queryProgram(),
     begin: beginProgram(),
     commit: commitProgram(),

@@ -10,6 +10,7 @@ import { beginProgram, commitProgram, queryProgram } from './common';
 import { concat } from './companion-fd';
 import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
+import { spawnProgram } from './spawn';
 import { Err, KMALLOC_MAX, Lock } from './types';
 
 /** sqlite3_step returned SQLITE_DONE: no row for (fd, pid). The kernel gives up with -101. */
@@ -248,39 +249,15 @@ function exitProgram(): Program {
   ]);
 }
 
-function spawnProgram(kind: 'fork' | 'thread'): Program {
-  return new Program(kind, [
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    {
-      id: 'insert_proc',
-      kind: 'sql',
-      text: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store SELECT child, parent_id WHERE pid = current',
-      run: (x) => {
-        const c = x.l.call as { child: number };
-        if (kind === 'fork') execSql(x, Q.insertProc, [c.child, c.child]);
-        else execSql(x, Q.insertThread, [c.child, x.p.pid]);
-      },
-    },
-    {
-      id: 'copy_fds',
-      kind: 'sql',
-      text: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = current->pid',
-      when: () => kind === 'fork',
-      run: (x) => void execSql(x, Q.copyFds, [(x.l.call as { child: number }).child, x.p.pid]),
-    },
-    ...commit(),
-    {
-      id: 'copy_process',
-      kind: 'kernel',
-      text: kind === 'fork' ? 'copy_process(): reserved fd numbers are not copied' : 'copy_process(CLONE_FILES)',
-      run: (x) => x.k.spawn(x.p, (x.l.call as { child: number }).child, kind === 'thread', false),
-    },
-    mutexUnlock(),
-    ret('return', 'return child pid', (x) => (x.l.call as { child: number }).child),
-    ...busyTail(true),
-  ]);
+function upstreamSpawn(kind: 'fork' | 'thread'): Program {
+  return spawnProgram(kind, {
+    insertText: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store SELECT child, parent_id WHERE pid = current',
+    insert: (x, child) => void (kind === 'fork' ? execSql(x, Q.insertProc, [child, child]) : execSql(x, Q.insertThread, [child, x.p.pid])),
+    copyText: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = current->pid',
+    copyFrom: (x) => x.p.pid,
+    copyFdTable: false,
+    copyProcessText: kind === 'fork' ? 'copy_process(): reserved fd numbers are not copied' : 'copy_process(CLONE_FILES)',
+  });
 }
 
 export function upstreamPrograms(): Record<OpName, Program> {
@@ -290,8 +267,8 @@ export function upstreamPrograms(): Record<OpName, Program> {
     write: writeProgram(),
     close: closeProgram(),
     exit: exitProgram(),
-    fork: spawnProgram('fork'),
-    thread: spawnProgram('thread'),
+    fork: upstreamSpawn('fork'),
+    thread: upstreamSpawn('thread'),
     query: queryProgram(),
     begin: beginProgram(),
     commit: commitProgram(),
