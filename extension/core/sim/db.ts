@@ -210,6 +210,11 @@ export class SimDb {
    * Throws SqlError with SQLite's message for bad SQL, a write, or more than one statement.
    */
   queryReadOnly(sql: string): QueryResult {
+    // query_only stops writes to the database, not changes to the connection itself.
+    const head = sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, '');
+    if (/^(attach|detach|vacuum)\b/i.test(head) || /^pragma\b[^;]*=/i.test(head)) {
+      throw new SqlError(`attempt to write a readonly database: ${head.split(/\s/)[0].toUpperCase()} changes the connection`, sql);
+    }
     return this.readCommitted(() => {
       this.db.run('PRAGMA query_only=1');
       try {
