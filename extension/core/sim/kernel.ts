@@ -14,6 +14,7 @@ import { schemaFor } from './schema';
 import {
   Conn,
   DEFAULT_CAPACITY,
+  FIRST_FD,
   FdEntry,
   KernelState,
   Lock,
@@ -141,7 +142,7 @@ export class KernelCore {
   /** The lowest free fd of the process's table, as get_unused_fd_flags picks it. */
   allocFd(p: ProcState, reserved: number[] = []): number {
     const fds = this.state.handlers[p.handler].fds;
-    let fd = 3;
+    let fd = FIRST_FD;
     while (fds[fd] !== undefined || reserved.includes(fd)) fd++;
     return fd;
   }
