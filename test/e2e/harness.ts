@@ -110,6 +110,9 @@ export async function startCodeServer(opts: ServerOptions = {}): Promise<Server>
 }
 
 export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
