@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import * as path from 'path';
-import { ROOT, startCodeServer, workbenchUrl } from '../test/e2e/harness';
+import { ROOT, startCodeServer, workbenchUrl } from './code-server';
 
 const scenario = path.join(ROOT, 'examples', '08-pending-writer.sqlos');
 const env = { SQLITEOS_START_SCENARIO: scenario };
