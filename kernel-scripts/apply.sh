@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Applies the SQLiteOS companion patch to a kernel tree, idempotently:
+#   - copies kernel-scripts/sqliteos/ to TREE/sqliteos/ (replacing an older copy),
+#   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild and `source "sqliteos/Kconfig"` to
+#     TREE/Kconfig,
+#   - adds syscalls 548-557 to arch/x86/entry/syscalls/syscall_64.tbl.
+# It knows two trees: Debian's linux-source-6.1 (the tests' tree) and Microsoft's WSL2 5.15
+# (linux-msft-wsl-5.15.*, the paper's). Anything else is refused with the reason.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+tree="${1:-}"
+die() { echo "apply.sh: $*" >&2; exit 1; }
+[ -n "$tree" ] || die "usage: apply.sh KERNEL_TREE"
+[ -f "$tree/Makefile" ] && [ -f "$tree/Kbuild" ] && [ -f "$tree/Kconfig" ] || die "$tree is not a kernel tree (no Makefile, Kbuild and Kconfig)"
+ver=$(awk -F' = ' '/^VERSION =/{v=$2} /^PATCHLEVEL =/{p=$2} END{print v"."p}' "$tree/Makefile")
+case "$ver" in
+  6.1) kind="Linux 6.1" ;;
+  5.15) [ -f "$tree/Microsoft/config-wsl" ] || die "$tree is Linux 5.15 but not Microsoft's WSL2 tree (no Microsoft/config-wsl)"; kind="WSL2 5.15" ;;
+  *) die "$tree is Linux $ver: the patch is made for Debian's 6.1 and Microsoft's WSL2 5.15 trees" ;;
+esac
+tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl"
+[ -f "$tbl" ] || die "$tree has no $tbl"
+# 548-557 must be free (or already ours).
+taken=$(awk '$1>=548 && $1<=557 && $3 !~ /^(hello_world|ksqlite_query|sql_pipe_read|sql_pipe_write|sql_pipe|sql_start_transaction|sql_rollback_transaction|sql_start_savepoint|sql_release_savepoint|sql_rollback_savepoint)$/ {print $1" "$3}' "$tbl")
+[ -z "$taken" ] || die "syscall numbers already used in $tbl: $taken"
+
+rm -rf "$tree/sqliteos"
+cp -r "$here/sqliteos" "$tree/sqliteos"
+grep -qx 'obj-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Kbuild" || printf '\nobj-$(CONFIG_SQLITEOS) += sqliteos/\n' >> "$tree/Kbuild"
+grep -qx 'source "sqliteos/Kconfig"' "$tree/Kconfig" || printf '\nsource "sqliteos/Kconfig"\n' >> "$tree/Kconfig"
+if ! grep -q 'sys_hello_world' "$tbl"; then
+  cat >> "$tbl" <<'TBL'
+
+# SQLiteOS (published ABI numbers; x32 uses 512-547)
+548	common	hello_world		sys_hello_world
+549	common	ksqlite_query		sys_ksqlite_query
+550	common	sql_pipe_read		sys_sql_pipe_read
+551	common	sql_pipe_write		sys_sql_pipe_write
+552	common	sql_pipe		sys_sql_pipe
+553	common	sql_start_transaction	sys_sql_start_transaction
+554	common	sql_rollback_transaction	sys_sql_rollback_transaction
+555	common	sql_start_savepoint	sys_sql_start_savepoint
+556	common	sql_release_savepoint	sys_sql_release_savepoint
+557	common	sql_rollback_savepoint	sys_sql_rollback_savepoint
+TBL
+fi
+echo "apply.sh: SQLiteOS applied to $tree ($kind)"
