@@ -24,8 +24,24 @@ tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl"
 taken=$(awk '$1>=548 && $1<=557 && $3 !~ /^(hello_world|ksqlite_query|sql_pipe_read|sql_pipe_write|sql_pipe|sql_start_transaction|sql_rollback_transaction|sql_start_savepoint|sql_release_savepoint|sql_rollback_savepoint)$/ {print $1" "$3}' "$tbl")
 [ -z "$taken" ] || die "syscall numbers already used in $tbl: $taken"
 
-rm -rf "$tree/sqliteos"
-cp -r "$here/sqliteos" "$tree/sqliteos"
+# sqliteos/ plus the float-free amalgamation, made here and never committed. Files are copied only
+# when they differ, so a warm build does not recompile SQLite.
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+cp -r "$here/sqliteos/." "$stage/"
+amalgamation="$(bash "$here/sqlite/fetch.sh")"
+python3 "$here/sqlite/nofloat.py" "$amalgamation/sqlite3.c" "$stage/sqlite3.c"
+cp "$amalgamation/sqlite3.h" "$stage/sqlite3.h"
+cp "$here/sqlite/flags" "$stage/sqlite.flags"
+mkdir -p "$tree/sqliteos"
+(cd "$stage" && find . -type f) | while read -r f; do
+  mkdir -p "$tree/sqliteos/$(dirname "$f")"
+  cmp -s "$stage/$f" "$tree/sqliteos/$f" || cp "$stage/$f" "$tree/sqliteos/$f"
+done
+(cd "$tree/sqliteos" && find . -type f) | while read -r f; do
+  case "$f" in *.o|*.cmd|*.a|modules.order|*.mod*) continue ;; esac
+  [ -e "$stage/$f" ] || rm -f "$tree/sqliteos/$f"
+done
 grep -qx 'obj-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Kbuild" || printf '\nobj-$(CONFIG_SQLITEOS) += sqliteos/\n' >> "$tree/Kbuild"
 grep -qx 'source "sqliteos/Kconfig"' "$tree/Kconfig" || printf '\nsource "sqliteos/Kconfig"\n' >> "$tree/Kconfig"
 if ! grep -q 'sys_hello_world' "$tbl"; then

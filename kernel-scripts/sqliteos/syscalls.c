@@ -25,7 +25,6 @@ SYSCALL_DEFINE2(hello_world, char __user *, buf, unsigned long, size)
 /* As kernel/sys_ni.c declares it for its own COND_SYSCALLs. */
 asmlinkage long sys_ni_syscall(void);
 
-COND_SYSCALL(ksqlite_query);
 COND_SYSCALL(sql_pipe_read);
 COND_SYSCALL(sql_pipe_write);
 COND_SYSCALL(sql_pipe);

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Guest tests, run as /init's child in the QEMU guest. Each check prints "ok N - what" or
+ * Guest tests, run by /init in the QEMU guest. Each check prints "ok N - what" or
  * "not ok N - what (why)"; the last line is "P passed, F failed".
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#define NR_HELLO_WORLD	548
+#define NR_HELLO_WORLD		548
 #define NR_KSQLITE_QUERY	549
-#define NR_SQL_PIPE	552
+#define NR_SQL_PIPE		552
 
 static int passed, failed;
 
@@ -26,28 +29,119 @@ static void check(int ok, const char *what, const char *why)
 	}
 }
 
-int main(void)
+/* Evaluates the condition before reading errno, so a failure names the call's own error. */
+#define CHECK(cond, what) do {				\
+		int ok_;				\
+		errno = 0;				\
+		ok_ = (cond);				\
+		check(ok_, what, strerror(errno));	\
+	} while (0)
+
+static char klog[1 << 17];
+
+/* The kernel log written since the last call: 549 logs its rows there in the published format. */
+static const char *klog_new(void)
+{
+	static int seen;
+	int n = klogctl(3, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_ALL */
+	const char *from;
+
+	if (n < 0)
+		return "";
+	klog[n] = 0;
+	from = klog + (seen <= n ? seen : 0);
+	seen = n;
+	return from;
+}
+
+static long query(const char *sql)
+{
+	return syscall(NR_KSQLITE_QUERY, sql, strlen(sql));
+}
+
+/* 549 as an unprivileged user: fork, drop to nobody, report the errno through the exit status. */
+static int query_as_nobody(const char *sql)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setuid(65534))
+			_exit(200);
+		_exit(query(sql) == -1 ? errno : 0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void nested(char *out, const char *open, int depth)
+{
+	int i;
+
+	strcpy(out, "SELECT ");
+	for (i = 0; i < depth; i++)
+		strcat(out, open);
+	strcat(out, "1");
+	for (i = 0; i < depth; i++)
+		strcat(out, ")");
+}
+
+static void hello_tests(void)
 {
 	char buf[16];
-	long r;
 
-	printf("\n");	/* the firmware leaves the console mid-line */
 	memset(buf, 'x', sizeof(buf));
-	r = syscall(NR_HELLO_WORLD, buf, 8UL);
-	check(r == 0 && !memcmp(buf, "HELLOWO", 8),
-	      "hello_world (548) copies \"HELLOWO\\0\"", strerror(errno));
-	r = syscall(NR_HELLO_WORLD, buf, 4UL);
-	check(r == -1 && errno == EPERM,
-	      "hello_world refuses a buffer shorter than 8 bytes", strerror(errno));
-	r = syscall(NR_HELLO_WORLD, (char *)8, 8UL);
-	check(r == -1 && errno == EFAULT,
-	      "hello_world with a bad pointer gives EFAULT", strerror(errno));
-	r = syscall(NR_SQL_PIPE, buf);
-	check(r == -1 && errno == ENOSYS,
-	      "sql_pipe (552) is wired but not implemented yet", strerror(errno));
-	r = syscall(558, 0);
-	check(r == -1 && errno == ENOSYS,
-	      "558 is past the SQLiteOS range", strerror(errno));
+	CHECK(syscall(NR_HELLO_WORLD, buf, 8UL) == 0 && !memcmp(buf, "HELLOWO", 8),
+	      "hello_world (548) copies \"HELLOWO\\0\"");
+	CHECK(syscall(NR_HELLO_WORLD, buf, 4UL) == -1 && errno == EPERM,
+	      "hello_world refuses a buffer shorter than 8 bytes");
+	CHECK(syscall(NR_HELLO_WORLD, (char *)8, 8UL) == -1 && errno == EFAULT,
+	      "hello_world with a bad pointer gives EFAULT");
+	CHECK(syscall(NR_SQL_PIPE, buf) == -1 && errno == ENOSYS,
+	      "sql_pipe (552) is wired but not implemented yet");
+	CHECK(syscall(558, 0) == -1 && errno == ENOSYS, "558 is past the SQLiteOS range");
+}
+
+static void query_tests(void)
+{
+	char deep[1024];
+	const char *log;
+	char *huge;
+
+	klog_new();
+	CHECK(query("SELECT count(*) AS n FROM pid_store") == 0 && strstr(klog_new(), "n = 1"),
+	      "ksqlite_query (549) logs rows in the published format");
+	CHECK(query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == 0 &&
+	      (log = klog_new(), strstr(log, "name = pid_pipe") && strstr(log, "name = pipe_data")),
+	      "the tables exist at boot");
+	CHECK(query("DELETE FROM pid_store") == -1 && errno == EPERM,
+	      "549 refuses a statement that writes");
+	CHECK(query("SELEC 1") == -1 && errno == EINVAL && strstr(klog_new(), "SQL Error"),
+	      "549 reports bad SQL as SQL Error and EINVAL");
+	CHECK(query("SELECT 1; DELETE FROM pid_store") == -1 && errno == EPERM,
+	      "549 refuses a second statement");
+	check(query_as_nobody("SELECT 1") == EPERM, "549 is for CAP_SYS_ADMIN only", "not EPERM");
+	CHECK(syscall(NR_KSQLITE_QUERY, (char *)8, 10UL) == -1 && errno == EFAULT,
+	      "549 with a bad pointer gives EFAULT");
+	huge = malloc(1 << 20);
+	memset(huge, ' ', 1 << 20);
+	CHECK(syscall(NR_KSQLITE_QUERY, huge, 1UL << 20) == -1 && errno == EINVAL,
+	      "549 refuses a 1 MiB statement");
+	free(huge);
+	nested(deep, "1+(", 100);
+	CHECK(query(deep) == -1 && errno == EINVAL,
+	      "549 refuses an expression tree 100 deep (SQLITE_MAX_EXPR_DEPTH, no stack overflow)");
+	nested(deep, "(", 100);
+	CHECK(query(deep) == 0, "549 takes 100 nested parentheses (they add no depth)");
+	CHECK(query("SELECT count(*) AS n FROM pid_store") == 0 && strstr(klog_new(), "n = 1"),
+	      "549 still answers after the bad inputs");
+}
+
+int main(void)
+{
+	printf("\n");	/* the firmware leaves the console mid-line */
+	hello_tests();
+	query_tests();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The in-memory VFS SQLite runs on, registered through SQLITE_OS_OTHER. Files are growable kernel
+ * buffers found by name. Locking is a no-op for now: every access is serialised by
+ * sqliteos_db_lock; the paper's MMemLock/MMemUnlock on wait queues replaces it next.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/delay.h>
+#include "sqlite3.h"
+#include "sqliteos.h"
+
+#define MEMVFS_MAX_FILES	8
+#define MEMVFS_NAME_LEN		64
+
+struct mem_store {
+	char name[MEMVFS_NAME_LEN];
+	u8 *data;
+	size_t size;
+	size_t alloc;
+	int refs;
+	bool used;
+};
+
+struct mem_file {
+	sqlite3_file base;
+	struct mem_store *store;
+	bool delete_on_close;
+};
+
+/* Protected by sqliteos_db_lock, like everything SQLite touches. */
+static struct mem_store stores[MEMVFS_MAX_FILES];
+
+static void store_free(struct mem_store *s)
+{
+	kvfree(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct mem_store *store_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < MEMVFS_MAX_FILES; i++)
+		if (stores[i].used && !strcmp(stores[i].name, name))
+			return &stores[i];
+	return NULL;
+}
+
+static int mem_close(sqlite3_file *f)
+{
+	struct mem_file *m = (struct mem_file *)f;
+
+	if (--m->store->refs == 0 && m->delete_on_close)
+		store_free(m->store);
+	return SQLITE_OK;
+}
+
+static int mem_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
+{
+	struct mem_store *s = ((struct mem_file *)f)->store;
+	size_t have = off < s->size ? s->size - off : 0;
+
+	if (have >= amt) {
+		memcpy(buf, s->data + off, amt);
+		return SQLITE_OK;
+	}
+	if (have)
+		memcpy(buf, s->data + off, have);
+	memset((u8 *)buf + have, 0, amt - have);
+	return SQLITE_IOERR_SHORT_READ;
+}
+
+static int store_reserve(struct mem_store *s, size_t need)
+{
+	size_t alloc;
+	u8 *p;
+
+	if (need <= s->alloc)
+		return SQLITE_OK;
+	alloc = max(need, s->alloc * 2);
+	p = kvmalloc(alloc, GFP_KERNEL);
+	if (!p)
+		return SQLITE_NOMEM;
+	if (s->size)
+		memcpy(p, s->data, s->size);
+	kvfree(s->data);
+	s->data = p;
+	s->alloc = alloc;
+	return SQLITE_OK;
+}
+
+static int mem_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
+{
+	struct mem_store *s = ((struct mem_file *)f)->store;
+	int rc = store_reserve(s, off + amt);
+
+	if (rc)
+		return rc;
+	if (off > s->size)
+		memset(s->data + s->size, 0, off - s->size);
+	memcpy(s->data + off, buf, amt);
+	s->size = max_t(size_t, s->size, off + amt);
+	return SQLITE_OK;
+}
+
+static int mem_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	struct mem_store *s = ((struct mem_file *)f)->store;
+
+	if (size < s->size)
+		s->size = size;
+	return SQLITE_OK;
+}
+
+static int mem_sync(sqlite3_file *f, int flags)
+{
+	return SQLITE_OK;
+}
+
+static int mem_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	*size = ((struct mem_file *)f)->store->size;
+	return SQLITE_OK;
+}
+
+static int mem_lock(sqlite3_file *f, int level)
+{
+	return SQLITE_OK;
+}
+
+static int mem_check_reserved(sqlite3_file *f, int *out)
+{
+	*out = 0;
+	return SQLITE_OK;
+}
+
+static int mem_file_control(sqlite3_file *f, int op, void *arg)
+{
+	return SQLITE_NOTFOUND;
+}
+
+static int mem_sector_size(sqlite3_file *f)
+{
+	return 512;
+}
+
+static int mem_device_characteristics(sqlite3_file *f)
+{
+	return SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL;
+}
+
+static const sqlite3_io_methods mem_io = {
+	.iVersion = 1,
+	.xClose = mem_close,
+	.xRead = mem_read,
+	.xWrite = mem_write,
+	.xTruncate = mem_truncate,
+	.xSync = mem_sync,
+	.xFileSize = mem_file_size,
+	.xLock = mem_lock,
+	.xUnlock = mem_lock,
+	.xCheckReservedLock = mem_check_reserved,
+	.xFileControl = mem_file_control,
+	.xSectorSize = mem_sector_size,
+	.xDeviceCharacteristics = mem_device_characteristics,
+};
+
+static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	struct mem_file *m = (struct mem_file *)f;
+	struct mem_store *s = NULL;
+	static unsigned int anon;
+	char tmp[MEMVFS_NAME_LEN];
+	int i;
+
+	if (!name) {
+		snprintf(tmp, sizeof(tmp), "temp-%u", anon++);
+		name = tmp;
+	}
+	if (strlen(name) >= MEMVFS_NAME_LEN)
+		return SQLITE_CANTOPEN;
+	s = store_find(name);
+	if (!s) {
+		if (!(flags & SQLITE_OPEN_CREATE))
+			return SQLITE_CANTOPEN;
+		for (i = 0; i < MEMVFS_MAX_FILES && stores[i].used; i++)
+			;
+		if (i == MEMVFS_MAX_FILES)
+			return SQLITE_CANTOPEN;
+		s = &stores[i];
+		s->used = true;
+		strscpy(s->name, name, sizeof(s->name));
+	}
+	s->refs++;
+	m->store = s;
+	m->delete_on_close = flags & SQLITE_OPEN_DELETEONCLOSE;
+	m->base.pMethods = &mem_io;
+	if (out)
+		*out = flags;
+	return SQLITE_OK;
+}
+
+static int vfs_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+	struct mem_store *s = store_find(name);
+
+	if (s && !s->refs)
+		store_free(s);
+	return SQLITE_OK;
+}
+
+static int vfs_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+	struct mem_store *s = store_find(name);
+
+	*out = s && s->size > 0;
+	return SQLITE_OK;
+}
+
+static int vfs_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+	strscpy(out, name, n);
+	return SQLITE_OK;
+}
+
+static int vfs_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+	get_random_bytes(out, n);
+	return n;
+}
+
+static int vfs_sleep(sqlite3_vfs *vfs, int us)
+{
+	usleep_range(us, us + 100);
+	return us;
+}
+
+/* Milliseconds since the Julian epoch, as SQLite wants them. */
+static int vfs_current_time(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+	*out = ktime_get_real_seconds() * 1000LL + 210866760000000LL;
+	return SQLITE_OK;
+}
+
+static int vfs_last_error(sqlite3_vfs *vfs, int n, char *out)
+{
+	return 0;
+}
+
+static sqlite3_vfs memvfs = {
+	.iVersion = 2,
+	.szOsFile = sizeof(struct mem_file),
+	.mxPathname = MEMVFS_NAME_LEN,
+	.zName = "sqliteos-mem",
+	.xOpen = vfs_open,
+	.xDelete = vfs_delete,
+	.xAccess = vfs_access,
+	.xFullPathname = vfs_full_pathname,
+	.xRandomness = vfs_randomness,
+	.xSleep = vfs_sleep,
+	.xGetLastError = vfs_last_error,
+	.xCurrentTimeInt64 = vfs_current_time,
+};
+
+struct sqlite3_vfs *sqliteos_memvfs(void)
+{
+	return &memvfs;
+}
