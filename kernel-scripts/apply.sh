@@ -3,7 +3,8 @@
 #   - copies kernel-scripts/sqliteos/ to TREE/sqliteos/ (replacing an older copy),
 #   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild and `source "sqliteos/Kconfig"` to
 #     TREE/Kconfig,
-#   - adds syscalls 548-557 to arch/x86/entry/syscalls/syscall_64.tbl.
+#   - adds syscalls 548-557 to arch/x86/entry/syscalls/syscall_64.tbl and declares them conditional in
+#     kernel/sys_ni.c (so a kernel without CONFIG_SQLITEOS still links).
 # It knows two trees: Debian's linux-source-6.1 (the tests' tree) and Microsoft's WSL2 5.15
 # (linux-msft-wsl-5.15.*, the paper's). Anything else is refused with the reason.
 set -euo pipefail
@@ -59,5 +60,17 @@ if ! grep -q 'sys_hello_world' "$tbl"; then
 556	common	sql_release_savepoint	sys_sql_release_savepoint
 557	common	sql_rollback_savepoint	sys_sql_rollback_savepoint
 TBL
+fi
+# Every SQLiteOS syscall is conditional: -ENOSYS when not built (CONFIG_SQLITEOS=n, or not written yet).
+ni="$tree/kernel/sys_ni.c"
+[ -f "$ni" ] || die "$tree has no kernel/sys_ni.c"
+if ! grep -q 'COND_SYSCALL(hello_world);' "$ni"; then
+  {
+    printf '\n/* SQLiteOS (CONFIG_SQLITEOS) */\n'
+    for s in hello_world ksqlite_query sql_pipe_read sql_pipe_write sql_pipe sql_start_transaction \
+      sql_rollback_transaction sql_start_savepoint sql_release_savepoint sql_rollback_savepoint; do
+      printf 'COND_SYSCALL(%s);\n' "$s"
+    done
+  } >> "$ni"
 fi
 echo "apply.sh: SQLiteOS applied to $tree ($kind)"

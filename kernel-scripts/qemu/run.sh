@@ -29,7 +29,7 @@ fi
 bash "$root/kernel-scripts/apply.sh" "$src"
 # The apply script: a second run changes nothing, and a tree it does not know is refused.
 tbl="$src/arch/x86/entry/syscalls/syscall_64.tbl"
-sums() { cat "$tbl" "$src/Kbuild" "$src/Kconfig" | md5sum; }
+sums() { cat "$tbl" "$src/Kbuild" "$src/Kconfig" "$src/kernel/sys_ni.c" | md5sum; }
 before=$(sums)
 bash "$root/kernel-scripts/apply.sh" "$src" >/dev/null
 [ "$(sums)" = "$before" ] || { echo "qemu/run.sh: apply.sh is not idempotent" >&2; exit 1; }
@@ -51,7 +51,21 @@ missing=$(grep -E '^CONFIG_' "$here/config.fragment" | while read -r line; do gr
 echo "== building bzImage (-j$jobs)"
 t0=$(date +%s)
 make -s -C "$src" O="$build" -j"$jobs" bzImage
-echo "   built in $(( $(date +%s) - t0 )) s: $(stat -c %s "$build/arch/x86/boot/bzImage") bytes"
+with=$(stat -c %s "$build/arch/x86/boot/bzImage")
+echo "   built in $(( $(date +%s) - t0 )) s: $with bytes"
+
+# The same kernel without CONFIG_SQLITEOS must still build (the syscalls fall back to -ENOSYS), and the
+# difference is what the patch costs in image size.
+echo "== building bzImage without CONFIG_SQLITEOS"
+nobuild="$cache/kbuild-nosqliteos"
+mkdir -p "$nobuild"
+make -s -C "$src" O="$nobuild" tinyconfig >/dev/null
+grep -v '^CONFIG_SQLITEOS=' "$here/config.fragment" > "$nobuild/fragment"
+"$src/scripts/kconfig/merge_config.sh" -m -O "$nobuild" "$nobuild/.config" "$nobuild/fragment" >/dev/null
+make -s -C "$src" O="$nobuild" olddefconfig >/dev/null
+make -s -C "$src" O="$nobuild" -j"$jobs" bzImage
+without=$(stat -c %s "$nobuild/arch/x86/boot/bzImage")
+echo "   without: $without bytes; CONFIG_SQLITEOS adds $(( with - without )) bytes"
 
 echo "== guest tests and initramfs"
 rm -rf "$guest/root" && mkdir -p "$guest/root/bin" "$guest/root/proc" "$guest/root/dev" "$guest/root/sys"

@@ -2,10 +2,9 @@
 /*
  * SQLiteOS syscalls 548-557, with the published ABI's numbers and arguments.
  *
- * The first step of the companion patch: the table entries, the Kconfig option and the build
- * wiring are real and tested under QEMU, and 548 behaves as published. The SQL-backed calls are
- * declared conditional (they fall back to sys_ni_syscall, -ENOSYS) until the database, the VFS
- * and the pipes land; the table never has to change again.
+ * 548 behaves as published; 549 is in db.c. The others are declared conditional in kernel/sys_ni.c
+ * (apply.sh adds them there), so they answer -ENOSYS until they are written, a kernel built
+ * without CONFIG_SQLITEOS still links, and the syscall table never has to change again.
  */
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
@@ -21,15 +20,3 @@ SYSCALL_DEFINE2(hello_world, char __user *, buf, unsigned long, size)
 		return -EFAULT;
 	return 0;
 }
-
-/* As kernel/sys_ni.c declares it for its own COND_SYSCALLs. */
-asmlinkage long sys_ni_syscall(void);
-
-COND_SYSCALL(sql_pipe_read);
-COND_SYSCALL(sql_pipe_write);
-COND_SYSCALL(sql_pipe);
-COND_SYSCALL(sql_start_transaction);
-COND_SYSCALL(sql_rollback_transaction);
-COND_SYSCALL(sql_start_savepoint);
-COND_SYSCALL(sql_release_savepoint);
-COND_SYSCALL(sql_rollback_savepoint);
