@@ -3,6 +3,7 @@
 #   - copies kernel-scripts/sqliteos/ to TREE/sqliteos/ (replacing an older copy),
 #   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild and `source "sqliteos/Kconfig"` to
 #     TREE/Kconfig,
+#   - adds the pid_store hooks to copy_process() (kernel/fork.c) and do_exit() (kernel/exit.c),
 #   - adds syscalls 548-557 to arch/x86/entry/syscalls/syscall_64.tbl and declares them conditional in
 #     kernel/sys_ni.c (so a kernel without CONFIG_SQLITEOS still links).
 # It knows two trees: Debian's linux-source-6.1 (the tests' tree) and Microsoft's WSL2 5.15
@@ -73,4 +74,27 @@ if ! grep -q 'COND_SYSCALL(hello_world);' "$ni"; then
     done
   } >> "$ni"
 fi
+# The task hooks: a header, and one call each in copy_process() and do_exit().
+mkdir -p "$tree/include/linux"
+cmp -s "$here/include/linux/sqliteos.h" "$tree/include/linux/sqliteos.h" || cp "$here/include/linux/sqliteos.h" "$tree/include/linux/sqliteos.h"
+hook() { # FILE ANCHOR CALL: add the include, and CALL on the line after ANCHOR, once
+  python3 - "$tree/$1" "$2" "$3" <<'PY' || die "$1: no line '$2' to hook after"
+import sys
+path, anchor, call = sys.argv[1:]
+src = open(path).read()
+lines = src.split("\n")
+if not any(l.strip() == anchor for l in lines):
+    sys.exit(1)
+if "#include <linux/sqliteos.h>" not in src:
+    i = next(n for n, l in enumerate(lines) if l.startswith("#include <linux/"))
+    lines.insert(i, "#include <linux/sqliteos.h>")
+if not any(l.strip() == call for l in lines):
+    i = next(n for n, l in enumerate(lines) if l.strip() == anchor)
+    indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+    lines.insert(i + 1, indent + call)
+open(path, "w").write("\n".join(lines))
+PY
+}
+hook kernel/fork.c 'copy_oom_score_adj(clone_flags, p);' 'sqliteos_fork(p, clone_flags);'
+hook kernel/exit.c 'exit_signals(tsk);  /* sets PF_EXITING */' 'sqliteos_exit(tsk);'
 echo "apply.sh: SQLiteOS applied to $tree ($kind)"

@@ -3,7 +3,10 @@
  * Guest tests, run by /init in the QEMU guest. Each check prints "ok N - what" or
  * "not ok N - what (why)"; the last line is "P passed, F failed".
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +112,8 @@ static void query_tests(void)
 	char *huge;
 
 	klog_new();
-	CHECK(query("SELECT count(*) AS n FROM pid_store") == 0 && strstr(klog_new(), "n = 1"),
+	CHECK(query("SELECT count(*) AS n FROM pid_store WHERE pid = 1") == 0 &&
+	      strstr(klog_new(), "n = 1"),
 	      "ksqlite_query (549) logs rows in the published format");
 	CHECK(query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == 0 &&
 	      (log = klog_new(), strstr(log, "name = pid_pipe") && strstr(log, "name = pipe_data")),
@@ -133,8 +137,72 @@ static void query_tests(void)
 	      "549 refuses an expression tree 100 deep (SQLITE_MAX_EXPR_DEPTH, no stack overflow)");
 	nested(deep, "(", 100);
 	CHECK(query(deep) == 0, "549 takes 100 nested parentheses (they add no depth)");
-	CHECK(query("SELECT count(*) AS n FROM pid_store") == 0 && strstr(klog_new(), "n = 1"),
+	CHECK(query("SELECT count(*) AS n FROM pid_store WHERE pid = 1") == 0 &&
+	      strstr(klog_new(), "n = 1"),
 	      "549 still answers after the bad inputs");
+}
+
+/* One integer through 549: the query names its column v; the value is read back from the log. */
+static long scalar(const char *fmt, long arg)
+{
+	char sql[256];
+	const char *log, *at;
+
+	snprintf(sql, sizeof(sql), fmt, arg);
+	klog_new();
+	if (query(sql))
+		return -1000;
+	log = klog_new();
+	at = strstr(log, "v = ");
+	if (!at)
+		return -2000;
+	if (!strncmp(at + 4, "NULL", 4))
+		return -3000;
+	return strtol(at + 4, NULL, 10);
+}
+
+static int wait_on(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) < 0;
+}
+
+static int sharer(void *arg)
+{
+	_exit(wait_on(*(int *)arg));
+}
+
+static void task_tests(void)
+{
+	static char stack[64 * 1024];
+	const char *count = "SELECT count(*) AS v FROM pid_store WHERE pid = %ld";
+	const char *handler = "SELECT parent_id AS v FROM pid_store WHERE pid = %ld";
+	long me = getpid();
+	int gate[2], status;
+	pid_t child;
+
+	check(scalar(handler, me) == me, "pid_store has this process, its own handler", "no row");
+	if (pipe(gate))
+		return;
+	child = fork();
+	if (child == 0) {
+		close(gate[1]);
+		_exit(wait_on(gate[0]));
+	}
+	check(scalar(handler, child) == child, "fork inserts (child, child) into pid_store",
+	      "no row");
+	close(gate[1]);
+	waitpid(child, &status, 0);
+	check(scalar(count, child) == 0, "exit deletes the row", "row left behind");
+	if (pipe(gate))
+		return;
+	child = clone(sharer, stack + sizeof(stack), CLONE_FILES | SIGCHLD, &gate[0]);
+	check(child > 0 && scalar(handler, child) == me,
+	      "clone(CLONE_FILES) inserts (child, the parent's handler)", "wrong handler");
+	close(gate[1]);
+	waitpid(child, &status, 0);
+	check(scalar(count, child) == 0, "the clone's row goes when it exits", "row left behind");
 }
 
 int main(void)
@@ -142,6 +210,7 @@ int main(void)
 	printf("\n");	/* the firmware leaves the console mid-line */
 	hello_tests();
 	query_tests();
+	task_tests();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
