@@ -9,6 +9,7 @@
 #include <linux/init.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/syscalls.h>
 #include "include/time.h"
 #include <linux/uaccess.h>
@@ -140,15 +141,18 @@ late_initcall(sqliteos_init);
 
 /* ---- 549: read-only SQL, rows to the kernel log in the published format ---- */
 
-static int log_row(void *arg, int n, char **values, char **names)
+/* One result row, as the published kernel's sqlite3_exec callback printed it. */
+static void log_row(sqlite3_stmt *st)
 {
+	const unsigned char *v;
 	int i;
 
 	pr_info("Query from user space: \n");
-	for (i = 0; i < n; i++)
-		pr_info("%s = %s\n", names[i], values[i] ? values[i] : "NULL");
+	for (i = 0; i < sqlite3_column_count(st); i++) {
+		v = sqlite3_column_text(st, i);
+		pr_info("%s = %s\n", sqlite3_column_name(st, i), v ? (const char *)v : "NULL");
+	}
 	pr_info("\n");
-	return 0;
 }
 
 static long run_query(const char *sql)
@@ -163,16 +167,19 @@ static long run_query(const char *sql)
 		pr_info("SQL Error: %s\n", sqlite3_errmsg(sqliteos_db));
 		return -EINVAL;
 	}
+	tail = skip_spaces(tail);
 	if (!sqlite3_stmt_readonly(st) || *tail) {
 		sqlite3_finalize(st);
 		return -EPERM;
 	}
-	sqlite3_finalize(st);
 	pr_info("trying to perform the query");
-	if (sqlite3_exec(sqliteos_db, sql, log_row, NULL, NULL) != SQLITE_OK) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		log_row(st);
+	if (rc != SQLITE_DONE) {
 		pr_info("SQL Error: %s\n", sqlite3_errmsg(sqliteos_db));
 		ret = -EINVAL;
 	}
+	sqlite3_finalize(st);
 	pr_info("just finished query\n");
 	return ret;
 }

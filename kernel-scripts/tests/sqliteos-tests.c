@@ -124,6 +124,7 @@ static void query_tests(void)
 	      "549 reports bad SQL as SQL Error and EINVAL");
 	CHECK(query("SELECT 1; DELETE FROM pid_store") == -1 && errno == EPERM,
 	      "549 refuses a second statement");
+	CHECK(query("SELECT 1;  \n") == 0, "549 takes one statement with trailing blanks");
 	check(query_as_nobody("SELECT 1") == EPERM, "549 is for CAP_SYS_ADMIN only", "not EPERM");
 	CHECK(syscall(NR_KSQLITE_QUERY, (char *)8, 10UL) == -1 && errno == EFAULT,
 	      "549 with a bad pointer gives EFAULT");
