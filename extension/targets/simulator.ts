@@ -108,18 +108,18 @@ export class SimulatorTarget implements Target {
 
   /** Runs the next statement of the default schedule; false when nothing can run. */
   stepStatement(): boolean {
-    const pid = this.run.nextRunnable();
-    if (pid === undefined) return false;
-    this.run.runStatement(pid);
-    this.fire({ target: true });
-    return true;
+    return this.advance((pid) => this.run.runStatement(pid));
   }
 
   /** One micro-step of the process the default schedule would run; false when nothing can run. */
   stepMicro(): boolean {
+    return this.advance((pid) => this.run.step(pid));
+  }
+
+  private advance(move: (pid: number) => unknown): boolean {
     const pid = this.run.nextRunnable();
     if (pid === undefined) return false;
-    this.run.step(pid);
+    move(pid);
     this.fire({ target: true });
     return true;
   }
