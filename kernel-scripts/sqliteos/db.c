@@ -127,6 +127,8 @@ static int __init sqliteos_init(void)
 				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(sqliteos_db, schema, NULL, NULL, &err);
+	if (rc == SQLITE_OK)
+		rc = sqlos_prepare_all();
 	if (rc != SQLITE_OK) {
 		pr_err("sqliteos: cannot create the database: %s (%d)\n",
 		       err ? err : sqlite3_errstr(rc), rc);
@@ -155,16 +157,16 @@ static void log_row(sqlite3_stmt *st)
 	pr_info("\n");
 }
 
-static long run_query(const char *sql)
+static long run_query(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
 	const char *tail;
 	long ret = 0;
 	int rc;
 
-	rc = sqlite3_prepare_v2(sqliteos_db, sql, -1, &st, &tail);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 	if (rc != SQLITE_OK || !st) {
-		pr_info("SQL Error: %s\n", sqlite3_errmsg(sqliteos_db));
+		pr_info("SQL Error: %s\n", sqlite3_errmsg(db));
 		return -EINVAL;
 	}
 	tail = skip_spaces(tail);
@@ -176,11 +178,34 @@ static long run_query(const char *sql)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		log_row(st);
 	if (rc != SQLITE_DONE) {
-		pr_info("SQL Error: %s\n", sqlite3_errmsg(sqliteos_db));
-		ret = -EINVAL;
+		pr_info("SQL Error: %s\n", sqlite3_errmsg(db));
+		ret = rc == SQLITE_BUSY ? sqlos_errno(rc, true) : -EINVAL;
 	}
 	sqlite3_finalize(st);
 	pr_info("just finished query\n");
+	return ret;
+}
+
+/*
+ * On the caller's read transaction if it has one; otherwise on a connection of its own, as the
+ * published kernel does, so the query waits in the VFS like any reader (never on the kernel
+ * connection, which a writer may be using while it sleeps).
+ */
+static long query(const char *sql)
+{
+	sqlite3 *db = sqlos_txn_reader(current);
+	long ret;
+
+	if (!sqliteos_db)
+		return -ENODEV;
+	if (db)
+		return run_query(db, sql);
+	if (sqlite3_open_v2("/sqliteos", &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -ENOMEM;
+	}
+	ret = run_query(db, sql);
+	sqlite3_close(db);
 	return ret;
 }
 
@@ -198,7 +223,7 @@ SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 		return PTR_ERR(sql);
 	mutex_lock(&sqliteos_db_lock);
 	pr_info("trying to open the db\n");
-	ret = sqliteos_db ? run_query(sql) : -ENODEV;
+	ret = query(sql);
 	mutex_unlock(&sqliteos_db_lock);
 	kfree(sql);
 	return ret;

@@ -1,19 +1,74 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Shared between the SQLiteOS glue files.
+ *
+ * Two locks, as in the paper:
+ *  - sqliteos_db_lock, a kernel mutex, is held whenever SQLite code runs (SQLite is built
+ *    THREADSAFE=0): it protects SQLite, the VFS store and its lock state, the pipes' counters and the
+ *    transaction list. It is dropped only to sleep, after prepare_to_wait, so no wake-up is lost.
+ *  - the global write mutex (sqlos_write_lock) serialises every writer, and with it every use of the
+ *    kernel connection sqliteos_db, across those sleeps. A task may hold it in user space (553 with
+ *    flag 8), so it is not a struct mutex: it records its owner, and exit releases it.
  */
 #ifndef _SQLITEOS_H
 #define _SQLITEOS_H
 
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
 
 struct sqlite3;
+struct sqlite3_stmt;
 struct sqlite3_vfs;
+struct task_struct;
 
-/* The database every syscall uses; sqliteos_db_lock protects it (SQLite is built THREADSAFE=0). */
+/* The kernel connection: hooks and pipe syscalls, always under the global write mutex. */
 extern struct sqlite3 *sqliteos_db;
 extern struct mutex sqliteos_db_lock;
 
 struct sqlite3_vfs *sqliteos_memvfs(void);
+/* Whether waits in the VFS on behalf of the kernel connection may be cut short by a signal. */
+void sqliteos_vfs_kernel_intr(struct sqlite3 *db, bool intr);
+
+/* ---- sql.c ---- */
+
+/* The kernel connection's statements, prepared once at boot. */
+enum sqlos_st {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_HANDLER, ST_FORK_PROC, ST_FORK_FDS, ST_EXIT_PROC, ST_EXIT_FDS,
+	ST_NEW_PIPE, ST_ADD_FD, ST_PIPE_FDS, ST_DEL_FD,
+	ST_APPEND, ST_CHUNKS, ST_DEL_CHUNKS, ST_TRIM_CHUNK,
+	ST_DROP_CHUNKS, ST_DROP_PIPE, ST_DROP_FDS,
+	ST_NR
+};
+
+int sqlos_prepare_all(void);
+struct sqlite3_stmt *sqlos_st(enum sqlos_st id, int n, const s64 *args);
+int sqlos_run(enum sqlos_st id, int n, const s64 *args);
+void sqlos_done(struct sqlite3_stmt *st);
+s64 sqlos_handler(pid_t pid);
+int sqlos_errno(int rc, bool intr);
+int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
+
+/* Up to three statements sharing their arguments, run in one transaction by sqlos_job(). */
+struct sqlos_job {
+	int n, nargs;
+	enum sqlos_st st[3];
+	s64 args[3];
+};
+
+void sqlos_job(const struct sqlos_job *job);
+void sqlos_run_deferred(void);
+
+/* The global write mutex; sqliteos_db_lock is held around both calls. */
+int sqlos_write_lock(bool intr);
+void sqlos_write_unlock(void);
+bool sqlos_write_owned(struct task_struct *t);
+
+/* ---- txn.c / pipe.c ---- */
+
+void sqlos_txn_exit(struct task_struct *t);
+struct sqlite3 *sqlos_txn_reader(struct task_struct *t);
 
 #endif /* _SQLITEOS_H */

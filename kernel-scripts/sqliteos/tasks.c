@@ -1,36 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pid_store follows the tasks: a new process gets (pid, pid), a task sharing its parent's
- * files (CLONE_FILES) gets (pid, the parent's handler), and an exiting task's row goes.
- * Kernel threads are left out, and so is everything before the database exists at boot.
+ * The tables follow the tasks. A new process gets (pid, pid) in pid_store and a copy of its parent's
+ * pid_pipe rows (its fd table is a copy); a task sharing its parent's files (CLONE_FILES) gets
+ * (pid, the parent's handler). An exiting task first gives back a transaction it holds, then its row
+ * goes, and with the last task of an fd table, that table's pid_pipe rows. Kernel threads are left
+ * out, and so is everything before the database exists at boot. The hooks cannot fail a fork or an
+ * exit, so they wait without signals (only CAP_SYS_ADMIN, through 553, can make them wait long),
+ * and a fork made inside a read transaction is recorded when it can be (sqlos_job).
  */
+#include <linux/fdtable.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sqliteos.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
-
-static const char fork_sql[] =
-	"INSERT OR REPLACE INTO pid_store(pid, parent_id) VALUES (?1, CASE WHEN ?2"
-	" THEN coalesce((SELECT parent_id FROM pid_store WHERE pid = ?3), ?3) ELSE ?1 END)";
-static const char exit_sql[] = "DELETE FROM pid_store WHERE pid = ?1";
-
-/* Runs one statement with integer parameters; the caller holds sqliteos_db_lock. */
-static void run(const char *sql, const sqlite3_int64 *args, int n)
-{
-	sqlite3_stmt *st;
-	int i;
-
-	if (sqlite3_prepare_v2(sqliteos_db, sql, -1, &st, NULL) != SQLITE_OK) {
-		pr_warn_ratelimited("sqliteos: %s\n", sqlite3_errmsg(sqliteos_db));
-		return;
-	}
-	for (i = 0; i < n; i++)
-		sqlite3_bind_int64(st, i + 1, args[i]);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		pr_warn_ratelimited("sqliteos: %s\n", sqlite3_errmsg(sqliteos_db));
-	sqlite3_finalize(st);
-}
 
 static bool tracked(struct task_struct *p)
 {
@@ -39,24 +22,34 @@ static bool tracked(struct task_struct *p)
 
 void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
 {
-	sqlite3_int64 args[3] = {
-		task_pid_nr(p), !!(clone_flags & CLONE_FILES), task_pid_nr(current)
+	struct sqlos_job job = {
+		.n = 2, .nargs = 3, .st = { ST_FORK_PROC, ST_FORK_FDS },
+		.args = { task_pid_nr(p), task_pid_nr(current), !!(clone_flags & CLONE_FILES) },
 	};
 
 	if (!tracked(p))
 		return;
 	mutex_lock(&sqliteos_db_lock);
-	run(fork_sql, args, 3);
+	sqlos_job(&job);
 	mutex_unlock(&sqliteos_db_lock);
 }
 
 void sqliteos_exit(struct task_struct *tsk)
 {
-	sqlite3_int64 pid = task_pid_nr(tsk);
+	bool last = tsk->files && atomic_read(&tsk->files->count) == 1;
+	struct sqlos_job job = {
+		.n = 1, .nargs = 1, .st = { ST_EXIT_PROC }, .args = { task_pid_nr(tsk) },
+	};
 
 	if (!tracked(tsk))
 		return;
+	if (last) {
+		job.n = 2;
+		job.st[0] = ST_EXIT_FDS;
+		job.st[1] = ST_EXIT_PROC;
+	}
+	sqlos_txn_exit(tsk);
 	mutex_lock(&sqliteos_db_lock);
-	run(exit_sql, &pid, 1);
+	sqlos_job(&job);
 	mutex_unlock(&sqliteos_db_lock);
 }

@@ -1,8 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The in-memory VFS SQLite runs on, registered through SQLITE_OS_OTHER. Files are growable kernel
- * buffers found by name. Locking is a no-op for now: every access is serialised by
- * sqliteos_db_lock; the paper's MMemLock/MMemUnlock on wait queues replaces it next.
+ * buffers found by name, shared by every connection that opens the name. Locking is the paper's
+ * MMemLock / MMemUnlock (algorithms 3 and 4) on kernel wait queues: SHARED waits on read_q while a
+ * writer holds PENDING or more; RESERVED is always granted (the global write mutex keeps writers
+ * apart); EXCLUSIVE is granted when the writer is the only reader, otherwise it takes PENDING and
+ * waits on write_q. Every call runs under sqliteos_db_lock, which a wait drops (after
+ * prepare_to_wait) and takes again.
+ *
+ * Where the kernel departs from the pseudocode, and why:
+ *  - a wait can be cut short by a signal (syscalls) or is uninterruptible (fork/exit hooks); a
+ *    writer that leaves PENDING that way goes back to RESERVED and lets the readers in;
+ *  - a writer woken from write_q checks num_readers again (the pseudocode goes straight to exit);
+ *  - current_max_lock is the highest level held, so a SHARED grant never lowers it;
+ *  - a writer whose every other reader is a connection of its own task would wait for itself: it
+ *    gets SQLITE_BUSY at once, which the syscall reports as -EDEADLK.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -11,6 +23,7 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/delay.h>
+#include <linux/sched.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
 
@@ -24,12 +37,23 @@ struct mem_store {
 	size_t alloc;
 	int refs;
 	bool used;
+	/* MMemStore's additions */
+	int current_max_lock;
+	int num_readers;
+	wait_queue_head_t read_q;
+	wait_queue_head_t write_q;
+	struct list_head files;
 };
 
 struct mem_file {
 	sqlite3_file base;
 	struct mem_store *store;
 	bool delete_on_close;
+	bool intr;		/* may a signal end this connection's waits? */
+	int level;		/* SQLITE_LOCK_* held by this connection */
+	pid_t owner;		/* the task that took its SHARED lock */
+	struct task_struct *owner_task;
+	struct list_head node;	/* in store->files */
 };
 
 /* Protected by sqliteos_db_lock, like everything SQLite touches. */
@@ -51,10 +75,14 @@ static struct mem_store *store_find(const char *name)
 	return NULL;
 }
 
+static int mem_unlock(sqlite3_file *f, int level);
+
 static int mem_close(sqlite3_file *f)
 {
 	struct mem_file *m = (struct mem_file *)f;
 
+	mem_unlock(f, SQLITE_LOCK_NONE);
+	list_del(&m->node);
 	if (--m->store->refs == 0 && m->delete_on_close)
 		store_free(m->store);
 	return SQLITE_OK;
@@ -128,14 +156,97 @@ static int mem_file_size(sqlite3_file *f, sqlite3_int64 *size)
 	return SQLITE_OK;
 }
 
+/* Would a writer wait only for connections of its own task? Then it would wait for ever. */
+static bool waits_for_itself(struct mem_store *s, struct mem_file *m)
+{
+	struct mem_file *o;
+
+	list_for_each_entry(o, &s->files, node)
+		if (o != m && o->level >= SQLITE_LOCK_SHARED && o->owner_task != current)
+			return false;
+	return true;
+}
+
+/* The writer leaves PENDING without EXCLUSIVE (a signal, or it would wait for itself). */
+static void back_off(struct mem_store *s, struct mem_file *m)
+{
+	m->level = SQLITE_LOCK_RESERVED;
+	s->current_max_lock = SQLITE_LOCK_RESERVED;
+	wake_up_all(&s->read_q);
+}
+
+/* MMemLock */
 static int mem_lock(sqlite3_file *f, int level)
 {
+	struct mem_file *m = (struct mem_file *)f;
+	struct mem_store *s = m->store;
+
+	if (level <= m->level)
+		return SQLITE_OK;
+	switch (level) {
+	case SQLITE_LOCK_SHARED:
+		while (s->current_max_lock > SQLITE_LOCK_RESERVED)
+			if (sqlos_sleep(&s->read_q, false, m->intr))
+				return SQLITE_BUSY;
+		s->num_readers++;
+		m->owner = task_pid_nr(current);
+		m->owner_task = current;
+		break;
+	case SQLITE_LOCK_RESERVED:
+		break;
+	default:	/* EXCLUSIVE (PENDING is never asked for by SQLite's pager) */
+		if (s->num_readers == 1)
+			break;
+		s->current_max_lock = SQLITE_LOCK_PENDING;
+		m->level = SQLITE_LOCK_PENDING;
+		while (s->num_readers != 1) {
+			if (waits_for_itself(s, m) || sqlos_sleep(&s->write_q, true, m->intr)) {
+				back_off(s, m);
+				return SQLITE_BUSY;
+			}
+		}
+		level = SQLITE_LOCK_EXCLUSIVE;
+	}
+	m->level = level;
+	s->current_max_lock = max(s->current_max_lock, level);
+	return SQLITE_OK;
+}
+
+/* MMemUnlock */
+static int mem_unlock(sqlite3_file *f, int level)
+{
+	struct mem_file *m = (struct mem_file *)f;
+	struct mem_store *s = m->store;
+	bool woke_writer = false;
+
+	if (level >= m->level)
+		return SQLITE_OK;
+	if (level == SQLITE_LOCK_NONE) {
+		s->num_readers--;
+		if (s->num_readers == 0) {
+			s->current_max_lock = SQLITE_LOCK_NONE;
+		} else if (s->num_readers == 1 && s->current_max_lock == SQLITE_LOCK_PENDING &&
+			   m->level < SQLITE_LOCK_PENDING) {
+			woke_writer = true;
+			wake_up(&s->write_q);
+		}
+		m->owner = 0;
+		m->owner_task = NULL;
+	}
+	/* A writer going below RESERVED: only readers are left. */
+	if (m->level >= SQLITE_LOCK_RESERVED && level < SQLITE_LOCK_RESERVED)
+		s->current_max_lock = s->num_readers ? SQLITE_LOCK_SHARED : SQLITE_LOCK_NONE;
+	m->level = level;
+	if (!woke_writer)
+		wake_up_all(&s->read_q);
 	return SQLITE_OK;
 }
 
 static int mem_check_reserved(sqlite3_file *f, int *out)
 {
-	*out = 0;
+	struct mem_file *m = (struct mem_file *)f;
+
+	*out = m->store->current_max_lock >= SQLITE_LOCK_RESERVED && m->level < SQLITE_LOCK_RESERVED;
 	return SQLITE_OK;
 }
 
@@ -163,7 +274,7 @@ static const sqlite3_io_methods mem_io = {
 	.xSync = mem_sync,
 	.xFileSize = mem_file_size,
 	.xLock = mem_lock,
-	.xUnlock = mem_lock,
+	.xUnlock = mem_unlock,
 	.xCheckReservedLock = mem_check_reserved,
 	.xFileControl = mem_file_control,
 	.xSectorSize = mem_sector_size,
@@ -195,10 +306,16 @@ static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int fla
 		s = &stores[i];
 		s->used = true;
 		strscpy(s->name, name, sizeof(s->name));
+		init_waitqueue_head(&s->read_q);
+		init_waitqueue_head(&s->write_q);
+		INIT_LIST_HEAD(&s->files);
 	}
 	s->refs++;
+	memset(m, 0, sizeof(*m));
 	m->store = s;
 	m->delete_on_close = flags & SQLITE_OPEN_DELETEONCLOSE;
+	m->intr = true;
+	list_add_tail(&m->node, &s->files);
 	m->base.pMethods = &mem_io;
 	if (out)
 		*out = flags;
@@ -270,4 +387,14 @@ static sqlite3_vfs memvfs = {
 struct sqlite3_vfs *sqliteos_memvfs(void)
 {
 	return &memvfs;
+}
+
+void sqliteos_vfs_kernel_intr(struct sqlite3 *db, bool intr)
+{
+	static struct mem_file *kfile;
+
+	if (!kfile && sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &kfile))
+		kfile = NULL;
+	if (kfile)
+		kfile->intr = intr;
 }

@@ -4,77 +4,17 @@
  * "not ok N - what (why)"; the last line is "P passed, F failed".
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/klog.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
+#include "lib.h"
 
-#define NR_HELLO_WORLD		548
-#define NR_KSQLITE_QUERY	549
-#define NR_SQL_PIPE		552
+extern int passed, failed;
 
-static int passed, failed;
-
-static void check(int ok, const char *what, const char *why)
+static long select_one(void)
 {
-	if (ok) {
-		passed++;
-		printf("ok %d - %s\n", passed + failed, what);
-	} else {
-		failed++;
-		printf("not ok %d - %s (%s)\n", passed + failed, what, why);
-	}
-}
-
-/* Evaluates the condition before reading errno, so a failure names the call's own error. */
-#define CHECK(cond, what) do {				\
-		int ok_;				\
-		errno = 0;				\
-		ok_ = (cond);				\
-		check(ok_, what, strerror(errno));	\
-	} while (0)
-
-static char klog[1 << 17];
-
-/* The kernel log written since the last call: 549 logs its rows there in the published format. */
-static const char *klog_new(void)
-{
-	static int seen;
-	int n = klogctl(3, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_ALL */
-	const char *from;
-
-	if (n < 0)
-		return "";
-	klog[n] = 0;
-	from = klog + (seen <= n ? seen : 0);
-	seen = n;
-	return from;
-}
-
-static long query(const char *sql)
-{
-	return syscall(NR_KSQLITE_QUERY, sql, strlen(sql));
-}
-
-/* 549 as an unprivileged user: fork, drop to nobody, report the errno through the exit status. */
-static int query_as_nobody(const char *sql)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (setuid(65534))
-			_exit(200);
-		_exit(query(sql) == -1 ? errno : 0);
-	}
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return query("SELECT 1");
 }
 
 static void nested(char *out, const char *open, int depth)
@@ -89,7 +29,7 @@ static void nested(char *out, const char *open, int depth)
 		strcat(out, ")");
 }
 
-static void hello_tests(void)
+void hello_tests(void)
 {
 	char buf[16];
 
@@ -100,12 +40,10 @@ static void hello_tests(void)
 	      "hello_world refuses a buffer shorter than 8 bytes");
 	CHECK(syscall(NR_HELLO_WORLD, (char *)8, 8UL) == -1 && errno == EFAULT,
 	      "hello_world with a bad pointer gives EFAULT");
-	CHECK(syscall(NR_SQL_PIPE, buf) == -1 && errno == ENOSYS,
-	      "sql_pipe (552) is wired but not implemented yet");
 	CHECK(syscall(558, 0) == -1 && errno == ENOSYS, "558 is past the SQLiteOS range");
 }
 
-static void query_tests(void)
+void query_tests(void)
 {
 	char deep[1024];
 	const char *log;
@@ -125,7 +63,7 @@ static void query_tests(void)
 	CHECK(query("SELECT 1; DELETE FROM pid_store") == -1 && errno == EPERM,
 	      "549 refuses a second statement");
 	CHECK(query("SELECT 1;  \n") == 0, "549 takes one statement with trailing blanks");
-	check(query_as_nobody("SELECT 1") == EPERM, "549 is for CAP_SYS_ADMIN only", "not EPERM");
+	check(run_as_nobody(select_one) == EPERM, "549 is for CAP_SYS_ADMIN only", "not EPERM");
 	CHECK(syscall(NR_KSQLITE_QUERY, (char *)8, 10UL) == -1 && errno == EFAULT,
 	      "549 with a bad pointer gives EFAULT");
 	huge = malloc(1 << 20);
@@ -143,25 +81,6 @@ static void query_tests(void)
 	      "549 still answers after the bad inputs");
 }
 
-/* One integer through 549: the query names its column v; the value is read back from the log. */
-static long scalar(const char *fmt, long arg)
-{
-	char sql[256];
-	const char *log, *at;
-
-	snprintf(sql, sizeof(sql), fmt, arg);
-	klog_new();
-	if (query(sql))
-		return -1000;
-	log = klog_new();
-	at = strstr(log, "v = ");
-	if (!at)
-		return -2000;
-	if (!strncmp(at + 4, "NULL", 4))
-		return -3000;
-	return strtol(at + 4, NULL, 10);
-}
-
 static int wait_on(int fd)
 {
 	char c;
@@ -174,7 +93,7 @@ static int sharer(void *arg)
 	_exit(wait_on(*(int *)arg));
 }
 
-static void task_tests(void)
+void task_tests(void)
 {
 	static char stack[64 * 1024];
 	const char *count = "SELECT count(*) AS v FROM pid_store WHERE pid = %ld";
@@ -212,6 +131,12 @@ int main(void)
 	hello_tests();
 	query_tests();
 	task_tests();
+	pipe_tests();
+	paper_tests();
+	txn_tests();
+	robust_tests();
+	stress_tests();
+	still_serving("after all of the above");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SQL pipes: 552 sql_pipe, 550 sql_pipe_read, 551 sql_pipe_write (the published numbers and
+ * arguments), with the companion semantics. Each end is a real file (an anon inode), so close(),
+ * dup(), fork, exec and exit work on it, and read(2) / write(2) do what 550 / 551 do. The bytes live
+ * in pipe_chunk, one row per write, so a write costs its own size and a read the chunks it takes;
+ * pipe_data keeps one row per pipe with queue ids (never kernel addresses) in read_wq / write_wq;
+ * pid_pipe has a row per (fd-table owner, fd). read returns 0 at EOF; write with no reader left fails
+ * with -EPIPE and SIGPIPE; a full pipe (pipe_capacity bytes) blocks writers on write_wq; write
+ * returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and writers wait
+ * exclusively and are woken one at a time; a reader that leaves bytes behind wakes the next (the
+ * paper's algorithm 5). Everything runs under the global write mutex, as the paper's pipes do.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/syscalls.h>
+#include <linux/uaccess.h>
+#include "sqlite3.h"
+#include "sqliteos.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "sqliteos."
+
+/* Bytes a pipe holds before writers wait (Linux's default pipe size); sqliteos.pipe_capacity= */
+static unsigned int pipe_capacity = 65536;
+module_param(pipe_capacity, uint, 0644);
+
+/* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
+#define CHUNKS_PER_READ	16
+
+struct sqlpipe {
+	struct kref ref;
+	s64 id;			/* pipe_data.dataId; 0 until the rows exist */
+	s64 queue_id;		/* read_wq's id; write_wq's is queue_id + 1 */
+	wait_queue_head_t read_wq;
+	wait_queue_head_t write_wq;
+	size_t buffered;
+	bool reader, writer;	/* is the end still open? */
+};
+
+static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
+
+static const struct file_operations sqlpipe_fops;
+
+static void pipe_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct sqlpipe, ref));
+}
+
+/*
+ * Takes the locks every pipe operation runs under. Inside its own read transaction a task cannot
+ * write (it would wait for its own SHARED lock): -EDEADLK at once instead.
+ */
+static int pipe_lock(void)
+{
+	int ret = -EDEADLK;
+
+	mutex_lock(&sqliteos_db_lock);
+	if (!sqlos_txn_reader(current))
+		ret = sqlos_write_lock(true);
+	if (ret)
+		mutex_unlock(&sqliteos_db_lock);
+	return ret;
+}
+
+static void pipe_unlock(void)
+{
+	sqlos_write_unlock();
+	mutex_unlock(&sqliteos_db_lock);
+}
+
+/* Sleeps on q, with neither lock held while asleep. */
+static int pipe_sleep(wait_queue_head_t *q)
+{
+	int ret;
+
+	sqlos_write_unlock();
+	ret = sqlos_sleep(q, true, true);
+	if (!ret)
+		ret = sqlos_write_lock(true);
+	if (ret)
+		mutex_unlock(&sqliteos_db_lock);
+	return ret;
+}
+
+static int end_txn(int rc)
+{
+	if (rc == SQLITE_OK)
+		rc = sqlos_run(ST_COMMIT, 0, NULL);
+	if (rc != SQLITE_OK)
+		sqlos_run(ST_ROLLBACK, 0, NULL);
+	return rc;
+}
+
+/* ---- 552 ---- */
+
+static int pipe_rows(struct sqlpipe *p, const int *fds)
+{
+	s64 args[3] = { p->queue_id, p->queue_id + 1 };
+	int rc = sqlos_run(ST_BEGIN, 0, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlos_run(ST_NEW_PIPE, 2, args);
+	if (rc == SQLITE_OK) {
+		p->id = sqlite3_last_insert_rowid(sqliteos_db);
+		args[0] = sqlos_handler(task_pid_nr(current));
+		args[1] = fds[0];
+		args[2] = p->id;
+		rc = sqlos_run(ST_ADD_FD, 3, args);
+	}
+	if (rc == SQLITE_OK) {
+		args[1] = fds[1];
+		rc = sqlos_run(ST_ADD_FD, 3, args);
+	}
+	rc = end_txn(rc);
+	if (rc != SQLITE_OK)
+		p->id = 0;
+	return sqlos_errno(rc, true);
+}
+
+SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
+{
+	struct file *files[2] = { NULL, NULL };
+	int fds[2] = { -1, -1 };
+	struct sqlpipe *p;
+	long ret;
+	int i;
+
+	if (!READ_ONCE(sqliteos_db))
+		return -ENODEV;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	kref_init(&p->ref);
+	init_waitqueue_head(&p->read_wq);
+	init_waitqueue_head(&p->write_wq);
+	p->reader = p->writer = true;
+	for (i = 0; i < 2; i++) {
+		fds[i] = get_unused_fd_flags(0);
+		ret = fds[i];
+		if (ret < 0)
+			goto out;
+		kref_get(&p->ref);
+		files[i] = anon_inode_getfile("[sqlpipe]", &sqlpipe_fops, p, i ? O_WRONLY : O_RDONLY);
+		ret = PTR_ERR_OR_ZERO(files[i]);
+		if (ret) {
+			files[i] = NULL;
+			kref_put(&p->ref, pipe_free);
+			goto out;
+		}
+	}
+	ret = pipe_lock();
+	if (ret)
+		goto out;
+	p->queue_id = next_queue_id;
+	next_queue_id += 2;
+	ret = pipe_rows(p, fds);
+	pipe_unlock();
+	if (!ret && copy_to_user(ufds, fds, sizeof(fds)))
+		ret = -EFAULT;
+out:
+	for (i = 0; i < 2; i++) {
+		if (ret) {
+			if (files[i])
+				fput(files[i]);	/* release() deletes the rows */
+			if (fds[i] >= 0)
+				put_unused_fd(fds[i]);
+		} else {
+			fd_install(fds[i], files[i]);
+		}
+	}
+	kref_put(&p->ref, pipe_free);
+	return ret;
+}
+
+/* ---- read ---- */
+
+struct taken {
+	s64 seq;
+	size_t take, len;
+};
+
+/* Copies up to n bytes from the oldest chunks to ubuf and deletes what was taken. */
+static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
+{
+	struct taken t[CHUNKS_PER_READ];
+	sqlite3_stmt *st;
+	bool fault = false;
+	size_t got = 0;
+	s64 args[2];
+	int i, k = 0, rc;
+
+	rc = sqlos_run(ST_BEGIN, 0, NULL);
+	if (rc != SQLITE_OK)
+		return sqlos_errno(rc, true);
+	st = sqlos_st(ST_CHUNKS, 1, &p->id);
+	while (got < n && k < CHUNKS_PER_READ && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *data = sqlite3_column_blob(st, 1);
+
+		t[k].seq = sqlite3_column_int64(st, 0);
+		t[k].len = sqlite3_column_bytes(st, 1);
+		t[k].take = min(t[k].len, n - got);
+		if (copy_to_user(ubuf + got, data, t[k].take)) {
+			fault = true;
+			break;
+		}
+		got += t[k++].take;
+	}
+	sqlos_done(st);
+	if (!got) {
+		sqlos_run(ST_ROLLBACK, 0, NULL);
+		/* buffered > 0 promised a chunk: not finding one is the kernel's fault, not the caller's */
+		return fault ? -EFAULT : rc == SQLITE_DONE ? -EIO : sqlos_errno(rc, true);
+	}
+	rc = SQLITE_OK;
+	/* The chunks taken whole go; a chunk taken in part keeps its tail. */
+	for (i = k - 1; i >= 0 && rc == SQLITE_OK; i--) {
+		if (t[i].take == t[i].len) {
+			args[0] = p->id;
+			args[1] = t[i].seq;
+			rc = sqlos_run(ST_DEL_CHUNKS, 2, args);
+			break;
+		}
+	}
+	if (k && t[k - 1].take < t[k - 1].len && rc == SQLITE_OK) {
+		args[0] = t[k - 1].take + 1;
+		args[1] = t[k - 1].seq;
+		rc = sqlos_run(ST_TRIM_CHUNK, 2, args);
+	}
+	rc = end_txn(rc);
+	if (rc != SQLITE_OK)
+		return sqlos_errno(rc, true);
+	p->buffered -= got;
+	return got;
+}
+
+static ssize_t pipe_read(struct sqlpipe *p, char __user *ubuf, size_t n)
+{
+	ssize_t ret;
+
+	if (!n)
+		return 0;
+	n = min_t(size_t, n, MAX_RW_COUNT);
+	ret = pipe_lock();
+	if (ret)
+		return ret;
+	while (!p->buffered) {
+		if (!p->writer) {
+			pipe_unlock();
+			return 0;	/* EOF */
+		}
+		ret = pipe_sleep(&p->read_wq);
+		if (ret)
+			return ret;
+	}
+	ret = take_bytes(p, ubuf, n);
+	if (ret > 0 && p->buffered)
+		wake_up(&p->read_wq);
+	if (ret > 0)
+		wake_up(&p->write_wq);
+	pipe_unlock();
+	return ret;
+}
+
+/* ---- write ---- */
+
+static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
+{
+	size_t done = 0, k;
+	s64 id = p->id;
+	sqlite3_stmt *st;
+	ssize_t ret;
+	void *buf;
+	int rc;
+
+	if (!n)
+		return 0;
+	n = min_t(size_t, n, MAX_RW_COUNT);
+	buf = kvmalloc(min_t(size_t, n, pipe_capacity), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = pipe_lock();
+	if (ret)
+		goto out;
+	while (done < n) {
+		if (!p->reader) {
+			if (!done)
+				send_sig(SIGPIPE, current, 0);
+			ret = -EPIPE;
+			break;
+		}
+		if (p->buffered >= pipe_capacity) {
+			ret = pipe_sleep(&p->write_wq);
+			if (ret)
+				goto out;
+			continue;
+		}
+		k = min3(n - done, (size_t)pipe_capacity - p->buffered, (size_t)pipe_capacity);
+		if (copy_from_user(buf, ubuf + done, k)) {
+			ret = -EFAULT;
+			break;
+		}
+		st = sqlos_st(ST_APPEND, 1, &id);
+		sqlite3_bind_blob(st, 2, buf, k, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlos_done(st);
+		if (rc != SQLITE_DONE) {
+			ret = sqlos_errno(rc, true);
+			break;
+		}
+		p->buffered += k;
+		done += k;
+		wake_up(&p->read_wq);
+	}
+	pipe_unlock();
+out:
+	kvfree(buf);
+	return done ? done : ret;
+}
+
+/* ---- 550 / 551, and read(2) / write(2) on the same files ---- */
+
+static struct sqlpipe *pipe_of(struct file *f, fmode_t mode)
+{
+	if (!f || f->f_op != &sqlpipe_fops || !(f->f_mode & mode))
+		return NULL;
+	return f->private_data;
+}
+
+SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
+{
+	struct fd f = fdget(fd);
+	struct sqlpipe *p = pipe_of(f.file, FMODE_READ);
+	ssize_t ret = p ? pipe_read(p, buf, n) : -EBADF;
+
+	fdput(f);
+	return ret;
+}
+
+SYSCALL_DEFINE3(sql_pipe_write, int, fd, const char __user *, buf, size_t, n)
+{
+	struct fd f = fdget(fd);
+	struct sqlpipe *p = pipe_of(f.file, FMODE_WRITE);
+	ssize_t ret = p ? pipe_write(p, buf, n) : -EBADF;
+
+	fdput(f);
+	return ret;
+}
+
+static ssize_t sqlpipe_fop_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+{
+	return pipe_read(f->private_data, buf, n);
+}
+
+static ssize_t sqlpipe_fop_write(struct file *f, const char __user *buf, size_t n, loff_t *pos)
+{
+	return pipe_write(f->private_data, buf, n);
+}
+
+/* ---- close, dup2 over it, exec: forget the fds that no longer name this pipe ---- */
+
+static bool names_pipe(struct files_struct *files, unsigned int fd, struct sqlpipe *p)
+{
+	struct file *f;
+	bool ret;
+
+	rcu_read_lock();
+	f = files_lookup_fd_rcu(files, fd);
+	ret = f && f->f_op == &sqlpipe_fops && f->private_data == p;
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Up to max fds of the caller's fd table that pid_pipe maps to p but that no longer name it. */
+static int stale_fds(sqlite3 *db, struct sqlpipe *p, int *gone, int max)
+{
+	static const char sql[] = "SELECT fd FROM pid_pipe WHERE dataId = ?1 AND pid = "
+				  "coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)";
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, task_pid_nr(current));
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		int fd = sqlite3_column_int(st, 0);
+
+		if (!names_pipe(current->files, fd, p))
+			gone[n++] = fd;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sqlpipe_flush(struct file *file, fl_owner_t id)
+{
+	struct sqlos_job job = { .n = 1, .nargs = 2, .st = { ST_DEL_FD } };
+	struct sqlpipe *p = file->private_data;
+	int gone[CHUNKS_PER_READ], i, n;
+	sqlite3 *txn;
+
+	/* At exit, current->files is already gone: the exit hook has deleted the rows. */
+	if (id != current->files || !p->id)
+		return 0;
+	mutex_lock(&sqliteos_db_lock);
+	/* Inside a read transaction its own connection reads; the deletions wait for its end. */
+	txn = sqlos_txn_reader(current);
+	if (!txn)
+		sqlos_write_lock(false);
+	n = stale_fds(txn ? txn : sqliteos_db, p, gone, ARRAY_SIZE(gone));
+	job.args[0] = task_pid_nr(current);
+	for (i = 0; i < n; i++) {
+		job.args[1] = gone[i];
+		sqlos_job(&job);
+	}
+	if (!txn)
+		sqlos_write_unlock();
+	mutex_unlock(&sqliteos_db_lock);
+	return 0;
+}
+
+/* The last reference to one end: EOF for readers, EPIPE for writers, rows gone with both ends. */
+static int sqlpipe_release(struct inode *inode, struct file *file)
+{
+	struct sqlos_job job = {
+		.n = 3, .nargs = 1, .st = { ST_DROP_CHUNKS, ST_DROP_FDS, ST_DROP_PIPE },
+	};
+	struct sqlpipe *p = file->private_data;
+
+	mutex_lock(&sqliteos_db_lock);
+	if (file->f_mode & FMODE_READ) {
+		p->reader = false;
+		wake_up_all(&p->write_wq);
+	} else {
+		p->writer = false;
+		wake_up_all(&p->read_wq);
+	}
+	if (!p->reader && !p->writer && p->id) {
+		job.args[0] = p->id;
+		sqlos_job(&job);
+	}
+	mutex_unlock(&sqliteos_db_lock);
+	kref_put(&p->ref, pipe_free);
+	return 0;
+}
+
+static const struct file_operations sqlpipe_fops = {
+	.owner = THIS_MODULE,
+	.read = sqlpipe_fop_read,
+	.write = sqlpipe_fop_write,
+	.flush = sqlpipe_flush,
+	.release = sqlpipe_release,
+	.llseek = no_llseek,
+};

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The kernel connection's prepared statements, the global write mutex and the one way SQLiteOS
+ * sleeps: prepare_to_wait first, then drop sqliteos_db_lock, so a waker (who must hold the lock to
+ * change what the sleeper checked) cannot slip in between the check and the sleep.
+ */
+#include <linux/errno.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include "sqlite3.h"
+#include "sqliteos.h"
+
+static const char *const st_sql[ST_NR] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_HANDLER] = "SELECT parent_id FROM pid_store WHERE pid = ?1",
+	/* (child, parent, whether the fd table is shared); a handler is pid_store.parent_id */
+	[ST_FORK_PROC] = "INSERT OR REPLACE INTO pid_store(pid, parent_id) VALUES (?1, CASE WHEN ?3"
+			 " THEN coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2) ELSE ?1 END)",
+	[ST_FORK_FDS] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT ?1, fd, dataId"
+			" FROM pid_pipe WHERE NOT ?3"
+			" AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)",
+	/* (pid): the fd table's rows go first, while the pid still names its handler */
+	[ST_EXIT_FDS] = "DELETE FROM pid_pipe"
+			" WHERE pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?1), ?1)",
+	[ST_EXIT_PROC] = "DELETE FROM pid_store WHERE pid = ?1",
+	[ST_NEW_PIPE] = "INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?1, ?2, NULL)",
+	[ST_ADD_FD] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) VALUES (?1, ?2, ?3)",
+	[ST_PIPE_FDS] = "SELECT fd FROM pid_pipe WHERE pid = ?1 AND dataId = ?2",
+	[ST_DEL_FD] = "DELETE FROM pid_pipe WHERE fd = ?2"
+		      " AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?1), ?1)",
+	[ST_APPEND] = "INSERT INTO pipe_chunk(dataId, data) VALUES (?1, ?2)",
+	[ST_CHUNKS] = "SELECT seq, data FROM pipe_chunk WHERE dataId = ?1 ORDER BY seq",
+	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE dataId = ?1 AND seq <= ?2",
+	[ST_TRIM_CHUNK] = "UPDATE pipe_chunk SET data = substr(data, ?1) WHERE seq = ?2",
+	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk WHERE dataId = ?1",
+	[ST_DROP_PIPE] = "DELETE FROM pipe_data WHERE dataId = ?1",
+	[ST_DROP_FDS] = "DELETE FROM pid_pipe WHERE dataId = ?1",
+};
+
+static sqlite3_stmt *stmts[ST_NR];
+
+int sqlos_prepare_all(void)
+{
+	int i, rc;
+
+	for (i = 0; i < ST_NR; i++) {
+		rc = sqlite3_prepare_v3(sqliteos_db, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&stmts[i], NULL);
+		if (rc != SQLITE_OK) {
+			pr_err("sqliteos: %s: %s\n", st_sql[i], sqlite3_errmsg(sqliteos_db));
+			return rc;
+		}
+	}
+	return SQLITE_OK;
+}
+
+/* The statement with its integer parameters bound; the caller steps it and hands it to sqlos_done. */
+struct sqlite3_stmt *sqlos_st(enum sqlos_st id, int n, const s64 *args)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		sqlite3_bind_int64(stmts[id], i + 1, args[i]);
+	return stmts[id];
+}
+
+void sqlos_done(struct sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no rows; SQLITE_OK or the failing code. */
+int sqlos_run(enum sqlos_st id, int n, const s64 *args)
+{
+	sqlite3_stmt *st = sqlos_st(id, n, args);
+	int rc = sqlite3_step(st);
+
+	sqlos_done(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* The fd-table owner of a task (pid_store.parent_id, the paper's handler_id); itself when unknown. */
+s64 sqlos_handler(pid_t pid)
+{
+	s64 arg = pid, h = pid;
+	sqlite3_stmt *st = sqlos_st(ST_HANDLER, 1, &arg);
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		h = sqlite3_column_int64(st, 0);
+	sqlos_done(st);
+	return h;
+}
+
+/*
+ * An SQLite failure as an errno. The VFS refuses a lock (SQLITE_BUSY) only when a signal cut a wait
+ * short or when the caller would wait for its own transaction's SHARED lock.
+ */
+int sqlos_errno(int rc, bool intr)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return intr && signal_pending(current) ? -ERESTARTSYS : -EDEADLK;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+	case SQLITE_TOOBIG:
+		return -ENOSPC;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * Sleeps on q with sqliteos_db_lock held on entry and on return. Returns -ERESTARTSYS when an
+ * interruptible sleep ends by a signal; a woken exclusive waiter that leaves for a signal passes
+ * the wake-up on, so the next waiter re-checks instead.
+ */
+int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr)
+{
+	int state = intr ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+	DEFINE_WAIT(wait);
+
+	if (exclusive)
+		prepare_to_wait_exclusive(q, &wait, state);
+	else
+		prepare_to_wait(q, &wait, state);
+	mutex_unlock(&sqliteos_db_lock);
+	if (!intr || !signal_pending(current))
+		schedule();
+	finish_wait(q, &wait);
+	mutex_lock(&sqliteos_db_lock);
+	if (intr && signal_pending(current)) {
+		if (exclusive)
+			wake_up(q);
+		return -ERESTARTSYS;
+	}
+	return 0;
+}
+
+/* ---- jobs: a few statements in one transaction, run now or as soon as they can be ---- */
+
+struct deferred_job {
+	struct list_head node;
+	struct sqlos_job job;
+};
+
+static LIST_HEAD(deferred);	/* protected by sqliteos_db_lock */
+
+static int job_run(const struct sqlos_job *job)
+{
+	int i, rc = sqlos_run(ST_BEGIN, 0, NULL);
+
+	for (i = 0; i < job->n && rc == SQLITE_OK; i++)
+		rc = sqlos_run(job->st[i], job->nargs, job->args);
+	if (rc == SQLITE_OK)
+		rc = sqlos_run(ST_COMMIT, 0, NULL);
+	if (rc != SQLITE_OK)
+		sqlos_run(ST_ROLLBACK, 0, NULL);
+	return rc;
+}
+
+/* With the write mutex just taken: run what waited, in order, while it can run. */
+static void apply_deferred(void)
+{
+	struct deferred_job *d, *n;
+
+	list_for_each_entry_safe(d, n, &deferred, node) {
+		if ((job_run(&d->job) & 0xff) == SQLITE_BUSY)
+			return;
+		list_del(&d->node);
+		kfree(d);
+	}
+}
+
+static void defer(const struct sqlos_job *job)
+{
+	struct deferred_job *d = kmalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d) {
+		pr_warn_ratelimited("sqliteos: out of memory: %s not recorded\n", st_sql[job->st[0]]);
+		return;
+	}
+	d->job = *job;
+	list_add_tail(&d->node, &deferred);
+}
+
+/*
+ * Bookkeeping that must not fail (fork, exit, close): runs now, under the write mutex, unless the
+ * caller holds a read transaction (its own SHARED lock would make the write wait for itself, and the
+ * mutex's holder may be waiting for that lock): then, like a job that finds itself refused, it is
+ * kept and run by the next task to take the write mutex, before that task's own work.
+ */
+void sqlos_job(const struct sqlos_job *job)
+{
+	bool mine = sqlos_write_owned(current);
+
+	lockdep_assert_held(&sqliteos_db_lock);
+	if (!mine && sqlos_txn_reader(current)) {
+		defer(job);
+		return;
+	}
+	if (!mine)
+		sqlos_write_lock(false);
+	if ((job_run(job) & 0xff) == SQLITE_BUSY)
+		defer(job);
+	if (!mine)
+		sqlos_write_unlock();
+}
+
+/* After a read transaction ends: its task can write again, so run what waited for it. */
+void sqlos_run_deferred(void)
+{
+	if (list_empty(&deferred) || sqlos_txn_reader(current))
+		return;
+	if (sqlos_write_owned(current)) {
+		apply_deferred();
+		return;
+	}
+	sqlos_write_lock(false);
+	sqlos_write_unlock();
+}
+
+/* ---- the global write mutex ---- */
+
+static struct {
+	struct task_struct *owner;
+	unsigned int depth;
+	wait_queue_head_t wq;
+} wmutex = { .wq = __WAIT_QUEUE_HEAD_INITIALIZER(wmutex.wq) };
+
+/* Taken in FIFO order by exclusive wake-ups; the owner may take it again (553 flag 8, then a write). */
+int sqlos_write_lock(bool intr)
+{
+	int ret;
+
+	lockdep_assert_held(&sqliteos_db_lock);
+	while (wmutex.owner && wmutex.owner != current) {
+		ret = sqlos_sleep(&wmutex.wq, true, intr);
+		if (ret)
+			return ret;
+	}
+	wmutex.owner = current;
+	sqliteos_vfs_kernel_intr(sqliteos_db, intr);
+	if (!wmutex.depth++)
+		apply_deferred();
+	return 0;
+}
+
+void sqlos_write_unlock(void)
+{
+	lockdep_assert_held(&sqliteos_db_lock);
+	if (WARN_ON_ONCE(wmutex.owner != current))
+		return;
+	if (--wmutex.depth)
+		return;
+	wmutex.owner = NULL;
+	wake_up(&wmutex.wq);
+}
+
+bool sqlos_write_owned(struct task_struct *t)
+{
+	return wmutex.owner == t;
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * 553-557: transactions and savepoints, with the published ABI.
+ *
+ * 553(4) opens a read transaction: the task's own connection holds SHARED until 554, so the 549
+ * queries it makes see one snapshot. 553(8) takes the global write mutex and returns to user space
+ * holding it, as published: no other writer runs until 554. Either stalls every writer in the system
+ * (pipes, and the fork/exit bookkeeping) for as long as user space likes, so only CAP_SYS_ADMIN may
+ * open one. A task that exits or is killed inside a transaction rolls it back and releases what it
+ * holds. Pipe calls inside a transaction commit on their own, as on the published kernel, whose
+ * pipes run on connections of their own.
+ */
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/syscalls.h>
+#include <linux/uaccess.h>
+#include "sqlite3.h"
+#include "sqliteos.h"
+
+#define TXN_READ	4
+#define TXN_WRITE	8
+#define SAVEPOINT_NAME_MAX	64
+
+struct sqlos_txn {
+	struct list_head node;
+	struct task_struct *task;
+	struct sqlite3 *db;
+	int flag;
+};
+
+static LIST_HEAD(txns);		/* protected by sqliteos_db_lock */
+
+static struct sqlos_txn *txn_of(struct task_struct *t)
+{
+	struct sqlos_txn *x;
+
+	list_for_each_entry(x, &txns, node)
+		if (x->task == t)
+			return x;
+	return NULL;
+}
+
+/* The connection a 549 query of t should use: its read transaction's, or NULL for a new one. */
+struct sqlite3 *sqlos_txn_reader(struct task_struct *t)
+{
+	struct sqlos_txn *x = txn_of(t);
+
+	return x && x->flag == TXN_READ ? x->db : NULL;
+}
+
+static void txn_end(struct sqlos_txn *x, bool commit)
+{
+	if (sqlite3_exec(x->db, commit ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(x->db);
+	list_del(&x->node);
+	sqlos_run_deferred();
+	if (x->flag == TXN_WRITE)
+		sqlos_write_unlock();
+	kfree(x);
+}
+
+static long txn_begin(int flag)
+{
+	struct sqlos_txn *x;
+	int rc;
+	long ret;
+
+	if (txn_of(current))
+		return -EINVAL;
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+	if (flag == TXN_WRITE) {
+		ret = sqlos_write_lock(true);
+		if (ret) {
+			kfree(x);
+			return ret;
+		}
+	}
+	x->task = current;
+	x->flag = flag;
+	rc = sqlite3_open_v2("/sqliteos", &x->db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL);
+	/* A read transaction takes its SHARED lock now, so its snapshot starts here. */
+	if (rc == SQLITE_OK && flag == TXN_READ)
+		rc = sqlite3_exec(x->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	list_add(&x->node, &txns);
+	if (rc != SQLITE_OK) {
+		ret = sqlos_errno(rc, true);
+		txn_end(x, false);
+		return ret;
+	}
+	return 0;
+}
+
+/* 553: 4 = a read transaction, 8 = the global write mutex as well. */
+SYSCALL_DEFINE1(sql_start_transaction, int, lock_flag)
+{
+	long ret;
+
+	if (lock_flag != TXN_READ && lock_flag != TXN_WRITE)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!READ_ONCE(sqliteos_db))
+		return -ENODEV;
+	mutex_lock(&sqliteos_db_lock);
+	ret = txn_begin(lock_flag);
+	mutex_unlock(&sqliteos_db_lock);
+	return ret;
+}
+
+/* 554: 1 commits, anything else rolls back; the write mutex goes with it. */
+SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
+{
+	struct sqlos_txn *x;
+	long ret = -EINVAL;
+
+	mutex_lock(&sqliteos_db_lock);
+	x = txn_of(current);
+	if (x) {
+		txn_end(x, should_commit == 1);
+		ret = 0;
+	}
+	mutex_unlock(&sqliteos_db_lock);
+	return ret;
+}
+
+/* Called from do_exit: a task that dies inside a transaction leaves nothing held. */
+void sqlos_txn_exit(struct task_struct *t)
+{
+	struct sqlos_txn *x;
+
+	mutex_lock(&sqliteos_db_lock);
+	x = txn_of(t);
+	if (x)
+		txn_end(x, false);
+	mutex_unlock(&sqliteos_db_lock);
+}
+
+/* 555-557: "SAVEPOINT name" and friends on the caller's transaction; the name is quoted, never SQL. */
+static long savepoint(const char *verb, const char __user *uname, size_t len)
+{
+	struct sqlos_txn *x;
+	char *name, *sql;
+	long ret;
+	int rc;
+
+	if (!len || len > SAVEPOINT_NAME_MAX)
+		return -EINVAL;
+	name = memdup_user_nul(uname, len);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	if (strlen(name) != len) {
+		kfree(name);
+		return -EINVAL;
+	}
+	mutex_lock(&sqliteos_db_lock);
+	x = txn_of(current);
+	ret = -EINVAL;
+	if (x) {
+		sql = sqlite3_mprintf("%s \"%w\"", verb, name);
+		rc = sql ? sqlite3_exec(x->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+		sqlite3_free(sql);
+		ret = rc == SQLITE_ERROR ? -EINVAL : sqlos_errno(rc, true);
+	}
+	mutex_unlock(&sqliteos_db_lock);
+	kfree(name);
+	return ret;
+}
+
+SYSCALL_DEFINE2(sql_start_savepoint, const char __user *, name, size_t, len)
+{
+	return savepoint("SAVEPOINT", name, len);
+}
+
+SYSCALL_DEFINE2(sql_release_savepoint, const char __user *, name, size_t, len)
+{
+	return savepoint("RELEASE", name, len);
+}
+
+SYSCALL_DEFINE2(sql_rollback_savepoint, const char __user *, name, size_t, len)
+{
+	return savepoint("ROLLBACK TO", name, len);
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The guest tests' shared helpers. Each check prints "ok N - what" or "not ok N - what (why)"; main
+ * prints "P passed, F failed" last.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/klog.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "lib.h"
+
+int passed, failed;
+
+void check(int ok, const char *what, const char *why)
+{
+	if (ok) {
+		passed++;
+		printf("ok %d - %s\n", passed + failed, what);
+	} else {
+		failed++;
+		printf("not ok %d - %s (%s)\n", passed + failed, what, why);
+	}
+	fflush(stdout);
+}
+
+static char klog[1 << 17];
+
+/* The kernel log written since the last call: 549 logs its rows there in the published format. */
+const char *klog_new(void)
+{
+	static int seen;
+	int n = klogctl(3, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_ALL */
+	const char *from;
+
+	if (n < 0)
+		return "";
+	klog[n] = 0;
+	from = klog + (seen <= n ? seen : 0);
+	seen = n;
+	return from;
+}
+
+long query(const char *sql)
+{
+	return syscall(NR_KSQLITE_QUERY, sql, strlen(sql));
+}
+
+/* One integer through 549: the query names its column v; the value is read back from the log. */
+long scalar(const char *fmt, ...)
+{
+	const char *log, *at;
+	char sql[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	klog_new();
+	if (query(sql))
+		return -1000 - errno;
+	log = klog_new();
+	at = strstr(log, "v = ");
+	if (!at)
+		return -2000;
+	if (!strncmp(at + 4, "NULL", 4))
+		return -3000;
+	return strtol(at + 4, NULL, 10);
+}
+
+/* Runs fn as user nobody in a child; the errno it reports (0 if the call succeeded). */
+int run_as_nobody(long (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setuid(65534))
+			_exit(200);
+		_exit(fn() == -1 ? errno : 0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+long sread_all(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	long r;
+
+	while (got < n) {
+		r = sread(fd, (char *)buf + got, n - got);
+		if (r <= 0)
+			return got ? (long)got : r;
+		got += r;
+	}
+	return got;
+}
+
+int finished_within(pid_t pid, int ms, int *status)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+long data_id_of(int fd)
+{
+	return scalar("SELECT dataId AS v FROM pid_pipe WHERE pid = %d AND fd = %d", getpid(), fd);
+}
+
+long buffered_of(int fd)
+{
+	return scalar("SELECT coalesce(sum(length(data)), 0) AS v FROM pipe_chunk WHERE dataId = %ld",
+		      data_id_of(fd));
+}

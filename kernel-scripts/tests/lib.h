@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the guest test files share: the checks, the syscall wrappers and reading 549's rows back
+ * from the kernel log.
+ */
+#ifndef SQLITEOS_TESTS_LIB_H
+#define SQLITEOS_TESTS_LIB_H
+
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define NR_HELLO_WORLD		548
+#define NR_KSQLITE_QUERY	549
+#define NR_SQL_PIPE_READ	550
+#define NR_SQL_PIPE_WRITE	551
+#define NR_SQL_PIPE		552
+#define NR_SQL_BEGIN		553
+#define NR_SQL_END		554
+#define NR_SQL_SAVEPOINT	555
+#define NR_SQL_RELEASE		556
+#define NR_SQL_ROLLBACK_TO	557
+
+#define TXN_READ	4
+#define TXN_WRITE	8
+#define CAPACITY	65536
+
+void check(int ok, const char *what, const char *why);
+
+/* Evaluates the condition before reading errno, so a failure names the call's own error. */
+#define CHECK(cond, what) do {				\
+		int ok_;				\
+		errno = 0;				\
+		ok_ = (cond);				\
+		check(ok_, what, strerror(errno));	\
+	} while (0)
+
+const char *klog_new(void);
+long query(const char *sql);
+long scalar(const char *fmt, ...);
+int run_as_nobody(long (*fn)(void));
+
+static inline long sql_pipe(int *fd)
+{
+	return syscall(NR_SQL_PIPE, fd);
+}
+
+static inline long sread(int fd, void *buf, size_t n)
+{
+	return syscall(NR_SQL_PIPE_READ, fd, buf, n);
+}
+
+static inline long swrite(int fd, const void *buf, size_t n)
+{
+	return syscall(NR_SQL_PIPE_WRITE, fd, buf, n);
+}
+
+/* Reads exactly n bytes (or to EOF / an error); the count read. */
+long sread_all(int fd, void *buf, size_t n);
+/* Has the child finished within ms milliseconds? Reaps it and stores its status if so. */
+int finished_within(pid_t pid, int ms, int *status);
+/* The byte count pipe_chunk holds for the pipe whose read end is fd. */
+long buffered_of(int fd);
+long data_id_of(int fd);
+
+void hello_tests(void);
+void query_tests(void);
+void task_tests(void);
+void pipe_tests(void);
+void paper_tests(void);
+void stress_tests(void);
+void robust_tests(void);
+void txn_tests(void);
+void still_serving(const char *when);
+
+#endif
