@@ -64,7 +64,7 @@ static int pipe_lock(void)
 
 	mutex_lock(&sqliteos_db_lock);
 	if (!sqlos_txn_reader(current))
-		ret = sqlos_write_lock(true);
+		ret = sqlos_write_lock();
 	if (ret)
 		mutex_unlock(&sqliteos_db_lock);
 	return ret;
@@ -84,7 +84,7 @@ static int pipe_sleep(wait_queue_head_t *q)
 	sqlos_write_unlock();
 	ret = sqlos_sleep(q, true, true);
 	if (!ret)
-		ret = sqlos_write_lock(true);
+		ret = sqlos_write_lock();
 	if (ret)
 		mutex_unlock(&sqliteos_db_lock);
 	return ret;
@@ -366,63 +366,36 @@ static ssize_t sqlpipe_fop_write(struct file *f, const char __user *buf, size_t 
 
 /* ---- close, dup2 over it, exec: forget the fds that no longer name this pipe ---- */
 
-static bool names_pipe(struct files_struct *files, unsigned int fd, struct sqlpipe *p)
-{
-	struct file *f;
-	bool ret;
-
-	rcu_read_lock();
-	f = files_lookup_fd_rcu(files, fd);
-	ret = f && f->f_op == &sqlpipe_fops && f->private_data == p;
-	rcu_read_unlock();
-	return ret;
-}
-
-/* Up to max fds of the caller's fd table that pid_pipe maps to p but that no longer name it. */
-static int stale_fds(sqlite3 *db, struct sqlpipe *p, int *gone, int max)
-{
-	static const char sql[] = "SELECT fd FROM pid_pipe WHERE dataId = ?1 AND pid = "
-				  "coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)";
-	sqlite3_stmt *st;
-	int n = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_int64(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, task_pid_nr(current));
-	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
-		int fd = sqlite3_column_int(st, 0);
-
-		if (!names_pipe(current->files, fd, p))
-			gone[n++] = fd;
-	}
-	sqlite3_finalize(st);
-	return n;
-}
-
+/*
+ * After close (or dup2 over it, or exec): the caller's pid_pipe rows of this pipe go, but for the
+ * fds of its table that still name the pipe (up to two, the common case: the other end, or a dup;
+ * with more, the rows wait for the pipe or the fd table to go).
+ */
 static int sqlpipe_flush(struct file *file, fl_owner_t id)
 {
-	struct sqlos_job job = { .n = 1, .nargs = 2, .st = { ST_DEL_FD } };
+	struct sqlos_job job = { .n = 1, .nargs = 4, .st = { ST_DEL_STALE } };
+	struct files_struct *files = current->files;
 	struct sqlpipe *p = file->private_data;
-	int gone[CHUNKS_PER_READ], i, n;
-	sqlite3 *txn;
+	unsigned int fd, n = 0;
+	struct file *f;
 
 	/* At exit, current->files is already gone: the exit hook has deleted the rows. */
-	if (id != current->files || !p->id)
+	if (id != files || !p->id)
+		return 0;
+	job.args[0] = p->id;
+	job.args[1] = task_pid_nr(current);
+	job.args[2] = job.args[3] = -1;
+	rcu_read_lock();
+	for (fd = 0; fd < files_fdtable(files)->max_fds; fd++) {
+		f = files_lookup_fd_rcu(files, fd);
+		if (f && f->f_op == &sqlpipe_fops && f->private_data == p && n++ < 2)
+			job.args[1 + n] = fd;
+	}
+	rcu_read_unlock();
+	if (n > 2)
 		return 0;
 	mutex_lock(&sqliteos_db_lock);
-	/* Inside a read transaction its own connection reads; the deletions wait for its end. */
-	txn = sqlos_txn_reader(current);
-	if (!txn)
-		sqlos_write_lock(false);
-	n = stale_fds(txn ? txn : sqliteos_db, p, gone, ARRAY_SIZE(gone));
-	job.args[0] = task_pid_nr(current);
-	for (i = 0; i < n; i++) {
-		job.args[1] = gone[i];
-		sqlos_job(&job);
-	}
-	if (!txn)
-		sqlos_write_unlock();
+	sqlos_job(&job);
 	mutex_unlock(&sqliteos_db_lock);
 	return 0;
 }

@@ -28,9 +28,9 @@ static const char *const st_sql[ST_NR] = {
 	[ST_EXIT_PROC] = "DELETE FROM pid_store WHERE pid = ?1",
 	[ST_NEW_PIPE] = "INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?1, ?2, NULL)",
 	[ST_ADD_FD] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) VALUES (?1, ?2, ?3)",
-	[ST_PIPE_FDS] = "SELECT fd FROM pid_pipe WHERE pid = ?1 AND dataId = ?2",
-	[ST_DEL_FD] = "DELETE FROM pid_pipe WHERE fd = ?2"
-		      " AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?1), ?1)",
+	/* (dataId, pid, fd, fd): the caller's rows of the pipe but for the fds still naming it */
+	[ST_DEL_STALE] = "DELETE FROM pid_pipe WHERE dataId = ?1 AND fd NOT IN (?3, ?4)"
+			 " AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)",
 	[ST_APPEND] = "INSERT INTO pipe_chunk(dataId, data) VALUES (?1, ?2)",
 	[ST_CHUNKS] = "SELECT seq, data FROM pipe_chunk WHERE dataId = ?1 ORDER BY seq",
 	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE dataId = ?1 AND seq <= ?2",
@@ -155,26 +155,38 @@ struct deferred_job {
 
 static LIST_HEAD(deferred);	/* protected by sqliteos_db_lock */
 
+static struct {
+	struct task_struct *owner;
+	unsigned int depth;
+	wait_queue_head_t wq;
+} wmutex = { .wq = __WAIT_QUEUE_HEAD_INITIALIZER(wmutex.wq) };
+
+/* Runs a job on the kernel connection, which refuses to wait; the write mutex is held. */
 static int job_run(const struct sqlos_job *job)
 {
-	int i, rc = sqlos_run(ST_BEGIN, 0, NULL);
+	int i, rc;
 
+	sqliteos_vfs_kernel_nowait(sqliteos_db, true);
+	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (i = 0; i < job->n && rc == SQLITE_OK; i++)
 		rc = sqlos_run(job->st[i], job->nargs, job->args);
 	if (rc == SQLITE_OK)
 		rc = sqlos_run(ST_COMMIT, 0, NULL);
 	if (rc != SQLITE_OK)
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-	return rc;
+	sqliteos_vfs_kernel_nowait(sqliteos_db, false);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		pr_warn_ratelimited("sqliteos: %s: %s\n", st_sql[job->st[0]], sqlite3_errstr(rc));
+	return rc & 0xff;
 }
 
-/* With the write mutex just taken: run what waited, in order, while it can run. */
+/* Runs what waited, in order, while it can run; the write mutex is held. */
 static void apply_deferred(void)
 {
 	struct deferred_job *d, *n;
 
 	list_for_each_entry_safe(d, n, &deferred, node) {
-		if ((job_run(&d->job) & 0xff) == SQLITE_BUSY)
+		if (job_run(&d->job) == SQLITE_BUSY)
 			return;
 		list_del(&d->node);
 		kfree(d);
@@ -186,7 +198,7 @@ static void defer(const struct sqlos_job *job)
 	struct deferred_job *d = kmalloc(sizeof(*d), GFP_KERNEL);
 
 	if (!d) {
-		pr_warn_ratelimited("sqliteos: out of memory: %s not recorded\n", st_sql[job->st[0]]);
+		pr_warn_ratelimited("sqliteos: out of memory: %s not run\n", st_sql[job->st[0]]);
 		return;
 	}
 	d->job = *job;
@@ -194,62 +206,54 @@ static void defer(const struct sqlos_job *job)
 }
 
 /*
- * Bookkeeping that must not fail (fork, exit, close): runs now, under the write mutex, unless the
- * caller holds a read transaction (its own SHARED lock would make the write wait for itself, and the
- * mutex's holder may be waiting for that lock): then, like a job that finds itself refused, it is
- * kept and run by the next task to take the write mutex, before that task's own work.
+ * Bookkeeping that must not fail (fork, exit, close): runs now if the write mutex is free (or the
+ * caller's) and the store's lock can be had without waiting. Otherwise the mutex's holder is asleep
+ * (waiting for a read transaction, or in user space after 553(8)) or a read transaction holds SHARED
+ * (maybe the caller's own), and the job is kept, in order, for the next holder of the mutex: it
+ * runs the kept jobs when it takes the mutex and again when it lets go, and 554 runs them too.
  */
 void sqlos_job(const struct sqlos_job *job)
 {
-	bool mine = sqlos_write_owned(current);
+	bool mine = wmutex.owner == current;
 
 	lockdep_assert_held(&sqliteos_db_lock);
-	if (!mine && sqlos_txn_reader(current)) {
-		defer(job);
+	if (!job->n && list_empty(&deferred))
+		return;
+	if (!mine && wmutex.owner) {
+		if (job->n)
+			defer(job);
 		return;
 	}
-	if (!mine)
-		sqlos_write_lock(false);
-	if ((job_run(job) & 0xff) == SQLITE_BUSY)
+	wmutex.owner = current;
+	wmutex.depth++;
+	apply_deferred();
+	if (job->n && (!list_empty(&deferred) || job_run(job) == SQLITE_BUSY))
 		defer(job);
-	if (!mine)
-		sqlos_write_unlock();
+	sqlos_write_unlock();
 }
 
 /* After a read transaction ends: its task can write again, so run what waited for it. */
 void sqlos_run_deferred(void)
 {
-	if (list_empty(&deferred) || sqlos_txn_reader(current))
-		return;
-	if (sqlos_write_owned(current)) {
-		apply_deferred();
-		return;
-	}
-	sqlos_write_lock(false);
-	sqlos_write_unlock();
+	struct sqlos_job none = { 0 };
+
+	sqlos_job(&none);
 }
 
 /* ---- the global write mutex ---- */
 
-static struct {
-	struct task_struct *owner;
-	unsigned int depth;
-	wait_queue_head_t wq;
-} wmutex = { .wq = __WAIT_QUEUE_HEAD_INITIALIZER(wmutex.wq) };
-
 /* Taken in FIFO order by exclusive wake-ups; the owner may take it again (553 flag 8, then a write). */
-int sqlos_write_lock(bool intr)
+int sqlos_write_lock(void)
 {
 	int ret;
 
 	lockdep_assert_held(&sqliteos_db_lock);
 	while (wmutex.owner && wmutex.owner != current) {
-		ret = sqlos_sleep(&wmutex.wq, true, intr);
+		ret = sqlos_sleep(&wmutex.wq, true, true);
 		if (ret)
 			return ret;
 	}
 	wmutex.owner = current;
-	sqliteos_vfs_kernel_intr(sqliteos_db, intr);
 	if (!wmutex.depth++)
 		apply_deferred();
 	return 0;
@@ -260,6 +264,8 @@ void sqlos_write_unlock(void)
 	lockdep_assert_held(&sqliteos_db_lock);
 	if (WARN_ON_ONCE(wmutex.owner != current))
 		return;
+	if (wmutex.depth == 1)
+		apply_deferred();
 	if (--wmutex.depth)
 		return;
 	wmutex.owner = NULL;

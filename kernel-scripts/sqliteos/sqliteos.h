@@ -9,6 +9,9 @@
  *  - the global write mutex (sqlos_write_lock) serialises every writer, and with it every use of the
  *    kernel connection sqliteos_db, across those sleeps. A task may hold it in user space (553 with
  *    flag 8), so it is not a struct mutex: it records its owner, and exit releases it.
+ * Syscalls wait for both (signals end the waits). The bookkeeping of fork, exit and close cannot
+ * fail and must not wait for user space: it runs as a job (sqlos_job) that is kept and run later
+ * when the write mutex or the store's lock is not to be had at once.
  */
 #ifndef _SQLITEOS_H
 #define _SQLITEOS_H
@@ -28,8 +31,8 @@ extern struct sqlite3 *sqliteos_db;
 extern struct mutex sqliteos_db_lock;
 
 struct sqlite3_vfs *sqliteos_memvfs(void);
-/* Whether waits in the VFS on behalf of the kernel connection may be cut short by a signal. */
-void sqliteos_vfs_kernel_intr(struct sqlite3 *db, bool intr);
+/* Whether the kernel connection refuses a lock it would have to wait for (bookkeeping). */
+void sqliteos_vfs_kernel_nowait(struct sqlite3 *db, bool nowait);
 
 /* ---- sql.c ---- */
 
@@ -37,7 +40,7 @@ void sqliteos_vfs_kernel_intr(struct sqlite3 *db, bool intr);
 enum sqlos_st {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_HANDLER, ST_FORK_PROC, ST_FORK_FDS, ST_EXIT_PROC, ST_EXIT_FDS,
-	ST_NEW_PIPE, ST_ADD_FD, ST_PIPE_FDS, ST_DEL_FD,
+	ST_NEW_PIPE, ST_ADD_FD, ST_DEL_STALE,
 	ST_APPEND, ST_CHUNKS, ST_DEL_CHUNKS, ST_TRIM_CHUNK,
 	ST_DROP_CHUNKS, ST_DROP_PIPE, ST_DROP_FDS,
 	ST_NR
@@ -55,14 +58,14 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
 struct sqlos_job {
 	int n, nargs;
 	enum sqlos_st st[3];
-	s64 args[3];
+	s64 args[4];
 };
 
 void sqlos_job(const struct sqlos_job *job);
 void sqlos_run_deferred(void);
 
-/* The global write mutex; sqliteos_db_lock is held around both calls. */
-int sqlos_write_lock(bool intr);
+/* The global write mutex; sqliteos_db_lock is held around the calls. */
+int sqlos_write_lock(void);
 void sqlos_write_unlock(void);
 bool sqlos_write_owned(struct task_struct *t);
 

@@ -74,7 +74,7 @@ static long txn_begin(int flag)
 	if (!x)
 		return -ENOMEM;
 	if (flag == TXN_WRITE) {
-		ret = sqlos_write_lock(true);
+		ret = sqlos_write_lock();
 		if (ret) {
 			kfree(x);
 			return ret;

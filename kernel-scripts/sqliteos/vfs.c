@@ -9,8 +9,9 @@
  * prepare_to_wait) and takes again.
  *
  * Where the kernel departs from the pseudocode, and why:
- *  - a wait can be cut short by a signal (syscalls) or is uninterruptible (fork/exit hooks); a
- *    writer that leaves PENDING that way goes back to RESERVED and lets the readers in;
+ *  - a wait can be cut short by a signal; a writer that leaves PENDING that way goes back to
+ *    RESERVED and lets the readers in. The fork/exit/close bookkeeping never waits: its connection
+ *    is told to refuse (nowait) and the work is kept for later (sql.c);
  *  - a writer woken from write_q checks num_readers again (the pseudocode goes straight to exit);
  *  - current_max_lock is the highest level held, so a SHARED grant never lowers it;
  *  - a writer whose every other reader is a connection of its own task would wait for itself: it
@@ -49,7 +50,7 @@ struct mem_file {
 	sqlite3_file base;
 	struct mem_store *store;
 	bool delete_on_close;
-	bool intr;		/* may a signal end this connection's waits? */
+	bool nowait;		/* refuse (SQLITE_BUSY) instead of waiting */
 	int level;		/* SQLITE_LOCK_* held by this connection */
 	pid_t owner;		/* the task that took its SHARED lock */
 	struct task_struct *owner_task;
@@ -186,7 +187,7 @@ static int mem_lock(sqlite3_file *f, int level)
 	switch (level) {
 	case SQLITE_LOCK_SHARED:
 		while (s->current_max_lock > SQLITE_LOCK_RESERVED)
-			if (sqlos_sleep(&s->read_q, false, m->intr))
+			if (m->nowait || sqlos_sleep(&s->read_q, false, true))
 				return SQLITE_BUSY;
 		s->num_readers++;
 		m->owner = task_pid_nr(current);
@@ -197,10 +198,12 @@ static int mem_lock(sqlite3_file *f, int level)
 	default:	/* EXCLUSIVE (PENDING is never asked for by SQLite's pager) */
 		if (s->num_readers == 1)
 			break;
+		if (m->nowait)
+			return SQLITE_BUSY;
 		s->current_max_lock = SQLITE_LOCK_PENDING;
 		m->level = SQLITE_LOCK_PENDING;
 		while (s->num_readers != 1) {
-			if (waits_for_itself(s, m) || sqlos_sleep(&s->write_q, true, m->intr)) {
+			if (waits_for_itself(s, m) || sqlos_sleep(&s->write_q, true, true)) {
 				back_off(s, m);
 				return SQLITE_BUSY;
 			}
@@ -314,7 +317,6 @@ static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int fla
 	memset(m, 0, sizeof(*m));
 	m->store = s;
 	m->delete_on_close = flags & SQLITE_OPEN_DELETEONCLOSE;
-	m->intr = true;
 	list_add_tail(&m->node, &s->files);
 	m->base.pMethods = &mem_io;
 	if (out)
@@ -389,12 +391,12 @@ struct sqlite3_vfs *sqliteos_memvfs(void)
 	return &memvfs;
 }
 
-void sqliteos_vfs_kernel_intr(struct sqlite3 *db, bool intr)
+void sqliteos_vfs_kernel_nowait(struct sqlite3 *db, bool nowait)
 {
 	static struct mem_file *kfile;
 
 	if (!kfile && sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &kfile))
 		kfile = NULL;
 	if (kfile)
-		kfile->intr = intr;
+		kfile->nowait = nowait;
 }

@@ -84,6 +84,35 @@ static void pending(void)
 	close(fd[1]);
 }
 
+/* A writer killed while it waits in PENDING (holding the write mutex) leaves both behind it. */
+static void killed_pending(void)
+{
+	int fd[2], status;
+	pid_t writer;
+	char buf[8];
+
+	if (sql_pipe(fd) || begin(TXN_READ))
+		return;
+	writer = fork();
+	if (writer == 0)
+		_exit(swrite(fd[1], "dead", 4) == 4 ? 0 : 1);
+	usleep(200 * 1000);
+	kill(writer, SIGKILL);
+	check(finished_within(writer, 2000, &status) && WIFSIGNALED(status),
+	      "SIGKILL ends a writer waiting in PENDING", "still waiting");
+	writer = fork();
+	if (writer == 0)
+		_exit(query("SELECT 1") == 0 ? 0 : 1);
+	check(finished_within(writer, 2000, &status) && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "a new reader is let in at once", "reader still waiting");
+	end(1);
+	CHECK(buffered_of(fd[0]) == 0 && swrite(fd[1], "next", 4) == 4 && sread(fd[0], buf, 8) == 4 &&
+	      !memcmp(buf, "next", 4),
+	      "its write left nothing, and the next writer gets the mutex");
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* A fork inside a read transaction cannot write its rows yet: they are written when it ends. */
 static void fork_inside(void)
 {
@@ -171,6 +200,7 @@ void txn_tests(void)
 {
 	abi();
 	pending();
+	killed_pending();
 	fork_inside();
 	write_txn();
 	killed_in_txn(TXN_READ, "SIGKILL inside a read transaction releases its SHARED lock");
