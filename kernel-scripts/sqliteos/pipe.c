@@ -2,14 +2,15 @@
 /*
  * SQL pipes: 552 sql_pipe, 550 sql_pipe_read, 551 sql_pipe_write (the published numbers and
  * arguments), with the companion semantics. Each end is a real file (an anon inode), so close(),
- * dup(), fork, exec and exit work on it, and read(2) / write(2) do what 550 / 551 do. The bytes live
- * in pipe_chunk, one row per write, so a write costs its own size and a read the chunks it takes;
- * pipe_data keeps one row per pipe with queue ids (never kernel addresses) in read_wq / write_wq;
- * pid_pipe has a row per (fd-table owner, fd). read returns 0 at EOF; write with no reader left fails
- * with -EPIPE and SIGPIPE; a full pipe (pipe_capacity bytes) blocks writers on write_wq; write
- * returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and writers wait
- * exclusively and are woken one at a time; a reader that leaves bytes behind wakes the next (the
- * paper's algorithm 5). Everything runs under the global write mutex, as the paper's pipes do.
+ * dup(), fork, exec and exit work on it, and read(2) / write(2) do what 550 / 551 do. The bytes
+ * live in pipe_chunk, one row per write, so a write costs its own size and a read the chunks it
+ * takes; pipe_data keeps one row per pipe with queue ids (never kernel addresses) in read_wq /
+ * write_wq; pid_pipe has a row per (fd-table owner, fd). read returns 0 at EOF; write with no
+ * reader left fails with -EPIPE and SIGPIPE; a full pipe (pipe_capacity bytes) blocks writers on
+ * write_wq; write returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and
+ * writers wait exclusively and are woken one at a time; a reader that leaves bytes behind wakes the
+ * next (the paper's algorithm 5). Everything runs under the global write mutex, as the paper's
+ * pipes do.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fdtable.h>
@@ -141,14 +142,16 @@ SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
 	kref_init(&p->ref);
 	init_waitqueue_head(&p->read_wq);
 	init_waitqueue_head(&p->write_wq);
-	p->reader = p->writer = true;
+	p->reader = true;
+	p->writer = true;
 	for (i = 0; i < 2; i++) {
 		fds[i] = get_unused_fd_flags(0);
 		ret = fds[i];
 		if (ret < 0)
 			goto out;
 		kref_get(&p->ref);
-		files[i] = anon_inode_getfile("[sqlpipe]", &sqlpipe_fops, p, i ? O_WRONLY : O_RDONLY);
+		files[i] = anon_inode_getfile("[sqlpipe]", &sqlpipe_fops, p,
+					      i ? O_WRONLY : O_RDONLY);
 		ret = PTR_ERR_OR_ZERO(files[i]);
 		if (ret) {
 			files[i] = NULL;
@@ -216,7 +219,7 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 	sqlos_done(st);
 	if (!got) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-		/* buffered > 0 promised a chunk: not finding one is the kernel's fault, not the caller's */
+		/* buffered > 0 promised a chunk: none is our fault, not the caller's */
 		return fault ? -EFAULT : rc == SQLITE_DONE ? -EIO : sqlos_errno(rc, true);
 	}
 	rc = SQLITE_OK;
@@ -384,7 +387,8 @@ static int sqlpipe_flush(struct file *file, fl_owner_t id)
 		return 0;
 	job.args[0] = p->id;
 	job.args[1] = task_pid_nr(current);
-	job.args[2] = job.args[3] = -1;
+	job.args[2] = -1;
+	job.args[3] = -1;
 	rcu_read_lock();
 	for (fd = 0; fd < files_fdtable(files)->max_fds; fd++) {
 		f = files_lookup_fd_rcu(files, fd);

@@ -57,7 +57,9 @@ int sqlos_prepare_all(void)
 	return SQLITE_OK;
 }
 
-/* The statement with its integer parameters bound; the caller steps it and hands it to sqlos_done. */
+/*
+ * The statement with its integer parameters bound; the caller steps it and hands it to sqlos_done.
+ */
 struct sqlite3_stmt *sqlos_st(enum sqlos_st id, int n, const s64 *args)
 {
 	int i;
@@ -83,7 +85,9 @@ int sqlos_run(enum sqlos_st id, int n, const s64 *args)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* The fd-table owner of a task (pid_store.parent_id, the paper's handler_id); itself when unknown. */
+/*
+ * The fd-table owner of a task (pid_store.parent_id, the paper's handler_id); itself when unknown.
+ */
 s64 sqlos_handler(pid_t pid)
 {
 	s64 arg = pid, h = pid;
@@ -197,20 +201,20 @@ static void defer(const struct sqlos_job *job)
 {
 	struct deferred_job *d = kmalloc(sizeof(*d), GFP_KERNEL);
 
-	if (!d) {
-		pr_warn_ratelimited("sqliteos: out of memory: %s not run\n", st_sql[job->st[0]]);
+	if (d) {
+		d->job = *job;
+		list_add_tail(&d->node, &deferred);
 		return;
 	}
-	d->job = *job;
-	list_add_tail(&d->node, &deferred);
+	pr_warn_ratelimited("sqliteos: %s lost: could not keep it\n", st_sql[job->st[0]]);
 }
 
 /*
  * Bookkeeping that must not fail (fork, exit, close): runs now if the write mutex is free (or the
  * caller's) and the store's lock can be had without waiting. Otherwise the mutex's holder is asleep
- * (waiting for a read transaction, or in user space after 553(8)) or a read transaction holds SHARED
- * (maybe the caller's own), and the job is kept, in order, for the next holder of the mutex: it
- * runs the kept jobs when it takes the mutex and again when it lets go, and 554 runs them too.
+ * (waiting for a read transaction, or in user space after 553(8)) or a read transaction holds
+ * SHARED (maybe the caller's own), and the job is kept, in order, for the next holder of the mutex:
+ * it runs the kept jobs when it takes the mutex and again when it lets go, and 554 runs them too.
  */
 void sqlos_job(const struct sqlos_job *job)
 {
@@ -242,7 +246,7 @@ void sqlos_run_deferred(void)
 
 /* ---- the global write mutex ---- */
 
-/* Taken in FIFO order by exclusive wake-ups; the owner may take it again (553 flag 8, then a write). */
+/* Taken in FIFO order (exclusive wake-ups); its owner may take it again (553(8), then writes). */
 int sqlos_write_lock(void)
 {
 	int ret;

@@ -4,11 +4,12 @@
  *
  * Two locks, as in the paper:
  *  - sqliteos_db_lock, a kernel mutex, is held whenever SQLite code runs (SQLite is built
- *    THREADSAFE=0): it protects SQLite, the VFS store and its lock state, the pipes' counters and the
- *    transaction list. It is dropped only to sleep, after prepare_to_wait, so no wake-up is lost.
- *  - the global write mutex (sqlos_write_lock) serialises every writer, and with it every use of the
- *    kernel connection sqliteos_db, across those sleeps. A task may hold it in user space (553 with
- *    flag 8), so it is not a struct mutex: it records its owner, and exit releases it.
+ *    THREADSAFE=0): it protects SQLite, the VFS store and its lock state, the pipes' counters and
+ *    the transaction list. It is dropped only to sleep, after prepare_to_wait, so no wake-up is
+ *    lost.
+ *  - the global write mutex (sqlos_write_lock) serialises every writer, and with it every use of
+ *    the kernel connection sqliteos_db, across those sleeps. A task may hold it in user space (553
+ *    with flag 8), so it is not a struct mutex: it records its owner, and exit releases it.
  * Syscalls wait for both (signals end the waits). The bookkeeping of fork, exit and close cannot
  * fail and must not wait for user space: it runs as a job (sqlos_job) that is kept and run later
  * when the write mutex or the store's lock is not to be had at once.

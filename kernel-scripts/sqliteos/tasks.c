@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The tables follow the tasks. A new process gets (pid, pid) in pid_store and a copy of its parent's
- * pid_pipe rows (its fd table is a copy); a task sharing its parent's files (CLONE_FILES) gets
- * (pid, the parent's handler). An exiting task first gives back a transaction it holds, then its row
- * goes, and with the last task of an fd table, that table's pid_pipe rows. Kernel threads are left
- * out, and so is everything before the database exists at boot. The hooks cannot fail a fork or an
- * exit, so they wait without signals (only CAP_SYS_ADMIN, through 553, can make them wait long),
- * and a fork made inside a read transaction is recorded when it can be (sqlos_job).
+ * The tables follow the tasks. A new process gets (pid, pid) in pid_store and a copy of its
+ * parent's pid_pipe rows (its fd table is a copy); a task sharing its parent's files (CLONE_FILES)
+ * gets (pid, the parent's handler). An exiting task first gives back a transaction it holds, then
+ * its row goes, and with the last task of an fd table, that table's pid_pipe rows. Kernel threads
+ * are left out, and so is everything before the database exists at boot. The hooks cannot fail a
+ * fork or an exit, and must not wait for user space: they run as jobs (sqlos_job), which wait for
+ * nothing but sqliteos_db_lock and, when the tables cannot be written at once (a read transaction
+ * or a 553(8) holder in the way), are kept in order and written as soon as they can be.
  */
 #include <linux/fdtable.h>
 #include <linux/sched.h>

@@ -4,11 +4,11 @@
  *
  * 553(4) opens a read transaction: the task's own connection holds SHARED until 554, so the 549
  * queries it makes see one snapshot. 553(8) takes the global write mutex and returns to user space
- * holding it, as published: no other writer runs until 554. Either stalls every writer in the system
- * (pipes, and the fork/exit bookkeeping) for as long as user space likes, so only CAP_SYS_ADMIN may
- * open one. A task that exits or is killed inside a transaction rolls it back and releases what it
- * holds. Pipe calls inside a transaction commit on their own, as on the published kernel, whose
- * pipes run on connections of their own.
+ * holding it, as published: no other writer runs until 554. Either stalls every pipe in the system
+ * for as long as user space likes (and keeps the fork/exit bookkeeping waiting in a list), so only
+ * CAP_SYS_ADMIN may open one. A task that exits or is killed inside a transaction rolls it back and
+ * releases what it holds. Pipe calls inside a transaction commit on their own, as on the published
+ * kernel, whose pipes run on connections of their own.
  */
 #include <linux/capability.h>
 #include <linux/sched.h>
@@ -142,7 +142,9 @@ void sqlos_txn_exit(struct task_struct *t)
 	mutex_unlock(&sqliteos_db_lock);
 }
 
-/* 555-557: "SAVEPOINT name" and friends on the caller's transaction; the name is quoted, never SQL. */
+/*
+ * 555-557: "SAVEPOINT name" and friends on the caller's transaction; the name is quoted, never SQL.
+ */
 static long savepoint(const char *verb, const char __user *uname, size_t len)
 {
 	struct sqlos_txn *x;

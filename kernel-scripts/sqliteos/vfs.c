@@ -249,7 +249,8 @@ static int mem_check_reserved(sqlite3_file *f, int *out)
 {
 	struct mem_file *m = (struct mem_file *)f;
 
-	*out = m->store->current_max_lock >= SQLITE_LOCK_RESERVED && m->level < SQLITE_LOCK_RESERVED;
+	*out = m->store->current_max_lock >= SQLITE_LOCK_RESERVED &&
+	       m->level < SQLITE_LOCK_RESERVED;
 	return SQLITE_OK;
 }
 
