@@ -78,12 +78,14 @@ build_kernel "$debugbuild" "$here/config.fragment" "$here/debug.fragment"
 echo "== guest tests and initramfs"
 rm -rf "$guest/root" && mkdir -p "$guest/root/bin" "$guest/root/proc" "$guest/root/dev" "$guest/root/sys"
 gcc -static -O2 -Wall -pthread -o "$guest/root/bin/sqliteos-tests" "$root"/kernel-scripts/tests/*.c
+gcc -static -O2 -Wall -o "$guest/root/bin/sqliteos-inspect" "$root/kernel-scripts/tools/sqliteos-inspect.c"
 cp /bin/busybox "$guest/root/bin/busybox"
 for app in sh mount echo reboot cat dmesg grep sed; do ln -sf busybox "$guest/root/bin/$app"; done
 cat > "$guest/root/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
 /bin/sqliteos-tests
 echo "guest: tests exited with $?"
 # On the checking kernel: proof that lockdep and KASAN ran, and that lockdep is still on at the end.

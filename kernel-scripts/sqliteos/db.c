@@ -135,6 +135,7 @@ static int __init sqliteos_init(void)
 		sqlite3_free(err);
 		return -ENOMEM;
 	}
+	sqlos_inspect_init();
 	pr_info("sqliteos: SQLite %s, tables pid_store, pid_pipe, pipe_data, pipe_chunk\n",
 		sqlite3_libversion());
 	return 0;
@@ -214,6 +215,7 @@ SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 	char *sql;
 	long ret;
 
+	sqlos_count_syscall(549);
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!len || len > SQLITEOS_MAX_QUERY)

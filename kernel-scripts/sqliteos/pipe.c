@@ -20,7 +20,9 @@
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
 #include "sqlite3.h"
@@ -38,6 +40,7 @@ module_param(pipe_capacity, uint, 0644);
 
 struct sqlpipe {
 	struct kref ref;
+	struct list_head node;	/* in pipes, while it has rows */
 	s64 id;			/* pipe_data.dataId; 0 until the rows exist */
 	s64 queue_id;		/* read_wq's id; write_wq's is queue_id + 1 */
 	wait_queue_head_t read_wq;
@@ -47,6 +50,7 @@ struct sqlpipe {
 };
 
 static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
+static LIST_HEAD(pipes);	/* protected by sqliteos_db_lock */
 
 static const struct file_operations sqlpipe_fops;
 
@@ -123,6 +127,8 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 	rc = end_txn(rc);
 	if (rc != SQLITE_OK)
 		p->id = 0;
+	else
+		list_add_tail(&p->node, &pipes);
 	return sqlos_errno(rc, true);
 }
 
@@ -134,6 +140,7 @@ SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
 	long ret;
 	int i;
 
+	sqlos_count_syscall(552);
 	if (!READ_ONCE(sqliteos_db))
 		return -ENODEV;
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
@@ -200,6 +207,8 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 	s64 args[2];
 	int i, k = 0, rc;
 
+	u64 t0 = ktime_get_ns();
+
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);
@@ -238,9 +247,12 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 		rc = sqlos_run(ST_TRIM_CHUNK, 2, args);
 	}
 	rc = end_txn(rc);
+	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);
 	p->buffered -= got;
+	sqlos_counters[C_BYTES_READ] += got;
+	sqlos_counters[C_READS]++;
 	return got;
 }
 
@@ -278,6 +290,7 @@ static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
 {
 	size_t done = 0, k;
 	s64 id = p->id;
+	u64 t0;
 	sqlite3_stmt *st;
 	ssize_t ret;
 	void *buf;
@@ -310,16 +323,20 @@ static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
 			ret = -EFAULT;
 			break;
 		}
+		t0 = ktime_get_ns();
 		st = sqlos_st(ST_APPEND, 1, &id);
 		sqlite3_bind_blob(st, 2, buf, k, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlos_done(st);
+		sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
 		if (rc != SQLITE_DONE) {
 			ret = sqlos_errno(rc, true);
 			break;
 		}
 		p->buffered += k;
 		done += k;
+		sqlos_counters[C_BYTES_WRITTEN] += k;
+		sqlos_counters[C_WRITES]++;
 		wake_up(&p->read_wq);
 	}
 	pipe_unlock();
@@ -341,8 +358,10 @@ SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
 {
 	struct fd f = fdget(fd);
 	struct sqlpipe *p = pipe_of(f.file, FMODE_READ);
-	ssize_t ret = p ? pipe_read(p, buf, n) : -EBADF;
+	ssize_t ret;
 
+	sqlos_count_syscall(550);
+	ret = p ? pipe_read(p, buf, n) : -EBADF;
 	fdput(f);
 	return ret;
 }
@@ -351,8 +370,10 @@ SYSCALL_DEFINE3(sql_pipe_write, int, fd, const char __user *, buf, size_t, n)
 {
 	struct fd f = fdget(fd);
 	struct sqlpipe *p = pipe_of(f.file, FMODE_WRITE);
-	ssize_t ret = p ? pipe_write(p, buf, n) : -EBADF;
+	ssize_t ret;
 
+	sqlos_count_syscall(551);
+	ret = p ? pipe_write(p, buf, n) : -EBADF;
 	fdput(f);
 	return ret;
 }
@@ -421,12 +442,32 @@ static int sqlpipe_release(struct inode *inode, struct file *file)
 		wake_up_all(&p->read_wq);
 	}
 	if (!p->reader && !p->writer && p->id) {
+		list_del(&p->node);
 		job.args[0] = p->id;
 		sqlos_job(&job);
 	}
 	mutex_unlock(&sqliteos_db_lock);
 	kref_put(&p->ref, pipe_free);
 	return 0;
+}
+
+/* Every pipe with rows: its state, and its two queues through show(). */
+void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show)
+{
+	struct sqlpipe *p;
+	char name[48];
+
+	list_for_each_entry(p, &pipes, node) {
+		if (!show) {
+			seq_printf(sf, "pipe\t%lld\tbuffered\t%zu\treader\t%d\twriter\t%d\n",
+				   p->id, p->buffered, p->reader, p->writer);
+			continue;
+		}
+		snprintf(name, sizeof(name), "pipe.%lld.read_wq", p->id);
+		show(sf, name, &p->read_wq);
+		snprintf(name, sizeof(name), "pipe.%lld.write_wq", p->id);
+		show(sf, name, &p->write_wq);
+	}
 }
 
 static const struct file_operations sqlpipe_fops = {

@@ -7,6 +7,7 @@
 #include <linux/errno.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
@@ -142,11 +143,14 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr)
 		schedule();
 	finish_wait(q, &wait);
 	mutex_lock(&sqliteos_db_lock);
+	sqlos_counters[C_SLEEPS]++;
 	if (intr && signal_pending(current)) {
+		sqlos_counters[C_INTERRUPTED]++;
 		if (exclusive)
 			wake_up(q);
 		return -ERESTARTSYS;
 	}
+	sqlos_counters[C_WAKEUPS]++;
 	return 0;
 }
 
@@ -170,7 +174,7 @@ static int job_run(const struct sqlos_job *job)
 {
 	int i, rc;
 
-	sqliteos_vfs_kernel_nowait(sqliteos_db, true);
+	sqliteos_vfs_nowait(sqliteos_db, true);
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (i = 0; i < job->n && rc == SQLITE_OK; i++)
 		rc = sqlos_run(job->st[i], job->nargs, job->args);
@@ -178,7 +182,7 @@ static int job_run(const struct sqlos_job *job)
 		rc = sqlos_run(ST_COMMIT, 0, NULL);
 	if (rc != SQLITE_OK)
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-	sqliteos_vfs_kernel_nowait(sqliteos_db, false);
+	sqliteos_vfs_nowait(sqliteos_db, false);
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		pr_warn_ratelimited("sqliteos: %s: %s\n", st_sql[job->st[0]], sqlite3_errstr(rc));
 	return rc & 0xff;
@@ -199,6 +203,7 @@ static void apply_deferred(void)
 
 static void defer(const struct sqlos_job *job)
 {
+	sqlos_counters[C_JOBS_DEFERRED]++;
 	struct deferred_job *d = kmalloc(sizeof(*d), GFP_KERNEL);
 
 	if (d) {
@@ -223,6 +228,8 @@ void sqlos_job(const struct sqlos_job *job)
 	lockdep_assert_held(&sqliteos_db_lock);
 	if (!job->n && list_empty(&deferred))
 		return;
+	if (job->n)
+		sqlos_counters[C_JOBS]++;
 	if (!mine && wmutex.owner) {
 		if (job->n)
 			defer(job);
@@ -279,4 +286,20 @@ void sqlos_write_unlock(void)
 bool sqlos_write_owned(struct task_struct *t)
 {
 	return wmutex.owner == t;
+}
+
+void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show)
+{
+	struct deferred_job *d;
+	int n = 0;
+
+	if (show) {
+		show(sf, "write_mutex", &wmutex.wq);
+		return;
+	}
+	list_for_each_entry(d, &deferred, node)
+		n++;
+	seq_printf(sf, "write_mutex\t%d\tdepth\t%u\n",
+		   wmutex.owner ? task_pid_nr(wmutex.owner) : 0, wmutex.depth);
+	seq_printf(sf, "deferred_jobs\t%d\n", n);
 }

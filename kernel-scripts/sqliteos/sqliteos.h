@@ -17,6 +17,7 @@
 #ifndef _SQLITEOS_H
 #define _SQLITEOS_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -32,8 +33,34 @@ extern struct sqlite3 *sqliteos_db;
 extern struct mutex sqliteos_db_lock;
 
 struct sqlite3_vfs *sqliteos_memvfs(void);
-/* Whether the kernel connection refuses a lock it would have to wait for (bookkeeping). */
-void sqliteos_vfs_kernel_nowait(struct sqlite3 *db, bool nowait);
+/* Whether a connection refuses a lock it would have to wait for (bookkeeping, inspection). */
+void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait);
+
+/* ---- the inspection interface (inspect.c) and what it asks the others ---- */
+
+struct seq_file;
+typedef void (*sqlos_queue_show)(struct seq_file *sf, const char *name, wait_queue_head_t *q);
+
+void sqliteos_vfs_show(struct seq_file *sf);
+void sqliteos_vfs_queues(struct seq_file *sf, sqlos_queue_show show);
+void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show);
+void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show);
+void sqlos_txn_show(struct seq_file *sf);
+void sqlos_inspect_init(void);
+
+/* Counters; updated under sqliteos_db_lock, except the syscall counts. */
+enum sqlos_counter {
+	C_SLEEPS, C_WAKEUPS, C_INTERRUPTED, C_BYTES_WRITTEN, C_BYTES_READ, C_WRITES, C_READS,
+	C_JOBS, C_JOBS_DEFERRED, C_NS_WRITE_SQL, C_NS_READ_SQL, C_NR
+};
+
+extern u64 sqlos_counters[C_NR];
+extern atomic64_t sqlos_syscalls[10];
+
+static inline void sqlos_count_syscall(int nr)
+{
+	atomic64_inc(&sqlos_syscalls[nr - 548]);
+}
 
 /* ---- sql.c ---- */
 

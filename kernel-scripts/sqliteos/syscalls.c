@@ -8,12 +8,14 @@
  */
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
+#include "sqliteos.h"
 
 static const char hello[8] = "HELLOWO";
 
 /* 548: copies "HELLOWO\0"; fails with -EPERM (-1, as published) below 8 bytes. */
 SYSCALL_DEFINE2(hello_world, char __user *, buf, unsigned long, size)
 {
+	sqlos_count_syscall(548);
 	if (size < sizeof(hello))
 		return -EPERM;
 	if (copy_to_user(buf, hello, sizeof(hello)))

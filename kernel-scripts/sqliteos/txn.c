@@ -12,6 +12,7 @@
  */
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
@@ -102,6 +103,7 @@ SYSCALL_DEFINE1(sql_start_transaction, int, lock_flag)
 {
 	long ret;
 
+	sqlos_count_syscall(553);
 	if (lock_flag != TXN_READ && lock_flag != TXN_WRITE)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
@@ -120,6 +122,7 @@ SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
 	struct sqlos_txn *x;
 	long ret = -EINVAL;
 
+	sqlos_count_syscall(554);
 	mutex_lock(&sqliteos_db_lock);
 	x = txn_of(current);
 	if (x) {
@@ -128,6 +131,15 @@ SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
 	}
 	mutex_unlock(&sqliteos_db_lock);
 	return ret;
+}
+
+void sqlos_txn_show(struct seq_file *sf)
+{
+	struct sqlos_txn *x;
+
+	list_for_each_entry(x, &txns, node)
+		seq_printf(sf, "txn\t%d\t%s\n", task_pid_nr(x->task),
+			   x->flag == TXN_READ ? "read" : "write");
 }
 
 /* Called from do_exit: a task that dies inside a transaction leaves nothing held. */
@@ -177,15 +189,18 @@ static long savepoint(const char *verb, const char __user *uname, size_t len)
 
 SYSCALL_DEFINE2(sql_start_savepoint, const char __user *, name, size_t, len)
 {
+	sqlos_count_syscall(555);
 	return savepoint("SAVEPOINT", name, len);
 }
 
 SYSCALL_DEFINE2(sql_release_savepoint, const char __user *, name, size_t, len)
 {
+	sqlos_count_syscall(556);
 	return savepoint("RELEASE", name, len);
 }
 
 SYSCALL_DEFINE2(sql_rollback_savepoint, const char __user *, name, size_t, len)
 {
+	sqlos_count_syscall(557);
 	return savepoint("ROLLBACK TO", name, len);
 }

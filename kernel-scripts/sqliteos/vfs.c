@@ -25,6 +25,7 @@
 #include <linux/timekeeping.h>
 #include <linux/delay.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
 
@@ -53,6 +54,7 @@ struct mem_file {
 	bool nowait;		/* refuse (SQLITE_BUSY) instead of waiting */
 	int level;		/* SQLITE_LOCK_* held by this connection */
 	pid_t owner;		/* the task that took its SHARED lock */
+	unsigned int id;	/* for the inspection interface */
 	struct task_struct *owner_task;
 	struct list_head node;	/* in store->files */
 };
@@ -285,6 +287,8 @@ static const sqlite3_io_methods mem_io = {
 	.xDeviceCharacteristics = mem_device_characteristics,
 };
 
+static unsigned int next_id;
+
 static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
 {
 	struct mem_file *m = (struct mem_file *)f;
@@ -316,6 +320,7 @@ static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int fla
 	}
 	s->refs++;
 	memset(m, 0, sizeof(*m));
+	m->id = ++next_id;
 	m->store = s;
 	m->delete_on_close = flags & SQLITE_OPEN_DELETEONCLOSE;
 	list_add_tail(&m->node, &s->files);
@@ -392,12 +397,44 @@ struct sqlite3_vfs *sqliteos_memvfs(void)
 	return &memvfs;
 }
 
-void sqliteos_vfs_kernel_nowait(struct sqlite3 *db, bool nowait)
+void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait)
 {
-	static struct mem_file *kfile;
+	struct mem_file *f = NULL;
 
-	if (!kfile && sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &kfile))
-		kfile = NULL;
-	if (kfile)
-		kfile->nowait = nowait;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f)
+		f->nowait = nowait;
+}
+
+static const char *const level_names[] = { "NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE" };
+
+/* The lock state of every store, for debugfs (format in kernel-scripts/README.md). */
+void sqliteos_vfs_show(struct seq_file *sf)
+{
+	struct mem_file *m;
+	int i;
+
+	for (i = 0; i < MEMVFS_MAX_FILES; i++) {
+		struct mem_store *s = &stores[i];
+
+		if (!s->used || list_empty(&s->files))
+			continue;
+		seq_printf(sf, "store\t%s\tcurrent_max_lock\t%s\tnum_readers\t%d\n", s->name,
+			   level_names[s->current_max_lock], s->num_readers);
+		list_for_each_entry(m, &s->files, node)
+			seq_printf(sf, "conn\t%s\t%u\t%s\t%d\n", s->name, m->id,
+				   level_names[m->level], m->owner);
+	}
+}
+
+/* The store's two queues, named store.read_q and store.write_q. */
+void sqliteos_vfs_queues(struct seq_file *sf, sqlos_queue_show show)
+{
+	int i;
+
+	for (i = 0; i < MEMVFS_MAX_FILES; i++) {
+		if (!stores[i].used || strcmp(stores[i].name, "/sqliteos"))
+			continue;
+		show(sf, "store.read_q", &stores[i].read_q);
+		show(sf, "store.write_q", &stores[i].write_q);
+	}
 }

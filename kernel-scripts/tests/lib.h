@@ -72,6 +72,7 @@ void paper_tests(void);
 void stress_tests(void);
 void robust_tests(void);
 void txn_tests(void);
+void inspect_tests(void);
 void still_serving(const char *when);
 
 #endif

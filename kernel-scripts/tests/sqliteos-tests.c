@@ -134,6 +134,7 @@ int main(void)
 	pipe_tests();
 	paper_tests();
 	txn_tests();
+	inspect_tests();
 	robust_tests();
 	stress_tests();
 	still_serving("after all of the above");

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sqliteos-inspect: prints a SQLiteOS kernel's state as one JSON object on stdout.
+ *
+ * On the companion kernel it reads /sys/kernel/debug/sqliteos/ (mounting debugfs if needed): the
+ * four tables, locks, queues, pipes and counters, in the format kernel-scripts/README.md describes.
+ * On the published kernel (no debugfs directory) it falls back to syscall 549 and the kernel log:
+ * one SELECT * per table, rows parsed from the published log format; tables only.
+ *
+ * Usage: sqliteos-inspect [--debugfs DIR] [--upstream]. Needs root. Exit status 0, or 1 with a
+ * message on stderr naming what could not be read.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define NR_KSQLITE_QUERY	549
+#define FORMAT_VERSION		1
+
+static const char *tables[] = { "pid_store", "pid_pipe", "pipe_data", "pipe_chunk" };
+
+static void json_string(const char *s, size_t n)
+{
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static int is_integer(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* One value of the debugfs format: 12, NULL, "text" (C escapes), x<len>:<hex>. */
+static void json_value(const char *v)
+{
+	char *out, *o;
+	const char *p;
+
+	if (!strcmp(v, "NULL")) {
+		fputs("null", stdout);
+	} else if (is_integer(v)) {
+		fputs(v, stdout);
+	} else if (v[0] == 'x' && strchr(v, ':')) {
+		printf("{\"blob\":%ld,\"hex\":\"%s\"}", strtol(v + 1, NULL, 10), strchr(v, ':') + 1);
+	} else if (v[0] == '"') {
+		out = o = malloc(strlen(v) + 1);
+		for (p = v + 1; *p && *p != '"' ; p++) {
+			if (*p == '\\' && p[1] == 'x') {
+				*o++ = (char)strtol((char[]){ p[2], p[3], 0 }, NULL, 16);
+				p += 3;
+			} else if (*p == '\\' && p[1]) {
+				*o++ = *++p;
+			} else {
+				*o++ = *p;
+			}
+		}
+		json_string(out, o - out);
+		free(out);
+	} else {
+		json_string(v, strlen(v));
+	}
+}
+
+static char *fields[4096];
+
+/* Splits line at tabs; the number of fields. */
+static int split(char *line, char **f)
+{
+	int n = 0;
+
+	line[strcspn(line, "\n")] = 0;
+	f[n++] = line;
+	while (n < 4096 && (line = strchr(line, '\t'))) {
+		*line++ = 0;
+		f[n++] = line;
+	}
+	return n;
+}
+
+/* Opens one debugfs file and checks its version line. */
+static FILE *open_state(const char *dir, const char *name)
+{
+	char path[512], line[256];
+	FILE *f;
+	int v = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "sqliteos-inspect: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "sqliteos-debugfs %d", &v) != 1 ||
+	    v != FORMAT_VERSION) {
+		fprintf(stderr, "sqliteos-inspect: %s:1: not format %d: %s", path, FORMAT_VERSION, line);
+		exit(1);
+	}
+	return f;
+}
+
+static void list(const char *sep, int *first)
+{
+	fputs(*first ? "" : sep, stdout);
+	*first = 0;
+}
+
+static void table(const char *dir, const char *name)
+{
+	FILE *f = open_state(dir, name);
+	int n, i, first = 1, open = 0;
+	char *line = NULL;
+	size_t cap = 0;
+
+	printf("\"%s\":{", name);
+	while (getline(&line, &cap, f) > 0) {
+		n = split(line, fields);
+		if (!strcmp(fields[0], "columns")) {
+			fputs("\"columns\":[", stdout);
+			for (i = 1; i < n; i++)
+				printf("%s\"%s\"", i > 1 ? "," : "", fields[i]);
+			fputs("],\"rows\":[", stdout);
+			open = 1;
+		} else if (!strcmp(fields[0], "row")) {
+			list(",", &first);
+			putchar('[');
+			for (i = 1; i < n; i++) {
+				if (i > 1)
+					putchar(',');
+				json_value(fields[i]);
+			}
+			putchar(']');
+		} else if (!strcmp(fields[0], "rows")) {
+			printf("],\"count\":%s", fields[1]);
+			open = 0;
+		} else if (!strcmp(fields[0], "busy")) {
+			printf("%s\"busy\":", open ? "]," : "");
+			json_string(fields[1], strlen(fields[1]));
+			open = 0;
+		}
+	}
+	putchar('}');
+	free(line);
+	fclose(f);
+}
+
+static void pids(char **f, int from, int n)
+{
+	int i;
+
+	putchar('[');
+	for (i = from; i < n; i++)
+		printf("%s%s", i > from ? "," : "", f[i]);
+	putchar(']');
+}
+
+static void state(const char *dir)
+{
+	int n, first_conn = 1, first = 1;
+	char line[8192];
+	FILE *f;
+
+	f = open_state(dir, "locks");
+	fputs(",\"locks\":{\"conns\":[", stdout);
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (!strcmp(fields[0], "conn") && n >= 5) {
+			list(",", &first_conn);
+			printf("{\"store\":\"%s\",\"id\":%s,\"level\":\"%s\",\"owner\":%s}",
+			       fields[1], fields[2], fields[3], fields[4]);
+		}
+	}
+	fputs("]", stdout);
+	rewind(f);
+	fgets(line, sizeof(line), f);
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (!strcmp(fields[0], "store") && n >= 6)
+			printf(",\"store\":{\"name\":\"%s\",\"current_max_lock\":\"%s\","
+			       "\"num_readers\":%s}", fields[1], fields[3], fields[5]);
+		else if (!strcmp(fields[0], "write_mutex") && n >= 4)
+			printf(",\"write_mutex\":{\"owner\":%s,\"depth\":%s}", fields[1], fields[3]);
+		else if (!strcmp(fields[0], "deferred_jobs") && n >= 2)
+			printf(",\"deferred_jobs\":%s", fields[1]);
+	}
+	rewind(f);
+	fgets(line, sizeof(line), f);
+	fputs(",\"txns\":[", stdout);
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (!strcmp(fields[0], "txn") && n >= 3) {
+			list(",", &first);
+			printf("{\"pid\":%s,\"kind\":\"%s\"}", fields[1], fields[2]);
+		}
+	}
+	fputs("]}", stdout);
+	fclose(f);
+
+	f = open_state(dir, "queues");
+	fputs(",\"queues\":[", stdout);
+	first = 1;
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (strcmp(fields[0], "queue") || n < 2)
+			continue;
+		list(",", &first);
+		printf("{\"name\":\"%s\",\"pids\":", fields[1]);
+		pids(fields, 2, n);
+		putchar('}');
+	}
+	fputs("]", stdout);
+	fclose(f);
+
+	f = open_state(dir, "pipes");
+	fputs(",\"pipes\":[", stdout);
+	first = 1;
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (strcmp(fields[0], "pipe") || n < 8)
+			continue;
+		list(",", &first);
+		printf("{\"dataId\":%s,\"buffered\":%s,\"reader\":%s,\"writer\":%s}", fields[1],
+		       fields[3], !strcmp(fields[5], "1") ? "true" : "false",
+		       !strcmp(fields[7], "1") ? "true" : "false");
+	}
+	fputs("]", stdout);
+	fclose(f);
+
+	f = open_state(dir, "counters");
+	fputs(",\"counters\":{", stdout);
+	first = 1;
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (n < 2)
+			continue;
+		list(",", &first);
+		printf("\"%s\":%s", fields[0], fields[1]);
+	}
+	fputs("}", stdout);
+	fclose(f);
+}
+
+/* ---- the published kernel: 549 and its kernel-log format ---- */
+
+static char klog[1 << 20];
+
+static int klog_size(void)
+{
+	int n = klogctl(3, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_ALL */
+
+	return n < 0 ? 0 : n;
+}
+
+/* A log line without its "<6>" level and "[    1.234567] " time. */
+static char *strip(char *l)
+{
+	if (*l == '<' && strchr(l, '>'))
+		l = strchr(l, '>') + 1;
+	if (*l == '[' && strchr(l, ']'))
+		l = strchr(l, ']') + 1 + (strchr(l, ']')[1] == ' ');
+	return l;
+}
+
+static void upstream_table(const char *name)
+{
+	int before = klog_size(), after, first_row = 1, first_col = 1, in_row = 0;
+	char sql[64], *l, *next, *eq;
+
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", name);
+	if (syscall(NR_KSQLITE_QUERY, sql, strlen(sql)) < 0) {
+		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
+		exit(1);
+	}
+	after = klog_size();
+	klog[after] = 0;
+	printf("\"%s\":{\"rows\":[", name);
+	for (l = klog + (before <= after ? before : 0); l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = 0;
+		l = strip(l);
+		if (!strncmp(l, "Query from user space:", 22)) {
+			list(",", &first_row);
+			putchar('{');
+			in_row = 1;
+			first_col = 1;
+		} else if (in_row && (eq = strstr(l, " = "))) {
+			*eq = 0;
+			list(",", &first_col);
+			json_string(l, strlen(l));
+			putchar(':');
+			json_value(eq + 3);
+		} else if (in_row && !*l) {
+			putchar('}');
+			in_row = 0;
+		} else if (!strncmp(l, "SQL Error:", 10)) {
+			fprintf(stderr, "sqliteos-inspect: %s: %s\n", sql, l);
+			exit(1);
+		}
+	}
+	if (in_row)
+		putchar('}');
+	fputs("]}", stdout);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = "/sys/kernel/debug/sqliteos";
+	int upstream = 0, i;
+	struct stat sb;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--debugfs") && i + 1 < argc) {
+			dir = argv[++i];
+		} else if (!strcmp(argv[i], "--upstream")) {
+			upstream = 1;
+		} else {
+			fprintf(stderr, "usage: sqliteos-inspect [--debugfs DIR] [--upstream]\n");
+			return 2;
+		}
+	}
+	if (!upstream && stat(dir, &sb) && stat("/sys/kernel/debug/sqliteos", &sb) &&
+	    !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		;	/* mounted it: the stat below decides */
+	if (!upstream && stat(dir, &sb))
+		upstream = 1;
+	printf("{\"format\":%d,\"kernel\":\"%s\",\"tables\":{", FORMAT_VERSION,
+	       upstream ? "upstream" : "companion");
+	for (i = 0; i < 4 - upstream; i++) {
+		if (i)
+			putchar(',');
+		if (upstream)
+			upstream_table(tables[i]);
+		else
+			table(dir, tables[i]);
+	}
+	putchar('}');
+	if (!upstream)
+		state(dir);
+	puts("}");
+	return 0;
+}
