@@ -1,32 +1,14 @@
 #!/usr/bin/env bash
-# Builds the patched Debian 6.1 kernel (tinyconfig + config.fragment, reusing .cache/kbuild between runs),
-# the static guest tests and a busybox initramfs, boots it under QEMU (TCG: the KVM here cannot boot a
-# normal kernel) with a timeout around everything, and passes on the guest's "P passed, F failed" line.
+# npm run test:kernel. Builds the patched Debian 6.1 kernel three ways (tinyconfig + config.fragment;
+# the same without CONFIG_SQLITEOS, which must still link; and a checking kernel with lockdep and
+# KASAN), reusing the builds in .cache between runs; builds the static guest tests and the
+# sqliteos-inspect helper into a busybox initramfs; boots both kernels under QEMU (TCG: the KVM here
+# cannot boot a normal kernel) with a timeout, and passes on the guest's "P passed, F failed" line
+# with no BUG, WARNING, lockdep or KASAN report in the console log.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-cache="$root/.cache"
-src="$cache/linux-source-6.1"
+source "$(dirname "$0")/common.sh"
 build="$cache/kbuild"
-guest="$cache/guest"
-jobs="$(nproc)"
 
-need=()
-for p in linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils; do
-  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { echo "qemu/run.sh: needs ${need[*]} (apt-get install them)" >&2; exit 1; }
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-mkdir -p "$cache" "$build" "$guest"
-if [ ! -f "$src/Makefile" ]; then
-  echo "== unpacking linux-source-6.1"
-  tar xJf /usr/src/linux-source-6.1.tar.xz -C "$cache"
-fi
-bash "$root/kernel-scripts/apply.sh" "$src"
 # The apply script: a second run changes nothing, and a tree it does not know is refused.
 tbl="$src/arch/x86/entry/syscalls/syscall_64.tbl"
 sums() { cat "$tbl" "$src/Kbuild" "$src/Kconfig" "$src/kernel/sys_ni.c" "$src/kernel/fork.c" "$src/kernel/exit.c" | md5sum; }
@@ -40,21 +22,6 @@ touch "$fake/Kbuild" "$fake/Kconfig"
 if bash "$root/kernel-scripts/apply.sh" "$fake" 2>/dev/null; then echo "qemu/run.sh: apply.sh accepted a Linux 5.10 tree" >&2; exit 1; fi
 rm -rf "$fake"
 echo "   apply.sh: idempotent, refuses an unknown tree"
-
-# tinyconfig + fragments, out of tree in $1 (reused between runs); fails if the config lost a line.
-build_kernel() {
-  local out="$1"; shift
-  mkdir -p "$out"
-  cat "$@" > "$out/fragment"
-  make -s -C "$src" O="$out" tinyconfig >/dev/null
-  "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$out/fragment" >/dev/null
-  make -s -C "$src" O="$out" olddefconfig >/dev/null
-  missing=$(grep -E '^CONFIG_' "$out/fragment" | while read -r line; do grep -qx "$line" "$out/.config" || echo "$line"; done)
-  [ -z "$missing" ] || { echo "qemu/run.sh: the kernel config lost: $missing" >&2; exit 1; }
-  local t0; t0=$(date +%s)
-  make -s -C "$src" O="$out" -j"$jobs" bzImage 2> "$out/build.log" || { cat "$out/build.log" >&2; exit 1; }
-  echo "   built in $(( $(date +%s) - t0 )) s: $(stat -c %s "$out/arch/x86/boot/bzImage") bytes"
-}
 
 echo "== building bzImage (tinyconfig + config.fragment, -j$jobs)"
 build_kernel "$build" "$here/config.fragment"
@@ -76,48 +43,23 @@ debugbuild="$cache/kbuild-debug"
 build_kernel "$debugbuild" "$here/config.fragment" "$here/debug.fragment"
 
 echo "== guest tests and initramfs"
-rm -rf "$guest/root" && mkdir -p "$guest/root/bin" "$guest/root/proc" "$guest/root/dev" "$guest/root/sys"
-gcc -static -O2 -Wall -pthread -o "$guest/root/bin/sqliteos-tests" "$root"/kernel-scripts/tests/*.c
-gcc -static -O2 -Wall -o "$guest/root/bin/sqliteos-inspect" "$root/kernel-scripts/tools/sqliteos-inspect.c"
-cp /bin/busybox "$guest/root/bin/busybox"
-for app in sh mount echo reboot cat dmesg grep sed; do ln -sf busybox "$guest/root/bin/$app"; done
-cat > "$guest/root/init" <<'INIT'
-#!/bin/sh
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t debugfs debugfs /sys/kernel/debug
-/bin/sqliteos-tests
+gcc -static -O2 -Wall -pthread -o "$guest/sqliteos-tests" "$root"/kernel-scripts/tests/*.c
+gcc -static -O2 -Wall -o "$guest/sqliteos-inspect" "$root/kernel-scripts/tools/sqliteos-inspect.c"
+make_initramfs "$guest/root" '/bin/sqliteos-tests
 echo "guest: tests exited with $?"
 # On the checking kernel: proof that lockdep and KASAN ran, and that lockdep is still on at the end.
-dmesg | grep -E 'KernelAddressSanitizer initialized|Lock dependency validator' | sed 's/^/guest: /'
-[ -e /proc/lockdep_stats ] && grep debug_locks /proc/lockdep_stats | sed 's/^ */guest: lockdep /'
-reboot -f
-INIT
-chmod +x "$guest/root/init"
-(cd "$guest/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$guest/initramfs.cpio.gz"
+dmesg | grep -E "KernelAddressSanitizer initialized|Lock dependency validator" | sed "s/^/guest: /"
+[ -e /proc/lockdep_stats ] && grep debug_locks /proc/lockdep_stats | sed "s/^ */guest: lockdep /"' \
+  "$guest/sqliteos-tests" "$guest/sqliteos-inspect"
 
-# Boots $1 with the initramfs (timeout $3 s) and judges $2, the console log: the guest's summary line,
-# and no BUG, WARNING, lockdep or KASAN report, no panic.
+# Boots kernel $1 and judges console log $2: every check passed, and no report.
 boot() {
-  local kernel="$1" log="$2" limit="$3" status summary
-  set +e
-  timeout "$limit" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -net none \
-    -kernel "$kernel" -initrd "$guest/initramfs.cpio.gz" \
-    -append "console=ttyS0 panic=-1 loglevel=5" > "$log.raw" 2>&1
-  status=$?
-  set -e
-  # The serial console ends lines with CR LF and the firmware paints with escape sequences.
-  sed -E -e 's/\x1b(\[[0-9;?]*[A-Za-z]|c)//g' -e 's/\r$//' "$log.raw" > "$log"
-  grep -E '^(ok|not ok) [0-9]+ - ' "$log" | grep -v '^ok' || true
-  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)
-  if [ "$status" = 124 ]; then echo "qemu/run.sh: QEMU did not finish within $limit s; console log: $log" >&2; tail -20 "$log" >&2; return 1; fi
-  if [ -z "$summary" ]; then echo "qemu/run.sh: the guest printed no result; console log: $log" >&2; tail -30 "$log" >&2; return 1; fi
-  # lockdep's reports start with WARNING:, KASAN's with BUG:; the console shows warnings (loglevel=5)
-  if grep -qE 'BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection' "$log"; then
-    echo "qemu/run.sh: the kernel logged a report ($log):" >&2
-    grep -E -A 12 'BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection' "$log" | head -60 >&2
-    return 1
-  fi
+  qemu_boot "$1" "$guest/root.cpio.gz" "$2" "$3" 512 "" || return 1
+  grep -E '^not ok [0-9]+ - ' "$2" || true
+  local summary
+  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1 || true)
+  if [ -z "$summary" ]; then echo "qemu/run.sh: the guest printed no result; console log: $2" >&2; tail -30 "$2" >&2; return 1; fi
+  no_reports "$2" || return 1
   echo "$summary"
   case "$summary" in *", 0 failed") return 0 ;; *) return 1 ;; esac
 }

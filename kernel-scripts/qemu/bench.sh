@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# npm run bench:kernel. Boots the patched kernel (the same tinyconfig build as the tests) under QEMU
+# with the benchmark programs: bw_sqlpipe / lat_sqlpipe on SQL pipes and on stock pipe(2) in the same
+# boot, plain, with the writer 64 chunks ahead, and with 10,000 live processes holding pipes; and
+# lmbench's own bw_pipe / lat_pipe (Debian's lmbench, from its non-free section). Prints lmbench's
+# lines, one JSON object per run, and the ratios SQL pipe / stock pipe. Under TCG only ratios within
+# one boot mean anything. BENCH_QUICK=1: the plain runs only (and no lmbench).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+build="$cache/kbuild"
+bench="$cache/bench"
+mkdir -p "$bench"
+
+echo "== building bzImage (tinyconfig + config.fragment)"
+build_kernel "$build" "$here/config.fragment"
+
+# lmbench's bw_pipe and lat_pipe: the distribution's if installed, else Debian's package, fetched
+# with a private apt configuration that adds the non-free section (signed like the rest of Debian).
+lmbench="$bench/lmbench/usr/lib/lmbench/bin/x86_64-linux-gnu"
+if [ -x /usr/lib/lmbench/bin/x86_64-linux-gnu/bw_pipe ]; then
+  lmbench=/usr/lib/lmbench/bin/x86_64-linux-gnu
+elif [ ! -x "$lmbench/bw_pipe" ]; then
+  echo "== fetching lmbench (Debian non-free)"
+  apt="$bench/apt"
+  mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+  printf 'deb http://deb.debian.org/debian bookworm non-free\n' > "$apt/sources.list"
+  opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+        -o Dir::State::Lists="$apt/lists" -o Dir::Cache::Archives="$apt/archives" -qq)
+  if apt-get "${opts[@]}" update && (cd "$bench" && apt-get "${opts[@]}" download lmbench); then
+    dpkg-deb -x "$bench"/lmbench_*.deb "$bench/lmbench"
+  else
+    echo "   lmbench could not be fetched: its lines are left out" >&2
+  fi
+fi
+
+echo "== benchmark programs and initramfs"
+gcc -static -O2 -Wall -o "$bench/bw_sqlpipe" "$root/kernel-scripts/bench/pipebench.c"
+cp "$bench/bw_sqlpipe" "$bench/lat_sqlpipe"
+progs=("$bench/bw_sqlpipe" "$bench/lat_sqlpipe")
+script='for a in "" --stock; do bw_sqlpipe $a; lat_sqlpipe $a; done
+for a in "" --stock; do bw_sqlpipe $a --ahead 64; done
+for a in "" --stock; do bw_sqlpipe $a --procs 10000; lat_sqlpipe $a --procs 10000; done'
+if [ -x "$lmbench/bw_pipe" ] && [ -z "${BENCH_QUICK:-}" ]; then
+  progs+=("$lmbench/bw_pipe" "$lmbench/lat_pipe")
+  script="$script
+echo lmbench:; bw_pipe -N 11 2>&1; lat_pipe -N 11 2>&1"
+fi
+[ -z "${BENCH_QUICK:-}" ] || script=$(echo "$script" | head -1)
+make_initramfs "$bench/root" "export PATH=/bin
+# tinyconfig (BASE_SMALL) allows 4096 pids; 10,000 holders need more
+echo 32768 > /proc/sys/kernel/pid_max
+$script
+echo bench: done" "${progs[@]}"
+if [ -x "$lmbench/bw_pipe" ] && [ -z "${BENCH_QUICK:-}" ]; then
+  # lmbench is linked against glibc: its loader and libc go in too.
+  mkdir -p "$bench/root/lib64" "$bench/root/lib/x86_64-linux-gnu"
+  cp /lib64/ld-linux-x86-64.so.2 "$bench/root/lib64/"
+  cp /lib/x86_64-linux-gnu/libc.so.6 "$bench/root/lib/x86_64-linux-gnu/"
+  (cd "$bench/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$bench/root.cpio.gz"
+fi
+
+echo "== booting under QEMU (TCG, 2 GiB for the 10,000 processes)"
+log="$bench/console.log"
+t0=$(date +%s)
+qemu_boot "$build/arch/x86/boot/bzImage" "$bench/root.cpio.gz" "$log" 1500 2048 ""
+echo "   $(( $(date +%s) - t0 )) s"
+no_reports "$log"
+grep -q '^bench: done' "$log" || { echo "bench.sh: the guest did not finish; console log: $log" >&2; tail -30 "$log" >&2; exit 1; }
+grep -E 'bandwidth:|latency:|^\{"bench":"profile"' "$log"
+grep -E '^\{"bench":' "$log" > "$bench/runs.jsonl"
+echo "   one JSON object per run: $bench/runs.jsonl"
+python3 "$here/bench-report.py" "$bench/runs.jsonl" "$log"

@@ -1,0 +1,78 @@
+# Shared by run.sh (the tests) and bench.sh (the benchmarks): the packages, the tree with the patch
+# applied, out-of-tree kernel builds reused between runs, the busybox initramfs and the QEMU boot.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cache="$root/.cache"
+src="$cache/linux-source-6.1"
+guest="$cache/guest"
+jobs="$(nproc)"
+
+need=()
+for p in linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "kernel-scripts/qemu: needs ${need[*]} (apt-get install them)" >&2; exit 1; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+mkdir -p "$cache" "$guest"
+if [ ! -f "$src/Makefile" ]; then
+  echo "== unpacking linux-source-6.1"
+  tar xJf /usr/src/linux-source-6.1.tar.xz -C "$cache"
+fi
+bash "$root/kernel-scripts/apply.sh" "$src"
+
+# tinyconfig + fragments, out of tree in $1 (reused between runs); fails if the config lost a line.
+build_kernel() {
+  local out="$1"; shift
+  mkdir -p "$out"
+  cat "$@" > "$out/fragment"
+  make -s -C "$src" O="$out" tinyconfig >/dev/null
+  "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$out/fragment" >/dev/null
+  make -s -C "$src" O="$out" olddefconfig >/dev/null
+  missing=$(grep -E '^CONFIG_' "$out/fragment" | while read -r line; do grep -qx "$line" "$out/.config" || echo "$line"; done)
+  [ -z "$missing" ] || { echo "qemu/run.sh: the kernel config lost: $missing" >&2; exit 1; }
+  local t0; t0=$(date +%s)
+  make -s -C "$src" O="$out" -j"$jobs" bzImage 2> "$out/build.log" || { cat "$out/build.log" >&2; exit 1; }
+  echo "   built in $(( $(date +%s) - t0 )) s: $(stat -c %s "$out/arch/x86/boot/bzImage") bytes"
+}
+
+# An initramfs in $1.cpio.gz: busybox, the given static programs in /bin, and $2 as /init's body
+# (after proc, sysfs and debugfs are mounted; the guest powers off at the end).
+make_initramfs() {
+  local out="$1" body="$2"; shift 2
+  rm -rf "$out" && mkdir -p "$out/bin" "$out/proc" "$out/dev" "$out/sys"
+  cp "$@" "$out/bin/"
+  cp /bin/busybox "$out/bin/busybox"
+  for app in sh mount echo reboot cat dmesg grep sed sleep; do ln -sf busybox "$out/bin/$app"; done
+  { printf '#!/bin/sh\nmount -t proc proc /proc\nmount -t sysfs sys /sys\n'
+    printf 'mount -t debugfs debugfs /sys/kernel/debug\n%s\nreboot -f\n' "$body"; } > "$out/init"
+  chmod +x "$out/init"
+  (cd "$out" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.cpio.gz"
+}
+
+# Boots kernel $1 with initramfs $2 under TCG (timeout $4 s, $5 MiB of memory, kernel command line
+# additions $6); the console log, without escape codes and CRs, goes to $3.
+qemu_boot() {
+  local status
+  set +e
+  timeout "$4" qemu-system-x86_64 -accel tcg -m "$5" -nographic -no-reboot -net none \
+    -kernel "$1" -initrd "$2" -append "console=ttyS0 panic=-1 loglevel=5 $6" > "$3.raw" 2>&1
+  status=$?
+  set -e
+  # The serial console ends lines with CR LF and the firmware paints with escape sequences.
+  sed -E -e 's/\x1b(\[[0-9;?]*[A-Za-z]|c)//g' -e 's/\r$//' "$3.raw" > "$3"
+  if [ "$status" = 124 ]; then echo "kernel-scripts/qemu: QEMU did not finish within $4 s; console log: $3" >&2; tail -20 "$3" >&2; return 1; fi
+  return 0
+}
+
+# No BUG, WARNING (lockdep's reports start so), panic or hung task in console log $1.
+no_reports() {
+  if grep -qE 'BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection' "$1"; then
+    echo "kernel-scripts/qemu: the kernel logged a report ($1):" >&2
+    grep -E -A 12 'BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection' "$1" | head -60 >&2
+    return 1
+  fi
+}
