@@ -111,7 +111,6 @@ static const char schema[] =
 	"CREATE TABLE pipe_data(dataId INTEGER PRIMARY KEY NOT NULL, read_wq INT, write_wq INT,"
 	" data BLOB);"
 	"CREATE TABLE pipe_chunk(seq INTEGER PRIMARY KEY, dataId INT NOT NULL, data BLOB NOT NULL);"
-	"CREATE INDEX pipe_chunk_pipe ON pipe_chunk(dataId, seq);"
 	"INSERT INTO pid_store VALUES (1, 1);";
 
 static int __init sqliteos_init(void)

@@ -38,6 +38,13 @@ module_param(pipe_capacity, uint, 0644);
 /* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
 #define CHUNKS_PER_READ	16
 
+/*
+ * A chunk's seq (pipe_chunk's rowid) is dataId << SEQ_SHIFT plus a count of the pipe's writes, so a
+ * pipe's chunks are one rowid range: found by rowid, dropped by range, no index to keep up to date.
+ */
+#define SEQ_SHIFT	40
+#define MAX_PIPE_ID	(1LL << 22)
+
 struct sqlpipe {
 	struct kref ref;
 	struct list_head node;	/* in pipes, while it has rows */
@@ -46,6 +53,7 @@ struct sqlpipe {
 	wait_queue_head_t read_wq;
 	wait_queue_head_t write_wq;
 	size_t buffered;
+	s64 head, tail;		/* seq of the oldest chunk, and of the next one written */
 	bool reader, writer;	/* is the end still open? */
 };
 
@@ -115,6 +123,10 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		rc = sqlos_run(ST_NEW_PIPE, 2, args);
 	if (rc == SQLITE_OK) {
 		p->id = sqlite3_last_insert_rowid(sqliteos_db);
+		p->head = p->id << SEQ_SHIFT;
+		p->tail = p->head;
+		if (p->id >= MAX_PIPE_ID)
+			rc = SQLITE_FULL;
 		args[0] = sqlos_handler(task_pid_nr(current));
 		args[1] = fds[0];
 		args[2] = p->id;
@@ -192,64 +204,62 @@ out:
 
 /* ---- read ---- */
 
-struct taken {
-	s64 seq;
-	size_t take, len;
-};
-
-/* Copies up to n bytes from the oldest chunks to ubuf and deletes what was taken. */
+/*
+ * Copies up to n bytes from the oldest chunks to ubuf and deletes what was taken: each chunk is found
+ * by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken in part
+ * keeps its tail. Nothing is consumed if nothing could be copied.
+ */
 static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 {
-	struct taken t[CHUNKS_PER_READ];
-	sqlite3_stmt *st;
-	bool fault = false;
-	size_t got = 0;
-	s64 args[2];
-	int i, k = 0, rc;
-
 	u64 t0 = ktime_get_ns();
+	s64 seq = p->head, args[2];
+	size_t got = 0, take = 0, len = 0;
+	bool fault = false;
+	sqlite3_stmt *st;
+	int k, rc;
 
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
-	if (rc != SQLITE_OK)
-		return sqlos_errno(rc, true);
-	st = sqlos_st(ST_CHUNKS, 1, &p->id);
-	while (got < n && k < CHUNKS_PER_READ && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *data = sqlite3_column_blob(st, 1);
-
-		t[k].seq = sqlite3_column_int64(st, 0);
-		t[k].len = sqlite3_column_bytes(st, 1);
-		t[k].take = min(t[k].len, n - got);
-		if (copy_to_user(ubuf + got, data, t[k].take)) {
-			fault = true;
+	for (k = 0; rc == SQLITE_OK && got < n && k < CHUNKS_PER_READ && seq < p->tail; k++) {
+		st = sqlos_st(ST_CHUNK, 1, &seq);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			len = sqlite3_column_bytes(st, 0);
+			take = min(len, n - got);
+			fault = copy_to_user(ubuf + got, sqlite3_column_blob(st, 0), take);
+			rc = fault ? SQLITE_ABORT : SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_CORRUPT;	/* buffered promised this chunk */
+		}
+		sqlos_done(st);
+		if (rc != SQLITE_OK) {
+			take = 0;	/* this chunk stays whole */
+			len = 0;
 			break;
 		}
-		got += t[k++].take;
+		got += take;
+		if (take < len)
+			break;
+		seq++;
 	}
-	sqlos_done(st);
 	if (!got) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-		/* buffered > 0 promised a chunk: none is our fault, not the caller's */
-		return fault ? -EFAULT : rc == SQLITE_DONE ? -EIO : sqlos_errno(rc, true);
+		return fault ? -EFAULT : rc == SQLITE_CORRUPT ? -EIO : sqlos_errno(rc, true);
 	}
 	rc = SQLITE_OK;
-	/* The chunks taken whole go; a chunk taken in part keeps its tail. */
-	for (i = k - 1; i >= 0 && rc == SQLITE_OK; i--) {
-		if (t[i].take == t[i].len) {
-			args[0] = p->id;
-			args[1] = t[i].seq;
-			rc = sqlos_run(ST_DEL_CHUNKS, 2, args);
-			break;
-		}
-	}
-	if (k && t[k - 1].take < t[k - 1].len && rc == SQLITE_OK) {
-		args[0] = t[k - 1].take + 1;
-		args[1] = t[k - 1].seq;
+	args[0] = p->head;
+	args[1] = seq - 1;
+	if (seq > p->head)
+		rc = sqlos_run(ST_DEL_CHUNKS, 2, args);
+	if (rc == SQLITE_OK && take < len) {
+		args[0] = take + 1;
+		args[1] = seq;
 		rc = sqlos_run(ST_TRIM_CHUNK, 2, args);
 	}
 	rc = end_txn(rc);
 	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);
+	p->head = seq;
 	p->buffered -= got;
 	sqlos_counters[C_BYTES_READ] += got;
 	sqlos_counters[C_READS]++;
@@ -289,7 +299,7 @@ static ssize_t pipe_read(struct sqlpipe *p, char __user *ubuf, size_t n)
 static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
 {
 	size_t done = 0, k;
-	s64 id = p->id;
+	s64 args[2];
 	u64 t0;
 	sqlite3_stmt *st;
 	ssize_t ret;
@@ -324,8 +334,10 @@ static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
 			break;
 		}
 		t0 = ktime_get_ns();
-		st = sqlos_st(ST_APPEND, 1, &id);
-		sqlite3_bind_blob(st, 2, buf, k, SQLITE_STATIC);
+		args[0] = p->tail;
+		args[1] = p->id;
+		st = sqlos_st(ST_APPEND, 2, args);
+		sqlite3_bind_blob(st, 3, buf, k, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlos_done(st);
 		sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
@@ -333,6 +345,7 @@ static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
 			ret = sqlos_errno(rc, true);
 			break;
 		}
+		p->tail++;
 		p->buffered += k;
 		done += k;
 		sqlos_counters[C_BYTES_WRITTEN] += k;

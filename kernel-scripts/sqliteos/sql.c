@@ -32,11 +32,12 @@ static const char *const st_sql[ST_NR] = {
 	/* (dataId, pid, fd, fd): the caller's rows of the pipe but for the fds still naming it */
 	[ST_DEL_STALE] = "DELETE FROM pid_pipe WHERE dataId = ?1 AND fd NOT IN (?3, ?4)"
 			 " AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)",
-	[ST_APPEND] = "INSERT INTO pipe_chunk(dataId, data) VALUES (?1, ?2)",
-	[ST_CHUNKS] = "SELECT seq, data FROM pipe_chunk WHERE dataId = ?1 ORDER BY seq",
-	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE dataId = ?1 AND seq <= ?2",
+	[ST_APPEND] = "INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?1, ?2, ?3)",
+	[ST_CHUNK] = "SELECT data FROM pipe_chunk WHERE seq = ?1",
+	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq BETWEEN ?1 AND ?2",
 	[ST_TRIM_CHUNK] = "UPDATE pipe_chunk SET data = substr(data, ?1) WHERE seq = ?2",
-	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk WHERE dataId = ?1",
+	/* (dataId): its rowid range, see pipe.c */
+	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq >= (?1 << 40) AND seq < ((?1 + 1) << 40)",
 	[ST_DROP_PIPE] = "DELETE FROM pipe_data WHERE dataId = ?1",
 	[ST_DROP_FDS] = "DELETE FROM pid_pipe WHERE dataId = ?1",
 };
