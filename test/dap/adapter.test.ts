@@ -122,7 +122,7 @@ describe('sqliteos debug adapter', () => {
   });
 
   it('shows the process, the locks and the wait queues, and evaluates read-only SQL and conditions', async () => {
-    await launch(ex('10-self-deadlock.sqlos'), {}, ['block']);
+    await launch(ex('10-self-deadlock.sqlos'), { profile: 'upstream' }, ['block']);
     const e = await stopped();
     assert.equal(e.body.reason, 'exception');
     assert.match(e.body.text!, /P1 blocks on write_q/);

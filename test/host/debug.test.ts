@@ -21,7 +21,7 @@ describe('debugging a scenario', () => {
     const seen: unknown[] = [];
     const tracker = vscode.debug.registerDebugAdapterTrackerFactory('sqliteos', { createDebugAdapterTracker: () => ({ onDidSendMessage: (m) => seen.push(m) }) });
     try {
-      const ok = await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'test', program: example('10-self-deadlock.sqlos').fsPath, stopOnEntry: true });
+      const ok = await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'test', program: example('10-self-deadlock.sqlos').fsPath, profile: 'upstream', stopOnEntry: true });
       assert.ok(ok, 'the session started');
       await waitForStop(seen, 1);
       const s = vscode.debug.activeDebugSession!;

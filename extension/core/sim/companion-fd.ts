@@ -22,6 +22,17 @@ export function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | un
   return e;
 }
 
+/**
+ * The companion kernel's answer to a pipe call made inside the caller's own read transaction: the
+ * write would wait for the caller's own SHARED lock, so the call fails at once with EDEADLK
+ * (kernel-scripts/sqliteos/pipe.c) instead of deadlocking as the paper's algorithm does.
+ */
+export function refuseInsideTxn(x: Exec): boolean {
+  if (x.p.txnConn === null) return false;
+  x.k.finish(x, Err.EDEADLK, 'EDEADLK (-35): inside its own read transaction the caller would wait for its own SHARED lock');
+  return true;
+}
+
 /** Joins chunks into one buffer (no copy for a single chunk). */
 export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];

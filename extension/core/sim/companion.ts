@@ -9,7 +9,7 @@
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { closeProgram, companionSpawn, exitProgram } from './companion-lifecycle';
-import { concat, lookup, pipeOf } from './companion-fd';
+import { concat, lookup, pipeOf, refuseInsideTxn } from './companion-fd';
 import { OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, Lock } from './types';
@@ -23,8 +23,9 @@ function pipeProgram(): Program {
     {
       id: 'alloc_fds',
       kind: 'kernel',
-      text: 'get_unused_fd_flags() x2 (anon inode files)',
+      text: 'inside its own read transaction? EDEADLK; get_unused_fd_flags() x2 (anon inode files)',
       run: (x) => {
+        if (refuseInsideTxn(x)) return;
         const r = x.k.allocFd(x.p);
         x.l.fds = [r, x.k.allocFd(x.p, [r])];
       },
@@ -74,9 +75,10 @@ function readProgram(): Program {
     {
       id: 'lookup',
       kind: 'kernel',
-      text: 'fdget(fd): the read end of a sql pipe?',
+      text: 'fdget(fd): the read end of a sql pipe? (EDEADLK inside its own read transaction)',
       run: (x) => {
         const c = x.l.call;
+        if (refuseInsideTxn(x)) return;
         if (c.op !== 'read' || !lookup(x, c.fd, 'r')) return;
         if (c.n === 0) x.k.finish(x, 0, undefined, new Uint8Array(0));
       },
@@ -179,9 +181,10 @@ function writeProgram(): Program {
     {
       id: 'lookup',
       kind: 'kernel',
-      text: 'fdget(fd): the write end of a sql pipe?',
+      text: 'fdget(fd): the write end of a sql pipe? (EDEADLK inside its own read transaction)',
       run: (x) => {
         const c = x.l.call;
+        if (refuseInsideTxn(x)) return;
         if (c.op !== 'write' || !lookup(x, c.fd, 'w')) return;
         x.l.done = 0;
         if (c.bytes.length === 0) x.k.finish(x, 0);

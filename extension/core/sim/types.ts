@@ -28,6 +28,7 @@ export const Err = {
   EFAULT: -14,
   EINVAL: -22,
   EPIPE: -32,
+  EDEADLK: -35,
   SQLITE_BUSY: -5,
   SQLITE_DONE: -101,
 } as const;
@@ -38,6 +39,7 @@ const ERR_NAMES = new Map<number, string>([
   [Err.EFAULT, 'EFAULT'],
   [Err.EINVAL, 'EINVAL'],
   [Err.EPIPE, 'EPIPE'],
+  [Err.EDEADLK, 'EDEADLK'],
   [Err.SQLITE_BUSY, 'SQLITE_BUSY'],
   [Err.SQLITE_DONE, 'SQLITE_DONE'],
 ]);
