@@ -4,7 +4,8 @@
 # boot, plain, with the writer 64 chunks ahead, and with 10,000 live processes holding pipes; and
 # lmbench's own bw_pipe / lat_pipe (Debian's lmbench, from its non-free section). Prints lmbench's
 # lines, one JSON object per run, and the ratios SQL pipe / stock pipe. Under TCG only ratios within
-# one boot mean anything. BENCH_QUICK=1: the plain runs only (and no lmbench).
+# one boot mean anything. BENCH_QUICK=1: the plain runs only (and no lmbench); BENCH_SCRIPT: the
+# guest's commands instead of the full set (e.g. BENCH_SCRIPT="bw_sqlpipe --procs 10000").
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 build="$cache/kbuild"
@@ -46,6 +47,7 @@ if [ -x "$lmbench/bw_pipe" ] && [ -z "${BENCH_QUICK:-}" ]; then
 echo lmbench:; bw_pipe -N 11 2>&1; lat_pipe -N 11 2>&1"
 fi
 [ -z "${BENCH_QUICK:-}" ] || script=$(echo "$script" | head -1)
+[ -z "${BENCH_SCRIPT:-}" ] || script="$BENCH_SCRIPT"
 make_initramfs "$bench/root" "export PATH=/bin
 # tinyconfig (BASE_SMALL) allows 4096 pids; 10,000 holders need more
 echo 32768 > /proc/sys/kernel/pid_max

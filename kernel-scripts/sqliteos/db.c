@@ -103,6 +103,7 @@ size_t strftime(char *s, size_t max, const char *fmt, const struct tm *tm)
 
 static const char schema[] =
 	"PRAGMA journal_mode=MEMORY;"
+	"PRAGMA cache_size=-16384;"
 	"CREATE TABLE pid_store(pid INTEGER PRIMARY KEY NOT NULL, parent_id INT NOT NULL);"
 	"CREATE INDEX pid_store_parent ON pid_store(parent_id);"
 	"CREATE TABLE pid_pipe(pid INT NOT NULL, fd INT NOT NULL, dataId INT NOT NULL,"
