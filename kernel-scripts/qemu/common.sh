@@ -47,7 +47,8 @@ make_initramfs() {
   cp "$@" "$out/bin/"
   cp /bin/busybox "$out/bin/busybox"
   for app in sh mount echo reboot cat dmesg grep sed sleep; do ln -sf busybox "$out/bin/$app"; done
-  { printf '#!/bin/sh\nmount -t proc proc /proc\nmount -t sysfs sys /sys\n'
+  # (the firmware leaves the console mid-line: the first echo ends that line)
+  { printf '#!/bin/sh\necho\nmount -t proc proc /proc\nmount -t sysfs sys /sys\n'
     printf 'mount -t debugfs debugfs /sys/kernel/debug\n%s\nreboot -f\n' "$body"; } > "$out/init"
   chmod +x "$out/init"
   (cd "$out" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.cpio.gz"
