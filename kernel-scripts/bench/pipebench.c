@@ -294,10 +294,10 @@ int main(int argc, char **argv)
 	if (procs) {
 		holders = hold(procs);
 		/*
-		 * Starting 10,000 processes leaves the guest's one CPU busy for about a second (the first
-		 * runs after it measured 5x slower, SQL and stock alike); measure the steady state.
+		 * Starting 10,000 processes leaves the guest's one CPU busy for several seconds (the first
+		 * runs after it measured up to 5x slower, SQL and stock alike); measure the steady state.
 		 */
-		sleep(5);
+		sleep(15);
 	}
 	if (bw)
 		bw_run(buf);	/* warm-up, not counted */

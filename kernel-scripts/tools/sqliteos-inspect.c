@@ -169,35 +169,59 @@ static void table(const char *dir, const char *name)
 	fclose(f);
 }
 
-static void pids(char **f, int from, int n)
+/* The lines of one state file that start with tag (and have min fields), as a JSON array. */
+static void array(const char *dir, const char *file, const char *key, const char *tag, int min,
+		  void (*emit)(char **f, int n))
+{
+	FILE *f = open_state(dir, file);
+	char line[8192];
+	int n, first = 1;
+
+	printf("\"%s\":[", key);
+	while (fgets(line, sizeof(line), f)) {
+		n = split(line, fields);
+		if (strcmp(fields[0], tag) || n < min)
+			continue;
+		list(",", &first);
+		emit(fields, n);
+	}
+	putchar(']');
+	fclose(f);
+}
+
+static void emit_conn(char **f, int n)
+{
+	printf("{\"store\":\"%s\",\"id\":%s,\"level\":\"%s\",\"owner\":%s}", f[1], f[2], f[3], f[4]);
+}
+
+static void emit_txn(char **f, int n)
+{
+	printf("{\"pid\":%s,\"kind\":\"%s\"}", f[1], f[2]);
+}
+
+static void emit_queue(char **f, int n)
 {
 	int i;
 
-	putchar('[');
-	for (i = from; i < n; i++)
-		printf("%s%s", i > from ? "," : "", f[i]);
-	putchar(']');
+	printf("{\"name\":\"%s\",\"pids\":[", f[1]);
+	for (i = 2; i < n; i++)
+		printf("%s%s", i > 2 ? "," : "", f[i]);
+	fputs("]}", stdout);
 }
 
-static void state(const char *dir)
+static void emit_pipe(char **f, int n)
 {
-	int n, first_conn = 1, first = 1;
-	char line[8192];
-	FILE *f;
+	printf("{\"dataId\":%s,\"buffered\":%s,\"reader\":%s,\"writer\":%s}", f[1], f[3],
+	       !strcmp(f[5], "1") ? "true" : "false", !strcmp(f[7], "1") ? "true" : "false");
+}
 
-	f = open_state(dir, "locks");
-	fputs(",\"locks\":{\"conns\":[", stdout);
-	while (fgets(line, sizeof(line), f)) {
-		n = split(line, fields);
-		if (!strcmp(fields[0], "conn") && n >= 5) {
-			list(",", &first_conn);
-			printf("{\"store\":\"%s\",\"id\":%s,\"level\":\"%s\",\"owner\":%s}",
-			       fields[1], fields[2], fields[3], fields[4]);
-		}
-	}
-	fputs("]", stdout);
-	rewind(f);
-	fgets(line, sizeof(line), f);
+/* locks' one-line facts: the store, the write mutex, the jobs kept for later. */
+static void lock_facts(const char *dir)
+{
+	FILE *f = open_state(dir, "locks");
+	char line[8192];
+	int n;
+
 	while (fgets(line, sizeof(line), f)) {
 		n = split(line, fields);
 		if (!strcmp(fields[0], "store") && n >= 6)
@@ -208,52 +232,16 @@ static void state(const char *dir)
 		else if (!strcmp(fields[0], "deferred_jobs") && n >= 2)
 			printf(",\"deferred_jobs\":%s", fields[1]);
 	}
-	rewind(f);
-	fgets(line, sizeof(line), f);
-	fputs(",\"txns\":[", stdout);
-	while (fgets(line, sizeof(line), f)) {
-		n = split(line, fields);
-		if (!strcmp(fields[0], "txn") && n >= 3) {
-			list(",", &first);
-			printf("{\"pid\":%s,\"kind\":\"%s\"}", fields[1], fields[2]);
-		}
-	}
-	fputs("]}", stdout);
 	fclose(f);
+}
 
-	f = open_state(dir, "queues");
-	fputs(",\"queues\":[", stdout);
-	first = 1;
-	while (fgets(line, sizeof(line), f)) {
-		n = split(line, fields);
-		if (strcmp(fields[0], "queue") || n < 2)
-			continue;
-		list(",", &first);
-		printf("{\"name\":\"%s\",\"pids\":", fields[1]);
-		pids(fields, 2, n);
-		putchar('}');
-	}
-	fputs("]", stdout);
-	fclose(f);
+static void counters(const char *dir)
+{
+	FILE *f = open_state(dir, "counters");
+	char line[256];
+	int n, first = 1;
 
-	f = open_state(dir, "pipes");
-	fputs(",\"pipes\":[", stdout);
-	first = 1;
-	while (fgets(line, sizeof(line), f)) {
-		n = split(line, fields);
-		if (strcmp(fields[0], "pipe") || n < 8)
-			continue;
-		list(",", &first);
-		printf("{\"dataId\":%s,\"buffered\":%s,\"reader\":%s,\"writer\":%s}", fields[1],
-		       fields[3], !strcmp(fields[5], "1") ? "true" : "false",
-		       !strcmp(fields[7], "1") ? "true" : "false");
-	}
-	fputs("]", stdout);
-	fclose(f);
-
-	f = open_state(dir, "counters");
 	fputs(",\"counters\":{", stdout);
-	first = 1;
 	while (fgets(line, sizeof(line), f)) {
 		n = split(line, fields);
 		if (n < 2)
@@ -261,8 +249,22 @@ static void state(const char *dir)
 		list(",", &first);
 		printf("\"%s\":%s", fields[0], fields[1]);
 	}
-	fputs("}", stdout);
+	putchar('}');
 	fclose(f);
+}
+
+static void state(const char *dir)
+{
+	fputs(",\"locks\":{", stdout);
+	array(dir, "locks", "conns", "conn", 5, emit_conn);
+	putchar(',');
+	array(dir, "locks", "txns", "txn", 3, emit_txn);
+	lock_facts(dir);
+	fputs("},", stdout);
+	array(dir, "queues", "queues", "queue", 2, emit_queue);
+	putchar(',');
+	array(dir, "pipes", "pipes", "pipe", 8, emit_pipe);
+	counters(dir);
 }
 
 /* ---- the published kernel: 549 and its kernel-log format ---- */
