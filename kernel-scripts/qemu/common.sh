@@ -8,7 +8,7 @@ guest="$cache/guest"
 jobs="$(nproc)"
 
 need=()
-for p in linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils; do
+for p in linux-source-6.1 build-essential python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
