@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,43 @@ static int has(const char *text, const char *fmt, ...)
 static long open_as_nobody(void)
 {
 	return open(DFS "pid_store", O_RDONLY);
+}
+
+/* Reading every file while another process creates, fills and closes pipes as fast as it can. */
+static void read_while_churning(void)
+{
+	static const char *const files[] = {
+		"pid_store", "pid_pipe", "pipe_data", "pipe_chunk", "locks", "queues", "pipes", "counters"
+	};
+	int i, ok = 1, status;
+	pid_t churn = fork();
+
+	if (churn == 0) {
+		for (;;) {
+			int fd[2];
+
+			if (sql_pipe(fd))
+				_exit(1);
+			swrite(fd[1], "churn", 5);
+			close(fd[0]);
+			close(fd[1]);
+		}
+	}
+	for (i = 0; i < 200; i++) {
+		char path[96], head[64];
+		const char *t;
+
+		snprintf(path, sizeof(path), DFS "%s", files[i % 8]);
+		snprintf(head, sizeof(head), "sqliteos-debugfs 1 %s\n", files[i % 8]);
+		t = slurp(path);
+		ok &= !strncmp(t, head, strlen(head)) &&
+		      (i % 8 >= 4 || strstr(t, "\nrows\t") || strstr(t, "\nbusy\t"));
+	}
+	kill(churn, SIGKILL);
+	waitpid(churn, &status, 0);
+	check(ok && WIFSIGNALED(status),
+	      "200 reads of the debugfs files while another process makes and closes pipes: all whole",
+	      "a file was cut short or the churn failed");
 }
 
 void inspect_tests(void)
@@ -118,6 +156,7 @@ void inspect_tests(void)
 	check(has(t, "syscall.552\t") && !has(t, "syscall.552\t0\n") && has(t, "sleeps\t") &&
 	      has(slurp(DFS "locks"), "current_max_lock\tNONE\tnum_readers\t0\n"),
 	      "counters count; the locks are free again", t);
+	read_while_churning();
 	check(has(run("/bin/sqliteos-inspect --upstream"), "\"kernel\":\"upstream\"") &&
 	      has(run("/bin/sqliteos-inspect --upstream"), "{\"pid\":%d,\"parent_id\":%d}", me, me),
 	      "sqliteos-inspect --upstream reads the tables through 549 and the log", "not parsed");
