@@ -2,14 +2,14 @@
 /*
  * The inspection interface: /sys/kernel/debug/sqliteos/, root only (0400). One file per table
  * (pid_store, pid_pipe, pipe_data, pipe_chunk), locks (the VFS store, every open connection, the
- * global write mutex, open transactions, jobs kept for later), queues (every wait queue and the pids
- * asleep on it), pipes (each pipe's byte count and open ends) and counters. The text format, with
- * its version line, is described in kernel-scripts/README.md.
+ * global write mutex, open transactions, jobs kept for later), queues (every wait queue and the
+ * pids asleep on it), pipes (each pipe's byte count and open ends) and counters. The text format,
+ * with its version line, is described in kernel-scripts/README.md.
  *
  * Reading never holds up the pipes for more than one short critical section: the state files take
  * sqliteos_db_lock once; the tables are read 256 rows at a time, each page a statement of its own
- * on a connection that refuses to wait (a table behind a writer's PENDING lock reads "busy").
- * Pipes come and go under the same lock, so a page never sees half a pipe.
+ * on a connection that refuses to wait (a table behind a writer's PENDING lock reads "busy"). Pipes
+ * come and go under the same lock, so a page never sees half a pipe.
  */
 #include <linux/debugfs.h>
 #include <linux/sched.h>
@@ -18,7 +18,7 @@
 #include "sqliteos.h"
 
 #define FORMAT_VERSION	1
-#define PAGE_ROWS	256
+#define PAGE_ROWS	256U
 #define BLOB_HEX_BYTES	32
 
 u64 sqlos_counters[C_NR];
@@ -68,12 +68,12 @@ static void value(struct seq_file *sf, sqlite3_stmt *st, int i)
 /* One page of rows after rowid *after; the number of rows, or -1 when the table is busy. */
 static int table_page(struct seq_file *sf, const char *table, s64 *after, bool first)
 {
+	static const char q[] = "SELECT rowid, * FROM %s WHERE rowid > ?1 ORDER BY rowid LIMIT %u";
 	sqlite3_stmt *st;
 	char sql[96];
 	int i, n = 0, rc;
 
-	snprintf(sql, sizeof(sql), "SELECT rowid, * FROM %s WHERE rowid > ?1 ORDER BY rowid LIMIT %d",
-		 table, PAGE_ROWS);
+	snprintf(sql, sizeof(sql), q, table, PAGE_ROWS);
 	mutex_lock(&sqliteos_db_lock);
 	rc = sqlite3_prepare_v2(inspect_db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK) {

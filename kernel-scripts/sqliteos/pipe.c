@@ -43,8 +43,9 @@ module_param(pipe_capacity, uint, 0644);
  * pipe's chunks are one rowid range: found by rowid, dropped by range, no index to keep up to date.
  */
 #define SEQ_SHIFT	40
-#define MAX_PIPE_ID	(1LL << 22)
+#define MAX_PIPE_ID	BIT_ULL(22)
 
+/* One SQL pipe, shared by its two files; all but ref are protected by sqliteos_db_lock. */
 struct sqlpipe {
 	struct kref ref;
 	struct list_head node;	/* in pipes, while it has rows */
@@ -205,9 +206,9 @@ out:
 /* ---- read ---- */
 
 /*
- * Copies up to n bytes from the oldest chunks to ubuf and deletes what was taken: each chunk is found
- * by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken in part
- * keeps its tail. Nothing is consumed if nothing could be copied.
+ * Copies up to n bytes from the oldest chunks to ubuf and deletes what was taken: each chunk is
+ * found by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken in
+ * part keeps its tail. Nothing is consumed if nothing could be copied.
  */
 static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 {

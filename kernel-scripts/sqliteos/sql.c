@@ -37,7 +37,8 @@ static const char *const st_sql[ST_NR] = {
 	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq BETWEEN ?1 AND ?2",
 	[ST_TRIM_CHUNK] = "UPDATE pipe_chunk SET data = substr(data, ?1) WHERE seq = ?2",
 	/* (dataId): its rowid range, see pipe.c */
-	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq >= (?1 << 40) AND seq < ((?1 + 1) << 40)",
+	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk"
+			   " WHERE seq >= (?1 << 40) AND seq < ((?1 + 1) << 40)",
 	[ST_DROP_PIPE] = "DELETE FROM pipe_data WHERE dataId = ?1",
 	[ST_DROP_FDS] = "DELETE FROM pid_pipe WHERE dataId = ?1",
 };
@@ -164,6 +165,10 @@ struct deferred_job {
 
 static LIST_HEAD(deferred);	/* protected by sqliteos_db_lock */
 
+/*
+ * The global write mutex: serialises writers and every use of sqliteos_db across their sleeps.
+ * Its fields are protected by sqliteos_db_lock.
+ */
 static struct {
 	struct task_struct *owner;
 	unsigned int depth;
