@@ -104,15 +104,6 @@ static int pipe_sleep(wait_queue_head_t *q)
 	return ret;
 }
 
-static int end_txn(int rc)
-{
-	if (rc == SQLITE_OK)
-		rc = sqlos_run(ST_COMMIT, 0, NULL);
-	if (rc != SQLITE_OK)
-		sqlos_run(ST_ROLLBACK, 0, NULL);
-	return rc;
-}
-
 /* ---- 552 ---- */
 
 static int pipe_rows(struct sqlpipe *p, const int *fds)
@@ -128,7 +119,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		p->tail = p->head;
 		if (p->id >= MAX_PIPE_ID)
 			rc = SQLITE_FULL;
-		args[0] = sqlos_handler(task_pid_nr(current));
+		args[0] = task_pid_nr(current);
 		args[1] = fds[0];
 		args[2] = p->id;
 		rc = sqlos_run(ST_ADD_FD, 3, args);
@@ -137,7 +128,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		args[1] = fds[1];
 		rc = sqlos_run(ST_ADD_FD, 3, args);
 	}
-	rc = end_txn(rc);
+	rc = sqlos_end_txn(rc);
 	if (rc != SQLITE_OK)
 		p->id = 0;
 	else
@@ -256,7 +247,7 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 		args[1] = seq;
 		rc = sqlos_run(ST_TRIM_CHUNK, 2, args);
 	}
-	rc = end_txn(rc);
+	rc = sqlos_end_txn(rc);
 	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);

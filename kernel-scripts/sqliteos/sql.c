@@ -12,26 +12,28 @@
 #include "sqlite3.h"
 #include "sqliteos.h"
 
+/* The handler (pid_store.parent_id, the paper's handler_id) of the pid in parameter n, or it. */
+#define HANDLER(n) "coalesce((SELECT parent_id FROM pid_store WHERE pid = ?" #n "), ?" #n ")"
+
 static const char *const st_sql[ST_NR] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_HANDLER] = "SELECT parent_id FROM pid_store WHERE pid = ?1",
 	/* (child, parent, whether the fd table is shared); a handler is pid_store.parent_id */
-	[ST_FORK_PROC] = "INSERT OR REPLACE INTO pid_store(pid, parent_id) VALUES (?1, CASE WHEN ?3"
-			 " THEN coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2) ELSE ?1 END)",
+	[ST_FORK_PROC] = "INSERT OR REPLACE INTO pid_store(pid, parent_id)"
+			 " VALUES (?1, CASE WHEN ?3 THEN " HANDLER(2) " ELSE ?1 END)",
 	[ST_FORK_FDS] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT ?1, fd, dataId"
-			" FROM pid_pipe WHERE NOT ?3"
-			" AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)",
+			" FROM pid_pipe WHERE NOT ?3 AND pid = " HANDLER(2),
 	/* (pid): the fd table's rows go first, while the pid still names its handler */
-	[ST_EXIT_FDS] = "DELETE FROM pid_pipe"
-			" WHERE pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?1), ?1)",
+	[ST_EXIT_FDS] = "DELETE FROM pid_pipe WHERE pid = " HANDLER(1),
 	[ST_EXIT_PROC] = "DELETE FROM pid_store WHERE pid = ?1",
 	[ST_NEW_PIPE] = "INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?1, ?2, NULL)",
-	[ST_ADD_FD] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) VALUES (?1, ?2, ?3)",
+	/* (pid, fd, dataId): the row goes under the pid's handler */
+	[ST_ADD_FD] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId)"
+		      " VALUES (" HANDLER(1) ", ?2, ?3)",
 	/* (dataId, pid, fd, fd): the caller's rows of the pipe but for the fds still naming it */
 	[ST_DEL_STALE] = "DELETE FROM pid_pipe WHERE dataId = ?1 AND fd NOT IN (?3, ?4)"
-			 " AND pid = coalesce((SELECT parent_id FROM pid_store WHERE pid = ?2), ?2)",
+			 " AND pid = " HANDLER(2),
 	[ST_APPEND] = "INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?1, ?2, ?3)",
 	[ST_CHUNK] = "SELECT data FROM pipe_chunk WHERE seq = ?1",
 	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq BETWEEN ?1 AND ?2",
@@ -86,20 +88,6 @@ int sqlos_run(enum sqlos_st id, int n, const s64 *args)
 
 	sqlos_done(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
-/*
- * The fd-table owner of a task (pid_store.parent_id, the paper's handler_id); itself when unknown.
- */
-s64 sqlos_handler(pid_t pid)
-{
-	s64 arg = pid, h = pid;
-	sqlite3_stmt *st = sqlos_st(ST_HANDLER, 1, &arg);
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		h = sqlite3_column_int64(st, 0);
-	sqlos_done(st);
-	return h;
 }
 
 /*
@@ -175,6 +163,26 @@ static struct {
 	wait_queue_head_t wq;
 } wmutex = { .wq = __WAIT_QUEUE_HEAD_INITIALIZER(wmutex.wq) };
 
+/* COMMITs the kernel connection's transaction if rc is SQLITE_OK, else (or on failure) ROLLBACK. */
+int sqlos_end_txn(int rc)
+{
+	if (rc == SQLITE_OK)
+		rc = sqlos_run(ST_COMMIT, 0, NULL);
+	if (rc != SQLITE_OK)
+		sqlos_run(ST_ROLLBACK, 0, NULL);
+	return rc;
+}
+
+/* Takes the write mutex if it is free or already the caller's; never sleeps. */
+static bool wmutex_trylock(void)
+{
+	if (wmutex.owner && wmutex.owner != current)
+		return false;
+	wmutex.owner = current;
+	wmutex.depth++;
+	return true;
+}
+
 /* Runs a job on the kernel connection, which refuses to wait; the write mutex is held. */
 static int job_run(const struct sqlos_job *job)
 {
@@ -184,10 +192,7 @@ static int job_run(const struct sqlos_job *job)
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (i = 0; i < job->n && rc == SQLITE_OK; i++)
 		rc = sqlos_run(job->st[i], job->nargs, job->args);
-	if (rc == SQLITE_OK)
-		rc = sqlos_run(ST_COMMIT, 0, NULL);
-	if (rc != SQLITE_OK)
-		sqlos_run(ST_ROLLBACK, 0, NULL);
+	rc = sqlos_end_txn(rc);
 	sqliteos_vfs_nowait(sqliteos_db, false);
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		pr_warn_ratelimited("sqliteos: %s: %s\n", st_sql[job->st[0]], sqlite3_errstr(rc));
@@ -209,9 +214,9 @@ static void apply_deferred(void)
 
 static void defer(const struct sqlos_job *job)
 {
-	sqlos_counters[C_JOBS_DEFERRED]++;
 	struct deferred_job *d = kmalloc(sizeof(*d), GFP_KERNEL);
 
+	sqlos_counters[C_JOBS_DEFERRED]++;
 	if (d) {
 		d->job = *job;
 		list_add_tail(&d->node, &deferred);
@@ -229,22 +234,14 @@ static void defer(const struct sqlos_job *job)
  */
 void sqlos_job(const struct sqlos_job *job)
 {
-	bool mine = wmutex.owner == current;
-
 	lockdep_assert_held(&sqliteos_db_lock);
-	if (!job->n && list_empty(&deferred))
-		return;
-	if (job->n)
-		sqlos_counters[C_JOBS]++;
-	if (!mine && wmutex.owner) {
-		if (job->n)
-			defer(job);
+	sqlos_counters[C_JOBS]++;
+	if (!wmutex_trylock()) {
+		defer(job);
 		return;
 	}
-	wmutex.owner = current;
-	wmutex.depth++;
 	apply_deferred();
-	if (job->n && (!list_empty(&deferred) || job_run(job) == SQLITE_BUSY))
+	if (!list_empty(&deferred) || job_run(job) == SQLITE_BUSY)
 		defer(job);
 	sqlos_write_unlock();
 }
@@ -252,9 +249,10 @@ void sqlos_job(const struct sqlos_job *job)
 /* After a read transaction ends: its task can write again, so run what waited for it. */
 void sqlos_run_deferred(void)
 {
-	struct sqlos_job none = { 0 };
-
-	sqlos_job(&none);
+	if (list_empty(&deferred) || !wmutex_trylock())
+		return;
+	apply_deferred();
+	sqlos_write_unlock();
 }
 
 /* ---- the global write mutex ---- */
@@ -265,13 +263,12 @@ int sqlos_write_lock(void)
 	int ret;
 
 	lockdep_assert_held(&sqliteos_db_lock);
-	while (wmutex.owner && wmutex.owner != current) {
+	while (!wmutex_trylock()) {
 		ret = sqlos_sleep(&wmutex.wq, true, true);
 		if (ret)
 			return ret;
 	}
-	wmutex.owner = current;
-	if (!wmutex.depth++)
+	if (wmutex.depth == 1)
 		apply_deferred();
 	return 0;
 }
@@ -287,11 +284,6 @@ void sqlos_write_unlock(void)
 		return;
 	wmutex.owner = NULL;
 	wake_up(&wmutex.wq);
-}
-
-bool sqlos_write_owned(struct task_struct *t)
-{
-	return wmutex.owner == t;
 }
 
 void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show)

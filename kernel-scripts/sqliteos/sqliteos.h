@@ -67,7 +67,7 @@ static inline void sqlos_count_syscall(int nr)
 /* The kernel connection's statements, prepared once at boot. */
 enum sqlos_st {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_HANDLER, ST_FORK_PROC, ST_FORK_FDS, ST_EXIT_PROC, ST_EXIT_FDS,
+	ST_FORK_PROC, ST_FORK_FDS, ST_EXIT_PROC, ST_EXIT_FDS,
 	ST_NEW_PIPE, ST_ADD_FD, ST_DEL_STALE,
 	ST_APPEND, ST_CHUNK, ST_DEL_CHUNKS, ST_TRIM_CHUNK,
 	ST_DROP_CHUNKS, ST_DROP_PIPE, ST_DROP_FDS,
@@ -78,7 +78,7 @@ int sqlos_prepare_all(void);
 struct sqlite3_stmt *sqlos_st(enum sqlos_st id, int n, const s64 *args);
 int sqlos_run(enum sqlos_st id, int n, const s64 *args);
 void sqlos_done(struct sqlite3_stmt *st);
-s64 sqlos_handler(pid_t pid);
+int sqlos_end_txn(int rc);
 int sqlos_errno(int rc, bool intr);
 int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
 
@@ -95,7 +95,6 @@ void sqlos_run_deferred(void);
 /* The global write mutex; sqliteos_db_lock is held around the calls. */
 int sqlos_write_lock(void);
 void sqlos_write_unlock(void);
-bool sqlos_write_owned(struct task_struct *t);
 
 /* ---- txn.c / pipe.c ---- */
 
