@@ -119,6 +119,8 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		p->tail = p->head;
 		if (p->id >= MAX_PIPE_ID)
 			rc = SQLITE_FULL;
+	}
+	if (rc == SQLITE_OK) {
 		args[0] = task_pid_nr(current);
 		args[1] = fds[0];
 		args[2] = p->id;
