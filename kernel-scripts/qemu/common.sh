@@ -7,15 +7,7 @@ src="$cache/linux-source-6.1"
 guest="$cache/guest"
 jobs="$(nproc)"
 
-need=()
-for p in linux-source-6.1 build-essential python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils; do
-  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { echo "kernel-scripts/qemu: needs ${need[*]} (apt-get install them)" >&2; exit 1; }
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash "$root/scripts/setup.sh" kernel
 
 mkdir -p "$cache" "$guest"
 if [ ! -f "$src/Makefile" ]; then

@@ -14,7 +14,7 @@ export const ARTIFACTS = path.join(ROOT, 'test-results');
 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/setup.sh test as root (it installs Debian's chromium), or set CHROMIUM_PATH`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
