@@ -9,7 +9,7 @@ import { explore } from './core/explore/explorer';
 import { parseScenario } from './core/scenario/parser';
 import { Cmd, LANGUAGE } from './ids';
 import { Session } from './session';
-import { SimulatorTarget } from './targets/simulator';
+import { SimulatorTarget, simulatorOf } from './targets/simulator';
 import { UserError, register } from './commands/register';
 
 export const DEBUG_TYPE = 'sqliteos';
@@ -64,7 +64,7 @@ export function registerDebugging(ctx: vscode.ExtensionContext, session: Session
     const name = vscode.workspace.asRelativePath(file);
     const parsed = parseScenario(Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8'), name);
     if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
-    const sim = session.simulator?.options;
+    const sim = simulatorOf(session.target)?.options;
     const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exploring the interleavings of ${name}…` }, () =>
       explore(parsed.scenario, { profile: parsed.scenario.profile ?? sim?.profile, locks: parsed.scenario.locks ?? sim?.locks }),
     );

@@ -1,10 +1,9 @@
 /*
- * The one place that holds the active target (STYLE.md point 6): views and commands ask it for the
- * target and listen to it for changes; switching targets disposes the old one.
+ * The one place that holds the active target: views and commands ask it for the target and listen to it
+ * for changes; switching targets disposes the old one. It knows targets only through the Target interface.
  */
 import * as vscode from 'vscode';
 import { Change, Target } from './targets/target';
-import { SimulatorTarget } from './targets/simulator';
 import { Ctx } from './ids';
 
 export class Session implements vscode.Disposable {
@@ -21,17 +20,12 @@ export class Session implements vscode.Disposable {
     return this.current;
   }
 
-  get simulator(): SimulatorTarget | undefined {
-    return this.current instanceof SimulatorTarget ? this.current : undefined;
-  }
-
   setTarget(t: Target | undefined): void {
     this.sub?.dispose();
     this.current?.dispose();
     this.current = t;
     this.sub = t?.onDidChange((c) => this.changeEmitter.fire(c));
     void vscode.commands.executeCommand('setContext', Ctx.targetLoaded, t !== undefined);
-    void vscode.commands.executeCommand('setContext', Ctx.scenarioLoaded, !!this.simulator?.scenario);
     this.targetEmitter.fire(t);
   }
 

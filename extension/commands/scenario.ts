@@ -9,9 +9,9 @@ import { parseScenario } from '../core/scenario/parser';
 import { RunResult } from '../core/scenario/runner';
 import { summarize } from '../core/scenario/summary';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
-import { Cmd, LANGUAGE, Setting } from '../ids';
+import { Cmd, Ctx, LANGUAGE, Setting } from '../ids';
 import { Session } from '../session';
-import { SimulatorTarget } from '../targets/simulator';
+import { SimulatorTarget, simulatorOf } from '../targets/simulator';
 import { UserError, register } from './register';
 
 interface Loaded {
@@ -31,6 +31,9 @@ export class ScenarioCommands {
   ) {}
 
   registerAll(): void {
+    this.ctx.subscriptions.push(
+      this.session.onDidChangeTarget((t) => void vscode.commands.executeCommand('setContext', Ctx.scenarioLoaded, !!simulatorOf(t)?.scenario)),
+    );
     const r = <A extends unknown[]>(id: Parameters<typeof register>[2], fn: (...a: A) => unknown) => register(this.ctx, this.log, id, fn);
     r(Cmd.runScenario, (uri?: vscode.Uri) => this.load(uri, true));
     r(Cmd.loadScenario, (uri?: vscode.Uri) => this.load(uri, false));
@@ -53,7 +56,7 @@ export class ScenarioCommands {
   }
 
   private sim(): SimulatorTarget {
-    const s = this.session.simulator;
+    const s = simulatorOf(this.session.target);
     if (!s?.scenario) throw new UserError('No scenario is loaded: run or load a .sqlos file first.');
     return s;
   }
@@ -141,7 +144,7 @@ export class ScenarioCommands {
   }
 
   private async choose<K extends 'profile' | 'locks'>(key: K, values: readonly SimOptions[K][]): Promise<void> {
-    const current = this.session.simulator?.options[key];
+    const current = simulatorOf(this.session.target)?.options[key];
     const pick = await vscode.window.showQuickPick(
       values.map((v) => ({ label: v, description: v === current ? 'current' : undefined })),
       { placeHolder: `Simulator ${key} (overrides the scenario's @${key})` },

@@ -2,7 +2,16 @@
  * How table values look to a person, and how tables export: short previews for tree items, a hex dump
  * for blob documents, CSV and JSON for files. Pure, so the views' text is tested without VS Code.
  */
-import type { SqlValue } from './sim/db';
+import type { Value } from './model/model';
+
+type SqlValue = Value;
+
+/** A blob's bytes as far as they are known, and its full length (a kernel sends only the first 32). */
+export function blobOf(v: Value): { bytes: Uint8Array; length: number } | null {
+  if (v instanceof Uint8Array) return { bytes: v, length: v.length };
+  if (v !== null && typeof v === 'object') return { bytes: Uint8Array.from(Buffer.from(v.hex, 'hex')), length: v.blob };
+  return null;
+}
 
 function printableByte(c: number): boolean {
   return c >= 32 && c < 127;
@@ -13,10 +22,11 @@ export function preview(v: SqlValue, max = 16): string {
   if (v === null) return 'NULL';
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
-  const head = v.subarray(0, max);
+  const b = blobOf(v)!;
+  const head = b.bytes.subarray(0, max);
   const hex = Buffer.from(head).toString('hex').replace(/(..)/g, '$1 ').trim();
   const text = [...head].map((c) => (printableByte(c) ? String.fromCharCode(c) : '.')).join('');
-  return `blob ${v.length} B: ${hex}${v.length > max ? ' …' : ''}  |${text}|`;
+  return `blob ${b.length} B: ${hex}${b.length > head.length ? ' …' : ''}  |${text}|`;
 }
 
 /** The classic 16-bytes-a-line dump: offset, hex, text. */
@@ -40,14 +50,21 @@ export function rowDocument(table: string, columns: string[], row: SqlValue[]): 
   columns.forEach((c, i) => {
     const v = row[i];
     out.push(`${c.padEnd(12)} = ${preview(v, 32)}`);
-    if (v instanceof Uint8Array) blobs.push('', `${c} (${v.length} bytes):`, hexDump(v), '', 'as text:', Buffer.from(v).toString('latin1'));
+    const b = blobOf(v);
+    if (b) {
+      const part = b.bytes.length < b.length ? `, the first ${b.bytes.length} shown: the kernel sends no more` : '';
+      blobs.push('', `${c} (${b.length} bytes${part}):`, hexDump(b.bytes), '', 'as text:', Buffer.from(b.bytes).toString('latin1'));
+    }
   });
   return [...out, ...blobs].join('\n') + '\n';
 }
 
 function csvCell(v: SqlValue): string {
   if (v === null) return '';
-  const s = v instanceof Uint8Array ? `x'${Buffer.from(v).toString('hex')}'` : String(v);
+  const b = blobOf(v);
+  // A kernel blob known only by its first bytes is marked so, never passed off as the whole value.
+  const hex = b && Buffer.from(b.bytes).toString('hex');
+  const s = b ? (b.bytes.length < b.length ? `x'${hex}'... (${b.length} bytes)` : `x'${hex}'`) : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -58,7 +75,12 @@ export function toCsv(columns: string[], rows: SqlValue[][]): string {
 
 /** A JSON array of objects; blobs as { "hex": ... } so nothing is lost. */
 export function toJson(columns: string[], rows: SqlValue[][]): string {
-  const objs = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] instanceof Uint8Array ? { hex: Buffer.from(r[i] as Uint8Array).toString('hex') } : r[i]])));
+  const cell = (v: SqlValue) => {
+    const b = blobOf(v);
+    if (!b) return v;
+    return b.bytes.length < b.length ? { hex: Buffer.from(b.bytes).toString('hex'), length: b.length } : { hex: Buffer.from(b.bytes).toString('hex') };
+  };
+  const objs = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, cell(r[i])])));
   return JSON.stringify(objs, null, 2) + '\n';
 }
 

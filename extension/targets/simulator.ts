@@ -4,12 +4,12 @@
  * not at activation.
  */
 import { SimEvent } from '../core/sim/events';
-import { lockState, pipes, processes } from '../core/sim/inspect';
+import { simLocks, simPipes, simProcesses, simQueues } from '../core/model/from-sim';
 import { KernelCore } from '../core/sim/kernel';
 import { SimOptions } from '../core/sim/types';
 import { Scenario } from '../core/scenario/ast';
 import { RunResult, ScenarioRun } from '../core/scenario/runner';
-import { Change, Disposer, QueryRows, Target, TargetError, TablePage, TargetInfo, WaitQueue, waitQueuesOf } from './target';
+import { Change, Disposer, QueryRows, Target, TargetError, TablePage, TargetInfo, WaitQueue } from './target';
 
 const EMPTY: Scenario = { file: '(no scenario)', statements: [], pids: [1] };
 
@@ -48,6 +48,11 @@ function changeOf(e: SimEvent, touched: Set<string>): Change | null {
     default:
       return null;
   }
+}
+
+/** The simulator behind a target, if that is what it is (commands that step a scenario need it). */
+export function simulatorOf(t: Target | undefined): SimulatorTarget | undefined {
+  return t instanceof SimulatorTarget ? t : undefined;
 }
 
 export class SimulatorTarget implements Target {
@@ -135,19 +140,16 @@ export class SimulatorTarget implements Target {
   }
 
   async processes() {
-    return processes(this.kernel);
+    return simProcesses(this.kernel);
   }
   async pipes() {
-    return pipes(this.kernel);
+    return simPipes(this.kernel);
   }
   async locks() {
-    return lockState(this.kernel);
+    return simLocks(this.kernel);
   }
   async waitQueues(): Promise<WaitQueue[]> {
-    const l = lockState(this.kernel);
-    const out = waitQueuesOf(l, pipes(this.kernel));
-    out.push({ id: 'write mutex', owner: 'kernel', name: 'write mutex', sleepers: l.writeMutexWaiters });
-    return out;
+    return simQueues(this.kernel);
   }
   async tableNames() {
     return this.kernel.db.tableNames();

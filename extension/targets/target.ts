@@ -1,12 +1,13 @@
 /*
- * The one interface every view, command and (later) the debug adapter talk to a kernel through. The
- * simulator and an SSH connection both implement it; nothing above it knows which one it has. All reads
- * are async because an SSH target answers over the network.
+ * The one interface every view and command talks to a kernel through. The simulator, an SSH connection
+ * and this machine implement it; nothing above it knows which one it has. Its types are the target
+ * model's (core/model), not any one source's. Reads are async (an SSH target answers over the network);
+ * info() is not: it reports what the target already knows, so a view can draw without waiting.
  */
-import type { ConnInfo, LockInfo, PipeInfo, ProcInfo } from '../core/sim/inspect';
-import type { SqlValue } from '../core/sim/db';
+import type { Value } from '../core/model/model';
 
-export type { ConnInfo, LockInfo, PipeInfo, ProcInfo };
+export type { Connection, LockLevel, Locks, Pipe, Process, QueueId, Snapshot, WaitQueue, Value } from '../core/model/model';
+import type { Locks, Pipe, Process, WaitQueue } from '../core/model/model';
 
 /** What a change touched, so views refresh only what they show of it. */
 export interface Change {
@@ -14,40 +15,40 @@ export interface Change {
   locks?: boolean;
   waitQueues?: boolean;
   processes?: boolean;
-  /** The target itself: loaded, reset, finished, disconnected. */
+  /** The target itself: loaded, reset, finished, connected, disconnected. */
   target?: boolean;
 }
 
 export interface TargetInfo {
-  kind: 'simulator' | 'ssh';
-  /** One line for the Target view: "simulator (companion, sqliteos)" or "user@host". */
+  kind: 'simulator' | 'ssh' | 'local';
+  /** One line for the Target view: "simulator (companion, sqliteos)" or "root@127.0.0.1:2222". */
   label: string;
   details: Record<string, string>;
+  /** One line: "next: line 7 (...)", "connected: companion kernel 6.1.0", "disconnected: ...". */
   state: string;
-}
-
-export interface WaitQueue {
-  /** Stable id: "read_q", "write_q", "pipe 3 read_wq", "write mutex". */
-  id: string;
-  owner: string;
-  name: string;
-  sleepers: number[];
+  /** Set while what the views show is an old snapshot (a dropped connection), with its time. */
+  stale?: { since: number; reason: string };
+  /** Problems a user should act on (no SQLiteOS kernel, no root), each one line. */
+  warnings?: string[];
 }
 
 export interface TablePage {
   columns: string[];
-  /** rowid first, then the table's columns. */
-  rows: SqlValue[][];
+  /** rowid first where the source has one, then the table's columns. */
+  rows: Value[][];
   total: number;
 }
 
 export interface QueryRows {
   columns: string[];
-  rows: SqlValue[][];
+  rows: Value[][];
 }
 
 /** A request the target cannot answer (unknown table, lost connection), with the reason. */
 export class TargetError extends Error {}
+
+/** Something this kind of kernel does not show at all (the published kernel's locks): not an error. */
+export class NotShown extends TargetError {}
 
 export interface Disposer {
   dispose(): void;
@@ -55,9 +56,9 @@ export interface Disposer {
 
 export interface Target {
   info(): TargetInfo;
-  processes(): Promise<ProcInfo[]>;
-  pipes(): Promise<PipeInfo[]>;
-  locks(): Promise<LockInfo>;
+  processes(): Promise<Process[]>;
+  pipes(): Promise<Pipe[]>;
+  locks(): Promise<Locks>;
   waitQueues(): Promise<WaitQueue[]>;
   tableNames(): Promise<string[]>;
   tablePage(table: string, offset: number, limit: number): Promise<TablePage>;
@@ -65,17 +66,4 @@ export interface Target {
   query(sql: string): Promise<QueryRows>;
   onDidChange(listener: (c: Change) => void): Disposer;
   dispose(): void;
-}
-
-/** The wait queues a LockInfo and the pipes name, in the order the Wait Queues view lists them. */
-export function waitQueuesOf(locks: LockInfo, pipes: PipeInfo[]): WaitQueue[] {
-  const out: WaitQueue[] = [
-    { id: 'read_q', owner: 'VFS store', name: 'read_q', sleepers: locks.readQ },
-    { id: 'write_q', owner: 'VFS store', name: 'write_q', sleepers: locks.writeQ },
-  ];
-  for (const p of pipes) {
-    out.push({ id: `pipe ${p.dataId} read_wq`, owner: `pipe ${p.dataId}`, name: 'read_wq', sleepers: p.readWq });
-    out.push({ id: `pipe ${p.dataId} write_wq`, owner: `pipe ${p.dataId}`, name: 'write_wq', sleepers: p.writeWq });
-  }
-  return out;
 }

@@ -3,6 +3,7 @@
  * error message node, and batches refreshes (a burst of simulator events becomes one repaint per node).
  */
 import * as vscode from 'vscode';
+import { NotShown } from '../targets/target';
 import { MessageNode, TreeNode } from './nodes/node';
 
 export class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
@@ -46,6 +47,8 @@ export class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.D
     try {
       return n ? await n.getChildren() : await this.roots();
     } catch (e) {
+      // What a kernel does not show at all is said plainly; a failure to read is an error.
+      if (e instanceof NotShown) return [new MessageNode(`${n?.id ?? this.viewId}:not-shown`, n, e.message)];
       return [new MessageNode(`${n?.id ?? this.viewId}:error`, n, `Cannot read: ${(e as Error).message}`, true)];
     }
   }

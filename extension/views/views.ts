@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { Setting, View } from '../ids';
 import { Session } from '../session';
+import { orderQueues } from '../core/model/model';
 import { Change, WaitQueue } from '../targets/target';
 import { ConnectionsNode, MutexNode, StoreNode } from './nodes/locks';
 import { MoreNode } from './nodes/more';
@@ -19,10 +20,12 @@ import { NodeProvider } from './provider';
  * while there are few pipes, so ten thousand idle pipes are one line, not twenty thousand.
  */
 function queueRoots(queues: WaitQueue[]): TreeNode[] {
-  const pipeQueues = queues.filter((q) => q.owner.startsWith('pipe '));
+  const pipeQueues = queues.filter((q) => q.id.kind === 'pipe');
   const idle = pipeQueues.filter((q) => q.sleepers.length === 0);
   const showIdle = pipeQueues.length <= IDLE_PIPE_QUEUES_SHOWN;
-  const nodes: TreeNode[] = queues.filter((q) => showIdle || !q.owner.startsWith('pipe ') || q.sleepers.length > 0).map((q) => new QueueNode(q));
+  const nodes: TreeNode[] = orderQueues(queues)
+    .filter((q) => showIdle || q.id.kind !== 'pipe' || q.sleepers.length > 0)
+    .map((q) => new QueueNode(q));
   if (!showIdle && idle.length > 0) nodes.push(new MoreNode('wq:idle', undefined, `${idle.length} idle pipe queues`, 'nobody sleeps on them'));
   return nodes;
 }

@@ -128,7 +128,7 @@ P2 write w "x"
     // ... but suppose the wake-up had been lost: put P1 back to sleep with the byte still there.
     const p1 = r.kernel.state.procs[1];
     p1.status = 'blocked';
-    p1.waitingOn = 'pipe 1 read_wq';
+    p1.waitingOn = { kind: 'pipe', dataId: 1, queue: 'read_wq' };
     const res = r.result();
     assert.equal(res.anomalies.length, 1);
     assert.equal(res.anomalies[0].kind, 'lost-wakeup');

@@ -7,6 +7,7 @@
 import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/kernel';
 import type { AnomalyKind, OpResult } from '../sim/events';
 import { LockInfo, PipeInfo, ProcInfo, lockState, pipes, processes, tables, wakeConditionHolds } from '../sim/inspect';
+import { queueName } from '../model/model';
 import { OpCall } from '../sim/program';
 import { Err, LockPolicy, Profile, SimOptions, errName } from '../sim/types';
 import type { Scenario, Statement } from './ast';
@@ -236,7 +237,7 @@ export class ScenarioRun {
         const s = this.nextStatement(p.pid)!;
         const on = p.waitingOn!;
         const lost = wakeConditionHolds(this.kernel, on);
-        const what = `P${p.pid} is asleep on ${on} in '${s.text}' (line ${s.line})`;
+        const what = `P${p.pid} is asleep on ${queueName(on)} in '${s.text}' (line ${s.line})`;
         return {
           kind: lost ? 'lost-wakeup' : 'deadlock',
           line: s.line,

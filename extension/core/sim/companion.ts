@@ -14,7 +14,7 @@ import { OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWr
 import { Q } from './schema';
 import { Err, Lock } from './types';
 
-function waitSteps(queue: 'readWq' | 'writeWq', name: string, retry: string): Step[] {
+function waitSteps(queue: 'readWq' | 'writeWq', name: 'read_wq' | 'write_wq', retry: string): Step[] {
   return sleepOn({ queue: (x) => pipeOf(x)?.[queue], name, exclusive: true, prepareText: `prepare_to_wait_exclusive(${name})`, retry });
 }
 

@@ -5,6 +5,7 @@
 import type { QueryResult } from './db';
 import type { KernelCore } from './kernel';
 import { LOCK_NAMES } from './types';
+import { QueueId, queueName } from '../model/model';
 
 export interface PipeInfo {
   dataId: number;
@@ -74,7 +75,7 @@ export function processes(k: KernelCore): ProcInfo[] {
     handler: p.handler,
     parent: p.parent,
     state: p.status,
-    waitingOn: p.waitingOn,
+    waitingOn: p.waitingOn ? queueName(p.waitingOn) : null,
     inside: p.current ? { op: p.current.op, line: p.current.line, step: p.current.step } : null,
   }));
 }
@@ -96,17 +97,18 @@ export function lockState(k: KernelCore): LockInfo {
  * Whether what a blocked process waits for already holds: if so, and nothing is left to run, the wake-up
  * it needed was lost (rather than never due, which is a deadlock).
  */
-export function wakeConditionHolds(k: KernelCore, on: string): boolean {
-  const m = /^pipe (\d+) (read_wq|write_wq)$/.exec(on);
-  if (m) {
-    const info = pipes(k).find((p) => p.dataId === Number(m[1]));
-    if (!info) return false;
-    if (m[2] === 'read_wq') return info.buffered > 0 || (k.opts.profile === 'companion' && info.writers === 0);
-    return info.buffered < k.opts.capacity || info.readers === 0;
-  }
+export function wakeConditionHolds(k: KernelCore, on: QueueId): boolean {
   const s = k.state.store;
-  if (on === 'read_q') return s.currentMaxLock <= 2;
-  if (on === 'write_q') return s.numReaders === 1;
-  if (on === 'write mutex') return k.state.mutex.owner === null;
-  return false;
+  switch (on.kind) {
+    case 'pipe': {
+      const info = pipes(k).find((p) => p.dataId === on.dataId);
+      if (!info) return false;
+      if (on.queue === 'read_wq') return info.buffered > 0 || (k.opts.profile === 'companion' && info.writers === 0);
+      return info.buffered < k.opts.capacity || info.readers === 0;
+    }
+    case 'store':
+      return on.queue === 'read_q' ? s.currentMaxLock <= 2 : s.numReaders === 1;
+    case 'mutex':
+      return k.state.mutex.owner === null;
+  }
 }

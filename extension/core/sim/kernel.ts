@@ -11,6 +11,7 @@ import { companionPrograms } from './companion';
 import { upstreamPrograms } from './upstream';
 import { DbSnapshot, loadSqlJs, SimDb } from './db';
 import { schemaFor } from './schema';
+import { QueueId, queueName } from '../model/model';
 import {
   Conn,
   DEFAULT_CAPACITY,
@@ -215,7 +216,7 @@ export class KernelCore {
     const q = out.queue === 'read_q' ? this.state.store.readQ : this.state.store.writeQ;
     q.push({ pid: x.p.pid, exclusive: out.queue === 'write_q' });
     x.l.lockResumed = out.queue === 'write_q';
-    this.block(x, out.queue, x.p.current!.step);
+    this.block(x, { kind: 'store', queue: out.queue }, x.p.current!.step);
     return 'wait';
   }
 
@@ -240,7 +241,7 @@ export class KernelCore {
   }
 
   /** schedule(): sleeps unless a waker already took us off the queue since prepare_to_wait. */
-  sleep(x: Exec, on: string, resumeAt: string): boolean {
+  sleep(x: Exec, on: QueueId, resumeAt: string): boolean {
     if (x.p.woken) return false;
     this.block(x, on, resumeAt);
     return true;
@@ -275,13 +276,13 @@ export class KernelCore {
     if (this.listening) this.emit({ ...this.where(by), type: 'wake', target: target.pid, on });
   }
 
-  block(x: Exec, on: string, resumeAt: string): void {
+  block(x: Exec, on: QueueId, resumeAt: string): void {
     x.p.status = 'blocked';
     x.p.waitingOn = on;
     x.p.current!.step = resumeAt;
     x.halted = 'blocked';
     this.state.counters.sleeps++;
-    if (this.listening) this.emit({ ...this.where(x.p), type: 'sleep', on });
+    if (this.listening) this.emit({ ...this.where(x.p), type: 'sleep', on: queueName(on) });
   }
 
   finish(x: Exec, result: OpResult, error?: string, data?: Uint8Array): void {
@@ -339,7 +340,7 @@ export class KernelCore {
     }
     this.checkInvariants(p);
     if (x.halted === 'done') return this.lastOutcome!;
-    if (x.halted === 'blocked') return { kind: 'blocked', on: p.waitingOn! };
+    if (x.halted === 'blocked') return { kind: 'blocked', on: queueName(p.waitingOn!) };
     const to = next ?? prog.after(step.id);
     if (!to) throw new SimulatorError(`${prog.name}: ran off the end after ${step.id}`);
     p.current.step = to;

@@ -97,7 +97,7 @@ export const mutexLock = (id = 'mutex_lock'): Step => ({
   kind: 'mutex',
   text: 'Lock write mutex',
   run: (x) => {
-    if (!x.k.mutexLock(x.p)) x.k.block(x, 'write mutex', x.k.programOf(x.p).after(id)!);
+    if (!x.k.mutexLock(x.p)) x.k.block(x, { kind: 'mutex' }, x.k.programOf(x.p).after(id)!);
   },
 });
 
@@ -219,8 +219,7 @@ export const lockWrite = (): Step[] => [lockTo(Lock.SHARED, 'lock_shared'), lock
 export interface WaitSpec {
   /** The queue to join (a pipe's read_wq or write_wq). */
   queue: (x: Exec) => Waiter[] | undefined;
-  /** Its name in `pipe N <name>`. */
-  name: string;
+  name: 'read_wq' | 'write_wq';
   /** Exclusive waiters are woken one at a time. */
   exclusive: boolean;
   prepareText: string;
@@ -240,7 +239,7 @@ export function sleepOn(w: WaitSpec): Step[] {
       id: 'sleep',
       kind: 'sleep',
       text: `schedule() on ${w.name}`,
-      run: (x) => void x.k.sleep(x, `pipe ${x.l.dataId} ${w.name}`, 'finish_wait'),
+      run: (x) => void x.k.sleep(x, { kind: 'pipe', dataId: x.l.dataId!, queue: w.name }, 'finish_wait'),
     },
     {
       id: 'finish_wait',
@@ -251,7 +250,7 @@ export function sleepOn(w: WaitSpec): Step[] {
         if (q) x.k.finishWait(x.p, q);
       },
     },
-    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? w.retry : x.k.block(x, 'write mutex', 'relocked')) },
+    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? w.retry : x.k.block(x, { kind: 'mutex' }, 'relocked')) },
     { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => w.retry },
   ];
 }

@@ -3,6 +3,7 @@
  * Everything in KernelState is plain data (no class instances, no closures) so a snapshot is one
  * structuredClone and a restore is an assignment.
  */
+import type { QueueId } from '../model/model';
 
 export type Profile = 'upstream' | 'companion';
 export type LockPolicy = 'sqliteos' | 'memdb';
@@ -129,8 +130,8 @@ export interface ProcState {
   handler: number;
   parent: number;
   status: ProcStatus;
-  /** Human-readable name of what a blocked process waits on. */
-  waitingOn: string | null;
+  /** The queue a blocked process sleeps on; its name (`waitingOn` in results) comes from simQueueName. */
+  waitingOn: QueueId | null;
   /** Set by a waker between prepare_to_wait and schedule(), so the sleep falls through. */
   woken: boolean;
   /** The connection of an open `begin` transaction. */

@@ -1,7 +1,7 @@
 /* Locks view nodes: the VFS store's lock state, the global write mutex, and every open connection. */
 import * as vscode from 'vscode';
 import { Node } from '../../ids';
-import type { ConnInfo, LockInfo } from '../../targets/target';
+import type { Connection, Locks } from '../../targets/target';
 import { MessageNode, TreeNode } from './node';
 
 /** One icon per lock level, so a change of level shows at a glance. */
@@ -13,7 +13,7 @@ export function levelIcon(level: string): vscode.ThemeIcon {
 }
 
 export class StoreNode extends TreeNode {
-  constructor(private readonly l: LockInfo) {
+  constructor(private readonly l: Locks) {
     super('locks:store', undefined);
   }
   getTreeItem(): vscode.TreeItem {
@@ -27,12 +27,12 @@ export class StoreNode extends TreeNode {
 }
 
 export class MutexNode extends TreeNode {
-  constructor(private readonly l: LockInfo) {
+  constructor(private readonly l: Locks) {
     super('locks:mutex', undefined);
   }
   getTreeItem(): vscode.TreeItem {
-    const owner = this.l.writeMutexOwner;
-    const n = this.l.writeMutexWaiters.length;
+    const owner = this.l.writeMutex.owner;
+    const n = this.l.writeMutex.waiters.length;
     const t = this.item('global write mutex', n ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     t.description = owner === null ? 'free' : `held by P${owner}${n ? `, ${n} waiting` : ''}`;
     t.contextValue = `${Node.mutex}+${owner === null ? 'free' : 'held'}`;
@@ -40,12 +40,12 @@ export class MutexNode extends TreeNode {
     return t;
   }
   override async getChildren(): Promise<TreeNode[]> {
-    return this.l.writeMutexWaiters.map((pid, i) => new MessageNode(`locks:mutex:${pid}`, this, `${i + 1}. P${pid} waiting`));
+    return this.l.writeMutex.waiters.map((pid, i) => new MessageNode(`locks:mutex:${pid}`, this, `${i + 1}. P${pid} waiting`));
   }
 }
 
 export class ConnectionsNode extends TreeNode {
-  constructor(private readonly conns: ConnInfo[]) {
+  constructor(private readonly conns: Connection[]) {
     super('locks:connections', undefined);
   }
   getTreeItem(): vscode.TreeItem {
@@ -63,12 +63,12 @@ export class ConnectionsNode extends TreeNode {
 class ConnectionNode extends TreeNode {
   constructor(
     parent: TreeNode,
-    private readonly c: ConnInfo,
+    private readonly c: Connection,
   ) {
     super(`locks:conn:${c.id}`, parent);
   }
   getTreeItem(): vscode.TreeItem {
-    const t = this.item(`P${this.c.pid}: ${this.c.level}`);
+    const t = this.item(this.c.owner ? `P${this.c.owner}: ${this.c.level}` : `(no owner): ${this.c.level}`);
     t.description = `connection ${this.c.id} (${this.c.purpose})`;
     t.contextValue = `${Node.connection}+${this.c.level.toLowerCase()}`;
     t.iconPath = levelIcon(this.c.level);

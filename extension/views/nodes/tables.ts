@@ -1,7 +1,7 @@
 /* Tables view nodes: a table, its rows a page at a time, each row's values, and "Load more". */
 import * as vscode from 'vscode';
 import { preview } from '../../core/format';
-import type { SqlValue } from '../../core/sim/db';
+import type { Value as SqlValue } from '../../targets/target';
 import { Cmd, Node } from '../../ids';
 import type { Target } from '../../targets/target';
 import { MessageNode, TreeNode } from './node';
@@ -82,7 +82,7 @@ export class ValueNode extends TreeNode {
   }
   getTreeItem(): vscode.TreeItem {
     const t = this.item(this.column);
-    const blob = this.value instanceof Uint8Array;
+    const blob = this.value !== null && typeof this.value === 'object';
     t.description = preview(this.value, 12);
     t.tooltip = preview(this.value, 64);
     t.contextValue = blob ? Node.blob : Node.value;

@@ -1,7 +1,8 @@
 /* Target view nodes: the active target, its details, and its processes. */
 import * as vscode from 'vscode';
 import { Cmd, Node } from '../../ids';
-import type { ProcInfo, Target } from '../../targets/target';
+import { queueName } from '../../core/model/model';
+import type { Process, Target } from '../../targets/target';
 import { MoreNode } from './more';
 import { TreeNode } from './node';
 
@@ -91,21 +92,21 @@ export class ProcessesNode extends TreeNode {
   }
 }
 
-const PROC_ICON: Record<ProcInfo['state'], string> = { runnable: 'play', blocked: 'debug-pause', exited: 'circle-slash' };
+const PROC_ICON: Record<Process['state'], string> = { runnable: 'play', blocked: 'debug-pause', exited: 'circle-slash' };
 
 class ProcessNode extends TreeNode {
   constructor(
     parent: TreeNode,
-    private readonly p: ProcInfo,
+    private readonly p: Process,
   ) {
     super(`process:${p.pid}`, parent);
   }
   getTreeItem(): vscode.TreeItem {
     const p = this.p;
     const t = this.item(`P${p.pid}`);
-    const where = p.inside ? ` in ${p.inside.op} (line ${p.inside.line}, ${p.inside.step})` : '';
-    t.description = `${p.state}${p.waitingOn ? ` on ${p.waitingOn}` : ''}${where}`;
-    t.tooltip = `P${p.pid}: handler ${p.handler}, parent P${p.parent}\n${t.description}`;
+    const where = p.activity ? ` in ${p.activity}` : '';
+    t.description = `${p.state}${p.waitingOn ? ` on ${queueName(p.waitingOn)}` : ''}${where}`;
+    t.tooltip = `P${p.pid}: handler ${p.handler}${p.parent === null ? '' : `, parent P${p.parent}`}\n${t.description}`;
     t.contextValue = `sqliteos:process+${p.state}`;
     t.iconPath = new vscode.ThemeIcon(PROC_ICON[p.state]);
     return t;

@@ -1,0 +1,193 @@
+/*
+ * sqliteos-inspect's JSON (format 1, kernel-scripts/README.md) into a Snapshot. The input comes from a
+ * program on another machine, so every field is checked; anything unexpected is a KernelFormatError that
+ * names the field (`tables.pid_store.rows[3][1]`) and what was wrong, never a partly filled view.
+ */
+import { Locks, LockLevel, Pipe, Process, QueueId, Snapshot, Table, Value, WaitQueue, isLockLevel } from './model';
+
+export const INSPECT_FORMAT = 1;
+
+export class KernelFormatError extends Error {
+  constructor(
+    readonly where: string,
+    message: string,
+  ) {
+    super(where ? `${where}: ${message}` : message);
+  }
+}
+
+type Json = unknown;
+
+function fail(where: string, what: string): never {
+  throw new KernelFormatError(where, what);
+}
+
+function obj(v: Json, where: string): Record<string, Json> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, `expected an object, got ${show(v)}`);
+  return v as Record<string, Json>;
+}
+
+function arr(v: Json, where: string): Json[] {
+  if (!Array.isArray(v)) fail(where, `expected an array, got ${show(v)}`);
+  return v;
+}
+
+function int(v: Json, where: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(where, `expected an integer, got ${show(v)}`);
+  return v;
+}
+
+function str(v: Json, where: string): string {
+  if (typeof v !== 'string') fail(where, `expected a string, got ${show(v)}`);
+  return v;
+}
+
+function level(v: Json, where: string): LockLevel {
+  if (!isLockLevel(v)) fail(where, `expected a lock level (NONE, SHARED, RESERVED, PENDING, EXCLUSIVE), got ${show(v)}`);
+  return v;
+}
+
+function show(v: Json): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? 'nothing' : s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+function value(v: Json, where: string): Value {
+  if (v === null || typeof v === 'string') return v;
+  if (typeof v === 'number') return int(v, where);
+  const o = obj(v, where);
+  const hex = str(o.hex, `${where}.hex`);
+  if (!/^([0-9a-f]{2})*$/i.test(hex)) fail(`${where}.hex`, `not hex: ${show(hex)}`);
+  return { blob: int(o.blob, `${where}.blob`), hex };
+}
+
+/** A companion table: {columns, rows: [[...]], count} or {columns, busy}; upstream: {rows: [{col: v}]}. */
+function table(v: Json, where: string): Table {
+  const o = obj(v, where);
+  if (o.columns === undefined) {
+    // The published kernel's log gives rows as column = value lines: columns come from the first row.
+    const rows = arr(o.rows, `${where}.rows`).map((r, i) => obj(r, `${where}.rows[${i}]`));
+    const columns = rows.length ? Object.keys(rows[0]) : [];
+    return {
+      columns,
+      rows: rows.map((r, i) => columns.map((c) => value(r[c] ?? null, `${where}.rows[${i}].${c}`))),
+      count: rows.length,
+    };
+  }
+  const columns = arr(o.columns, `${where}.columns`).map((c, i) => str(c, `${where}.columns[${i}]`));
+  if (o.busy !== undefined) return { columns, rows: [], count: 0, busy: str(o.busy, `${where}.busy`) };
+  const rows = arr(o.rows, `${where}.rows`).map((r, i) => {
+    const cells = arr(r, `${where}.rows[${i}]`);
+    if (cells.length !== columns.length) fail(`${where}.rows[${i}]`, `${cells.length} values for ${columns.length} columns`);
+    return cells.map((c, j) => value(c, `${where}.rows[${i}][${j}]`));
+  });
+  const count = int(o.count, `${where}.count`);
+  if (count < rows.length) fail(`${where}.count`, `${count} rows counted but ${rows.length} listed`);
+  return { columns, rows, count };
+}
+
+/** debugfs queue names: store.read_q, store.write_q, write_mutex, pipe.<dataId>.read_wq / .write_wq. */
+export function parseQueueName(name: string, where: string): QueueId {
+  if (name === 'store.read_q' || name === 'store.write_q') return { kind: 'store', queue: name === 'store.read_q' ? 'read_q' : 'write_q' };
+  if (name === 'write_mutex') return { kind: 'mutex' };
+  const m = /^pipe\.(\d+)\.(read_wq|write_wq)$/.exec(name);
+  if (m) return { kind: 'pipe', dataId: Number(m[1]), queue: m[2] as 'read_wq' | 'write_wq' };
+  return fail(where, `unknown wait queue ${show(name)}`);
+}
+
+function locks(v: Json, where: string): Locks {
+  const o = obj(v, where);
+  const store = obj(o.store, `${where}.store`);
+  const wm = obj(o.write_mutex, `${where}.write_mutex`);
+  const owner = int(wm.owner, `${where}.write_mutex.owner`);
+  return {
+    currentMaxLock: level(store.current_max_lock, `${where}.store.current_max_lock`),
+    numReaders: int(store.num_readers, `${where}.store.num_readers`),
+    writeMutex: { owner: owner === 0 ? null : owner, waiters: [] },
+    connections: arr(o.conns, `${where}.conns`).map((c, i) => {
+      const w = `${where}.conns[${i}]`;
+      const co = obj(c, w);
+      return { id: int(co.id, `${w}.id`), owner: int(co.owner, `${w}.owner`), level: level(co.level, `${w}.level`), purpose: str(co.store, `${w}.store`) };
+    }),
+    transactions: arr(o.txns, `${where}.txns`).map((t, i) => {
+      const w = `${where}.txns[${i}]`;
+      const to = obj(t, w);
+      const kind = str(to.kind, `${w}.kind`);
+      if (kind !== 'read' && kind !== 'write') fail(`${w}.kind`, `expected read or write, got ${show(kind)}`);
+      return { pid: int(to.pid, `${w}.pid`), kind };
+    }),
+  };
+}
+
+function queues(v: Json, where: string): WaitQueue[] {
+  return arr(v, where).map((q, i) => {
+    const o = obj(q, `${where}[${i}]`);
+    return {
+      id: parseQueueName(str(o.name, `${where}[${i}].name`), `${where}[${i}].name`),
+      sleepers: arr(o.pids, `${where}[${i}].pids`).map((p, j) => int(p, `${where}[${i}].pids[${j}]`)),
+    };
+  });
+}
+
+function pipes(v: Json, where: string): Pipe[] {
+  return arr(v, where).map((p, i) => {
+    const w = `${where}[${i}]`;
+    const o = obj(p, w);
+    const flag = (k: string) => (typeof o[k] === 'boolean' ? (o[k] ? 1 : 0) : fail(`${w}.${k}`, `expected true or false, got ${show(o[k])}`));
+    return { dataId: int(o.dataId, `${w}.dataId`), buffered: int(o.buffered, `${w}.buffered`), readers: flag('reader'), writers: flag('writer') };
+  });
+}
+
+/** Processes from pid_store, with what each sleeps on read off the queues. */
+export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | null): Process[] {
+  if (!pidStore || pidStore.busy) return [];
+  const pidCol = pidStore.columns.indexOf('pid');
+  const parentCol = pidStore.columns.indexOf('parent_id');
+  if (pidCol < 0 || parentCol < 0) throw new KernelFormatError('tables.pid_store.columns', `no pid / parent_id column in ${show(pidStore.columns)}`);
+  const asleep = new Map<number, QueueId>();
+  for (const q of qs ?? []) for (const pid of q.sleepers) asleep.set(pid, q.id);
+  return pidStore.rows.map((r) => {
+    const pid = Number(r[pidCol]);
+    const on = asleep.get(pid) ?? null;
+    return { pid, handler: Number(r[parentCol]), parent: null, state: on ? 'blocked' : 'runnable', waitingOn: on, activity: null };
+  });
+}
+
+/** Parses sqliteos-inspect's output; `source` names where it came from in errors ("host:sqliteos-inspect"). */
+export function parseInspectJson(text: string, source: string, takenAt = Date.now()): Snapshot {
+  let doc: Json;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    const cut = text.trim().length === 0 ? 'no output' : `${(e as Error).message} (output of ${text.length} bytes ending ${show(text.slice(-30))}: truncated?)`;
+    throw new KernelFormatError(source, `not JSON: ${cut}`);
+  }
+  const o = obj(doc, source);
+  if (o.format !== INSPECT_FORMAT) {
+    fail(`${source}: format`, `format ${show(o.format)}; this version of the extension reads format ${INSPECT_FORMAT} (update the extension or the helper)`);
+  }
+  const kernel = o.kernel;
+  if (kernel !== 'companion' && kernel !== 'upstream') fail(`${source}: kernel`, `expected "companion" or "upstream", got ${show(kernel)}`);
+  const tablesObj = obj(o.tables, `${source}: tables`);
+  const tables: Record<string, Table> = {};
+  for (const [name, t] of Object.entries(tablesObj)) tables[name] = table(t, `${source}: tables.${name}`);
+  if (kernel === 'upstream') {
+    return {
+      kernel,
+      takenAt,
+      tables,
+      processes: processesFrom(tables.pid_store, null),
+      pipes: [],
+      locks: null,
+      queues: null,
+      unavailable: 'the published SQLiteOS kernel shows only its tables (through syscall 549): it has no interface for lock state or wait queues',
+      counters: {},
+    };
+  }
+  const qs = queues(o.queues, `${source}: queues`);
+  const l = locks(o.locks, `${source}: locks`);
+  l.writeMutex.waiters = qs.find((q) => q.id.kind === 'mutex')?.sleepers ?? [];
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(obj(o.counters, `${source}: counters`))) counters[k] = int(v, `${source}: counters.${k}`);
+  return { kernel, takenAt, tables, processes: processesFrom(tables.pid_store, qs), pipes: pipes(o.pipes, `${source}: pipes`), locks: l, queues: qs, counters };
+}
