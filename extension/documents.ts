@@ -3,13 +3,10 @@
  * results. Rows are read again from the target when opened, so a document shows the current data.
  */
 import * as vscode from 'vscode';
-import { hexDump, rowDocument, textTable } from './core/format';
+import { blobOf, hexDump, rowDocument, textTable } from './core/format';
 import { SCHEME } from './ids';
 import { Session } from './session';
 
-function quoteIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
 
 export class Documents implements vscode.TextDocumentContentProvider {
   private readonly results = new Map<string, string>();
@@ -39,14 +36,13 @@ export class Documents implements vscode.TextDocumentContentProvider {
     const target = this.session.target;
     if (!m || !target) return `Nothing to show for ${uri.toString()}: ${target ? 'unknown document' : 'no target is active'}\n`;
     const [, table, rowid, column] = m;
-    const res = await target.query(`SELECT rowid, * FROM ${quoteIdent(table)} WHERE rowid = ${Number(rowid)}`);
-    const row = res.rows[0];
-    if (!row) return `${table} has no row ${rowid} any more\n`;
-    if (column === undefined) return rowDocument(table, res.columns, row);
-    const i = res.columns.indexOf(column);
-    const v = row[i];
-    if (!(v instanceof Uint8Array)) return `${table}.${column} of row ${rowid} is not a blob: ${String(v)}\n`;
-    return `${table}.${column}, row ${rowid}: ${v.length} bytes\n\n${hexDump(v)}\n\nas text:\n${Buffer.from(v).toString('latin1')}\n`;
+    const res = await target.row(table, Number(rowid));
+    if (!res) return `${table} has no row ${rowid} any more\n`;
+    if (column === undefined) return rowDocument(table, res.columns, res.row);
+    const b = blobOf(res.row[res.columns.indexOf(column)] ?? null);
+    if (!b) return `${table}.${column} of row ${rowid} is not a blob: ${String(res.row[res.columns.indexOf(column)])}\n`;
+    const part = b.bytes.length < b.length ? ` (the first ${b.bytes.length} shown: the kernel sends no more)` : '';
+    return `${table}.${column}, row ${rowid}: ${b.length} bytes${part}\n\n${hexDump(b.bytes)}\n\nas text:\n${Buffer.from(b.bytes).toString('latin1')}\n`;
   }
 
   queryText(sql: string, columns: string[], rows: Parameters<typeof textTable>[1]): string {

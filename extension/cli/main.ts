@@ -1,6 +1,7 @@
 /*
  * `sqliteos`: the core from a terminal. `run` runs a scenario on the simulator (exit 0 ok, 1 anomalies,
- * 2 bad input), `bench` runs the simulator benchmark. Tests, users and CI all go through here.
+ * 2 bad input), `bench` runs the simulator benchmark, `inspect` / `query` read a real kernel (cli/kernel.ts).
+ * Tests, users and CI all go through here.
  */
 import * as fs from 'fs';
 import { parseScenario } from '../core/scenario/parser';
@@ -13,7 +14,10 @@ import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../cor
 const USAGE = `usage:
   sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb] [--capacity BYTES] [--json]
   sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
-  sqliteos bench [--quick] [--json]`;
+  sqliteos bench [--quick] [--json]
+  sqliteos inspect [--ssh DEST] [--json] [--accept-new]      a real kernel's tables, locks, queues, pipes
+  sqliteos query [--ssh DEST] [--json] [--accept-new] "SQL"   one read-only statement on a real kernel
+     DEST: a Host of ~/.ssh/config, or user@host[:port]; without --ssh, this machine`;
 
 class UsageError extends Error {}
 
@@ -23,11 +27,13 @@ interface Args {
   json: boolean;
   quick: boolean;
   maxStates?: number;
+  ssh?: string;
+  acceptNew: boolean;
   opts: Partial<SimOptions>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, opts: {} };
+  const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, acceptNew: false, opts: {} };
   for (let i = 1; i < argv.length; i++) {
     const v = argv[i];
     const value = () => {
@@ -37,6 +43,8 @@ function parseArgs(argv: string[]): Args {
     };
     if (v === '--json') a.json = true;
     else if (v === '--quick') a.quick = true;
+    else if (v === '--accept-new') a.acceptNew = true;
+    else if (v === '--ssh') a.ssh = value();
     else if (v === '--profile') {
       const x = value();
       if (!(PROFILES as readonly string[]).includes(x)) throw new UsageError(`--profile: unknown profile '${x}' (${PROFILES.join(' | ')})`);
@@ -122,6 +130,14 @@ export async function main(argv: string[]): Promise<number> {
     const a = parseArgs(argv);
     if (a.cmd === 'run') return await run(a);
     if (a.cmd === 'explore') return await exploreCmd(a);
+    if (a.cmd === 'inspect' || a.cmd === 'query') {
+      if (a.cmd === 'query' && !a.file) throw new UsageError('query: which SQL statement?');
+      if (a.cmd === 'inspect' && a.file) throw new UsageError(`unexpected argument '${a.file}'`);
+      const { kernelCommand } = await import('./kernel');
+      const out = (s: string) => process.stdout.write(s);
+      const err = (s: string) => process.stderr.write(s);
+      return await kernelCommand({ cmd: a.cmd, ssh: a.ssh, json: a.json, acceptNew: a.acceptNew, sql: a.file }, out, err);
+    }
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');
       return await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });

@@ -8,6 +8,7 @@ import { simLocks, simPipes, simProcesses, simQueues } from '../core/model/from-
 import { KernelCore } from '../core/sim/kernel';
 import { SimOptions } from '../core/sim/types';
 import { Scenario } from '../core/scenario/ast';
+import { quoteIdent } from '../core/sim/db';
 import { RunResult, ScenarioRun } from '../core/scenario/runner';
 import { Change, Disposer, QueryRows, Target, TargetError, TablePage, TargetInfo, WaitQueue } from './target';
 
@@ -159,12 +160,19 @@ export class SimulatorTarget implements Target {
     const db = this.kernel.db;
     if (!db.tableNames().includes(table)) throw new TargetError(`no table ${table}`);
     return db.readCommitted(() => {
-      const q = `"${table.replace(/"/g, '""')}"`;
+      const q = quoteIdent(table);
       const cols = db.all('SELECT name FROM pragma_table_info(?)', [table]).map((r) => String(r[0]));
       const rows = db.all(`SELECT rowid, * FROM ${q} ORDER BY rowid LIMIT ? OFFSET ?`, [limit, offset]);
       const total = db.get(`SELECT count(*) FROM ${q}`)![0] as number;
       return { columns: ['rowid', ...cols], rows, total };
     });
+  }
+
+  async row(table: string, rowid: number) {
+    const db = this.kernel.db;
+    if (!db.tableNames().includes(table)) throw new TargetError(`no table ${table}`);
+    const res = db.readCommitted(() => db.queryReadOnly(`SELECT rowid, * FROM ${quoteIdent(table)} WHERE rowid = ${Number(rowid)}`));
+    return res.rows[0] ? { columns: res.columns, row: res.rows[0] } : undefined;
   }
 
   async query(sql: string): Promise<QueryRows> {

@@ -33,8 +33,11 @@ export interface TargetInfo {
 }
 
 export interface TablePage {
+  /**
+   * The row key first, then the table's columns. The key is `rowid` where the source has one (the
+   * simulator), `#` (the position in rowid order) where it does not (the kernel's debugfs tables).
+   */
   columns: string[];
-  /** rowid first where the source has one, then the table's columns. */
   rows: Value[][];
   total: number;
 }
@@ -62,6 +65,8 @@ export interface Target {
   waitQueues(): Promise<WaitQueue[]>;
   tableNames(): Promise<string[]>;
   tablePage(table: string, offset: number, limit: number): Promise<TablePage>;
+  /** One row by the key its TablePage gave it (columns as in the page), or undefined if it is gone. */
+  row(table: string, key: number): Promise<{ columns: string[]; row: Value[] } | undefined>;
   /** One read-only SQL statement. */
   query(sql: string): Promise<QueryRows>;
   onDidChange(listener: (c: Change) => void): Disposer;

@@ -7,8 +7,14 @@
  * On the published kernel (no debugfs directory) it falls back to syscall 549 and the kernel log:
  * one SELECT * per table, rows parsed from the published log format; tables only.
  *
- * Usage: sqliteos-inspect [--debugfs DIR] [--upstream]. Needs root. Exit status 0, or 1 with a
- * message on stderr naming what could not be read.
+ * With --query SQL it runs that one statement through 549 instead and prints
+ * {"format":1,"query":{"rows":[{"column":value,...},...]}} (549's own refusals apply).
+ *
+ * With --hello it only asks syscall 548 (open to every user on both kernels) whether this is a
+ * SQLiteOS kernel at all: {"format":1,"hello":true}, or exit 1 naming the error (ENOSYS: not one).
+ *
+ * Usage: sqliteos-inspect [--debugfs DIR] [--upstream] [--query SQL | --hello]. Needs root. Exit status 0, or
+ * 1 with a message on stderr naming what could not be read.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define NR_HELLO_WORLD		548
 #define NR_KSQLITE_QUERY	549
 #define FORMAT_VERSION		1
 
@@ -288,19 +295,22 @@ static char *strip(char *l)
 	return l;
 }
 
-static void upstream_table(const char *name)
+/*
+ * Runs one statement through 549 and prints its rows, parsed from the kernel log, as
+ * {"rows":[{"col":value,...},...]}. The kernel refuses what 549 refuses (not root, not read-only).
+ */
+static void log_query(const char *sql)
 {
 	int before = klog_size(), after, first_row = 1, first_col = 1, in_row = 0;
-	char sql[64], *l, *next, *eq;
+	char *l, *next, *eq;
 
-	snprintf(sql, sizeof(sql), "SELECT * FROM %s", name);
 	if (syscall(NR_KSQLITE_QUERY, sql, strlen(sql)) < 0) {
 		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
 		exit(1);
 	}
 	after = klog_size();
 	klog[after] = 0;
-	printf("\"%s\":{\"rows\":[", name);
+	fputs("{\"rows\":[", stdout);
 	for (l = klog + (before <= after ? before : 0); l && *l; l = next) {
 		next = strchr(l, '\n');
 		if (next)
@@ -330,10 +340,21 @@ static void upstream_table(const char *name)
 	fputs("]}", stdout);
 }
 
+static void upstream_table(const char *name)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", name);
+	printf("\"%s\":", name);
+	log_query(sql);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = "/sys/kernel/debug/sqliteos";
-	int upstream = 0, i;
+	const char *query = NULL;
+	int upstream = 0, hello = 0, i;
+	char buf[8];
 	struct stat sb;
 
 	for (i = 1; i < argc; i++) {
@@ -341,10 +362,28 @@ int main(int argc, char **argv)
 			dir = argv[++i];
 		} else if (!strcmp(argv[i], "--upstream")) {
 			upstream = 1;
+		} else if (!strcmp(argv[i], "--query") && i + 1 < argc) {
+			query = argv[++i];
+		} else if (!strcmp(argv[i], "--hello")) {
+			hello = 1;
 		} else {
-			fprintf(stderr, "usage: sqliteos-inspect [--debugfs DIR] [--upstream]\n");
+			fprintf(stderr, "usage: sqliteos-inspect [--debugfs DIR] [--upstream] [--query SQL | --hello]\n");
 			return 2;
 		}
+	}
+	if (hello) {
+		if (syscall(NR_HELLO_WORLD, buf, sizeof(buf)) < 0) {
+			fprintf(stderr, "sqliteos-inspect: syscall 548: %s\n", strerror(errno));
+			return 1;
+		}
+		printf("{\"format\":%d,\"hello\":true}\n", FORMAT_VERSION);
+		return 0;
+	}
+	if (query) {
+		printf("{\"format\":%d,\"query\":", FORMAT_VERSION);
+		log_query(query);
+		puts("}");
+		return 0;
 	}
 	if (!upstream && stat(dir, &sb) && stat("/sys/kernel/debug/sqliteos", &sb) &&
 	    !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))

@@ -15,6 +15,11 @@ import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 
 export type SqlValue = number | string | Uint8Array | null;
+
+/** An SQL identifier, quoted: the one quoter every caller uses. */
+export function quoteIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
 export type Row = SqlValue[];
 
 export interface QueryResult {
@@ -247,7 +252,7 @@ export class SimDb {
   /** A committed table: column names and every row. */
   dumpTable(name: string): QueryResult {
     return this.readCommitted(() => {
-      const rows = this.all(`SELECT * FROM "${name.replace(/"/g, '""')}"`);
+      const rows = this.all(`SELECT * FROM ${quoteIdent(name)}`);
       const cols = this.all(`SELECT name FROM pragma_table_info(?)`, [name]).map((r) => String(r[0]));
       return { columns: cols, rows };
     });

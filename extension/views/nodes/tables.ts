@@ -58,7 +58,7 @@ class RowNode extends TreeNode {
       .map((c, i) => `${c} ${preview(this.row[i + 1], 6)}`)
       .join(' · ');
     const t = this.item(label, vscode.TreeItemCollapsibleState.Collapsed);
-    t.description = `rowid ${String(this.row[0])}`;
+    t.description = `${this.columns[0]} ${String(this.row[0])}`;
     t.contextValue = Node.row;
     t.iconPath = new vscode.ThemeIcon('symbol-field');
     const ref: RowRef = { table: this.table, rowid: this.row[0] as number };

@@ -1,0 +1,105 @@
+/*
+ * `sqliteos inspect [--ssh DEST] [--json] [--accept-new]` and `sqliteos query [--ssh DEST] "SQL"`: a real
+ * kernel's state or one read-only query, over SSH (the extension's connection code, ~/.ssh/config and
+ * host-key policy) or on this machine. Exit 0 ok, 1 the host runs no SQLiteOS kernel (or cannot be read
+ * there), 2 bad input or a connection, authentication or host-key failure, with the reason on stderr.
+ */
+import * as path from 'path';
+import * as readline from 'readline';
+import { queueName } from '../core/model/model';
+import type { Snapshot } from '../core/model/model';
+import { preview, textTable } from '../core/format';
+import { HostError } from '../targets/kernel-host';
+import { RemoteTarget } from '../targets/remote';
+import { bundledHelper, localSource, sshSource } from '../targets/sources';
+import { NO_PROMPTS, Prompts } from '../targets/ssh/auth';
+import { DestinationError, resolveDestination } from '../targets/ssh/config';
+import { ConnectionManager, SshError } from '../targets/ssh/connection';
+
+export interface KernelArgs {
+  cmd: 'inspect' | 'query';
+  ssh?: string;
+  json: boolean;
+  acceptNew: boolean;
+  sql?: string;
+}
+
+/** Questions on the terminal when there is one; none (every answer "no") when there is not. */
+function terminalPrompts(): Prompts {
+  if (!process.stdin.isTTY) return NO_PROMPTS;
+  const ask = (q: string, hidden = false) =>
+    new Promise<string | undefined>((resolve) => {
+      const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      if (hidden) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
+      rl.question(q, (a) => {
+        rl.close();
+        if (hidden) process.stderr.write('\n');
+        resolve(a);
+      });
+      rl.on('SIGINT', () => (rl.close(), resolve(undefined)));
+    });
+  return {
+    trustHostKey: async (q) =>
+      (await ask(`The authenticity of host '${q.hostName}' can't be established.\n${q.type} key fingerprint is ${q.fingerprint}.\nTrust it and add it to ${q.file} (yes/no)? `))?.trim() === 'yes',
+    password: (q) => ask(`${q.dest}'s password: `, true),
+    passphrase: (q) => ask(`${q.retry ? 'Wrong passphrase. ' : ''}Passphrase for ${q.file}: `, true),
+    keyboardInteractive: async (q) => {
+      const out: string[] = [];
+      for (const p of q.prompts) {
+        const a = await ask(p.prompt, !p.echo);
+        if (a === undefined) return undefined;
+        out.push(a);
+      }
+      return out;
+    },
+  };
+}
+
+function describe(s: Snapshot, label: string, release: string): string {
+  const lines = [`${label}: ${s.kernel === 'companion' ? 'companion kernel' : 'published SQLiteOS kernel'} ${release}`];
+  for (const [name, t] of Object.entries(s.tables)) lines.push(`  ${name}: ${t.busy ? `busy (${t.busy})` : `${t.count} rows`}`);
+  if (s.locks) {
+    const l = s.locks;
+    lines.push(`  locks: current_max_lock ${l.currentMaxLock}, num_readers ${l.numReaders}, write mutex ${l.writeMutex.owner === null ? 'free' : `held by ${l.writeMutex.owner}`}`);
+    for (const c of l.connections) lines.push(`    connection ${c.id} (${c.purpose}): ${c.level}${c.owner ? ` by ${c.owner}` : ''}`);
+  } else lines.push(`  locks and wait queues: ${s.unavailable}`);
+  for (const q of s.queues ?? []) if (q.sleepers.length) lines.push(`  ${queueName(q.id)}: ${q.sleepers.join(', ')} asleep`);
+  for (const p of s.pipes) lines.push(`  pipe ${p.dataId}: ${p.buffered} bytes buffered, read end ${p.readers ? 'open' : 'closed'}, write end ${p.writers ? 'open' : 'closed'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const manager = new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: a.acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
+  let target: RemoteTarget | undefined;
+  try {
+    const source = a.ssh ? sshSource(resolveDestination(a.ssh), manager) : localSource();
+    target = new RemoteTarget(source, bundledHelper(path.join(__dirname)), { pollIntervalMs: () => 1000 });
+    const facts = await target.start();
+    if (facts.problem) {
+      err(`sqliteos ${a.cmd}: ${source.label}: ${facts.problem}\n`);
+      return 1;
+    }
+    if (a.cmd === 'query') {
+      const res = await target.query(a.sql!);
+      out(a.json ? `${JSON.stringify(res, (_k, v) => (v instanceof Uint8Array ? preview(v) : v))}\n` : textTable(res.columns, res.rows));
+      return 0;
+    }
+    const s = target.snapshot!;
+    out(a.json ? `${JSON.stringify({ host: source.label, release: facts.release, ...s })}\n` : describe(s, source.label, facts.release));
+    return 0;
+  } catch (e) {
+    if (e instanceof SshError || e instanceof DestinationError) {
+      err(`sqliteos ${a.cmd}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof HostError) {
+      err(`sqliteos ${a.cmd}: ${e.message}\n`);
+      return 1;
+    }
+    err(`sqliteos ${a.cmd}: ${(e as Error).message}\n`);
+    return 2;
+  } finally {
+    target?.dispose();
+    manager.closeAll();
+  }
+}

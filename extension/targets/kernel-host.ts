@@ -1,0 +1,153 @@
+/*
+ * A Linux machine that may run a SQLiteOS kernel, reached through a Shell (an SSH connection, or this
+ * machine's own shell): what it is (release, architecture, root or sudo), the sqliteos-inspect helper put
+ * in a per-version cache there when missing or different, one snapshot per call, and read-only queries.
+ * Every failure says what it was and what to do, in a user's words; nothing here knows VS Code.
+ */
+import { createHash } from 'crypto';
+import { KernelFormatError, parseInspectJson } from '../core/model/kernel-json';
+import type { Snapshot, Value } from '../core/model/model';
+import type { ExecResult } from './ssh/connection';
+
+export interface Shell {
+  /** user@host:port, or "this machine". */
+  readonly label: string;
+  exec(command: string, opts?: { stdin?: Buffer | string; timeoutMs?: number }): Promise<ExecResult>;
+  upload(path: string, data: Buffer, mode?: number): Promise<void>;
+}
+
+export interface HostFacts {
+  release: string;
+  arch: string;
+  uid: number;
+  /** How the helper runs as root: already root, `sudo -n`, or not at all. */
+  privilege: 'root' | 'sudo' | 'none';
+  kernel: 'companion' | 'upstream' | 'none' | 'unknown';
+  /** What stops the views from working, in one line with what to do; undefined when all is well. */
+  problem?: string;
+}
+
+export interface Helper {
+  /** The static x86_64 sqliteos-inspect, as bytes (read lazily: it is ~900 KB). */
+  data(): Buffer;
+}
+
+/** Thrown when the host answers but cannot show a SQLiteOS kernel: the message says why and what to do. */
+export class HostError extends Error {}
+
+const PROBE = [
+  'printf "release\\t%s\\n" "$(uname -r)"',
+  'printf "arch\\t%s\\n" "$(uname -m)"',
+  'printf "uid\\t%s\\n" "$(id -u)"',
+  'if [ "$(id -u)" = 0 ]; then echo "privilege\troot"; elif sudo -n true 2>/dev/null; then echo "privilege\tsudo"; else echo "privilege\tnone"; fi',
+  'printf "cache\\t%s\\n" "${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion"',
+].join('; ');
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export class KernelHost {
+  private facts: HostFacts | undefined;
+  private helperPath: string | undefined;
+
+  constructor(
+    readonly shell: Shell,
+    private readonly helper: Helper,
+    private readonly timeoutMs = 30000,
+  ) {}
+
+  get known(): HostFacts | undefined {
+    return this.facts;
+  }
+
+  /** Reads the machine's facts, puts the helper in place and finds out which kernel it runs. */
+  async probe(): Promise<HostFacts> {
+    const r = await this.shell.exec(PROBE, { timeoutMs: this.timeoutMs });
+    if (r.code !== 0) throw new HostError(`${this.shell.label}: the probe of the host failed (exit ${r.code}): ${r.stderr.trim()}`);
+    const kv = new Map(
+      r.stdout
+        .toString('utf8')
+        .split('\n')
+        .map((l) => l.split('\t') as [string, string]),
+    );
+    const facts: HostFacts = {
+      release: kv.get('release') ?? '?',
+      arch: kv.get('arch') ?? '?',
+      uid: Number(kv.get('uid')),
+      privilege: (kv.get('privilege') as HostFacts['privilege']) ?? 'none',
+      kernel: 'unknown',
+    };
+    this.facts = facts;
+    if (facts.arch !== 'x86_64') {
+      facts.problem = `the host is ${facts.arch}; the helper that reads the kernel is built for x86_64 only`;
+      return facts;
+    }
+    await this.placeHelper(kv.get('cache') ?? '/tmp/sqliteos-companion');
+    try {
+      // 548 answers any user on both kernels: whether this is SQLiteOS at all, before asking for root.
+      await this.helperRun(['--hello'], false);
+      if (facts.privilege === 'none') {
+        facts.problem =
+          'this is a SQLiteOS kernel, but reading it needs root: the debugfs files are root-only and syscall 549 needs CAP_SYS_ADMIN. Connect as root, or allow this user `sudo` without a password';
+        return facts;
+      }
+      facts.kernel = (await this.snapshot()).kernel as 'companion' | 'upstream';
+    } catch (e) {
+      if (!(e instanceof HostError) || !/Function not implemented|ENOSYS/.test(e.message)) throw e;
+      facts.kernel = 'none';
+      facts.problem = `Linux ${facts.release} here is not a SQLiteOS kernel (syscall 548 is not implemented). Boot the companion kernel (\`sqliteos guest start\` for a local QEMU guest; kernel-scripts/README.md for WSL2) or the published one`;
+    }
+    return facts;
+  }
+
+  /** The helper in <cache>/<hash>/sqliteos-inspect: uploaded only when that exact file is not there. */
+  private async placeHelper(cache: string): Promise<void> {
+    const data = this.helper.data();
+    const hash = createHash('sha256').update(data).digest('hex');
+    const dir = `${cache}/${hash.slice(0, 16)}`;
+    const path = `${dir}/sqliteos-inspect`;
+    const check = await this.shell.exec(`sha256sum ${shellQuote(path)} 2>/dev/null`, { timeoutMs: this.timeoutMs });
+    if (!check.stdout.toString().startsWith(hash)) {
+      const mk = await this.shell.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: this.timeoutMs });
+      if (mk.code !== 0) throw new HostError(`${this.shell.label}: cannot make ${dir}: ${mk.stderr.trim()}`);
+      await this.shell.upload(path, data, 0o755);
+    }
+    this.helperPath = path;
+  }
+
+  private async helperRun(args: string[], asRoot = true): Promise<string> {
+    if (!this.facts) await this.probe();
+    if (!this.helperPath) throw new HostError(`${this.shell.label}: ${this.facts?.problem ?? 'the helper is not in place'}`);
+    if (asRoot && this.facts!.problem) throw new HostError(`${this.shell.label}: ${this.facts!.problem}`);
+    const sudo = asRoot && this.facts!.privilege === 'sudo' ? 'sudo -n ' : '';
+    const cmd = `${sudo}${shellQuote(this.helperPath)} ${args.map(shellQuote).join(' ')}`.trim();
+    const r = await this.shell.exec(cmd, { timeoutMs: this.timeoutMs });
+    if (r.code !== 0) {
+      const why = r.stderr.trim().replace(/^sqliteos-inspect: /, '') || `exit ${r.code}`;
+      throw new HostError(`${this.shell.label}: sqliteos-inspect: ${why}`);
+    }
+    return r.stdout.toString('utf8');
+  }
+
+  /** One snapshot: the whole kernel state, read by the helper in one go. */
+  async snapshot(): Promise<Snapshot> {
+    const text = await this.helperRun([]);
+    return parseInspectJson(text, `${this.shell.label}: sqliteos-inspect`);
+  }
+
+  /** One read-only statement through 549 (the kernel refuses anything else, and says why). */
+  async query(sql: string): Promise<{ columns: string[]; rows: Value[][] }> {
+    const text = await this.helperRun(['--query', sql]);
+    let doc: { format?: unknown; query?: { rows?: unknown } };
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new KernelFormatError(`${this.shell.label}: sqliteos-inspect --query`, `not JSON: ${(e as Error).message}`);
+    }
+    const rows = doc.query?.rows;
+    if (doc.format !== 1 || !Array.isArray(rows)) throw new KernelFormatError(`${this.shell.label}: sqliteos-inspect --query`, 'not format 1 query output');
+    const t = parseInspectJson(JSON.stringify({ format: 1, kernel: 'upstream', tables: { query: { rows } } }), `${this.shell.label}: query`).tables.query;
+    return { columns: t.columns, rows: t.rows };
+  }
+}

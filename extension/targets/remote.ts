@@ -1,0 +1,264 @@
+/*
+ * A real kernel as a Target: an SSH host or this machine, read one snapshot per poll. All views read the
+ * same snapshot; polls run only while a view is visible, never two at once; only what changed between two
+ * snapshots is announced. When the connection drops, the last good snapshot stays on show marked stale
+ * (with its time) while reconnecting with backoff; it never turns into an empty view.
+ */
+import { Snapshot, Value } from '../core/model/model';
+import { HostFacts, KernelHost, Shell } from './kernel-host';
+import type { Helper } from './kernel-host';
+import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo } from './target';
+
+/** Where the shell comes from: an SSH connection (reopened after a drop) or this machine. */
+export interface ShellSource {
+  kind: 'ssh' | 'local';
+  label: string;
+  /** Opens (or reopens) the shell; `onDrop` is called once if it goes away. */
+  open(onDrop: (why: string) => void): Promise<Shell>;
+  close(): void;
+}
+
+export interface RemoteOptions {
+  pollIntervalMs: () => number;
+  /** Backoff between reconnect attempts: first, and the cap. */
+  backoffMs?: [number, number];
+  now?: () => number;
+}
+
+/** What changed between two snapshots, so views refresh only that. */
+export function diffSnapshots(a: Snapshot | undefined, b: Snapshot): Change {
+  if (!a) return { target: true, processes: true, locks: true, waitQueues: true, tables: ['*'] };
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  const names = new Set([...Object.keys(a.tables), ...Object.keys(b.tables)]);
+  const tables = [...names].filter((n) => !same(a.tables[n], b.tables[n]));
+  const c: Change = {};
+  if (tables.length) c.tables = Object.keys(a.tables).join() === Object.keys(b.tables).join() ? tables : ['*'];
+  if (!same(a.locks, b.locks)) c.locks = true;
+  if (!same(a.queues, b.queues)) c.waitQueues = true;
+  if (!same(a.processes, b.processes)) c.processes = true;
+  return c;
+}
+
+function empty(c: Change): boolean {
+  return !c.tables && !c.locks && !c.waitQueues && !c.processes && !c.target;
+}
+
+export class RemoteTarget implements Target {
+  private host: KernelHost | undefined;
+  private facts: HostFacts | undefined;
+  private snap: Snapshot | undefined;
+  private state: 'connecting' | 'connected' | 'disconnected' | 'closed' = 'connecting';
+  private stale: { since: number; reason: string } | undefined;
+  private listeners: ((c: Change) => void)[] = [];
+  private active = false;
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private backoff: number;
+  /** Polls made and snapshots that changed something (the bench reads these). */
+  readonly stats = { polls: 0, changed: 0, lastPollMs: 0, lastParseMs: 0 };
+
+  constructor(
+    private readonly source: ShellSource,
+    private readonly helper: Helper,
+    private readonly opts: RemoteOptions,
+  ) {
+    this.backoff = opts.backoffMs?.[0] ?? 1000;
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Connects, probes the host and takes the first snapshot; a connection or auth failure is thrown. */
+  async start(): Promise<HostFacts> {
+    await this.connect();
+    if (!this.facts!.problem) await this.poll();
+    return this.facts!;
+  }
+
+  private async connect(): Promise<void> {
+    this.state = 'connecting';
+    const shell = await this.source.open((why) => this.dropped(why));
+    this.host = new KernelHost(shell, this.helper);
+    this.facts = await this.host.probe();
+    this.state = 'connected';
+    // A host with nothing to show has nothing old on show either; otherwise the next poll clears it.
+    if (this.facts.problem) this.stale = undefined;
+    this.backoff = this.opts.backoffMs?.[0] ?? 1000;
+    this.fire({ target: true });
+  }
+
+  private dropped(why: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'disconnected';
+    this.stale = { since: this.snap?.takenAt ?? this.now(), reason: why };
+    this.fire({ target: true });
+    this.schedule(this.backoff);
+  }
+
+  /** Polling runs only while a SQLiteOS view is visible. */
+  setActive(visible: boolean): void {
+    this.active = visible;
+    if (visible) this.schedule(0);
+    else if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.state === 'closed') return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'disconnected') {
+      try {
+        await this.connect();
+      } catch (e) {
+        this.stale = { since: this.stale?.since ?? this.now(), reason: (e as Error).message };
+        const cap = this.opts.backoffMs?.[1] ?? 30000;
+        this.backoff = Math.min(this.backoff * 2, cap);
+        this.fire({ target: true });
+        this.schedule(this.backoff);
+        return;
+      }
+    }
+    if (this.active && !this.facts?.problem) {
+      await this.poll().catch(() => undefined);
+      if (this.active) this.schedule(this.opts.pollIntervalMs());
+    }
+  }
+
+  /** One poll; a second call while one runs waits for it instead of starting another. */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (!this.host || this.state !== 'connected') throw new TargetError(`${this.source.label}: not connected`);
+    const t0 = performance.now();
+    let next: Snapshot;
+    try {
+      next = await this.host.snapshot();
+    } catch (e) {
+      if (this.state === 'connected') {
+        this.stale = { since: this.snap?.takenAt ?? this.now(), reason: (e as Error).message };
+        this.fire({ target: true });
+      }
+      throw e;
+    }
+    this.stats.polls++;
+    this.stats.lastPollMs = performance.now() - t0;
+    const change = diffSnapshots(this.snap, next);
+    const wasStale = this.stale !== undefined;
+    this.stale = undefined;
+    this.snap = next;
+    if (wasStale) change.target = true;
+    if (!empty(change)) {
+      this.stats.changed++;
+      this.fire(change);
+    }
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.snap;
+  }
+
+  get hostFacts(): HostFacts | undefined {
+    return this.facts;
+  }
+
+  info(): TargetInfo {
+    const f = this.facts;
+    const details: Record<string, string> = { host: this.source.label };
+    if (f) {
+      details.kernel = f.release;
+      details.architecture = f.arch;
+      details.privilege = f.privilege === 'root' ? 'root' : f.privilege === 'sudo' ? 'sudo -n (passwordless)' : 'none (not root, no passwordless sudo)';
+      details.sqliteos = { companion: 'companion kernel (debugfs sqliteos/, format 1)', upstream: 'published kernel (tables through 549)', none: 'none', unknown: 'not known' }[f.kernel];
+    }
+    if (this.snap) details['last snapshot'] = new Date(this.snap.takenAt).toLocaleTimeString();
+    const kind = f?.kernel === 'companion' ? 'companion kernel' : f?.kernel === 'upstream' ? 'published kernel' : 'Linux';
+    let state: string;
+    if (this.state === 'connecting') state = 'connecting…';
+    else if (this.state === 'closed') state = 'closed';
+    else if (this.state === 'disconnected') state = `disconnected, reconnecting: ${this.stale?.reason ?? ''}`;
+    else state = `connected: ${kind} ${f?.release ?? ''}`.trim();
+    return {
+      kind: this.source.kind,
+      label: this.source.label,
+      details,
+      state,
+      stale: this.stale,
+      warnings: f?.problem ? [f.problem] : undefined,
+    };
+  }
+
+  /** The current snapshot, waiting for the first one; what a kernel cannot show is NotShown with why. */
+  private async current(): Promise<Snapshot> {
+    if (this.facts?.problem) throw new NotShown(this.facts.problem);
+    if (!this.snap) await this.poll();
+    return this.snap!;
+  }
+
+  async processes() {
+    return (await this.current()).processes;
+  }
+  async pipes() {
+    return (await this.current()).pipes;
+  }
+  async locks() {
+    const s = await this.current();
+    if (!s.locks) throw new NotShown(s.unavailable ?? 'this kernel does not show its locks');
+    return s.locks;
+  }
+  async waitQueues() {
+    const s = await this.current();
+    if (!s.queues) throw new NotShown(s.unavailable ?? 'this kernel does not show its wait queues');
+    return s.queues;
+  }
+  async tableNames() {
+    return Object.keys((await this.current()).tables);
+  }
+
+  /** Rows keyed by their position in rowid order (`#`): debugfs does not print rowids. */
+  async tablePage(table: string, offset: number, limit: number): Promise<TablePage> {
+    const t = (await this.current()).tables[table];
+    if (!t) throw new TargetError(`${this.source.label}: no table ${table}`);
+    if (t.busy) throw new NotShown(`${table} could not be read in the last snapshot: ${t.busy} (a writer held PENDING); it shows again at the next poll`);
+    const rows: Value[][] = t.rows.slice(offset, offset + limit).map((r, i) => [offset + i + 1, ...r]);
+    return { columns: ['#', ...t.columns], rows, total: t.rows.length };
+  }
+
+  async row(table: string, key: number) {
+    const page = await this.tablePage(table, key - 1, 1);
+    return page.rows[0] ? { columns: page.columns, row: page.rows[0] } : undefined;
+  }
+
+  async query(sql: string): Promise<QueryRows> {
+    if (!this.host || this.state !== 'connected') throw new TargetError(`${this.source.label}: not connected`);
+    return this.host.query(sql);
+  }
+
+  onDidChange(listener: (c: Change) => void): Disposer {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  }
+
+  private fire(c: Change): void {
+    for (const l of this.listeners) l(c);
+  }
+
+  dispose(): void {
+    this.state = 'closed';
+    if (this.timer) clearTimeout(this.timer);
+    this.listeners = [];
+    this.source.close();
+  }
+}

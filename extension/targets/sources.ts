@@ -1,0 +1,78 @@
+/*
+ * The two places a real kernel's shell comes from: an SSH destination (through the one ConnectionManager,
+ * so the CLI, the extension and the tests share connection code and host-key policy) and this machine
+ * itself (when the extension host runs on a SQLiteOS kernel: VS Code's WSL or SSH remote). Also where
+ * the helper binary is found.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Helper, Shell } from './kernel-host';
+import type { ShellSource } from './remote';
+import { Destination } from './ssh/config';
+import { ConnectionManager, ExecResult } from './ssh/connection';
+import { hostKeyName } from './ssh/known-hosts';
+
+export function sshSource(dest: Destination, manager: ConnectionManager): ShellSource {
+  const label = `${dest.user}@${hostKeyName(dest.host, dest.port)}`;
+  let open: { close(): void } | undefined;
+  return {
+    kind: 'ssh',
+    label,
+    open: async (onDrop) => {
+      const c = await manager.get(dest);
+      open = c;
+      c.onDrop(onDrop);
+      return c;
+    },
+    close: () => open?.close(),
+  };
+}
+
+/** This machine's shell: sh -c, and files written directly. */
+export class LocalShell implements Shell {
+  readonly label = 'this machine';
+  exec(command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      const p = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = opts.timeoutMs ? setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs) : undefined;
+      p.stdout.on('data', (d: Buffer) => out.push(d));
+      p.stderr.on('data', (d: Buffer) => err.push(d));
+      p.on('error', reject);
+      p.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code, signal: signal ?? undefined });
+      });
+      p.stdin.end(opts.stdin ?? '');
+    });
+  }
+  async upload(file: string, data: Buffer, mode = 0o755): Promise<void> {
+    const tmp = `${file}.part-${process.pid}`;
+    fs.writeFileSync(tmp, data, { mode });
+    fs.renameSync(tmp, file);
+  }
+}
+
+export function localSource(): ShellSource {
+  return { kind: 'local', label: 'this machine', open: async () => new LocalShell(), close: () => undefined };
+}
+
+/** The helper shipped beside the bundles (dist/helpers), read when first needed. */
+export function bundledHelper(distDir: string): Helper {
+  const file = path.join(distDir, 'helpers', 'sqliteos-inspect-x86_64');
+  let cached: Buffer | undefined;
+  return {
+    data: () => {
+      if (!cached) {
+        try {
+          cached = fs.readFileSync(file);
+        } catch {
+          throw new Error(`the helper ${file} is missing: build it with \`npm run build\` (needs gcc and libc6-dev)`);
+        }
+      }
+      return cached;
+    },
+  };
+}

@@ -1,0 +1,258 @@
+/*
+ * SSH connections, managed in one place (after vscode-sshfs's connection.ts): one per destination, a second
+ * request while one is being made shares its promise, keepalive, an event when a connection drops, jump
+ * hosts through ProxyJump, remote commands whose failure becomes an error carrying the host, the command,
+ * the exit status and stderr, and uploads through SFTP. ssh2 only: nothing shells out to `ssh`.
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { Duplex } from 'stream';
+import { Client, ConnectConfig } from 'ssh2';
+import { AuthLog, Prompts, authHandler } from './auth';
+import { Destination } from './config';
+import { addHostKey, checkHostKey, fingerprint, hostKeyName, keyType } from './known-hosts';
+
+export type HostKeyPolicy = 'ask' | 'accept-new' | 'strict';
+
+export interface ConnectOptions {
+  prompts: Prompts;
+  /** ask: the user decides on an unknown key; accept-new: added as OpenSSH's accept-new; strict: refused. */
+  hostKeyPolicy: HostKeyPolicy;
+  /** known_hosts files, the user's (written to) first. */
+  knownHosts?: string[];
+  home?: string;
+  readyTimeoutMs?: number;
+  keepaliveMs?: number;
+  /** A passphrase the UI kept (SecretStorage) for a key file, if any. */
+  cachedPassphrase?: (file: string) => Promise<string | undefined>;
+}
+
+export class SshError extends Error {
+  constructor(
+    readonly dest: string,
+    message: string,
+    readonly kind: 'connect' | 'auth' | 'host-key' | 'command' | 'closed' = 'connect',
+  ) {
+    super(`${dest}: ${message}`);
+  }
+}
+
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+  signal?: string;
+}
+
+export class Connection {
+  private closed = false;
+  private readonly dropListeners: ((why: string) => void)[] = [];
+
+  constructor(
+    readonly dest: Destination,
+    readonly client: Client,
+    private readonly jumps: Connection[],
+  ) {
+    client.on('close', () => this.drop('the connection closed'));
+    client.on('error', (e) => this.drop(e.message));
+  }
+
+  get label(): string {
+    return `${this.dest.user}@${hostKeyName(this.dest.host, this.dest.port)}`;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  onDrop(l: (why: string) => void): void {
+    this.dropListeners.push(l);
+  }
+
+  private drop(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of this.dropListeners) l(why);
+  }
+
+  /** Runs a command; resolves with its output whatever its exit status. */
+  exec(command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    if (this.closed) return Promise.reject(new SshError(this.label, 'not connected', 'closed'));
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, ch) => {
+        if (err) return reject(new SshError(this.label, `cannot run '${command}': ${err.message}`, 'command'));
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let timer: NodeJS.Timeout | undefined;
+        if (opts.timeoutMs) {
+          timer = setTimeout(() => {
+            ch.close();
+            reject(new SshError(this.label, `'${command}' did not finish within ${opts.timeoutMs} ms`, 'command'));
+          }, opts.timeoutMs);
+        }
+        ch.on('data', (d: Buffer) => out.push(d));
+        ch.stderr.on('data', (d: Buffer) => errs.push(d));
+        ch.on('close', (code: number | null, signal?: string) => {
+          if (timer) clearTimeout(timer);
+          resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(errs).toString('utf8'), code, signal });
+        });
+        if (opts.stdin !== undefined) ch.end(opts.stdin);
+        else ch.end();
+      });
+    });
+  }
+
+  /** Runs a command that must succeed: a non-zero exit is an error naming host, command, status and stderr. */
+  async run(command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<Buffer> {
+    const r = await this.exec(command, opts);
+    if (r.code !== 0) {
+      const why = r.stderr.trim() || `no message on stderr`;
+      throw new SshError(this.label, `'${command}' failed (${r.code === null ? `signal ${r.signal}` : `exit ${r.code}`}): ${why}`, 'command');
+    }
+    return r.stdout;
+  }
+
+  /** Writes a file through SFTP (mode applied), via a temporary name renamed into place. */
+  upload(remotePath: string, data: Buffer, mode = 0o755): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.sftp((err, sftp) => {
+        if (err) return reject(new SshError(this.label, `SFTP: ${err.message}`, 'command'));
+        const tmp = `${remotePath}.part-${process.pid}`;
+        const fail = (e: Error) => {
+          sftp.end();
+          reject(new SshError(this.label, `upload to ${remotePath}: ${e.message}`, 'command'));
+        };
+        sftp.writeFile(tmp, data, { mode }, (e) => {
+          if (e) return fail(e);
+          sftp.rename(tmp, remotePath, (e2) => {
+            // An existing file: SFTP's rename does not replace, so remove it and try once more.
+            if (!e2) return (sftp.end(), resolve());
+            sftp.unlink(remotePath, () =>
+              sftp.rename(tmp, remotePath, (e3) => {
+                if (e3) return fail(e3);
+                sftp.end();
+                resolve();
+              }),
+            );
+          });
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.drop('closed by the user');
+    this.client.end();
+    for (const j of this.jumps) j.close();
+  }
+}
+
+function forward(via: Connection, host: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) =>
+    via.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new SshError(via.label, `cannot reach ${host}:${port} through it: ${err.message}`)) : resolve(stream))),
+  );
+}
+
+/** One connection attempt (jump hosts first), with the host key checked as OpenSSH does. */
+export async function connect(d: Destination, o: ConnectOptions): Promise<Connection> {
+  const home = o.home ?? os.homedir();
+  const knownHosts = o.knownHosts ?? [d.knownHostsFile ?? path.join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
+  const jumps: Connection[] = [];
+  let sock: Duplex | undefined;
+  for (const j of d.jumps) {
+    const via = await connect(j, o);
+    jumps.push(via);
+  }
+  if (jumps.length) sock = await forward(jumps[jumps.length - 1], d.host, d.port);
+  const label = `${d.user}@${hostKeyName(d.host, d.port)}`;
+  const client = new Client();
+  const log: AuthLog = { tried: [] };
+  let hostKeyError: SshError | undefined;
+  const verify = (key: Buffer, done: (ok: boolean) => void) => {
+    const v = checkHostKey(knownHosts, d.host, d.port, key);
+    const fp = fingerprint(key);
+    if (v.kind === 'known') return done(true);
+    if (v.kind === 'changed' || v.kind === 'revoked') {
+      const what = v.kind === 'changed' ? `HOST KEY CHANGED: the ${keyType(key)} key offered (${fp}) is not the one in ${v.file}:${v.line}` : `the host key ${fp} is marked @revoked in ${v.file}:${v.line}`;
+      hostKeyError = new SshError(label, `${what}. Someone may be intercepting the connection, or the host was reinstalled; if you know why, remove that line and connect again.`, 'host-key');
+      return done(false);
+    }
+    const hostName = hostKeyName(d.host, d.port);
+    if (o.hostKeyPolicy === 'accept-new') {
+      addHostKey(knownHosts[0], d.host, d.port, key);
+      return done(true);
+    }
+    const refuse = () => {
+      hostKeyError = new SshError(label, `unknown host key ${keyType(key)} ${fp}: not in ${knownHosts.join(' or ')} and not trusted (the CLI's --accept-new trusts a new key, as OpenSSH's StrictHostKeyChecking=accept-new does)`, 'host-key');
+      done(false);
+    };
+    if (o.hostKeyPolicy === 'strict') return refuse();
+    o.prompts.trustHostKey({ dest: label, hostName, type: keyType(key), fingerprint: fp, file: knownHosts[0] }).then((yes) => {
+      if (!yes) return refuse();
+      addHostKey(knownHosts[0], d.host, d.port, key);
+      done(true);
+    }, refuse);
+  };
+  const config: ConnectConfig = {
+    host: d.host,
+    port: d.port,
+    username: d.user,
+    sock,
+    readyTimeout: o.readyTimeoutMs ?? 20000,
+    keepaliveInterval: o.keepaliveMs ?? 5000,
+    keepaliveCountMax: 3,
+    hostVerifier: verify as ConnectConfig['hostVerifier'],
+    authHandler: authHandler(d, home, o.prompts, log, o.cachedPassphrase ?? (async () => undefined)),
+  };
+  return new Promise((resolve, reject) => {
+    const fail = (e: Error & { level?: string }) => {
+      client.removeAllListeners('ready');
+      for (const j of jumps) j.close();
+      if (hostKeyError) return reject(hostKeyError);
+      if (e.level === 'client-authentication') {
+        return reject(new SshError(label, `authentication failed (tried: ${log.tried.join(', ') || 'nothing the server accepts'})`, 'auth'));
+      }
+      reject(new SshError(label, e.message, 'connect'));
+    };
+    client.once('error', fail);
+    client.once('ready', () => {
+      client.removeListener('error', fail);
+      resolve(new Connection(d, client, jumps));
+    });
+    client.connect(config);
+  });
+}
+
+/** One connection per destination; a request while one is being made shares it. */
+export class ConnectionManager {
+  private readonly live = new Map<string, Promise<Connection>>();
+
+  constructor(private readonly options: () => ConnectOptions) {}
+
+  static key(d: Destination): string {
+    return `${d.user}@${d.host}:${d.port}${d.jumps.map((j) => ` via ${ConnectionManager.key(j)}`).join('')}`;
+  }
+
+  get(d: Destination): Promise<Connection> {
+    const key = ConnectionManager.key(d);
+    const existing = this.live.get(key);
+    if (existing) return existing;
+    const p = connect(d, this.options()).then(
+      (c) => {
+        c.onDrop(() => this.live.delete(key));
+        return c;
+      },
+      (e) => {
+        this.live.delete(key);
+        throw e;
+      },
+    );
+    this.live.set(key, p);
+    return p;
+  }
+
+  closeAll(): void {
+    for (const p of this.live.values()) p.then((c) => c.close(), () => undefined);
+    this.live.clear();
+  }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sqliteos-demo: gives a SQLiteOS kernel something to show. It makes SQL pipes and keeps them open:
+ * one holds "hello, SQLiteOS\n" (and a second write with a NUL and 0xff), one is empty with a reader
+ * asleep on its read_wq (a child process), and a child that shares the fd table (CLONE_FILES) holds
+ * them too. Then it waits: for SECONDS (the first argument, default for ever), or until killed; its
+ * children go with it. The views, the parser tests and the guest all use it.
+ *
+ * Usage: sqliteos-demo [SECONDS]. Prints "sqliteos-demo: ready <pid>" once everything is in place.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define NR_SQL_PIPE_READ	550
+#define NR_SQL_PIPE_WRITE	551
+#define NR_SQL_PIPE		552
+
+static long sql_pipe(int *fd)
+{
+	return syscall(NR_SQL_PIPE, fd);
+}
+
+static int sharer(void *arg)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pause();
+	return 0;
+}
+
+static char stack[16384];
+
+int main(int argc, char **argv)
+{
+	static const char bin[] = { 'b', 'i', 'n', 0, (char)0xff };
+	int full[2], empty[2];
+	char buf[16];
+	pid_t reader;
+
+	if (sql_pipe(full) < 0 || sql_pipe(empty) < 0) {
+		perror("sqliteos-demo: sql_pipe");
+		return 1;
+	}
+	if (syscall(NR_SQL_PIPE_WRITE, full[1], "hello, SQLiteOS\n", 16) < 0 ||
+	    syscall(NR_SQL_PIPE_WRITE, full[1], bin, sizeof(bin)) < 0) {
+		perror("sqliteos-demo: sql_pipe_write");
+		return 1;
+	}
+	reader = fork();
+	if (reader == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		syscall(NR_SQL_PIPE_READ, empty[0], buf, sizeof(buf));
+		_exit(0);
+	}
+	if (clone(sharer, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL) < 0) {
+		perror("sqliteos-demo: clone");
+		return 1;
+	}
+	usleep(200000);		/* the reader is asleep on read_wq by then */
+	printf("sqliteos-demo: ready %d\n", getpid());
+	fflush(stdout);
+	if (argc > 1)
+		sleep(atoi(argv[1]));
+	else
+		for (;;)
+			pause();
+	kill(0, SIGTERM);
+	return 0;
+}

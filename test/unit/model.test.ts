@@ -1,0 +1,118 @@
+/*
+ * The target model from a real kernel: sqliteos-inspect's output captured from the companion kernel
+ * (test/fixtures/kernel) becomes the processes, pipes, locks and queues a user sees; damaged output of
+ * every kind is refused with the place named. Also the simulator's mapping and snapshot diffs.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { KernelFormatError, parseInspectJson } from '../../extension/core/model/kernel-json';
+import { queueKey, queueName } from '../../extension/core/model/model';
+import { simLocks, simProcesses, simQueues } from '../../extension/core/model/from-sim';
+import { diffSnapshots } from '../../extension/targets/remote';
+import { ROOT, start } from './helpers';
+
+const fixture = (name: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'kernel', name), 'utf8');
+
+function refuses(text: string, where: RegExp, what: RegExp): void {
+  assert.throws(
+    () => parseInspectJson(text, 'guest: sqliteos-inspect'),
+    (e: Error) => {
+      assert.ok(e instanceof KernelFormatError, e.message);
+      assert.match(e.message, where);
+      assert.match(e.message, what);
+      return true;
+    },
+  );
+}
+
+describe('kernel snapshot (sqliteos-inspect format 1)', () => {
+  it('shows the companion kernel as captured: the sleeping reader, the CLONE_FILES child, the bytes, the locks', () => {
+    const s = parseInspectJson(fixture('companion-demo.json'), 'guest');
+    assert.equal(s.kernel, 'companion');
+    const reader = s.processes.find((p) => p.pid === 22)!;
+    assert.equal(reader.state, 'blocked');
+    assert.equal(queueName(reader.waitingOn!), 'pipe 2 read_wq');
+    assert.equal(s.processes.find((p) => p.pid === 23)!.handler, 20, 'the CLONE_FILES child uses its parent\'s fd table');
+    assert.deepEqual(s.pipes, [
+      { dataId: 1, buffered: 21, readers: 1, writers: 1 },
+      { dataId: 2, buffered: 0, readers: 1, writers: 1 },
+    ]);
+    assert.deepEqual(s.tables.pipe_chunk.rows[1], [1099511627777, 1, { blob: 5, hex: '62696e00ff' }]);
+    assert.equal(s.locks!.currentMaxLock, 'NONE');
+    assert.equal(s.locks!.writeMutex.owner, null);
+    assert.equal(s.locks!.connections.length, 2);
+    assert.deepEqual(s.queues!.map((q) => queueKey(q.id)), ['store.read_q', 'store.write_q', 'write_mutex', 'pipe.1.read_wq', 'pipe.1.write_wq', 'pipe.2.read_wq', 'pipe.2.write_wq']);
+    assert.equal(s.counters.bytes_written, 21);
+  });
+
+  it('shows the published kernel\'s tables and says why there are no locks or queues', () => {
+    const s = parseInspectJson(fixture('upstream-demo.json'), 'guest');
+    assert.equal(s.kernel, 'upstream');
+    assert.deepEqual(s.tables.pid_pipe.columns, ['pid', 'fd', 'dataId']);
+    assert.equal(s.tables.pid_pipe.rows.length, 8);
+    assert.equal(s.locks, null);
+    assert.match(s.unavailable!, /only its tables/);
+  });
+
+  it('refuses truncated output, naming its length and end', () => {
+    const full = fixture('companion-demo.json');
+    refuses(full.slice(0, 700), /^guest: sqliteos-inspect: not JSON/, /output of 700 bytes ending .*truncated\?/);
+    refuses('', /not JSON/, /no output/);
+  });
+
+  it('refuses another format version and says what to update', () => {
+    refuses(fixture('companion-demo.json').replace('"format":1', '"format":2'), /format/, /format 2; this version of the extension reads format 1/);
+  });
+
+  it('names the field that is wrong: a row of the wrong width, a bad lock level, a queue it does not know, bad hex', () => {
+    const j = JSON.parse(fixture('companion-demo.json'));
+    const variant = (f: (o: typeof j) => void) => {
+      const o = structuredClone(j);
+      f(o);
+      return JSON.stringify(o);
+    };
+    refuses(variant((o) => o.tables.pid_store.rows[1].push(7)), /tables\.pid_store\.rows\[1\]/, /3 values for 2 columns/);
+    refuses(variant((o) => (o.locks.store.current_max_lock = 'HALF')), /locks\.store\.current_max_lock/, /expected a lock level/);
+    refuses(variant((o) => o.queues.push({ name: 'pipe.x.read_wq', pids: [] })), /queues\[7\]\.name/, /unknown wait queue/);
+    refuses(variant((o) => (o.tables.pipe_chunk.rows[0][2].hex = 'zz')), /pipe_chunk\.rows\[0\]\[2\]\.hex/, /not hex/);
+    refuses(variant((o) => (o.queues[5].pids = ['22'])), /queues\[5\]\.pids\[0\]/, /expected an integer/);
+    refuses(variant((o) => (o.tables.pid_store.count = 1)), /pid_store\.count/, /1 rows counted but 5 listed/);
+    refuses(variant((o) => (o.kernel = 'other')), /kernel/, /expected "companion" or "upstream"/);
+  });
+
+  it('keeps a busy table as busy rather than empty', () => {
+    const j = JSON.parse(fixture('companion-demo.json'));
+    j.tables.pid_pipe = { columns: ['pid', 'fd', 'dataId'], busy: 'database is locked' };
+    const s = parseInspectJson(JSON.stringify(j), 'guest');
+    assert.equal(s.tables.pid_pipe.busy, 'database is locked');
+  });
+});
+
+describe('snapshot diffs', () => {
+  it('name only what changed between two polls', () => {
+    const a = parseInspectJson(fixture('companion-demo.json'), 'guest', 1);
+    const j = JSON.parse(fixture('companion-demo.json'));
+    j.queues[5].pids = [];
+    j.tables.pipe_chunk.rows.pop();
+    j.tables.pipe_chunk.count = 1;
+    const b = parseInspectJson(JSON.stringify(j), 'guest', 2);
+    assert.deepEqual(diffSnapshots(a, b), { tables: ['pipe_chunk'], waitQueues: true, processes: true });
+    assert.deepEqual(diffSnapshots(b, parseInspectJson(JSON.stringify(j), 'guest', 3)), {});
+  });
+});
+
+describe('the simulator in the model', () => {
+  it('maps a PENDING writer and a reader held back on read_q', async () => {
+    const r = await start(fs.readFileSync(path.join(ROOT, 'examples', '08-pending-writer.sqlos'), 'utf8'));
+    for (let i = 0; i < 6; i++) r.runStatement(r.nextRunnable()!);
+    const procs = simProcesses(r.kernel);
+    const p1 = procs.find((p) => p.pid === 1)!;
+    assert.deepEqual(p1.waitingOn, { kind: 'store', queue: 'write_q' });
+    assert.match(p1.activity!, /^write \(line 9, /);
+    assert.equal(simLocks(r.kernel).currentMaxLock, 'PENDING');
+    assert.deepEqual(simQueues(r.kernel).find((q) => queueKey(q.id) === 'store.read_q')!.sleepers, [3]);
+    r.kernel.close();
+  });
+});
