@@ -4,6 +4,7 @@
  */
 import { loadedAt } from './t0';
 import * as vscode from 'vscode';
+import { ConnectCommands } from './commands/connect';
 import { DataCommands } from './commands/data';
 import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
@@ -19,6 +20,7 @@ export interface Api {
   views: Views;
   scenarios: ScenarioCommands;
   data: DataCommands;
+  connections: ConnectCommands;
   /** From the bundle starting to evaluate to activate() returning. */
   activationMs: number;
 }
@@ -31,18 +33,20 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const docs = new Documents(session);
   const scenarios = new ScenarioCommands(ctx, session, log);
   const data = new DataCommands(ctx, session, views, docs, log);
+  const connections = new ConnectCommands(ctx, session, log);
+  connections.registerAll();
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
   registerDebugging(ctx, session, log, () => views.refreshAll());
-  ctx.subscriptions.push(log, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
+  ctx.subscriptions.push(log, connections, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;
   if (start) {
     scenarios.startWith(start).catch((e: Error) => log.error(`start-up scenario ${start}: ${e.message}`));
   }
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { session, views, scenarios, data, activationMs };
+  return { session, views, scenarios, data, connections, activationMs };
 }
 
 export function deactivate(): void {}

@@ -9,6 +9,9 @@ export const Cmd = {
   openExample: 'sqliteos.openExample',
   useSimulator: 'sqliteos.useSimulator',
   connect: 'sqliteos.connect',
+  connectThisMachine: 'sqliteos.connectThisMachine',
+  connectWsl: 'sqliteos.connectWsl',
+  disconnect: 'sqliteos.disconnect',
   stepStatement: 'sqliteos.stepStatement',
   stepMicro: 'sqliteos.stepMicro',
   runToEnd: 'sqliteos.runToEnd',
@@ -41,10 +44,13 @@ export const Setting = {
   pageSize: 'tables.pageSize',
   refreshDelay: 'views.refreshDelayMs',
   pollInterval: 'ssh.pollIntervalMs',
+  sshHosts: 'ssh.hosts',
 } as const;
 
 export const Ctx = {
   targetLoaded: 'sqliteos.targetLoaded',
+  /** The active target is a real kernel (SSH or this machine): Disconnect shows. */
+  remoteTarget: 'sqliteos.remoteTarget',
   scenarioLoaded: 'sqliteos.scenarioLoaded',
 } as const;
 
@@ -58,6 +64,7 @@ export enum Node {
   blob = 'sqliteos:value+blob',
   loadMore = 'sqliteos:loadMore',
   message = 'sqliteos:message',
+  warning = 'sqliteos:message+warning',
   error = 'sqliteos:message+error',
   lockSummary = 'sqliteos:lockSummary',
   connection = 'sqliteos:connection',

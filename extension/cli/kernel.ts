@@ -9,7 +9,7 @@ import * as readline from 'readline';
 import { queueName } from '../core/model/model';
 import type { Snapshot } from '../core/model/model';
 import { preview, textTable } from '../core/format';
-import { HostError } from '../targets/kernel-host';
+import { HostError, QueryRefused } from '../targets/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../targets/sources';
 import { NO_PROMPTS, Prompts } from '../targets/ssh/auth';
@@ -18,6 +18,7 @@ import { ConnectionManager, SshError } from '../targets/ssh/connection';
 
 export interface KernelArgs {
   cmd: 'inspect' | 'query';
+  upstream?: boolean;
   ssh?: string;
   json: boolean;
   acceptNew: boolean;
@@ -56,7 +57,8 @@ function terminalPrompts(): Prompts {
 }
 
 function describe(s: Snapshot, label: string, release: string): string {
-  const lines = [`${label}: ${s.kernel === 'companion' ? 'companion kernel' : 'published SQLiteOS kernel'} ${release}`];
+  const how = s.kernel === 'companion' ? 'companion kernel' : 'SQLiteOS kernel read through syscall 549, as the published kernel is read:';
+  const lines = [`${label}: ${how} ${release}`];
   for (const [name, t] of Object.entries(s.tables)) lines.push(`  ${name}: ${t.busy ? `busy (${t.busy})` : `${t.count} rows`}`);
   if (s.locks) {
     const l = s.locks;
@@ -73,7 +75,7 @@ export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err
   let target: RemoteTarget | undefined;
   try {
     const source = a.ssh ? sshSource(resolveDestination(a.ssh), manager) : localSource();
-    target = new RemoteTarget(source, bundledHelper(path.join(__dirname)), { pollIntervalMs: () => 1000 });
+    target = new RemoteTarget(source, bundledHelper(path.join(__dirname)), { pollIntervalMs: () => 1000, upstream: a.upstream });
     const facts = await target.start();
     if (facts.problem) {
       err(`sqliteos ${a.cmd}: ${source.label}: ${facts.problem}\n`);
@@ -88,7 +90,7 @@ export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err
     out(a.json ? `${JSON.stringify({ host: source.label, release: facts.release, ...s })}\n` : describe(s, source.label, facts.release));
     return 0;
   } catch (e) {
-    if (e instanceof SshError || e instanceof DestinationError) {
+    if (e instanceof SshError || e instanceof DestinationError || e instanceof QueryRefused) {
       err(`sqliteos ${a.cmd}: ${e.message}\n`);
       return 2;
     }

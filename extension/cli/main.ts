@@ -3,7 +3,9 @@
  * 2 bad input), `bench` runs the simulator benchmark, `inspect` / `query` read a real kernel (cli/kernel.ts).
  * Tests, users and CI all go through here.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import { parseScenario } from '../core/scenario/parser';
 import { ScenarioRun, optionsFor } from '../core/scenario/runner';
 import { Scenario } from '../core/scenario/ast';
@@ -15,9 +17,12 @@ const USAGE = `usage:
   sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb] [--capacity BYTES] [--json]
   sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
   sqliteos bench [--quick] [--json]
-  sqliteos inspect [--ssh DEST] [--json] [--accept-new]      a real kernel's tables, locks, queues, pipes
+  sqliteos inspect [--ssh DEST] [--json] [--accept-new] [--upstream]
+                                 a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)
   sqliteos query [--ssh DEST] [--json] [--accept-new] "SQL"   one read-only statement on a real kernel
-     DEST: a Host of ~/.ssh/config, or user@host[:port]; without --ssh, this machine`;
+     DEST: a Host of ~/.ssh/config, or user@host[:port]; without --ssh, this machine
+  sqliteos guest start [--kernel PATH] [--port N] | stop | status
+                                 the companion kernel under QEMU with an SSH server on 127.0.0.1`;
 
 class UsageError extends Error {}
 
@@ -29,11 +34,14 @@ interface Args {
   maxStates?: number;
   ssh?: string;
   acceptNew: boolean;
+  upstream: boolean;
+  rest: string[];
   opts: Partial<SimOptions>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, acceptNew: false, opts: {} };
+  const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, acceptNew: false, upstream: false, rest: argv.slice(1), opts: {} };
+  if (a.cmd === 'guest') return a;
   for (let i = 1; i < argv.length; i++) {
     const v = argv[i];
     const value = () => {
@@ -44,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     if (v === '--json') a.json = true;
     else if (v === '--quick') a.quick = true;
     else if (v === '--accept-new') a.acceptNew = true;
+    else if (v === '--upstream') a.upstream = true;
     else if (v === '--ssh') a.ssh = value();
     else if (v === '--profile') {
       const x = value();
@@ -125,6 +134,16 @@ async function run(a: Args): Promise<number> {
   return res.ok ? 0 : 1;
 }
 
+/** `sqliteos guest ...`: kernel-scripts/qemu/guest.sh, which holds the QEMU and initramfs details. */
+function guest(rest: string[]): number {
+  const sub = rest[0];
+  if (sub !== 'start' && sub !== 'stop' && sub !== 'status') throw new UsageError('guest: start, stop or status?');
+  const script = path.join(__dirname, '..', 'kernel-scripts', 'qemu', 'guest.sh');
+  if (!fs.existsSync(script)) throw new UsageError(`guest: ${script} is missing (the guest runs from a checkout of the repository)`);
+  const r = spawnSync('bash', [script, ...rest], { stdio: 'inherit' });
+  return r.status === null ? 2 : r.status;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const a = parseArgs(argv);
@@ -136,8 +155,9 @@ export async function main(argv: string[]): Promise<number> {
       const { kernelCommand } = await import('./kernel');
       const out = (s: string) => process.stdout.write(s);
       const err = (s: string) => process.stderr.write(s);
-      return await kernelCommand({ cmd: a.cmd, ssh: a.ssh, json: a.json, acceptNew: a.acceptNew, sql: a.file }, out, err);
+      return await kernelCommand({ cmd: a.cmd, ssh: a.ssh, json: a.json, acceptNew: a.acceptNew, upstream: a.upstream, sql: a.file }, out, err);
     }
+    if (a.cmd === 'guest') return guest(a.rest);
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');
       return await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });

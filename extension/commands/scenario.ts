@@ -39,9 +39,6 @@ export class ScenarioCommands {
     r(Cmd.loadScenario, (uri?: vscode.Uri) => this.load(uri, false));
     r(Cmd.openExample, (name?: string) => this.openExample(name));
     r(Cmd.useSimulator, () => this.useSimulator());
-    r(Cmd.connect, () => {
-      throw new UserError('SSH targets are not in this version yet; the simulator is the only target for now.');
-    });
     r(Cmd.stepStatement, () => this.step((s) => s.stepStatement()));
     r(Cmd.stepMicro, () => this.step((s) => s.stepMicro()));
     r(Cmd.runToEnd, () => this.report(this.sim().runToEnd()));

@@ -35,6 +35,9 @@ export interface Helper {
 /** Thrown when the host answers but cannot show a SQLiteOS kernel: the message says why and what to do. */
 export class HostError extends Error {}
 
+/** A statement the kernel would not run (not read-only, bad SQL): the user's input, not the host. */
+export class QueryRefused extends Error {}
+
 const PROBE = [
   'printf "release\\t%s\\n" "$(uname -r)"',
   'printf "arch\\t%s\\n" "$(uname -m)"',
@@ -55,6 +58,8 @@ export class KernelHost {
     readonly shell: Shell,
     private readonly helper: Helper,
     private readonly timeoutMs = 30000,
+    /** Read the kernel as the published one is read (549 and its log), even where debugfs is there. */
+    private readonly asUpstream = false,
   ) {}
 
   get known(): HostFacts | undefined {
@@ -132,13 +137,22 @@ export class KernelHost {
 
   /** One snapshot: the whole kernel state, read by the helper in one go. */
   async snapshot(): Promise<Snapshot> {
-    const text = await this.helperRun([]);
+    const text = await this.helperRun(this.asUpstream ? ['--upstream'] : []);
     return parseInspectJson(text, `${this.shell.label}: sqliteos-inspect`);
   }
 
   /** One read-only statement through 549 (the kernel refuses anything else, and says why). */
   async query(sql: string): Promise<{ columns: string[]; rows: Value[][] }> {
-    const text = await this.helperRun(['--query', sql]);
+    let text: string;
+    try {
+      text = await this.helperRun(['--query', sql]);
+    } catch (e) {
+      // 549's refusals, in words: EPERM is "not read-only" (we run as root), EINVAL bad SQL or too long.
+      const m = e instanceof HostError && /\(.*\): (Operation not permitted|Invalid argument)$/.exec(e.message);
+      if (!m) throw e;
+      const why = m[1] === 'Operation not permitted' ? 'syscall 549 runs only read-only statements' : 'syscall 549 found it invalid (bad SQL, more than one statement, or over 4 KiB)';
+      throw new QueryRefused(`${this.shell.label}: the kernel refused '${sql}': ${why}`);
+    }
     let doc: { format?: unknown; query?: { rows?: unknown } };
     try {
       doc = JSON.parse(text);

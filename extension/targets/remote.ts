@@ -20,6 +20,8 @@ export interface ShellSource {
 
 export interface RemoteOptions {
   pollIntervalMs: () => number;
+  /** Read the kernel through 549 only, as the published kernel is read. */
+  upstream?: boolean;
   /** Backoff between reconnect attempts: first, and the cap. */
   backoffMs?: [number, number];
   now?: () => number;
@@ -79,7 +81,7 @@ export class RemoteTarget implements Target {
   private async connect(): Promise<void> {
     this.state = 'connecting';
     const shell = await this.source.open((why) => this.dropped(why));
-    this.host = new KernelHost(shell, this.helper);
+    this.host = new KernelHost(shell, this.helper, undefined, this.opts.upstream);
     this.facts = await this.host.probe();
     this.state = 'connected';
     // A host with nothing to show has nothing old on show either; otherwise the next poll clears it.
@@ -97,7 +99,7 @@ export class RemoteTarget implements Target {
   }
 
   /** Polling runs only while a SQLiteOS view is visible. */
-  setActive(visible: boolean): void {
+  setVisible(visible: boolean): void {
     this.active = visible;
     if (visible) this.schedule(0);
     else if (this.timer) {

@@ -70,5 +70,7 @@ export interface Target {
   /** One read-only SQL statement. */
   query(sql: string): Promise<QueryRows>;
   onDidChange(listener: (c: Change) => void): Disposer;
+  /** Whether any view shows this target: a polling target polls only while one does. */
+  setVisible?(visible: boolean): void;
   dispose(): void;
 }

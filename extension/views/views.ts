@@ -43,6 +43,7 @@ export class Views implements vscode.Disposable {
   readonly waitQueues: NodeProvider;
   private tableNodes = new Map<string, TableNode>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly trees: vscode.TreeView<TreeNode>[] = [];
 
   constructor(private readonly session: Session) {
     const delay = () => setting(Setting.refreshDelay, 100);
@@ -66,12 +67,15 @@ export class Views implements vscode.Disposable {
       [View.locks, this.locks],
       [View.waitQueues, this.waitQueues],
     ] as const) {
-      this.disposables.push(vscode.window.createTreeView(id, { treeDataProvider: p, showCollapseAll: id === View.tables }), p);
+      const tree = vscode.window.createTreeView(id, { treeDataProvider: p, showCollapseAll: id === View.tables });
+      this.trees.push(tree);
+      this.disposables.push(tree, p, tree.onDidChangeVisibility(() => this.tellVisibility()));
     }
     this.disposables.push(
       session.onDidChangeTarget(() => {
         this.tableNodes.clear();
         this.refreshAll();
+        this.tellVisibility();
       }),
       session.onDidChange((c) => this.apply(c)),
     );
@@ -101,6 +105,11 @@ export class Views implements vscode.Disposable {
     if (c.locks) this.locks.refresh();
     if (c.waitQueues) this.waitQueues.refresh();
     if (c.processes || c.target) this.target.refresh();
+  }
+
+  /** A polling target polls only while one of the views shows. */
+  private tellVisibility(): void {
+    this.session.target?.setVisible?.(this.trees.some((t) => t.visible));
   }
 
   refreshAll(): void {

@@ -2,14 +2,13 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { Cmd } from '../../extension/ids';
-import { simulatorOf } from '../../extension/targets/simulator';
 import { api, example, labels, sleep } from './util';
 
 describe('views', () => {
   it('show the target, tables, locks and wait queues of a loaded scenario, live as it steps', async () => {
     const a = await api();
     await vscode.commands.executeCommand(Cmd.loadScenario, example('08-pending-writer.sqlos'));
-    assert.ok(simulatorOf(a.session.target)?.scenario, 'scenario loaded');
+    assert.match(a.session.target?.info().details.scenario ?? '', /08-pending-writer\.sqlos$/, 'scenario loaded');
     // Run the statements up to the point where the writer is PENDING and the query waits on read_q.
     for (let i = 0; i < 6; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
     await sleep(300);

@@ -7,7 +7,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Duplex } from 'stream';
-import { Client, ConnectConfig } from 'ssh2';
+import { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { AuthLog, Prompts, authHandler } from './auth';
 import { Destination } from './config';
 import { addHostKey, checkHostKey, fingerprint, hostKeyName, keyType } from './known-hosts';
@@ -112,32 +112,35 @@ export class Connection {
     return r.stdout;
   }
 
-  /** Writes a file through SFTP (mode applied), via a temporary name renamed into place. */
-  upload(remotePath: string, data: Buffer, mode = 0o755): Promise<void> {
-    return new Promise((resolve, reject) => {
+  private sftp: Promise<SFTPWrapper> | undefined;
+
+  /**
+   * One SFTP session per connection, opened on first use and closed with the connection: ending it
+   * early trips an assertion in dropbear (the guest's server), which then drops the whole connection.
+   */
+  private sftpSession(): Promise<SFTPWrapper> {
+    this.sftp ??= new Promise((resolve, reject) =>
       this.client.sftp((err, sftp) => {
-        if (err) return reject(new SshError(this.label, `SFTP: ${err.message}`, 'command'));
-        const tmp = `${remotePath}.part-${process.pid}`;
-        const fail = (e: Error) => {
-          sftp.end();
-          reject(new SshError(this.label, `upload to ${remotePath}: ${e.message}`, 'command'));
-        };
-        sftp.writeFile(tmp, data, { mode }, (e) => {
-          if (e) return fail(e);
-          sftp.rename(tmp, remotePath, (e2) => {
-            // An existing file: SFTP's rename does not replace, so remove it and try once more.
-            if (!e2) return (sftp.end(), resolve());
-            sftp.unlink(remotePath, () =>
-              sftp.rename(tmp, remotePath, (e3) => {
-                if (e3) return fail(e3);
-                sftp.end();
-                resolve();
-              }),
-            );
-          });
-        });
-      });
-    });
+        if (err) {
+          this.sftp = undefined;
+          return reject(new SshError(this.label, `SFTP: ${err.message}`, 'command'));
+        }
+        resolve(sftp);
+      }),
+    );
+    return this.sftp;
+  }
+
+  /** Writes a file through SFTP (mode applied), via a temporary name renamed into place. */
+  async upload(remotePath: string, data: Buffer, mode = 0o755): Promise<void> {
+    const sftp = await this.sftpSession();
+    const tmp = `${remotePath}.part-${process.pid}`;
+    const step = (what: string, f: (cb: (e?: Error | null) => void) => void) =>
+      new Promise<void>((resolve, reject) => f((e) => (e ? reject(new SshError(this.label, `upload to ${remotePath}: ${what}: ${e.message}`, 'command')) : resolve())));
+    await step('write', (cb) => sftp.writeFile(tmp, data, { mode }, cb));
+    // SFTP's rename does not replace an existing file: remove it first (a missing file is fine).
+    await step('remove the old file', (cb) => sftp.unlink(remotePath, () => cb()));
+    await step('rename', (cb) => sftp.rename(tmp, remotePath, cb));
   }
 
   close(): void {

@@ -13,14 +13,35 @@ export class TargetNode extends TreeNode {
   getTreeItem(): vscode.TreeItem {
     const info = this.target.info();
     const t = this.item(info.label, vscode.TreeItemCollapsibleState.Expanded);
-    t.description = info.state;
-    t.tooltip = `${info.label}\n${info.state}`;
-    t.contextValue = `${Node.target}+${info.kind}`;
-    t.iconPath = new vscode.ThemeIcon(info.kind === 'simulator' ? 'beaker' : 'remote');
+    const stale = info.stale ? `stale since ${new Date(info.stale.since).toLocaleTimeString()}: ` : '';
+    t.description = `${stale}${info.state}`;
+    t.tooltip = [info.label, info.state, info.stale ? `Showing the snapshot of ${new Date(info.stale.since).toLocaleString()}: ${info.stale.reason}` : '', ...(info.warnings ?? [])].filter(Boolean).join('\n');
+    t.contextValue = `${Node.target}+${info.kind}${info.stale ? '+stale' : ''}`;
+    const icon = info.kind === 'simulator' ? 'beaker' : info.kind === 'local' ? 'vm' : 'remote';
+    t.iconPath = new vscode.ThemeIcon(info.stale ? 'debug-disconnect' : icon, info.stale ? new vscode.ThemeColor('charts.yellow') : undefined);
     return t;
   }
   override async getChildren(): Promise<TreeNode[]> {
-    return [new ProcessesNode(this, this.target), new DetailsNode(this, this.target)];
+    const warnings = (this.target.info().warnings ?? []).map((w, i) => new WarningNode(`target:warning:${i}`, this, w));
+    return [...warnings, new ProcessesNode(this, this.target), new DetailsNode(this, this.target)];
+  }
+}
+
+/** Something the user should act on (no SQLiteOS here, no root): the whole text in the tooltip. */
+class WarningNode extends TreeNode {
+  constructor(
+    id: string,
+    parent: TreeNode,
+    private readonly text: string,
+  ) {
+    super(id, parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item(this.text);
+    t.tooltip = this.text;
+    t.contextValue = Node.warning;
+    t.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    return t;
   }
 }
 

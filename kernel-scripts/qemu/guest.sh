@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The companion kernel as a machine to connect to: QEMU (TCG) in the background with user networking,
+# an SSH server (Debian's dropbear, with OpenSSH's sftp-server for uploads) in a busybox initramfs, port
+# 22 forwarded to 127.0.0.1 only, a host key and a user key made for it, and kernel-scripts' demo program
+# holding SQL pipes with a reader asleep, so there is something to see.
+#
+#   guest.sh start [--kernel PATH] [--port N] [--no-demo]   boots it, waits for sshd, prints the destination
+#   guest.sh stop                                            powers it off (QEMU killed if it does not go)
+#   guest.sh status                                          running or not, and where
+#
+# State lives in .cache/guest-ssh/: keys, known_hosts (the host key we made, so it is known, not guessed),
+# an ssh_config with `Host sqliteos-guest` for `Include`, the console log, QEMU's pid file.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+state="$(cd "$here/../.." && pwd)/.cache/guest-ssh"
+mkdir -p "$state"
+
+running() { [ -f "$state/qemu.pid" ] && kill -0 "$(cat "$state/qemu.pid")" 2>/dev/null; }
+
+stop() {
+  if ! running; then echo "guest: not running"; rm -f "$state/qemu.pid"; return 0; fi
+  local pid; pid=$(cat "$state/qemu.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$state/qemu.pid"
+  echo "guest: stopped"
+}
+
+# Copies a dynamically linked program and the libraries it loads into the initramfs tree $1.
+with_libs() {
+  local root="$1" prog="$2" dest="$3"
+  mkdir -p "$root/$(dirname "$dest")"
+  cp "$prog" "$root/$dest"
+  ldd "$prog" | grep -oE '/[^ ]+' | while read -r lib; do
+    mkdir -p "$root/$(dirname "$lib")"
+    cp -L "$lib" "$root/$lib"
+  done
+}
+
+start() {
+  source "$here/common.sh" >/dev/null
+  local kernel="$cache/kbuild/arch/x86/boot/bzImage" port=2222 demo=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --kernel) kernel="$2"; shift 2 ;;
+      --port) port="$2"; shift 2 ;;
+      --no-demo) demo=0; shift ;;
+      *) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  if running; then echo "guest: already running on 127.0.0.1:$(cat "$state/port") (guest.sh stop first)" >&2; exit 1; fi
+  if [ "$kernel" = "$cache/kbuild/arch/x86/boot/bzImage" ]; then
+    # The tested kernel, rebuilt when missing or older than its config (the guest needs its networking).
+    if [ ! -f "$kernel" ] || [ "$here/config.fragment" -nt "$kernel" ]; then
+      echo "== building the companion kernel first (about 3 min from scratch)"
+      build_kernel "$cache/kbuild" "$here/config.fragment"
+    fi
+  elif [ ! -f "$kernel" ]; then
+    echo "guest.sh: no kernel at $kernel" >&2; exit 2
+  fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "guest.sh: 127.0.0.1:$port is taken: choose another with --port" >&2; exit 1; fi
+
+  [ -f "$state/host_ed25519" ] || dropbearkey -t ed25519 -f "$state/host_ed25519" >/dev/null 2>&1
+  [ -f "$state/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C sqliteos-guest -f "$state/id_ed25519"
+  local hostpub; hostpub=$(dropbearkey -y -f "$state/host_ed25519" | grep '^ssh-ed25519' | cut -d' ' -f1,2)
+  echo "[127.0.0.1]:$port $hostpub" > "$state/known_hosts"
+  cat > "$state/ssh_config" <<EOF
+Host sqliteos-guest
+  HostName 127.0.0.1
+  Port $port
+  User root
+  IdentityFile $state/id_ed25519
+  UserKnownHostsFile $state/known_hosts
+EOF
+
+  gcc -static -O2 -Wall -o "$guest/sqliteos-demo" "$root/kernel-scripts/tools/sqliteos-demo.c"
+  local tree="$state/root"
+  rm -rf "$tree" && mkdir -p "$tree"/{bin,sbin,etc,proc,sys,dev,tmp,root/.ssh,usr/lib,etc/dropbear}
+  cp /bin/busybox "$tree/bin/busybox"
+  cp "$guest/sqliteos-demo" "$tree/bin/"
+  with_libs "$tree" /usr/sbin/dropbear /sbin/dropbear
+  with_libs "$tree" /usr/lib/openssh/sftp-server /usr/lib/sftp-server
+  cp "$state/host_ed25519" "$tree/etc/dropbear/host_ed25519"
+  cp "$state/id_ed25519.pub" "$tree/root/.ssh/authorized_keys"
+  chmod 700 "$tree/root" "$tree/root/.ssh"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$tree/etc/passwd"
+  printf 'root::0:0:99999:7:::\n' > "$tree/etc/shadow"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$tree/etc/group"
+  echo /bin/sh > "$tree/etc/shells"
+  local demo_line=':'
+  [ "$demo" = 1 ] && demo_line='/bin/sqliteos-demo > /dev/console 2>&1 &'
+  cat > "$tree/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+echo
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t debugfs debugfs /sys/kernel/debug
+hostname sqliteos-guest
+ip link set lo up
+ip addr add 127.0.0.1/8 dev lo
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+$demo_line
+export HOME=/root PATH=/bin:/sbin
+/sbin/dropbear -F -E -s -r /etc/dropbear/host_ed25519 -p 22 > /dev/console 2>&1 &
+echo "guest: sshd up"
+# Power off cleanly when QEMU is asked to stop (SIGTERM to QEMU is not seen here): wait for ever.
+while :; do sleep 3600; done
+EOF
+  chmod +x "$tree/init"
+  (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) > "$state/root.cpio.gz"
+
+  rm -f "$state/console.log"
+  qemu-system-x86_64 -accel tcg -m 512 -display none -no-reboot -daemonize \
+    -pidfile "$state/qemu.pid" -serial "file:$state/console.log" \
+    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
+    -kernel "$kernel" -initrd "$state/root.cpio.gz" -append "console=ttyS0 panic=-1 loglevel=5"
+  echo "$port" > "$state/port"
+  # Up when dropbear answers with its banner (QEMU's forwarder accepts before the guest listens).
+  local t0; t0=$(date +%s)
+  until timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; head -c 4 <&3" 2>/dev/null | grep -q SSH-; do
+    if ! running; then echo "guest.sh: QEMU exited; console log: $state/console.log" >&2; tail -20 "$state/console.log" >&2; exit 1; fi
+    if [ $(( $(date +%s) - t0 )) -gt 60 ]; then echo "guest.sh: no SSH server after 60 s; console log: $state/console.log" >&2; tail -20 "$state/console.log" >&2; stop >/dev/null; exit 1; fi
+    sleep 0.3
+  done
+  echo "guest: up in $(( $(date +%s) - t0 )) s: the companion kernel $kernel"
+  echo "  destination:  root@127.0.0.1:$port   (key $state/id_ed25519)"
+  echo "  host key:     $(ssh-keygen -lf "$state/known_hosts" | cut -d' ' -f2) (also in $state/known_hosts)"
+  echo "  ssh config:   add 'Include $state/ssh_config' to ~/.ssh/config, then connect to 'sqliteos-guest'"
+  echo "  stop it with: sqliteos guest stop"
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) stop ;;
+  status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid"))"; else echo "guest: not running"; exit 1; fi ;;
+  *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo] | stop | status" >&2; exit 2 ;;
+esac
