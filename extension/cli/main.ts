@@ -21,7 +21,7 @@ const USAGE = `usage:
                                  a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)
   sqliteos query [--ssh DEST] [--json] [--accept-new] "SQL"   one read-only statement on a real kernel
      DEST: a Host of ~/.ssh/config, or user@host[:port]; without --ssh, this machine
-  sqliteos guest start [--kernel PATH] [--port N] | stop | status
+  sqliteos guest start [--kernel PATH] [--port N] [--pending] | stop | status
                                  the companion kernel under QEMU with an SSH server on 127.0.0.1`;
 
 class UsageError extends Error {}

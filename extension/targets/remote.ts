@@ -5,6 +5,7 @@
  * (with its time) while reconnecting with backoff; it never turns into an empty view.
  */
 import { Snapshot, Value } from '../core/model/model';
+import { processesFrom } from '../core/model/kernel-json';
 import { HostFacts, KernelHost, Shell } from './kernel-host';
 import type { Helper } from './kernel-host';
 import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo } from './target';
@@ -39,6 +40,22 @@ export function diffSnapshots(a: Snapshot | undefined, b: Snapshot): Change {
   if (!same(a.queues, b.queues)) c.waitQueues = true;
   if (!same(a.processes, b.processes)) c.processes = true;
   return c;
+}
+
+/**
+ * A table the kernel could not read this time (busy: a writer held PENDING) keeps the rows of the last
+ * snapshot that could, marked with that snapshot's time, instead of showing as empty; the processes,
+ * which come from pid_store, follow it.
+ */
+export function holdBusyTables(prev: Snapshot, next: Snapshot): void {
+  let held = false;
+  for (const [name, t] of Object.entries(next.tables)) {
+    const old = prev.tables[name];
+    if (!t.busy || !old || (old.busy && old.heldFrom === undefined)) continue;
+    next.tables[name] = { ...old, busy: t.busy, heldFrom: old.heldFrom ?? prev.takenAt };
+    held = true;
+  }
+  if (held && next.tables.pid_store?.heldFrom !== undefined) next.processes = processesFrom(next.tables.pid_store, next.queues, true);
 }
 
 function empty(c: Change): boolean {
@@ -157,6 +174,7 @@ export class RemoteTarget implements Target {
     }
     this.stats.polls++;
     this.stats.lastPollMs = performance.now() - t0;
+    if (this.snap) holdBusyTables(this.snap, next);
     const change = diffSnapshots(this.snap, next);
     const wasStale = this.stale !== undefined;
     this.stale = undefined;
@@ -210,7 +228,10 @@ export class RemoteTarget implements Target {
   }
 
   async processes() {
-    return (await this.current()).processes;
+    const s = await this.current();
+    const ps = s.tables.pid_store;
+    if (ps?.busy && ps.heldFrom === undefined) throw new NotShown(`the processes come from pid_store, which could not be read: ${ps.busy} (a writer holds PENDING)`);
+    return s.processes;
   }
   async pipes() {
     return (await this.current()).pipes;
@@ -233,9 +254,10 @@ export class RemoteTarget implements Target {
   async tablePage(table: string, offset: number, limit: number): Promise<TablePage> {
     const t = (await this.current()).tables[table];
     if (!t) throw new TargetError(`${this.source.label}: no table ${table}`);
-    if (t.busy) throw new NotShown(`${table} could not be read in the last snapshot: ${t.busy} (a writer held PENDING); it shows again at the next poll`);
+    if (t.busy && t.heldFrom === undefined) throw new NotShown(`${table} could not be read: ${t.busy} (a writer holds PENDING, so readers wait); it shows again once the writer is through`);
     const rows: Value[][] = t.rows.slice(offset, offset + limit).map((r, i) => [offset + i + 1, ...r]);
-    return { columns: ['#', ...t.columns], rows, total: t.rows.length };
+    const note = t.heldFrom !== undefined ? `busy now (${t.busy}: a writer holds PENDING); rows as of ${new Date(t.heldFrom).toLocaleTimeString()}` : undefined;
+    return { columns: ['#', ...t.columns], rows, total: t.rows.length, note };
   }
 
   async row(table: string, key: number) {

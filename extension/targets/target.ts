@@ -40,6 +40,8 @@ export interface TablePage {
   columns: string[];
   rows: Value[][];
   total: number;
+  /** Said beside the table when its rows are not the latest (an earlier copy of a busy table). */
+  note?: string;
 }
 
 export interface QueryRows {

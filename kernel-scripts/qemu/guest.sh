@@ -4,7 +4,9 @@
 # 22 forwarded to 127.0.0.1 only, a host key and a user key made for it, and kernel-scripts' demo program
 # holding SQL pipes with a reader asleep, so there is something to see.
 #
-#   guest.sh start [--kernel PATH] [--port N] [--no-demo]   boots it, waits for sshd, prints the destination
+#   guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending]
+#                          boots it, waits for sshd, prints the destination (--pending: the demo also
+#                          leaves a writer in PENDING behind a read transaction)
 #   guest.sh stop                                            powers it off (QEMU killed if it does not go)
 #   guest.sh status                                          running or not, and where
 #
@@ -46,6 +48,7 @@ start() {
       --kernel) kernel="$2"; shift 2 ;;
       --port) port="$2"; shift 2 ;;
       --no-demo) demo=0; shift ;;
+      --pending) demo=pending; shift ;;
       *) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -90,6 +93,7 @@ EOF
   echo /bin/sh > "$tree/etc/shells"
   local demo_line=':'
   [ "$demo" = 1 ] && demo_line='/bin/sqliteos-demo > /dev/console 2>&1 &'
+  [ "$demo" = pending ] && demo_line='/bin/sqliteos-demo 0 --pending > /dev/console 2>&1 &'
   cat > "$tree/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -139,5 +143,5 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
   status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid"))"; else echo "guest: not running"; exit 1; fi ;;
-  *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo] | stop | status" >&2; exit 2 ;;
+  *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending] | stop | status" >&2; exit 2 ;;
 esac

@@ -6,7 +6,12 @@
  * them too. Then it waits: for SECONDS (the first argument, default for ever), or until killed; its
  * children go with it. The views, the parser tests and the guest all use it.
  *
- * Usage: sqliteos-demo [SECONDS]. Prints "sqliteos-demo: ready <pid>" once everything is in place.
+ * With --pending, a child also opens a read transaction (553(4), so it holds SHARED) and another
+ * child writes to the first pipe: that writer takes the global write mutex, asks for EXCLUSIVE, gets
+ * PENDING and sleeps on the store's write_q behind the reader (the paper's algorithm 3 in action).
+ *
+ * Usage: sqliteos-demo [SECONDS] [--pending]. Prints "sqliteos-demo: ready <pid>" once everything is
+ * in place.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -21,6 +26,8 @@
 #define NR_SQL_PIPE_READ	550
 #define NR_SQL_PIPE_WRITE	551
 #define NR_SQL_PIPE		552
+#define NR_SQL_BEGIN		553
+#define TXN_READ		4
 
 static long sql_pipe(int *fd)
 {
@@ -35,6 +42,24 @@ static int sharer(void *arg)
 }
 
 static char stack[16384];
+
+/* A child that holds SHARED in a read transaction, then one whose write waits in PENDING behind it. */
+static void pending_writer(int wfd)
+{
+	if (fork() == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (syscall(NR_SQL_BEGIN, TXN_READ) < 0)
+			perror("sqliteos-demo: sql_start_transaction");
+		pause();
+		_exit(0);
+	}
+	usleep(200000);
+	if (fork() == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		syscall(NR_SQL_PIPE_WRITE, wfd, "late", 4);
+		_exit(0);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -62,10 +87,12 @@ int main(int argc, char **argv)
 		perror("sqliteos-demo: clone");
 		return 1;
 	}
+	if (argc > 2 && !strcmp(argv[2], "--pending"))
+		pending_writer(full[1]);
 	usleep(200000);		/* the reader is asleep on read_wq by then */
 	printf("sqliteos-demo: ready %d\n", getpid());
 	fflush(stdout);
-	if (argc > 1)
+	if (argc > 1 && atoi(argv[1]) > 0)
 		sleep(atoi(argv[1]));
 	else
 		for (;;)

@@ -64,6 +64,11 @@ function value(v: Json, where: string): Value {
 /** A companion table: {columns, rows: [[...]], count} or {columns, busy}; upstream: {rows: [{col: v}]}. */
 function table(v: Json, where: string): Table {
   const o = obj(v, where);
+  // A table the kernel could not read just now (a writer holds PENDING): no rows, maybe no columns.
+  if (o.busy !== undefined) {
+    const columns = o.columns === undefined ? [] : arr(o.columns, `${where}.columns`).map((c, i) => str(c, `${where}.columns[${i}]`));
+    return { columns, rows: [], count: 0, busy: str(o.busy, `${where}.busy`) };
+  }
   if (o.columns === undefined) {
     // The published kernel's log gives rows as column = value lines: columns come from the first row.
     const rows = arr(o.rows, `${where}.rows`).map((r, i) => obj(r, `${where}.rows[${i}]`));
@@ -75,7 +80,6 @@ function table(v: Json, where: string): Table {
     };
   }
   const columns = arr(o.columns, `${where}.columns`).map((c, i) => str(c, `${where}.columns[${i}]`));
-  if (o.busy !== undefined) return { columns, rows: [], count: 0, busy: str(o.busy, `${where}.busy`) };
   const rows = arr(o.rows, `${where}.rows`).map((r, i) => {
     const cells = arr(r, `${where}.rows[${i}]`);
     if (cells.length !== columns.length) fail(`${where}.rows[${i}]`, `${cells.length} values for ${columns.length} columns`);
@@ -138,9 +142,9 @@ function pipes(v: Json, where: string): Pipe[] {
   });
 }
 
-/** Processes from pid_store, with what each sleeps on read off the queues. */
-export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | null): Process[] {
-  if (!pidStore || pidStore.busy) return [];
+/** Processes from pid_store, with what each sleeps on read off the queues (`held`: an earlier copy). */
+export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | null, held = false): Process[] {
+  if (!pidStore || (pidStore.busy && !held)) return [];
   const pidCol = pidStore.columns.indexOf('pid');
   const parentCol = pidStore.columns.indexOf('parent_id');
   if (pidCol < 0 || parentCol < 0) throw new KernelFormatError('tables.pid_store.columns', `no pid / parent_id column in ${show(pidStore.columns)}`);

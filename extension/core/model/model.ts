@@ -115,6 +115,8 @@ export interface Table {
   count: number;
   /** Why the table could not be read just now (a writer held PENDING), if so. */
   busy?: string;
+  /** Set when the rows are an earlier snapshot's, kept because this one could not read them: its time. */
+  heldFrom?: number;
 }
 
 export type KernelKind = 'simulator' | 'companion' | 'upstream';

@@ -26,8 +26,16 @@ export class TableNode extends TreeNode {
   }
   async getTreeItem(): Promise<vscode.TreeItem> {
     const t = this.item(this.table, vscode.TreeItemCollapsibleState.Collapsed);
-    const total = (await this.target()?.tablePage(this.table, 0, 0))?.total;
-    t.description = total === undefined ? '' : `${total} row${total === 1 ? '' : 's'}`;
+    try {
+      const page = await this.target()?.tablePage(this.table, 0, 0);
+      const total = page?.total;
+      t.description = total === undefined ? '' : `${total} row${total === 1 ? '' : 's'}${page?.note ? ' (earlier copy)' : ''}`;
+      if (page?.note) t.tooltip = `${this.table}: ${page.note}`;
+    } catch (e) {
+      // A table the kernel cannot read just now still gets its node; its children say why.
+      t.description = 'not readable now';
+      t.tooltip = (e as Error).message;
+    }
     t.contextValue = Node.table;
     t.iconPath = new vscode.ThemeIcon('table');
     return t;
@@ -36,8 +44,9 @@ export class TableNode extends TreeNode {
     const target = this.target();
     if (!target) return [];
     const page = await target.tablePage(this.table, 0, this.shown);
-    if (page.total === 0) return [new MessageNode(`${this.id}:empty`, this, 'no rows')];
-    const rows: TreeNode[] = page.rows.map((r) => new RowNode(this, this.table, page.columns, r));
+    const note: TreeNode[] = page.note ? [new MessageNode(`${this.id}:note`, this, page.note)] : [];
+    if (page.total === 0) return [...note, new MessageNode(`${this.id}:empty`, this, 'no rows')];
+    const rows: TreeNode[] = [...note, ...page.rows.map((r) => new RowNode(this, this.table, page.columns, r))];
     if (page.total > page.rows.length) rows.push(new LoadMoreNode(this, page.total - page.rows.length));
     return rows;
   }

@@ -1,0 +1,128 @@
+/*
+ * The SSH target on the companion kernel itself: `sqliteos guest start` boots it under QEMU with an SSH
+ * server (kernel-scripts/qemu/guest.sh) and the demo program, and the target reads its real tables,
+ * processes, pipes, locks and wait queues over ssh2: a reader asleep on a pipe, a writer in PENDING behind
+ * a read transaction, the published kernel's path through 549, queries and their refusals, and a guest
+ * that goes away. Needs the kernel `npm run test:kernel` builds (it builds it if missing).
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { queueKey, queueName } from '../../extension/core/model/model';
+import { RemoteTarget } from '../../extension/targets/remote';
+import { bundledHelper, sshSource } from '../../extension/targets/sources';
+import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
+import { Destination } from '../../extension/targets/ssh/config';
+import { ConnectionManager } from '../../extension/targets/ssh/connection';
+import { NotShown } from '../../extension/targets/target';
+import { freePort } from '../ssh/harness';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const STATE = path.join(ROOT, '.cache', 'guest-ssh');
+const CLI = path.join(ROOT, 'bin', 'sqliteos.js');
+
+export function guest(...args: string[]): string {
+  const r = spawnSync('node', [CLI, 'guest', ...args], { encoding: 'utf8', timeout: 600000 });
+  if (r.status !== 0) throw new Error(`sqliteos guest ${args.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function guestDest(port: number): Destination {
+  return {
+    name: 'guest',
+    host: '127.0.0.1',
+    port,
+    user: 'root',
+    identityFiles: [path.join(STATE, 'id_ed25519')],
+    knownHostsFile: path.join(STATE, 'known_hosts'),
+    jumps: [],
+    source: 'test',
+  };
+}
+
+function target(port: number, upstream = false) {
+  const m = new ConnectionManager(() => ({ prompts: NO_PROMPTS, hostKeyPolicy: 'strict' }));
+  const t = new RemoteTarget(sshSource(guestDest(port), m), bundledHelper(path.join(ROOT, 'dist')), { pollIntervalMs: () => 200, backoffMs: [200, 1000], upstream });
+  return { t, close: () => (t.dispose(), m.closeAll()) };
+}
+
+async function waitFor(cond: () => boolean, what: string, ms = 20000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the companion kernel over SSH (QEMU guest)', () => {
+  after(() => guest('stop'));
+
+  it('shows the guest kernel\'s tables, processes and pipes, with the demo\'s reader asleep on its pipe', { timeout: 600000 }, async () => {
+    const port = await freePort();
+    const out = guest('start', '--port', String(port));
+    assert.match(out, new RegExp(`destination: +root@127\\.0\\.0\\.1:${port}`));
+    const { t, close } = target(port);
+    try {
+      const facts = await t.start();
+      assert.deepEqual([facts.kernel, facts.privilege, facts.arch, facts.problem], ['companion', 'root', 'x86_64', undefined]);
+      assert.match(t.info().state, /^connected: companion kernel 6\.1\./);
+      const procs = await t.processes();
+      const blocked = procs.filter((p) => p.state === 'blocked');
+      assert.equal(blocked.length, 1, JSON.stringify(procs));
+      const pipes = await t.pipes();
+      assert.deepEqual(pipes.map((p) => p.buffered), [21, 0]);
+      assert.equal(queueName(blocked[0].waitingOn!), `pipe ${pipes[1].dataId} read_wq`);
+      const chunks = await t.tablePage('pipe_chunk', 0, 10);
+      assert.deepEqual(chunks.rows.map((r) => r[3]), [{ blob: 16, hex: Buffer.from('hello, SQLiteOS\n').toString('hex') }, { blob: 5, hex: '62696e00ff' }]);
+      const ps = await t.tablePage('pid_store', 0, 1000);
+      assert.deepEqual(ps.columns, ['#', 'pid', 'parent_id']);
+      assert.ok(ps.rows.some((r) => r[1] === blocked[0].pid));
+      const sharer = procs.find((p) => p.handler !== p.pid);
+      assert.ok(sharer, 'the demo\'s CLONE_FILES child uses its parent\'s fd table');
+      const q = await t.query('SELECT count(*) AS n FROM pid_pipe');
+      assert.deepEqual(q, { columns: ['n'], rows: [[(await t.tablePage('pid_pipe', 0, 0)).total]] });
+      await assert.rejects(t.query('DELETE FROM pid_store'), /the kernel refused 'DELETE FROM pid_store': syscall 549 runs only read-only statements/);
+    } finally {
+      close();
+    }
+    // The published kernel's path on the same kernel: tables through 549 and the kernel log, and why no locks.
+    const up = target(port, true);
+    try {
+      await up.t.start();
+      assert.equal(up.t.snapshot!.kernel, 'upstream');
+      assert.deepEqual(await up.t.tableNames(), ['pid_store', 'pid_pipe', 'pipe_data']);
+      await assert.rejects(up.t.locks(), (e: Error) => e instanceof NotShown && /only its tables/.test(e.message));
+    } finally {
+      up.close();
+    }
+  });
+
+  it('shows a writer in PENDING behind a read transaction, and busy tables as busy', { timeout: 600000 }, async () => {
+    guest('stop');
+    const port = await freePort();
+    guest('start', '--port', String(port), '--pending');
+    const { t, close } = target(port);
+    try {
+      await t.start();
+      const l = await t.locks();
+      assert.equal(l.currentMaxLock, 'PENDING');
+      assert.equal(l.numReaders, 2, 'the reader in its transaction and the writer itself');
+      const writer = l.writeMutex.owner!;
+      assert.ok(l.connections.some((c) => c.owner === writer && c.level === 'PENDING'));
+      const reader = l.transactions.find((x) => x.kind === 'read')!.pid;
+      assert.ok(l.connections.some((c) => c.owner === reader && c.level === 'SHARED'));
+      const qs = await t.waitQueues();
+      assert.deepEqual(qs.find((q) => queueKey(q.id) === 'store.write_q')!.sleepers, [writer]);
+      await assert.rejects(t.tablePage('pid_store', 0, 10), (e: Error) => e instanceof NotShown && /a writer holds PENDING/.test(e.message));
+      await assert.rejects(t.processes(), NotShown);
+      // The guest goes away: the last state stays on show, marked stale, while reconnecting.
+      t.setVisible(true);
+      guest('stop');
+      await waitFor(() => t.info().stale !== undefined, 'marked stale');
+      assert.equal((await t.locks()).currentMaxLock, 'PENDING', 'the last snapshot is still shown');
+    } finally {
+      close();
+    }
+  });
+});
