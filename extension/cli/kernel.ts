@@ -8,7 +8,8 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { queueName } from '../core/model/model';
 import type { Snapshot } from '../core/model/model';
-import { preview, textTable } from '../core/format';
+import { median } from '../core/bench/stats';
+import { stringifyExact, textTable } from '../core/format';
 import { HostError, QueryRefused } from '../targets/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../targets/sources';
@@ -17,7 +18,8 @@ import { DestinationError, resolveDestination } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 
 export interface KernelArgs {
-  cmd: 'inspect' | 'query';
+  cmd: 'inspect' | 'query' | 'bench';
+  runs?: number;
   upstream?: boolean;
   ssh?: string;
   json: boolean;
@@ -70,6 +72,38 @@ function describe(s: Snapshot, label: string, release: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Polls of a real kernel timed against a bare `true` over the same connection, measured in the same run:
+ * the round trip, the helper's run plus the transfer, the parse, and the change detection.
+ */
+async function benchRemote(t: RemoteTarget, runs: number, out: (s: string) => void): Promise<number> {
+  const h = t.kernelHost!;
+  const base: number[] = [];
+  const poll: number[] = [];
+  const fetch: number[] = [];
+  const parse: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const b = await h.roundTrip();
+    const t0 = performance.now();
+    await t.poll();
+    const p = performance.now() - t0;
+    if (i === 0) continue;
+    base.push(b);
+    poll.push(p);
+    fetch.push(h.timing.fetchMs);
+    parse.push(h.timing.parseMs);
+  }
+  const s = t.snapshot!;
+  const m = (xs: number[]) => median(xs).toFixed(1);
+  out(`${t.info().label}: ${s.tables.pid_store?.count ?? '?'} processes, ${s.pipes.length} pipes, snapshot ${(h.timing.bytes / 1024).toFixed(0)} KiB; median of ${runs}\n`);
+  out(`  bare round trip (true)        ${m(base)} ms   (baseline)\n`);
+  out(`  poll                          ${m(poll)} ms   = ${(median(poll) / median(base)).toFixed(2)}x the baseline\n`);
+  out(`    helper run + transfer       ${m(fetch)} ms\n`);
+  out(`    parse + check               ${m(parse)} ms\n`);
+  out(`    diff, views' reads          ${(median(poll) - median(fetch) - median(parse)).toFixed(1)} ms\n`);
+  return 0;
+}
+
 export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const manager = new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: a.acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
   let target: RemoteTarget | undefined;
@@ -81,13 +115,14 @@ export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err
       err(`sqliteos ${a.cmd}: ${source.label}: ${facts.problem}\n`);
       return 1;
     }
+    if (a.cmd === 'bench') return await benchRemote(target, a.runs ?? 21, out);
     if (a.cmd === 'query') {
       const res = await target.query(a.sql!);
-      out(a.json ? `${JSON.stringify(res, (_k, v) => (v instanceof Uint8Array ? preview(v) : v))}\n` : textTable(res.columns, res.rows));
+      out(a.json ? `${stringifyExact(res)}\n` : textTable(res.columns, res.rows));
       return 0;
     }
     const s = target.snapshot!;
-    out(a.json ? `${JSON.stringify({ host: source.label, release: facts.release, ...s })}\n` : describe(s, source.label, facts.release));
+    out(a.json ? `${stringifyExact({ host: source.label, release: facts.release, ...s })}\n` : describe(s, source.label, facts.release));
     return 0;
   } catch (e) {
     if (e instanceof SshError || e instanceof DestinationError || e instanceof QueryRefused) {

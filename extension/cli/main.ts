@@ -17,6 +17,7 @@ const USAGE = `usage:
   sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb] [--capacity BYTES] [--json]
   sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
   sqliteos bench [--quick] [--json]
+  sqliteos bench --ssh DEST [--quick]                          polls of a real kernel against a bare round trip
   sqliteos inspect [--ssh DEST] [--json] [--accept-new] [--upstream]
                                  a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)
   sqliteos query [--ssh DEST] [--json] [--accept-new] "SQL"   one read-only statement on a real kernel
@@ -158,6 +159,10 @@ export async function main(argv: string[]): Promise<number> {
       return await kernelCommand({ cmd: a.cmd, ssh: a.ssh, json: a.json, acceptNew: a.acceptNew, upstream: a.upstream, sql: a.file }, out, err);
     }
     if (a.cmd === 'guest') return guest(a.rest);
+    if (a.cmd === 'bench' && a.ssh) {
+      const { kernelCommand } = await import('./kernel');
+      return await kernelCommand({ cmd: 'bench', ssh: a.ssh, json: false, acceptNew: a.acceptNew, runs: a.quick ? 5 : 21 }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    }
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');
       return await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });

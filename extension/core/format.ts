@@ -73,6 +73,11 @@ export function toCsv(columns: string[], rows: SqlValue[][]): string {
   return [columns.map((c) => csvCell(c)).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\r\n') + '\r\n';
 }
 
+/** JSON.stringify that writes bigints as the exact integers they are (JSON has no size limit; JS does). */
+export function stringifyExact(v: unknown, indent?: number): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0000big:${x}` : x), indent).replace(/"\\u0000big:(-?\d+)"/g, '$1');
+}
+
 /** A JSON array of objects; blobs as { "hex": ... } so nothing is lost. */
 export function toJson(columns: string[], rows: SqlValue[][]): string {
   const cell = (v: SqlValue) => {
@@ -81,7 +86,7 @@ export function toJson(columns: string[], rows: SqlValue[][]): string {
     return b.bytes.length < b.length ? { hex: Buffer.from(b.bytes).toString('hex'), length: b.length } : { hex: Buffer.from(b.bytes).toString('hex') };
   };
   const objs = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, cell(r[i])])));
-  return JSON.stringify(objs, null, 2) + '\n';
+  return stringifyExact(objs, 2) + '\n';
 }
 
 /** Query results as an aligned text table. */

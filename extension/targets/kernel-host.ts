@@ -135,10 +135,26 @@ export class KernelHost {
     return r.stdout.toString('utf8');
   }
 
+  /** Milliseconds the last snapshot spent running the helper there and bringing its output here, and parsing it. */
+  readonly timing = { fetchMs: 0, parseMs: 0, bytes: 0 };
+
   /** One snapshot: the whole kernel state, read by the helper in one go. */
   async snapshot(): Promise<Snapshot> {
+    let t0 = performance.now();
     const text = await this.helperRun(this.asUpstream ? ['--upstream'] : []);
-    return parseInspectJson(text, `${this.shell.label}: sqliteos-inspect`);
+    this.timing.fetchMs = performance.now() - t0;
+    this.timing.bytes = text.length;
+    t0 = performance.now();
+    const s = parseInspectJson(text, `${this.shell.label}: sqliteos-inspect`);
+    this.timing.parseMs = performance.now() - t0;
+    return s;
+  }
+
+  /** One bare command's round trip (`true`): the floor under any poll over this shell. */
+  async roundTrip(): Promise<number> {
+    const t0 = performance.now();
+    await this.shell.exec('true', { timeoutMs: this.timeoutMs });
+    return performance.now() - t0;
   }
 
   /** One read-only statement through 549 (the kernel refuses anything else, and says why). */

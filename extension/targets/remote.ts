@@ -5,7 +5,7 @@
  * (with its time) while reconnecting with backoff; it never turns into an empty view.
  */
 import { Snapshot, Value } from '../core/model/model';
-import { processesFrom } from '../core/model/kernel-json';
+import { diffSnapshots, holdBusyTables } from '../core/model/diff';
 import { HostFacts, KernelHost, Shell } from './kernel-host';
 import type { Helper } from './kernel-host';
 import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo } from './target';
@@ -26,36 +26,6 @@ export interface RemoteOptions {
   /** Backoff between reconnect attempts: first, and the cap. */
   backoffMs?: [number, number];
   now?: () => number;
-}
-
-/** What changed between two snapshots, so views refresh only that. */
-export function diffSnapshots(a: Snapshot | undefined, b: Snapshot): Change {
-  if (!a) return { target: true, processes: true, locks: true, waitQueues: true, tables: ['*'] };
-  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
-  const names = new Set([...Object.keys(a.tables), ...Object.keys(b.tables)]);
-  const tables = [...names].filter((n) => !same(a.tables[n], b.tables[n]));
-  const c: Change = {};
-  if (tables.length) c.tables = Object.keys(a.tables).join() === Object.keys(b.tables).join() ? tables : ['*'];
-  if (!same(a.locks, b.locks)) c.locks = true;
-  if (!same(a.queues, b.queues)) c.waitQueues = true;
-  if (!same(a.processes, b.processes)) c.processes = true;
-  return c;
-}
-
-/**
- * A table the kernel could not read this time (busy: a writer held PENDING) keeps the rows of the last
- * snapshot that could, marked with that snapshot's time, instead of showing as empty; the processes,
- * which come from pid_store, follow it.
- */
-export function holdBusyTables(prev: Snapshot, next: Snapshot): void {
-  let held = false;
-  for (const [name, t] of Object.entries(next.tables)) {
-    const old = prev.tables[name];
-    if (!t.busy || !old || (old.busy && old.heldFrom === undefined)) continue;
-    next.tables[name] = { ...old, busy: t.busy, heldFrom: old.heldFrom ?? prev.takenAt };
-    held = true;
-  }
-  if (held && next.tables.pid_store?.heldFrom !== undefined) next.processes = processesFrom(next.tables.pid_store, next.queues, true);
 }
 
 function empty(c: Change): boolean {
@@ -192,6 +162,11 @@ export class RemoteTarget implements Target {
 
   get hostFacts(): HostFacts | undefined {
     return this.facts;
+  }
+
+  /** The kernel host behind this target (the bench times its polls against a bare round trip). */
+  get kernelHost(): KernelHost | undefined {
+    return this.host;
   }
 
   info(): TargetInfo {

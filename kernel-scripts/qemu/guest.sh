@@ -6,7 +6,8 @@
 #
 #   guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending]
 #                          boots it, waits for sshd, prints the destination (--pending: the demo also
-#                          leaves a writer in PENDING behind a read transaction)
+#                          leaves a writer in PENDING behind a read transaction; --holders N: N more
+#                          processes each holding a pipe, with --mem MiB of memory for them)
 #   guest.sh stop                                            powers it off (QEMU killed if it does not go)
 #   guest.sh status                                          running or not, and where
 #
@@ -42,13 +43,15 @@ with_libs() {
 
 start() {
   source "$here/common.sh" >/dev/null
-  local kernel="$cache/kbuild/arch/x86/boot/bzImage" port=2222 demo=1
+  local kernel="$cache/kbuild/arch/x86/boot/bzImage" port=2222 demo=1 mem=512 holders=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --kernel) kernel="$2"; shift 2 ;;
       --port) port="$2"; shift 2 ;;
       --no-demo) demo=0; shift ;;
       --pending) demo=pending; shift ;;
+      --holders) holders="$2"; shift 2 ;;
+      --mem) mem="$2"; shift 2 ;;
       *) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -94,6 +97,7 @@ EOF
   local demo_line=':'
   [ "$demo" = 1 ] && demo_line='/bin/sqliteos-demo > /dev/console 2>&1 &'
   [ "$demo" = pending ] && demo_line='/bin/sqliteos-demo 0 --pending > /dev/console 2>&1 &'
+  [ "$holders" != 0 ] && demo_line="echo 32768 > /proc/sys/kernel/pid_max; /bin/sqliteos-demo 0 --holders $holders > /dev/console 2>&1 &"
   cat > "$tree/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -120,7 +124,7 @@ EOF
   (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) > "$state/root.cpio.gz"
 
   rm -f "$state/console.log"
-  qemu-system-x86_64 -accel tcg -m 512 -display none -no-reboot -daemonize \
+  qemu-system-x86_64 -accel tcg -m "$mem" -display none -no-reboot -daemonize \
     -pidfile "$state/qemu.pid" -serial "file:$state/console.log" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
     -kernel "$kernel" -initrd "$state/root.cpio.gz" -append "console=ttyS0 panic=-1 loglevel=5"
@@ -143,5 +147,5 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
   status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid"))"; else echo "guest: not running"; exit 1; fi ;;
-  *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending] | stop | status" >&2; exit 2 ;;
+  *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] | stop | status" >&2; exit 2 ;;
 esac

@@ -10,8 +10,11 @@
  * child writes to the first pipe: that writer takes the global write mutex, asks for EXCLUSIVE, gets
  * PENDING and sleeps on the store's write_q behind the reader (the paper's algorithm 3 in action).
  *
- * Usage: sqliteos-demo [SECONDS] [--pending]. Prints "sqliteos-demo: ready <pid>" once everything is
- * in place.
+ * With --holders N, N more processes each make an SQL pipe, write a byte into it and wait (the
+ * benchmarks' crowded kernel).
+ *
+ * Usage: sqliteos-demo [SECONDS] [--pending | --holders N]. Prints "sqliteos-demo: ready <pid>" once
+ * everything is in place.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -42,6 +45,22 @@ static int sharer(void *arg)
 }
 
 static char stack[16384];
+
+/* n processes, each holding an SQL pipe with a byte in it, until the demo ends. */
+static void holders(int n)
+{
+	int i, fd[2];
+
+	for (i = 0; i < n; i++) {
+		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (sql_pipe(fd) == 0)
+				syscall(NR_SQL_PIPE_WRITE, fd[1], "x", 1);
+			pause();
+			_exit(0);
+		}
+	}
+}
 
 /* A child that holds SHARED in a read transaction, then one whose write waits in PENDING behind it. */
 static void pending_writer(int wfd)
@@ -89,6 +108,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2 && !strcmp(argv[2], "--pending"))
 		pending_writer(full[1]);
+	if (argc > 3 && !strcmp(argv[2], "--holders"))
+		holders(atoi(argv[3]));
 	usleep(200000);		/* the reader is asleep on read_wq by then */
 	printf("sqliteos-demo: ready %d\n", getpid());
 	fflush(stdout);

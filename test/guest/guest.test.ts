@@ -7,39 +7,15 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { queueKey, queueName } from '../../extension/core/model/model';
 import { RemoteTarget } from '../../extension/targets/remote';
 import { bundledHelper, sshSource } from '../../extension/targets/sources';
 import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
-import { Destination } from '../../extension/targets/ssh/config';
 import { ConnectionManager } from '../../extension/targets/ssh/connection';
 import { NotShown } from '../../extension/targets/target';
 import { freePort } from '../ssh/harness';
-
-export const ROOT = path.join(__dirname, '..', '..');
-export const STATE = path.join(ROOT, '.cache', 'guest-ssh');
-const CLI = path.join(ROOT, 'bin', 'sqliteos.js');
-
-export function guest(...args: string[]): string {
-  const r = spawnSync('node', [CLI, 'guest', ...args], { encoding: 'utf8', timeout: 600000 });
-  if (r.status !== 0) throw new Error(`sqliteos guest ${args.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-export function guestDest(port: number): Destination {
-  return {
-    name: 'guest',
-    host: '127.0.0.1',
-    port,
-    user: 'root',
-    identityFiles: [path.join(STATE, 'id_ed25519')],
-    knownHostsFile: path.join(STATE, 'known_hosts'),
-    jumps: [],
-    source: 'test',
-  };
-}
+import { ROOT, guest, guestDest } from './util';
 
 function target(port: number, upstream = false) {
   const m = new ConnectionManager(() => ({ prompts: NO_PROMPTS, hostKeyPolicy: 'strict' }));

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { KernelFormatError, parseInspectJson } from '../../extension/core/model/kernel-json';
 import { queueKey, queueName } from '../../extension/core/model/model';
 import { simLocks, simProcesses, simQueues } from '../../extension/core/model/from-sim';
-import { diffSnapshots } from '../../extension/targets/remote';
+import { diffSnapshots, holdBusyTables } from '../../extension/core/model/diff';
 import { ROOT, start } from './helpers';
 
 const fixture = (name: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'kernel', name), 'utf8');
@@ -114,5 +114,22 @@ describe('the simulator in the model', () => {
     assert.equal(simLocks(r.kernel).currentMaxLock, 'PENDING');
     assert.deepEqual(simQueues(r.kernel).find((q) => queueKey(q.id) === 'store.read_q')!.sleepers, [3]);
     r.kernel.close();
+  });
+});
+
+describe('busy tables between polls', () => {
+  it('keep the last good rows, marked with that snapshot\'s time, and the processes that come from them', () => {
+    const a = parseInspectJson(fixture('companion-demo.json'), 'guest', 1000);
+    const j = JSON.parse(fixture('companion-demo.json'));
+    for (const t of Object.keys(j.tables)) j.tables[t] = { busy: 'database is locked' };
+    const b = parseInspectJson(JSON.stringify(j), 'guest', 2000);
+    assert.equal(b.processes.length, 0, 'on its own a busy snapshot has no processes');
+    holdBusyTables(a, b);
+    assert.equal(b.tables.pid_store.heldFrom, 1000);
+    assert.equal(b.tables.pid_store.rows.length, 5);
+    assert.equal(b.processes.find((p) => p.pid === 22)!.state, 'blocked');
+    const c = parseInspectJson(JSON.stringify(j), 'guest', 3000);
+    holdBusyTables(b, c);
+    assert.equal(c.tables.pid_store.heldFrom, 1000, 'still the time of the copy, not of the last poll');
   });
 });

@@ -11,6 +11,7 @@ import { KernelCore } from '../sim/kernel';
 import { tables } from '../sim/inspect';
 import { fmt, mbPerSec, median, ratio, within } from './stats';
 import { explore } from '../explore/explorer';
+import { snapshotBench } from './snapbench';
 import { parseScenario } from '../scenario/parser';
 
 const CHUNK = 64 * 1024;
@@ -184,8 +185,13 @@ export async function runBench(o: BenchOptions): Promise<number> {
   log(`  companion: 64 ahead ${fmt(goals.companionAhead64, 3)}, ${crowd} procs ${fmt(goals.companionCrowd, 3)}   goal >= 0.90: ${ok64 && okCrowd ? 'met' : 'NOT met'}\n`);
   log(`  upstream:  64 ahead ${fmt(goals.upstreamAhead64, 3)}, ${crowd} procs ${fmt(goals.upstreamCrowd, 3)}\n`);
   log(`\nsnapshot of every table with ${crowd} processes and ${crowd} pipes: companion ${fmt(snapshots.companion)} ms, upstream ${fmt(snapshots.upstream)} ms (goal < 50 ms)\n`);
+  const snap = snapshotBench(crowd, runs);
+  log(`\na real kernel's snapshot (sqliteos-inspect format 1) of ${crowd} processes and ${crowd} pipes, ${(snap.bytes / 1e6).toFixed(1)} MB, once it has arrived:\n`);
+  log(`  JSON.parse alone (baseline) ${fmt(snap.jsonParseMs)} ms; parse + check ${fmt(snap.parseMs)} ms, diff ${fmt(snap.diffMs)} ms, view reads ${fmt(snap.viewReadsMs)} ms\n`);
+  const total = snap.parseMs + snap.diffMs + snap.viewReadsMs;
+  log(`  in all ${fmt(total)} ms = ${fmt(snap.ratio, 2)}x the baseline   goal < 100 ms: ${total < 100 ? 'met' : 'NOT met'}\n`);
   const exploration = await exploreBench(log);
-  if (o.json) o.out(`${JSON.stringify({ chunk: CHUNK, chunks, runs, crowd, rows, relative: goals, snapshotMs: snapshots, explore: exploration })}\n`);
+  if (o.json) o.out(`${JSON.stringify({ chunk: CHUNK, chunks, runs, crowd, rows, relative: goals, snapshotMs: snapshots, kernelSnapshot: snap, explore: exploration })}\n`);
   return 0;
 }
 

@@ -56,6 +56,7 @@ function value(v: Json, where: string): Value {
   if (v === null || typeof v === 'string') return v;
   if (typeof v === 'number') return int(v, where);
   const o = obj(v, where);
+  if (typeof o[BIG] === 'string') return BigInt(o[BIG] as string);
   const hex = str(o.hex, `${where}.hex`);
   if (!/^([0-9a-f]{2})*$/i.test(hex)) fail(`${where}.hex`, `not hex: ${show(hex)}`);
   return { blob: int(o.blob, `${where}.blob`), hex };
@@ -83,18 +84,27 @@ function table(v: Json, where: string): Table {
   const rows = arr(o.rows, `${where}.rows`).map((r, i) => {
     const cells = arr(r, `${where}.rows[${i}]`);
     if (cells.length !== columns.length) fail(`${where}.rows[${i}]`, `${cells.length} values for ${columns.length} columns`);
-    return cells.map((c, j) => value(c, `${where}.rows[${i}][${j}]`));
+    // The common cells pass without building their path; anything else goes through value() with it.
+    return cells.map((c, j) => (c === null || typeof c === 'string' || Number.isSafeInteger(c) ? (c as Value) : value(c, `${where}.rows[${i}][${j}]`)));
   });
   const count = int(o.count, `${where}.count`);
   if (count < rows.length) fail(`${where}.count`, `${count} rows counted but ${rows.length} listed`);
   return { columns, rows, count };
 }
 
+const PIPE_QUEUE = /^pipe\.(\d+)\.(read_wq|write_wq)$/;
+
+function queueNamed(name: string, where: () => string): QueueId {
+  const m = PIPE_QUEUE.exec(name);
+  if (m) return { kind: 'pipe', dataId: Number(m[1]), queue: m[2] as 'read_wq' | 'write_wq' };
+  return parseQueueName(name, where());
+}
+
 /** debugfs queue names: store.read_q, store.write_q, write_mutex, pipe.<dataId>.read_wq / .write_wq. */
 export function parseQueueName(name: string, where: string): QueueId {
   if (name === 'store.read_q' || name === 'store.write_q') return { kind: 'store', queue: name === 'store.read_q' ? 'read_q' : 'write_q' };
   if (name === 'write_mutex') return { kind: 'mutex' };
-  const m = /^pipe\.(\d+)\.(read_wq|write_wq)$/.exec(name);
+  const m = PIPE_QUEUE.exec(name);
   if (m) return { kind: 'pipe', dataId: Number(m[1]), queue: m[2] as 'read_wq' | 'write_wq' };
   return fail(where, `unknown wait queue ${show(name)}`);
 }
@@ -127,8 +137,8 @@ function queues(v: Json, where: string): WaitQueue[] {
   return arr(v, where).map((q, i) => {
     const o = obj(q, `${where}[${i}]`);
     return {
-      id: parseQueueName(str(o.name, `${where}[${i}].name`), `${where}[${i}].name`),
-      sleepers: arr(o.pids, `${where}[${i}].pids`).map((p, j) => int(p, `${where}[${i}].pids[${j}]`)),
+      id: queueNamed(typeof o.name === 'string' ? o.name : str(o.name, `${where}[${i}].name`), () => `${where}[${i}].name`),
+      sleepers: arr(o.pids, `${where}[${i}].pids`).map((p, j) => (Number.isSafeInteger(p) ? (p as number) : int(p, `${where}[${i}].pids[${j}]`))),
     };
   });
 }
@@ -157,11 +167,49 @@ export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | nul
   });
 }
 
+const BIG = '$sqliteos.bigint';
+
+/**
+ * JSON.parse rounds integers past 2^53. Before parsing, each integer literal that would not survive is
+ * rewritten as {"$sqliteos.bigint": "digits"} (strings are skipped whole, so nothing inside one changes).
+ */
+export function protectBigIntegers(text: string): string {
+  const out: string[] = [];
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      continue;
+    }
+    if (c !== 45 /* - */ && (c < 48 || c > 57)) continue;
+    let j = i + 1;
+    while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+    if (j - i >= 16) {
+      const digits = text.slice(i, j);
+      if (!Number.isSafeInteger(Number(digits))) {
+        out.push(text.slice(from, i), `{"${BIG}":"${digits}"}`);
+        from = j;
+      }
+    }
+    i = j - 1;
+  }
+  if (from === 0) return text;
+  out.push(text.slice(from));
+  return out.join('');
+}
+
 /** Parses sqliteos-inspect's output; `source` names where it came from in errors ("host:sqliteos-inspect"). */
 export function parseInspectJson(text: string, source: string, takenAt = Date.now()): Snapshot {
   let doc: Json;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(protectBigIntegers(text));
   } catch (e) {
     const cut = text.trim().length === 0 ? 'no output' : `${(e as Error).message} (output of ${text.length} bytes ending ${show(text.slice(-30))}: truncated?)`;
     throw new KernelFormatError(source, `not JSON: ${cut}`);
@@ -192,6 +240,10 @@ export function parseInspectJson(text: string, source: string, takenAt = Date.no
   const l = locks(o.locks, `${source}: locks`);
   l.writeMutex.waiters = qs.find((q) => q.id.kind === 'mutex')?.sleepers ?? [];
   const counters: Record<string, number> = {};
-  for (const [k, v] of Object.entries(obj(o.counters, `${source}: counters`))) counters[k] = int(v, `${source}: counters.${k}`);
+  for (const [k, v] of Object.entries(obj(o.counters, `${source}: counters`))) {
+    // A counter past 2^53 (nanoseconds over months) is shown approximately; it is a rate, not a key.
+    const big = typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[BIG] === 'string';
+    counters[k] = big ? Number((v as Record<string, string>)[BIG]) : int(v, `${source}: counters.${k}`);
+  }
   return { kernel, takenAt, tables, processes: processesFrom(tables.pid_store, qs), pipes: pipes(o.pipes, `${source}: pipes`), locks: l, queues: qs, counters };
 }

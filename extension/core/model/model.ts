@@ -106,7 +106,11 @@ export interface WaitQueue {
   sleepers: number[];
 }
 
-export type Value = number | string | Uint8Array | { blob: number; hex: string } | null;
+/**
+ * A table value. Integers past 2^53 (pipe_chunk.seq is dataId << 40) are bigints, so none is rounded; a
+ * kernel blob is its length and the hex of its first bytes.
+ */
+export type Value = number | bigint | string | Uint8Array | { blob: number; hex: string } | null;
 
 export interface Table {
   columns: string[];

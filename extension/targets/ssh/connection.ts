@@ -220,6 +220,9 @@ export async function connect(d: Destination, o: ConnectOptions): Promise<Connec
     client.once('error', fail);
     client.once('ready', () => {
       client.removeListener('error', fail);
+      // Small requests and answers: without TCP_NODELAY each waits out a delayed ACK (measured on the
+      // QEMU guest: a bare `true` 100 ms with Nagle, 18 ms without).
+      client.setNoDelay(true);
       resolve(new Connection(d, client, jumps));
     });
     client.connect(config);

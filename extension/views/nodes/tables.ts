@@ -92,6 +92,7 @@ export class ValueNode extends TreeNode {
   getTreeItem(): vscode.TreeItem {
     const t = this.item(this.column);
     const blob = this.value !== null && typeof this.value === 'object';
+
     t.description = preview(this.value, 12);
     t.tooltip = preview(this.value, 64);
     t.contextValue = blob ? Node.blob : Node.value;
