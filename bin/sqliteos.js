@@ -9,6 +9,11 @@ try {
   process.stderr.write(`sqliteos: the CLI is not built (${e.message}); run \`npm run build\` first\n`);
   process.exit(2);
 }
+// A reader that stops early (`sqliteos inspect | head`) is not an error of ours.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode || 0);
+  throw e;
+});
 cli.main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -20,7 +20,7 @@ function printableByte(c: number): boolean {
 /** A one-line preview: NULL, numbers as they are, text quoted, blobs as length + hex + text. */
 export function preview(v: SqlValue, max = 16): string {
   if (v === null) return 'NULL';
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
   const b = blobOf(v)!;
   const head = b.bytes.subarray(0, max);

@@ -5,7 +5,7 @@
  * Every failure says what it was and what to do, in a user's words; nothing here knows VS Code.
  */
 import { createHash } from 'crypto';
-import { KernelFormatError, parseInspectJson } from '../core/model/kernel-json';
+import { parseInspectJson, parseQueryJson } from '../core/model/kernel-json';
 import type { Snapshot, Value } from '../core/model/model';
 import type { ExecResult } from './ssh/connection';
 
@@ -169,15 +169,6 @@ export class KernelHost {
       const why = m[1] === 'Operation not permitted' ? 'syscall 549 runs only read-only statements' : 'syscall 549 found it invalid (bad SQL, more than one statement, or over 4 KiB)';
       throw new QueryRefused(`${this.shell.label}: the kernel refused '${sql}': ${why}`);
     }
-    let doc: { format?: unknown; query?: { rows?: unknown } };
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new KernelFormatError(`${this.shell.label}: sqliteos-inspect --query`, `not JSON: ${(e as Error).message}`);
-    }
-    const rows = doc.query?.rows;
-    if (doc.format !== 1 || !Array.isArray(rows)) throw new KernelFormatError(`${this.shell.label}: sqliteos-inspect --query`, 'not format 1 query output');
-    const t = parseInspectJson(JSON.stringify({ format: 1, kernel: 'upstream', tables: { query: { rows } } }), `${this.shell.label}: query`).tables.query;
-    return { columns: t.columns, rows: t.rows };
+    return parseQueryJson(text, `${this.shell.label}: sqliteos-inspect --query`);
   }
 }

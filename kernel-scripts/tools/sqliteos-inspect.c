@@ -296,48 +296,116 @@ static char *strip(char *l)
 }
 
 /*
- * Runs one statement through 549 and prints its rows, parsed from the kernel log, as
- * {"rows":[{"col":value,...},...]}. The kernel refuses what 549 refuses (not root, not read-only).
+ * Text from the kernel log as a JSON string: valid UTF-8 passes, any other byte is written as the
+ * Latin-1 character of the same value (\u0080-\u00ff), so nothing is dropped or turned into U+FFFD.
  */
-static void log_query(const char *sql)
+static void json_log_string(const char *s, size_t n)
 {
-	int before = klog_size(), after, first_row = 1, first_col = 1, in_row = 0;
-	char *l, *next, *eq;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, k, len;
+
+	putchar('"');
+	for (i = 0; i < n; i++) {
+		len = u[i] < 0x80 ? 1 : (u[i] & 0xe0) == 0xc0 ? 2 : (u[i] & 0xf0) == 0xe0 ? 3 :
+		      (u[i] & 0xf8) == 0xf0 ? 4 : 0;
+		for (k = 1; len > 1 && k < len; k++)
+			if (i + k >= n || (u[i + k] & 0xc0) != 0x80)
+				len = 0;
+		if (len == 1 && (u[i] == '"' || u[i] == '\\'))
+			printf("\\%c", u[i]);
+		else if (len == 1 && u[i] < 0x20)
+			printf("\\u%04x", u[i]);
+		else if (len == 0)
+			printf("\\u%04x", u[i]);
+		else
+			fwrite(u + i, 1, len, stdout);
+		if (len > 1)
+			i += len - 1;
+	}
+	putchar('"');
+}
+
+/* One value of the published log format: NULL, an integer, or text exactly as sqlite3_exec gave it. */
+static void log_value(const char *v)
+{
+	if (!strcmp(v, "NULL"))
+		fputs("null", stdout);
+	else if (is_integer(v) && strlen(v) < 20)
+		fputs(v, stdout);
+	else
+		json_log_string(v, strlen(v));
+}
+
+/*
+ * Runs one statement through 549 and prints its rows, parsed from the kernel log, as
+ * {"rows":[{"col":value,...},...]}; the number of rows. The kernel refuses what 549 refuses (not root,
+ * not read-only). The rows are read from this call's own records: after the last "trying to open the
+ * db", up to "just finished query". If the ring buffer no longer holds all of them (a result bigger
+ * than the log), that is an error, not a shorter table.
+ */
+static long log_query(const char *sql, int print)
+{
+	int first_row = 1, first_col = 1, in_row = 0, done = 0, n;
+	char *l, *next, *eq, *start = NULL, *p;
+	long rows = 0;
 
 	if (syscall(NR_KSQLITE_QUERY, sql, strlen(sql)) < 0) {
 		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
 		exit(1);
 	}
-	after = klog_size();
-	klog[after] = 0;
-	fputs("{\"rows\":[", stdout);
-	for (l = klog + (before <= after ? before : 0); l && *l; l = next) {
+	n = klog_size();
+	klog[n] = 0;
+	for (p = klog; (p = strstr(p, "trying to open the db")); p++)
+		start = p;
+	if (!start) {
+		fprintf(stderr, "sqliteos-inspect: %s: the kernel log does not hold this query's records (the ring buffer wrapped: the result is bigger than the log; boot with a larger log_buf_len=)\n", sql);
+		exit(1);
+	}
+	if (print)
+		fputs("{\"rows\":[", stdout);
+	for (l = start; l && *l && !done; l = next) {
 		next = strchr(l, '\n');
 		if (next)
 			*next++ = 0;
 		l = strip(l);
-		if (!strncmp(l, "Query from user space:", 22)) {
-			list(",", &first_row);
-			putchar('{');
+		eq = in_row ? strstr(l, " = ") : NULL;
+		if (strstr(l, "Query from user space:") == l) {
+			if (print) {
+				list(",", &first_row);
+				putchar('{');
+			}
 			in_row = 1;
 			first_col = 1;
-		} else if (in_row && (eq = strstr(l, " = "))) {
+			rows++;
+		} else if (eq) {
 			*eq = 0;
-			list(",", &first_col);
-			json_string(l, strlen(l));
-			putchar(':');
-			json_value(eq + 3);
+			if (print) {
+				list(",", &first_col);
+				json_log_string(l, strlen(l));
+				putchar(':');
+				log_value(eq + 3);
+			}
 		} else if (in_row && !*l) {
-			putchar('}');
+			if (print)
+				putchar('}');
 			in_row = 0;
+		} else if (strstr(l, "just finished query")) {
+			done = 1;
 		} else if (!strncmp(l, "SQL Error:", 10)) {
 			fprintf(stderr, "sqliteos-inspect: %s: %s\n", sql, l);
 			exit(1);
 		}
 	}
-	if (in_row)
-		putchar('}');
-	fputs("]}", stdout);
+	if (!done) {
+		fprintf(stderr, "sqliteos-inspect: %s: the kernel log holds only part of the result (%ld rows, no end record): another writer to the log or a ring buffer too small (log_buf_len=)\n", sql, rows);
+		exit(1);
+	}
+	if (print) {
+		if (in_row)
+			putchar('}');
+		fputs("]}", stdout);
+	}
+	return rows;
 }
 
 static void upstream_table(const char *name)
@@ -346,7 +414,7 @@ static void upstream_table(const char *name)
 
 	snprintf(sql, sizeof(sql), "SELECT * FROM %s", name);
 	printf("\"%s\":", name);
-	log_query(sql);
+	log_query(sql, 1);
 }
 
 int main(int argc, char **argv)
@@ -381,7 +449,7 @@ int main(int argc, char **argv)
 	}
 	if (query) {
 		printf("{\"format\":%d,\"query\":", FORMAT_VERSION);
-		log_query(query);
+		log_query(query, 1);
 		puts("}");
 		return 0;
 	}

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { KernelFormatError, parseInspectJson } from '../../extension/core/model/kernel-json';
+import { KernelFormatError, parseInspectJson, parseQueryJson, protectBigIntegers } from '../../extension/core/model/kernel-json';
+import { preview, stringifyExact } from '../../extension/core/format';
 import { queueKey, queueName } from '../../extension/core/model/model';
 import { simLocks, simProcesses, simQueues } from '../../extension/core/model/from-sim';
 import { diffSnapshots, holdBusyTables } from '../../extension/core/model/diff';
@@ -131,5 +132,19 @@ describe('busy tables between polls', () => {
     const c = parseInspectJson(JSON.stringify(j), 'guest', 3000);
     holdBusyTables(b, c);
     assert.equal(c.tables.pid_store.heldFrom, 1000, 'still the time of the copy, not of the last poll');
+  });
+});
+
+describe('values past 2^53 and query output', () => {
+  it('reads integers JSON.parse would round as exact bigints, in tables and queries, and writes them back exactly', () => {
+    const j = fixture('companion-demo.json').replace('[1099511627776,1,', '[9223372036854775807,1,');
+    const s = parseInspectJson(j, 'guest');
+    assert.equal(s.tables.pipe_chunk.rows[0][0], 9223372036854775807n);
+    assert.equal(protectBigIntegers('{"a":"12345678901234567890","b":12345678901234567890}'), '{"a":"12345678901234567890","b":{"$sqliteos.bigint":"12345678901234567890"}}');
+    const q = parseQueryJson('{"format":1,"query":{"rows":[{"exact":9007199254740993,"t":"x"}]}}', 'guest');
+    assert.deepEqual(q, { columns: ['exact', 't'], rows: [[9007199254740993n, 'x']] });
+    assert.equal(stringifyExact(q.rows), '[[9007199254740993,"x"]]');
+    assert.equal(preview(9007199254740993n), '9007199254740993');
+    assert.throws(() => parseQueryJson('{"format":1,"query":', 'guest'), /guest: not JSON: .*truncated/);
   });
 });

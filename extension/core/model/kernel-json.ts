@@ -205,6 +205,20 @@ export function protectBigIntegers(text: string): string {
   return out.join('');
 }
 
+/** sqliteos-inspect --query's output ({"format":1,"query":{"rows":[{...}]}}) as columns and rows. */
+export function parseQueryJson(text: string, source: string): { columns: string[]; rows: Value[][] } {
+  let doc: Json;
+  try {
+    doc = JSON.parse(protectBigIntegers(text));
+  } catch (e) {
+    throw new KernelFormatError(source, `not JSON: ${text.trim() ? `${(e as Error).message} (truncated?)` : 'no output'}`);
+  }
+  const o = obj(doc, source);
+  if (o.format !== INSPECT_FORMAT) fail(`${source}: format`, `format ${show(o.format)}; this version of the extension reads format ${INSPECT_FORMAT}`);
+  const t = table(obj(o.query, `${source}: query`), `${source}: query`);
+  return { columns: t.columns, rows: t.rows };
+}
+
 /** Parses sqliteos-inspect's output; `source` names where it came from in errors ("host:sqliteos-inspect"). */
 export function parseInspectJson(text: string, source: string, takenAt = Date.now()): Snapshot {
   let doc: Json;
