@@ -5,7 +5,9 @@
  * Every failure says what it was and what to do, in a user's words; nothing here knows VS Code.
  */
 import { createHash } from 'crypto';
-import { parseInspectJson, parseQueryJson } from '../core/model/kernel-json';
+import { gunzipSync } from 'zlib';
+import { InspectReader } from '../core/model/inspect-reader';
+import { parseQueryJson } from '../core/model/kernel-json';
 import type { Snapshot, Value } from '../core/model/model';
 import type { ExecResult } from './ssh/connection';
 
@@ -44,6 +46,7 @@ const PROBE = [
   'printf "uid\\t%s\\n" "$(id -u)"',
   'if [ "$(id -u)" = 0 ]; then echo "privilege\troot"; elif sudo -n true 2>/dev/null; then echo "privilege\tsudo"; else echo "privilege\tnone"; fi',
   'printf "cache\\t%s\\n" "${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion"',
+  'if command -v gzip >/dev/null; then echo "gzip\tyes"; fi',
 ].join('; ');
 
 function shellQuote(s: string): string {
@@ -52,6 +55,9 @@ function shellQuote(s: string): string {
 
 export class KernelHost {
   private facts: HostFacts | undefined;
+  private gzip = false;
+  /** Keeps the sections of the last snapshot, so an unchanged section is not parsed again. */
+  private readonly reader = new InspectReader();
   private helperPath: string | undefined;
 
   constructor(
@@ -84,6 +90,7 @@ export class KernelHost {
       kernel: 'unknown',
     };
     this.facts = facts;
+    this.gzip = kv.get('gzip') === 'yes';
     if (facts.arch !== 'x86_64') {
       facts.problem = `the host is ${facts.arch}; the helper that reads the kernel is built for x86_64 only`;
       return facts;
@@ -121,31 +128,51 @@ export class KernelHost {
     this.helperPath = path;
   }
 
-  private async helperRun(args: string[], asRoot = true): Promise<string> {
+  private helperRun(args: string[], asRoot = true): Promise<string> {
+    return this.helperExec(args, asRoot, false);
+  }
+
+  /**
+   * Runs the helper (as root where needed); `gzip`: its output compressed there and expanded here. The
+   * pipe hides the helper's exit status, so the shell reports it on stderr's last line.
+   */
+  private async helperExec(args: string[], asRoot: boolean, gzip: boolean): Promise<string> {
     if (!this.facts) await this.probe();
     if (!this.helperPath) throw new HostError(`${this.shell.label}: ${this.facts?.problem ?? 'the helper is not in place'}`);
     if (asRoot && this.facts!.problem) throw new HostError(`${this.shell.label}: ${this.facts!.problem}`);
     const sudo = asRoot && this.facts!.privilege === 'sudo' ? 'sudo -n ' : '';
-    const cmd = `${sudo}${shellQuote(this.helperPath)} ${args.map(shellQuote).join(' ')}`.trim();
+    const run = `${sudo}${shellQuote(this.helperPath)} ${args.map(shellQuote).join(' ')}`.trim();
+    const cmd = gzip ? `{ ${run}; echo "sqliteos-exit:$?" >&2; } | gzip -1 -c` : run;
     const r = await this.shell.exec(cmd, { timeoutMs: this.timeoutMs });
-    if (r.code !== 0) {
-      const why = r.stderr.trim().replace(/^sqliteos-inspect: /, '') || `exit ${r.code}`;
+    let stderr = r.stderr;
+    let code = r.code;
+    if (gzip) {
+      const m = /sqliteos-exit:(\d+)\s*$/.exec(stderr);
+      code = m ? Number(m[1]) : r.code || 1;
+      stderr = stderr.replace(/sqliteos-exit:\d+\s*$/, '');
+    }
+    if (code !== 0) {
+      const why = stderr.trim().replace(/^sqliteos-inspect: /, '') || `exit ${code}`;
       throw new HostError(`${this.shell.label}: sqliteos-inspect: ${why}`);
     }
-    return r.stdout.toString('utf8');
+    return (gzip ? gunzipSync(r.stdout) : r.stdout).toString('utf8');
   }
 
   /** Milliseconds the last snapshot spent running the helper there and bringing its output here, and parsing it. */
-  readonly timing = { fetchMs: 0, parseMs: 0, bytes: 0 };
+  readonly timing = { fetchMs: 0, parseMs: 0, bytes: 0, compressed: false };
 
   /** One snapshot: the whole kernel state, read by the helper in one go. */
   async snapshot(): Promise<Snapshot> {
     let t0 = performance.now();
-    const text = await this.helperRun(this.asUpstream ? ['--upstream'] : []);
+    // Past 64 KiB (a kernel with thousands of processes) the output goes compressed: measured on the QEMU
+    // guest with 10,000 processes, 2.8 MB took 2.0 s through SSH and 0.7 s as gzip -1 (0.5 MB).
+    const gzip = this.gzip && this.timing.bytes > 64 * 1024;
+    const text = await this.helperExec(this.asUpstream ? ['--upstream'] : [], true, gzip);
+    this.timing.compressed = gzip;
     this.timing.fetchMs = performance.now() - t0;
     this.timing.bytes = text.length;
     t0 = performance.now();
-    const s = parseInspectJson(text, `${this.shell.label}: sqliteos-inspect`);
+    const s = this.reader.read(text, `${this.shell.label}: sqliteos-inspect`);
     this.timing.parseMs = performance.now() - t0;
     return s;
   }

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { KernelFormatError, parseInspectJson, parseQueryJson, protectBigIntegers } from '../../extension/core/model/kernel-json';
+import { KernelFormatError, parseQueryJson, protectBigIntegers } from '../../extension/core/model/kernel-json';
+import { InspectReader, parseInspectJson, splitSections } from '../../extension/core/model/inspect-reader';
 import { preview, stringifyExact } from '../../extension/core/format';
 import { queueKey, queueName } from '../../extension/core/model/model';
 import { simLocks, simProcesses, simQueues } from '../../extension/core/model/from-sim';
@@ -146,5 +147,33 @@ describe('values past 2^53 and query output', () => {
     assert.equal(stringifyExact(q.rows), '[[9007199254740993,"x"]]');
     assert.equal(preview(9007199254740993n), '9007199254740993');
     assert.throws(() => parseQueryJson('{"format":1,"query":', 'guest'), /guest: not JSON: .*truncated/);
+  });
+});
+
+describe('reading successive snapshots', () => {
+  it('splits the output into sections, strings with braces, commas and escaped quotes included', () => {
+    const text = '{"format":1,"kernel":"companion","tables":{"t":{"columns":["a"],"rows":[["x\\"},{\\\\"]],"count":1},"u":{"busy":"no, {really}"}},"z":[1,{"k":[]}]}';
+    const spans = splitSections(text)!;
+    assert.deepEqual([...spans.keys()], ['format', 'kernel', 'tables.t', 'tables.u', 'tables', 'z']);
+    const [s, e] = spans.get('tables.t')!;
+    assert.deepEqual(JSON.parse(text.slice(s, e)).rows, [['x"},{\\']]);
+    assert.equal(splitSections(text.slice(0, -1)), undefined, 'truncated');
+    assert.equal(splitSections(`${text} trailing`), undefined);
+  });
+
+  it('keeps what did not change between polls (same objects) and parses only what did', () => {
+    const r = new InspectReader();
+    const a = r.read(fixture('companion-demo.json'), 'guest', 1);
+    assert.deepEqual(r.last, { parsed: 10, reused: 0 });
+    const j = JSON.parse(fixture('companion-demo.json'));
+    j.tables.pid_store.rows.push([99, 99]);
+    j.tables.pid_store.count++;
+    const b = r.read(JSON.stringify(j), 'guest', 2);
+    assert.deepEqual(r.last, { parsed: 1, reused: 9 });
+    assert.equal(b.tables.pid_pipe, a.tables.pid_pipe, 'an unchanged table is the same object');
+    assert.notEqual(b.tables.pid_store, a.tables.pid_store);
+    assert.equal(b.processes.length, a.processes.length + 1);
+    assert.deepEqual(diffSnapshots(a, b), { tables: ['pid_store'], processes: true });
+    assert.throws(() => r.read(fixture('companion-demo.json').slice(0, 500), 'guest'), /not JSON.*truncated/);
   });
 });

@@ -3,7 +3,7 @@
  * program on another machine, so every field is checked; anything unexpected is a KernelFormatError that
  * names the field (`tables.pid_store.rows[3][1]`) and what was wrong, never a partly filled view.
  */
-import { Locks, LockLevel, Pipe, Process, QueueId, Snapshot, Table, Value, WaitQueue, isLockLevel } from './model';
+import { Locks, LockLevel, Pipe, Process, QueueId, Table, Value, WaitQueue, isLockLevel } from './model';
 
 export const INSPECT_FORMAT = 1;
 
@@ -16,13 +16,13 @@ export class KernelFormatError extends Error {
   }
 }
 
-type Json = unknown;
+export type Json = unknown;
 
-function fail(where: string, what: string): never {
+export function fail(where: string, what: string): never {
   throw new KernelFormatError(where, what);
 }
 
-function obj(v: Json, where: string): Record<string, Json> {
+export function obj(v: Json, where: string): Record<string, Json> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, `expected an object, got ${show(v)}`);
   return v as Record<string, Json>;
 }
@@ -32,7 +32,7 @@ function arr(v: Json, where: string): Json[] {
   return v;
 }
 
-function int(v: Json, where: string): number {
+export function int(v: Json, where: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(where, `expected an integer, got ${show(v)}`);
   return v;
 }
@@ -47,7 +47,7 @@ function level(v: Json, where: string): LockLevel {
   return v;
 }
 
-function show(v: Json): string {
+export function show(v: Json): string {
   const s = JSON.stringify(v);
   return s === undefined ? 'nothing' : s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
@@ -63,7 +63,7 @@ function value(v: Json, where: string): Value {
 }
 
 /** A companion table: {columns, rows: [[...]], count} or {columns, busy}; upstream: {rows: [{col: v}]}. */
-function table(v: Json, where: string): Table {
+export function table(v: Json, where: string): Table {
   const o = obj(v, where);
   // A table the kernel could not read just now (a writer holds PENDING): no rows, maybe no columns.
   if (o.busy !== undefined) {
@@ -109,7 +109,7 @@ export function parseQueueName(name: string, where: string): QueueId {
   return fail(where, `unknown wait queue ${show(name)}`);
 }
 
-function locks(v: Json, where: string): Locks {
+export function locks(v: Json, where: string): Locks {
   const o = obj(v, where);
   const store = obj(o.store, `${where}.store`);
   const wm = obj(o.write_mutex, `${where}.write_mutex`);
@@ -133,7 +133,7 @@ function locks(v: Json, where: string): Locks {
   };
 }
 
-function queues(v: Json, where: string): WaitQueue[] {
+export function queues(v: Json, where: string): WaitQueue[] {
   return arr(v, where).map((q, i) => {
     const o = obj(q, `${where}[${i}]`);
     return {
@@ -143,7 +143,7 @@ function queues(v: Json, where: string): WaitQueue[] {
   });
 }
 
-function pipes(v: Json, where: string): Pipe[] {
+export function pipes(v: Json, where: string): Pipe[] {
   return arr(v, where).map((p, i) => {
     const w = `${where}[${i}]`;
     const o = obj(p, w);
@@ -167,7 +167,7 @@ export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | nul
   });
 }
 
-const BIG = '$sqliteos.bigint';
+export const BIG = '$sqliteos.bigint';
 
 /**
  * JSON.parse rounds integers past 2^53. Before parsing, each integer literal that would not survive is
@@ -219,45 +219,12 @@ export function parseQueryJson(text: string, source: string): { columns: string[
   return { columns: t.columns, rows: t.rows };
 }
 
-/** Parses sqliteos-inspect's output; `source` names where it came from in errors ("host:sqliteos-inspect"). */
-export function parseInspectJson(text: string, source: string, takenAt = Date.now()): Snapshot {
-  let doc: Json;
-  try {
-    doc = JSON.parse(protectBigIntegers(text));
-  } catch (e) {
-    const cut = text.trim().length === 0 ? 'no output' : `${(e as Error).message} (output of ${text.length} bytes ending ${show(text.slice(-30))}: truncated?)`;
-    throw new KernelFormatError(source, `not JSON: ${cut}`);
+/** counters: names to integers; one past 2^53 (nanoseconds over months) is shown approximately. */
+export function counters(v: Json, where: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(obj(v, where))) {
+    const big = typeof x === 'object' && x !== null && typeof (x as Record<string, unknown>)[BIG] === 'string';
+    out[k] = big ? Number((x as Record<string, string>)[BIG]) : int(x, `${where}.${k}`);
   }
-  const o = obj(doc, source);
-  if (o.format !== INSPECT_FORMAT) {
-    fail(`${source}: format`, `format ${show(o.format)}; this version of the extension reads format ${INSPECT_FORMAT} (update the extension or the helper)`);
-  }
-  const kernel = o.kernel;
-  if (kernel !== 'companion' && kernel !== 'upstream') fail(`${source}: kernel`, `expected "companion" or "upstream", got ${show(kernel)}`);
-  const tablesObj = obj(o.tables, `${source}: tables`);
-  const tables: Record<string, Table> = {};
-  for (const [name, t] of Object.entries(tablesObj)) tables[name] = table(t, `${source}: tables.${name}`);
-  if (kernel === 'upstream') {
-    return {
-      kernel,
-      takenAt,
-      tables,
-      processes: processesFrom(tables.pid_store, null),
-      pipes: [],
-      locks: null,
-      queues: null,
-      unavailable: 'the published SQLiteOS kernel shows only its tables (through syscall 549): it has no interface for lock state or wait queues',
-      counters: {},
-    };
-  }
-  const qs = queues(o.queues, `${source}: queues`);
-  const l = locks(o.locks, `${source}: locks`);
-  l.writeMutex.waiters = qs.find((q) => q.id.kind === 'mutex')?.sleepers ?? [];
-  const counters: Record<string, number> = {};
-  for (const [k, v] of Object.entries(obj(o.counters, `${source}: counters`))) {
-    // A counter past 2^53 (nanoseconds over months) is shown approximately; it is a rate, not a key.
-    const big = typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[BIG] === 'string';
-    counters[k] = big ? Number((v as Record<string, string>)[BIG]) : int(v, `${source}: counters.${k}`);
-  }
-  return { kernel, takenAt, tables, processes: processesFrom(tables.pid_store, qs), pipes: pipes(o.pipes, `${source}: pipes`), locks: l, queues: qs, counters };
+  return out;
 }
