@@ -10,13 +10,19 @@ import { Statement } from '../extension/core/scenario/ast';
 import { lockState, pipes, processes, tables } from '../extension/core/sim/inspect';
 import { Lock, LockPolicy, Profile } from '../extension/core/sim/types';
 import { Env, evaluate } from '../extension/core/explore/condition';
+import { OptionLayer, resolveOptions } from '../extension/core/scenario/options';
+import { summarize } from '../extension/core/scenario/summary';
 
 export interface LaunchArgs {
   program: string;
   source: string;
+  /** Launch arguments: the highest layer of resolveOptions. */
   profile?: Profile;
   locks?: LockPolicy;
   capacity?: number;
+  /** What the editor chose and its settings, passed in by the extension (the lower layers). */
+  overrides?: OptionLayer;
+  settings?: OptionLayer;
   stopOnEntry?: boolean;
   /** pids per micro-step, as `sqliteos explore` prints them: replayed instead of the default schedule. */
   schedule?: number[];
@@ -60,12 +66,15 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
   private nextBpId = 1;
   lastStop: Stop | undefined;
   ended = false;
+  private sourceLines: string[] = [];
 
   async launch(args: LaunchArgs): Promise<void> {
+    this.sourceLines = args.source.split('\n');
     const parsed = parseScenario(args.source, args.program);
     if (!parsed.ok) throw new Error(parsed.errors.map(String).join('\n'));
     const s = parsed.scenario;
-    this.run = await ScenarioRun.create(s, { profile: args.profile ?? s.profile, locks: args.locks ?? s.locks, capacity: args.capacity ?? s.capacity });
+    const launch = { profile: args.profile, locks: args.locks, capacity: args.capacity };
+    this.run = await ScenarioRun.create(s, resolveOptions({ launch, overrides: args.overrides, file: s, settings: args.settings }));
     this.schedule = args.schedule;
     this.emit('output', `${args.program}: ${this.run.kernel.opts.profile} profile, ${this.run.kernel.opts.locks} locks${this.schedule ? `, replaying a ${this.schedule.length}-step schedule` : ''}\n`);
   }
@@ -157,8 +166,10 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
     this.emit('stopped', s);
   }
 
+  /** The run is over: what ran, each return code, and every anomaly with its line, then 'end'. */
   private end(): void {
     this.ended = true;
+    this.emit('output', `\n${summarize(this.run.result(), this.sourceLines)}\n`);
     this.emit('end');
   }
 

@@ -41,7 +41,8 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   readonly runtime = new ScenarioRuntime();
   private vars = new Handles<VarProducer>();
   private program = '';
-  private pendingBreakpoints: DebugProtocol.SourceBreakpoint[] = [];
+  /** Line breakpoints per file (VS Code sends them file by file, for every open file). */
+  private breakpointsBySource = new Map<string, DebugProtocol.SourceBreakpoint[]>();
   private pendingFunctions: string[] = [];
   /** sourceReference per syscall program, for "step in". */
   private algorithms = new Map<number, { op: OpName; text: string }>();
@@ -88,8 +89,9 @@ export class SqliteosDebugSession extends LoggingDebugSession {
       return this.sendErrorResponse(response, 1001, `Cannot launch ${args.program}: ${(e as Error).message}`);
     }
     this.onLaunched?.(this.runtime);
-    // Breakpoints can arrive before the scenario is known; verify them now.
-    this.runtime.setBreakpoints(this.pendingBreakpoints.map((b) => ({ line: b.line, condition: b.condition })));
+    // Breakpoints can arrive before the scenario is known; verify this file's now.
+    const mine = this.breakpointsBySource.get(this.program) ?? [];
+    this.runtime.setBreakpoints(mine.map((b) => ({ line: b.line, condition: b.condition })));
     this.runtime.setFunctionBreakpoints(this.pendingFunctions);
     this.sendResponse(response);
     this.sendEvent(new InitializedEvent());
@@ -105,9 +107,16 @@ export class SqliteosDebugSession extends LoggingDebugSession {
 
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
     const bps = args.breakpoints ?? [];
-    this.pendingBreakpoints = bps;
+    const file = args.source.path ? path.resolve(args.source.path) : '';
+    this.breakpointsBySource.set(file, bps);
     if (!this.runtime.run) {
       response.body = { breakpoints: bps.map((b) => ({ verified: false, line: b.line })) };
+      return this.sendResponse(response);
+    }
+    // Another file's breakpoints stay in that file: this session runs one scenario.
+    if (file !== this.program) {
+      const message = `this session runs ${path.basename(this.program)}, not ${path.basename(file) || 'this source'}`;
+      response.body = { breakpoints: bps.map((b) => ({ verified: false, line: b.line, message })) };
       return this.sendResponse(response);
     }
     const set = this.runtime.setBreakpoints(bps.map((b) => ({ line: b.line, condition: b.condition })));

@@ -9,12 +9,19 @@ import { explore } from './core/explore/explorer';
 import { parseScenario } from './core/scenario/parser';
 import { Cmd, LANGUAGE } from './ids';
 import { Session } from './session';
-import { SimulatorTarget, simulatorOf } from './targets/simulator';
+import { SimulatorTarget } from './targets/simulator';
+import { OptionLayer, resolveOptions } from './core/scenario/options';
 import { UserError, register } from './commands/register';
 
 export const DEBUG_TYPE = 'sqliteos';
 
-export function registerDebugging(ctx: vscode.ExtensionContext, session: Session, log: vscode.LogOutputChannel, refresh: () => void): void {
+export function registerDebugging(
+  ctx: vscode.ExtensionContext,
+  session: Session,
+  log: vscode.LogOutputChannel,
+  refresh: () => void,
+  sources: () => { overrides: OptionLayer; settings: OptionLayer },
+): void {
   ctx.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => {
@@ -26,16 +33,18 @@ export function registerDebugging(ctx: vscode.ExtensionContext, session: Session
           const closeIfDone = () => {
             if (ended && dropped) rt.run.kernel.close();
           };
-          s.onDisconnect = () => {
-            ended = true;
-            closeIfDone();
-          };
-          session.setTarget(
+          // The views show the session's kernel while it runs, then go back to what they showed before.
+          const lease = session.lend(
             SimulatorTarget.wrap(rt.run, () => {
               dropped = true;
               closeIfDone();
             }),
           );
+          s.onDisconnect = () => {
+            ended = true;
+            lease.dispose();
+            closeIfDone();
+          };
         };
         return new vscode.DebugAdapterInlineImplementation(s);
       },
@@ -51,7 +60,8 @@ export function registerDebugging(ctx: vscode.ExtensionContext, session: Session
           void vscode.window.showErrorMessage('SQLiteOS: the launch configuration needs a "program" (a .sqlos file).');
           return undefined;
         }
-        return config;
+        // The debugger resolves its options as every other command does (core/scenario/options.ts).
+        return { ...sources(), ...config };
       },
     }),
     vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
@@ -64,9 +74,9 @@ export function registerDebugging(ctx: vscode.ExtensionContext, session: Session
     const name = vscode.workspace.asRelativePath(file);
     const parsed = parseScenario(Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8'), name);
     if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
-    const sim = simulatorOf(session.target)?.options;
-    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exploring the interleavings of ${name}…` }, () =>
-      explore(parsed.scenario, { profile: parsed.scenario.profile ?? sim?.profile, locks: parsed.scenario.locks ?? sim?.locks }),
+    const opts = resolveOptions({ ...sources(), file: parsed.scenario });
+    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exploring the interleavings of ${name} (${opts.profile}, ${opts.locks})…` }, () =>
+      explore(parsed.scenario, opts),
     );
     log.info(`explore ${name}: ${res.states} states, ${res.transitions} transitions in ${(res.ms / 1000).toFixed(2)} s${res.exhausted ? ' (exhausted)' : ''}`);
     const v = res.violation;

@@ -38,7 +38,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
-  registerDebugging(ctx, session, log, () => views.refreshAll());
+  registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
   ctx.subscriptions.push(log, connections, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;
   if (start) {

@@ -20,9 +20,41 @@ export class Session implements vscode.Disposable {
     return this.current;
   }
 
+  /** The target a lent one covers (a debug session's kernel over the views' own), kept alive meanwhile. */
+  private covered: Target | undefined;
+
+  /** Replaces the target for good: the old one (and any it covered) is disposed. */
   setTarget(t: Target | undefined): void {
+    const old = this.current;
+    const covered = this.covered;
+    this.covered = undefined;
+    this.show(t);
+    old?.dispose();
+    covered?.dispose();
+  }
+
+  /**
+   * Shows `t` (a debug session's kernel) until the returned lease is disposed; then the target shown
+   * before comes back as it was. If another target was chosen meanwhile, that one stays.
+   */
+  lend(t: Target): vscode.Disposable {
+    this.covered?.dispose();
+    this.covered = this.current;
+    this.show(t);
+    return {
+      dispose: () => {
+        if (this.current !== t) return;
+        const back = this.covered;
+        this.covered = undefined;
+        this.show(back);
+        t.dispose();
+      },
+    };
+  }
+
+  private show(t: Target | undefined): void {
     this.sub?.dispose();
-    this.current?.dispose();
+    this.current?.setVisible?.(false);
     this.current = t;
     this.sub = t?.onDidChange((c) => this.changeEmitter.fire(c));
     void vscode.commands.executeCommand('setContext', Ctx.targetLoaded, t !== undefined);
@@ -32,6 +64,7 @@ export class Session implements vscode.Disposable {
   dispose(): void {
     this.sub?.dispose();
     this.current?.dispose();
+    this.covered?.dispose();
     this.targetEmitter.dispose();
     this.changeEmitter.dispose();
   }

@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseScenario } from '../core/scenario/parser';
 import { RunResult } from '../core/scenario/runner';
+import { OptionLayer, resolveOptions } from '../core/scenario/options';
 import { summarize } from '../core/scenario/summary';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
 import { Cmd, Ctx, LANGUAGE, Setting } from '../ids';
@@ -47,7 +48,12 @@ export class ScenarioCommands {
     r(Cmd.setLocks, () => this.choose('locks', LOCK_POLICIES));
   }
 
-  private defaults(): Partial<SimOptions> {
+  /** What this window adds to resolveOptions: the overrides chosen here and the settings. */
+  optionSources(): { overrides: OptionLayer; settings: OptionLayer } {
+    return { overrides: { ...this.overrides }, settings: this.defaults() };
+  }
+
+  private defaults(): OptionLayer {
     const c = vscode.workspace.getConfiguration(Setting.section);
     return { profile: c.get<Profile>(Setting.profile), locks: c.get<LockPolicy>(Setting.locks), capacity: c.get<number>(Setting.capacity) };
   }
@@ -88,13 +94,7 @@ export class ScenarioCommands {
       throw new UserError(`${name} has ${n} error${n === 1 ? '' : 's'} (see Problems); nothing ran. First: ${parsed.errors[0].toString()}`);
     }
     const s = parsed.scenario;
-    const d = this.defaults();
-    const opts: Partial<SimOptions> = {
-      profile: this.overrides.profile ?? s.profile ?? d.profile,
-      locks: this.overrides.locks ?? s.locks ?? d.locks,
-      capacity: s.capacity ?? d.capacity,
-    };
-    const target = await SimulatorTarget.create(s, opts);
+    const target = await SimulatorTarget.create(s, resolveOptions({ ...this.optionSources(), file: s }));
     this.loaded = l;
     this.session.setTarget(target);
     this.log.info(`loaded ${name}: ${target.info().label}`);

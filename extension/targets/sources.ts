@@ -34,18 +34,22 @@ export class LocalShell implements Shell {
   readonly label = 'this machine';
   exec(command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      const p = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const p = spawn('/bin/sh', ['-c', command], { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = opts.timeoutMs ? setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs) : undefined;
-      p.stdout.on('data', (d: Buffer) => out.push(d));
-      p.stderr.on('data', (d: Buffer) => err.push(d));
+      p.stdout!.on('data', (d: Buffer) => out.push(d));
+      p.stderr!.on('data', (d: Buffer) => err.push(d));
       p.on('error', reject);
       p.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
         resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code, signal: signal ?? undefined });
       });
-      p.stdin.end(opts.stdin ?? '');
+      if (p.stdin) {
+        // A command that exits without reading its input is not an error of ours.
+        p.stdin.on('error', () => undefined);
+        p.stdin.end(opts.stdin);
+      }
     });
   }
   async upload(file: string, data: Buffer, mode = 0o755): Promise<void> {

@@ -82,6 +82,49 @@ describe('sqliteos debug adapter', () => {
     assert.equal((await top(3))[0].line, 6);
   });
 
+  it('keeps another file\'s breakpoints in that file', async () => {
+    const other = ex('08-pending-writer.sqlos');
+    // VS Code sends every file's breakpoints, before and after launch: only the session's own file counts.
+    await dc.setBreakpointsRequest({ source: { path: other }, breakpoints: [{ line: 6 }] });
+    await launch(TWO, { stopOnEntry: true });
+    const later = await dc.setBreakpointsRequest({ source: { path: other }, breakpoints: [{ line: 6 }] });
+    assert.deepEqual(later.body.breakpoints.map((b) => [b.verified, b.message]), [[false, 'this session runs two-writers.sqlos, not 08-pending-writer.sqlos']]);
+    const ended = dc.waitForEvent('terminated');
+    await dc.continueRequest({ threadId: 1 });
+    await ended;
+  });
+
+  it('prints a summary when the run ends: each statement\'s result and the anomalies with their lines', async () => {
+    const lines: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => lines.push(e.body.output));
+    await launch(ex('09-memdb-busy.sqlos'), { stopOnEntry: false });
+    await dc.waitForEvent('terminated');
+    const text = lines.join('');
+    assert.match(text, /09-memdb-busy\.sqlos: profile companion, locks memdb/);
+    assert.match(text, /^ +\d+ +P\d .* -> /m, 'one line per statement with its result');
+    assert.match(text, /(ok: no anomaly|FAILED: \d+ anomal)/);
+  });
+
+  it('resolves its options as every command does: launch arguments, then overrides, then the file, then settings', async () => {
+    const first = () =>
+      new Promise<string>((resolve) => {
+        const l = (e: DebugProtocol.OutputEvent) => {
+          dc.removeListener('output', l);
+          resolve(e.body.output);
+        };
+        dc.on('output', l);
+      });
+    let out = first();
+    await launch(TWO, { stopOnEntry: true, settings: { profile: 'upstream', locks: 'memdb' } });
+    assert.match(await out, /upstream profile, memdb locks/, 'no @ lines in the file: the settings decide, not the defaults');
+    await dc.stop();
+    dc = new DebugClient('node', ADAPTER, 'sqliteos');
+    await dc.start();
+    out = first();
+    await launch(ex('09-memdb-busy.sqlos'), { stopOnEntry: true, overrides: { locks: 'sqliteos' }, settings: { locks: 'memdb', profile: 'upstream' } });
+    assert.match(await out, /upstream profile, sqliteos locks/, 'the override beats the file\'s @locks; settings fill the profile');
+  });
+
   it('stops on a function breakpoint by syscall name, and on a conditional breakpoint only when it holds', async () => {
     await launch(ex('08-pending-writer.sqlos'), { stopOnEntry: true });
     const fb = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'sql_pipe_write' }, { name: 'frobnicate' }] });

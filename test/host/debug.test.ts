@@ -21,6 +21,8 @@ describe('debugging a scenario', () => {
     const seen: unknown[] = [];
     const tracker = vscode.debug.registerDebugAdapterTrackerFactory('sqliteos', { createDebugAdapterTracker: () => ({ onDidSendMessage: (m) => seen.push(m) }) });
     try {
+      await vscode.commands.executeCommand('sqliteos.openExample', '03-several-readers.sqlos');
+      const before = (await labels(a.views.target, 1))[0];
       const ok = await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'test', program: example('10-self-deadlock.sqlos').fsPath, profile: 'upstream', stopOnEntry: true });
       assert.ok(ok, 'the session started');
       await waitForStop(seen, 1);
@@ -36,7 +38,12 @@ describe('debugging a scenario', () => {
       assert.ok(queues.includes('VFS store · write_q — 1 sleeping: P1'), queues.join('\n'));
       const trace = (await s.customRequest('stackTrace', { threadId: 1 })) as { stackFrames: { name: string }[] };
       assert.match(trace.stackFrames[0].name, /^write: xLock\(EXCLUSIVE\)/);
+      assert.notEqual((await labels(a.views.target, 1))[0], before, 'the views show the session\'s kernel meanwhile');
       await vscode.debug.stopDebugging(s);
+      // Ended: the views go back to the scenario they showed before, not the session's stale kernel.
+      for (let i = 0; i < 100 && (await labels(a.views.target, 1))[0] !== before; i++) await sleep(50);
+      assert.equal((await labels(a.views.target, 1))[0], before);
+      assert.match(a.session.target?.info().details.scenario ?? '', /03-several-readers\.sqlos$/);
     } finally {
       tracker.dispose();
     }

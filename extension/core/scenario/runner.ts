@@ -4,6 +4,7 @@
  * step(pid) runs one micro-step, runStatement(pid) one statement, runDefault() the default schedule
  * (lowest next line first, each statement to completion or until it blocks).
  */
+import { resolveOptions } from './options';
 import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/kernel';
 import type { AnomalyKind, OpResult } from '../sim/events';
 import { LockInfo, PipeInfo, ProcInfo, lockState, pipes, processes, tables, wakeConditionHolds } from '../sim/inspect';
@@ -53,8 +54,9 @@ export interface RunSnapshot {
 }
 
 /** Options from the command line or settings win over the file's own directives. */
-export function optionsFor(s: Scenario, over: Partial<SimOptions> = {}): Partial<SimOptions> {
-  return { profile: over.profile ?? s.profile, locks: over.locks ?? s.locks, capacity: over.capacity ?? s.capacity };
+/** The CLI's case of resolveOptions: its flags over the file's @ lines over the defaults. */
+export function optionsFor(s: Scenario, over: Partial<SimOptions> = {}): SimOptions {
+  return resolveOptions({ overrides: over, file: s });
 }
 
 export class ScenarioRun {

@@ -12,9 +12,9 @@ import { upstreamPrograms } from './upstream';
 import { DbSnapshot, loadSqlJs, SimDb } from './db';
 import { schemaFor } from './schema';
 import { QueueId, queueName } from '../model/model';
+import { resolveOptions } from '../scenario/options';
 import {
   Conn,
-  DEFAULT_CAPACITY,
   FIRST_FD,
   FdEntry,
   KernelState,
@@ -48,9 +48,7 @@ export class KernelCore {
   static async create(opts: Partial<SimOptions> = {}): Promise<KernelCore> {
     const SQL = await loadSqlJs();
     const full: SimOptions = {
-      profile: opts.profile ?? 'companion',
-      locks: opts.locks ?? 'sqliteos',
-      capacity: opts.capacity ?? DEFAULT_CAPACITY,
+      ...resolveOptions({ launch: opts }),
     };
     return new KernelCore(full, new SimDb(SQL));
   }
