@@ -14,7 +14,7 @@ export default tseslint.config(
   {
     files: ['extension/core/**/*.ts', 'extension/cli/**/*.ts', 'extension/targets/**/*.ts', 'debug-adapter/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'core code stays free of vscode (STYLE.md, point 1)' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'core code stays free of vscode: it must run and be tested in plain Node' }] }],
     },
   },
   {

@@ -1,6 +1,6 @@
 /*
- * The debug runtime: a scenario on the simulator, driven by a debugger. No DAP here (STYLE.md point 3):
- * it stops, steps and reports through typed events; session.ts translates. Because the simulator is
+ * The debug runtime: a scenario on the simulator, driven by a debugger. No DAP here: it stops, steps
+ * and reports through typed events, and session.ts translates them into the protocol. Because the simulator is
  * deterministic, every stop keeps a snapshot and stepping back is restoring one.
  */
 import { EventEmitter } from 'events';

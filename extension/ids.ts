@@ -47,6 +47,13 @@ export const Setting = {
   sshHosts: 'ssh.hosts',
 } as const;
 
+/** Each setting's default, beside its key; package.json declares the same (a unit test checks). */
+export const Defaults = {
+  [Setting.pageSize]: 200,
+  [Setting.refreshDelay]: 100,
+  [Setting.pollInterval]: 1000,
+} as const;
+
 export const Ctx = {
   targetLoaded: 'sqliteos.targetLoaded',
   /** The active target is a real kernel (SSH or this machine): Disconnect shows. */
@@ -54,7 +61,7 @@ export const Ctx = {
   scenarioLoaded: 'sqliteos.scenarioLoaded',
 } as const;
 
-/** contextValue of each tree item kind, with its state after a '+' (STYLE.md point 4). */
+/** contextValue of each tree item kind (one per node class), with its state after a '+'. */
 export enum Node {
   target = 'sqliteos:target',
   detail = 'sqliteos:detail',

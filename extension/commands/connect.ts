@@ -8,7 +8,7 @@
 import { execFile } from 'child_process';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Cmd, Ctx, Setting } from '../ids';
+import { Cmd, Ctx, Defaults, Setting } from '../ids';
 import { Session } from '../session';
 import { RemoteTarget, ShellSource } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../targets/sources';
@@ -16,8 +16,6 @@ import { configuredHosts, DestinationError, resolveDestination } from '../target
 import { ConnectionManager } from '../targets/ssh/connection';
 import { storedPassphrase, vscodePrompts } from './prompts';
 import { UserError, register } from './register';
-
-export const POLL_DEFAULT_MS = 1000;
 
 export class ConnectCommands implements vscode.Disposable {
   readonly manager: ConnectionManager;
@@ -97,7 +95,7 @@ export class ConnectCommands implements vscode.Disposable {
 
   /** Connects; only on success does the new target replace the current one. */
   private async use(source: ShellSource, title: string): Promise<RemoteTarget | undefined> {
-    const interval = () => vscode.workspace.getConfiguration(Setting.section).get<number>(Setting.pollInterval, POLL_DEFAULT_MS);
+    const interval = () => vscode.workspace.getConfiguration(Setting.section).get<number>(Setting.pollInterval, Defaults[Setting.pollInterval]);
     const target = new RemoteTarget(source, bundledHelper(path.join(this.ctx.extensionPath, 'dist')), { pollIntervalMs: interval });
     try {
       const facts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => {

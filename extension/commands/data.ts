@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { toCsv, toJson } from '../core/format';
-import { Cmd } from '../ids';
+import { Cmd, Defaults, Setting } from '../ids';
 import { Documents } from '../documents';
 import { Session } from '../session';
 import { Target } from '../targets/target';
@@ -30,7 +30,7 @@ export class DataCommands {
     r(Cmd.openBlob, (ref: RowRef) => this.open(this.docs.blobUri(ref.table, ref.rowid, ref.column!)));
     r(Cmd.copyValue, (node: ValueNode) => this.copy(node));
     r(Cmd.loadMore, (node: TableNode) => {
-      node.shown += vscode.workspace.getConfiguration('sqliteos').get<number>('tables.pageSize', 200);
+      node.shown += vscode.workspace.getConfiguration(Setting.section).get<number>(Setting.pageSize, Defaults[Setting.pageSize]);
       this.views.tables.refresh(node);
     });
   }

@@ -20,6 +20,11 @@ export class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.D
     private readonly delayMs: () => number,
   ) {}
 
+  /** No refresh is waiting to go out (tests wait for this instead of sleeping). */
+  get settled(): boolean {
+    return this.timer === undefined;
+  }
+
   /** Refreshes `node`'s subtree, or the whole view; batched over the configured delay. */
   refresh(node?: TreeNode): void {
     this.stats.requested++;
@@ -49,7 +54,7 @@ export class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.D
     } catch (e) {
       // What a kernel does not show at all is said plainly; a failure to read is an error.
       if (e instanceof NotShown) return [new MessageNode(`${n?.id ?? this.viewId}:not-shown`, n, e.message)];
-      return [new MessageNode(`${n?.id ?? this.viewId}:error`, n, `Cannot read: ${(e as Error).message}`, true)];
+      return [new MessageNode(`${n?.id ?? this.viewId}:error`, n, `Cannot read: ${(e as Error).message}`, 'error')];
     }
   }
 

@@ -3,7 +3,7 @@
  * (a table's node, the locks, the wait queues, the target), batched by the provider.
  */
 import * as vscode from 'vscode';
-import { Setting, View } from '../ids';
+import { Defaults, Setting, View } from '../ids';
 import { Session } from '../session';
 import { orderQueues } from '../core/model/model';
 import { Change, WaitQueue } from '../targets/target';
@@ -46,7 +46,7 @@ export class Views implements vscode.Disposable {
   private readonly trees: vscode.TreeView<TreeNode>[] = [];
 
   constructor(private readonly session: Session) {
-    const delay = () => setting(Setting.refreshDelay, 100);
+    const delay = () => setting(Setting.refreshDelay, Defaults[Setting.refreshDelay]);
     const t = () => session.target;
     this.target = new NodeProvider(View.target, async () => (t() ? [new TargetNode(t()!)] : []), delay);
     this.tables = new NodeProvider(View.tables, async () => this.tableRoots(), delay);
@@ -88,7 +88,7 @@ export class Views implements vscode.Disposable {
     return names.map((n) => {
       let node = this.tableNodes.get(n);
       if (!node) {
-        node = new TableNode(() => this.session.target, n, () => setting(Setting.pageSize, 200));
+        node = new TableNode(() => this.session.target, n, () => setting(Setting.pageSize, Defaults[Setting.pageSize]));
         this.tableNodes.set(n, node);
       }
       return node;

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Browser, Page, chromium } from 'playwright-core';
-import { ROOT } from '../../scripts/code-server';
+import { ROOT, Server, workbenchUrl } from '../../scripts/code-server';
 
 export { ROOT, startCodeServer, workbenchUrl } from '../../scripts/code-server';
 export type { Server } from '../../scripts/code-server';
@@ -31,3 +31,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** The workbench URL with a folder and, for in-host tests, the payload VS Code reads its test path from. */
+
+/** Runs a command from the palette; `then` picks an item of the quick pick it opens. */
+export async function palette(page: Page, command: string, then?: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+  await page.keyboard.press('Enter');
+  if (then !== undefined) {
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: then }).first().waitFor();
+    await input.fill(then);
+    await page.keyboard.press('Enter');
+  }
+}
+
+/** The first row of any list or tree whose text matches. */
+export function row(page: Page, text: string | RegExp) {
+  return page.locator('.monaco-list-row', { hasText: text }).first();
+}
+
+/** A workbench page of `server` in a 1600x1000 window, once the workbench has loaded. */
+export async function openWorkbench(browser: Browser, server: Server): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  await page.goto(workbenchUrl(server));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  return page;
+}

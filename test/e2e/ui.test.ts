@@ -8,25 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
-import { Server, launchChromium, screenshot, startCodeServer, workbenchUrl } from './harness';
-
-async function palette(page: Page, command: string, then?: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${command}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
-  await page.keyboard.press('Enter');
-  if (then !== undefined) {
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: then }).first().waitFor();
-    await input.fill(then);
-    await page.keyboard.press('Enter');
-  }
-}
-
-function row(page: Page, text: string | RegExp) {
-  return page.locator('.monaco-list-row', { hasText: text }).first();
-}
+import { Server, launchChromium, openWorkbench, palette, row, screenshot, startCodeServer } from './harness';
 
 describe('the extension in code-server', () => {
   let server: Server;
@@ -36,9 +18,7 @@ describe('the extension in code-server', () => {
     server = await startCodeServer();
     fs.writeFileSync(path.join(server.workspace, 'bad.sqlos'), 'P1 pipe r w\nP1 wirte w "x"\n');
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(workbenchUrl(server));
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    page = await openWorkbench(browser, server);
   });
   after(async () => {
     await browser?.close();

@@ -11,13 +11,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
-import { Server, launchChromium, screenshot, startCodeServer, workbenchUrl } from '../e2e/harness';
+import { Server, launchChromium, openWorkbench, row, screenshot, startCodeServer } from '../e2e/harness';
 import { freePort, sshKeygenFingerprint } from '../ssh/harness';
 import { STATE, guest } from './util';
-
-function row(page: Page, text: string | RegExp) {
-  return page.locator('.monaco-list-row', { hasText: text }).first();
-}
 
 describe('Connect to Host… in code-server, to the QEMU guest', () => {
   let server: Server;
@@ -33,9 +29,7 @@ describe('Connect to Host… in code-server, to the QEMU guest', () => {
     fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n`);
     server = await startCodeServer({ env: { HOME: home } });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(workbenchUrl(server));
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    page = await openWorkbench(browser, server);
   });
   after(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 /* A debug session in the real host: the inline adapter stops, steps, and the views follow its kernel. */
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { api, example, labels, sleep } from './util';
+import { api, example, labels, settled, until } from './util';
 
 function waitForStop(seen: unknown[], count: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -31,7 +31,7 @@ describe('debugging a scenario', () => {
         await s.customRequest('next', { threadId: 1 });
         await waitForStop(seen, i + 2);
       }
-      await sleep(300);
+      await settled(a.views);
       const locks = await labels(a.views.locks, 1);
       assert.ok(locks.includes('current_max_lock: PENDING — num_readers 2'), locks.join('\n'));
       const queues = await labels(a.views.waitQueues, 1);
@@ -41,8 +41,7 @@ describe('debugging a scenario', () => {
       assert.notEqual((await labels(a.views.target, 1))[0], before, 'the views show the session\'s kernel meanwhile');
       await vscode.debug.stopDebugging(s);
       // Ended: the views go back to the scenario they showed before, not the session's stale kernel.
-      for (let i = 0; i < 100 && (await labels(a.views.target, 1))[0] !== before; i++) await sleep(50);
-      assert.equal((await labels(a.views.target, 1))[0], before);
+      await until(async () => (await labels(a.views.target, 1))[0] === before, 'the views to show their own target again');
       assert.match(a.session.target?.info().details.scenario ?? '', /03-several-readers\.sqlos$/);
     } finally {
       tracker.dispose();

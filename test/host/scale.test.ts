@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { note } from './report';
 import { Cmd } from '../../extension/ids';
 import type { NodeProvider } from '../../extension/views/provider';
-import { api, labels, sleep } from './util';
+import { api, labels, settled } from './util';
 
 async function timed(p: NodeProvider, depth = 1): Promise<{ ms: number; items: string[] }> {
   const t0 = performance.now();
@@ -30,7 +30,7 @@ describe('scale: 10,000 processes and 10,000 pipes', () => {
     const t0 = performance.now();
     await vscode.commands.executeCommand(Cmd.runScenario, vscode.Uri.file(file));
     const runMs = performance.now() - t0;
-    await sleep(300);
+    await settled(a.views);
     const target = await timed(a.views.target, 3);
     const tables = await timed(a.views.tables, 1);
     const locks = await timed(a.views.locks, 2);

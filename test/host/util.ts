@@ -22,6 +22,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Waits until `cond` holds (checked every 20 ms), failing after 10 s with `what`. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10000;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Until every view has sent out the refreshes it batched. */
+export function settled(views: { target: NodeProvider; tables: NodeProvider; locks: NodeProvider; waitQueues: NodeProvider }): Promise<void> {
+  return until(() => [views.target, views.tables, views.locks, views.waitQueues].every((p) => p.settled), 'the views to repaint');
+}
+
 /** The labelled items of a view's tree, depth-first, expanding `depth` levels. */
 export async function labels(p: NodeProvider, depth = 1, node?: TreeNode, indent = ''): Promise<string[]> {
   const out: string[] = [];

@@ -7,6 +7,9 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
+import { freePort } from '../../scripts/code-server';
+
+export { freePort };
 import * as os from 'os';
 import * as path from 'path';
 
@@ -18,17 +21,6 @@ export function canRun(): string | undefined {
   if (process.getuid?.() !== 0) return 'the SSH tests start sshd and a test user: run them as root';
   if (!fs.existsSync(SSHD)) return `no ${SSHD}: run scripts/setup.sh ssh as root (Debian's openssh-server)`;
   return undefined;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 export function keygen(file: string, passphrase = '', type = 'ed25519'): { priv: string; pub: string } {

@@ -1,5 +1,5 @@
 /*
- * The base of every tree node (STYLE.md point 4): each node knows its own TreeItem and children; the
+ * The base of every tree node, one class per kind: each node knows its own TreeItem and children; the
  * providers only delegate. Ids are stable across refreshes so expansion survives.
  */
 import * as vscode from 'vscode';
@@ -21,20 +21,26 @@ export abstract class TreeNode {
   }
 }
 
-/** An explicit message in place of children: empty states and errors, never a popup. */
+const MESSAGE: Record<'info' | 'warning' | 'error', { context: Node; icon: vscode.ThemeIcon }> = {
+  info: { context: Node.message, icon: new vscode.ThemeIcon('info') },
+  warning: { context: Node.warning, icon: new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) },
+  error: { context: Node.error, icon: new vscode.ThemeIcon('error') },
+};
+
+/** An explicit message in place of children: empty states, warnings and errors, never a popup. */
 export class MessageNode extends TreeNode {
   constructor(
     id: string,
     parent: TreeNode | undefined,
     private readonly text: string,
-    private readonly error = false,
+    private readonly kind: 'info' | 'warning' | 'error' = 'info',
   ) {
     super(id, parent);
   }
   getTreeItem(): vscode.TreeItem {
     const t = this.item(this.text);
-    t.contextValue = this.error ? Node.error : Node.message;
-    t.iconPath = new vscode.ThemeIcon(this.error ? 'error' : 'info');
+    t.contextValue = MESSAGE[this.kind].context;
+    t.iconPath = MESSAGE[this.kind].icon;
     t.tooltip = this.text;
     return t;
   }

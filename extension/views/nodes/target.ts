@@ -4,7 +4,7 @@ import { Cmd, Node } from '../../ids';
 import { queueName } from '../../core/model/model';
 import type { Process, Target } from '../../targets/target';
 import { MoreNode } from './more';
-import { TreeNode } from './node';
+import { MessageNode, TreeNode } from './node';
 
 export class TargetNode extends TreeNode {
   constructor(private readonly target: Target) {
@@ -22,26 +22,9 @@ export class TargetNode extends TreeNode {
     return t;
   }
   override async getChildren(): Promise<TreeNode[]> {
-    const warnings = (this.target.info().warnings ?? []).map((w, i) => new WarningNode(`target:warning:${i}`, this, w));
+    // What the user should act on (no SQLiteOS here, no root) comes first, whole in the tooltip.
+    const warnings = (this.target.info().warnings ?? []).map((w, i) => new MessageNode(`target:warning:${i}`, this, w, 'warning'));
     return [...warnings, new ProcessesNode(this, this.target), new DetailsNode(this, this.target)];
-  }
-}
-
-/** Something the user should act on (no SQLiteOS here, no root): the whole text in the tooltip. */
-class WarningNode extends TreeNode {
-  constructor(
-    id: string,
-    parent: TreeNode,
-    private readonly text: string,
-  ) {
-    super(id, parent);
-  }
-  getTreeItem(): vscode.TreeItem {
-    const t = this.item(this.text);
-    t.tooltip = this.text;
-    t.contextValue = Node.warning;
-    t.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
-    return t;
   }
 }
 
