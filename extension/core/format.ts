@@ -29,6 +29,17 @@ export function preview(v: SqlValue, max = 16): string {
   return `blob ${b.length} B: ${hex}${b.length > head.length ? ' …' : ''}  |${text}|`;
 }
 
+/**
+ * A value under its column: the published kernel stores raw kernel addresses of wait queues in read_wq /
+ * write_wq, which print as negative decimals; they are shown as the kernel prints pointers (hex).
+ */
+export function previewIn(column: string, v: SqlValue, max = 16): string {
+  if ((column === 'read_wq' || column === 'write_wq') && (typeof v === 'number' || typeof v === 'bigint') && v < 0) {
+    return `0x${BigInt.asUintN(64, BigInt(v)).toString(16)} (kernel address)`;
+  }
+  return preview(v, max);
+}
+
 /** The classic 16-bytes-a-line dump: offset, hex, text. */
 export function hexDump(b: Uint8Array, limit = 1 << 20): string {
   const lines: string[] = [];
@@ -49,7 +60,7 @@ export function rowDocument(table: string, columns: string[], row: SqlValue[]): 
   const blobs: string[] = [];
   columns.forEach((c, i) => {
     const v = row[i];
-    out.push(`${c.padEnd(12)} = ${preview(v, 32)}`);
+    out.push(`${c.padEnd(12)} = ${previewIn(c, v, 32)}`);
     const b = blobOf(v);
     if (b) {
       const part = b.bytes.length < b.length ? `, the first ${b.bytes.length} shown: the kernel sends no more` : '';
@@ -91,7 +102,7 @@ export function toJson(columns: string[], rows: SqlValue[][]): string {
 
 /** Query results as an aligned text table. */
 export function textTable(columns: string[], rows: SqlValue[][]): string {
-  const cells = rows.map((r) => r.map((v) => preview(v, 16)));
+  const cells = rows.map((r) => r.map((v, i) => previewIn(columns[i] ?? '', v, 16)));
   const w = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
   const line = (xs: string[]) => xs.map((x, i) => x.padEnd(w[i])).join(' | ').trimEnd();
   return [line(columns), w.map((n) => '-'.repeat(n)).join('-+-'), ...cells.map(line), '', `${rows.length} row(s)`].join('\n') + '\n';

@@ -1,6 +1,6 @@
 /* Tables view nodes: a table, its rows a page at a time, each row's values, and "Load more". */
 import * as vscode from 'vscode';
-import { preview } from '../../core/format';
+import { previewIn } from '../../core/format';
 import type { Value as SqlValue } from '../../targets/target';
 import { Cmd, Node } from '../../ids';
 import type { Target } from '../../targets/target';
@@ -64,7 +64,7 @@ class RowNode extends TreeNode {
   getTreeItem(): vscode.TreeItem {
     const label = this.columns
       .slice(1)
-      .map((c, i) => `${c} ${preview(this.row[i + 1], 6)}`)
+      .map((c, i) => `${c} ${previewIn(c, this.row[i + 1], 6)}`)
       .join(' · ');
     const t = this.item(label, vscode.TreeItemCollapsibleState.Collapsed);
     t.description = `${this.columns[0]} ${String(this.row[0])}`;
@@ -93,8 +93,8 @@ export class ValueNode extends TreeNode {
     const t = this.item(this.column);
     const blob = this.value !== null && typeof this.value === 'object';
 
-    t.description = preview(this.value, 12);
-    t.tooltip = preview(this.value, 64);
+    t.description = previewIn(this.column, this.value, 12);
+    t.tooltip = previewIn(this.column, this.value, 64);
     t.contextValue = blob ? Node.blob : Node.value;
     t.iconPath = new vscode.ThemeIcon(blob ? 'file-binary' : 'symbol-constant');
     if (blob) {

@@ -108,9 +108,11 @@ class ProcessNode extends TreeNode {
   getTreeItem(): vscode.TreeItem {
     const p = this.p;
     const t = this.item(`P${p.pid}`);
-    const where = p.activity ? ` in ${p.activity}` : '';
-    t.description = `${p.state}${p.waitingOn ? ` on ${queueName(p.waitingOn)}` : ''}${where}`;
-    t.tooltip = `P${p.pid}: handler ${p.handler}${p.parent === null ? '' : `, parent P${p.parent}`}\n${t.description}`;
+    // State first and short, so it survives a narrow sidebar; the whole story is in the tooltip.
+    const state = `${p.state}${p.waitingOn ? ` on ${queueName(p.waitingOn)}` : ''}`;
+    t.description = state;
+    const who = `P${p.pid}: handler P${p.handler}${p.parent === null ? '' : `, parent P${p.parent}`}`;
+    t.tooltip = [who, state, p.activity ? `in ${p.activity}` : ''].filter(Boolean).join('\n');
     t.contextValue = `sqliteos:process+${p.state}`;
     t.iconPath = new vscode.ThemeIcon(PROC_ICON[p.state]);
     return t;
