@@ -41,6 +41,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** A fixed port (npm start); tests take a free one. */
   port?: number;
+  /** Install this .vsix instead of linking the development folder. */
+  vsix?: string;
 }
 
 export async function startCodeServer(opts: ServerOptions = {}): Promise<Server> {
@@ -52,7 +54,15 @@ export async function startCodeServer(opts: ServerOptions = {}): Promise<Server>
   const workspace = path.join(dir, 'workspace');
   fs.mkdirSync(extDir);
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  fs.symlinkSync(ROOT, path.join(extDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`));
+  // The development folder, linked in; or, with a .vsix (SQLITEOS_VSIX or opts.vsix), the package a user
+  // installs, installed the way a user does it.
+  const vsix = opts.vsix ?? process.env.SQLITEOS_VSIX;
+  if (vsix) {
+    execFileSync(CODE_SERVER, ['--extensions-dir', extDir, '--user-data-dir', path.join(dir, 'data'), '--install-extension', path.resolve(vsix)], { stdio: 'pipe' });
+    if (!fs.readdirSync(extDir).some((d) => d.startsWith(`${pkg.publisher}.${pkg.name}-`))) throw new Error(`code-server did not install ${vsix}`);
+  } else {
+    fs.symlinkSync(ROOT, path.join(extDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`));
+  }
   fs.cpSync(path.join(ROOT, 'examples'), path.join(workspace, 'examples'), { recursive: true });
   // Keep the UI quiet and predictable for the tests.
   const userDir = path.join(dir, 'data', 'User');

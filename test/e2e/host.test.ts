@@ -10,6 +10,14 @@ import * as path from 'path';
 import { Browser } from 'playwright-core';
 import { ROOT, Server, launchChromium, startCodeServer, workbenchUrl } from './harness';
 
+/** An extension with nothing in it, to carry extensionTestsPath without shadowing the installed package. */
+function standIn(dir: string): string {
+  const d = path.join(dir, 'test-runner');
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, 'package.json'), JSON.stringify({ name: 'test-runner', publisher: 'sqliteos-tests', version: '0.0.0', engines: { vscode: '^1.100.0' } }));
+  return d;
+}
+
 describe('in-host tests in code-server', () => {
   let server: Server;
   let browser: Browser;
@@ -34,7 +42,10 @@ describe('in-host tests in code-server', () => {
     });
     const testsPath = path.join(ROOT, 'dist-test', 'host.js');
     const remote = (p: string) => `vscode-remote://${new URL(server.url).host}${p}`;
-    await page.goto(workbenchUrl(server, [['extensionDevelopmentPath', remote(ROOT)], ['extensionTestsPath', remote(testsPath)]]));
+    // VS Code runs extensionTestsPath beside a development extension, which wins over an installed copy
+    // of itself: with a .vsix under test, the development extension is an empty stand-in instead.
+    const dev = process.env.SQLITEOS_VSIX ? standIn(server.dir) : ROOT;
+    await page.goto(workbenchUrl(server, [['extensionDevelopmentPath', remote(dev)], ['extensionTestsPath', remote(testsPath)]]));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<number>((_, rej) => {
       timer = setTimeout(() => rej(new Error(`no exit code in 200 s\n${lines.join('\n')}\n${server.log()}`)), 200000);

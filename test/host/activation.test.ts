@@ -1,5 +1,7 @@
 /* Activation: the extension starts fast and lazily, and contributes what package.json says. */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { note } from './report';
 import { Cmd } from '../../extension/ids';
@@ -19,5 +21,14 @@ describe('activation', () => {
     for (const id of ours) assert.ok(all.includes(id), `${id} is not registered`);
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } };
     assert.deepStrictEqual(pkg.contributes.commands.map((c) => c.command).sort(), [...ours].sort());
+  });
+
+  it('runs from what is installed: with a .vsix, the package alone (helper in, sources out)', function () {
+    const dir = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const has = (p: string) => fs.existsSync(path.join(dir, p));
+    note(`    extension at ${dir}${process.env.SQLITEOS_VSIX ? ` (installed from ${path.basename(process.env.SQLITEOS_VSIX)})` : ' (the development folder)'}`);
+    if (!process.env.SQLITEOS_VSIX) return this.skip();
+    assert.ok(has('dist/helpers/sqliteos-inspect-x86_64') && has('dist/sql-wasm.wasm') && has('examples/08-pending-writer.sqlos'));
+    assert.ok(!has('extension/extension.ts') && !has('test') && !has('node_modules') && !has('dist/extension.js.map'), `${dir} holds more than the package`);
   });
 });
