@@ -21,12 +21,18 @@ export interface Api {
   scenarios: ScenarioCommands;
   data: DataCommands;
   connections: ConnectCommands;
-  /** From the bundle starting to evaluate to activate() returning. */
+  /**
+   * What activation costs us: evaluating the bundle plus running activate(). The extension host's own
+   * pause between loading a module and calling activate() (other extensions, the workbench) is not ours.
+   */
   activationMs: number;
 }
 
+/** When the bundle finished evaluating (every import above has run by now). */
+const evaluatedAt = performance.now();
+
 export function activate(ctx: vscode.ExtensionContext): Api {
-  const t0 = loadedAt;
+  const t0 = performance.now();
   const log = vscode.window.createOutputChannel('SQLiteOS', { log: true });
   const session = new Session();
   const views = new Views(session);
@@ -44,8 +50,9 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   if (start) {
     scenarios.startWith(start).catch((e: Error) => log.error(`start-up scenario ${start}: ${e.message}`));
   }
-  const activationMs = performance.now() - t0;
-  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  const evaluationMs = evaluatedAt - loadedAt;
+  const activationMs = evaluationMs + (performance.now() - t0);
+  log.info(`activated in ${activationMs.toFixed(1)} ms (bundle evaluation ${evaluationMs.toFixed(1)} ms)`);
   return { session, views, scenarios, data, connections, activationMs };
 }
 
