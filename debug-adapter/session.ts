@@ -16,6 +16,7 @@ import {
   TerminatedEvent,
   Thread,
   Event,
+  ErrorDestination,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'fs';
@@ -46,6 +47,11 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   private pendingFunctions: string[] = [];
   /** sourceReference per syscall program, for "step in". */
   private algorithms = new Map<number, { op: OpName; text: string }>();
+  /**
+   * How the scenario's text is read (vscode-mock-debug's FileAccessor): from disk when standalone; the
+   * extension injects the editor's text, unsaved edits included, so the debugger runs what the user sees.
+   */
+  readFile: (path: string) => Promise<string> = async (p) => fs.readFileSync(p, 'utf8');
   /** Called with the runtime once launched (the extension shows its kernel in the views). */
   onLaunched?: (rt: ScenarioRuntime) => void;
   /** Called on disconnect when onLaunched shared the kernel; otherwise the session closes it itself. */
@@ -83,7 +89,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: SqliteosLaunchArgs): Promise<void> {
     try {
       this.program = path.resolve(args.program);
-      const source = fs.readFileSync(this.program, 'utf8');
+      const source = await this.readFile(this.program);
       await this.runtime.launch({ ...args, program: this.program, source });
     } catch (e) {
       return this.sendErrorResponse(response, 1001, `Cannot launch ${args.program}: ${(e as Error).message}`);
@@ -243,8 +249,12 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     const expr = args.expression.trim();
     const pid = args.frameId !== undefined ? Math.floor(args.frameId / 1000) : undefined;
+    const sql = /^(select|with|pragma|values|explain)\b/i.test(expr);
     try {
-      if (/^(select|with|pragma|values|explain)\b/i.test(expr)) {
+      if (/^(insert|update|delete|replace|create|drop|alter|begin|commit|rollback|attach|detach|vacuum)\b/i.test(expr)) {
+        throw new Error(`${expr.split(/\s+/)[0].toUpperCase()} would change the kernel: the debug console runs read-only SQL (SELECT, WITH, PRAGMA, VALUES, EXPLAIN) or a condition (numReaders > 1, currentMaxLock == PENDING && writeQ > 0)`);
+      }
+      if (sql) {
         const r = this.runtime.query(expr);
         response.body = { result: textTable(r.columns, r.rows).trimEnd(), variablesReference: 0 };
       } else {
@@ -252,7 +262,12 @@ export class SqliteosDebugSession extends LoggingDebugSession {
       }
       this.sendResponse(response);
     } catch (e) {
-      this.sendErrorResponse(response, 1003, (e as Error).message);
+      const what = sql ? 'SQL' : 'condition';
+      const msg = /the debug console runs/.test((e as Error).message)
+        ? (e as Error).message
+        : `${(e as Error).message} (read as a ${what}: the debug console runs read-only SQL or a condition over the kernel's state)`;
+      // Said in the console where it was typed, not as a pop-up (destination 0: neither user nor telemetry).
+      this.sendErrorResponse(response, { id: 1003, format: msg.replace(/[{}]/g, ''), showUser: false }, undefined, undefined, 0 as ErrorDestination);
     }
   }
 

@@ -15,6 +15,13 @@ import { UserError, register } from './commands/register';
 
 export const DEBUG_TYPE = 'sqliteos';
 
+/** A file's text as the user sees it: the open editor's (unsaved edits included), else the file's. */
+async function textOf(file: string): Promise<string> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+  if (open) return open.getText();
+  return Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
+}
+
 export function registerDebugging(
   ctx: vscode.ExtensionContext,
   session: Session,
@@ -26,6 +33,7 @@ export function registerDebugging(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => {
         const s = new SqliteosDebugSession();
+        s.readFile = textOf;
         // The kernel is shared by the session and the views: it closes once both have let go of it.
         let ended = false;
         let dropped = false;
@@ -50,7 +58,7 @@ export function registerDebugging(
       },
     }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
-      resolveDebugConfiguration: (_folder, config) => {
+      resolveDebugConfiguration: async (_folder, config) => {
         if (!config.type && !config.request && !config.name) {
           const ed = vscode.window.activeTextEditor;
           if (ed?.document.languageId !== LANGUAGE) return undefined;
@@ -58,6 +66,21 @@ export function registerDebugging(
         }
         if (!config.program) {
           void vscode.window.showErrorMessage('SQLiteOS: the launch configuration needs a "program" (a .sqlos file).');
+          return undefined;
+        }
+        // A file that does not parse: its errors are in Problems already; say so plainly and start nothing.
+        const name = vscode.workspace.asRelativePath(config.program);
+        let text: string;
+        try {
+          text = await textOf(config.program);
+        } catch (e) {
+          void vscode.window.showWarningMessage(`SQLiteOS: cannot read ${name}: ${(e as Error).message}`);
+          return undefined;
+        }
+        const parsed = parseScenario(text, name);
+        if (!parsed.ok) {
+          const n = parsed.errors.length;
+          void vscode.window.showWarningMessage(`SQLiteOS: ${name} has ${n} error${n === 1 ? '' : 's'} (see Problems), so it cannot be debugged. First: ${parsed.errors[0].toString()}`);
           return undefined;
         }
         // The debugger resolves its options as every other command does (core/scenario/options.ts).

@@ -182,7 +182,8 @@ describe('sqliteos debug adapter', () => {
     assert.match(sql.body.result, /^n\n-\n2\n\n1 row\(s\)$/);
     const cond = await dc.evaluateRequest({ expression: 'numReaders == 2 && blocked == 1', context: 'watch', frameId: frame.id });
     assert.equal(cond.body.result, '1');
-    await assert.rejects(dc.evaluateRequest({ expression: 'DELETE FROM pid_store', context: 'repl' }));
+    await assert.rejects(dc.evaluateRequest({ expression: 'DELETE FROM pid_store', context: 'repl' }), /DELETE would change the kernel: the debug console runs read-only SQL \(SELECT, WITH, PRAGMA, VALUES, EXPLAIN\) or a condition/);
+    await assert.rejects(dc.evaluateRequest({ expression: 'numReaders >', context: 'repl' }), /\(read as a condition: the debug console runs read-only SQL or a condition over the kernel's state\)/);
   });
 
   it('steps back to the state of the previous stop', async () => {

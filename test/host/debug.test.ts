@@ -1,5 +1,8 @@
 /* A debug session in the real host: the inline adapter stops, steps, and the views follow its kernel. */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { api, example, labels, settled, until } from './util';
 
@@ -45,6 +48,33 @@ describe('debugging a scenario', () => {
       assert.match(a.session.target?.info().details.scenario ?? '', /03-several-readers\.sqlos$/);
     } finally {
       tracker.dispose();
+    }
+  });
+
+  it('runs the text the editor shows, unsaved edits included; a file that does not parse does not start', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-debug-')), 'edit.sqlos');
+    fs.writeFileSync(file, 'P1 pipe r w\nP1 exit\n');
+    const ed = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+    await ed.edit((e) => e.insert(new vscode.Position(1, 0), 'P1 fork P2\nP2 exit\n'));
+    assert.ok(ed.document.isDirty, 'the edit is not saved');
+    const out: string[] = [];
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('sqliteos', {
+      createDebugAdapterTracker: () => ({ onDidSendMessage: (m: { event?: string; body?: { output?: string } }) => m.event === 'output' && out.push(m.body?.output ?? '') }),
+    });
+    try {
+      const ended = new Promise<void>((r) => {
+        const d = vscode.debug.onDidTerminateDebugSession(() => (d.dispose(), r()));
+      });
+      assert.ok(await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'unsaved', program: file }));
+      await ended;
+      await until(() => /ok: no anomaly|FAILED/.test(out.join('')), 'the summary at the end of the run');
+      assert.match(out.join(''), /P1 fork P2/, 'the unsaved line ran');
+      await ed.edit((e) => e.insert(new vscode.Position(0, 0), 'P1 frobnicate\n'));
+      assert.equal(await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'broken', program: file }), false, 'a file with errors does not start');
+      assert.equal(vscode.debug.activeDebugSession, undefined);
+    } finally {
+      tracker.dispose();
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
   });
 });
