@@ -36,6 +36,8 @@ export interface Stop {
   description: string;
   /** For exceptions: the filter that caught it and the whole message. */
   exception?: { filter: ExceptionFilter; text: string };
+  /** The scenario line the stop is about (an anomaly's, a blocking statement's), where that is not the next one. */
+  line?: number;
 }
 
 export const EXCEPTION_FILTERS = ['block', 'deadlock', 'lost-wakeup', 'invariant', 'expectation'] as const;
@@ -145,6 +147,12 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
     return this.run.kernel.db.queryReadOnly(sql);
   }
 
+  /** The line of the last statement `pid` ran to its end, if any. */
+  lastLineOf(pid: number): number | undefined {
+    for (let i = this.run.ops.length - 1; i >= 0; i--) if (this.run.ops[i].pid === pid) return this.run.ops[i].line;
+    return undefined;
+  }
+
   statementOf(pid: number): Statement | undefined {
     return this.run.nextStatement(pid);
   }
@@ -215,7 +223,7 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
       const a = this.run.anomalies[before];
       const filter = a.kind === 'error' ? 'invariant' : (a.kind as ExceptionFilter);
       if (this.filters.has(filter) || a.kind === 'error') {
-        return { reason: 'exception', pid, description: `${a.kind} at line ${a.line}`, exception: { filter, text: a.message } };
+        return { reason: 'exception', pid, description: `${a.kind} at line ${a.line}`, exception: { filter, text: a.message }, line: a.line };
       }
     }
     if (out.kind === 'blocked' && this.filters.has('block')) {
@@ -230,7 +238,7 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
     const stuck = this.run.stuck();
     const caught = stuck.find((a) => this.filters.has(a.kind as ExceptionFilter));
     if (caught && this.lastStop?.exception?.text !== caught.message) {
-      this.stop({ reason: 'exception', pid: caught.pid, description: `${caught.kind} at line ${caught.line}`, exception: { filter: caught.kind as ExceptionFilter, text: caught.message } });
+      this.stop({ reason: 'exception', pid: caught.pid, description: `${caught.kind} at line ${caught.line}`, exception: { filter: caught.kind as ExceptionFilter, text: caught.message }, line: caught.line });
       return;
     }
     for (const a of [...this.run.anomalies, ...stuck]) this.emit('output', `${this.run.scenario.file}:${a.line}: ${a.kind}: ${a.message}\n`);

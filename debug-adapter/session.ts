@@ -38,6 +38,11 @@ const FILTER_LABELS: Record<string, string> = {
   expectation: 'Expectation failed',
 };
 
+/** The line that created `pid` (its fork or thread statement), for a process that has run nothing. */
+function stmtLineOfCreation(rt: ScenarioRuntime, pid: number): number {
+  return rt.run.scenario.statements.find((s) => (s.op === 'fork' || s.op === 'thread') && s.child === pid)?.line ?? 1;
+}
+
 export class SqliteosDebugSession extends LoggingDebugSession {
   readonly runtime = new ScenarioRuntime();
   private vars = new Handles<VarProducer>();
@@ -169,8 +174,15 @@ export class SqliteosDebugSession extends LoggingDebugSession {
       const alg = new Source(`${prog.name} (${this.runtime.run.kernel.opts.profile}).alg`, undefined, ref, 'sqliteos-algorithm');
       frames.push(new StackFrame(pid * 1000 + 1, `${prog.name}: ${step.text}`, alg, algorithmLine(prog, step.id), 1));
     }
-    if (stmt) frames.push(new StackFrame(pid * 1000, stmt.text, src, stmt.line, 1));
-    else frames.push(new StackFrame(pid * 1000, `P${pid} ${p?.status === 'exited' ? 'exited' : 'has no statement left'}`, src, this.runtime.run.scenario.statements.at(-1)?.line ?? 1, 1));
+    // The frame marks the statement concerned: the one an exception is about (an expectation checks the
+    // statement that just ran, not the next one), else the next to run, else the last one run.
+    const stop = this.runtime.lastStop;
+    const about = stop?.pid === pid && stop.line !== undefined && !p?.current ? this.runtime.run.scenario.statements.find((x) => x.line === stop.line) : undefined;
+    const last = this.runtime.lastLineOf(pid);
+    if (about) frames.push(new StackFrame(pid * 1000, `${stop!.description}: ${about.text}`, src, about.line, 1));
+    else if (stmt) frames.push(new StackFrame(pid * 1000, stmt.text, src, stmt.line, 1));
+    else if (last !== undefined) frames.push(new StackFrame(pid * 1000, `P${pid} ${p?.status === 'exited' ? 'exited' : 'has no statement left'} after line ${last}`, src, last, 1));
+    else frames.push(new StackFrame(pid * 1000, `P${pid} has run nothing`, src, stmtLineOfCreation(this.runtime, pid), 1));
     response.body = { stackFrames: frames, totalFrames: frames.length };
     this.sendResponse(response);
   }

@@ -235,6 +235,11 @@ describe('sqliteos debug adapter', () => {
     e = await stopped();
     assert.equal(e.body.reason, 'exception');
     assert.match(e.body.text!, /read expected "EFGH" \(4 bytes\), got "ABCD"/);
+    // The editor marks the statement whose expectation failed, the line the stop names, not the next one.
+    const line = Number(/at line (\d+)/.exec(e.body.description!)![1]);
+    const f = (await top(e.body.threadId!))[0];
+    assert.equal(f.line, line, `${f.name} marks line ${f.line}, the stop names line ${line}`);
+    assert.match(f.name, /^expectation at line \d+: P\d read /);
     await dc.stop();
     dc = new DebugClient('node', ADAPTER, 'sqliteos');
     await dc.start();
