@@ -22,8 +22,14 @@ case "$ver" in
 esac
 tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl"
 [ -f "$tbl" ] || die "$tree has no $tbl"
-# 548-557 must be free (or already ours).
-taken=$(awk '$1>=548 && $1<=557 && $3 !~ /^(hello_world|ksqlite_query|sql_pipe_read|sql_pipe_write|sql_pipe|sql_start_transaction|sql_rollback_transaction|sql_start_savepoint|sql_release_savepoint|sql_rollback_savepoint)$/ {print $1" "$3}' "$tbl")
+# The SQLiteOS syscalls in number order from 548 (the published ABI): the one list of them here.
+syscalls=(hello_world ksqlite_query sql_pipe_read sql_pipe_write sql_pipe sql_start_transaction
+  sql_rollback_transaction sql_start_savepoint sql_release_savepoint sql_rollback_savepoint)
+first=548
+last=$((first + ${#syscalls[@]} - 1))
+# Their numbers must be free (or already ours).
+names=$(IFS='|'; echo "${syscalls[*]}")
+taken=$(awk -v lo="$first" -v hi="$last" -v re="^($names)\$" '$1>=lo && $1<=hi && $3 !~ re {print $1" "$3}' "$tbl")
 [ -z "$taken" ] || die "syscall numbers already used in $tbl: $taken"
 
 # sqliteos/ plus the float-free amalgamation, made here and never committed. Files are copied only
@@ -46,32 +52,19 @@ done
 done
 grep -qx 'obj-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Kbuild" || printf '\nobj-$(CONFIG_SQLITEOS) += sqliteos/\n' >> "$tree/Kbuild"
 grep -qx 'source "sqliteos/Kconfig"' "$tree/Kconfig" || printf '\nsource "sqliteos/Kconfig"\n' >> "$tree/Kconfig"
-if ! grep -q 'sys_hello_world' "$tbl"; then
-  cat >> "$tbl" <<'TBL'
-
-# SQLiteOS (published ABI numbers; x32 uses 512-547)
-548	common	hello_world		sys_hello_world
-549	common	ksqlite_query		sys_ksqlite_query
-550	common	sql_pipe_read		sys_sql_pipe_read
-551	common	sql_pipe_write		sys_sql_pipe_write
-552	common	sql_pipe		sys_sql_pipe
-553	common	sql_start_transaction	sys_sql_start_transaction
-554	common	sql_rollback_transaction	sys_sql_rollback_transaction
-555	common	sql_start_savepoint	sys_sql_start_savepoint
-556	common	sql_release_savepoint	sys_sql_release_savepoint
-557	common	sql_rollback_savepoint	sys_sql_rollback_savepoint
-TBL
+if ! grep -q "sys_${syscalls[0]}" "$tbl"; then
+  {
+    printf '\n# SQLiteOS (published ABI numbers; x32 uses 512-547)\n'
+    for i in "${!syscalls[@]}"; do printf '%d\tcommon\t%s\t\tsys_%s\n' $((first + i)) "${syscalls[$i]}" "${syscalls[$i]}"; done
+  } >> "$tbl"
 fi
 # Every SQLiteOS syscall is conditional: -ENOSYS when not built (CONFIG_SQLITEOS=n, or not written yet).
 ni="$tree/kernel/sys_ni.c"
 [ -f "$ni" ] || die "$tree has no kernel/sys_ni.c"
-if ! grep -q 'COND_SYSCALL(hello_world);' "$ni"; then
+if ! grep -q "COND_SYSCALL(${syscalls[0]});" "$ni"; then
   {
     printf '\n/* SQLiteOS (CONFIG_SQLITEOS) */\n'
-    for s in hello_world ksqlite_query sql_pipe_read sql_pipe_write sql_pipe sql_start_transaction \
-      sql_rollback_transaction sql_start_savepoint sql_release_savepoint sql_rollback_savepoint; do
-      printf 'COND_SYSCALL(%s);\n' "$s"
-    done
+    for s in "${syscalls[@]}"; do printf 'COND_SYSCALL(%s);\n' "$s"; done
   } >> "$ni"
 fi
 # The task hooks: a header, and one call each in copy_process() and do_exit().

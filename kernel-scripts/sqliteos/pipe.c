@@ -38,13 +38,6 @@ module_param(pipe_capacity, uint, 0644);
 /* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
 #define CHUNKS_PER_READ	16
 
-/*
- * A chunk's seq (pipe_chunk's rowid) is dataId << SEQ_SHIFT plus a count of the pipe's writes, so a
- * pipe's chunks are one rowid range: found by rowid, dropped by range, no index to keep up to date.
- */
-#define SEQ_SHIFT	40
-#define MAX_PIPE_ID	BIT_ULL(22)
-
 /* One SQL pipe, shared by its two files; all but ref are protected by sqliteos_db_lock. */
 struct sqlpipe {
 	struct kref ref;

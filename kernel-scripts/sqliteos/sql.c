@@ -9,6 +9,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
 
@@ -40,7 +41,8 @@ static const char *const st_sql[ST_NR] = {
 	[ST_TRIM_CHUNK] = "UPDATE pipe_chunk SET data = substr(data, ?1) WHERE seq = ?2",
 	/* (dataId): its rowid range, see pipe.c */
 	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk"
-			   " WHERE seq >= (?1 << 40) AND seq < ((?1 + 1) << 40)",
+			   " WHERE seq >= (?1 << " __stringify(SEQ_SHIFT) ")"
+			   " AND seq < ((?1 + 1) << " __stringify(SEQ_SHIFT) ")",
 	[ST_DROP_PIPE] = "DELETE FROM pipe_data WHERE dataId = ?1",
 	[ST_DROP_FDS] = "DELETE FROM pid_pipe WHERE dataId = ?1",
 };

@@ -18,10 +18,19 @@
 #define _SQLITEOS_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+
+/*
+ * A chunk's seq (pipe_chunk's rowid) is dataId << SEQ_SHIFT plus a count of the pipe's writes, so a
+ * pipe's chunks are one rowid range: found by rowid, dropped by range, no index to keep up to date.
+ * pipe.c computes it, sql.c's statements use it (stringified), 22 bits of dataId fit below bit 62.
+ */
+#define SEQ_SHIFT	40
+#define MAX_PIPE_ID	BIT_ULL(22)
 
 struct sqlite3;
 struct sqlite3_stmt;
