@@ -27,6 +27,8 @@ export interface HostFacts {
   kernel: 'companion' | 'upstream' | 'none' | 'unknown';
   /** What stops the views from working, in one line with what to do; undefined when all is well. */
   problem?: string;
+  /** The same in a few words, first (it must survive a narrow sidebar): "No SQLiteOS kernel on this host". */
+  headline?: string;
 }
 
 export interface Helper {
@@ -92,7 +94,8 @@ export class KernelHost {
     this.facts = facts;
     this.gzip = kv.get('gzip') === 'yes';
     if (facts.arch !== 'x86_64') {
-      facts.problem = `the host is ${facts.arch}; the helper that reads the kernel is built for x86_64 only`;
+      facts.headline = `Not x86_64 (${facts.arch})`;
+      facts.problem = `${facts.headline}: the helper that reads the kernel is built for x86_64 only`;
       return facts;
     }
     await this.placeHelper(kv.get('cache') ?? '/tmp/sqliteos-companion');
@@ -100,15 +103,16 @@ export class KernelHost {
       // 548 answers any user on both kernels: whether this is SQLiteOS at all, before asking for root.
       await this.helperRun(['--hello'], false);
       if (facts.privilege === 'none') {
-        facts.problem =
-          'this is a SQLiteOS kernel, but reading it needs root: the debugfs files are root-only and syscall 549 needs CAP_SYS_ADMIN. Connect as root, or allow this user `sudo` without a password';
+        facts.headline = 'Needs root to read SQLiteOS';
+        facts.problem = `${facts.headline}: this is a SQLiteOS kernel, but its debugfs files are root-only and syscall 549 needs CAP_SYS_ADMIN. Connect as root, or allow this user \`sudo\` without a password`;
         return facts;
       }
       facts.kernel = (await this.snapshot()).kernel as 'companion' | 'upstream';
     } catch (e) {
       if (!(e instanceof HostError) || !/Function not implemented|ENOSYS/.test(e.message)) throw e;
       facts.kernel = 'none';
-      facts.problem = `Linux ${facts.release} here is not a SQLiteOS kernel (syscall 548 is not implemented). Boot the companion kernel (\`sqliteos guest start\` for a local QEMU guest; kernel-scripts/README.md for WSL2) or the published one`;
+      facts.headline = 'No SQLiteOS kernel on this host';
+      facts.problem = `${facts.headline}: Linux ${facts.release} here is not a SQLiteOS kernel (syscall 548 is not implemented). Boot the companion kernel (\`sqliteos guest start\` for a local QEMU guest; kernel-scripts/README.md for WSL2) or the published one`;
     }
     return facts;
   }

@@ -197,7 +197,8 @@ export class RemoteTarget implements Target {
 
   /** The current snapshot, waiting for the first one; what a kernel cannot show is NotShown with why. */
   private async current(): Promise<Snapshot> {
-    if (this.facts?.problem) throw new NotShown(this.facts.problem);
+    // The Target view carries the whole explanation; the other views point there in a few words.
+    if (this.facts?.problem) throw new NotShown(`${this.facts.headline ?? this.facts.problem} (the Target view says more)`);
     if (!this.snap) await this.poll();
     return this.snap!;
   }

@@ -202,7 +202,7 @@ describe('SSH target against a real sshd', { skip }, () => {
     assert.match(strict.stderr, /unknown host key ssh-ed25519 SHA256:\S+: not in .*known_hosts/);
     const r = spawnSync('node', [CLI, 'inspect', '--ssh', 'target', '--accept-new'], { env, encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /root@\[127\.0\.0\.1\]:\d+: Linux \S+ here is not a SQLiteOS kernel \(syscall 548 is not implemented\)/);
+    assert.match(r.stderr, /root@\[127\.0\.0\.1\]:\d+: No SQLiteOS kernel on this host: Linux \S+ here is not a SQLiteOS kernel \(syscall 548 is not implemented\)/);
     assert.match(fs.readFileSync(path.join(home, '.ssh', 'known_hosts'), 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `));
     const q = spawnSync('node', [CLI, 'query', '--ssh', 'target', 'SELECT 1'], { env, encoding: 'utf8' });
     assert.equal(q.status, 1, q.stderr);
