@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { parseScenario } from '../core/scenario/parser';
 import { RunResult } from '../core/scenario/runner';
 import { OptionLayer, resolveOptions } from '../core/scenario/options';
-import { summarize } from '../core/scenario/summary';
+import { firstComment, summarize } from '../core/scenario/summary';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
 import { Cmd, Ctx, LANGUAGE, Setting } from '../ids';
 import { Session } from '../session';
@@ -129,15 +129,33 @@ export class ScenarioCommands {
     this.session.setTarget(await SimulatorTarget.create(null, { ...d, ...this.overrides }));
   }
 
-  private async openExample(name?: string): Promise<void> {
+  /**
+   * Opens a copy of an example, never the extension's own file (editing that would change the installed
+   * extension): in the workspace's sqliteos-examples/ when a folder is open, else in the extension's
+   * storage. An existing copy is opened as it is, so the user's edits survive.
+   */
+  private async openExample(name?: string): Promise<vscode.Uri | undefined> {
     const dir = vscode.Uri.joinPath(this.ctx.extensionUri, 'examples');
     const files = (await vscode.workspace.fs.readDirectory(dir)).map(([f]) => f).filter((f) => f.endsWith('.sqlos')).sort();
-    const pick = name ?? (await vscode.window.showQuickPick(files, { placeHolder: 'Open an example scenario' }));
-    if (!pick) return;
+    let pick = name;
+    if (!pick) {
+      const items = await Promise.all(files.map(async (f) => ({ label: f, detail: firstComment(Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, f))).toString('utf8')) })));
+      pick = (await vscode.window.showQuickPick(items, { placeHolder: 'Open a copy of an example scenario', matchOnDetail: true }))?.label;
+    }
+    if (!pick) return undefined;
     if (!files.includes(pick)) throw new UserError(`No example named ${pick}.`);
-    const uri = vscode.Uri.joinPath(dir, pick);
-    await vscode.window.showTextDocument(uri, { preview: false });
-    await this.load(uri, false);
+    const ws = vscode.workspace.workspaceFolders?.[0];
+    const copies = ws ? vscode.Uri.joinPath(ws.uri, 'sqliteos-examples') : vscode.Uri.joinPath(this.ctx.globalStorageUri, 'examples');
+    const copy = vscode.Uri.joinPath(copies, pick);
+    try {
+      await vscode.workspace.fs.stat(copy);
+    } catch {
+      await vscode.workspace.fs.createDirectory(copies);
+      await vscode.workspace.fs.copy(vscode.Uri.joinPath(dir, pick), copy);
+    }
+    await vscode.window.showTextDocument(copy, { preview: false });
+    await this.load(copy, false);
+    return copy;
   }
 
   private async choose<K extends 'profile' | 'locks'>(key: K, values: readonly SimOptions[K][]): Promise<void> {

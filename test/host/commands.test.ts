@@ -8,6 +8,22 @@ import { Cmd, SCHEME } from '../../extension/ids';
 import { api, example } from './util';
 
 describe('commands', () => {
+  it('opens a copy of an example, never the extension\'s own file, and keeps the user\'s edits to it', async () => {
+    const original = example('05-eof.sqlos').fsPath;
+    const before = fs.readFileSync(original, 'utf8');
+    const copy = (await vscode.commands.executeCommand(Cmd.openExample, '05-eof.sqlos')) as vscode.Uri;
+    assert.notStrictEqual(copy.fsPath, original);
+    assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, copy.fsPath);
+    const ed = vscode.window.activeTextEditor!;
+    await ed.edit((e) => e.insert(new vscode.Position(0, 0), '# my note\n'));
+    await ed.document.save();
+    assert.strictEqual(fs.readFileSync(original, 'utf8'), before, 'the installed example is untouched');
+    const again = (await vscode.commands.executeCommand(Cmd.openExample, '05-eof.sqlos')) as vscode.Uri;
+    assert.strictEqual(again.fsPath, copy.fsPath);
+    assert.match(fs.readFileSync(copy.fsPath, 'utf8'), /^# my note\n/, 'opening it again keeps the edit');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('runs a read-only query into a read-only document', async () => {
     await vscode.commands.executeCommand(Cmd.runScenario, example('12-upstream-rows-kept.sqlos'));
     const uri = (await vscode.commands.executeCommand(Cmd.query, 'SELECT pid, parent_id FROM pid_store ORDER BY pid')) as vscode.Uri;

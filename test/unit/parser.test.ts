@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../extension/core/scenario/parser';
+import { firstComment } from '../../extension/core/scenario/summary';
 
 function errors(src: string): string[] {
   const r = parseScenario(src, 'f.sqlos');
@@ -104,5 +105,12 @@ describe('scenario parser', () => {
       "f.sqlos:3:9: unexpected 'now' after the end of the statement",
       "f.sqlos:4:4: unexpected character ';'",
     ]);
+  });
+});
+
+describe('example picker', () => {
+  it('shows each example\'s first comment line', async () => {
+    assert.equal(firstComment('# Two readers, one write.\n# more\nP1 pipe r w\n'), 'Two readers, one write.');
+    assert.equal(firstComment('P1 pipe r w\n'), '');
   });
 });

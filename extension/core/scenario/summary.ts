@@ -38,3 +38,8 @@ export function summarize(res: RunResult, source: string[]): string {
   }
   return out.join('\n');
 }
+
+/** A scenario's first comment line: what the example picker shows beside its name. */
+export function firstComment(text: string): string {
+  return /^\s*#\s*(.+)$/m.exec(text)?.[1].trim() ?? '';
+}
