@@ -72,6 +72,7 @@ export enum Node {
   loadMore = 'sqliteos:loadMore',
   message = 'sqliteos:message',
   warning = 'sqliteos:message+warning',
+  anomaly = 'sqliteos:anomaly',
   error = 'sqliteos:message+error',
   lockSummary = 'sqliteos:lockSummary',
   connection = 'sqliteos:connection',

@@ -95,6 +95,7 @@ export class ScenarioCommands {
     }
     const s = parsed.scenario;
     const target = await SimulatorTarget.create(s, resolveOptions({ ...this.optionSources(), file: s }));
+    target.sourcePath = l.uri.fsPath;
     this.loaded = l;
     this.session.setTarget(target);
     this.log.info(`loaded ${name}: ${target.info().label}`);

@@ -59,6 +59,8 @@ export function simulatorOf(t: Target | undefined): SimulatorTarget | undefined 
 export class SimulatorTarget implements Target {
   private listeners: ((c: Change) => void)[] = [];
   private readonly touched = new Set<string>();
+  /** The scenario file's path, so the views can take the user to a line of it. */
+  sourcePath: string | undefined;
 
   private constructor(
     readonly run: ScenarioRun,
@@ -108,8 +110,9 @@ export class SimulatorTarget implements Target {
     if (o.profile === 'companion') details.capacity = `${o.capacity} bytes`;
     details.scenario = this.scenario?.file ?? '(none)';
     details.ops = String(this.run.ops.length);
-    details.anomalies = String(this.run.anomalies.length + this.run.stuck().length);
-    return { kind: 'simulator', label: `simulator (${o.profile}, ${o.locks})`, details, state };
+    const anomalies = [...this.run.anomalies, ...this.run.stuck()].map(({ kind, line, message }) => ({ kind, line, message }));
+    details.anomalies = String(anomalies.length);
+    return { kind: 'simulator', label: `simulator (${o.profile}, ${o.locks})`, details, state, anomalies, source: this.sourcePath };
   }
 
   /** Runs the next statement of the default schedule; false when nothing can run. */

@@ -30,6 +30,9 @@ export interface TargetInfo {
   stale?: { since: number; reason: string };
   /** Problems a user should act on (no SQLiteOS kernel, no root), each one line. */
   warnings?: string[];
+  /** What went wrong in a scenario run, each at its line of `source` (a file path), if there is one. */
+  anomalies?: { kind: string; line: number; message: string }[];
+  source?: string;
 }
 
 export interface TablePage {

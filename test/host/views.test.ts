@@ -1,5 +1,8 @@
 /* The four views filled from a real scenario on the simulator, and refreshed only where it changed. */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { Cmd } from '../../extension/ids';
 import { api, example, labels, settled } from './util';
@@ -70,5 +73,23 @@ describe('views', () => {
     sub.dispose();
     assert.deepStrictEqual((await a.views.tables.getChildren()).map((n) => n.id), before);
     assert.deepStrictEqual([...new Set(repainted)].sort(), ['table:pid_pipe', 'table:pipe_data'], 'the two tables written repaint; the rest of the view does not');
+  });
+
+  it('lists a run\'s anomalies under the Target with their lines, and a click opens the line', async () => {
+    const a = await api();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-anomaly-')), 'bad-expect.sqlos');
+    fs.writeFileSync(file, 'P1 pipe r w\nP1 write w "ab"\n# the bytes are "ab", not "xy"\nP1 read r 2 == "xy"\nP1 exit\n');
+    await vscode.commands.executeCommand(Cmd.runScenario, vscode.Uri.file(file));
+    const target = await labels(a.views.target, 3);
+    assert.ok(target.some((l) => /^ {2}anomalies — 1$/.test(l)), target.join('\n'));
+    assert.ok(target.some((l) => /^ {4}line 4: expectation — /.test(l)), target.join('\n'));
+    assert.ok(target.some((l) => /details — 4 ops, 1 anomaly$/.test(l)), target.join('\n'));
+    const root = (await a.views.target.getChildren())[0];
+    const list = (await a.views.target.getChildren(root)).find((n) => n.id === 'target:anomalies')!;
+    const item = await a.views.target.getTreeItem((await a.views.target.getChildren(list))[0]);
+    await vscode.commands.executeCommand(item.command!.command, ...(item.command!.arguments ?? []));
+    const ed = vscode.window.activeTextEditor!;
+    assert.strictEqual(ed.document.uri.fsPath, file);
+    assert.strictEqual(ed.selection.active.line, 3, 'the cursor is on line 4');
   });
 });

@@ -24,7 +24,53 @@ export class TargetNode extends TreeNode {
   override async getChildren(): Promise<TreeNode[]> {
     // What the user should act on (no SQLiteOS here, no root) comes first, whole in the tooltip.
     const warnings = (this.target.info().warnings ?? []).map((w, i) => new MessageNode(`target:warning:${i}`, this, w, 'warning'));
-    return [...warnings, new ProcessesNode(this, this.target), new DetailsNode(this, this.target)];
+    const anomalies = this.target.info().anomalies ?? [];
+    const listed = anomalies.length ? [new AnomaliesNode(this, this.target)] : [];
+    return [...warnings, ...listed, new ProcessesNode(this, this.target), new DetailsNode(this, this.target)];
+  }
+}
+
+/** What went wrong in the run, each at its line; a click goes there. */
+class AnomaliesNode extends TreeNode {
+  constructor(
+    parent: TreeNode,
+    private readonly target: Target,
+  ) {
+    super('target:anomalies', parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const n = this.target.info().anomalies?.length ?? 0;
+    const t = this.item('anomalies', vscode.TreeItemCollapsibleState.Expanded);
+    t.description = String(n);
+    t.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    const info = this.target.info();
+    return (info.anomalies ?? []).map((a, i) => new AnomalyNode(this, i, a, info.source));
+  }
+}
+
+class AnomalyNode extends TreeNode {
+  constructor(
+    parent: TreeNode,
+    index: number,
+    private readonly a: { kind: string; line: number; message: string },
+    private readonly source: string | undefined,
+  ) {
+    super(`target:anomaly:${index}`, parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item(`line ${this.a.line}: ${this.a.kind}`);
+    t.description = this.a.message;
+    t.tooltip = `line ${this.a.line}: ${this.a.kind}\n${this.a.message}`;
+    t.contextValue = `${Node.anomaly}+${this.a.kind}`;
+    t.iconPath = new vscode.ThemeIcon('error');
+    if (this.source) {
+      const at = new vscode.Range(this.a.line - 1, 0, this.a.line - 1, 0);
+      t.command = { command: 'vscode.open', title: 'Go to the line', arguments: [vscode.Uri.file(this.source), { selection: at }] };
+    }
+    return t;
   }
 }
 
@@ -39,10 +85,8 @@ class DetailsNode extends TreeNode {
   getTreeItem(): vscode.TreeItem {
     const t = this.item('details', vscode.TreeItemCollapsibleState.Collapsed);
     const d = this.target.info().details;
-    t.description = Object.entries(d)
-      .filter(([k]) => k === 'ops' || k === 'anomalies')
-      .map(([k, v]) => `${v} ${k}`)
-      .join(', ');
+    const plural = (n: string, one: string, many: string) => `${n} ${n === '1' ? one : many}`;
+    t.description = [d.ops !== undefined ? plural(d.ops, 'op', 'ops') : '', d.anomalies !== undefined ? plural(d.anomalies, 'anomaly', 'anomalies') : ''].filter(Boolean).join(', ');
     t.iconPath = new vscode.ThemeIcon('info');
     return t;
   }
