@@ -6,6 +6,7 @@ import { loadedAt } from './t0';
 import * as vscode from 'vscode';
 import { ConnectCommands } from './commands/connect';
 import { DataCommands } from './commands/data';
+import { EditorMarks } from './editor';
 import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
 import { registerDiagnostics } from './diagnostics';
@@ -21,6 +22,7 @@ export interface Api {
   scenarios: ScenarioCommands;
   data: DataCommands;
   connections: ConnectCommands;
+  editor: EditorMarks;
   /**
    * What activation costs us: evaluating the bundle plus running activate(). The extension host's own
    * pause between loading a module and calling activate() (other extensions, the workbench) is not ours.
@@ -40,12 +42,13 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const scenarios = new ScenarioCommands(ctx, session, log);
   const data = new DataCommands(ctx, session, views, docs, log);
   const connections = new ConnectCommands(ctx, session, log);
+  const editor = new EditorMarks(session);
   connections.registerAll();
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
   registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
-  ctx.subscriptions.push(log, connections, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
+  ctx.subscriptions.push(log, connections, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;
   if (start) {
     scenarios.startWith(start).catch((e: Error) => log.error(`start-up scenario ${start}: ${e.message}`));
@@ -53,7 +56,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const evaluationMs = evaluatedAt - loadedAt;
   const activationMs = evaluationMs + (performance.now() - t0);
   log.info(`activated in ${activationMs.toFixed(1)} ms (bundle evaluation ${evaluationMs.toFixed(1)} ms)`);
-  return { session, views, scenarios, data, connections, activationMs };
+  return { session, views, scenarios, data, connections, editor, activationMs };
 }
 
 export function deactivate(): void {}

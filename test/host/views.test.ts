@@ -92,4 +92,17 @@ describe('views', () => {
     assert.strictEqual(ed.document.uri.fsPath, file);
     assert.strictEqual(ed.selection.active.line, 3, 'the cursor is on line 4');
   });
+
+  it('marks each process\'s next statement in the editor and says what comes next in the status bar', async () => {
+    const a = await api();
+    const copy = (await vscode.commands.executeCommand(Cmd.openExample, '08-pending-writer.sqlos')) as vscode.Uri;
+    assert.strictEqual(a.editor.last.file, copy.fsPath);
+    assert.deepStrictEqual(a.editor.last.marks.map((m) => `${m.line} ${m.text}`), ['5 ◀ P1 runs next']);
+    for (let i = 0; i < 6; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
+    assert.deepStrictEqual(a.editor.last.marks.map((m) => `${m.line} ${m.text}`), ['9 ◀ P1 blocked on write_q', '10 ◀ P3 blocked on read_q', '11 ◀ P2 runs next']);
+    assert.strictEqual(a.editor.last.status, '$(beaker) simulator (companion, sqliteos) · next: line 11');
+    await vscode.commands.executeCommand(Cmd.runToEnd);
+    assert.deepStrictEqual(a.editor.last.marks, [], 'nothing left to run: no marks');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
 });

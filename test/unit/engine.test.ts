@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { SimEvent } from '../../extension/core/sim/events';
 import { lockState, processes, tables } from '../../extension/core/sim/inspect';
 import { ScenarioRun } from '../../extension/core/scenario/runner';
-import { start } from './helpers';
+import * as fs from 'fs';
+import * as path from 'path';
+import { marksOf } from '../../extension/core/scenario/marks';
+import { ROOT, start } from './helpers';
 
 /** Steps `pid` until its current micro-step id is `step` (it stops before running that step). */
 function stepUntil(r: ScenarioRun, pid: number, step: string): void {
@@ -167,6 +170,18 @@ P1 query "PRAGMA table_info(pid_store)"
     assert.deepEqual(res.anomalies.map((a) => `${a.kind}@${a.line}`), ['error@2', 'error@3', 'error@4', 'error@5', 'error@6']);
     assert.match(res.anomalies[1].message, /read-only/);
     assert.equal(res.tables.pid_store.length, 1, 'nothing was deleted');
+    r.kernel.close();
+  });
+});
+
+describe('editor marks', () => {
+  it('mark each live process\'s next statement: who runs next, who waits, who sleeps on what', async () => {
+    const r = await start(fs.readFileSync(path.join(ROOT, 'examples', '08-pending-writer.sqlos'), 'utf8'));
+    for (let i = 0; i < 6; i++) r.runStatement(r.nextRunnable()!);
+    assert.deepEqual(
+      marksOf(r).map((m) => `${m.line} ${m.text}`),
+      ['9 ◀ P1 blocked on write_q', '10 ◀ P3 blocked on read_q', '11 ◀ P2 runs next'],
+    );
     r.kernel.close();
   });
 });

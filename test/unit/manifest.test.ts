@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Defaults, Setting } from '../../extension/ids';
+import { Cmd, Defaults, Setting } from '../../extension/ids';
 import { ROOT } from './helpers';
 
 describe('package.json', () => {
@@ -11,5 +11,14 @@ describe('package.json', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     const props = pkg.contributes.configuration.properties as Record<string, { default: unknown }>;
     for (const [key, value] of Object.entries(Defaults)) assert.equal(props[`${Setting.section}.${key}`]?.default, value, key);
+  });
+});
+
+describe('keybindings', () => {
+  it('step a loaded scenario from its editor (F10, F11, Ctrl+F5) and never while debugging', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const keys = Object.fromEntries((pkg.contributes.keybindings as { command: string; key: string; when: string }[]).map((k) => [k.command, k]));
+    assert.deepEqual([keys[Cmd.stepStatement].key, keys[Cmd.stepMicro].key, keys[Cmd.runToEnd].key], ['f10', 'f11', 'ctrl+f5']);
+    for (const k of Object.values(keys)) assert.match(k.when, /sqliteos\.scenarioLoaded && !inDebugMode && editorLangId == sqlos/);
   });
 });
