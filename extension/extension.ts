@@ -10,6 +10,7 @@ import { EditorMarks } from './editor';
 import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
 import { registerDiagnostics } from './diagnostics';
+import { registerHover } from './hover';
 import { Documents } from './documents';
 import { SCHEME } from './ids';
 import { Session } from './session';
@@ -47,6 +48,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
+  registerHover(ctx);
   registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
   ctx.subscriptions.push(log, connections, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;

@@ -73,6 +73,7 @@ export enum Node {
   message = 'sqliteos:message',
   warning = 'sqliteos:message+warning',
   anomaly = 'sqliteos:anomaly',
+  schema = 'sqliteos:schema',
   error = 'sqliteos:message+error',
   lockSummary = 'sqliteos:lockSummary',
   connection = 'sqliteos:connection',

@@ -8,6 +8,20 @@ import { Cmd, SCHEME } from '../../extension/ids';
 import { api, example } from './util';
 
 describe('commands', () => {
+  it('explains a statement on hover, in a .sqlos file', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'sqlos', content: 'P1 pipe r w\nP1 begin\n' });
+    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 4))) as vscode.Hover[];
+    // As rendered: the Markdown escapes appendText added (spaces, underscores, brackets) undone.
+    const text = hovers
+      .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+      .join('\n')
+      .replace(/&nbsp;/g, ' ')
+      .replace(/\\(.)/g, '$1');
+    assert.match(text, /sql_start_transaction\(4\) \(553\): opens a read transaction that holds SHARED until commit/);
+    const none = (await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 0))) as vscode.Hover[];
+    assert.strictEqual(none.length, 0, 'no help on the process name');
+  });
+
   it('opens a copy of an example, never the extension\'s own file, and keeps the user\'s edits to it', async () => {
     const original = example('05-eof.sqlos').fsPath;
     const before = fs.readFileSync(original, 'utf8');

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Cmd } from '../../extension/ids';
-import { api, example, labels, settled } from './util';
+import { api, example, labels, settled, until } from './util';
 
 describe('views', () => {
   it('show the target, tables, locks and wait queues of a loaded scenario, live as it steps', async () => {
@@ -51,11 +51,13 @@ describe('views', () => {
       const roots = await a.views.tables.getChildren();
       const pidPipe = roots.find((n) => n.id === 'table:pid_pipe')!;
       const rows = await a.views.tables.getChildren(pidPipe);
-      assert.strictEqual(rows.length, 3, 'two rows and "Load more"');
-      const more = await a.views.tables.getTreeItem(rows[2]);
+      assert.strictEqual(rows.length, 4, 'the columns, two rows and "Load more"');
+      const schema = await labels(a.views.tables, 2, rows[0]);
+      assert.deepStrictEqual(schema[0], 'pid: the handler (the fd table\'s owner) holding the fd; the published kernel stores the calling pid');
+      const more = await a.views.tables.getTreeItem(rows[3]);
       assert.strictEqual(more.label, 'Load more (4 more rows)');
       await vscode.commands.executeCommand(Cmd.loadMore, pidPipe);
-      assert.strictEqual((await a.views.tables.getChildren(pidPipe)).length, 5, 'four rows and "Load more"');
+      assert.strictEqual((await a.views.tables.getChildren(pidPipe)).length, 6, 'the columns, four rows and "Load more"');
     } finally {
       await vscode.workspace.getConfiguration('sqliteos').update('tables.pageSize', undefined, vscode.ConfigurationTarget.Global);
     }
@@ -96,12 +98,15 @@ describe('views', () => {
   it('marks each process\'s next statement in the editor and says what comes next in the status bar', async () => {
     const a = await api();
     const copy = (await vscode.commands.executeCommand(Cmd.openExample, '08-pending-writer.sqlos')) as vscode.Uri;
+    await until(() => a.editor.settled, 'the editor marks');
     assert.strictEqual(a.editor.last.file, copy.fsPath);
     assert.deepStrictEqual(a.editor.last.marks.map((m) => `${m.line} ${m.text}`), ['5 ◀ P1 runs next']);
     for (let i = 0; i < 6; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
+    await until(() => a.editor.settled, 'the editor marks');
     assert.deepStrictEqual(a.editor.last.marks.map((m) => `${m.line} ${m.text}`), ['9 ◀ P1 blocked on write_q', '10 ◀ P3 blocked on read_q', '11 ◀ P2 runs next']);
     assert.strictEqual(a.editor.last.status, '$(beaker) simulator (companion, sqliteos) · next: line 11');
     await vscode.commands.executeCommand(Cmd.runToEnd);
+    await until(() => a.editor.settled, 'the editor marks');
     assert.deepStrictEqual(a.editor.last.marks, [], 'nothing left to run: no marks');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });

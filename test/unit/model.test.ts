@@ -112,7 +112,7 @@ describe('the simulator in the model', () => {
     const procs = simProcesses(r.kernel);
     const p1 = procs.find((p) => p.pid === 1)!;
     assert.deepEqual(p1.waitingOn, { kind: 'store', queue: 'write_q' });
-    assert.match(p1.activity!, /^write \(line 9, /);
+    assert.equal(p1.activity, 'write (line 9): xLock(EXCLUSIVE)', 'the micro-step as the algorithm names it');
     assert.equal(simLocks(r.kernel).currentMaxLock, 'PENDING');
     assert.deepEqual(simQueues(r.kernel).find((q) => queueKey(q.id) === 'store.read_q')!.sleepers, [3]);
     r.kernel.close();

@@ -3,6 +3,7 @@
  * The scenario's own vocabulary (the line a process is at, the micro-step) becomes the `activity` text.
  */
 import type { KernelCore } from '../sim/kernel';
+import type { OpName } from '../sim/program';
 import { LOCK_NAMES } from '../sim/types';
 import { pipes as pipeInfos } from '../sim/inspect';
 import type { Locks, Pipe, Process, WaitQueue } from './model';
@@ -17,7 +18,8 @@ export function simProcesses(k: KernelCore): Process[] {
     parent: p.parent,
     state: STATE[p.status],
     waitingOn: p.waitingOn,
-    activity: p.current ? `${p.current.op} (line ${p.current.line}, ${p.current.step})` : null,
+    // The micro-step as the algorithm says it ("Lock write mutex"), not its internal id.
+    activity: p.current ? `${p.current.op} (line ${p.current.line}): ${k.program(p.current.op as OpName).at(p.current.step).text}` : null,
   }));
 }
 

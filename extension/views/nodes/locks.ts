@@ -1,5 +1,6 @@
 /* Locks view nodes: the VFS store's lock state, the global write mutex, and every open connection. */
 import * as vscode from 'vscode';
+import { LEVEL_HELP } from '../../core/help';
 import { Node } from '../../ids';
 import type { Connection, Locks } from '../../targets/target';
 import { MessageNode, TreeNode } from './node';
@@ -19,7 +20,7 @@ export class StoreNode extends TreeNode {
   getTreeItem(): vscode.TreeItem {
     const t = this.item(`current_max_lock: ${this.l.currentMaxLock}`);
     t.description = `num_readers ${this.l.numReaders}`;
-    t.tooltip = `VFS store: current_max_lock ${this.l.currentMaxLock}, num_readers ${this.l.numReaders}`;
+    t.tooltip = `VFS store: current_max_lock ${this.l.currentMaxLock}, num_readers ${this.l.numReaders}\n\n${LEVEL_HELP[this.l.currentMaxLock]}`;
     t.contextValue = `${Node.lockSummary}+${this.l.currentMaxLock.toLowerCase()}`;
     t.iconPath = levelIcon(this.l.currentMaxLock);
     return t;
@@ -71,6 +72,7 @@ class ConnectionNode extends TreeNode {
     const t = this.item(this.c.owner ? `P${this.c.owner}: ${this.c.level}` : `(no owner): ${this.c.level}`);
     t.description = `connection ${this.c.id} (${this.c.purpose})`;
     t.contextValue = `${Node.connection}+${this.c.level.toLowerCase()}`;
+    t.tooltip = `connection ${this.c.id} (${this.c.purpose})${this.c.owner ? ` of P${this.c.owner}` : ''}\n\n${LEVEL_HELP[this.c.level]}`;
     t.iconPath = levelIcon(this.c.level);
     return t;
   }

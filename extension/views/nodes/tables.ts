@@ -1,6 +1,7 @@
 /* Tables view nodes: a table, its rows a page at a time, each row's values, and "Load more". */
 import * as vscode from 'vscode';
 import { previewIn } from '../../core/format';
+import { schemaOf } from '../../core/help';
 import type { Value as SqlValue } from '../../targets/target';
 import { Cmd, Node } from '../../ids';
 import type { Target } from '../../targets/target';
@@ -44,11 +45,33 @@ export class TableNode extends TreeNode {
     const target = this.target();
     if (!target) return [];
     const page = await target.tablePage(this.table, 0, this.shown);
-    const note: TreeNode[] = page.note ? [new MessageNode(`${this.id}:note`, this, page.note)] : [];
+    const note: TreeNode[] = [new SchemaNode(this, this.table, page.columns.slice(1))];
+    if (page.note) note.push(new MessageNode(`${this.id}:note`, this, page.note));
     if (page.total === 0) return [...note, new MessageNode(`${this.id}:empty`, this, 'no rows')];
     const rows: TreeNode[] = [...note, ...page.rows.map((r) => new RowNode(this, this.table, page.columns, r))];
     if (page.total > page.rows.length) rows.push(new LoadMoreNode(this, page.total - page.rows.length));
     return rows;
+  }
+}
+
+/** The table's columns and what each means (pid_store.parent_id is the handler, not the parent pid). */
+class SchemaNode extends TreeNode {
+  constructor(
+    parent: TableNode,
+    private readonly table: string,
+    private readonly columns: string[],
+  ) {
+    super(`${parent.id}:schema`, parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item('columns', vscode.TreeItemCollapsibleState.Collapsed);
+    t.description = this.columns.join(', ');
+    t.iconPath = new vscode.ThemeIcon('symbol-structure');
+    t.contextValue = Node.schema;
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    return schemaOf(this.table, this.columns).map((c) => new MessageNode(`${this.id}:${c.column}`, this, `${c.column}: ${c.meaning}`));
   }
 }
 
