@@ -3,11 +3,14 @@
  * a launch configuration for the active scenario when there is none, the views following the session's
  * kernel at every stop, and the explorer command whose counterexample replays in a debug session.
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { SqliteosDebugSession } from '../debug-adapter/session';
 import { explore } from './core/explore/explorer';
 import { parseScenario } from './core/scenario/parser';
-import { Cmd, LANGUAGE } from './ids';
+import { Cmd, LANGUAGE, SCHEME } from './ids';
+import { Documents, Replay } from './documents';
+import { exploreReport } from './core/explore/report';
 import { Session } from './session';
 import { SimulatorTarget } from './targets/simulator';
 import { OptionLayer, resolveOptions } from './core/scenario/options';
@@ -28,6 +31,7 @@ export function registerDebugging(
   log: vscode.LogOutputChannel,
   refresh: () => void,
   sources: () => { overrides: OptionLayer; settings: OptionLayer },
+  docs: Documents,
 ): void {
   ctx.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
@@ -95,7 +99,8 @@ export function registerDebugging(
     const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.languageId === LANGUAGE ? vscode.window.activeTextEditor.document.uri : undefined;
     if (!file) throw new UserError('Open a .sqlos scenario to explore.');
     const name = vscode.workspace.asRelativePath(file);
-    const parsed = parseScenario(Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8'), name);
+    const source = await textOf(file.fsPath);
+    const parsed = parseScenario(source, name);
     if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
     const opts = resolveOptions({ ...sources(), file: parsed.scenario });
     const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exploring the interleavings of ${name} (${opts.profile}, ${opts.locks})…` }, () =>
@@ -103,15 +108,24 @@ export function registerDebugging(
     );
     log.info(`explore ${name}: ${res.states} states, ${res.transitions} transitions in ${(res.ms / 1000).toFixed(2)} s${res.exhausted ? ' (exhausted)' : ''}`);
     const v = res.violation;
+    // The results stay, in a document beside the scenario (with a Replay lens when there is a violation).
+    const replay: Replay | undefined = v ? { file: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, kind: v.kind } : undefined;
+    const lines = source.split('\n');
+    const doc = docs.addExploreReport(path.basename(file.fsPath), exploreReport(name, res, (l) => lines[l - 1] ?? ''), replay);
+    await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
     if (!v) {
       void vscode.window.showInformationMessage(`SQLiteOS: no violation in ${res.states} states of ${name}${res.exhausted ? ' (every interleaving)' : ' (search cut at the state limit)'}.`);
       return res;
     }
     log.info(`${name}:${v.line}: ${v.kind}: ${v.message}\nschedule: ${JSON.stringify(v.schedule)}`);
-    const pick = await vscode.window.showWarningMessage(`SQLiteOS: ${v.kind} at line ${v.line}: ${v.message}`, 'Replay in debugger');
-    if (pick) {
-      await vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: `Replay ${v.kind}`, program: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, stopOnEntry: true });
-    }
+    void vscode.window.showWarningMessage(`SQLiteOS: ${v.kind} at line ${v.line}: ${v.message}`, 'Replay in debugger').then((pick) => (pick ? replayIt(replay!) : undefined));
     return res;
   });
+  register(ctx, log, Cmd.replay, (r: Replay) => replayIt(r));
+  ctx.subscriptions.push(vscode.languages.registerCodeLensProvider({ scheme: SCHEME }, docs));
+}
+
+/** A counterexample from the explorer, stepped through from its start in a debug session. */
+function replayIt(r: Replay): Thenable<boolean> {
+  return vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: `Replay ${r.kind}`, program: r.file, schedule: r.schedule, profile: r.profile, locks: r.locks, stopOnEntry: true });
 }

@@ -4,12 +4,22 @@
  */
 import * as vscode from 'vscode';
 import { blobOf, hexDump, rowDocument, textTable } from './core/format';
-import { SCHEME } from './ids';
+import { Cmd, SCHEME } from './ids';
 import { Session } from './session';
 
 
-export class Documents implements vscode.TextDocumentContentProvider {
+/** What replays an exploration's counterexample: the launch configuration the lens starts. */
+export interface Replay {
+  file: string;
+  schedule: number[];
+  profile: string;
+  locks: string;
+  kind: string;
+}
+
+export class Documents implements vscode.TextDocumentContentProvider, vscode.CodeLensProvider {
   private readonly results = new Map<string, string>();
+  private readonly replays = new Map<string, Replay>();
   private seq = 0;
 
   constructor(private readonly session: Session) {}
@@ -27,6 +37,19 @@ export class Documents implements vscode.TextDocumentContentProvider {
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/query/${++this.seq}-${title.replace(/[^\w]+/g, '_').slice(0, 40)}.txt` });
     this.results.set(uri.toString(), text);
     return uri;
+  }
+
+  /** Keeps an exploration's report; its document carries a "Replay in debugger" lens when it found one. */
+  addExploreReport(file: string, text: string, replay: Replay | undefined): vscode.Uri {
+    const uri = this.addResult(`explore ${file}`, text);
+    if (replay) this.replays.set(uri.toString(), replay);
+    return uri;
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const r = this.replays.get(doc.uri.toString());
+    if (!r) return [];
+    return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `$(debug-alt) Replay the ${r.kind} in the debugger`, command: Cmd.replay, arguments: [r] })];
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {

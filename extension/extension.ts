@@ -49,7 +49,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   data.registerAll();
   registerDiagnostics(ctx);
   registerHover(ctx);
-  registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
+  registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources(), docs);
   ctx.subscriptions.push(log, connections, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;
   if (start) {

@@ -26,6 +26,7 @@ export const Cmd = {
   setProfile: 'sqliteos.setProfile',
   setLocks: 'sqliteos.setLocks',
   explore: 'sqliteos.explore',
+  replay: 'sqliteos.replay',
 } as const;
 
 export const View = {

@@ -102,4 +102,21 @@ describe('commands', () => {
     assert.strictEqual(res.exhausted, true);
     assert.ok(res.states > 1);
   });
+
+  it('keeps an exploration\'s results in a document, with the violation, its schedule and a Replay lens', async () => {
+    const doc = await vscode.workspace.openTextDocument(example('03-several-readers.sqlos'));
+    await vscode.window.showTextDocument(doc);
+    const res = (await vscode.commands.executeCommand(Cmd.explore)) as { ok: boolean; violation: { kind: string; schedule: number[] } };
+    assert.strictEqual(res.ok, false);
+    const report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === SCHEME && /explore.*03_several_readers/.test(d.uri.path))!;
+    assert.ok(report, 'the report is open');
+    const text = report.getText();
+    assert.match(text, /profile companion, locks sqliteos/);
+    assert.match(text, /^states +\d+$/m);
+    assert.match(text, /EXPECTATION at line \d+: P\d read r 4 == /);
+    assert.match(text, /An order-dependent expectation/);
+    assert.ok(text.includes(JSON.stringify(res.violation.schedule)));
+    const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', report.uri)) as vscode.CodeLens[];
+    assert.deepStrictEqual(lenses.map((l) => [l.command?.title, l.command?.command]), [['$(debug-alt) Replay the expectation in the debugger', Cmd.replay]]);
+  });
 });

@@ -66,3 +66,16 @@ describe('breakpoint conditions', () => {
     assert.throws(() => evaluate('numReaders $ 1', env), /unexpected '\$' at column 12/);
   });
 });
+
+describe('exploration report', () => {
+  it('says what was searched, the violation, its schedule, and what an order-dependent expectation is', async () => {
+    const { exploreReport } = await import('../../extension/core/explore/report');
+    const res = { ok: false, profile: 'companion', locks: 'sqliteos', states: 40, transitions: 60, complete: 3, exhausted: false, ms: 20, violation: { kind: 'expectation' as const, line: 7, message: 'read expected "EFGH"', schedule: [1, 1, 3] } };
+    const text = exploreReport('s.sqlos', res, (l) => (l === 7 ? 'P3 read r 4 == "EFGH"' : ''));
+    assert.match(text, /^s\.sqlos: every interleaving, profile companion, locks sqliteos$/m);
+    assert.match(text, /^EXPECTATION at line 7: P3 read r 4 == "EFGH"$/m);
+    assert.match(text, /order-dependent expectation/);
+    assert.match(text, /shortest schedule found \(3 micro-steps/);
+    assert.match(exploreReport('s.sqlos', { ...res, ok: true, violation: null, exhausted: true }), /No violation in any interleaving\./);
+  });
+});

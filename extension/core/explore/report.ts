@@ -1,0 +1,37 @@
+/*
+ * An exploration's result as a person reads it, in the CLI and in the document the extension keeps open:
+ * what was searched (profile, locks, states, transitions, time, whether every interleaving was seen), the
+ * violation with its shortest schedule, and what a failed expectation under another order means.
+ */
+import type { ExploreResult } from './explorer';
+
+export function exploreReport(file: string, res: ExploreResult, lineText?: (line: number) => string): string {
+  const out = [
+    `${file}: every interleaving, profile ${res.profile}, locks ${res.locks}`,
+    '',
+    `states       ${res.states}`,
+    `transitions  ${res.transitions}`,
+    `runs ending without a violation  ${res.complete}`,
+    `time         ${(res.ms / 1000).toFixed(2)} s (${(res.states / Math.max(res.ms / 1000, 1e-9)).toFixed(0)} states/s)`,
+    `searched     ${res.exhausted ? 'every reachable state' : res.violation ? 'until the first violation' : 'until the state limit (not every interleaving)'}`,
+    '',
+  ];
+  const v = res.violation;
+  if (!v) {
+    out.push(res.exhausted ? 'No violation in any interleaving.' : 'No violation in the states visited; the search stopped at its limit.');
+    return `${out.join('\n')}\n`;
+  }
+  const text = lineText?.(v.line)?.trim();
+  out.push(`${v.kind.toUpperCase()} at line ${v.line}${text ? `: ${text}` : ''}`, `  ${v.message}`, '');
+  if (v.kind === 'expectation') {
+    out.push(
+      'An order-dependent expectation: the default schedule passes it, but under this order of the processes the',
+      'read gets other bytes. Either the expectation should not depend on who runs first, or the scenario should',
+      'force the order (for example, make the reader wait for the writer through a second pipe).',
+      '',
+    );
+  }
+  out.push(`shortest schedule found (${v.schedule.length} micro-steps, the pid that runs each):`, `  ${JSON.stringify(v.schedule)}`, '');
+  out.push('Replay it in the debugger (the lens above, or a launch configuration with this "schedule").');
+  return `${out.join('\n')}\n`;
+}
