@@ -32,16 +32,16 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
     return vscode.Uri.from({ scheme: SCHEME, path: `/${table}/row-${rowid}-${column}.hex` });
   }
 
-  /** Keeps a query's text result and returns the URI that shows it. */
+  /** Keeps a text result under a name that says what it is ("query 2 on pid_store") and returns its URI. */
   addResult(title: string, text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: SCHEME, path: `/query/${++this.seq}-${title.replace(/[^\w]+/g, '_').slice(0, 40)}.txt` });
+    const uri = vscode.Uri.from({ scheme: SCHEME, path: `/results/${title.replace(/[/\\]/g, '_').slice(0, 60)}.txt` });
     this.results.set(uri.toString(), text);
     return uri;
   }
 
   /** Keeps an exploration's report; its document carries a "Replay in debugger" lens when it found one. */
   addExploreReport(file: string, text: string, replay: Replay | undefined): vscode.Uri {
-    const uri = this.addResult(`explore ${file}`, text);
+    const uri = this.addResult(`explore ${file} (${++this.seq})`, text);
     if (replay) this.replays.set(uri.toString(), replay);
     return uri;
   }
@@ -66,6 +66,12 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
     if (!b) return `${table}.${column} of row ${rowid} is not a blob: ${String(res.row[res.columns.indexOf(column)])}\n`;
     const part = b.bytes.length < b.length ? ` (the first ${b.bytes.length} shown: the kernel sends no more)` : '';
     return `${table}.${column}, row ${rowid}: ${b.length} bytes${part}\n\n${hexDump(b.bytes)}\n\nas text:\n${Buffer.from(b.bytes).toString('latin1')}\n`;
+  }
+
+  /** "query 3 on pid_store": the tables the statement reads, numbered so each result keeps its tab. */
+  queryTitle(sql: string): string {
+    const tables = [...sql.matchAll(/\b(?:FROM|JOIN)\s+([A-Za-z_][\w]*)/gi)].map((m) => m[1]);
+    return `query ${++this.seq}${tables.length ? ` on ${[...new Set(tables)].join(', ')}` : ''}`;
   }
 
   queryText(sql: string, columns: string[], rows: Parameters<typeof textTable>[1]): string {

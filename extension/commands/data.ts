@@ -62,7 +62,7 @@ export class DataCommands {
     } catch (e) {
       throw new UserError(`query failed: ${(e as Error).message}`);
     }
-    const uri = this.docs.addResult(text, this.docs.queryText(text, res.columns, res.rows));
+    const uri = this.docs.addResult(this.docs.queryTitle(text), this.docs.queryText(text, res.columns, res.rows));
     await this.open(uri);
     return uri;
   }

@@ -54,11 +54,12 @@ export function hexDump(b: Uint8Array, limit = 1 << 20): string {
   return lines.join('\n');
 }
 
-/** A row as a document: one `column = value` line each, blobs dumped in full below. */
+/** A row as a document: one `column = value` line each (the key is in the title), blobs dumped in full below. */
 export function rowDocument(table: string, columns: string[], row: SqlValue[]): string {
   const out = [`${table} row ${String(row[0])}`, ''];
   const blobs: string[] = [];
   columns.forEach((c, i) => {
+    if (i === 0) return;
     const v = row[i];
     out.push(`${c.padEnd(12)} = ${previewIn(c, v, 32)}`);
     const b = blobOf(v);
@@ -100,9 +101,23 @@ export function toJson(columns: string[], rows: SqlValue[][]): string {
   return stringifyExact(objs, 2) + '\n';
 }
 
-/** Query results as an aligned text table. */
+/** A value whole, for query results: text as it is (no quotes, no cut), everything else as previewed. */
+function cellText(column: string, v: SqlValue): string {
+  return typeof v === 'string' ? v : previewIn(column, v, 16);
+}
+
+/**
+ * Query results as an aligned text table, every value whole. When a value spans lines (a schema's
+ * CREATE TABLE text), each row is printed as a block of `column = value` lines instead, as psql's
+ * expanded mode does, so the text stays readable.
+ */
 export function textTable(columns: string[], rows: SqlValue[][]): string {
-  const cells = rows.map((r) => r.map((v, i) => previewIn(columns[i] ?? '', v, 16)));
+  const cells = rows.map((r) => r.map((v, i) => cellText(columns[i] ?? '', v)));
+  if (cells.some((r) => r.some((c) => c.includes('\n')))) {
+    const w = Math.max(...columns.map((c) => c.length));
+    const blocks = cells.map((r, n) => [`-[ row ${n + 1} ]`, ...r.map((c, i) => `${columns[i].padEnd(w)} = ${c.replace(/\n/g, `\n${' '.repeat(w + 3)}`)}`)].join('\n'));
+    return [...blocks, '', `${rows.length} row(s)`].join('\n') + '\n';
+  }
   const w = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
   const line = (xs: string[]) => xs.map((x, i) => x.padEnd(w[i])).join(' | ').trimEnd();
   return [line(columns), w.map((n) => '-'.repeat(n)).join('-+-'), ...cells.map(line), '', `${rows.length} row(s)`].join('\n') + '\n';

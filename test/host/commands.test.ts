@@ -46,6 +46,11 @@ describe('commands', () => {
     assert.match(text, /pid \| parent_id/);
     assert.match(text, /^1 +\| 1$/m);
     assert.match(text, /2 row\(s\)/);
+    assert.match(uri.path, /query \d+ on pid_store\.txt$/, 'the tab says what it is');
+    const schema = (await vscode.commands.executeCommand(Cmd.query, "SELECT name, sql FROM sqlite_schema WHERE name = 'pid_store'")) as vscode.Uri;
+    const ddl = (await vscode.workspace.openTextDocument(schema)).getText();
+    assert.match(ddl, /CREATE TABLE pid_store\(.*parent_id.*\)/s, 'the CREATE TABLE text is whole');
+    assert.doesNotMatch(ddl, /"CREATE TABLE/, 'and not a quoted JSON string');
   });
 
   it('exports a table as CSV and as JSON to the file given', async () => {
@@ -69,7 +74,7 @@ describe('commands', () => {
     assert.strictEqual(doc.uri.scheme, SCHEME);
     assert.match(doc.getText(), /00000000 {2}6c 65 66 74 20 62 65 68 69 6e 64 +\|left behind\|/);
     await vscode.commands.executeCommand(Cmd.openRow, { table: 'pid_store', rowid: 2 });
-    assert.match(vscode.window.activeTextEditor!.document.getText(), /^pid_store row 2\n\nrowid {8}= 2\npid {10}= 2\nparent_id {4}= 2\n$/);
+    assert.match(vscode.window.activeTextEditor!.document.getText(), /^pid_store row 2\n\npid {10}= 2\nparent_id {4}= 2\n$/);
   });
 
   it('reports a malformed scenario in Problems and refuses to run it', async () => {
@@ -108,7 +113,7 @@ describe('commands', () => {
     await vscode.window.showTextDocument(doc);
     const res = (await vscode.commands.executeCommand(Cmd.explore)) as { ok: boolean; violation: { kind: string; schedule: number[] } };
     assert.strictEqual(res.ok, false);
-    const report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === SCHEME && /explore.*03_several_readers/.test(d.uri.path))!;
+    const report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === SCHEME && /explore 03-several-readers/.test(d.uri.path))!;
     assert.ok(report, 'the report is open');
     const text = report.getText();
     assert.match(text, /profile companion, locks sqliteos/);

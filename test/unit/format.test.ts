@@ -1,7 +1,7 @@
 /* How values read to a person: kernel addresses as hex, blobs known only by their head, big integers. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { preview, previewIn, rowDocument, toCsv, toJson } from '../../extension/core/format';
+import { preview, previewIn, rowDocument, textTable, toCsv, toJson } from '../../extension/core/format';
 
 describe('value formats', () => {
   it('shows the published kernel\'s wait-queue addresses as the kernel prints pointers', () => {
@@ -22,5 +22,20 @@ describe('value formats', () => {
     assert.equal(toCsv(['seq'], [[9007199254740993n]]), 'seq\r\n9007199254740993\r\n');
     assert.equal(JSON.parse(toJson(['seq'], [[1n]]))[0].seq, 1);
     assert.match(toJson(['seq'], [[9007199254740993n]]), /"seq": 9007199254740993/);
+  });
+
+  it('prints query results whole: long text uncut, and multi-line text (a CREATE TABLE) as readable blocks', () => {
+    const long = 'x'.repeat(100);
+    assert.ok(textTable(['t'], [[long]]).includes(long), 'not cut at 64 characters');
+    const ddl = 'CREATE TABLE pid_store(\n  pid INT PRIMARY KEY NOT NULL,\n  parent_id INT NOT NULL)';
+    const out = textTable(['name', 'sql'], [['pid_store', ddl]]);
+    assert.match(out, /^-\[ row 1 \]\nname = pid_store\nsql  = CREATE TABLE pid_store\(\n {9}pid INT PRIMARY KEY NOT NULL,\n/);
+    assert.match(out, /1 row\(s\)\n$/);
+  });
+
+  it('lists a row\'s key once, in the title', () => {
+    const doc = rowDocument('pipe_data', ['rowid', 'dataId', 'data'], [1, 1, null]);
+    assert.match(doc, /^pipe_data row 1\n\ndataId +1\n|^pipe_data row 1\n\ndataId += 1\n/);
+    assert.equal((doc.match(/rowid/g) ?? []).length, 0);
   });
 });
