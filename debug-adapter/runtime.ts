@@ -10,6 +10,8 @@ import { Statement } from '../extension/core/scenario/ast';
 import { lockState, pipes, processes, tables } from '../extension/core/sim/inspect';
 import { Lock, LockPolicy, Profile } from '../extension/core/sim/types';
 import { Env, evaluate } from '../extension/core/explore/condition';
+import type { OpName } from '../extension/core/sim/program';
+import { algorithmLine, renderAlgorithm } from './algorithm';
 import { OptionLayer, resolveOptions } from '../extension/core/scenario/options';
 import { summarize } from '../extension/core/scenario/summary';
 
@@ -49,6 +51,11 @@ export interface LineBreakpoint {
   verified: boolean;
   condition?: string;
 }
+
+/** One frame of a process's stack, in the runtime's terms: the syscall's micro-step, or the statement. */
+export type RuntimeFrame =
+  | { kind: 'step'; id: number; op: OpName; name: string; line: number }
+  | { kind: 'statement'; id: number; name: string; line: number };
 
 export interface RuntimeEvents {
   stopped: [Stop];
@@ -145,6 +152,52 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
 
   query(sql: string) {
     return this.run.kernel.db.queryReadOnly(sql);
+  }
+
+  get launched(): boolean {
+    return this.run !== undefined;
+  }
+
+  /**
+   * The stack of `pid`, top first: inside a syscall, its micro-step in the rendered algorithm; then the
+   * statement concerned: the one an exception is about (an expectation checks the statement that just
+   * ran, not the next), else the next to run, else the last one run, else the one that made the process.
+   */
+  stack(pid: number): RuntimeFrame[] {
+    const p = this.run.kernel.state.procs[pid];
+    const frames: RuntimeFrame[] = [];
+    if (p?.current) {
+      const prog = this.run.kernel.program(p.current.op as OpName);
+      const step = prog.at(p.current.step);
+      frames.push({ kind: 'step', id: pid * 1000 + 1, op: prog.name, name: `${prog.name}: ${step.text}`, line: algorithmLine(prog, step.id) });
+    }
+    const stop = this.lastStop;
+    const about = stop?.pid === pid && stop.line !== undefined && !p?.current ? this.run.scenario.statements.find((x) => x.line === stop.line) : undefined;
+    const next = this.statementOf(pid);
+    const last = this.lastLineOf(pid);
+    const at = (name: string, line: number): RuntimeFrame => ({ kind: 'statement', id: pid * 1000, name, line });
+    if (about) frames.push(at(`${stop!.description}: ${about.text}`, about.line));
+    else if (next) frames.push(at(next.text, next.line));
+    else if (last !== undefined) frames.push(at(`P${pid} ${p?.status === 'exited' ? 'exited' : 'has no statement left'} after line ${last}`, last));
+    else frames.push(at(`P${pid} has run nothing`, this.run.scenario.statements.find((s) => (s.op === 'fork' || s.op === 'thread') && s.child === pid)?.line ?? 1));
+    return frames;
+  }
+
+  /** A syscall's algorithm as "step in" shows it, one line per micro-step. */
+  algorithm(op: OpName): { name: string; text: string } {
+    const k = this.run.kernel;
+    return { name: `${op} (${k.opts.profile}).alg`, text: renderAlgorithm(k.opts.profile, k.opts.locks, k.program(op)) };
+  }
+
+  /** The fds of `pid`'s fd table: which pipe and which end each names. */
+  fdsOf(pid: number): { fd: number; dataId: number; end: 'read' | 'write' }[] {
+    const p = this.run.kernel.state.procs[pid];
+    const fds = p ? (this.run.kernel.state.handlers[p.handler]?.fds ?? {}) : {};
+    return Object.entries(fds).map(([fd, e]) => ({ fd: Number(fd), dataId: e.dataId, end: e.end === 'r' ? 'read' : 'write' }));
+  }
+
+  close(): void {
+    this.run?.kernel.close();
   }
 
   /** The line of the last statement `pid` ran to its end, if any. */

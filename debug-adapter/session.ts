@@ -23,7 +23,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { preview, textTable } from '../extension/core/format';
 import type { OpName } from '../extension/core/sim/program';
-import { algorithmLine, renderAlgorithm } from './algorithm';
 import { EXCEPTION_FILTERS, LaunchArgs, ScenarioRuntime } from './runtime';
 
 export interface SqliteosLaunchArgs extends DebugProtocol.LaunchRequestArguments, Omit<LaunchArgs, 'source'> {}
@@ -38,11 +37,6 @@ const FILTER_LABELS: Record<string, string> = {
   expectation: 'Expectation failed',
 };
 
-/** The line that created `pid` (its fork or thread statement), for a process that has run nothing. */
-function stmtLineOfCreation(rt: ScenarioRuntime, pid: number): number {
-  return rt.run.scenario.statements.find((s) => (s.op === 'fork' || s.op === 'thread') && s.child === pid)?.line ?? 1;
-}
-
 export class SqliteosDebugSession extends LoggingDebugSession {
   readonly runtime = new ScenarioRuntime();
   private vars = new Handles<VarProducer>();
@@ -51,7 +45,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   private breakpointsBySource = new Map<string, DebugProtocol.SourceBreakpoint[]>();
   private pendingFunctions: string[] = [];
   /** sourceReference per syscall program, for "step in". */
-  private algorithms = new Map<number, { op: OpName; text: string }>();
+  private algorithms = new Map<number, { op: OpName; name: string; text: string }>();
   /**
    * How the scenario's text is read (vscode-mock-debug's FileAccessor): from disk when standalone; the
    * extension injects the editor's text, unsaved edits included, so the debugger runs what the user sees.
@@ -120,7 +114,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
     const bps = args.breakpoints ?? [];
     const file = args.source.path ? path.resolve(args.source.path) : '';
     this.breakpointsBySource.set(file, bps);
-    if (!this.runtime.run) {
+    if (!this.runtime.launched) {
       response.body = { breakpoints: bps.map((b) => ({ verified: false, line: b.line })) };
       return this.sendResponse(response);
     }
@@ -137,7 +131,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.pendingFunctions = args.breakpoints.map((b) => b.name);
-    const ok = this.runtime.run ? this.runtime.setFunctionBreakpoints(this.pendingFunctions) : this.pendingFunctions.map(() => true);
+    const ok = this.runtime.launched ? this.runtime.setFunctionBreakpoints(this.pendingFunctions) : this.pendingFunctions.map(() => true);
     response.body = { breakpoints: ok.map((v) => ({ verified: v, message: v ? undefined : 'not a syscall of the scenario language' })) };
     this.sendResponse(response);
   }
@@ -148,41 +142,25 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   }
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const procs = this.runtime.run ? this.runtime.inspect().processes : [];
+    const procs = this.runtime.launched ? this.runtime.inspect().processes : [];
     response.body = { threads: procs.map((p) => new Thread(p.pid, `P${p.pid} (${p.state}${p.waitingOn ? ` on ${p.waitingOn}` : ''})`)) };
     this.sendResponse(response);
   }
 
   private algorithmRef(op: OpName): number {
     for (const [ref, a] of this.algorithms) if (a.op === op) return ref;
-    const k = this.runtime.run.kernel;
     const ref = this.algorithms.size + 1;
-    this.algorithms.set(ref, { op, text: renderAlgorithm(k.opts.profile, k.opts.locks, k.program(op)) });
+    this.algorithms.set(ref, { op, ...this.runtime.algorithm(op) });
     return ref;
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
-    const pid = args.threadId;
-    const p = this.runtime.run.kernel.state.procs[pid];
-    const frames: StackFrame[] = [];
-    const stmt = this.runtime.statementOf(pid);
     const src = new Source(path.basename(this.program), this.program);
-    if (p?.current) {
-      const prog = this.runtime.run.kernel.program(p.current.op as OpName);
-      const step = prog.at(p.current.step);
-      const ref = this.algorithmRef(prog.name);
-      const alg = new Source(`${prog.name} (${this.runtime.run.kernel.opts.profile}).alg`, undefined, ref, 'sqliteos-algorithm');
-      frames.push(new StackFrame(pid * 1000 + 1, `${prog.name}: ${step.text}`, alg, algorithmLine(prog, step.id), 1));
-    }
-    // The frame marks the statement concerned: the one an exception is about (an expectation checks the
-    // statement that just ran, not the next one), else the next to run, else the last one run.
-    const stop = this.runtime.lastStop;
-    const about = stop?.pid === pid && stop.line !== undefined && !p?.current ? this.runtime.run.scenario.statements.find((x) => x.line === stop.line) : undefined;
-    const last = this.runtime.lastLineOf(pid);
-    if (about) frames.push(new StackFrame(pid * 1000, `${stop!.description}: ${about.text}`, src, about.line, 1));
-    else if (stmt) frames.push(new StackFrame(pid * 1000, stmt.text, src, stmt.line, 1));
-    else if (last !== undefined) frames.push(new StackFrame(pid * 1000, `P${pid} ${p?.status === 'exited' ? 'exited' : 'has no statement left'} after line ${last}`, src, last, 1));
-    else frames.push(new StackFrame(pid * 1000, `P${pid} has run nothing`, src, stmtLineOfCreation(this.runtime, pid), 1));
+    const frames = this.runtime.stack(args.threadId).map((f) => {
+      if (f.kind === 'statement') return new StackFrame(f.id, f.name, src, f.line, 1);
+      const ref = this.algorithmRef(f.op);
+      return new StackFrame(f.id, f.name, new Source(this.algorithms.get(ref)!.name, undefined, ref, 'sqliteos-algorithm'), f.line, 1);
+    });
     response.body = { stackFrames: frames, totalFrames: frames.length };
     this.sendResponse(response);
   }
@@ -201,8 +179,8 @@ export class SqliteosDebugSession extends LoggingDebugSession {
     const proc: VarProducer = () => {
       const p = i.processes.find((x) => x.pid === pid);
       if (!p) return [v('pid', pid), v('state', 'not created yet')];
-      const fds = this.runtime.run.kernel.state.handlers[p.handler]?.fds ?? {};
-      const fdRef = this.vars.create(() => Object.entries(fds).map(([fd, e]) => v(`fd ${fd}`, `pipe ${e.dataId} ${e.end === 'r' ? 'read' : 'write'} end`)));
+      const fds = this.runtime.fdsOf(pid);
+      const fdRef = this.vars.create(() => fds.map((f) => v(`fd ${f.fd}`, `pipe ${f.dataId} ${f.end} end`)));
       return [
         v('pid', p.pid),
         v('handler', p.handler),
@@ -210,7 +188,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
         v('state', p.state),
         v('waitingOn', p.waitingOn ?? 'nothing'),
         v('inside', p.inside ? `${p.inside.op} (line ${p.inside.line}) at ${p.inside.step}` : 'between statements'),
-        v('fds', `${Object.keys(fds).length} open`, fdRef),
+        v('fds', `${fds.length} open`, fdRef),
       ];
     };
     const locks: VarProducer = () => {
@@ -318,7 +296,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
     // Inline in the extension the views may still show the kernel: the extension decides when it closes.
     if (this.onDisconnect) this.onDisconnect();
-    else this.runtime.run?.kernel.close();
+    else this.runtime.close();
     this.sendResponse(response);
   }
 }
