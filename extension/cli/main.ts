@@ -135,6 +135,14 @@ async function run(a: Args): Promise<number> {
   return res.ok ? 0 : 1;
 }
 
+/** The .vsix a user installs, against its 5 MB goal (`npm run package` makes it). */
+function packageSize(): string {
+  const file = path.join(__dirname, '..', 'dist-vsix', 'sqliteos-companion.vsix');
+  if (!fs.existsSync(file)) return 'package: not built (npm run package makes dist-vsix/sqliteos-companion.vsix)';
+  const mb = fs.statSync(file).size / 1e6;
+  return `package: dist-vsix/sqliteos-companion.vsix ${mb.toFixed(2)} MB (goal < 5 MB: ${mb < 5 ? 'met' : 'NOT met'})`;
+}
+
 /** `sqliteos guest ...`: kernel-scripts/qemu/guest.sh, which holds the QEMU and initramfs details. */
 function guest(rest: string[]): number {
   const sub = rest[0];
@@ -165,7 +173,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');
-      return await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });
+      const code = await runBench({ quick: a.quick, json: a.json, out: (s: string) => process.stdout.write(s) });
+      if (!a.json) process.stdout.write(`\n${packageSize()}\n`);
+      return code;
     }
     throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
   } catch (e) {

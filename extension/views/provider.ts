@@ -44,8 +44,14 @@ export class NodeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.D
     }
   }
 
-  getTreeItem(n: TreeNode): vscode.TreeItem | Thenable<vscode.TreeItem> {
-    return n.getTreeItem();
+  /** Every item gets a tooltip: the node's own, else its whole label and description (cut in a narrow view). */
+  async getTreeItem(n: TreeNode): Promise<vscode.TreeItem> {
+    const t = await n.getTreeItem();
+    if (!t.tooltip) {
+      const label = typeof t.label === 'string' ? t.label : (t.label?.label ?? '');
+      t.tooltip = t.description ? `${label} — ${String(t.description)}` : label;
+    }
+    return t;
   }
 
   async getChildren(n?: TreeNode): Promise<TreeNode[]> {

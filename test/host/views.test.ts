@@ -110,4 +110,22 @@ describe('views', () => {
     assert.deepStrictEqual(a.editor.last.marks, [], 'nothing left to run: no marks');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
+
+  it('gives every item of every view a tooltip with its whole text', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand(Cmd.loadScenario, example('08-pending-writer.sqlos'));
+    for (let i = 0; i < 6; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
+    for (const p of [a.views.target, a.views.tables, a.views.locks, a.views.waitQueues]) {
+      const walk = async (node?: Parameters<typeof p.getChildren>[0], depth = 0): Promise<void> => {
+        for (const child of await p.getChildren(node)) {
+          const item = await p.getTreeItem(child);
+          const tip = typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? '');
+          assert.ok(tip.length > 0, `${p.viewId}: ${String(item.label)} has no tooltip`);
+          if (item.description) assert.ok(tip.includes(String(item.description)) || tip.length >= String(item.description).length, `${p.viewId}: ${String(item.label)}'s tooltip leaves out its description`);
+          if (depth < 2) await walk(child, depth + 1);
+        }
+      };
+      await walk();
+    }
+  });
 });
