@@ -43,8 +43,6 @@ export class RemoteTarget implements Target {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private backoff: number;
-  /** Polls made and snapshots that changed something (the bench reads these). */
-  readonly stats = { polls: 0, changed: 0, lastPollMs: 0, lastParseMs: 0 };
 
   constructor(
     private readonly source: ShellSource,
@@ -131,7 +129,6 @@ export class RemoteTarget implements Target {
 
   private async pollOnce(): Promise<void> {
     if (!this.host || this.state !== 'connected') throw new TargetError(`${this.source.label}: not connected`);
-    const t0 = performance.now();
     let next: Snapshot;
     try {
       next = await this.host.snapshot();
@@ -142,26 +139,17 @@ export class RemoteTarget implements Target {
       }
       throw e;
     }
-    this.stats.polls++;
-    this.stats.lastPollMs = performance.now() - t0;
     if (this.snap) holdBusyTables(this.snap, next);
     const change = diffSnapshots(this.snap, next);
     const wasStale = this.stale !== undefined;
     this.stale = undefined;
     this.snap = next;
     if (wasStale) change.target = true;
-    if (!empty(change)) {
-      this.stats.changed++;
-      this.fire(change);
-    }
+    if (!empty(change)) this.fire(change);
   }
 
   get snapshot(): Snapshot | undefined {
     return this.snap;
-  }
-
-  get hostFacts(): HostFacts | undefined {
-    return this.facts;
   }
 
   /** The kernel host behind this target (the bench times its polls against a bare round trip). */

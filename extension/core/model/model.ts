@@ -57,10 +57,6 @@ export function queueLabel(q: QueueId): { owner: string; name: string } {
   }
 }
 
-export function sameQueue(a: QueueId, b: QueueId): boolean {
-  return queueKey(a) === queueKey(b);
-}
-
 export interface Process {
   pid: number;
   /** pid_store.parent_id: the process whose fd table this one uses (the paper's handler_id). */

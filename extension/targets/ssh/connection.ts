@@ -61,10 +61,6 @@ export class Connection {
     return `${this.dest.user}@${hostKeyName(this.dest.host, this.dest.port)}`;
   }
 
-  get isOpen(): boolean {
-    return !this.closed;
-  }
-
   onDrop(l: (why: string) => void): void {
     this.dropListeners.push(l);
   }
