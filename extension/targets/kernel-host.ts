@@ -58,6 +58,14 @@ function shellQuote(s: string): string {
 export class KernelHost {
   private facts: HostFacts | undefined;
   private gzip = false;
+  /** The snapshot the probe took to learn the kernel's kind, for the target to show first (taken once). */
+  private probed: Snapshot | undefined;
+
+  takeProbedSnapshot(): Snapshot | undefined {
+    const s = this.probed;
+    this.probed = undefined;
+    return s;
+  }
   /** Keeps the sections of the last snapshot, so an unchanged section is not parsed again. */
   private readonly reader = new InspectReader();
   private helperPath: string | undefined;
@@ -107,7 +115,8 @@ export class KernelHost {
         facts.problem = `${facts.headline}: this is a SQLiteOS kernel, but its debugfs files are root-only and syscall 549 needs CAP_SYS_ADMIN. Connect as root, or allow this user \`sudo\` without a password`;
         return facts;
       }
-      facts.kernel = (await this.snapshot()).kernel as 'companion' | 'upstream';
+      this.probed = await this.snapshot();
+      facts.kernel = this.probed.kernel as 'companion' | 'upstream';
     } catch (e) {
       if (!(e instanceof HostError) || !/Function not implemented|ENOSYS/.test(e.message)) throw e;
       facts.kernel = 'none';

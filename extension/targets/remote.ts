@@ -59,7 +59,7 @@ export class RemoteTarget implements Target {
   /** Connects, probes the host and takes the first snapshot; a connection or auth failure is thrown. */
   async start(): Promise<HostFacts> {
     await this.connect();
-    if (!this.facts!.problem) await this.poll();
+    if (!this.facts!.problem && !this.snap) await this.poll();
     return this.facts!;
   }
 
@@ -72,6 +72,9 @@ export class RemoteTarget implements Target {
     // A host with nothing to show has nothing old on show either; otherwise the next poll clears it.
     if (this.facts.problem) this.stale = undefined;
     this.backoff = this.opts.backoffMs?.[0] ?? 1000;
+    // The probe read the whole kernel to learn its kind: that is the first snapshot, not thrown away.
+    const first = this.host.takeProbedSnapshot();
+    if (first) this.accept(first);
     this.fire({ target: true });
   }
 
@@ -139,6 +142,11 @@ export class RemoteTarget implements Target {
       }
       throw e;
     }
+    this.accept(next);
+  }
+
+  /** A new snapshot: busy tables keep their last rows, only what changed is announced, stale ends. */
+  private accept(next: Snapshot): void {
     if (this.snap) holdBusyTables(this.snap, next);
     const change = diffSnapshots(this.snap, next);
     const wasStale = this.stale !== undefined;
