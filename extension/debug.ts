@@ -12,18 +12,13 @@ import { Cmd, LANGUAGE, SCHEME } from './ids';
 import { Documents, Replay } from './documents';
 import { exploreReport } from './core/explore/report';
 import { Session } from './session';
+import { textOf } from './text';
 import { SimulatorTarget } from './targets/simulator';
 import { OptionLayer, resolveOptions } from './core/scenario/options';
 import { UserError, register } from './commands/register';
 
 export const DEBUG_TYPE = 'sqliteos';
 
-/** A file's text as the user sees it: the open editor's (unsaved edits included), else the file's. */
-async function textOf(file: string): Promise<string> {
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-  if (open) return open.getText();
-  return Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
-}
 
 export function registerDebugging(
   ctx: vscode.ExtensionContext,
@@ -37,7 +32,7 @@ export function registerDebugging(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => {
         const s = new SqliteosDebugSession();
-        s.readFile = textOf;
+        s.readFile = (file) => textOf(vscode.Uri.file(file));
         // The kernel is shared by the session and the views: it closes once both have let go of it.
         let ended = false;
         let dropped = false;
@@ -76,7 +71,7 @@ export function registerDebugging(
         const name = vscode.workspace.asRelativePath(config.program);
         let text: string;
         try {
-          text = await textOf(config.program);
+          text = await textOf(vscode.Uri.file(config.program));
         } catch (e) {
           void vscode.window.showWarningMessage(`SQLiteOS: cannot read ${name}: ${(e as Error).message}`);
           return undefined;
@@ -99,7 +94,7 @@ export function registerDebugging(
     const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.languageId === LANGUAGE ? vscode.window.activeTextEditor.document.uri : undefined;
     if (!file) throw new UserError('Open a .sqlos scenario to explore.');
     const name = vscode.workspace.asRelativePath(file);
-    const source = await textOf(file.fsPath);
+    const source = await textOf(file);
     const parsed = parseScenario(source, name);
     if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
     const opts = resolveOptions({ ...sources(), file: parsed.scenario });

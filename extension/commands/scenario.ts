@@ -14,6 +14,7 @@ import { Cmd, Ctx, LANGUAGE, Setting } from '../ids';
 import { Session } from '../session';
 import { SimulatorTarget, simulatorOf } from '../targets/simulator';
 import { UserError, register } from './register';
+import { textOf } from '../text';
 
 interface Loaded {
   uri: vscode.Uri;
@@ -72,17 +73,10 @@ export class ScenarioCommands {
     return picked?.[0];
   }
 
-  /** The text the user sees: an open editor's (unsaved edits included) or the file's. */
-  private async textOf(uri: vscode.Uri): Promise<string> {
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (open) return open.getText();
-    return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-  }
-
   async load(uri: vscode.Uri | undefined, runIt: boolean): Promise<RunResult | undefined> {
     const file = await this.pickFile(uri);
     if (!file) return undefined;
-    return this.start({ uri: file, text: await this.textOf(file) }, runIt);
+    return this.start({ uri: file, text: await textOf(file) }, runIt);
   }
 
   private async start(l: Loaded, runIt: boolean): Promise<RunResult | undefined> {
@@ -121,7 +115,7 @@ export class ScenarioCommands {
 
   private async reset(): Promise<void> {
     if (!this.loaded) throw new UserError('No scenario is loaded: nothing to reset.');
-    await this.start({ uri: this.loaded.uri, text: await this.textOf(this.loaded.uri) }, false);
+    await this.start({ uri: this.loaded.uri, text: await textOf(this.loaded.uri) }, false);
   }
 
   private async useSimulator(): Promise<void> {
