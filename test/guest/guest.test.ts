@@ -14,7 +14,7 @@ import { bundledHelper, sshSource } from '../../extension/targets/sources';
 import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
 import { ConnectionManager } from '../../extension/targets/ssh/connection';
 import { NotShown } from '../../extension/targets/target';
-import { freePort } from '../ssh/harness';
+import { freePort, waitFor } from '../ssh/harness';
 import { ROOT, guest, guestDest } from './util';
 
 function target(port: number, upstream = false) {
@@ -23,13 +23,6 @@ function target(port: number, upstream = false) {
   return { t, close: () => (t.dispose(), m.closeAll()) };
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the companion kernel over SSH (QEMU guest)', () => {
   after(() => guest('stop'));
@@ -95,7 +88,7 @@ describe('the companion kernel over SSH (QEMU guest)', () => {
       // The guest goes away: the last state stays on show, marked stale, while reconnecting.
       t.setVisible(true);
       guest('stop');
-      await waitFor(() => t.info().stale !== undefined, 'marked stale');
+      await waitFor(() => t.info().stale !== undefined, 'marked stale', 20000);
       assert.equal((await t.locks()).currentMaxLock, 'PENDING', 'the last snapshot is still shown');
     } finally {
       close();

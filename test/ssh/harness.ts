@@ -162,3 +162,12 @@ export function startAgent(keys: string[]): Agent {
     },
   };
 }
+
+/** Waits until `cond` holds (checked every 50 ms), failing after `ms` with `what`. */
+export async function waitFor(cond: () => boolean, what: string, ms = 15000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -16,7 +16,7 @@ import { ConnectionManager, SshError, connect } from '../../extension/targets/ss
 import { RemoteTarget } from '../../extension/targets/remote';
 import { bundledHelper, sshSource } from '../../extension/targets/sources';
 import { NotShown } from '../../extension/targets/target';
-import { Agent, Sshd, TEST_PASSWORD, TEST_USER, canRun, ensureTestUser, keygen, sshKeygenFingerprint, startAgent } from './harness';
+import { Agent, Sshd, waitFor, TEST_PASSWORD, TEST_USER, canRun, ensureTestUser, keygen, sshKeygenFingerprint, startAgent } from './harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'sqliteos.js');
@@ -235,11 +235,3 @@ describe('SSH target against a real sshd', { skip }, () => {
     }
   });
 });
-
-async function waitFor(cond: () => boolean, what: string, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
