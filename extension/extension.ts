@@ -6,6 +6,7 @@ import { loadedAt } from './t0';
 import * as vscode from 'vscode';
 import { ConnectCommands } from './commands/connect';
 import { DataCommands } from './commands/data';
+import { KernelCommands } from './commands/kernel';
 import { EditorMarks } from './editor';
 import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
@@ -23,6 +24,7 @@ export interface Api {
   scenarios: ScenarioCommands;
   data: DataCommands;
   connections: ConnectCommands;
+  kernel: KernelCommands;
   editor: EditorMarks;
   /**
    * What activation costs us: evaluating the bundle plus running activate(). The extension host's own
@@ -44,13 +46,15 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const data = new DataCommands(ctx, session, views, docs, log);
   const connections = new ConnectCommands(ctx, session, log);
   const editor = new EditorMarks(session);
+  const kernel = new KernelCommands(ctx, session, connections);
   connections.registerAll();
+  kernel.registerAll();
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
   registerHover(ctx);
   registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources(), docs);
-  ctx.subscriptions.push(log, connections, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
+  ctx.subscriptions.push(log, connections, kernel, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_SCENARIO;
   if (start) {
     scenarios.startWith(start).catch((e: Error) => log.error(`start-up scenario ${start}: ${e.message}`));
@@ -58,7 +62,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const evaluationMs = evaluatedAt - loadedAt;
   const activationMs = evaluationMs + (performance.now() - t0);
   log.info(`activated in ${activationMs.toFixed(1)} ms (bundle evaluation ${evaluationMs.toFixed(1)} ms)`);
-  return { session, views, scenarios, data, connections, editor, activationMs };
+  return { session, views, scenarios, data, connections, kernel, editor, activationMs };
 }
 
 export function deactivate(): void {}

@@ -27,6 +27,11 @@ export const Cmd = {
   setLocks: 'sqliteos.setLocks',
   explore: 'sqliteos.explore',
   replay: 'sqliteos.replay',
+  kernelSource: 'sqliteos.kernel.source',
+  kernelPatch: 'sqliteos.kernel.patch',
+  kernelBuild: 'sqliteos.kernel.build',
+  kernelInstall: 'sqliteos.kernel.install',
+  kernelTest: 'sqliteos.kernel.test',
 } as const;
 
 export const View = {
@@ -46,6 +51,13 @@ export const Setting = {
   refreshDelay: 'views.refreshDelayMs',
   pollInterval: 'ssh.pollIntervalMs',
   sshHosts: 'ssh.hosts',
+  kernelMachine: 'kernel.machine',
+  kernelTree: 'kernel.tree',
+  kernelConfig: 'kernel.config',
+  kernelOut: 'kernel.outDir',
+  kernelJobs: 'kernel.jobs',
+  kernelImage: 'kernel.image',
+  kernelScripts: 'kernel.scriptsDir',
 } as const;
 
 /** Each setting's default, beside its key; package.json declares the same (a unit test checks). */

@@ -85,7 +85,9 @@ if not any(l.strip() == call for l in lines):
     i = next(n for n, l in enumerate(lines) if l.strip() == anchor)
     indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
     lines.insert(i + 1, indent + call)
-open(path, "w").write("\n".join(lines))
+out = "\n".join(lines)
+if out != src:  # unchanged files keep their time, so a warm build does not recompile them
+    open(path, "w").write(out)
 PY
 }
 hook kernel/fork.c 'copy_oom_score_adj(clone_flags, p);' 'sqliteos_fork(p, clone_flags);'

@@ -28,7 +28,7 @@ export interface KernelArgs {
 }
 
 /** Questions on the terminal when there is one; none (every answer "no") when there is not. */
-function terminalPrompts(): Prompts {
+export function terminalPrompts(): Prompts {
   if (!process.stdin.isTTY) return NO_PROMPTS;
   const ask = (q: string, hidden = false) =>
     new Promise<string | undefined>((resolve) => {

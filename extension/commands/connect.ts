@@ -12,7 +12,7 @@ import { Cmd, Ctx, Defaults, Setting } from '../ids';
 import { Session } from '../session';
 import { RemoteTarget, ShellSource } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../targets/sources';
-import { configuredHosts, DestinationError, resolveDestination } from '../targets/ssh/config';
+import { configuredHosts, Destination, DestinationError, resolveDestination } from '../targets/ssh/config';
 import { ConnectionManager } from '../targets/ssh/connection';
 import { storedPassphrase, vscodePrompts } from './prompts';
 import { UserError, register } from './register';
@@ -86,6 +86,11 @@ export class ConnectCommands implements vscode.Disposable {
       throw e;
     }
     return this.use(sshSource(resolved, this.manager), `Connecting to ${d}…`);
+  }
+
+  /** A destination resolved elsewhere (the local QEMU guest's own ssh_config). */
+  connectDestination(d: Destination, label: string): Promise<RemoteTarget | undefined> {
+    return this.use(sshSource(d, this.manager), `Connecting to ${label}…`);
   }
 
   async connectThisMachine(): Promise<RemoteTarget | undefined> {

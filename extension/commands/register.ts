@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Cmd } from '../ids';
+import { Cancelled } from '../targets/kernel-work';
 
 export type CommandId = (typeof Cmd)[keyof typeof Cmd];
 
@@ -21,6 +22,8 @@ export function register<A extends unknown[]>(
       try {
         return await fn(...args);
       } catch (e) {
+        // The user closed a question: nothing to say.
+        if (e instanceof Cancelled) return undefined;
         const msg = e instanceof Error ? e.message : String(e);
         if (e instanceof UserError) {
           void vscode.window.showWarningMessage(`SQLiteOS: ${msg}`);

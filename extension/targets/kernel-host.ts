@@ -16,6 +16,8 @@ export interface Shell {
   readonly label: string;
   exec(command: string, opts?: { stdin?: Buffer | string; timeoutMs?: number }): Promise<ExecResult>;
   upload(path: string, data: Buffer, mode?: number): Promise<void>;
+  /** Runs a command with its output handed over as it comes (long work: builds, boots). */
+  stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }>;
 }
 
 export interface HostFacts {
@@ -51,7 +53,7 @@ const PROBE = [
   'if command -v gzip >/dev/null; then echo "gzip\tyes"; fi',
 ].join('; ');
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -52,6 +52,15 @@ export class LocalShell implements Shell {
       }
     });
   }
+  stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }> {
+    return new Promise((resolve, reject) => {
+      const p = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout.on('data', onData);
+      p.stderr.on('data', onData);
+      p.on('error', reject);
+      p.on('close', (code, signal) => resolve({ code, signal: signal ?? undefined }));
+    });
+  }
   async upload(file: string, data: Buffer, mode = 0o755): Promise<void> {
     const tmp = `${file}.part-${process.pid}`;
     fs.writeFileSync(tmp, data, { mode });

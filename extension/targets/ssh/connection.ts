@@ -98,6 +98,20 @@ export class Connection {
     });
   }
 
+  /** Runs a command, handing its output (stdout and stderr as they come) to onData; resolves at its end. */
+  stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }> {
+    if (this.closed) return Promise.reject(new SshError(this.label, 'not connected', 'closed'));
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, ch) => {
+        if (err) return reject(new SshError(this.label, `cannot run '${command}': ${err.message}`, 'command'));
+        ch.on('data', onData);
+        ch.stderr.on('data', onData);
+        ch.on('close', (code: number | null, signal?: string) => resolve({ code, signal }));
+        ch.end();
+      });
+    });
+  }
+
   /** Runs a command that must succeed: a non-zero exit is an error naming host, command, status and stderr. */
   async run(command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}): Promise<Buffer> {
     const r = await this.exec(command, opts);

@@ -1,0 +1,203 @@
+/*
+ * `sqliteos kernel status|source|patch|build|test|install [--ssh DEST] ...`: the extension's Kernel
+ * commands from a terminal, through the same KernelWork. The log goes to stdout (or to --log FILE, with
+ * steps, progress every tenth and diagnostics still on stdout); Ctrl+C cancels and says whether anything
+ * was left running. Exit 0 done, 1 the work failed (build error, failed checks), 2 bad input or no
+ * connection, 130 cancelled.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as readline from 'readline';
+import { Cancelled, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
+import { LocalShell } from '../targets/sources';
+import { DestinationError, resolveDestination } from '../targets/ssh/config';
+import { ConnectionManager, SshError } from '../targets/ssh/connection';
+import { terminalPrompts } from './kernel';
+
+export const KERNEL_USAGE = `  sqliteos kernel status  --tree PATH                     a tree's release, kind and patch state
+  sqliteos kernel source  [--from debian|wsl|published] [--dir DIR]
+                                 unpacks Debian's linux-source-6.1, or fetches the WSL2 5.15.146.1 tree
+                                 (the paper's) or the published SQLiteOS tree, into DIR (~/sqliteos-kernel)
+  sqliteos kernel patch   --tree PATH [--scripts DIR]     applies the companion patch
+  sqliteos kernel build   --tree PATH [--config qemu|wsl|tree] [--out DIR] [--fragment NAME|FILE]...
+                          [--jobs N] [--log FILE]         builds bzImage (progress: objects of make -n's count)
+  sqliteos kernel test    --image PATH [--timeout S]      boots it under QEMU with the guest checks
+  sqliteos kernel install --image PATH [--release R] [--yes]
+                                 WSL2: copies it to the Windows profile and sets kernel= in .wslconfig
+     each with [--ssh DEST] [--accept-new] to work on an SSH target instead of this machine`;
+
+export class KernelUsageError extends Error {}
+
+interface Opts {
+  sub: string;
+  ssh?: string;
+  acceptNew: boolean;
+  tree?: string;
+  from: SourceKind;
+  dir?: string;
+  config: KernelConfig;
+  out?: string;
+  fragments: string[];
+  jobs?: number;
+  log?: string;
+  image?: string;
+  release?: string;
+  timeout: number;
+  scripts?: string;
+  yes: boolean;
+}
+
+function parse(argv: string[]): Opts {
+  const o: Opts = { sub: argv[0] ?? '', acceptNew: false, from: 'debian', config: 'qemu', fragments: [], timeout: 600, yes: false };
+  for (let i = 1; i < argv.length; i++) {
+    const v = argv[i];
+    const value = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new KernelUsageError(`${v} needs a value`);
+      return x;
+    };
+    const num = () => {
+      const x = Number(value());
+      if (!Number.isInteger(x) || x < 1) throw new KernelUsageError(`${v}: expected a positive whole number`);
+      return x;
+    };
+    if (v === '--ssh') o.ssh = value();
+    else if (v === '--accept-new') o.acceptNew = true;
+    else if (v === '--tree') o.tree = value();
+    else if (v === '--dir') o.dir = value();
+    else if (v === '--out') o.out = value();
+    else if (v === '--fragment') o.fragments.push(value());
+    else if (v === '--jobs') o.jobs = num();
+    else if (v === '--log') o.log = value();
+    else if (v === '--image') o.image = value();
+    else if (v === '--release') o.release = value();
+    else if (v === '--timeout') o.timeout = num();
+    else if (v === '--scripts') o.scripts = value();
+    else if (v === '--yes') o.yes = true;
+    else if (v === '--from') {
+      const x = value();
+      if (!(SOURCE_KINDS as readonly string[]).includes(x)) throw new KernelUsageError(`--from: unknown source '${x}' (${SOURCE_KINDS.join(' | ')})`);
+      o.from = x as SourceKind;
+    } else if (v === '--config') {
+      const x = value();
+      if (!(KERNEL_CONFIGS as readonly string[]).includes(x)) throw new KernelUsageError(`--config: unknown configuration '${x}' (${KERNEL_CONFIGS.join(' | ')})`);
+      o.config = x as KernelConfig;
+    } else throw new KernelUsageError(`kernel ${o.sub}: unknown option ${v}`);
+  }
+  const needs = (what: keyof Opts, flag: string) => {
+    if (o[what] === undefined) throw new KernelUsageError(`kernel ${o.sub}: ${flag} is required`);
+  };
+  if (['status', 'patch', 'build'].includes(o.sub)) needs('tree', '--tree PATH');
+  if (['test', 'install'].includes(o.sub)) needs('image', '--image PATH');
+  if (!['status', 'source', 'patch', 'build', 'test', 'install'].includes(o.sub)) throw new KernelUsageError(`kernel: status, source, patch, build, test or install? (not '${o.sub}')`);
+  return o;
+}
+
+function describeTree(t: TreeInfo): string {
+  const patch = { companion: 'the companion patch applied', published: 'the published SQLiteOS kernel', none: 'not patched' }[t.patch];
+  return `${t.tree}: Linux ${t.version} (${t.kind === 'wsl' ? "Microsoft's WSL2 tree" : t.kind === 'debian' ? "Debian's linux-source" : 'a kernel tree'}), ${patch}`;
+}
+
+function ask(q: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    rl.question(q, (a) => (rl.close(), resolve(a.trim() === 'yes')));
+  });
+}
+
+export async function kernelWorkCommand(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const o = parse(argv);
+  const root = path.join(__dirname, '..');
+  const scripts = { dir: path.resolve(o.scripts ?? path.join(root, 'kernel-scripts')), amalgamation: path.join(root, '.cache', 'sqlite') };
+  if (!fs.existsSync(path.join(scripts.dir, 'kernel.sh'))) throw new KernelUsageError(`--scripts: ${scripts.dir} has no kernel.sh`);
+  const manager = new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: o.acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
+  const abort = new AbortController();
+  const onSigint = () => {
+    err('\nsqliteos kernel: cancelling...\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const logFile = o.log ? fs.openSync(o.log, 'w') : undefined;
+  let lastTenth = -1;
+  const on = (e: WorkEvent) => {
+    if (e.kind === 'line') {
+      if (logFile !== undefined) fs.writeSync(logFile, `${e.text}\n`);
+      else if (!e.text.startsWith('@@sqliteos ')) out(`${e.text}\n`);
+    } else if (logFile !== undefined) {
+      if (e.kind === 'step') out(`   ${e.step}\n`);
+      else if (e.kind === 'progress' && e.total) {
+        const tenth = Math.min(10, Math.floor((10 * e.done) / e.total));
+        if (tenth > lastTenth) out(`   ${e.done} of ${e.total} objects\n`);
+        lastTenth = tenth;
+      } else if (e.kind === 'diagnostic') {
+        const d = e.diagnostic;
+        out(`${e.file.local ?? d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
+      }
+    }
+    if (e.kind === 'check' && !e.check.ok) err(`not ok ${e.check.n} - ${e.check.name}${e.check.why ? ` (${e.check.why})` : ''}\n`);
+  };
+  try {
+    const local = !o.ssh;
+    const shell = o.ssh ? await manager.get(resolveDestination(o.ssh)) : new LocalShell();
+    const work = new KernelWork(shell, scripts, local);
+    const abs = (p: string) => (local ? path.resolve(p) : p);
+    switch (o.sub) {
+      case 'status':
+        out(`${describeTree(await work.status(abs(o.tree!)))}\n`);
+        return 0;
+      case 'source':
+        out(`${describeTree(await work.source(o.from, abs(o.dir ?? (local ? path.join(os.homedir(), 'sqliteos-kernel') : 'sqliteos-kernel')), on, abort.signal))}\n`);
+        return 0;
+      case 'patch':
+        out(`${describeTree(await work.patch(abs(o.tree!), on, abort.signal))}\n`);
+        return 0;
+      case 'build': {
+        const t0 = Date.now();
+        const r = await work.build({ tree: abs(o.tree!), out: o.out && abs(o.out), config: o.config, jobs: o.jobs, fragments: o.fragments }, on, abort.signal);
+        const warnings = r.diagnostics.filter((d) => d.diagnostic.severity === 'warning').length;
+        out(`built ${r.image} (${r.release}) in ${Math.round((Date.now() - t0) / 1000)} s: ${r.objects} objects compiled (make -n counted ${r.total ?? '?'}), ${warnings} warnings\n`);
+        return 0;
+      }
+      case 'test': {
+        const r = await work.test(abs(o.image!), on, abort.signal, o.timeout);
+        for (const rep of r.run.reports) err(`${rep}\n`);
+        out(`${r.ok ? 'passed' : 'FAILED'}: ${r.message}\n`);
+        return r.ok ? 0 : 1;
+      }
+      case 'install': {
+        const r = await work.installWsl(abs(o.image!), o.release ?? '', async (edit, file) => {
+          out(`${file}:\n  ${edit.before ? `- ${edit.before}\n  + ${edit.after}` : `+ ${edit.after} (under [wsl2])`}\n`);
+          if (!edit.changed) return true;
+          return o.yes || (await ask('Write this change (a backup is kept)? (yes/no) '));
+        });
+        if (!r) {
+          err('sqliteos kernel install: not changed (answer yes, or pass --yes)\n');
+          return 1;
+        }
+        out(`installed ${r.windowsImage}${r.backup ? `; the old file is in ${r.backup}` : ''}\nnow run \`wsl --shutdown\` in Windows, and start the distribution again\n`);
+        return 0;
+      }
+    }
+    return 2;
+  } catch (e) {
+    if (e instanceof Cancelled) {
+      err(`sqliteos kernel ${o.sub}: ${e.message}\n`);
+      return 130;
+    }
+    if (e instanceof KernelWorkError) {
+      err(`sqliteos kernel ${o.sub}: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof SshError || e instanceof DestinationError) {
+      err(`sqliteos kernel ${o.sub}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (logFile !== undefined) fs.closeSync(logFile);
+    manager.closeAll();
+  }
+}

@@ -1,0 +1,73 @@
+/*
+ * The guest checks' console output read as test results: "ok N - what", "not ok N - what (why)", the
+ * closing "P passed, F failed", and any kernel report (BUG, WARNING, KASAN, panic, hung task) that fails
+ * the run whatever the checks said. No VS Code here: the Testing API and the CLI both read this.
+ */
+export interface CheckResult {
+  n: number;
+  name: string;
+  ok: boolean;
+  why?: string;
+}
+
+export interface GuestRun {
+  checks: CheckResult[];
+  summary?: { passed: number; failed: number };
+  /** Kernel reports with the lines after them. */
+  reports: string[];
+}
+
+const CHECK = /^(not )?ok (\d+) - (.*)$/;
+const SUMMARY = /^(\d+) passed, (\d+) failed$/;
+const REPORT = /BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection|KASAN:/;
+
+export class GuestChecks {
+  readonly run: GuestRun = { checks: [], reports: [] };
+  private reportLines = 0;
+
+  /** Reads one console line; returns the check it finished, if any. */
+  line(text: string): CheckResult | undefined {
+    if (this.reportLines > 0) {
+      this.run.reports[this.run.reports.length - 1] += `\n${text}`;
+      this.reportLines--;
+    }
+    if (REPORT.test(text)) {
+      this.run.reports.push(text);
+      this.reportLines = 12;
+      return undefined;
+    }
+    const s = SUMMARY.exec(text);
+    if (s) {
+      this.run.summary = { passed: Number(s[1]), failed: Number(s[2]) };
+      return undefined;
+    }
+    const c = CHECK.exec(text);
+    if (!c) return undefined;
+    let name = c[3];
+    let why: string | undefined;
+    if (c[1] && name.endsWith(')')) {
+      // "what (why)": the reason is the last balanced parenthesised part (it may hold parentheses).
+      let depth = 0;
+      for (let i = name.length - 1; i > 0; i--) {
+        depth += name[i] === ')' ? 1 : name[i] === '(' ? -1 : 0;
+        if (depth === 0) {
+          if (name[i - 1] === ' ') [name, why] = [name.slice(0, i - 1), name.slice(i + 1, -1)];
+          break;
+        }
+      }
+    }
+    const r: CheckResult = { n: Number(c[2]), name, ok: !c[1], why };
+    this.run.checks.push(r);
+    return r;
+  }
+
+  /** Passed only with a closing line, no failure, and no kernel report. */
+  verdict(): { ok: boolean; message: string } {
+    const r = this.run;
+    if (r.reports.length) return { ok: false, message: `the kernel logged ${r.reports.length} report(s): ${r.reports[0].split('\n')[0]}` };
+    if (!r.summary) return { ok: false, message: `the guest printed no result line after ${r.checks.length} checks (it crashed or timed out)` };
+    const failed = r.checks.filter((c) => !c.ok).length;
+    if (r.summary.failed || failed) return { ok: false, message: `${r.summary.passed} passed, ${r.summary.failed} failed` };
+    return { ok: true, message: `${r.summary.passed} passed, 0 failed` };
+  }
+}
