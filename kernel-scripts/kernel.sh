@@ -171,7 +171,19 @@ test_image() {
   gcc -static -O2 -Wall -o "$work/root/bin/sqliteos-inspect" "$here/tools/sqliteos-inspect.c"
   cp /bin/busybox "$work/root/bin/busybox"
   for app in sh mount echo reboot cat dmesg grep sed sleep; do ln -sf busybox "$work/root/bin/$app"; done
-  printf '#!/bin/sh\necho\nmount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t debugfs debugfs /sys/kernel/debug\n/bin/sqliteos-tests\necho "guest: tests exited with $?"\nreboot -f\n' > "$work/root/init"
+  cat > "$work/root/init" <<'EOF'
+#!/bin/sh
+echo
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+/bin/sqliteos-tests
+echo "guest: tests exited with $?"
+# On a checking kernel: proof that lockdep and KASAN ran, and that lockdep is still on at the end.
+dmesg | grep -E "KernelAddressSanitizer initialized|Lock dependency validator" | sed "s/^/guest: /"
+[ -e /proc/lockdep_stats ] && grep debug_locks /proc/lockdep_stats | sed "s/^ */guest: lockdep /"
+reboot -f
+EOF
   chmod +x "$work/root/init"
   (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/root.cpio.gz"
   say "step boot"

@@ -13,7 +13,7 @@ bench="$cache/bench"
 mkdir -p "$bench"
 
 echo "== building bzImage (tinyconfig + config.fragment)"
-build_kernel "$build" "$here/config.fragment"
+build_kernel "$build"
 
 # lmbench's bw_pipe and lat_pipe: the distribution's if installed, else Debian's package, fetched
 # with a private apt configuration that adds the non-free section (signed like the rest of Debian).

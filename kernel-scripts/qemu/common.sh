@@ -10,25 +10,25 @@ jobs="$(nproc)"
 bash "$root/scripts/setup.sh" kernel
 
 mkdir -p "$cache" "$guest"
+# Source, patch and builds go through `sqliteos kernel` (the extension's Kernel commands run the same).
+sqliteos() { node "$root/bin/sqliteos.js" "$@"; }
+[ -f "$root/dist/cli.js" ] || (cd "$root" && npm run --silent build >/dev/null)
 if [ ! -f "$src/Makefile" ]; then
   echo "== unpacking linux-source-6.1"
-  tar xJf /usr/src/linux-source-6.1.tar.xz -C "$cache"
+  sqliteos kernel source --from debian --dir "$cache" >/dev/null
 fi
-bash "$root/kernel-scripts/apply.sh" "$src"
+sqliteos kernel patch --tree "$src" | grep -v '^@@' | tail -1
 
-# tinyconfig + fragments, out of tree in $1 (reused between runs); fails if the config lost a line.
+# tinyconfig + config.fragment + the named fragments of kernel-scripts/qemu (debug, no-sqliteos), out of
+# tree in $1 (reused between runs); make's log in $1/build.log, progress and diagnostics on stdout.
 build_kernel() {
   local out="$1"; shift
   mkdir -p "$out"
-  cat "$@" > "$out/fragment"
-  make -s -C "$src" O="$out" tinyconfig >/dev/null
-  "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$out/fragment" >/dev/null
-  make -s -C "$src" O="$out" olddefconfig >/dev/null
-  missing=$(grep -E '^CONFIG_' "$out/fragment" | while read -r line; do grep -qx "$line" "$out/.config" || echo "$line"; done)
-  [ -z "$missing" ] || { echo "qemu/run.sh: the kernel config lost: $missing" >&2; exit 1; }
-  local t0; t0=$(date +%s)
-  make -s -C "$src" O="$out" -j"$jobs" bzImage 2> "$out/build.log" || { cat "$out/build.log" >&2; exit 1; }
-  echo "   built in $(( $(date +%s) - t0 )) s: $(stat -c %s "$out/arch/x86/boot/bzImage") bytes"
+  local frags=()
+  for f in "$@"; do frags+=(--fragment "$f"); done
+  sqliteos kernel build --tree "$src" --out "$out" --config qemu "${frags[@]}" --jobs "$jobs" --log "$out/build.log" | grep -E '^built |: (error|warning): ' ||
+    { echo "qemu: the build failed; make's log: $out/build.log" >&2; tail -30 "$out/build.log" >&2; exit 1; }
+  echo "   $(stat -c %s "$out/arch/x86/boot/bzImage") bytes"
 }
 
 # An initramfs in $1.cpio.gz: busybox, the given static programs in /bin, and $2 as /init's body

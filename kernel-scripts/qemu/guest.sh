@@ -60,7 +60,7 @@ start() {
     # The tested kernel, rebuilt when missing or older than its config (the guest needs its networking).
     if [ ! -f "$kernel" ] || [ "$here/config.fragment" -nt "$kernel" ]; then
       echo "== building the companion kernel first (about 3 min from scratch)"
-      build_kernel "$cache/kbuild" "$here/config.fragment"
+      build_kernel "$cache/kbuild"
     fi
   elif [ ! -f "$kernel" ]; then
     echo "guest.sh: no kernel at $kernel" >&2; exit 2
