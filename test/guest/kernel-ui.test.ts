@@ -2,7 +2,8 @@
  * Build Kernel as a person runs it, in a real code-server in a real Chromium: a workspace holding its own
  * kernel-scripts (a copy of the patch with a deliberate error), Apply SQLiteOS Patch and Build Kernel from
  * the palette on this machine with the warm tree `npm run test:kernel` leaves, the progress notification,
- * and the compiler's error in the Problems panel at the workspace file's line. The real patch is applied
+ * and the compiler's error in the Problems panel at the workspace file's line; then Run Kernel Tests on
+ * the built image, each guest check an item in the Testing view. The real patch is applied
  * again afterwards. Screenshots in test-results/.
  */
 import { after, before, describe, it } from 'node:test';
@@ -35,7 +36,7 @@ describe('Build Kernel from the palette in code-server', { skip: !fs.existsSync(
     fs.writeFileSync(pipe, lines.join('\n'));
     fs.writeFileSync(
       path.join(server.workspace, '.vscode', 'settings.json'),
-      JSON.stringify({ 'sqliteos.kernel.machine': 'local', 'sqliteos.kernel.tree': TREE, 'sqliteos.kernel.config': 'qemu', 'sqliteos.kernel.outDir': OUT }),
+      JSON.stringify({ 'sqliteos.kernel.machine': 'local', 'sqliteos.kernel.tree': TREE, 'sqliteos.kernel.config': 'qemu', 'sqliteos.kernel.outDir': OUT, 'sqliteos.kernel.image': path.join(OUT, 'arch', 'x86', 'boot', 'bzImage') }),
     );
     browser = await launchChromium();
     page = await openWorkbench(browser, server);
@@ -67,5 +68,18 @@ describe('Build Kernel from the palette in code-server', { skip: !fs.existsSync(
     await screenshot(page, 'kernel-02-problems');
     assert.match((await problem.textContent()) ?? '', /\[Ln 40, Col \d+\]/);
     await row(page, /pipe\.c/).waitFor();
+  });
+
+  it('runs the guest checks on the built image, each an item in the Testing view', { timeout: 240000 }, async () => {
+    await palette(page, 'SQLiteOS: Boot in QEMU and Run Kernel Tests');
+    await page.locator('.notifications-toasts', { hasText: /kernel checks: \d+ passed, 0 failed/ }).waitFor({ timeout: 200000 });
+    await page.locator('.activitybar [aria-label^="Testing"]').first().click();
+    await row(page, /bzImage on this machine|kbuild on this machine/).waitFor({ timeout: 30000 });
+    await row(page, /^1\. /).waitFor({ timeout: 30000 }).catch(async () => {
+      await row(page, /kbuild on this machine/).click();
+      await page.keyboard.press('ArrowRight');
+      await row(page, /^1\. /).waitFor({ timeout: 10000 });
+    });
+    await screenshot(page, 'kernel-03-testing-view');
   });
 });
