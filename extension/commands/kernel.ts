@@ -18,6 +18,7 @@ import { Cancelled, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, S
 import { LocalShell } from '../targets/sources';
 import { DestinationError, resolveDestination } from '../targets/ssh/config';
 import type { ConnectCommands } from './connect';
+import { installKernel } from './kernel-install';
 import { UserError, register } from './register';
 
 /** Arguments a caller (a test, a keybinding) may pass to skip the questions. */
@@ -83,7 +84,7 @@ export class KernelCommands implements vscode.Disposable {
   }
 
   /** The machine that builds: "local", an SSH destination, or the connected target; asked when unset. */
-  private async work(a: KernelArgs): Promise<KernelWork> {
+  async work(a: KernelArgs): Promise<KernelWork> {
     let machine = a.machine ?? this.config.get<string>(Setting.kernelMachine);
     const target = this.session.target;
     if (!machine) {
@@ -122,7 +123,7 @@ export class KernelCommands implements vscode.Disposable {
   }
 
   /** Runs fn under a cancellable progress notification; failures become one clear message. */
-  private async withProgress<T>(title: string, fn: (on: (e: WorkEvent) => void, report: (m: string, inc?: number) => void, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  async withProgress<T>(title: string, fn: (on: (e: WorkEvent) => void, report: (m: string, inc?: number) => void, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
     this.log.show(true);
     this.log.info(`== ${title}`);
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -200,6 +201,18 @@ export class KernelCommands implements vscode.Disposable {
       void vscode.window.showInformationMessage(`SQLiteOS: ${tree} is the published SQLiteOS kernel: it is built as it is, without the companion patch.`);
       return status;
     }
+    if (status.patch === 'none' && !a.tree) {
+      type Item = vscode.QuickPickItem & { value: 'companion' | 'published' };
+      const pick = await vscode.window.showQuickPick<Item>(
+        [
+          { label: 'The Companion Patch', description: "this project's: the published ABI, its defects fixed, an inspection interface", value: 'companion' },
+          { label: 'The Published SQLiteOS Kernel, As It Is', description: 'fetch realVinayak/SQLiteOS beside this tree and build that instead', value: 'published' },
+        ],
+        { title: `${tree}: ${describeTree(status)}` },
+      );
+      if (!pick) return undefined;
+      if (pick.value === 'published') return this.source({ ...a, from: 'published', dir: path.posix.dirname(tree) });
+    }
     const info = await this.withProgress(`Applying the SQLiteOS patch to ${tree} on ${work.label}`, (on, _r, signal) => work.patch(tree, on, signal));
     if (info) void vscode.window.showInformationMessage(`SQLiteOS: ${info.tree}: ${describeTree(info)}`);
     return info;
@@ -264,7 +277,7 @@ export class KernelCommands implements vscode.Disposable {
     return { image: r.image, release: r.release };
   }
 
-  private async image(a: KernelArgs): Promise<string> {
+  async image(a: KernelArgs): Promise<string> {
     const i = a.image ?? this.config.get<string>(Setting.kernelImage);
     if (i) return i;
     throw new UserError('No kernel image yet: run Build Kernel first (or set sqliteos.kernel.image).');
@@ -295,70 +308,8 @@ export class KernelCommands implements vscode.Disposable {
     });
   }
 
-  async install(a: KernelArgs): Promise<unknown> {
-    const image = await this.image(a);
-    type Item = vscode.QuickPickItem & { value: 'wsl' | 'qemu' };
-    const how = await vscode.window.showQuickPick<Item>(
-      [
-        { label: 'WSL2', description: 'copy to the Windows profile and set kernel= in .wslconfig', value: 'wsl' },
-        { label: 'QEMU on This Machine', description: 'boot it as the local guest and connect to it', value: 'qemu' },
-      ],
-      { title: `Install ${image}` },
-    );
-    if (!how) return undefined;
-    if (how.value === 'qemu') return this.bootGuest(image);
-    const work = await this.work(a);
-    const release = (await work.shell.exec(`cat "$(dirname "$(dirname "$(dirname "$(dirname ${JSON.stringify(image)})")")")/include/config/kernel.release" 2>/dev/null`)).stdout.toString().trim();
-    const done = await this.withProgress(`Installing the kernel for WSL2 on ${work.label}`, () =>
-      work.installWsl(image, release, async (edit, file) => {
-        if (!edit.changed) return true;
-        const write = 'Write .wslconfig';
-        const answer = await vscode.window.showWarningMessage(
-          `Change ${file}?`,
-          { modal: true, detail: `${edit.before ? `- ${edit.before}\n+ ${edit.after}` : `+ ${edit.after}   (under [wsl2])`}\n\nA backup of the current file is written first; other keys and comments stay as they are.` },
-          write,
-        );
-        return answer === write;
-      }),
-    );
-    if (!done) return undefined;
-    this.log.info(`installed ${done.windowsImage}; ${done.file}${done.backup ? ` (backup ${done.backup})` : ''}: ${done.edit.after}`);
-    const reconnect = 'Reconnect';
-    const b = await vscode.window.showInformationMessage(
-      `SQLiteOS: ${done.windowsImage} is installed${done.backup ? ` (old .wslconfig kept as ${path.posix.basename(done.backup)})` : ''}. Run \`wsl --shutdown\` in Windows, start the distro again, then reconnect.`,
-      reconnect,
-    );
-    if (b === reconnect) return this.reconnect(work.label);
-    return done;
-  }
-
-  /** After `wsl --shutdown`: tries the host again for two minutes, then says so. */
-  private async reconnect(dest: string): Promise<unknown> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Waiting for ${dest}`, cancellable: true }, async (_p, token) => {
-      const until = Date.now() + 120000;
-      while (!token.isCancellationRequested && Date.now() < until) {
-        try {
-          return await this.connections.connectHost(dest);
-        } catch {
-          await new Promise((r) => setTimeout(r, 3000));
-        }
-      }
-      throw new UserError(`${dest} did not come back within two minutes`);
-    });
-  }
-
-  /** QEMU on this machine: the guest of `sqliteos guest start`, with this kernel, then connected to. */
-  private async bootGuest(image: string): Promise<unknown> {
-    const script = path.join(this.scriptsDir(), 'qemu', 'guest.sh');
-    const shell = new LocalShell();
-    await this.withProgress(`Booting ${image} under QEMU`, async (on) => {
-      await shell.exec(`bash ${JSON.stringify(script)} stop`);
-      const r = await shell.stream(`bash ${JSON.stringify(script)} start --kernel ${JSON.stringify(image)} 2>&1`, (c) => on({ kind: 'line', text: c.toString().trimEnd() }));
-      if (r.code !== 0) throw new KernelWorkError(`the guest did not start (exit ${r.code}): see the log`);
-    });
-    const state = path.join(path.dirname(path.dirname(path.dirname(script))), '.cache', 'guest-ssh');
-    const dest = resolveDestination('sqliteos-guest', { file: path.join(state, 'ssh_config'), home: os.homedir(), localUser: os.userInfo().username });
-    return this.connections.connectDestination(dest, 'sqliteos-guest');
+  install(a: KernelArgs): Promise<unknown> {
+    return installKernel(this, this.ctx, this.connections, a);
   }
 
   dispose(): void {

@@ -42,8 +42,9 @@ with_libs() {
 }
 
 start() {
-  source "$here/common.sh" >/dev/null
-  local kernel="$cache/kbuild/arch/x86/boot/bzImage" port=2222 demo=1 mem=512 holders=0
+  local root; root="$(cd "$here/../.." && pwd)"
+  local cache="$root/.cache" default_kernel="$root/.cache/kbuild/arch/x86/boot/bzImage"
+  local kernel="$default_kernel" port=2222 demo=1 mem=512 holders=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --kernel) kernel="$2"; shift 2 ;;
@@ -56,7 +57,15 @@ start() {
     esac
   done
   if running; then echo "guest: already running on 127.0.0.1:$(cat "$state/port") (guest.sh stop first)" >&2; exit 1; fi
-  if [ "$kernel" = "$cache/kbuild/arch/x86/boot/bzImage" ]; then
+  # What the guest is made of (a kernel given by path needs nothing else: the Install Kernel command).
+  local tool missing=()
+  for tool in qemu-system-x86_64:qemu-system-x86 dropbearkey:dropbear-bin /usr/lib/openssh/sftp-server:openssh-sftp-server \
+    /bin/busybox:busybox-static gcc:gcc ssh-keygen:openssh-client cpio:cpio; do
+    case "${tool%%:*}" in /*) [ -e "${tool%%:*}" ] ;; *) command -v "${tool%%:*}" >/dev/null ;; esac || missing+=("${tool#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] || { echo "guest.sh: missing packages: ${missing[*]} -- install them with: sudo apt-get install --no-install-recommends ${missing[*]}" >&2; exit 2; }
+  if [ "$kernel" = "$default_kernel" ]; then
+    source "$here/common.sh" >/dev/null
     # The tested kernel, rebuilt when missing or older than its config (the guest needs its networking).
     if [ ! -f "$kernel" ] || [ "$here/config.fragment" -nt "$kernel" ]; then
       echo "== building the companion kernel first (about 3 min from scratch)"
@@ -80,6 +89,8 @@ Host sqliteos-guest
   UserKnownHostsFile $state/known_hosts
 EOF
 
+  local guest="$cache/guest"
+  mkdir -p "$guest"
   gcc -static -O2 -Wall -o "$guest/sqliteos-demo" "$root/kernel-scripts/tools/sqliteos-demo.c"
   local tree="$state/root"
   rm -rf "$tree" && mkdir -p "$tree"/{bin,sbin,etc,proc,sys,dev,tmp,root/.ssh,usr/lib,etc/dropbear}

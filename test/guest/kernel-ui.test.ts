@@ -45,6 +45,7 @@ describe('Build Kernel from the palette in code-server', { skip: !fs.existsSync(
   after(async () => {
     await browser?.close();
     await server?.stop();
+    spawnSync('node', [path.join(ROOT, 'bin', 'sqliteos.js'), 'guest', 'stop']);
     // The real patch back in the tree the other suites boot.
     const r = spawnSync('node', [path.join(ROOT, 'bin', 'sqliteos.js'), 'kernel', 'patch', '--tree', TREE], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -81,5 +82,13 @@ describe('Build Kernel from the palette in code-server', { skip: !fs.existsSync(
       await row(page, /^1\. /).waitFor({ timeout: 10000 });
     });
     await screenshot(page, 'kernel-03-testing-view');
+  });
+
+  it('installs the image as the local QEMU guest and connects to it', { timeout: 180000 }, async () => {
+    await palette(page, 'SQLiteOS: Install Kernel', 'QEMU on This Machine');
+    await page.locator('.activitybar [aria-label^="SQLiteOS"]').first().click();
+    await row(page, /the QEMU guest.*connected: companion kernel 6\.1|root@\[127\.0\.0\.1\]:\d+.*connected: companion kernel 6\.1/).waitFor({ timeout: 120000 });
+    await row(page, /blocked on pipe \d+ read_wq/).waitFor({ timeout: 30000 });
+    await screenshot(page, 'kernel-04-installed-guest');
   });
 });
