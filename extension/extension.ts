@@ -5,6 +5,7 @@
 import { loadedAt } from './t0';
 import * as vscode from 'vscode';
 import { ConnectCommands } from './commands/connect';
+import { BenchCommands } from './commands/bench';
 import { DataCommands } from './commands/data';
 import { KernelCommands } from './commands/kernel';
 import { EditorMarks } from './editor';
@@ -25,6 +26,7 @@ export interface Api {
   data: DataCommands;
   connections: ConnectCommands;
   kernel: KernelCommands;
+  bench: BenchCommands;
   editor: EditorMarks;
   /**
    * What activation costs us: evaluating the bundle plus running activate(). The extension host's own
@@ -49,6 +51,8 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const kernel = new KernelCommands(ctx, session, connections);
   connections.registerAll();
   kernel.registerAll();
+  const bench = new BenchCommands(ctx, session, log);
+  bench.registerAll();
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);
@@ -62,7 +66,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   const evaluationMs = evaluatedAt - loadedAt;
   const activationMs = evaluationMs + (performance.now() - t0);
   log.info(`activated in ${activationMs.toFixed(1)} ms (bundle evaluation ${evaluationMs.toFixed(1)} ms)`);
-  return { session, views, scenarios, data, connections, kernel, editor, activationMs };
+  return { session, views, scenarios, data, connections, kernel, bench, editor, activationMs };
 }
 
 export function deactivate(): void {}

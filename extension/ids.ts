@@ -32,6 +32,9 @@ export const Cmd = {
   kernelBuild: 'sqliteos.kernel.build',
   kernelInstall: 'sqliteos.kernel.install',
   kernelTest: 'sqliteos.kernel.test',
+  benchRun: 'sqliteos.bench.run',
+  benchReport: 'sqliteos.bench.report',
+  benchExport: 'sqliteos.bench.export',
 } as const;
 
 export const View = {

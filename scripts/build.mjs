@@ -38,25 +38,35 @@ if (process.argv.includes('--tests')) {
   await bundle('extension/extension.ts', 'dist/extension.js', ['vscode']);
   await bundle('debug-adapter/main.ts', 'dist/debug-adapter.js');
   copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
+  // The benchmark report's page: its script for the browser, Chart.js (npm, shipped: no CDN) and its licence.
+  mkdirSync(join(root, 'dist/media'), { recursive: true });
+  await build({ entryPoints: [join(root, 'extension/webview/bench-report.ts')], outfile: join(root, 'dist/media/bench-report.js'), bundle: true, platform: 'browser', target: 'es2022', format: 'iife', logLevel: 'warning' });
+  const chartJs = join(root, 'node_modules', 'chart.js');
+  copyFileSync(join(chartJs, 'dist', 'chart.umd.min.js'), join(root, 'dist/media/chart.umd.min.js'));
+  copyFileSync(join(chartJs, 'LICENSE.md'), join(root, 'dist/media/chart.js-LICENSE.md'));
+  copyFileSync(join(root, 'media/bench-report.css'), join(root, 'dist/media/bench-report.css'));
   console.log('built dist/cli.js, dist/extension.js, dist/debug-adapter.js');
   buildHelper();
 }
 
-// The guest helper the SSH target uploads (static, so it runs on any x86_64 Linux whatever its libc).
-// Rebuilt only when its source is newer; without a C compiler the SSH target says the helper is missing.
+// The static programs SSH targets get (static, so they run on any x86_64 Linux whatever its libc): the
+// inspect helper the views read the kernel through, and bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks.
+// Rebuilt only when a source is newer; without a C compiler the commands that need one say it is missing.
 function buildHelper() {
-  const src = join(root, 'kernel-scripts/tools/sqliteos-inspect.c');
-  const out = join(root, 'dist/helpers/sqliteos-inspect-x86_64');
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return;
-  if (process.arch !== 'x64') {
-    console.warn('build: not on x86_64, so dist/helpers/sqliteos-inspect-x86_64 is not built (SSH targets need it)');
-    return;
-  }
-  mkdirSync(join(root, 'dist/helpers'), { recursive: true });
-  try {
-    execFileSync('gcc', ['-static', '-O2', '-Wall', '-o', out, src], { stdio: 'inherit' });
-    console.log('built dist/helpers/sqliteos-inspect-x86_64');
-  } catch (e) {
-    console.warn(`build: cannot build the SSH helper (${e.message}); install gcc and libc6-dev (Debian: build-essential)`);
+  for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64']]) {
+    const from = join(root, src);
+    const out = join(root, 'dist/helpers', name);
+    if (existsSync(out) && statSync(out).mtimeMs >= statSync(from).mtimeMs) continue;
+    if (process.arch !== 'x64') {
+      console.warn(`build: not on x86_64, so dist/helpers/${name} is not built (SSH targets need it)`);
+      return;
+    }
+    mkdirSync(join(root, 'dist/helpers'), { recursive: true });
+    try {
+      execFileSync('gcc', ['-static', '-O2', '-Wall', '-o', out, from], { stdio: 'inherit' });
+      console.log(`built dist/helpers/${name}`);
+    } catch (e) {
+      console.warn(`build: cannot build dist/helpers/${name} (${e.message}); install gcc and libc6-dev (Debian: build-essential)`);
+    }
   }
 }

@@ -11,6 +11,7 @@ import { ScenarioRun, optionsFor } from '../core/scenario/runner';
 import { Scenario } from '../core/scenario/ast';
 import { explore } from '../core/explore/explorer';
 import { summarize } from '../core/scenario/summary';
+import { BENCH_USAGE, BenchUsageError } from './bench-cmd';
 import { KERNEL_USAGE, KernelUsageError } from './kernel-cmd';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
 
@@ -25,7 +26,8 @@ const USAGE = `usage:
      DEST: a Host of ~/.ssh/config, or user@host[:port]; without --ssh, this machine
   sqliteos guest start [--kernel PATH] [--port N] [--pending] | stop | status
                                  the companion kernel under QEMU with an SSH server on 127.0.0.1
-${KERNEL_USAGE}`;
+${KERNEL_USAGE}
+${BENCH_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -44,7 +46,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, acceptNew: false, upstream: false, rest: argv.slice(1), opts: {} };
-  if (a.cmd === 'guest' || a.cmd === 'kernel') return a;
+  if (a.cmd === 'guest' || a.cmd === 'kernel' || (a.cmd === 'bench' && (argv[1] === 'pipes' || argv[1] === 'report'))) return a;
   for (let i = 1; i < argv.length; i++) {
     const v = argv[i];
     const value = () => {
@@ -173,6 +175,10 @@ export async function main(argv: string[]): Promise<number> {
       const { kernelWorkCommand } = await import('./kernel-cmd');
       return await kernelWorkCommand(a.rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
+    if (a.cmd === 'bench' && (a.rest[0] === 'pipes' || a.rest[0] === 'report')) {
+      const { benchPipesCommand } = await import('./bench-cmd');
+      return await benchPipesCommand(a.rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    }
     if (a.cmd === 'bench' && a.ssh) {
       const { kernelCommand } = await import('./kernel');
       return await kernelCommand({ cmd: 'bench', ssh: a.ssh, json: false, acceptNew: a.acceptNew, runs: a.quick ? 5 : 21 }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
@@ -185,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
   } catch (e) {
-    if (e instanceof UsageError || e instanceof KernelUsageError) {
+    if (e instanceof UsageError || e instanceof KernelUsageError || e instanceof BenchUsageError) {
       process.stderr.write(`sqliteos: ${e.message}\n${USAGE}\n`);
       return 2;
     }

@@ -3,16 +3,19 @@
  * boot the guest checks, install for WSL2. The work itself is kernel-scripts/kernel.sh, run there (uploaded
  * once per version to ~/.cache/sqliteos-companion/scripts-HASH/); this side streams its output into events
  * (log lines, progress, diagnostics mapped to the patch's files, check results) and cancels it by killing
- * its whole session there, then checks that nothing of it is left. The CLI and the extension both use it.
+ * its whole session there (session-run.ts), then checks that nothing of it is left. The CLI and the extension both use it.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildLog, Diagnostic, LineSplitter, MappedFile, mapBuildPath } from '../core/kernel/build-log';
+import { BuildLog, Diagnostic, MappedFile, mapBuildPath } from '../core/kernel/build-log';
 import { CheckResult, GuestChecks, GuestRun } from '../core/kernel/guest-checks';
 import { TarEntry, tarGz } from '../core/kernel/tar';
 import { WslConfigEdit, setWslKernel } from '../core/kernel/wslconfig';
 import { Shell, shellQuote } from './kernel-host';
+import { Cancelled, runInSession } from './session-run';
+
+export { Cancelled };
 
 export type KernelConfig = 'qemu' | 'wsl' | 'tree';
 export const KERNEL_CONFIGS: readonly KernelConfig[] = ['qemu', 'wsl', 'tree'];
@@ -48,12 +51,6 @@ export class KernelWorkError extends Error {
     readonly missingPackages: string[] = [],
   ) {
     super(message);
-  }
-}
-
-export class Cancelled extends Error {
-  constructor(readonly leftBehind: string[]) {
-    super(leftBehind.length ? `cancelled, but still running there: ${leftBehind.join('; ')}` : 'cancelled');
   }
 }
 
@@ -129,57 +126,26 @@ export class KernelWork {
     return r.stdout.toString('utf8');
   }
 
-  /**
-   * Runs kernel.sh with ARGS in a session of its own there (setsid), handing each output line to onLine.
-   * On abort the session is killed (TERM, then KILL) and checked empty.
-   */
+  /** Runs kernel.sh with ARGS in a session of its own there, handing each output line to onLine. */
   async run(args: string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const scripts = await this.scriptsDir();
-    const script = `${scripts}/kernel.sh`;
-    const command = `setsid -w sh -c 'echo "@@sqliteos sid $$"; exec bash "$0" "$@" 2>&1' ${[script, ...args].map(shellQuote).join(' ')}`;
-    let sid: number | undefined;
     let tail: string[] = [];
     const missing: string[] = [];
-    const split = new LineSplitter((line) => {
-      const m = /^@@sqliteos (sid|missing) (.*)$/.exec(line);
-      if (m?.[1] === 'sid') {
-        sid = Number(m[2]);
-        return;
-      }
-      if (m?.[1] === 'missing') missing.push(...m[2].split(' '));
-      tail = [...tail.slice(-19), line];
-      onLine(line);
-    });
-    if (signal?.aborted) throw new Cancelled([]);
-    let killing: Promise<string[]> | undefined;
-    const kill = () => {
-      killing ??= sid === undefined ? Promise.resolve([]) : this.killSession(sid);
-    };
-    signal?.addEventListener('abort', kill);
-    try {
-      const r = await this.shell.stream(command, (chunk) => split.push(chunk.toString('utf8')));
-      split.end();
-      if (signal?.aborted) {
-        kill();
-        throw new Cancelled(await killing!);
-      }
-      if (r.code !== 0) {
-        const why = [...tail].reverse().find((l) => /^kernel\.sh: |^apply\.sh: |error|Error|\*\*\*/.test(l)) ?? tail[tail.length - 1] ?? `exit ${r.code}`;
-        throw new KernelWorkError(`${this.label}: kernel.sh ${args[0]} failed: ${why.replace(/^kernel\.sh: /, '')}`, missing);
-      }
-    } finally {
-      signal?.removeEventListener('abort', kill);
-    }
-  }
-
-  /** Ends every process of session SID there; what is still running afterwards, as "pid name" lines. */
-  private async killSession(sid: number): Promise<string[]> {
-    const s = String(sid);
-    const r = await this.shell.exec(
-      `pkill -TERM -s ${s}; for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -s ${s} >/dev/null || break; sleep 0.3; done; pkill -KILL -s ${s}; sleep 0.3; pgrep -l -s ${s} || true`,
-      { timeoutMs: 30000 },
+    const r = await runInSession(
+      this.shell,
+      ['bash', `${scripts}/kernel.sh`, ...args].map(shellQuote).join(' '),
+      (line) => {
+        const m = /^@@sqliteos missing (.*)$/.exec(line);
+        if (m) missing.push(...m[1].split(' '));
+        tail = [...tail.slice(-19), line];
+        onLine(line);
+      },
+      signal,
     );
-    return r.stdout.toString('utf8').split('\n').filter(Boolean);
+    if (r.code !== 0) {
+      const why = [...tail].reverse().find((l) => /^kernel\.sh: |^apply\.sh: |error|Error|\*\*\*/.test(l)) ?? tail[tail.length - 1] ?? `exit ${r.code}`;
+      throw new KernelWorkError(`${this.label}: kernel.sh ${args[0]} failed: ${why.replace(/^kernel\.sh: /, '')}`, missing);
+    }
   }
 
   private static driver(line: string): { key: string; value: string } | undefined {

@@ -54,7 +54,8 @@ export class LocalShell implements Shell {
   }
   stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }> {
     return new Promise((resolve, reject) => {
-      const p = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // A session of its own (setsid), as sshd gives each command: cancelling long work kills that session.
+      const p = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       p.stdout.on('data', onData);
       p.stderr.on('data', onData);
       p.on('error', reject);

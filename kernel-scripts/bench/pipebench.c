@@ -3,10 +3,11 @@
  * bw_sqlpipe and lat_sqlpipe: our own programs after lmbench's method (not its code), for SQL pipes
  * (552/550/551) and, with --stock, for pipe(2) in the same boot. One binary; argv[0] picks the test.
  *
- *   bw_sqlpipe [--stock] [--ahead N] [--procs N]   64 KiB chunks from a writer process to a reader
- *                                                  process, 4 MiB a run, median of 11 runs
- *   lat_sqlpipe [--stock] [--procs N]              1-byte ping-pong between two processes,
- *                                                  1000 round trips a run, median of 11 runs
+ *   bw_sqlpipe [--stock] [--chunk B] [--ahead N] [--procs N] [--runs R]
+ *                          B-byte chunks (64 KiB) from a writer process to a reader process, 4 MiB a
+ *                          run (at least 4 chunks), median of R runs (11)
+ *   lat_sqlpipe [--stock] [--procs N] [--runs R]
+ *                          1-byte ping-pong between two processes, 1000 round trips a run
  *
  * --ahead N: the writer is N chunks ahead of the reader the whole time (the pipe's capacity is set to
  * N + 1 chunks: sqliteos.pipe_capacity, or F_SETPIPE_SZ). --procs N: N extra processes each holding
@@ -25,14 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK		(64 * 1024)
-#define TOTAL		(4 * 1024 * 1024)
-#define RUNS		11
+#define MAX_RUNS	101
 #define ROUND_TRIPS	1000
 #define CAPACITY_PARAM	"/sys/module/sqliteos/parameters/pipe_capacity"
 #define COUNTERS	"/sys/kernel/debug/sqliteos/counters"
 
-static int stock, ahead, procs;
+static int stock, ahead, procs, runs = 11;
+static size_t chunk = 64 * 1024, total = 4 * 1024 * 1024;
 static const char *config = "plain";
 
 static int mkpipe(int fd[2])
@@ -91,13 +91,13 @@ static void wr_all(int fd, const char *buf, size_t n)
 	}
 }
 
-/* Reads n bytes into buf, CHUNK bytes at most at a time (buf holds one chunk). */
+/* Reads n bytes into buf, a chunk at most at a time (buf holds one chunk). */
 static void rd_all(int fd, char *buf, size_t n)
 {
 	long r;
 
 	while (n) {
-		r = rd(fd, buf, n < CHUNK ? n : CHUNK);
+		r = rd(fd, buf, n < chunk ? n : chunk);
 		if (r <= 0)
 			die("read");
 		n -= r;
@@ -122,7 +122,7 @@ static long set_capacity(long bytes)
 	return atol(old);
 }
 
-/* One bandwidth run: seconds to read TOTAL bytes, the writer ahead by `ahead` chunks. */
+/* One bandwidth run: seconds to read `total` bytes, the writer ahead by `ahead` chunks. */
 static double bw_run(char *buf)
 {
 	int fd[2], go[2], status;
@@ -132,7 +132,7 @@ static double bw_run(char *buf)
 
 	if (mkpipe(fd) || pipe(go))
 		die("pipe");
-	if (stock && ahead && fcntl(fd[1], F_SETPIPE_SZ, (ahead + 1) * CHUNK) < 0)
+	if (stock && ahead && fcntl(fd[1], F_SETPIPE_SZ, (int)((ahead + 1) * chunk)) < 0)
 		die("F_SETPIPE_SZ");
 	w = fork();
 	if (w == 0) {
@@ -140,19 +140,19 @@ static double bw_run(char *buf)
 
 		close(fd[0]);
 		for (i = 0; i < ahead; i++)
-			wr_all(fd[1], buf, CHUNK);
+			wr_all(fd[1], buf, chunk);
 		write(go[1], "g", 1);
-		for (i = 0; i < TOTAL / CHUNK; i++)
-			wr_all(fd[1], buf, CHUNK);
+		for (i = 0; i < (int)(total / chunk); i++)
+			wr_all(fd[1], buf, chunk);
 		_exit(0);
 	}
 	close(fd[1]);
 	read(go[0], &c, 1);
 	t0 = now();
-	rd_all(fd[0], buf, TOTAL);
+	rd_all(fd[0], buf, total);
 	t = now() - t0;
 	if (ahead)
-		rd_all(fd[0], buf, (size_t)ahead * CHUNK);
+		rd_all(fd[0], buf, (size_t)ahead * chunk);
 	waitpid(w, &status, 0);
 	close(fd[0]);
 	close(go[0]);
@@ -267,8 +267,8 @@ int main(int argc, char **argv)
 	static char before[4096], after[4096];
 	static char cfg[32];
 	long old_capacity = 0;
-	double v[RUNS], m;
-	char *buf = malloc(CHUNK);
+	double v[MAX_RUNS], m;
+	char *buf;
 	pid_t *holders = NULL;
 
 	for (i = 1; i < argc; i++) {
@@ -278,19 +278,33 @@ int main(int argc, char **argv)
 			ahead = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--procs") && i + 1 < argc)
 			procs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--chunk") && i + 1 < argc)
+			chunk = strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: %s [--stock] [--ahead N] [--procs N]\n", name);
+			fprintf(stderr, "usage: %s [--stock] [--chunk BYTES] [--ahead N] [--procs N] [--runs R]\n", name);
 			return 2;
 		}
 	}
+	if (chunk < 1 || chunk > 16 << 20 || runs < 1 || runs > MAX_RUNS || ahead < 0 || procs < 0) {
+		fprintf(stderr, "%s: --chunk 1..16777216, --runs 1..%d, --ahead and --procs >= 0\n", name, MAX_RUNS);
+		return 2;
+	}
+	if (total < 4 * chunk)
+		total = 4 * chunk;
+	total -= total % chunk;
+	buf = malloc(chunk);
+	if (!buf)
+		die("malloc");
 	if (ahead)
 		snprintf(cfg, sizeof(cfg), "ahead%d", ahead), config = cfg;
 	else if (procs)
 		snprintf(cfg, sizeof(cfg), "procs%d", procs), config = cfg;
-	memset(buf, 'b', CHUNK);
+	memset(buf, 'b', chunk);
 	signal(SIGPIPE, SIG_IGN);
 	if (!stock && ahead)
-		old_capacity = set_capacity((long)(ahead + 1) * CHUNK);
+		old_capacity = set_capacity((long)(ahead + 1) * chunk);
 	if (procs) {
 		holders = hold(procs);
 		/*
@@ -304,14 +318,14 @@ int main(int argc, char **argv)
 	else
 		lat_run();
 	read_counters(before, sizeof(before));
-	for (i = 0; i < RUNS; i++) {
-		v[i] = bw ? TOTAL / bw_run(buf) / (1024 * 1024) : lat_run();
-		printf("{\"bench\":\"%s\",\"pipe\":\"%s\",\"config\":\"%s\",\"run\":%d,"
+	for (i = 0; i < runs; i++) {
+		v[i] = bw ? total / bw_run(buf) / (1024 * 1024) : lat_run();
+		printf("{\"bench\":\"%s\",\"pipe\":\"%s\",\"config\":\"%s\",\"chunk\":%zu,\"run\":%d,"
 		       "\"value\":%.4f,\"unit\":\"%s\"}\n", bw ? "bw" : "lat", stock ? "stock" : "sql",
-		       config, i, v[i], bw ? "MB/s" : "us");
+		       config, bw ? chunk : (size_t)1, i, v[i], bw ? "MB/s" : "us");
 	}
 	read_counters(after, sizeof(after));
-	m = median(v, RUNS);
+	m = median(v, runs);
 	if (bw)
 		printf("%s bandwidth: %.2f MB/sec\n", stock ? "Pipe" : "SQL pipe", m);
 	else

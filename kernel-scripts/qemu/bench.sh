@@ -3,7 +3,8 @@
 # with the benchmark programs: bw_sqlpipe / lat_sqlpipe on SQL pipes and on stock pipe(2) in the same
 # boot, plain, with the writer 64 chunks ahead, and with 10,000 live processes holding pipes; and
 # lmbench's own bw_pipe / lat_pipe (Debian's lmbench, from its non-free section). Prints lmbench's
-# lines, one JSON object per run, and the ratios SQL pipe / stock pipe. Under TCG only ratios within
+# lines, one JSON object per run, and the ratios SQL pipe / stock pipe (`sqliteos bench report`: the
+# parser and statistics the extension's report uses). Under TCG only ratios within
 # one boot mean anything. BENCH_QUICK=1: the plain runs only (and no lmbench); BENCH_SCRIPT: the
 # guest's commands instead of the full set (e.g. BENCH_SCRIPT="bw_sqlpipe --procs 10000").
 set -euo pipefail
@@ -73,4 +74,4 @@ grep -q '^bench: done' "$log" || { echo "bench.sh: the guest did not finish; con
 grep -E 'bandwidth:|latency:|^\{"bench":"profile"' "$log"
 grep -E '^\{"bench":' "$log" > "$bench/runs.jsonl"
 echo "   one JSON object per run: $bench/runs.jsonl"
-python3 "$here/bench-report.py" "$bench/runs.jsonl" "$log"
+sqliteos bench report "$log" --emulated

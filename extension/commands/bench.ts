@@ -1,0 +1,146 @@
+/*
+ * Run Pipe Benchmarks on the active target (the simulator: its SQL pipe against this machine's stock pipe;
+ * a real kernel over SSH or on this machine: our programs on SQL and stock pipes, lmbench's where
+ * installed), with a progress notification per run whose Cancel stops the program there; Show Benchmark
+ * Report; Export Benchmark Results (CSV or JSON). Every run is kept in the history.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { BenchRecord, recordsToCsv } from '../core/bench/pipes';
+import { simulatorPipeSeries } from '../core/bench/sim-pipes';
+import { BenchHistory } from '../bench/history';
+import { BenchReportPanel } from '../bench/report-panel';
+import { Cmd } from '../ids';
+import { Session } from '../session';
+import { BenchPlan, merge, runPipeBench } from '../targets/pipe-bench';
+import { RemoteTarget } from '../targets/remote';
+import { Cancelled } from '../targets/session-run';
+import { LocalShell } from '../targets/sources';
+import { SimulatorTarget } from '../targets/simulator';
+import { UserError, register } from './register';
+
+/** What a caller (a test, a keybinding) may pass to skip the questions. */
+export interface BenchArgs {
+  chunks?: number[];
+  ahead?: number;
+  holders?: number;
+  runs?: number;
+}
+
+const CHUNKS = [4096, 16384, 65536, 262144, 1048576];
+
+export class BenchCommands {
+  readonly history: BenchHistory;
+
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly session: Session,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.history = new BenchHistory(path.join(ctx.globalStorageUri.fsPath, 'bench-history.json'), (m) => void vscode.window.showWarningMessage(`SQLiteOS: ${m}`));
+  }
+
+  registerAll(): void {
+    const r = <A extends unknown[]>(id: Parameters<typeof register>[2], fn: (...a: A) => unknown) => register(this.ctx, this.log, id, fn);
+    r(Cmd.benchRun, (a?: BenchArgs) => this.run(a ?? {}));
+    r(Cmd.benchReport, () => this.report());
+    r(Cmd.benchExport, (format?: 'csv' | 'json', ids?: string[]) => this.exportRecords(format, ids));
+  }
+
+  report(select?: string[]): BenchReportPanel {
+    return BenchReportPanel.show(this.ctx.extensionUri, this.history, { exportRecords: (f, ids) => this.exportRecords(f, ids), run: () => vscode.commands.executeCommand(Cmd.benchRun) }, select);
+  }
+
+  private programs(): Buffer {
+    const file = path.join(this.ctx.extensionPath, 'dist', 'helpers', 'pipebench-x86_64');
+    if (!fs.existsSync(file)) throw new UserError(`${file} is missing: the benchmark programs are built by \`npm run build\` (needs gcc and libc6-dev)`);
+    return fs.readFileSync(file);
+  }
+
+  /** The plan: asked when not given (chunk sizes, then configurations). */
+  private async plan(a: BenchArgs, real: boolean): Promise<BenchPlan | undefined> {
+    let chunks = a.chunks;
+    if (!chunks) {
+      const picked = await vscode.window.showQuickPick(
+        CHUNKS.map((c) => ({ label: c >= 1 << 20 ? `${c >> 20} MiB` : `${c >> 10} KiB`, picked: c === 65536, chunk: c })),
+        { title: 'Chunk sizes for the bandwidth runs', canPickMany: true },
+      );
+      if (!picked?.length) return undefined;
+      chunks = picked.map((p) => p.chunk);
+    }
+    let ahead = a.ahead ?? 0;
+    let holders = a.holders ?? 0;
+    if (real && a.ahead === undefined && a.holders === undefined) {
+      const more = await vscode.window.showQuickPick(
+        [
+          { label: 'Writer 64 chunks ahead', description: 'the reader never waits (sets the pipe capacity: root on a real kernel)', key: 'ahead' },
+          { label: '1,000 idle processes holding pipes', description: 'do the tables slow the pipes down?', key: 'holders' },
+        ],
+        { title: 'More configurations (none: the plain runs only)', canPickMany: true },
+      );
+      if (!more) return undefined;
+      if (more.some((m) => m.key === 'ahead')) ahead = 64;
+      if (more.some((m) => m.key === 'holders')) holders = 1000;
+    }
+    return { chunks, ahead, holders, runs: a.runs ?? 5, lmbench: true };
+  }
+
+  async run(a: BenchArgs): Promise<BenchRecord | undefined> {
+    const t = this.session.target;
+    const remote = t instanceof RemoteTarget ? t : undefined;
+    if (!remote && !(t instanceof SimulatorTarget) && t !== undefined) throw new UserError('Run Pipe Benchmarks needs the simulator or a real kernel as the target.');
+    if (remote && !remote.kernelHost) throw new UserError(`${remote.info().label} is not connected.`);
+    const plan = await this.plan(a, !!remote);
+    if (!plan) return undefined;
+    const where = remote ? remote.info().label : 'the simulator';
+    const record = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pipe benchmarks on ${where}`, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const onEvent = (e: { kind: string; index?: number; total?: number; label?: string; text?: string }) => {
+        if (e.kind === 'step') progress.report({ message: `${e.index! + 1} of ${e.total}: ${e.label}`, increment: 100 / e.total! });
+        else if (e.text !== undefined) this.log.info(e.text);
+      };
+      try {
+        if (remote) {
+          const info = remote.info();
+          return await runPipeBench(remote.kernelHost!.shell, this.programs(), plan, { host: info.label, kind: info.kind === 'ssh' ? 'ssh' : 'local' }, onEvent, abort.signal);
+        }
+        if (process.platform !== 'linux') throw new UserError('The simulator is compared with this machine\'s stock pipe, which is measured on Linux only.');
+        const r = await runPipeBench(new LocalShell(), this.programs(), { ...plan, pipes: ['stock'], lmbench: false }, { host: 'simulator', kind: 'simulator' }, onEvent, abort.signal);
+        progress.report({ message: 'the simulator\'s SQL pipe' });
+        merge(r.series, await simulatorPipeSeries(plan.chunks, plan.runs, (label) => progress.report({ message: label })));
+        return r;
+      } catch (e) {
+        if (e instanceof Cancelled) {
+          this.log.warn(`pipe benchmarks on ${where}: ${e.message}`);
+          if (e.leftBehind.length) void vscode.window.showWarningMessage(`SQLiteOS: pipe benchmarks: ${e.message}`);
+          else void vscode.window.showInformationMessage('SQLiteOS: pipe benchmarks cancelled; nothing of them is left running.');
+          return undefined;
+        }
+        throw e;
+      }
+    });
+    if (!record) return undefined;
+    this.history.add(record);
+    for (const p of record.problems) this.log.warn(`pipe benchmarks on ${where}: ${p}`);
+    if (record.problems.length) void vscode.window.showWarningMessage(`SQLiteOS: pipe benchmarks on ${where}: ${record.problems.length} problem(s), listed in the report.`);
+    this.report([record.id]);
+    return record;
+  }
+
+  async exportRecords(format?: 'csv' | 'json', ids?: string[]): Promise<vscode.Uri | undefined> {
+    const records = ids?.length ? this.history.get(ids) : this.history.all();
+    if (!records.length) throw new UserError('No benchmark runs to export yet.');
+    const f = format ?? ((await vscode.window.showQuickPick(['csv', 'json'], { title: 'Export benchmark results as' })) as 'csv' | 'json' | undefined);
+    if (!f) return undefined;
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, `sqliteos-pipe-benchmarks.${f}`), filters: f === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] } });
+    if (!uri) return undefined;
+    const text = f === 'csv' ? recordsToCsv(records) : `${JSON.stringify({ version: 1, records }, null, 2)}\n`;
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+    this.log.info(`exported ${records.length} benchmark run(s) to ${uri.fsPath}`);
+    return uri;
+  }
+}

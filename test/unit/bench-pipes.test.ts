@@ -1,0 +1,140 @@
+/*
+ * Pipe benchmark results as the report and the CLI read them: real output of our programs and of
+ * lmbench (captured here, test/fixtures/bench/), damaged output (a line cut short, a unit not known, a
+ * program that died part-way), the ratios beside the paper's Table 1, CSV and JSON that read back to the
+ * same numbers, the history file, and `sqliteos bench pipes --simulator` end to end.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BenchRecord, PAPER_TABLE_1, parseBenchOutput, ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
+import { BenchHistory } from '../../extension/bench/history';
+import { planSteps } from '../../extension/targets/pipe-bench';
+import { ROOT } from './helpers';
+
+const fixture = (f: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'bench', f), 'utf8');
+
+describe('benchmark output', () => {
+  it("reads our programs' runs (JSON lines closed by lmbench's text line), ignoring a failed SQL run's message", () => {
+    const p = parseBenchOutput(fixture('ours-host.txt'));
+    assert.deepEqual(p.problems, []);
+    assert.equal(p.series.length, 2);
+    const bw = p.series.find((s) => s.bench === 'bw')!;
+    assert.deepEqual({ program: bw.program, pipe: bw.pipe, config: bw.config, chunk: bw.chunk, unit: bw.unit, runs: bw.values.length }, { program: 'ours', pipe: 'stock', config: 'plain', chunk: 65536, unit: 'MB/s', runs: 5 });
+    assert.equal(bw.values[0], 591.1808);
+    assert.equal(p.series.find((s) => s.bench === 'lat')!.unit, 'us');
+  });
+
+  it("reads lmbench's own lines, and a console log where lines after 'lmbench:' are lmbench's", () => {
+    const lm = fixture('lmbench-debian.txt');
+    const p = parseBenchOutput(lm, 'lmbench', { chunk: 65536 });
+    assert.deepEqual(p.problems, []);
+    const bw = p.series.find((s) => s.bench === 'bw')!;
+    assert.deepEqual([bw.program, bw.pipe, bw.values.length], ['lmbench', 'stock', 2]);
+    assert.equal(p.series.find((s) => s.bench === 'lat')!.values[0], 5.3675);
+    const log = `${fixture('ours-host.txt')}\nlmbench:\n${lm}`;
+    const both = parseBenchOutput(log);
+    assert.deepEqual(both.series.map((s) => s.program).sort(), ['lmbench', 'lmbench', 'ours', 'ours']);
+  });
+
+  it('says what it could not read, with the line: cut short, a unit not known, a run that died', () => {
+    const text = [
+      '{"bench":"bw","pipe":"sql","config":"plain","chunk":65536,"run":0,"value":12.5,"unit":"MB/s"}',
+      '{"bench":"bw","pipe":"sql","config":"plain","chunk":65536,"run":1,"val',
+      '{"bench":"lat","pipe":"sql","config":"plain","chunk":1,"run":0,"value":80,"unit":"ms"}',
+      'lmbench:',
+      'Pipe bandwidth: 12.00 GB/sec',
+      'Pipe latency: abc microseconds',
+    ].join('\n');
+    const p = parseBenchOutput(text);
+    assert.match(p.problems[0], /^line 2: a run's line is cut short/);
+    assert.match(p.problems[1], /^line 3: unit 'ms' is not one this reads/);
+    assert.match(p.problems[2], /^line 5: unit 'GB\/sec' is not one this reads for bandwidth/);
+    assert.equal(p.problems.length, 4, p.problems.join('\n'));
+    assert.match(p.problems[3], /bw sql plain \(65536 B\): 1 runs and no closing line: the program died part-way/);
+  });
+
+  it('gives SQL / stock from medians where both were measured alike, and the paper\'s ratios as printed', () => {
+    const text = [0, 1, 2].map((i) => `{"bench":"bw","pipe":"stock","config":"plain","chunk":4096,"run":${i},"value":${[1000, 1200, 900][i]},"unit":"MB/s"}`).join('\n') + '\nPipe bandwidth: 1000 MB/sec\n' + [0, 1, 2].map((i) => `{"bench":"bw","pipe":"sql","config":"plain","chunk":4096,"run":${i},"value":${[100, 150, 50][i]},"unit":"MB/s"}`).join('\n') + '\nSQL pipe bandwidth: 100 MB/sec\n' + '{"bench":"bw","pipe":"sql","config":"ahead64","chunk":4096,"run":0,"value":70,"unit":"MB/s"}\nSQL pipe bandwidth: 70 MB/sec\n';
+    const r = ratios(parseBenchOutput(text).series);
+    assert.equal(r.length, 1, 'ahead64 has no stock run to compare with');
+    assert.deepEqual({ sql: r[0].sql, stock: r[0].stock, ratio: r[0].ratio }, { sql: 100, stock: 1000, ratio: 0.1 });
+    assert.equal(PAPER_TABLE_1[0].ratio.toFixed(4), '0.0674');
+    assert.equal(PAPER_TABLE_1[1].ratio.toFixed(4), '0.0312');
+  });
+});
+
+function record(id: string, host: string): BenchRecord {
+  const p = parseBenchOutput(fixture('ours-host.txt'));
+  return { id, date: '2026-11-30T01:00:00.000Z', host, kind: 'ssh', release: '6.1.192', cpu: 'QEMU Virtual CPU version 2.5+', emulated: true, configuration: { chunks: [65536], ahead: 0, holders: 0, runs: 5 }, series: p.series, problems: [], raw: ['x'] };
+}
+
+describe('export and history', () => {
+  it('CSV and JSON read back to the same numbers, awkward host names included', () => {
+    const recs = [record('a1', 'root@[127.0.0.1]:2222'), record('b2', 'me, "the lab", box')];
+    const back = recordsFromCsv(recordsToCsv(recs));
+    assert.equal(back.length, 2);
+    for (const [i, r] of back.entries()) {
+      assert.equal(r.host, recs[i].host);
+      assert.equal(r.emulated, true);
+      assert.deepEqual(r.series.map((s) => [s.program, s.bench, s.pipe, s.config, s.chunk, s.unit, s.values]), recs[i].series.map((s) => [s.program, s.bench, s.pipe, s.config, s.chunk, s.unit, s.values]));
+    }
+    const json = JSON.parse(JSON.stringify({ version: 1, records: recs })) as { records: BenchRecord[] };
+    assert.deepEqual(json.records, recs);
+    assert.throws(() => recordsFromCsv('a,b\n1,2\n'), /not a benchmark CSV/);
+  });
+
+  it('keeps runs across instances (a reload), deletes one, and moves a damaged file aside', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-bench-'));
+    const file = path.join(dir, 'h', 'bench-history.json');
+    new BenchHistory(file).add(record('a1', 'x'));
+    new BenchHistory(file).add(record('b2', 'y'));
+    const h = new BenchHistory(file);
+    assert.deepEqual(h.all().map((r) => r.id), ['b2', 'a1']);
+    assert.equal(h.delete('a1'), true);
+    assert.deepEqual(new BenchHistory(file).all().map((r) => r.id), ['b2']);
+    fs.writeFileSync(file, '{"version": 1, "records": [');
+    const warned: string[] = [];
+    assert.deepEqual(new BenchHistory(file, (m) => warned.push(m)).all(), []);
+    assert.match(warned[0], /kept as .*damaged/);
+    assert.ok(fs.readdirSync(path.dirname(file)).some((f) => f.includes('damaged')), 'the damaged file is still there');
+  });
+});
+
+describe('the plan', () => {
+  it('measures stock and SQL pipes alike for each chunk and configuration, then lmbench where installed', () => {
+    const steps = planSteps({ chunks: [4096, 65536], ahead: 64, holders: 10, runs: 3, lmbench: true }, '/c', '/lm');
+    assert.deepEqual(steps.map((s) => s.argv.join(' ')), [
+      '/c/bw_sqlpipe --stock --chunk 4096 --runs 3',
+      '/c/bw_sqlpipe --stock --chunk 65536 --runs 3',
+      '/c/lat_sqlpipe --stock --runs 3',
+      '/c/bw_sqlpipe --stock --chunk 4096 --runs 3 --ahead 64',
+      '/c/bw_sqlpipe --stock --chunk 4096 --runs 3 --procs 10',
+      '/c/lat_sqlpipe --stock --runs 3 --procs 10',
+      '/c/bw_sqlpipe --chunk 4096 --runs 3',
+      '/c/bw_sqlpipe --chunk 65536 --runs 3',
+      '/c/lat_sqlpipe --runs 3',
+      '/c/bw_sqlpipe --chunk 4096 --runs 3 --ahead 64',
+      '/c/bw_sqlpipe --chunk 4096 --runs 3 --procs 10',
+      '/c/lat_sqlpipe --runs 3 --procs 10',
+      '/lm/bw_pipe -m 4096 -N 3',
+      '/lm/bw_pipe -m 65536 -N 3',
+      '/lm/lat_pipe -N 3',
+    ]);
+    assert.equal(planSteps({ chunks: [4096], ahead: 0, holders: 0, runs: 3, lmbench: true }, '/c', undefined).length, 4, 'no lmbench there: ours only');
+  });
+
+  it('sqliteos bench pipes --simulator: the simulated SQL pipe against this machine\'s stock pipe, as a table', { skip: process.platform !== 'linux' && 'stock pipes are measured on Linux' }, () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sqliteos.js'), 'bench', 'pipes', '--simulator', '--runs', '2', '--chunk', '4096', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const rec = JSON.parse(r.stdout) as BenchRecord;
+    assert.equal(rec.kind, 'simulator');
+    assert.deepEqual(rec.series.map((s) => `${s.program} ${s.bench} ${s.pipe} ${s.chunk} ${s.values.length}`).sort(), ['ours bw stock 4096 2', 'ours lat stock 1 2', 'simulator bw sql 4096 2', 'simulator lat sql 1 2']);
+    const rt = ratios(rec.series);
+    assert.equal(rt.length, 2);
+    assert.ok(rt.every((x) => x.ratio > 0 && Number.isFinite(x.ratio)));
+  });
+});
