@@ -75,7 +75,10 @@ export async function benchPipesCommand(argv: string[], out: (s: string) => void
     const record = await runPipeBench(shell, programs(), simulator ? { ...plan, pipes: ['stock'], lmbench: false } : plan, who, (e) => {
       if (e.kind === 'step') err(`[${e.index + 1}/${e.total}] ${e.label}\n`);
     }, abort.signal);
-    if (simulator) merge(record.series, await simulatorPipeSeries(plan.chunks, plan.runs, (l) => err(`${l}\n`)));
+    if (simulator) {
+      merge(record.series, await simulatorPipeSeries(plan.chunks, plan.runs, (l) => err(`${l}\n`)));
+      record.release = `companion profile (stock pipe: this machine, ${record.release})`;
+    }
     if (json) out(`${JSON.stringify(record, null, 2)}\n`);
     else {
       out(`${record.host}: ${record.release}, ${record.cpu}${record.emulated ? ' (emulated)' : ''}\n${ratioTable(record.series, record.emulated)}\n`);

@@ -111,7 +111,7 @@ export class BenchCommands {
         const r = await runPipeBench(new LocalShell(), this.programs(), { ...plan, pipes: ['stock'], lmbench: false }, { host: 'simulator', kind: 'simulator' }, onEvent, abort.signal);
         progress.report({ message: 'the simulator\'s SQL pipe' });
         merge(r.series, await simulatorPipeSeries(plan.chunks, plan.runs, (label) => progress.report({ message: label })));
-        return r;
+        return { ...r, release: `companion profile (stock pipe: this machine, ${r.release})` };
       } catch (e) {
         if (e instanceof Cancelled) {
           this.log.warn(`pipe benchmarks on ${where}: ${e.message}`);

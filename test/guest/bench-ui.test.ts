@@ -1,0 +1,87 @@
+/*
+ * Run Pipe Benchmarks and the report as a person sees them, in a real code-server in a real Chromium: on
+ * the simulator, then on the companion kernel in the QEMU guest (connected from the palette), each from
+ * the palette; the report (Chart.js in a webview, shipped in the package) with both runs compared beside
+ * the paper's Table 1, in the dark and the light theme. Screenshots in test-results/.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Browser, FrameLocator, Page } from 'playwright-core';
+import { Server, launchChromium, openWorkbench, palette, row, screenshot, startCodeServer } from '../e2e/harness';
+import { freePort } from '../ssh/harness';
+import { STATE, guest } from './util';
+
+describe('Run Pipe Benchmarks and the report in code-server', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let home: string;
+  let port: number;
+  before(async () => {
+    port = await freePort();
+    guest('start', '--port', String(port), '--no-demo');
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-bench-ui-home-'));
+    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n`);
+    server = await startCodeServer({ env: { HOME: home } });
+    browser = await launchChromium();
+    page = await openWorkbench(browser, server);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    guest('stop');
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  const report = (): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+
+  it('runs on the simulator from the palette and opens the report', { timeout: 180000 }, async () => {
+    await page.locator('.activitybar [aria-label^="SQLiteOS"]').first().click();
+    await page.getByRole('button', { name: 'Use simulator', exact: true }).click();
+    await row(page, /simulator \(companion, sqliteos\)/).waitFor({ timeout: 30000 });
+    await palette(page, 'SQLiteOS: Run Pipe Benchmarks');
+    await page.locator('.quick-input-widget', { hasText: 'Chunk sizes' }).waitFor();
+    await page.keyboard.press('Enter'); // 64 KiB, picked by default
+    await report().getByText('simulator (ours)').first().waitFor({ timeout: 120000 });
+    await report().getByText("The paper's Table 1 (pipe bandwidth, lmbench)").waitFor();
+  });
+
+  it('runs on the guest kernel over SSH, and compares both runs beside the paper in both themes', { timeout: 300000 }, async () => {
+    await palette(page, 'SQLiteOS: Connect to Host…');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill(`root@127.0.0.1:${port}`);
+    await page.keyboard.press('Enter');
+    await row(page, /connected: companion kernel 6\.1/).waitFor({ timeout: 60000 });
+    await palette(page, 'SQLiteOS: Run Pipe Benchmarks');
+    await page.locator('.quick-input-widget', { hasText: 'Chunk sizes' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget', { hasText: 'More configurations' }).waitFor();
+    await page.keyboard.press('Enter'); // none: the plain runs
+    await page.locator('.notifications-toasts', { hasText: /Pipe benchmarks on root@.*of \d+: / }).waitFor({ timeout: 60000 });
+    await screenshot(page, 'bench-01-progress');
+    const r = report();
+    await r.getByText(/emulated \(TCG\)/).first().waitFor({ timeout: 240000 });
+    // Compare: both runs ticked.
+    const boxes = r.locator('input[type=checkbox]');
+    assert.equal(await boxes.count(), 2);
+    for (let i = 0; i < 2; i++) if (!(await boxes.nth(i).isChecked())) await boxes.nth(i).check();
+    await r.getByText(/Measured under emulation/).waitFor();
+    await r.getByText('simulator (ours)').first().waitFor();
+    assert.equal(await r.locator('canvas').count(), 3);
+    const ratioCell = r.locator('table.numbers tr', { hasText: 'bw_sqlpipe / lat_sqlpipe (ours)' }).first().locator('td').last();
+    assert.match((await ratioCell.textContent()) ?? '', /^0\.\d{4}$/, 'SQL / stock bandwidth on the guest is a ratio below 1');
+    const problems = await r.locator('p.problem').allTextContents();
+    assert.ok(problems.every((p) => /lmbench is not installed/.test(p)), problems.join('\n'));
+    await page.waitForTimeout(500);
+    const dark = (await page.locator('.monaco-workbench.vs-dark').count()) > 0;
+    await screenshot(page, `bench-02-report-${dark ? 'dark' : 'light'}`);
+    await palette(page, 'Preferences: Toggle between Light/Dark Themes');
+    await page.locator(`.monaco-workbench.${dark ? 'vs' : 'vs-dark'}`).waitFor();
+    await page.waitForTimeout(1000);
+    await screenshot(page, `bench-03-report-${dark ? 'light' : 'dark'}`);
+  });
+});
