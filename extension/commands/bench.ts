@@ -46,7 +46,12 @@ export class BenchCommands {
     const r = <A extends unknown[]>(id: Parameters<typeof register>[2], fn: (...a: A) => unknown) => register(this.ctx, this.log, id, fn);
     r(Cmd.benchRun, (a?: BenchArgs) => this.run(a ?? {}));
     r(Cmd.benchReport, () => this.report());
-    r(Cmd.benchExport, (format?: 'csv' | 'json', ids?: string[]) => this.exportRecords(format, ids));
+    r(Cmd.benchExport, (format?: 'csv' | 'json', ids?: string[], to?: vscode.Uri) => this.exportRecords(format, ids, to));
+  }
+
+  /** The open report, if any (tests look at it through the extension's API). */
+  get openReport(): BenchReportPanel | undefined {
+    return BenchReportPanel.current;
   }
 
   report(select?: string[]): BenchReportPanel {
@@ -130,13 +135,14 @@ export class BenchCommands {
     return record;
   }
 
-  async exportRecords(format?: 'csv' | 'json', ids?: string[]): Promise<vscode.Uri | undefined> {
+  /** Writes the runs (all, or those named) as CSV or JSON: to `to` when given, else where the user says. */
+  async exportRecords(format?: 'csv' | 'json', ids?: string[], to?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const records = ids?.length ? this.history.get(ids) : this.history.all();
     if (!records.length) throw new UserError('No benchmark runs to export yet.');
     const f = format ?? ((await vscode.window.showQuickPick(['csv', 'json'], { title: 'Export benchmark results as' })) as 'csv' | 'json' | undefined);
     if (!f) return undefined;
     const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-    const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, `sqliteos-pipe-benchmarks.${f}`), filters: f === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] } });
+    const uri = to ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, `sqliteos-pipe-benchmarks.${f}`), filters: f === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] } });
     if (!uri) return undefined;
     const text = f === 'csv' ? recordsToCsv(records) : `${JSON.stringify({ version: 1, records }, null, 2)}\n`;
     await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));

@@ -4,3 +4,4 @@ import './views.test';
 import './commands.test';
 import './debug.test';
 import './scale.test';
+import './bench.test';
