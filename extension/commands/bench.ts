@@ -14,9 +14,10 @@ import { BenchHistory } from '../bench/history';
 import { BenchReportPanel } from '../bench/report-panel';
 import { Cmd } from '../ids';
 import { Session } from '../session';
+import { shellQuote } from '../targets/kernel-host';
 import { BenchPlan, merge, runPipeBench } from '../targets/pipe-bench';
 import { RemoteTarget } from '../targets/remote';
-import { Cancelled } from '../targets/session-run';
+import { Cancelled, runInSession } from '../targets/session-run';
 import { LocalShell } from '../targets/sources';
 import { SimulatorTarget } from '../targets/simulator';
 import { UserError, register } from './register';
@@ -80,14 +81,18 @@ export class BenchCommands {
     if (real && a.ahead === undefined && a.holders === undefined) {
       const more = await vscode.window.showQuickPick(
         [
-          { label: 'Writer 64 chunks ahead', description: 'the reader never waits (sets the pipe capacity: root on a real kernel)', key: 'ahead' },
-          { label: '1,000 idle processes holding pipes', description: 'do the tables slow the pipes down?', key: 'holders' },
+          { label: 'Writer N Chunks Ahead', description: 'the reader never waits (sets the pipe capacity: root on a real kernel)', key: 'ahead' },
+          { label: 'N Idle Processes Holding Pipes', description: 'do full tables slow the pipes down?', key: 'holders' },
         ],
         { title: 'More configurations (none: the plain runs only)', canPickMany: true },
       );
       if (!more) return undefined;
-      if (more.some((m) => m.key === 'ahead')) ahead = 64;
-      if (more.some((m) => m.key === 'holders')) holders = 1000;
+      const ask = async (title: string, value: number, max: number) => {
+        const v = await vscode.window.showInputBox({ title, value: String(value), validateInput: (x) => (/^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= max ? undefined : `a whole number from 1 to ${max}`) });
+        return v === undefined ? undefined : Number(v);
+      };
+      if (more.some((m) => m.key === 'ahead')) ahead = (await ask('How many chunks ahead of the reader is the writer?', 64, 1024)) ?? 0;
+      if (more.some((m) => m.key === 'holders')) holders = (await ask('How many idle processes each holding a pipe?', 1000, 100000)) ?? 0;
     }
     return { chunks, ahead, holders, runs: a.runs ?? 5, lmbench: true };
   }
@@ -130,9 +135,29 @@ export class BenchCommands {
     if (!record) return undefined;
     this.history.add(record);
     for (const p of record.problems) this.log.warn(`pipe benchmarks on ${where}: ${p}`);
-    if (record.problems.length) void vscode.window.showWarningMessage(`SQLiteOS: pipe benchmarks on ${where}: ${record.problems.length} problem(s), listed in the report.`);
+    const noLmbench = remote && record.problems.some((p) => p.startsWith('lmbench is not installed'));
+    if (record.problems.length) {
+      const install = 'Install lmbench There';
+      void vscode.window.showWarningMessage(`SQLiteOS: pipe benchmarks on ${where}: ${record.problems.length} problem(s), listed in the report.`, ...(noLmbench ? [install] : [])).then((b) => {
+        if (b === install && remote) void this.installLmbench(remote);
+      });
+    }
     this.report([record.id]);
     return record;
+  }
+
+  /** Debian's / Ubuntu's lmbench on the target, with apt-get as root or through sudo -n (never a password here). */
+  private async installLmbench(t: RemoteTarget): Promise<void> {
+    const shell = t.kernelHost!.shell;
+    const cmd = 'if [ "$(id -u)" = 0 ]; then s=; elif sudo -n true 2>/dev/null; then s="sudo -n"; else echo "installing needs root or sudo without a password: run sudo apt-get install lmbench there" >&2; exit 1; fi; DEBIAN_FRONTEND=noninteractive $s apt-get install -y lmbench';
+    const lines: string[] = [];
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing lmbench on ${shell.label}`, cancellable: true }, (_p, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return runInSession(shell, `sh -c ${shellQuote(cmd)}`, (l) => (lines.push(l), this.log.info(l)), abort.signal).catch((e) => (e instanceof Cancelled ? { code: -1 } : Promise.reject(e)));
+    });
+    if (r.code === 0) void vscode.window.showInformationMessage(`SQLiteOS: lmbench is installed on ${shell.label}; the next run measures with it too.`);
+    else if (r.code !== -1) void vscode.window.showErrorMessage(`SQLiteOS: lmbench could not be installed on ${shell.label}: ${lines.slice(-1)[0] ?? `exit ${r.code}`} (Debian has it in non-free)`);
   }
 
   /** Writes the runs (all, or those named) as CSV or JSON: to `to` when given, else where the user says. */

@@ -2,7 +2,8 @@
  * Run Pipe Benchmarks and the report as a person sees them, in a real code-server in a real Chromium: on
  * the simulator, then on the companion kernel in the QEMU guest (connected from the palette), each from
  * the palette; the report (Chart.js in a webview, shipped in the package) with both runs compared beside
- * the paper's Table 1, in the dark and the light theme. Screenshots in test-results/.
+ * the paper's Table 1, in the dark and the light theme; the offer to install lmbench there, and why it
+ * failed. Screenshots in test-results/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,5 +84,11 @@ describe('Run Pipe Benchmarks and the report in code-server', () => {
     await page.locator(`.monaco-workbench.${dark ? 'vs' : 'vs-dark'}`).waitFor();
     await page.waitForTimeout(1000);
     await screenshot(page, `bench-03-report-${dark ? 'light' : 'dark'}`);
+  });
+
+  it("offers to install lmbench on the target, and says why it could not (the guest has no apt-get)", { timeout: 120000 }, async () => {
+    await palette(page, 'Notifications: Show Notifications');
+    await page.getByRole('button', { name: 'Install lmbench There' }).first().click();
+    await page.locator('.notifications-toasts, .notifications-center', { hasText: /lmbench could not be installed on root@.*apt-get/ }).first().waitFor({ timeout: 60000 });
   });
 });
