@@ -16,7 +16,7 @@ import { KERNEL_USAGE, KernelUsageError } from './kernel-cmd';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
 
 const USAGE = `usage:
-  sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb] [--capacity BYTES] [--json]
+  sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb|sqliteos-as-printed] [--capacity BYTES] [--json]
   sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
   sqliteos bench [--quick] [--json]
   sqliteos bench --ssh DEST [--quick]                          polls of a real kernel against a bare round trip

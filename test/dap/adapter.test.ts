@@ -223,6 +223,21 @@ describe('sqliteos debug adapter', () => {
     assert.equal((await scope(2, 'Wait queues'))['pipe 1'], '0 B buffered, 3 reader(s), 3 writer(s)');
   });
 
+  it("replays the explorer's shortest schedule of the paper's lost wake-up (algorithm 5 as printed) and stops on it", async () => {
+    const { explore } = await import('../../extension/core/explore/explorer');
+    const { parseScenario } = await import('../../extension/core/scenario/parser');
+    const file = ex('15-paper-lost-wakeup.sqlos');
+    const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
+    assert.ok(parsed.ok);
+    const res = await explore(parsed.scenario, { locks: 'sqliteos-as-printed' });
+    assert.equal(res.violation?.kind, 'lost-wakeup');
+    await launch(file, { schedule: res.violation!.schedule }, ['lost-wakeup']);
+    const e = await stopped();
+    assert.equal(e.body.reason, 'exception');
+    assert.match(e.body.text!, /lost-wakeup|asleep on pipe 1 read_wq/);
+    assert.equal((await scope(2, 'Wait queues'))['pipe 1'], '5 B buffered, 1 reader(s), 1 writer(s)', 'asleep with the bytes there');
+  });
+
   it('stops on each exception breakpoint: deadlock, lost-wakeup-free runs end, expectation, invariant filters', async () => {
     await launch(ex('05-eof.sqlos'), { profile: 'upstream' }, ['deadlock']);
     let e = await stopped();

@@ -170,4 +170,22 @@ describe('example scenarios', () => {
     assert.equal(opAt(co, 11).result, 3 * 65536, 'the write returns what got in before the reader left');
     assert.equal(opAt(co, 12).result, -32);
   });
+
+  it("15-paper-lost-wakeup.sqlos: algorithm 5 as printed loses a wake-up that Explore finds (breadth-first: a shortest schedule); joining the queue under the mutex loses none", async () => {
+    const { explore } = await import('../../extension/core/explore/explorer');
+    const { parseScenario } = await import('../../extension/core/scenario/parser');
+    const file = path.join(ROOT, 'examples', '15-paper-lost-wakeup.sqlos');
+    const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
+    assert.ok(parsed.ok);
+    const run = await runExample('15-paper-lost-wakeup.sqlos');
+    assert.equal(run.ok, true, 'the default schedule never opens the gap');
+    for (const profile of ['companion', 'upstream'] as const) {
+      const printed = await explore(parsed.scenario, { profile });
+      assert.equal(printed.locks, 'sqliteos-as-printed', 'the file says @locks sqliteos-as-printed');
+      assert.equal(printed.violation?.kind, 'lost-wakeup', profile);
+      assert.equal(printed.violation?.line, 9);
+      const fixed = await explore(parsed.scenario, { profile, locks: 'sqliteos' });
+      assert.deepEqual([fixed.violation, fixed.exhausted], [null, true], `${profile}: prepare_to_wait under the mutex`);
+    }
+  });
 });

@@ -89,7 +89,7 @@ describe('scenario parser', () => {
   it('checks directives', () => {
     assert.deepEqual(errors('@profile fancy\n@locks none\n@capacity 0\n@frob 1'), [
       "f.sqlos:1:10: unknown profile 'fancy' (upstream | companion)",
-      "f.sqlos:2:8: unknown lock policy 'none' (sqliteos | memdb)",
+      "f.sqlos:2:8: unknown lock policy 'none' (sqliteos | memdb | sqliteos-as-printed)",
       'f.sqlos:3:11: expected a capacity in bytes (a positive number)',
       "f.sqlos:4:1: unknown directive '@frob' (@profile, @locks, @capacity)",
     ]);
@@ -105,6 +105,8 @@ describe('scenario parser', () => {
       "f.sqlos:3:9: unexpected 'now' after the end of the statement",
       "f.sqlos:4:4: unexpected character ';'",
     ]);
+    // A hyphen joins words (sqliteos-as-printed), never a word and a number.
+    assert.deepEqual(errors('P1 pipe r w\nP1 read r -1'), ["f.sqlos:2:11: unexpected character '-'"]);
   });
 });
 

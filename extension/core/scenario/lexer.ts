@@ -59,7 +59,8 @@ export function tokenize(line: string): { tokens: Token[]; end: number } {
       out.push({ t: 'int', v: Number(m), raw: m, col: i + 1 });
       i += m.length;
     } else if (/[A-Za-z_@]/.test(c)) {
-      const m = /^[@A-Za-z_][A-Za-z0-9_]*/.exec(line.slice(i))![0];
+      // Hyphens join words (the lock policy sqliteos-as-printed); a hyphen before a digit does not.
+      const m = /^[@A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9_]*)*/.exec(line.slice(i))![0];
       out.push({ t: 'word', v: m, col: i + 1 });
       i += m.length;
     } else {

@@ -37,7 +37,7 @@ function pendingHolder(store: LockStore, except: Conn): Conn | undefined {
  */
 export function lock(policy: LockPolicy, store: LockStore, conn: Conn, level: Lock, resumed: boolean): LockOutcome {
   if (level <= conn.level && !(resumed && level === Lock.EXCLUSIVE)) return { kind: 'granted' };
-  return policy === 'sqliteos' ? mmemLock(store, conn, level, resumed) : memdbLock(store, conn, level);
+  return policy !== 'memdb' ? mmemLock(store, conn, level, resumed) : memdbLock(store, conn, level);
 }
 
 function mmemLock(store: LockStore, conn: Conn, level: Lock, resumed: boolean): LockOutcome {
@@ -110,7 +110,7 @@ function memdbUnlock(store: LockStore, conn: Conn, level: Lock): UnlockOutcome {
 
 export function unlock(policy: LockPolicy, store: LockStore, conn: Conn, level: Lock): UnlockOutcome {
   if (level >= conn.level) return { wakeWriter: false, wakeReaders: false };
-  return policy === 'sqliteos' ? mmemUnlock(store, conn, level) : memdbUnlock(store, conn, level);
+  return policy !== 'memdb' ? mmemUnlock(store, conn, level) : memdbUnlock(store, conn, level);
 }
 
 function maxLevel(store: LockStore): Lock {
@@ -132,7 +132,7 @@ export function checkInvariants(policy: LockPolicy, store: LockStore): string[] 
     out.push(`two writers: ${[...writers, ...pending].map((c) => `P${c.pid} ${LOCK_NAMES[c.level]}`).join(', ')}`);
   }
   if (store.numReaders < 0) out.push(`num_readers is ${store.numReaders}`);
-  if (policy === 'sqliteos' && store.numReaders !== holders.length) {
+  if (policy !== 'memdb' && store.numReaders !== holders.length) {
     out.push(`num_readers is ${store.numReaders} but ${holders.length} connection(s) hold SHARED or more`);
   }
   return out;

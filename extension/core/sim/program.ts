@@ -232,9 +232,19 @@ export interface WaitSpec {
  * schedule, leave the queue, take the mutex again and go back to `retry`.
  */
 export function sleepOn(w: WaitSpec): Step[] {
+  // Lock policy sqliteos-as-printed: a reader drops the mutex before it joins read_wq, as algorithm 5 is
+  // printed ("Unlock write mutex; sleep on read_waitqueue"); a writer in that gap wakes nobody.
+  const asPrinted = (x: Exec) => w.name === 'read_wq' && x.k.opts.locks === 'sqliteos-as-printed';
   return [
-    { id: 'prepare_wait', kind: 'sleep', text: w.prepareText, run: (x) => x.k.prepareToWait(x.p, w.queue(x)!, w.exclusive) },
+    { id: 'prepare_wait', kind: 'sleep', text: w.prepareText, when: (x) => !asPrinted(x), run: (x) => x.k.prepareToWait(x.p, w.queue(x)!, w.exclusive) },
     mutexUnlock('wait_mutex_unlock'),
+    {
+      id: 'late_prepare',
+      kind: 'sleep',
+      text: `sleep on ${w.name}: joined only now, after the mutex was dropped (algorithm 5 as printed)`,
+      when: asPrinted,
+      run: (x) => x.k.prepareToWait(x.p, w.queue(x)!, w.exclusive),
+    },
     {
       id: 'sleep',
       kind: 'sleep',

@@ -6,10 +6,15 @@
 import type { QueueId } from '../model/model';
 
 export type Profile = 'upstream' | 'companion';
-export type LockPolicy = 'sqliteos' | 'memdb';
+/**
+ * sqliteos: the paper's MMemLock / MMemUnlock (waits); memdb: stock SQLite (SQLITE_BUSY);
+ * sqliteos-as-printed: sqliteos, with pipe reads that drop the write mutex before joining read_wq, as the
+ * paper's algorithm 5 is printed (a wake-up can be lost).
+ */
+export type LockPolicy = 'sqliteos' | 'memdb' | 'sqliteos-as-printed';
 
 export const PROFILES: readonly Profile[] = ['upstream', 'companion'];
-export const LOCK_POLICIES: readonly LockPolicy[] = ['sqliteos', 'memdb'];
+export const LOCK_POLICIES: readonly LockPolicy[] = ['sqliteos', 'memdb', 'sqliteos-as-printed'];
 
 /** SQLite's lock levels (sqlite3.h SQLITE_LOCK_*), in order of exclusivity. */
 export enum Lock {
