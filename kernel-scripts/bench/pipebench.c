@@ -28,6 +28,8 @@
 
 #define MAX_RUNS	101
 #define ROUND_TRIPS	1000
+/* A run lasts at least this long (the guest's clock may tick in 4 ms steps): lmbench's benchmp does the same. */
+#define MIN_SECONDS	0.1
 #define CAPACITY_PARAM	"/sys/module/sqliteos/parameters/pipe_capacity"
 #define COUNTERS	"/sys/kernel/debug/sqliteos/counters"
 
@@ -122,8 +124,8 @@ static long set_capacity(long bytes)
 	return atol(old);
 }
 
-/* One bandwidth run: seconds to read `total` bytes, the writer ahead by `ahead` chunks. */
-static double bw_run(char *buf)
+/* One bandwidth run: seconds to read `reps` x `total` bytes, the writer ahead by `ahead` chunks. */
+static double bw_run(char *buf, int reps)
 {
 	int fd[2], go[2], status;
 	double t0, t;
@@ -142,14 +144,14 @@ static double bw_run(char *buf)
 		for (i = 0; i < ahead; i++)
 			wr_all(fd[1], buf, chunk);
 		write(go[1], "g", 1);
-		for (i = 0; i < (int)(total / chunk); i++)
+		for (i = 0; i < (int)(total / chunk) * reps; i++)
 			wr_all(fd[1], buf, chunk);
 		_exit(0);
 	}
 	close(fd[1]);
 	read(go[0], &c, 1);
 	t0 = now();
-	rd_all(fd[0], buf, total);
+	rd_all(fd[0], buf, total * reps);
 	t = now() - t0;
 	if (ahead)
 		rd_all(fd[0], buf, (size_t)ahead * chunk);
@@ -160,8 +162,8 @@ static double bw_run(char *buf)
 	return t;
 }
 
-/* One latency run: microseconds per round trip. */
-static double lat_run(void)
+/* One latency run: microseconds per round trip, over `reps` x ROUND_TRIPS of them. */
+static double lat_run(int reps)
 {
 	int there[2], back[2], i, status;
 	double t0;
@@ -181,11 +183,11 @@ static double lat_run(void)
 	wr(there[1], &c, 1);	/* warm the path */
 	rd(back[0], &c, 1);
 	t0 = now();
-	for (i = 0; i < ROUND_TRIPS; i++) {
+	for (i = 0; i < ROUND_TRIPS * reps; i++) {
 		wr(there[1], &c, 1);
 		rd(back[0], &c, 1);
 	}
-	t0 = (now() - t0) / ROUND_TRIPS * 1e6;
+	t0 = (now() - t0) / ((double)ROUND_TRIPS * reps) * 1e6;
 	kill(echo, SIGKILL);
 	waitpid(echo, &status, 0);
 	close(there[0]);
@@ -268,6 +270,7 @@ int main(int argc, char **argv)
 	static char cfg[32];
 	long old_capacity = 0;
 	double v[MAX_RUNS], m;
+	int reps = 1;
 	char *buf;
 	pid_t *holders = NULL;
 
@@ -313,13 +316,12 @@ int main(int argc, char **argv)
 		 */
 		sleep(15);
 	}
-	if (bw)
-		bw_run(buf);	/* warm-up, not counted */
-	else
-		lat_run();
+	/* Warm-up, not counted, doubling the repetitions until a run lasts MIN_SECONDS. */
+	while ((bw ? bw_run(buf, reps) : lat_run(reps) * ROUND_TRIPS * reps / 1e6) < MIN_SECONDS && reps < 4096)
+		reps *= 2;
 	read_counters(before, sizeof(before));
 	for (i = 0; i < runs; i++) {
-		v[i] = bw ? total / bw_run(buf) / (1024 * 1024) : lat_run();
+		v[i] = bw ? (double)total * reps / bw_run(buf, reps) / (1024 * 1024) : lat_run(reps);
 		printf("{\"bench\":\"%s\",\"pipe\":\"%s\",\"config\":\"%s\",\"chunk\":%zu,\"run\":%d,"
 		       "\"value\":%.4f,\"unit\":\"%s\"}\n", bw ? "bw" : "lat", stock ? "stock" : "sql",
 		       config, bw ? chunk : (size_t)1, i, v[i], bw ? "MB/s" : "us");

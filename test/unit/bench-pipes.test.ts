@@ -45,6 +45,7 @@ describe('benchmark output', () => {
       '{"bench":"bw","pipe":"sql","config":"plain","chunk":65536,"run":0,"value":12.5,"unit":"MB/s"}',
       '{"bench":"bw","pipe":"sql","config":"plain","chunk":65536,"run":1,"val',
       '{"bench":"lat","pipe":"sql","config":"plain","chunk":1,"run":0,"value":80,"unit":"ms"}',
+      '{"bench":"bw","pipe":"stock","config":"ahead64","chunk":65536,"run":0,"value":inf,"unit":"MB/s"}',
       'lmbench:',
       'Pipe bandwidth: 12.00 GB/sec',
       'Pipe latency: abc microseconds',
@@ -52,9 +53,10 @@ describe('benchmark output', () => {
     const p = parseBenchOutput(text);
     assert.match(p.problems[0], /^line 2: a run's line is cut short/);
     assert.match(p.problems[1], /^line 3: unit 'ms' is not one this reads/);
-    assert.match(p.problems[2], /^line 5: unit 'GB\/sec' is not one this reads for bandwidth/);
-    assert.equal(p.problems.length, 4, p.problems.join('\n'));
-    assert.match(p.problems[3], /bw sql plain \(65536 B\): 1 runs and no closing line: the program died part-way/);
+    assert.match(p.problems[2], /^line 4: a run's line is a value that is not a number \(inf or nan/);
+    assert.match(p.problems[3], /^line 6: unit 'GB\/sec' is not one this reads for bandwidth/);
+    assert.equal(p.problems.length, 5, p.problems.join('\n'));
+    assert.match(p.problems[4], /bw sql plain \(65536 B\): 1 runs and no closing line: the program died part-way/);
   });
 
   it('gives SQL / stock from medians where both were measured alike, and the paper\'s ratios as printed', () => {

@@ -59,7 +59,8 @@ export function parseBenchOutput(text: string, program: Program = 'ours', defaul
       try {
         j = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        problems.push(`${at}: a run's line is cut short: ${line.slice(0, 80)}`);
+        const why = line.endsWith('}') ? (/":(-?inf|-?nan)\b/i.test(line) ? "a value that is not a number (inf or nan: a run too short for the guest's clock?)" : 'not valid JSON') : 'cut short';
+        problems.push(`${at}: a run's line is ${why}: ${line.slice(0, 80)}`);
         return;
       }
       if (j.bench === 'profile') return;
@@ -238,7 +239,7 @@ export function ratioTable(series: Series[], emulated: boolean): string {
     const plain = series.find((o) => o.pipe === 'sql' && o.config === 'plain' && o.program === s.program && o.bench === s.bench && o.chunk === s.chunk);
     if (plain) lines.push(`  ${s.bench.padEnd(4)} ${s.config.padEnd(12)} / plain: ${(median(s.values) / median(plain.values)).toFixed(3)}`);
   }
-  for (const s of series.filter((x) => x.program === 'lmbench')) lines.push(`lmbench    ${s.bench.padEnd(5)} ${s.pipe.padEnd(12)} median ${median(s.values).toFixed(2)} ${s.unit} (${s.values.length} runs)`);
+  for (const s of series.filter((x) => x.program === 'lmbench')) lines.push(`lmbench    ${s.bench.padEnd(5)} ${s.pipe.padEnd(12)} ${median(s.values).toFixed(2)} ${s.unit} (lmbench's own median${s.values.length > 1 ? `, ${s.values.length} invocations` : ''})`);
   lines.push('', "the paper's Table 1 (lmbench, bandwidth):");
   for (const p of PAPER_TABLE_1) lines.push(`  ${p.cpu.padEnd(18)} stock ${p.stock.toFixed(2)} MB/s, SQL ${p.sql.toFixed(2)} MB/s, SQL / stock ${p.ratio.toFixed(4)}`);
   if (emulated) lines.push('', 'measured under emulation (QEMU TCG): only the ratios mean anything, not the MB/s or microseconds');
