@@ -139,8 +139,9 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
         complete++;
         continue;
       }
-      for (const pid of choices) {
-        run.restore(node.snap);
+      for (const [i, pid] of choices.entries()) {
+        // The first choice starts from the state just restored (runnable() only reads it).
+        if (i > 0) run.restore(node.snap);
         const before = run.anomalies.length;
         const steps = advance(run, pid);
         transitions++;
