@@ -17,6 +17,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 die() { echo "kernel.sh: $*" >&2; exit 1; }
+source "$here/qemu/guest-lib.sh"
 say() { echo "@@sqliteos $*"; }
 
 # The paper's kernel (Microsoft's WSL2 tree) and the published SQLiteOS tree.
@@ -165,32 +166,21 @@ test_image() {
   [ -f "$image" ] || die "no kernel image at $image"
   need "${TEST_TOOLS[@]}"
   local work="${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion/guest-tests"
-  rm -rf "$work" && mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/dev" "$work/root/sys"
+  mkdir -p "$work"
   say "step build the guest checks"
-  gcc -static -O2 -Wall -pthread -o "$work/root/bin/sqliteos-tests" "$here"/tests/*.c
-  gcc -static -O2 -Wall -o "$work/root/bin/sqliteos-inspect" "$here/tools/sqliteos-inspect.c"
-  cp /bin/busybox "$work/root/bin/busybox"
-  for app in sh mount echo reboot cat dmesg grep sed sleep; do ln -sf busybox "$work/root/bin/$app"; done
-  cat > "$work/root/init" <<'EOF'
-#!/bin/sh
-echo
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t debugfs debugfs /sys/kernel/debug
-/bin/sqliteos-tests
+  gcc -static -O2 -Wall -pthread -o "$work/sqliteos-tests" "$here"/tests/*.c
+  gcc -static -O2 -Wall -o "$work/sqliteos-inspect" "$here/tools/sqliteos-inspect.c"
+  make_initramfs "$work/root" '/bin/sqliteos-tests
 echo "guest: tests exited with $?"
 # On a checking kernel: proof that lockdep and KASAN ran, and that lockdep is still on at the end.
 dmesg | grep -E "KernelAddressSanitizer initialized|Lock dependency validator" | sed "s/^/guest: /"
-[ -e /proc/lockdep_stats ] && grep debug_locks /proc/lockdep_stats | sed "s/^ */guest: lockdep /"
-reboot -f
-EOF
-  chmod +x "$work/root/init"
-  (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/root.cpio.gz"
+[ -e /proc/lockdep_stats ] && grep debug_locks /proc/lockdep_stats | sed "s/^ */guest: lockdep /"' \
+    "$work/sqliteos-tests" "$work/sqliteos-inspect"
   say "step boot"
   local status=0
   timeout "$limit" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -net none \
     -kernel "$image" -initrd "$work/root.cpio.gz" -append "console=ttyS0 panic=-1 loglevel=5" 2>&1 |
-    sed -u -E -e 's/\x1b(\[[0-9;?]*[A-Za-z]|c)//g' -e 's/\r$//' || status=$?
+    console_clean || status=$?
   [ "$status" = 0 ] || die "QEMU did not finish within $limit s"
 }
 

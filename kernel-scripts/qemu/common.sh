@@ -7,6 +7,7 @@ src="$cache/linux-source-6.1"
 guest="$cache/guest"
 jobs="$(nproc)"
 
+source "$here/guest-lib.sh"
 bash "$root/scripts/setup.sh" kernel
 
 mkdir -p "$cache" "$guest"
@@ -31,21 +32,6 @@ build_kernel() {
   echo "   $(stat -c %s "$out/arch/x86/boot/bzImage") bytes"
 }
 
-# An initramfs in $1.cpio.gz: busybox, the given static programs in /bin, and $2 as /init's body
-# (after proc, sysfs and debugfs are mounted; the guest powers off at the end).
-make_initramfs() {
-  local out="$1" body="$2"; shift 2
-  rm -rf "$out" && mkdir -p "$out/bin" "$out/proc" "$out/dev" "$out/sys"
-  cp "$@" "$out/bin/"
-  cp /bin/busybox "$out/bin/busybox"
-  for app in sh mount echo reboot cat dmesg grep sed sleep; do ln -sf busybox "$out/bin/$app"; done
-  # (the firmware leaves the console mid-line: the first echo ends that line)
-  { printf '#!/bin/sh\necho\nmount -t proc proc /proc\nmount -t sysfs sys /sys\n'
-    printf 'mount -t debugfs debugfs /sys/kernel/debug\n%s\nreboot -f\n' "$body"; } > "$out/init"
-  chmod +x "$out/init"
-  (cd "$out" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.cpio.gz"
-}
-
 # Boots kernel $1 with initramfs $2 under TCG (timeout $4 s, $5 MiB of memory, kernel command line
 # additions $6); the console log, without escape codes and CRs, goes to $3.
 qemu_boot() {
@@ -55,8 +41,7 @@ qemu_boot() {
     -kernel "$1" -initrd "$2" -append "console=ttyS0 panic=-1 loglevel=5 $6" > "$3.raw" 2>&1
   status=$?
   set -e
-  # The serial console ends lines with CR LF and the firmware paints with escape sequences.
-  sed -E -e 's/\x1b(\[[0-9;?]*[A-Za-z]|c)//g' -e 's/\r$//' "$3.raw" > "$3"
+  console_clean < "$3.raw" > "$3"
   if [ "$status" = 124 ]; then echo "kernel-scripts/qemu: QEMU did not finish within $4 s; console log: $3" >&2; tail -20 "$3" >&2; return 1; fi
   return 0
 }
