@@ -44,17 +44,37 @@ export class HostError extends Error {}
 /** A statement the kernel would not run (not read-only, bad SQL): the user's input, not the host. */
 export class QueryRefused extends Error {}
 
+/** Where the companion keeps its files on a machine, as a (double-quoted) shell expression. */
+export const CACHE_DIR_SH = '"${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion"';
+
 const PROBE = [
   'printf "release\\t%s\\n" "$(uname -r)"',
   'printf "arch\\t%s\\n" "$(uname -m)"',
   'printf "uid\\t%s\\n" "$(id -u)"',
   'if [ "$(id -u)" = 0 ]; then echo "privilege\troot"; elif sudo -n true 2>/dev/null; then echo "privilege\tsudo"; else echo "privilege\tnone"; fi',
-  'printf "cache\\t%s\\n" "${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion"',
+  `printf "cache\\t%s\\n" ${CACHE_DIR_SH}`,
   'if command -v gzip >/dev/null; then echo "gzip\tyes"; fi',
 ].join('; ');
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `data` as the executable <cache>/<first 16 hex digits of its SHA-256>/<name> on the shell's machine,
+ * uploaded only when that exact file is not already there; returns its path.
+ */
+export async function placeCached(shell: Shell, cache: string, name: string, data: Buffer, timeoutMs: number): Promise<string> {
+  const hash = createHash('sha256').update(data).digest('hex');
+  const dir = `${cache}/${hash.slice(0, 16)}`;
+  const path = `${dir}/${name}`;
+  const check = await shell.exec(`sha256sum ${shellQuote(path)} 2>/dev/null`, { timeoutMs });
+  if (!check.stdout.toString().startsWith(hash)) {
+    const mk = await shell.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs });
+    if (mk.code !== 0) throw new HostError(`${shell.label}: cannot make ${dir}: ${mk.stderr.trim()}`);
+    await shell.upload(path, data, 0o755);
+  }
+  return path;
 }
 
 export class KernelHost {
@@ -128,19 +148,9 @@ export class KernelHost {
     return facts;
   }
 
-  /** The helper in <cache>/<hash>/sqliteos-inspect: uploaded only when that exact file is not there. */
+  /** The helper in <cache>/<hash>/sqliteos-inspect. */
   private async placeHelper(cache: string): Promise<void> {
-    const data = this.helper.data();
-    const hash = createHash('sha256').update(data).digest('hex');
-    const dir = `${cache}/${hash.slice(0, 16)}`;
-    const path = `${dir}/sqliteos-inspect`;
-    const check = await this.shell.exec(`sha256sum ${shellQuote(path)} 2>/dev/null`, { timeoutMs: this.timeoutMs });
-    if (!check.stdout.toString().startsWith(hash)) {
-      const mk = await this.shell.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: this.timeoutMs });
-      if (mk.code !== 0) throw new HostError(`${this.shell.label}: cannot make ${dir}: ${mk.stderr.trim()}`);
-      await this.shell.upload(path, data, 0o755);
-    }
-    this.helperPath = path;
+    this.helperPath = await placeCached(this.shell, cache, 'sqliteos-inspect', this.helper.data(), this.timeoutMs);
   }
 
   private helperRun(args: string[], asRoot = true): Promise<string> {

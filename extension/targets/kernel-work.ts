@@ -8,11 +8,11 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildLog, Diagnostic, MappedFile, mapBuildPath } from '../core/kernel/build-log';
+import { BuildLog, Diagnostic, MappedFile, driverLine, mapBuildPath } from '../core/kernel/build-log';
 import { CheckResult, GuestChecks, GuestRun } from '../core/kernel/guest-checks';
 import { TarEntry, tarGz } from '../core/kernel/tar';
 import { WslConfigEdit, setWslKernel } from '../core/kernel/wslconfig';
-import { Shell, shellQuote } from './kernel-host';
+import { CACHE_DIR_SH, Shell, shellQuote } from './kernel-host';
 import { Cancelled, runInSession } from './session-run';
 
 export { Cancelled };
@@ -27,6 +27,12 @@ export interface TreeInfo {
   version: string;
   kind: 'debian' | 'wsl' | 'other';
   patch: 'companion' | 'published' | 'none';
+}
+
+/** A tree in words: "Linux 6.1.192 (Debian's linux-source), the companion patch applied". */
+export function describeTree(t: TreeInfo): string {
+  const patch = { companion: 'the companion patch applied', published: 'the published SQLiteOS kernel', none: 'not patched' }[t.patch];
+  return `Linux ${t.version} (${t.kind === 'wsl' ? "Microsoft's WSL2 tree" : t.kind === 'debian' ? "Debian's linux-source" : 'a kernel tree'}), ${patch}`;
 }
 
 export type WorkEvent =
@@ -109,7 +115,7 @@ export class KernelWork {
     }
     const tar = tarGz(entries);
     const hash = createHash('sha256').update(tar).digest('hex').slice(0, 16);
-    const cache = (await this.must(`printf %s "\${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion"`)).trim();
+    const cache = (await this.must(`printf %s ${CACHE_DIR_SH}`)).trim();
     const dir = `${cache}/scripts-${hash}`;
     const have = await this.shell.exec(`test -f ${shellQuote(`${dir}/.complete`)}`);
     if (have.code !== 0) {
@@ -135,8 +141,8 @@ export class KernelWork {
       this.shell,
       ['bash', `${scripts}/kernel.sh`, ...args].map(shellQuote).join(' '),
       (line) => {
-        const m = /^@@sqliteos missing (.*)$/.exec(line);
-        if (m) missing.push(...m[1].split(' '));
+        const d = driverLine(line);
+        if (d?.key === 'missing') missing.push(...d.value.split(' '));
         tail = [...tail.slice(-19), line];
         onLine(line);
       },
@@ -148,15 +154,10 @@ export class KernelWork {
     }
   }
 
-  private static driver(line: string): { key: string; value: string } | undefined {
-    const m = /^@@sqliteos (\S+) ?(.*)$/.exec(line);
-    return m ? { key: m[1], value: m[2] } : undefined;
-  }
-
   private static treeInfo(lines: string[]): TreeInfo {
     const f: Record<string, string> = {};
     for (const l of lines) {
-      const d = KernelWork.driver(l);
+      const d = driverLine(l);
       if (d) f[d.key] = d.value;
     }
     return { tree: f.tree ?? '', version: f.version ?? '?', kind: (f.kind as TreeInfo['kind']) ?? 'other', patch: (f.patch as TreeInfo['patch']) ?? 'none' };
@@ -239,7 +240,7 @@ export class KernelWork {
       ['test', image, String(timeoutS)],
       (text) => {
         on({ kind: 'line', text });
-        const d = KernelWork.driver(text);
+        const d = driverLine(text);
         if (d?.key === 'step') return on({ kind: 'step', step: d.value });
         const c = checks.line(text);
         if (c) on({ kind: 'check', check: c });
@@ -253,7 +254,7 @@ export class KernelWork {
   async windowsProfile(): Promise<{ wsl: string; windows: string }> {
     const lines: string[] = [];
     await this.run(['windows-profile'], (l) => lines.push(l));
-    const p = lines.map((l) => /^@@sqliteos profile (\S+) (.+)$/.exec(l)).find(Boolean);
+    const p = lines.map((l) => driverLine(l)).find((d) => d?.key === 'profile')?.value.match(/^(\S+) (.+)$/);
     if (!p) throw new KernelWorkError(`${this.label}: could not learn the Windows user profile`);
     return { wsl: p[1], windows: p[2] };
   }

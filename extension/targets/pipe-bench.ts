@@ -6,10 +6,11 @@
  * in a session of its own, so Cancel leaves nothing running. The result is a BenchRecord: the host, its
  * kernel release and CPU, whether it is emulated, every value and the programs' own lines.
  */
-import { createHash } from 'crypto';
 import { BenchRecord, PipeKind, Series, parseBenchOutput } from '../core/bench/pipes';
-import { Shell, shellQuote } from './kernel-host';
+import { simulatorPipeSeries } from '../core/bench/sim-pipes';
+import { CACHE_DIR_SH, Shell, placeCached, shellQuote } from './kernel-host';
 import { runInSession } from './session-run';
+import { LocalShell } from './sources';
 
 export interface BenchPlan {
   /** Bytes per write for the bandwidth runs (4 KiB … 1 MiB). */
@@ -38,7 +39,7 @@ interface Step {
 const FACTS = [
   'printf "release\\t%s\\n" "$(uname -r)"',
   `printf "cpu\\t%s\\n" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"`,
-  'printf "cache\\t%s\\n" "${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion"',
+  `printf "cache\\t%s\\n" ${CACHE_DIR_SH}`,
   'for d in /usr/lib/lmbench/bin/*; do [ -x "$d/bw_pipe" ] && printf "lmbench\\t%s\\n" "$d" && break; done; command -v bw_pipe >/dev/null && printf "lmbench\\t%s\\n" "$(dirname "$(command -v bw_pipe)")"; true',
 ].join('; ');
 
@@ -81,17 +82,14 @@ export async function runPipeBench(
     const [k, ...v] = l.split('\t');
     if (k && !(k in f)) f[k] = v.join('\t');
   }
-  const hash = createHash('sha256').update(programs).digest('hex').slice(0, 16);
-  const bin = `${f.cache}/bench-${hash}`;
-  if ((await shell.exec(`test -x ${shellQuote(`${bin}/lat_sqlpipe`)}`)).code !== 0) {
-    await shell.exec(`mkdir -p ${shellQuote(bin)}`);
-    await shell.upload(`${bin}/bw_sqlpipe`, programs, 0o755);
-    const r = await shell.exec(`cp ${shellQuote(`${bin}/bw_sqlpipe`)} ${shellQuote(`${bin}/lat_sqlpipe`)}`);
-    if (r.code !== 0) throw new Error(`${shell.label}: could not put the benchmark programs in ${bin}: ${r.stderr.trim()}`);
-  }
+  // One program, two names: it picks its test by argv[0].
+  const bw = await placeCached(shell, f.cache, 'bw_sqlpipe', programs, 30000);
+  const bin = bw.slice(0, bw.lastIndexOf('/'));
+  const link = await shell.exec(`ln -sf bw_sqlpipe ${shellQuote(`${bin}/lat_sqlpipe`)}`);
+  if (link.code !== 0) throw new Error(`${shell.label}: could not put the benchmark programs in ${bin}: ${link.stderr.trim()}`);
   const cpu = f.cpu || 'unknown CPU';
   const record: BenchRecord = {
-    id: `${Date.now().toString(36)}-${hash.slice(0, 4)}`,
+    id: `${Date.now().toString(36)}-${bin.slice(-4)}`,
     date: new Date().toISOString(),
     host: who.host,
     kind: who.kind,
@@ -122,6 +120,16 @@ export async function runPipeBench(
     merge(record.series, parsed.series);
   }
   return record;
+}
+
+/**
+ * The simulator's SQL pipe (sql.js) against this machine's stock pipe, measured by our program in the
+ * same run; `onSim` names each simulator measurement as it starts.
+ */
+export async function runSimulatorBench(programs: Buffer, plan: BenchPlan, on: (e: BenchEvent) => void, onSim: (label: string) => void, signal?: AbortSignal): Promise<BenchRecord> {
+  const r = await runPipeBench(new LocalShell(), programs, { ...plan, pipes: ['stock'], lmbench: false }, { host: 'simulator', kind: 'simulator' }, on, signal);
+  merge(r.series, await simulatorPipeSeries(plan.chunks, plan.runs, onSim));
+  return { ...r, release: `companion profile (stock pipe: this machine, ${r.release})` };
 }
 
 /** Adds series, joining values of the same program, benchmark, pipe, configuration and chunk. */
