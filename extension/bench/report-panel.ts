@@ -46,12 +46,6 @@ export class BenchReportPanel {
 
   readonly panel: vscode.WebviewPanel;
 
-  /** The history changed (a run added or deleted elsewhere). */
-  refresh(select?: string[]): void {
-    if (select) this.selected = select;
-    this.post();
-  }
-
   private post(): void {
     const all = this.history.all();
     const ids = new Set(all.map((r) => r.id));

@@ -7,8 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseBenchOutput, ratioTable } from '../core/bench/pipes';
-import { simulatorPipeSeries } from '../core/bench/sim-pipes';
-import { BenchPlan, merge, runPipeBench } from '../targets/pipe-bench';
+import { BenchEvent, BenchPlan, runPipeBench, runSimulatorBench } from '../targets/pipe-bench';
 import { Cancelled } from '../targets/session-run';
 import { LocalShell } from '../targets/sources';
 import { DestinationError, resolveDestination } from '../targets/ssh/config';
@@ -71,14 +70,12 @@ export async function benchPipesCommand(argv: string[], out: (s: string) => void
   process.on('SIGINT', onSigint);
   try {
     const shell = ssh ? await manager.get(resolveDestination(ssh)) : new LocalShell();
-    const who = simulator ? { host: 'simulator', kind: 'simulator' as const } : { host: shell.label, kind: ssh ? ('ssh' as const) : ('local' as const) };
-    const record = await runPipeBench(shell, programs(), simulator ? { ...plan, pipes: ['stock'], lmbench: false } : plan, who, (e) => {
+    const onEvent = (e: BenchEvent) => {
       if (e.kind === 'step') err(`[${e.index + 1}/${e.total}] ${e.label}\n`);
-    }, abort.signal);
-    if (simulator) {
-      merge(record.series, await simulatorPipeSeries(plan.chunks, plan.runs, (l) => err(`${l}\n`)));
-      record.release = `companion profile (stock pipe: this machine, ${record.release})`;
-    }
+    };
+    const record = simulator
+      ? await runSimulatorBench(programs(), plan, onEvent, (l) => err(`${l}\n`), abort.signal)
+      : await runPipeBench(shell, programs(), plan, { host: shell.label, kind: ssh ? 'ssh' : 'local' }, onEvent, abort.signal);
     if (json) out(`${JSON.stringify(record, null, 2)}\n`);
     else {
       out(`${record.host}: ${record.release}, ${record.cpu}${record.emulated ? ' (emulated)' : ''}\n${ratioTable(record.series, record.emulated)}\n`);

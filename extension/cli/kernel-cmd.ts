@@ -8,12 +8,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as readline from 'readline';
-import { Cancelled, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
+import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
 import { DestinationError, resolveDestination } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
-import { terminalPrompts } from './kernel';
+import { askTerminal, terminalPrompts } from './kernel';
 
 export const KERNEL_USAGE = `  sqliteos kernel status  --tree PATH                     a tree's release, kind and patch state
   sqliteos kernel source  [--from debian|wsl|published] [--dir DIR]
@@ -94,18 +93,7 @@ function parse(argv: string[]): Opts {
   return o;
 }
 
-function describeTree(t: TreeInfo): string {
-  const patch = { companion: 'the companion patch applied', published: 'the published SQLiteOS kernel', none: 'not patched' }[t.patch];
-  return `${t.tree}: Linux ${t.version} (${t.kind === 'wsl' ? "Microsoft's WSL2 tree" : t.kind === 'debian' ? "Debian's linux-source" : 'a kernel tree'}), ${patch}`;
-}
-
-function ask(q: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    rl.question(q, (a) => (rl.close(), resolve(a.trim() === 'yes')));
-  });
-}
+const treeLine = (t: TreeInfo) => `${t.tree}: ${describeTree(t)}`;
 
 export async function kernelWorkCommand(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const o = parse(argv);
@@ -145,13 +133,13 @@ export async function kernelWorkCommand(argv: string[], out: (s: string) => void
     const abs = (p: string) => (local ? path.resolve(p) : p);
     switch (o.sub) {
       case 'status':
-        out(`${describeTree(await work.status(abs(o.tree!)))}\n`);
+        out(`${treeLine(await work.status(abs(o.tree!)))}\n`);
         return 0;
       case 'source':
-        out(`${describeTree(await work.source(o.from, abs(o.dir ?? (local ? path.join(os.homedir(), 'sqliteos-kernel') : 'sqliteos-kernel')), on, abort.signal))}\n`);
+        out(`${treeLine(await work.source(o.from, abs(o.dir ?? (local ? path.join(os.homedir(), 'sqliteos-kernel') : 'sqliteos-kernel')), on, abort.signal))}\n`);
         return 0;
       case 'patch':
-        out(`${describeTree(await work.patch(abs(o.tree!), on, abort.signal))}\n`);
+        out(`${treeLine(await work.patch(abs(o.tree!), on, abort.signal))}\n`);
         return 0;
       case 'build': {
         const t0 = Date.now();
@@ -170,7 +158,7 @@ export async function kernelWorkCommand(argv: string[], out: (s: string) => void
         const r = await work.installWsl(abs(o.image!), o.release ?? '', async (edit, file) => {
           out(`${file}:\n  ${edit.before ? `- ${edit.before}\n  + ${edit.after}` : `+ ${edit.after} (under [wsl2])`}\n`);
           if (!edit.changed) return true;
-          return o.yes || (await ask('Write this change (a backup is kept)? (yes/no) '));
+          return o.yes || (process.stdin.isTTY && (await askTerminal('Write this change (a backup is kept)? (yes/no) '))?.trim() === 'yes');
         });
         if (!r) {
           err('sqliteos kernel install: not changed (answer yes, or pass --yes)\n');

@@ -27,29 +27,32 @@ export interface KernelArgs {
   sql?: string;
 }
 
+/** One question on the terminal (stderr), the answer hidden when asked; undefined on Ctrl+C. */
+export function askTerminal(q: string, hidden = false): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    if (hidden) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
+    rl.question(q, (a) => {
+      rl.close();
+      if (hidden) process.stderr.write('\n');
+      resolve(a);
+    });
+    rl.on('SIGINT', () => (rl.close(), resolve(undefined)));
+  });
+}
+
 /** Questions on the terminal when there is one; none (every answer "no") when there is not. */
 export function terminalPrompts(): Prompts {
   if (!process.stdin.isTTY) return NO_PROMPTS;
-  const ask = (q: string, hidden = false) =>
-    new Promise<string | undefined>((resolve) => {
-      const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-      if (hidden) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
-      rl.question(q, (a) => {
-        rl.close();
-        if (hidden) process.stderr.write('\n');
-        resolve(a);
-      });
-      rl.on('SIGINT', () => (rl.close(), resolve(undefined)));
-    });
   return {
     trustHostKey: async (q) =>
-      (await ask(`The authenticity of host '${q.hostName}' can't be established.\n${q.type} key fingerprint is ${q.fingerprint}.\nTrust it and add it to ${q.file} (yes/no)? `))?.trim() === 'yes',
-    password: (q) => ask(`${q.dest}'s password: `, true),
-    passphrase: (q) => ask(`${q.retry ? 'Wrong passphrase. ' : ''}Passphrase for ${q.file}: `, true),
+      (await askTerminal(`The authenticity of host '${q.hostName}' can't be established.\n${q.type} key fingerprint is ${q.fingerprint}.\nTrust it and add it to ${q.file} (yes/no)? `))?.trim() === 'yes',
+    password: (q) => askTerminal(`${q.dest}'s password: `, true),
+    passphrase: (q) => askTerminal(`${q.retry ? 'Wrong passphrase. ' : ''}Passphrase for ${q.file}: `, true),
     keyboardInteractive: async (q) => {
       const out: string[] = [];
       for (const p of q.prompts) {
-        const a = await ask(p.prompt, !p.echo);
+        const a = await askTerminal(p.prompt, !p.echo);
         if (a === undefined) return undefined;
         out.push(a);
       }

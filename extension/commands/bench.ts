@@ -9,16 +9,14 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { BenchRecord, recordsToCsv } from '../core/bench/pipes';
-import { simulatorPipeSeries } from '../core/bench/sim-pipes';
 import { BenchHistory } from '../bench/history';
 import { BenchReportPanel } from '../bench/report-panel';
 import { Cmd } from '../ids';
 import { Session } from '../session';
 import { shellQuote } from '../targets/kernel-host';
-import { BenchPlan, merge, runPipeBench } from '../targets/pipe-bench';
+import { BenchPlan, runPipeBench, runSimulatorBench } from '../targets/pipe-bench';
 import { RemoteTarget } from '../targets/remote';
 import { Cancelled, runInSession } from '../targets/session-run';
-import { LocalShell } from '../targets/sources';
 import { SimulatorTarget } from '../targets/simulator';
 import { UserError, register } from './register';
 
@@ -118,10 +116,7 @@ export class BenchCommands {
           return await runPipeBench(remote.kernelHost!.shell, this.programs(), plan, { host: info.label, kind: info.kind === 'ssh' ? 'ssh' : 'local' }, onEvent, abort.signal);
         }
         if (process.platform !== 'linux') throw new UserError('The simulator is compared with this machine\'s stock pipe, which is measured on Linux only.');
-        const r = await runPipeBench(new LocalShell(), this.programs(), { ...plan, pipes: ['stock'], lmbench: false }, { host: 'simulator', kind: 'simulator' }, onEvent, abort.signal);
-        progress.report({ message: 'the simulator\'s SQL pipe' });
-        merge(r.series, await simulatorPipeSeries(plan.chunks, plan.runs, (label) => progress.report({ message: label })));
-        return { ...r, release: `companion profile (stock pipe: this machine, ${r.release})` };
+        return await runSimulatorBench(this.programs(), plan, onEvent, (label) => progress.report({ message: label }), abort.signal);
       } catch (e) {
         if (e instanceof Cancelled) {
           this.log.warn(`pipe benchmarks on ${where}: ${e.message}`);

@@ -14,7 +14,7 @@ import { Cmd, Setting } from '../ids';
 import { KernelTests } from '../kernel-tests';
 import { Session } from '../session';
 import { RemoteTarget } from '../targets/remote';
-import { Cancelled, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
+import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
 import { DestinationError, resolveDestination } from '../targets/ssh/config';
 import type { ConnectCommands } from './connect';
@@ -30,11 +30,6 @@ export interface KernelArgs {
   image?: string;
   from?: SourceKind;
   dir?: string;
-}
-
-function describeTree(t: TreeInfo): string {
-  const patch = { companion: 'companion patch applied', published: 'the published SQLiteOS kernel', none: 'not patched' }[t.patch];
-  return `Linux ${t.version} (${t.kind === 'wsl' ? 'WSL2 tree' : t.kind === 'debian' ? "Debian's linux-source" : 'kernel tree'}), ${patch}`;
 }
 
 export class KernelCommands implements vscode.Disposable {

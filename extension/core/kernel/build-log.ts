@@ -23,6 +23,12 @@ export type BuildEvent =
   | { kind: 'diagnostic'; diagnostic: Diagnostic };
 
 const DRIVER = /^@@sqliteos (\S+) ?(.*)$/;
+
+/** A line kernel.sh prints for its driver ("@@sqliteos KEY VALUE"), or undefined for the log's lines. */
+export function driverLine(text: string): { key: string; value: string } | undefined {
+  const d = DRIVER.exec(text);
+  return d ? { key: d[1], value: d[2] } : undefined;
+}
 // Kbuild's quiet output: "  CC      kernel/fork.o", "  AS      arch/x86/entry/entry_64.o", "  CC [M]  ...".
 const OBJECT = /^ {2}(CC|AS)( \[M\])? +(\S+\.o)$/;
 const GCC = /^(.+?):(\d+):(?:(\d+):)? (fatal error|error|warning|note): (.*)$/;
@@ -42,8 +48,8 @@ export class BuildLog {
   }
 
   line(text: string): BuildEvent | undefined {
-    const d = DRIVER.exec(text);
-    if (d) return { kind: 'driver', key: d[1], value: d[2] };
+    const d = driverLine(text);
+    if (d) return { kind: 'driver', ...d };
     const enter = ENTER.exec(text);
     if (enter) {
       this.cwd = enter[1];
