@@ -7,36 +7,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { Browser, FrameLocator, Page } from 'playwright-core';
-import { Server, launchChromium, openWorkbench, palette, row, screenshot, startCodeServer } from '../e2e/harness';
-import { freePort } from '../ssh/harness';
-import { STATE, guest } from './util';
+import { FrameLocator, Page } from 'playwright-core';
+import { palette, row, screenshot } from '../e2e/harness';
+import { GuestWorkbench, guestWorkbench } from './util';
 
 describe('Run Pipe Benchmarks and the report in code-server', () => {
-  let server: Server;
-  let browser: Browser;
+  let w: GuestWorkbench;
   let page: Page;
-  let home: string;
   let port: number;
   before(async () => {
-    port = await freePort();
-    guest('start', '--port', String(port), '--no-demo');
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-bench-ui-home-'));
-    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-    fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n`);
-    server = await startCodeServer({ env: { HOME: home } });
-    browser = await launchChromium();
-    page = await openWorkbench(browser, server);
+    w = await guestWorkbench({ demo: false, knownHost: true });
+    ({ page, port } = w);
   });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    guest('stop');
-    fs.rmSync(home, { recursive: true, force: true });
-  });
+  after(() => w?.close());
 
   const report = (): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 

@@ -8,35 +8,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { Browser, Page } from 'playwright-core';
-import { Server, launchChromium, openWorkbench, row, screenshot, startCodeServer } from '../e2e/harness';
-import { freePort, sshKeygenFingerprint } from '../ssh/harness';
-import { STATE, guest } from './util';
+import { Page } from 'playwright-core';
+import { row, screenshot } from '../e2e/harness';
+import { sshKeygenFingerprint } from '../ssh/harness';
+import { GuestWorkbench, STATE, guestWorkbench } from './util';
 
 describe('Connect to Host… in code-server, to the QEMU guest', () => {
-  let server: Server;
-  let browser: Browser;
+  let w: GuestWorkbench;
   let page: Page;
-  let home: string;
   let port: number;
   before(async () => {
-    port = await freePort();
-    guest('start', '--port', String(port));
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-ui-home-'));
-    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-    fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n`);
-    server = await startCodeServer({ env: { HOME: home } });
-    browser = await launchChromium();
-    page = await openWorkbench(browser, server);
+    w = await guestWorkbench({ demo: true, knownHost: false });
+    ({ page, port } = w);
   });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    guest('stop');
-    fs.rmSync(home, { recursive: true, force: true });
-  });
+  after(() => w?.close());
 
   it('asks about the unknown host key, then shows the guest kernel\'s tables and sleeping reader', { timeout: 180000 }, async () => {
     await page.locator('.activitybar [aria-label^="SQLiteOS"]').first().click();
@@ -58,7 +44,7 @@ describe('Connect to Host… in code-server, to the QEMU guest', () => {
     await row(page, /pid \d+ · parent_id \d+/).waitFor({ timeout: 30000 });
     await row(page, /pipe \d+ · read_wq.*1 sleeping/).waitFor({ timeout: 30000 });
     await screenshot(page, 'guest-03-tables-and-queues');
-    const known = fs.readFileSync(path.join(home, '.ssh', 'known_hosts'), 'utf8');
+    const known = fs.readFileSync(path.join(w.home, '.ssh', 'known_hosts'), 'utf8');
     assert.match(known, new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 `), 'trusted only after the click, and written where OpenSSH would');
   });
 });

@@ -1,6 +1,14 @@
-/* Shared by the guest tests: `sqliteos guest` from the CLI, and the guest's destination and state dir. */
+/*
+ * Shared by the guest tests: `sqliteos guest` from the CLI, the guest's destination and state dir, and the
+ * guest with code-server in Chromium for the UI tests.
+ */
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { Browser, Page } from 'playwright-core';
+import { Server, launchChromium, openWorkbench, startCodeServer } from '../e2e/harness';
+import { freePort } from '../ssh/harness';
 import type { Destination } from '../../extension/targets/ssh/config';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -23,5 +31,47 @@ export function guestDest(port: number): Destination {
     knownHostsFile: path.join(STATE, 'known_hosts'),
     jumps: [],
     source: 'test',
+  };
+}
+
+export interface GuestWorkbench {
+  server: Server;
+  browser: Browser;
+  page: Page;
+  /** The guest's SSH port on 127.0.0.1. */
+  port: number;
+  /** The extension host's HOME. */
+  home: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The QEMU guest on a free port (with or without its demo), and code-server in Chromium whose extension
+ * host has a HOME of its own, so the user's real ~/.ssh is never read or written: its ~/.ssh/config gives
+ * 127.0.0.1 the guest's user key and, with `knownHost`, the guest's known_hosts (else the host key is
+ * unknown and the user is asked).
+ */
+export async function guestWorkbench(o: { demo: boolean; knownHost: boolean }): Promise<GuestWorkbench> {
+  const port = await freePort();
+  guest('start', '--port', String(port), ...(o.demo ? [] : ['--no-demo']));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-ui-home-'));
+  fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+  const known = o.knownHost ? `  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n` : '';
+  fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n${known}`);
+  const server = await startCodeServer({ env: { HOME: home } });
+  const browser = await launchChromium();
+  const page = await openWorkbench(browser, server);
+  return {
+    server,
+    browser,
+    page,
+    port,
+    home,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+      guest('stop');
+      fs.rmSync(home, { recursive: true, force: true });
+    },
   };
 }
