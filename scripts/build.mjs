@@ -50,10 +50,11 @@ if (process.argv.includes('--tests')) {
 }
 
 // The static programs SSH targets get (static, so they run on any x86_64 Linux whatever its libc): the
-// inspect helper the views read the kernel through, and bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks.
+// inspect helper the views read the kernel through, bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks, and
+// sqliteos-run, which runs a scenario on the real kernel.
 // Rebuilt only when a source is newer; without a C compiler the commands that need one say it is missing.
 function buildHelper() {
-  for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64']]) {
+  for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64'], ['kernel-scripts/tools/sqliteos-run.c', 'sqliteos-run-x86_64']]) {
     const from = join(root, src);
     const out = join(root, 'dist/helpers', name);
     if (existsSync(out) && statSync(out).mtimeMs >= statSync(from).mtimeMs) continue;

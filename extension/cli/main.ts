@@ -17,6 +17,11 @@ import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../cor
 
 const USAGE = `usage:
   sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb|sqliteos-as-printed] [--capacity BYTES] [--json]
+  sqliteos run FILE --on guest|ssh:DEST|local [--capacity BYTES] [--json] [--accept-new]
+                                 the scenario on a real companion kernel, with real processes
+  sqliteos diff FILE [--on guest|ssh:DEST|local] [--json]   the simulator against a real kernel:
+                                 exit 0 the same, 1 different, 2 bad input or no kernel
+  sqliteos diff --generated N [--seed S] [--on ...]   N generated scenarios (seeds S, S+1, ...) on both
   sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
   sqliteos bench [--quick] [--json]
   sqliteos bench --ssh DEST [--quick]                          polls of a real kernel against a bare round trip
@@ -38,6 +43,9 @@ interface Args {
   quick: boolean;
   maxStates?: number;
   ssh?: string;
+  on?: string;
+  generated?: number;
+  seed?: number;
   acceptNew: boolean;
   upstream: boolean;
   rest: string[];
@@ -59,6 +67,13 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--accept-new') a.acceptNew = true;
     else if (v === '--upstream') a.upstream = true;
     else if (v === '--ssh') a.ssh = value();
+    else if (v === '--on') a.on = value();
+    else if (v === '--generated' || v === '--seed') {
+      const x = Number(value());
+      if (!Number.isInteger(x) || x < (v === '--seed' ? 0 : 1)) throw new UsageError(`${v}: expected a whole number${v === '--seed' ? '' : ' above 0'}`);
+      if (v === '--seed') a.seed = x;
+      else a.generated = x;
+    }
     else if (v === '--profile') {
       const x = value();
       if (!(PROFILES as readonly string[]).includes(x)) throw new UsageError(`--profile: unknown profile '${x}' (${PROFILES.join(' | ')})`);
@@ -127,7 +142,16 @@ async function exploreCmd(a: Args): Promise<number> {
   return res.violation ? 1 : 0;
 }
 
+async function onKernel(a: Args, cmd: 'run' | 'diff'): Promise<number> {
+  const l = load(a, cmd);
+  if (!l) return 2;
+  const { scenarioOnKernel } = await import('./scenario-kernel-cmd');
+  const io = [(s: string) => process.stdout.write(s), (s: string) => process.stderr.write(s)] as const;
+  return scenarioOnKernel({ cmd, scenario: l.scenario, source: l.source, on: a.on ?? 'guest', json: a.json, acceptNew: a.acceptNew, opts: a.opts }, ...io);
+}
+
 async function run(a: Args): Promise<number> {
+  if (a.on) return onKernel(a, 'run');
   const l = load(a, 'run');
   if (!l) return 2;
   const source = l.source;
@@ -161,6 +185,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const a = parseArgs(argv);
     if (a.cmd === 'run') return await run(a);
+    if (a.cmd === 'diff' && a.generated) {
+      if (a.file) throw new UsageError('diff --generated makes its own scenarios: no FILE');
+      const { generatedDiff } = await import('./scenario-kernel-cmd');
+      const seed = a.seed ?? Math.floor(Date.now() / 1000) % 1000000;
+      return await generatedDiff({ count: a.generated, seed, on: a.on ?? 'guest', acceptNew: a.acceptNew }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    }
+    if (a.cmd === 'diff') return await onKernel(a, 'diff');
     if (a.cmd === 'explore') return await exploreCmd(a);
     if (a.cmd === 'inspect' || a.cmd === 'query') {
       if (a.cmd === 'query' && !a.file) throw new UsageError('query: which SQL statement?');

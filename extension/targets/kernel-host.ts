@@ -91,6 +91,7 @@ export class KernelHost {
   /** Keeps the sections of the last snapshot, so an unchanged section is not parsed again. */
   private readonly reader = new InspectReader();
   private helperPath: string | undefined;
+  private cacheDir: string | undefined;
 
   constructor(
     readonly shell: Shell,
@@ -128,7 +129,8 @@ export class KernelHost {
       facts.problem = `${facts.headline}: the helper that reads the kernel is built for x86_64 only`;
       return facts;
     }
-    await this.placeHelper(kv.get('cache') ?? '/tmp/sqliteos-companion');
+    this.cacheDir = kv.get('cache') ?? '/tmp/sqliteos-companion';
+    await this.placeHelper(this.cacheDir);
     try {
       // 548 answers any user on both kernels: whether this is SQLiteOS at all, before asking for root.
       await this.helperRun(['--hello'], false);
@@ -151,6 +153,18 @@ export class KernelHost {
   /** The helper in <cache>/<hash>/sqliteos-inspect. */
   private async placeHelper(cache: string): Promise<void> {
     this.helperPath = await placeCached(this.shell, cache, 'sqliteos-inspect', this.helper.data(), this.timeoutMs);
+  }
+
+  /**
+   * Another of our programs, run there as root: placed in the cache like the helper, given `stdin`;
+   * `args` may name the helper's path. Fails with the host's problem when it cannot read the kernel.
+   */
+  async runAsRoot(name: string, data: Buffer, args: (helper: string) => string[], stdin: string, timeoutMs: number): Promise<ExecResult> {
+    if (!this.facts) await this.probe();
+    if (this.facts!.problem || !this.helperPath || !this.cacheDir) throw new HostError(`${this.shell.label}: ${this.facts!.problem ?? 'the helper is not in place'}`);
+    const path = await placeCached(this.shell, this.cacheDir, name, data, this.timeoutMs);
+    const sudo = this.facts!.privilege === 'sudo' ? 'sudo -n ' : '';
+    return this.shell.exec(`${sudo}${[path, ...args(this.helperPath)].map(shellQuote).join(' ')}`, { stdin, timeoutMs });
   }
 
   private helperRun(args: string[], asRoot = true): Promise<string> {

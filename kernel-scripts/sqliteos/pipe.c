@@ -470,8 +470,21 @@ void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show)
 	}
 }
 
+/*
+ * /proc/PID/fdinfo/FD of an end: its pipe's dataId (the key of its rows) and which end it is, so a
+ * tool can tie an fd to its rows without reading the tables. An id, never an address.
+ */
+static void sqlpipe_show_fdinfo(struct seq_file *sf, struct file *f)
+{
+	struct sqlpipe *p = f->private_data;
+
+	seq_printf(sf, "sqliteos-pipe:\t%lld\nsqliteos-end:\t%s\n", READ_ONCE(p->id),
+		   f->f_mode & FMODE_READ ? "read" : "write");
+}
+
 static const struct file_operations sqlpipe_fops = {
 	.owner = THIS_MODULE,
+	.show_fdinfo = sqlpipe_show_fdinfo,
 	.read = sqlpipe_fop_read,
 	.write = sqlpipe_fop_write,
 	.flush = sqlpipe_flush,

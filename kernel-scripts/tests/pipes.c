@@ -17,6 +17,27 @@ static const char *chunk_rows = "SELECT count(*) AS v FROM pipe_chunk WHERE data
 
 static volatile sig_atomic_t sigpipes;
 
+/* The dataId /proc/self/fdinfo/FD gives for an end, if it also says it is that end; else -1. */
+static long fdinfo_pipe(int fd, const char *end)
+{
+	char path[64], line[128], want[32];
+	long id = -1, got = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	snprintf(want, sizeof(want), "sqliteos-end:\t%s\n", end);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "sqliteos-pipe:\t%ld", &got);
+		if (!strcmp(line, want))
+			id = 0;
+	}
+	fclose(f);
+	return id == 0 ? got : -1;
+}
+
 static void on_sigpipe(int sig)
 {
 	sigpipes++;
@@ -36,6 +57,8 @@ static void basics(void)
 	id = data_id_of(fd[0]);
 	check(id > 0 && data_id_of(fd[1]) == id && scalar(rows_of, id) == 2,
 	      "pid_pipe has (this process, fd, dataId) for both ends", "rows missing");
+	check(fdinfo_pipe(fd[0], "read") == id && fdinfo_pipe(fd[1], "write") == id,
+	      "/proc/self/fdinfo names each end's dataId and end", "no or wrong sqliteos-pipe line");
 	check(scalar("SELECT read_wq AS v FROM pipe_data WHERE dataId = %ld", id) > 0 &&
 	      scalar("SELECT write_wq - read_wq AS v FROM pipe_data WHERE dataId = %ld", id) == 1 &&
 	      scalar("SELECT read_wq AS v FROM pipe_data WHERE dataId = %ld", id) < 1L << 32,

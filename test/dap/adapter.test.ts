@@ -246,7 +246,7 @@ describe('sqliteos debug adapter', () => {
     await dc.stop();
     dc = new DebugClient('node', ADAPTER, 'sqliteos');
     await dc.start();
-    await launch(ex('03-several-readers.sqlos'), { schedule: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3] }, ['expectation']);
+    await launch(ex('03-several-readers.sqlos'), { schedule: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3] }, ['expectation']);
     e = await stopped();
     assert.equal(e.body.reason, 'exception');
     assert.match(e.body.text!, /read expected "EFGH" \(4 bytes\), got "ABCD"/);

@@ -52,7 +52,7 @@ function canonical(run: ScenarioRun): string {
     current: p.current && { ...p.current, locals: { ...p.current.locals, conn: undefined } },
   }));
   const db = k.db.contentKey(digest);
-  return JSON.stringify([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, db, run.labels], (_key, v) =>
+  return JSON.stringify([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, s.deferred, db, run.labels], (_key, v) =>
     v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
   );
 }

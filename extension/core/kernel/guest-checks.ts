@@ -19,7 +19,8 @@ export interface GuestRun {
 
 const CHECK = /^(not )?ok (\d+) - (.*)$/;
 const SUMMARY = /^(\d+) passed, (\d+) failed$/;
-const REPORT = /BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection|KASAN:/;
+/** A kernel report in a console or dmesg line: BUG, WARNING (lockdep's reports start so), panic, hung task, KASAN. */
+export const KERNEL_REPORT = /BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection|KASAN:/;
 
 export class GuestChecks {
   readonly run: GuestRun = { checks: [], reports: [] };
@@ -31,7 +32,7 @@ export class GuestChecks {
       this.run.reports[this.run.reports.length - 1] += `\n${text}`;
       this.reportLines--;
     }
-    if (REPORT.test(text)) {
+    if (KERNEL_REPORT.test(text)) {
       this.run.reports.push(text);
       this.reportLines = 12;
       return undefined;

@@ -1,4 +1,5 @@
 /* How bytes are shown to a person: as a quoted string when printable, else as a hex literal. */
+import { createHash } from 'crypto';
 
 function printable(b: Uint8Array): boolean {
   for (const c of b) if ((c < 32 || c > 126) && c !== 10 && c !== 9 && c !== 13) return false;
@@ -28,4 +29,9 @@ export function blobJson(b: Uint8Array): { blob: number; text?: string; hex?: st
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The digest a long read's bytes are compared by (its first bytes are in `data`). */
+export function bytesDigest(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex').slice(0, 16);
 }

@@ -14,6 +14,7 @@ import { Err, LockPolicy, Profile, SimOptions, errName } from '../sim/types';
 import type { Scenario, Statement } from './ast';
 import { blobJson, sameBytes, showBytes } from './bytes';
 import { MinHeap } from './heap';
+import { bytesDigest } from './bytes';
 
 export interface OpRecord {
   line: number;
@@ -21,8 +22,17 @@ export interface OpRecord {
   op: string;
   result: OpResult;
   error: string | null;
-  /** What a read returned, in literal syntax. */
+  /** What a read returned, in literal syntax (its first 48 bytes). */
   data?: string;
+  /** A read of more than 48 bytes: the first 16 hex digits of the SHA-256 of all it got. */
+  digest?: string;
+  /** A pipe: the dataId it made (how a comparison with another kernel names the pipe). */
+  dataId?: number;
+  /**
+   * A real kernel's run: how many statements had been handed out when it completed. Ops completing in
+   * one round ran concurrently (woken by one event), in an order the scheduler chose.
+   */
+  round?: number;
 }
 
 export interface Anomaly {
@@ -34,12 +44,15 @@ export interface Anomaly {
 
 export interface RunResult {
   file: string;
-  profile: Profile;
+  /** companion-kernel: the result of a real kernel (sqliteos run --on). */
+  profile: Profile | 'companion-kernel';
   locks: LockPolicy;
   capacity: number;
   ok: boolean;
   ops: OpRecord[];
   tables: Record<string, Record<string, unknown>[]>;
+  /** Tables a real kernel could not show at the end (a writer held PENDING: they read "busy"), left empty. */
+  unreadable?: string[];
   pipes: PipeInfo[];
   processes: ProcInfo[];
   lockState: LockInfo;
@@ -58,6 +71,9 @@ export interface RunSnapshot {
 export function optionsFor(s: Scenario, over: Partial<SimOptions> = {}): SimOptions {
   return resolveOptions({ overrides: over, file: s });
 }
+
+/** Added to a process's line when it is in the middle of a statement, so it runs first. */
+const MID_STATEMENT = 1e9;
 
 export class ScenarioRun {
   private readonly byPid = new Map<number, Statement[]>();
@@ -99,11 +115,21 @@ export class ScenarioRun {
     return p.current ? list[p.current.index] : list[p.next];
   }
 
-  /** Queues a process for the default schedule if it can run; stale entries are dropped when met. */
-  private offer(pid: number): void {
+  /**
+   * A runnable process's place in the default schedule: one woken in the middle of a statement goes
+   * before any that would start a new one (the system is quiescent before the next statement starts,
+   * as on a real kernel), then by line. undefined when it cannot run.
+   */
+  private priority(pid: number): number | undefined {
     const p = this.kernel.state.procs[pid];
     const s = p && p.status === 'runnable' ? this.nextStatement(pid) : undefined;
-    if (s) this.ready.push(s.line, pid);
+    return s && (p.current ? s.line - MID_STATEMENT : s.line);
+  }
+
+  /** Queues a process for the default schedule if it can run; stale entries are dropped when met. */
+  private offer(pid: number): void {
+    const at = this.priority(pid);
+    if (at !== undefined) this.ready.push(at, pid);
   }
 
   private rebuildReady(): void {
@@ -111,14 +137,16 @@ export class ScenarioRun {
     for (const pid of Object.keys(this.kernel.state.procs)) this.offer(Number(pid));
   }
 
-  /** The process the default schedule runs next: the runnable one with the lowest next line. */
+  /**
+   * The process the default schedule runs next: one woken in the middle of its statement, else the
+   * runnable one with the lowest next line.
+   */
   nextRunnable(): number | undefined {
     for (;;) {
       const top = this.ready.peek();
       if (!top) return undefined;
-      const [line, pid] = top;
-      const p = this.kernel.state.procs[pid];
-      if (p && p.status === 'runnable' && this.nextStatement(pid)?.line === line) return pid;
+      const [at, pid] = top;
+      if (this.priority(pid) === at) return pid;
       this.ready.pop();
     }
   }
@@ -161,6 +189,7 @@ export class ScenarioRun {
   /** One micro-step of the process: starts its next statement first if it is between statements. */
   step(pid: number): StepOutcome {
     const p = this.kernel.proc(pid);
+    let started = false;
     if (!p.current) {
       const s = this.statementsOf(pid)[p.next];
       if (!s) throw new Error(`P${pid} has no statement left`);
@@ -173,23 +202,30 @@ export class ScenarioRun {
       }
       this.kernel.start(pid, call, s.line, p.next);
       p.next++;
+      started = true;
     }
     const index = p.current!.index;
     const out = this.kernel.stepOnce(pid);
     if (out.kind === 'done') this.complete(this.statementsOf(pid)[index], out);
-    if (out.kind !== 'continue') this.offer(pid);
+    // A statement begun or ended changes the process's place in the default schedule.
+    if (started || out.kind !== 'continue') this.offer(pid);
     return out;
   }
 
   private complete(s: Statement, out: Extract<StepOutcome, { kind: 'done' }>): void {
     const failed = typeof out.result === 'number' && out.result < 0;
     const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: out.result, error: out.error ?? (failed ? errName(out.result as number) : null) };
-    if (out.data) rec.data = showBytes(out.data);
+    if (out.data) {
+      rec.data = showBytes(out.data);
+      if (out.data.length > 48) rec.digest = bytesDigest(out.data);
+    }
     this.ops.push(rec);
     if ((s.op === 'fork' || s.op === 'thread') && out.result === s.child) this.offer(s.child);
     if (s.op === 'pipe' && Array.isArray(out.result)) {
       this.labels[s.read.name] = out.result[0] as number;
       this.labels[s.write.name] = out.result[1] as number;
+      const id = this.kernel.fdEntry(this.kernel.proc(s.pid), out.result[0] as number)?.dataId;
+      if (id !== undefined) rec.dataId = id;
     }
     if (s.op === 'read' && s.expect) {
       const got = out.data;

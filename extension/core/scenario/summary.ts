@@ -27,7 +27,7 @@ export function summarize(res: RunResult, source: string[]): string {
   }
   const l = res.lockState;
   out.push(`locks:     current_max_lock ${l.currentMaxLock}, num_readers ${l.numReaders}, write mutex ${l.writeMutexOwner === null ? 'free' : `P${l.writeMutexOwner}`}`);
-  const rows = Object.entries(res.tables).map(([t, r]) => `${t} ${r.length}`);
+  const rows = Object.entries(res.tables).map(([t, r]) => (res.unreadable?.includes(t) ? `${t} unreadable (busy: a writer holds PENDING)` : `${t} ${r.length}`));
   out.push(`tables:    ${rows.join(', ')} row(s)`);
   out.push('');
   if (res.anomalies.length === 0) {

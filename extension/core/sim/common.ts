@@ -90,11 +90,13 @@ export function commitProgram(): Program {
     {
       id: 'unlock_none',
       kind: 'lock',
-      text: 'COMMIT; xUnlock(NONE)',
+      text: 'COMMIT; xUnlock(NONE); run the jobs kept while it read',
       run: (x) => {
         x.l.conn = x.p.txnConn!;
         x.k.unlock(x, Lock.NONE, true);
         x.p.txnConn = null;
+        // sqlos_run_deferred(): companion jobs (fork, exit, close) kept for this transaction's end.
+        if (x.k.state.mutex.owner === null) x.k.applyDeferred(x.p);
         x.k.finish(x, 0);
       },
     },

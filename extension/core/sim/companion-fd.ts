@@ -19,6 +19,13 @@ export function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | un
   }
   x.l.dataId = e.dataId;
   x.l.end = e.end;
+  const pipe = x.k.state.pipes[e.dataId];
+  if (end !== null && pipe) {
+    // fdget(): the call holds the end open until it returns, even if another task closes the fd meanwhile.
+    if (end === 'r') pipe.readRefs = (pipe.readRefs ?? 0) + 1;
+    else pipe.writeRefs = (pipe.writeRefs ?? 0) + 1;
+    x.l.holds = true;
+  }
   return e;
 }
 

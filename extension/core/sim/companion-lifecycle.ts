@@ -1,125 +1,99 @@
 /*
- * The companion profile's lifecycle syscalls: close, exit, fork and thread. They keep pid_store and
- * pid_pipe true to the live processes and fds, delete a pipe's rows when its last end goes, and wake the
- * readers (EOF) or writers (EPIPE) that an end going away concerns. An exit inside a read transaction
- * releases its lock first, so the task's own SHARED cannot keep its exit from committing.
+ * The companion profile's lifecycle syscalls: close, exit, fork and thread, as the companion kernel runs
+ * them. Their table work is bookkeeping that must not fail or wait for user space: a job (kernel.job(),
+ * sql.c's sqlos_job) that runs at once when the write mutex is free and no reader holds the store, and is
+ * otherwise kept, in order, for the next holder of the mutex or the end of a read transaction. So none of
+ * them ever sleeps: a close or a fork inside the caller's own read transaction returns at once, its rows
+ * written when the transaction ends. Ends going away wake the readers (EOF) or writers (EPIPE) they
+ * concern, and the last end of a pipe drops its rows (another job).
  */
-import { lookup, pipeOf } from './companion-fd';
-import { Exec, Program, busyTail, begin, commit, execSql, lockWrite, mutexLock, mutexUnlock, ret } from './program';
-import { spawnProgram } from './spawn';
+import { lookup } from './companion-fd';
+import { Exec, Program } from './program';
 import { Q } from './schema';
-import { FdEntry, Lock } from './types';
+import { FdEntry, Lock, readEnds, writeEnds } from './types';
+
+/** The pipe's rows, when its last end goes (pipe.c's sqlpipe_release). */
+function dropPipe(x: Exec, dataId: number): void {
+  x.k.job(x.p, { what: `drop pipe ${dataId}`, sql: [[Q.jobDropChunks, [dataId]], [Q.jobDropFds, [dataId]], [Q.jobDropPipe, [dataId]]] });
+}
+
+/**
+ * One reference to an end goes away (an fd table entry, or a read or write returning): update the
+ * counts; with the last, wake whoever the change concerns, and drop a dead pipe.
+ */
+export function releaseEnd(x: Exec, e: FdEntry, inFlight = false): void {
+  const pipe = x.k.state.pipes[e.dataId];
+  if (!pipe) return;
+  if (!inFlight) x.k.adjustEnds(e, -1);
+  else if (e.end === 'r') pipe.readRefs! -= 1;
+  else pipe.writeRefs! -= 1;
+  if (e.end === 'w' && writeEnds(pipe) === 0) x.k.wakeUp(x.p, pipe.readWq, 0, `pipe ${e.dataId} read_wq`);
+  if (e.end === 'r' && readEnds(pipe) === 0) x.k.wakeUp(x.p, pipe.writeWq, 0, `pipe ${e.dataId} write_wq`);
+  if (readEnds(pipe) + writeEnds(pipe) === 0) {
+    delete x.k.state.pipes[e.dataId];
+    dropPipe(x, e.dataId);
+  }
+}
 
 export function closeProgram(): Program {
   return new Program('close', [
     {
       id: 'lookup',
       kind: 'kernel',
-      text: 'fdget(fd)',
+      text: 'pick_file(fd): the fd leaves the table',
       run: (x) => {
         const c = x.l.call;
-        if (c.op === 'close') lookup(x, c.fd, null);
-      },
-    },
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    {
-      id: 'delete_fd',
-      kind: 'sql',
-      text: 'DELETE FROM pid_pipe WHERE pid = handler AND fd = ?',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op === 'close') execSql(x, Q.coCloseFd, [x.p.handler, c.fd]);
+        if (c.op !== 'close' || !lookup(x, c.fd, null)) return;
+        delete x.k.state.handlers[x.p.handler].fds[c.fd];
       },
     },
     {
-      id: 'drop_pipe',
+      id: 'flush',
       kind: 'sql',
-      text: 'last end closed: DELETE FROM pipe_chunk, pipe_data',
-      when: (x) => pipeOf(x).readers + pipeOf(x).writers === 1,
-      run: (x) => dropPipeRows(x, x.l.dataId!),
+      text: "->flush(): job DELETE FROM pid_pipe the caller's rows of the pipe but for fds still naming it",
+      run: (x) => {
+        const left = Object.entries(x.k.state.handlers[x.p.handler].fds)
+          .filter(([, e]) => e.dataId === x.l.dataId)
+          .map(([fd]) => Number(fd));
+        if (left.length > 2) return;
+        x.k.job(x.p, { what: `close: stale rows of pipe ${x.l.dataId}`, sql: [[Q.jobDelStale, [x.l.dataId!, x.p.pid, left[0] ?? -1, left[1] ?? -1]]] });
+      },
     },
-    ...commit(),
     {
       id: 'release',
       kind: 'kernel',
-      text: 'fput(): drop the end; wake readers at EOF, writers when no reader is left',
-      run: (x) => {
-        const c = x.l.call;
-        if (c.op !== 'close') return;
-        const fds = x.k.state.handlers[x.p.handler].fds;
-        releaseEnd(x, fds[c.fd]);
-        delete fds[c.fd];
-      },
+      text: 'fput() -> ->release(): drop the end; wake readers at EOF, writers when no reader is left',
+      run: (x) => releaseEnd(x, { dataId: x.l.dataId!, end: x.l.end! }),
     },
-    mutexUnlock(),
-    ret('return', 'return 0', () => 0),
-    ...busyTail(true),
+    { id: 'return', kind: 'return', text: 'return 0', run: (x) => x.k.finish(x, 0) },
   ]);
-}
-
-function dropPipeRows(x: Exec, dataId: number): void {
-  execSql(x, Q.coDropPipeChunks, [dataId]);
-  execSql(x, Q.coDropPipe, [dataId]);
-}
-
-/** One fd table entry goes away: update the counts and wake whoever the change concerns. */
-function releaseEnd(x: Exec, e: FdEntry): void {
-  const pipe = x.k.state.pipes[e.dataId];
-  if (!pipe) return;
-  x.k.adjustEnds(e, -1);
-  if (pipe.readers + pipe.writers === 0) {
-    delete x.k.state.pipes[e.dataId];
-    return;
-  }
-  if (e.end === 'w' && pipe.writers === 0) x.k.wakeUp(x.p, pipe.readWq, 0, `pipe ${e.dataId} read_wq`);
-  if (e.end === 'r' && pipe.readers === 0) x.k.wakeUp(x.p, pipe.writeWq, 0, `pipe ${e.dataId} write_wq`);
-}
-
-function lastUser(x: Exec): boolean {
-  return x.k.state.handlers[x.p.handler].users.length === 1;
 }
 
 export function exitProgram(): Program {
   return new Program('exit', [
     {
-      // First, so the task's own SHARED lock cannot keep its exit from committing.
+      // First, so the task's own SHARED lock cannot keep its exit's rows from being written.
       id: 'end_txn',
       kind: 'lock',
-      text: 'an open transaction? roll it back: xUnlock(NONE)',
+      text: 'an open transaction? roll it back: xUnlock(NONE); run the jobs it kept waiting',
       when: (x) => x.p.txnConn !== null,
       run: (x) => {
         x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn! } }, Lock.NONE, true);
         x.p.txnConn = null;
+        if (x.k.state.mutex.owner === null) x.k.applyDeferred(x.p);
       },
     },
-    mutexLock(),
-    begin(),
-    ...lockWrite(),
-    { id: 'delete_proc', kind: 'sql', text: 'DELETE FROM pid_store WHERE pid = ?', run: (x) => void execSql(x, Q.coExitProc, [x.p.pid]) },
     {
-      id: 'delete_fds',
+      id: 'exit_job',
       kind: 'sql',
-      text: 'last task of the fd table: DELETE FROM pid_pipe WHERE pid = handler',
-      when: lastUser,
-      run: (x) => void execSql(x, Q.coExitFds, [x.p.handler]),
-    },
-    {
-      id: 'drop_pipes',
-      kind: 'sql',
-      text: 'pipes left with no end: DELETE FROM pipe_chunk, pipe_data',
-      when: lastUser,
+      text: 'sqliteos_exit(): job DELETE FROM pid_pipe (last task of the fd table), DELETE FROM pid_store',
       run: (x) => {
-        const mine = new Map<number, number>();
-        for (const e of Object.values(x.k.state.handlers[x.p.handler].fds)) mine.set(e.dataId, (mine.get(e.dataId) ?? 0) + 1);
-        for (const [id, n] of mine) {
-          const pipe = x.k.state.pipes[id];
-          if (pipe && pipe.readers + pipe.writers === n) dropPipeRows(x, id);
-        }
+        const last = x.k.state.handlers[x.p.handler].users.length === 1;
+        const sql: [string, number[]][] = last ? [[Q.jobExitFds, [x.p.pid]]] : [];
+        sql.push([Q.jobExitProc, [x.p.pid]]);
+        x.k.job(x.p, { what: `exit of P${x.p.pid}`, sql });
       },
     },
-    ...commit(),
     {
       id: 'release',
       kind: 'kernel',
@@ -133,7 +107,6 @@ export function exitProgram(): Program {
         }
       },
     },
-    mutexUnlock(),
     {
       id: 'exited',
       kind: 'return',
@@ -143,18 +116,31 @@ export function exitProgram(): Program {
         x.p.status = 'exited';
       },
     },
-    ...busyTail(true),
   ]);
 }
 
 export function companionSpawn(kind: 'fork' | 'thread'): Program {
-  return spawnProgram(kind, {
-    insertText: kind === 'fork' ? 'INSERT INTO pid_store VALUES (child, child)' : 'INSERT INTO pid_store VALUES (child, handler)',
-    insert: (x, child) => void execSql(x, Q.insertProc, [child, kind === 'fork' ? child : x.p.handler]),
-    copyText: 'INSERT INTO pid_pipe SELECT child, fd, dataId FROM pid_pipe WHERE pid = handler',
-    copyFrom: (x) => x.p.handler,
-    copyFdTable: true,
-    copyProcessText: kind === 'fork' ? 'copy_process(): dup the fd table' : 'copy_process(CLONE_FILES): share the fd table',
-  });
+  const child = (x: Exec): number => {
+    const c = x.l.call;
+    if (c.op !== 'fork' && c.op !== 'thread') throw new Error(`${c.op} is not fork or thread`);
+    return c.child;
+  };
+  return new Program(kind, [
+    {
+      id: 'fork_job',
+      kind: 'sql',
+      text: kind === 'fork' ? 'sqliteos_fork(): job INSERT INTO pid_store (child, child); copy the parent\'s pid_pipe rows' : 'sqliteos_fork(CLONE_FILES): job INSERT INTO pid_store (child, handler)',
+      run: (x) => {
+        const args = [child(x), x.p.pid, kind === 'thread' ? 1 : 0];
+        x.k.job(x.p, { what: `${kind} of P${child(x)}`, sql: [[Q.jobForkProc, args], [Q.jobForkFds, args]] });
+      },
+    },
+    {
+      id: 'copy_process',
+      kind: 'kernel',
+      text: kind === 'fork' ? 'copy_process(): dup the fd table' : 'copy_process(CLONE_FILES): share the fd table',
+      run: (x) => x.k.spawn(x.p, child(x), kind === 'thread', true),
+    },
+    { id: 'return', kind: 'return', text: 'return child pid', run: (x) => x.k.finish(x, child(x)) },
+  ]);
 }
-

@@ -10,12 +10,18 @@
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { closeProgram, companionSpawn, exitProgram } from './companion-lifecycle';
 import { concat, lookup, pipeOf, refuseInsideTxn } from './companion-fd';
-import { OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
+import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
-import { Err, Lock } from './types';
+import { Err, Lock, readEnds, writeEnds } from './types';
 
 function waitSteps(queue: 'readWq' | 'writeWq', name: 'read_wq' | 'write_wq', retry: string): Step[] {
   return sleepOn({ queue: (x) => pipeOf(x)?.[queue], name, exclusive: true, prepareText: `prepare_to_wait_exclusive(${name})`, retry });
+}
+
+function unreserve(x: Exec): void {
+  const h = x.k.state.handlers[x.p.handler];
+  h.reserved = h.reserved?.filter((fd) => !x.l.fds!.includes(fd));
+  if (!h.reserved?.length) delete h.reserved;
 }
 
 function pipeProgram(): Program {
@@ -28,6 +34,9 @@ function pipeProgram(): Program {
         if (refuseInsideTxn(x)) return;
         const r = x.k.allocFd(x.p);
         x.l.fds = [r, x.k.allocFd(x.p, [r])];
+        // Taken until fd_install (or put_unused_fd): a thread sharing the table cannot get them meanwhile.
+        const h = x.k.state.handlers[x.p.handler];
+        h.reserved = [...(h.reserved ?? []), ...x.l.fds];
       },
     },
     mutexLock(),
@@ -44,8 +53,8 @@ function pipeProgram(): Program {
         x.l.dataId = x.k.db.lastInsertRowid();
       },
     },
-    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (read end)', run: (x) => void execSql(x, Q.insertFd, [x.p.handler, x.l.fds![0], x.l.dataId!]) },
-    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (write end)', run: (x) => void execSql(x, Q.insertFd, [x.p.handler, x.l.fds![1], x.l.dataId!]) },
+    { id: 'insert_read_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (read end)', run: (x) => void execSql(x, Q.coAddFd, [x.p.pid, x.l.fds![0], x.l.dataId!]) },
+    { id: 'insert_write_fd', kind: 'sql', text: 'INSERT INTO pid_pipe (write end)', run: (x) => void execSql(x, Q.coAddFd, [x.p.pid, x.l.fds![1], x.l.dataId!]) },
     ...commit(),
     {
       id: 'fd_install',
@@ -55,17 +64,21 @@ function pipeProgram(): Program {
         const [r, w] = x.l.fds!;
         const id = x.l.dataId!;
         const q = x.k.state.nextQueueId - 2;
-        x.k.state.pipes[id] = { dataId: id, buffered: 0, readers: 1, writers: 1, readFd: r, writeFd: w, readWq: [], writeWq: [], readWqId: q, writeWqId: q + 1 };
-        const fds = x.k.state.handlers[x.p.handler].fds;
-        fds[r] = { dataId: id, end: 'r' };
-        fds[w] = { dataId: id, end: 'w' };
+        x.k.state.pipes[id] = { dataId: id, buffered: 0, readers: 1, writers: 1, readFd: r, writeFd: w, readWq: [], writeWq: [], readWqId: q, writeWqId: q + 1, tail: id * SEQ_BASE };
+        const h = x.k.state.handlers[x.p.handler];
+        h.fds[r] = { dataId: id, end: 'r' };
+        h.fds[w] = { dataId: id, end: 'w' };
+        unreserve(x);
       },
     },
     mutexUnlock(),
     { id: 'return', kind: 'return', text: 'return 0 (fds in fd[2])', run: (x) => x.k.finish(x, x.l.fds!) },
-    ...busyTail(true),
+    ...busyTail(true).flatMap((s) => (s.id === 'busy' ? [s, { id: 'put_unused_fds', kind: 'kernel' as const, text: 'put_unused_fd() x2', run: unreserve }] : [s])),
   ]);
 }
+
+/** pipe_chunk.seq of a pipe's first chunk is dataId << 40 (pipe.c's SEQ_SHIFT): its chunks are one rowid range. */
+const SEQ_BASE = 2 ** 40;
 
 /** Up to 16 chunks per read, as Linux reads across at most 16 pipe buffers. */
 const CHUNKS_PER_READ = 16;
@@ -75,12 +88,12 @@ function readProgram(): Program {
     {
       id: 'lookup',
       kind: 'kernel',
-      text: 'fdget(fd): the read end of a sql pipe? (EDEADLK inside its own read transaction)',
+      text: 'fdget(fd): the read end of a sql pipe? 0 bytes? EDEADLK inside its own read transaction',
       run: (x) => {
         const c = x.l.call;
-        if (refuseInsideTxn(x)) return;
         if (c.op !== 'read' || !lookup(x, c.fd, 'r')) return;
-        if (c.n === 0) x.k.finish(x, 0, undefined, new Uint8Array(0));
+        if (c.n === 0) return x.k.finish(x, 0, undefined, new Uint8Array(0));
+        refuseInsideTxn(x);
       },
     },
     mutexLock(),
@@ -92,7 +105,7 @@ function readProgram(): Program {
         const pipe = pipeOf(x);
         if (pipe.buffered > 0) return;
         x.l.wakeNext = true;
-        return pipe.writers === 0 ? 'eof' : 'prepare_wait';
+        return writeEnds(pipe) === 0 ? 'eof' : 'prepare_wait';
       },
     },
     begin(),
@@ -181,13 +194,13 @@ function writeProgram(): Program {
     {
       id: 'lookup',
       kind: 'kernel',
-      text: 'fdget(fd): the write end of a sql pipe? (EDEADLK inside its own read transaction)',
+      text: 'fdget(fd): the write end of a sql pipe? 0 bytes? EDEADLK inside its own read transaction',
       run: (x) => {
         const c = x.l.call;
-        if (refuseInsideTxn(x)) return;
         if (c.op !== 'write' || !lookup(x, c.fd, 'w')) return;
         x.l.done = 0;
-        if (c.bytes.length === 0) x.k.finish(x, 0);
+        if (c.bytes.length === 0) return x.k.finish(x, 0);
+        refuseInsideTxn(x);
       },
     },
     mutexLock(),
@@ -195,7 +208,7 @@ function writeProgram(): Program {
       id: 'check_readers',
       kind: 'check',
       text: 'no read end left? EPIPE',
-      run: (x) => (pipeOf(x).readers === 0 ? 'epipe' : undefined),
+      run: (x) => (readEnds(pipeOf(x)) === 0 ? 'epipe' : undefined),
     },
     {
       id: 'check_room',
@@ -208,7 +221,7 @@ function writeProgram(): Program {
     {
       id: 'insert_chunk',
       kind: 'sql',
-      text: 'INSERT INTO pipe_chunk(dataId, data)',
+      text: 'INSERT INTO pipe_chunk(seq = tail, dataId, data)',
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'write') return;
@@ -216,16 +229,17 @@ function writeProgram(): Program {
         const n = Math.min(room, c.bytes.length - x.l.done!);
         x.l.chunk = n;
         const part = n === c.bytes.length ? c.bytes : c.bytes.subarray(x.l.done!, x.l.done! + n);
-        execSql(x, Q.coChunkAppend, [x.l.dataId!, part]);
+        execSql(x, Q.coChunkAppend, [pipeOf(x).tail!, x.l.dataId!, part]);
       },
     },
     ...commit(),
     {
       id: 'account',
       kind: 'kernel',
-      text: 'buffered += n',
+      text: 'buffered += n; tail++',
       run: (x) => {
         pipeOf(x).buffered += x.l.chunk!;
+        pipeOf(x).tail!++;
         x.l.done! += x.l.chunk!;
         x.k.state.counters.bytesWritten += x.l.chunk!;
       },

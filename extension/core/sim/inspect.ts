@@ -4,7 +4,7 @@
  */
 import type { QueryResult } from './db';
 import type { KernelCore } from './kernel';
-import { LOCK_NAMES } from './types';
+import { LOCK_NAMES, readEnds, writeEnds } from './types';
 import { QueueId, queueName } from '../model/model';
 
 export interface PipeInfo {
@@ -12,6 +12,9 @@ export interface PipeInfo {
   buffered: number;
   readers: number;
   writers: number;
+  /** Companion: reads / writes in progress holding an end open (a real kernel counts them in "open"). */
+  readRefs?: number;
+  writeRefs?: number;
   readWq: number[];
   writeWq: number[];
 }
@@ -65,7 +68,8 @@ export function pipes(k: KernelCore): PipeInfo[] {
       );
       [buffered, readers, writers] = (row ?? [0, 0, 0]) as number[];
     }
-    return { dataId: p.dataId, buffered, readers, writers, readWq: p.readWq.map((w) => w.pid), writeWq: p.writeWq.map((w) => w.pid) };
+    const refs = p.readRefs || p.writeRefs ? { readRefs: p.readRefs ?? 0, writeRefs: p.writeRefs ?? 0 } : {};
+    return { dataId: p.dataId, buffered, readers, writers, ...refs, readWq: p.readWq.map((w) => w.pid), writeWq: p.writeWq.map((w) => w.pid) };
   });
 }
 
@@ -102,9 +106,12 @@ export function wakeConditionHolds(k: KernelCore, on: QueueId): boolean {
   switch (on.kind) {
     case 'pipe': {
       const info = pipes(k).find((p) => p.dataId === on.dataId);
+      const pipe = k.state.pipes[on.dataId];
       if (!info) return false;
-      if (on.queue === 'read_wq') return info.buffered > 0 || (k.opts.profile === 'companion' && info.writers === 0);
-      return info.buffered < k.opts.capacity || info.readers === 0;
+      // Companion: ends held open by a read or write in progress count (the kernel's file references).
+      const [readers, writers] = k.opts.profile === 'companion' && pipe ? [readEnds(pipe), writeEnds(pipe)] : [info.readers, info.writers];
+      if (on.queue === 'read_wq') return info.buffered > 0 || (k.opts.profile === 'companion' && writers === 0);
+      return info.buffered < k.opts.capacity || readers === 0;
     }
     case 'store':
       return on.queue === 'read_q' ? s.currentMaxLock <= 2 : s.numReaders === 1;

@@ -8,6 +8,7 @@ import { AnomalyKind, Listener, OpResult, SimEvent } from './events';
 import { checkInvariants, lock, newStore, unlock } from './locks';
 import { Exec, Locals, OpCall, OpName, Program } from './program';
 import { companionPrograms } from './companion';
+import { releaseEnd } from './companion-lifecycle';
 import { upstreamPrograms } from './upstream';
 import { DbSnapshot, loadSqlJs, SimDb } from './db';
 import { schemaFor } from './schema';
@@ -17,6 +18,7 @@ import {
   Conn,
   FIRST_FD,
   FdEntry,
+  Job,
   KernelState,
   Lock,
   ProcState,
@@ -67,6 +69,7 @@ export class KernelCore {
       mutex: { owner: null, waiters: [] },
       nextConn: 1,
       nextQueueId: 1,
+      deferred: [],
       counters: { syscalls: 0, steps: 0, sleeps: 0, wakeups: 0, bytesWritten: 0, bytesRead: 0, leakedConnections: 0 },
     };
   }
@@ -140,9 +143,9 @@ export class KernelCore {
 
   /** The lowest free fd of the process's table, as get_unused_fd_flags picks it. */
   allocFd(p: ProcState, reserved: number[] = []): number {
-    const fds = this.state.handlers[p.handler].fds;
+    const h = this.state.handlers[p.handler];
     let fd = FIRST_FD;
-    while (fds[fd] !== undefined || reserved.includes(fd)) fd++;
+    while (h.fds[fd] !== undefined || reserved.includes(fd) || h.reserved?.includes(fd)) fd++;
     return fd;
   }
 
@@ -157,6 +160,7 @@ export class KernelCore {
     if (m.owner === null) {
       m.owner = p.pid;
       if (this.listening) this.emit({ ...this.where(p), type: 'mutex', action: 'acquire' });
+      this.applyDeferred(p);
       return true;
     }
     if (m.owner === p.pid) throw new SimulatorError(`P${p.pid} locks the write mutex it already holds`);
@@ -168,10 +172,41 @@ export class KernelCore {
   mutexUnlock(p: ProcState): void {
     const m = this.state.mutex;
     if (m.owner !== p.pid) throw new SimulatorError(`P${p.pid} unlocks the write mutex held by ${m.owner === null ? 'nobody' : `P${m.owner}`}`);
+    this.applyDeferred(p);
     const next = m.waiters.shift();
     m.owner = next ?? null;
     if (this.listening) this.emit({ ...this.where(p), type: 'mutex', action: next === undefined ? 'release' : 'handoff', to: next });
     if (next !== undefined) this.wakeProc(p, this.proc(next), 'write mutex');
+  }
+
+  // ---- companion bookkeeping jobs (sql.c's sqlos_job) -------------------------------------------------
+
+  /**
+   * Runs a job now if the write mutex is free (or the caller's) and the store can be written without
+   * waiting (no reader holds it), after the jobs kept before it; otherwise keeps it, in order.
+   */
+  job(p: ProcState, job: Job): void {
+    const m = this.state.mutex;
+    if (m.owner === null || m.owner === p.pid) this.applyDeferred(p);
+    if ((m.owner !== null && m.owner !== p.pid) || this.state.deferred.length > 0 || !this.tryJob(p, job)) this.state.deferred.push(job);
+  }
+
+  /** The kept jobs, in order, while they can run (the mutex is the caller's or free). */
+  applyDeferred(p: ProcState): void {
+    const d = this.state.deferred;
+    while (d.length > 0 && this.tryJob(p, d[0])) d.shift();
+  }
+
+  /** A job on the kernel connection, which refuses to wait: false (nothing written) while a reader holds the store. */
+  private tryJob(p: ProcState, job: Job): boolean {
+    if (this.state.store.numReaders > 0 || this.db.writer !== null) return false;
+    this.db.beginWrite(p.pid);
+    for (const [sql, params] of job.sql) {
+      if (this.listening && p.current) this.emit({ ...this.where(p), type: 'sql', sql });
+      this.db.write(sql, params);
+    }
+    this.db.commitWrite();
+    return true;
   }
 
   // ---- connections and lock levels ----------------------------------------------------------------
@@ -284,6 +319,11 @@ export class KernelCore {
   }
 
   finish(x: Exec, result: OpResult, error?: string, data?: Uint8Array): void {
+    // fdput(): a read or write held its end open while it ran (companion); letting go may be the last reference.
+    if (x.l.holds) {
+      x.l.holds = false;
+      releaseEnd(x, { dataId: x.l.dataId!, end: x.l.end! }, true);
+    }
     const cur = x.p.current!;
     x.p.current = null;
     x.halted = 'done';

@@ -44,6 +44,8 @@ export interface Locals {
   toClose?: number[];
   busy?: boolean;
   end?: 'r' | 'w';
+  /** A companion read or write holds a reference to its end (fdget) until it returns. */
+  holds?: boolean;
   rows?: unknown[][];
   error?: string;
 }

@@ -33,6 +33,11 @@ export function schemaFor(profile: Profile): string {
 /** A fake kernel address for a kmalloc'd wait queue, as the published tree stores it (signed int64). */
 export const UPSTREAM_WQ_BASE = -131941329305600; // 0xffff888004000000 as a signed 64-bit value
 
+/** sql.c's HANDLER(n): the fd table owner of the pid in parameter n (itself when it has no row). */
+function handler(n: number): string {
+  return `coalesce((SELECT parent_id FROM pid_store WHERE pid = ?${n}), ?${n})`;
+}
+
 export const Q = {
   // Shared by both profiles: process bookkeeping.
   insertProc: 'INSERT INTO pid_store(pid, parent_id) VALUES (?, ?)',
@@ -56,7 +61,7 @@ export const Q = {
   // companion: the fd's struct file names the pipe; the tables are the pipe's state, not its index.
   coPipe: 'INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?, ?, NULL)',
   coNextChunk: 'SELECT seq, length(data), substr(data, 1, ?) FROM pipe_chunk WHERE dataId = ? AND seq > ? ORDER BY seq LIMIT 1',
-  coChunkAppend: 'INSERT INTO pipe_chunk(dataId, data) VALUES (?, ?)',
+  coChunkAppend: 'INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?, ?, ?)',
   coChunkDeleteUpTo: 'DELETE FROM pipe_chunk WHERE dataId = ? AND seq <= ?',
   coChunkTrim: 'UPDATE pipe_chunk SET data = substr(data, ?) WHERE seq = ?',
   coCloseFd: 'DELETE FROM pid_pipe WHERE pid = ? AND fd = ?',
@@ -64,4 +69,15 @@ export const Q = {
   coDropPipe: 'DELETE FROM pipe_data WHERE dataId = ?',
   coExitProc: 'DELETE FROM pid_store WHERE pid = ?',
   coExitFds: 'DELETE FROM pid_pipe WHERE pid = ?',
+  // The companion's bookkeeping jobs, as kernel-scripts/sqliteos/sql.c words them: a job may run later
+  // than it was made, so a process's handler is looked up when it runs (HANDLER(n)).
+  coAddFd: `INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) VALUES (${handler(1)}, ?2, ?3)`,
+  jobForkProc: `INSERT OR REPLACE INTO pid_store(pid, parent_id) VALUES (?1, CASE WHEN ?3 THEN ${handler(2)} ELSE ?1 END)`,
+  jobForkFds: `INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT ?1, fd, dataId FROM pid_pipe WHERE NOT ?3 AND pid = ${handler(2)}`,
+  jobExitFds: `DELETE FROM pid_pipe WHERE pid = ${handler(1)}`,
+  jobExitProc: 'DELETE FROM pid_store WHERE pid = ?1',
+  jobDelStale: `DELETE FROM pid_pipe WHERE dataId = ?1 AND fd NOT IN (?3, ?4) AND pid = ${handler(2)}`,
+  jobDropChunks: 'DELETE FROM pipe_chunk WHERE dataId = ?1',
+  jobDropFds: 'DELETE FROM pid_pipe WHERE dataId = ?1',
+  jobDropPipe: 'DELETE FROM pipe_data WHERE dataId = ?1',
 } as const;

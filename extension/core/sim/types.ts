@@ -73,6 +73,8 @@ export interface Handler {
   fds: Record<number, FdEntry>;
   /** pids of the live tasks using this table. */
   users: number[];
+  /** fds taken by get_unused_fd_flags and not yet installed (a pipe call in progress): no one else gets them. */
+  reserved?: number[];
 }
 
 export interface PipeState {
@@ -82,6 +84,9 @@ export interface PipeState {
   /** fd table entries naming each end, across every live handler (companion: EOF and EPIPE). */
   readers: number;
   writers: number;
+  /** Companion: reads and writes in progress, each holding its end open (fdget) until it returns. */
+  readRefs?: number;
+  writeRefs?: number;
   /** The fd numbers the pipe was created with (upstream counts pid_pipe rows naming them). */
   readFd: number;
   writeFd: number;
@@ -90,6 +95,8 @@ export interface PipeState {
   /** Queue ids stored in pipe_data.read_wq / write_wq (companion) or the fake kernel addresses (upstream). */
   readWqId: number;
   writeWqId: number;
+  /** Companion: pipe_chunk.seq of the next chunk written: dataId << 40, plus one per chunk (pipe.c's tail). */
+  tail?: number;
 }
 
 /** A database connection opened by a syscall or by a `begin` transaction. */
@@ -157,6 +164,15 @@ export interface Counters {
   leakedConnections: number;
 }
 
+/**
+ * Companion bookkeeping (fork, exit, close) as kernel-scripts/sqliteos/sql.c runs it: statements run in
+ * one transaction on the kernel connection, now if they can be without waiting, else kept in order.
+ */
+export interface Job {
+  what: string;
+  sql: [string, (number | null)[]][];
+}
+
 export interface KernelState {
   procs: Record<number, ProcState>;
   handlers: Record<number, Handler>;
@@ -166,6 +182,8 @@ export interface KernelState {
   nextConn: number;
   nextQueueId: number;
   counters: Counters;
+  /** Companion: jobs kept for the next holder of the write mutex or the end of a read transaction. */
+  deferred: Job[];
 }
 
 export interface SimOptions {
@@ -180,3 +198,12 @@ export const DEFAULT_CAPACITY = 65536;
 export const KMALLOC_MAX = 4 * 1024 * 1024;
 /** The first fd a pipe gets: 0, 1 and 2 are the standard streams. */
 export const FIRST_FD = 3;
+
+/** References to a pipe's read end: fd table entries and the reads in progress (file refcount). */
+export function readEnds(p: PipeState): number {
+  return p.readers + (p.readRefs ?? 0);
+}
+
+export function writeEnds(p: PipeState): number {
+  return p.writers + (p.writeRefs ?? 0);
+}

@@ -1,0 +1,121 @@
+/*
+ * `sqliteos run FILE --on guest|ssh:DEST|local [--json]`: the scenario on a real companion kernel, printed
+ * as `sqliteos run` prints the simulator's. `sqliteos diff FILE [--on ...]`: both, and their differences.
+ * Exit: run 0 no anomaly, 1 anomalies; diff 0 the same, 1 different; both 2 for bad input, no kernel,
+ * or a run that failed (a hang, a connection), with the reason on stderr.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Scenario } from '../core/scenario/ast';
+import { formatDifferences } from '../core/scenario/compare';
+import { optionsFor } from '../core/scenario/runner';
+import { summarize } from '../core/scenario/summary';
+import type { SimOptions } from '../core/sim/types';
+import { KernelRunError } from '../core/kernel/run-result';
+import { HostError, KernelHost } from '../targets/kernel-host';
+import { runOnKernel } from '../targets/scenario-kernel';
+import { NotOnKernel, compareWithKernel, kernelCannotRun, runCorpus } from '../targets/differential';
+import { LocalShell, bundledHelper } from '../targets/sources';
+import { Destination, DestinationError, resolveDestination } from '../targets/ssh/config';
+import { ConnectionManager, SshError } from '../targets/ssh/connection';
+import { terminalPrompts } from './kernel';
+
+export class OnError extends Error {}
+
+/** The local QEMU guest that `sqliteos guest start` runs, from its state directory. */
+function guestDestination(root: string): Destination {
+  const state = path.join(root, '.cache', 'guest-ssh');
+  let port: number;
+  try {
+    port = Number(fs.readFileSync(path.join(state, 'port'), 'utf8').trim());
+  } catch {
+    throw new OnError(`--on guest: no guest has been started here (${state}/port is missing): run \`sqliteos guest start\` first`);
+  }
+  return { name: 'guest', host: '127.0.0.1', port, user: 'root', identityFiles: [path.join(state, 'id_ed25519')], knownHostsFile: path.join(state, 'known_hosts'), jumps: [], source: state };
+}
+
+export function runnerProgram(distDir: string): Buffer {
+  const file = path.join(distDir, 'helpers', 'sqliteos-run-x86_64');
+  if (!fs.existsSync(file)) throw new OnError(`${file} is missing: npm run build makes it (needs gcc and libc6-dev)`);
+  return fs.readFileSync(file);
+}
+
+export interface OnArgs {
+  cmd: 'run' | 'diff';
+  scenario: Scenario;
+  source: string;
+  on: string;
+  json: boolean;
+  acceptNew: boolean;
+  opts: Partial<SimOptions>;
+}
+
+async function connect(on: string, manager: ConnectionManager, distDir: string): Promise<KernelHost> {
+  let shell;
+  if (on === 'local') shell = new LocalShell();
+  else if (on === 'guest') shell = await manager.get(guestDestination(path.join(distDir, '..')));
+  else if (on.startsWith('ssh:')) shell = await manager.get(resolveDestination(on.slice(4)));
+  else throw new OnError(`--on: expected guest, ssh:DEST or local, got '${on}'`);
+  return new KernelHost(shell, bundledHelper(distDir));
+}
+
+function managerFor(acceptNew: boolean): ConnectionManager {
+  return new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
+}
+
+function known(e: unknown): boolean {
+  return e instanceof OnError || e instanceof SshError || e instanceof DestinationError || e instanceof HostError || e instanceof KernelRunError || e instanceof NotOnKernel;
+}
+
+export async function scenarioOnKernel(a: OnArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const distDir = __dirname;
+  const manager = managerFor(a.acceptNew);
+  try {
+    const why = kernelCannotRun(a.scenario, a.opts);
+    if (why) throw new OnError(why);
+    const host = await connect(a.on, manager, distDir);
+    if (a.cmd === 'run') {
+      const kernel = await runOnKernel(host, a.scenario, runnerProgram(distDir), { capacity: optionsFor(a.scenario, a.opts).capacity });
+      out(a.json ? `${JSON.stringify(kernel, null, 2)}\n` : `${summarize(kernel, a.source.split('\n'))}\n`);
+      return kernel.ok ? 0 : 1;
+    }
+    const { simulator, kernel, differences: d } = await compareWithKernel(host, a.scenario, runnerProgram(distDir), a.opts);
+    const label = host.shell.label;
+    if (a.json) out(`${JSON.stringify({ file: a.scenario.file, same: d.length === 0, differences: d, simulator, kernel }, null, 2)}\n`);
+    else if (d.length === 0) out(`${a.scenario.file}: the simulator and ${label} agree (${kernel.ops.length} statements, final tables, pipes, locks)\n`);
+    else out(`${a.scenario.file}: ${d.length} difference${d.length === 1 ? '' : 's'} between the simulator and ${label}\n${formatDifferences(d, ['simulator', 'kernel'])}\n`);
+    return d.length ? 1 : 0;
+  } catch (e) {
+    if (known(e)) {
+      err(`sqliteos ${a.cmd}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    manager.closeAll();
+  }
+}
+
+/**
+ * `sqliteos diff --generated N [--seed S] [--on ...]`: N generated scenarios (seeds S, S+1, …), each on
+ * both executors; prints each differing scenario with its seed and text. Exit 0 all agree, 1 not.
+ */
+export async function generatedDiff(a: { count: number; seed: number; on: string; acceptNew: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const manager = managerFor(a.acceptNew);
+  try {
+    const host = await connect(a.on, manager, __dirname);
+    out(`seed ${a.seed}, ${a.count} scenarios on ${host.shell.label}\n`);
+    const r = await runCorpus(host, runnerProgram(__dirname), { seed: a.seed, count: a.count });
+    for (const d of r.differing) out(`\nseed ${d.seed}: ${d.differences.length} difference(s)\n${d.text}${formatDifferences(d.differences, ['simulator', 'kernel'])}\n`);
+    out(`\n${r.ran} scenarios (${r.deadlocks} ending in a deadlock on both), ${r.differing.length} with differences, in ${(r.ms / 1000).toFixed(1)} s (seed ${a.seed})\n`);
+    return r.differing.length ? 1 : 0;
+  } catch (e) {
+    if (known(e)) {
+      err(`sqliteos diff: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    manager.closeAll();
+  }
+}

@@ -1,0 +1,240 @@
+/*
+ * What sqliteos-run printed, as `sqliteos run --json`'s contract (a RunResult with profile
+ * "companion-kernel"). Processes are named as the scenario names them (P1 …), everywhere: ops, tables,
+ * pipes, locks, query columns named pid or parent_id. Pipes keep the kernel's own dataIds; each pipe
+ * op carries the dataId it made, which is how a comparison names pipes. Tables show only the rows of
+ * the scenario's processes and pipes (a guest may run other SQLiteOS programs beside it).
+ */
+import type { Scenario, Statement } from '../scenario/ast';
+import { bytesDigest, sameBytes, showBytes } from '../scenario/bytes';
+import type { Anomaly, OpRecord, RunResult } from '../scenario/runner';
+import { InspectReader } from '../model/inspect-reader';
+import { parseQueueName } from '../model/kernel-json';
+import { QueueId, Snapshot, Value, queueName } from '../model/model';
+import type { LockInfo, PipeInfo, ProcInfo } from '../sim/inspect';
+import { Err, errName } from '../sim/types';
+
+export class KernelRunError extends Error {}
+
+interface Done {
+  /** The statements handed out before it completed: those completing in one round ran concurrently. */
+  round: number;
+  idx: number;
+  ns: bigint;
+  ret: number;
+  extra: string[];
+  rows: [string, string | null][][];
+}
+
+function unhex(h: string): string {
+  return Buffer.from(h, 'hex').toString('utf8');
+}
+
+/** Reads the runner's lines; `source` names the machine in errors. */
+export function kernelRunResult(scenario: Scenario, output: string, source: string, capacity: number): RunResult {
+  const lines = output.split('\n');
+  if (lines[0] !== 'sqliteos-run 1') throw new KernelRunError(`${source}: sqliteos-run: unexpected output: ${JSON.stringify(output.slice(0, 200))}`);
+  const real = new Map<number, number>();
+  const done: Done[] = [];
+  const asleep = new Map<number, string>();
+  const rows = new Map<number, [string, string | null][][]>();
+  let inspect: string | undefined;
+  let end: string | undefined;
+  let round = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const [kind, ...f] = lines[i].split(' ');
+    if (kind === 'pid') real.set(Number(f[0]), Number(f[1]));
+    else if (kind === 'give') round++;
+    else if (kind === 'done' || kind === 'unbound') {
+      const idx = Number(f[0]);
+      const d: Done = { round, idx, ns: BigInt(f[1]), ret: kind === 'unbound' ? NaN : Number(f[2]), extra: f.slice(3), rows: rows.get(idx) ?? [] };
+      done.push(d);
+    } else if (kind === 'row') {
+      const idx = Number(f[0]);
+      const row: [string, string | null][] = [];
+      for (let k = 1; k + 1 < f.length; k += 2) row.push([unhex(f[k]), f[k + 1] === '~' ? null : unhex(f[k + 1])]);
+      rows.set(idx, [...(rows.get(idx) ?? []), row]);
+    } else if (kind === 'asleep') asleep.set(Number(f[0]), f[1]);
+    else if (kind === 'error') throw new KernelRunError(`${source}: sqliteos-run: ${f.join(' ')}`);
+    else if (kind === 'inspect') inspect = lines[++i];
+    else if (kind === 'end') end = f[0];
+  }
+  if (!end) throw new KernelRunError(`${source}: sqliteos-run stopped before its end line (killed, or the connection dropped)`);
+  if (inspect === undefined) throw new KernelRunError(`${source}: sqliteos-run printed no kernel state`);
+  const snap = new InspectReader().read(inspect, `${source}: sqliteos-inspect`);
+  return new Assembler(scenario, real, snap, capacity).build(done, asleep);
+}
+
+class Assembler {
+  private readonly byReal = new Map<number, number>();
+  readonly dataIds = new Set<number>();
+  private readonly ops: OpRecord[] = [];
+  private readonly anomalies: Anomaly[] = [];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly real: Map<number, number>,
+    private readonly snap: Snapshot,
+    private readonly capacity: number,
+  ) {
+    for (const [p, r] of real) this.byReal.set(r, p);
+  }
+
+  /** A kernel pid as the scenario names it; one not of the scenario stays as it is, negated. */
+  private pid = (r: number): number => this.byReal.get(r) ?? -r;
+
+  build(done: Done[], asleep: Map<number, string>): RunResult {
+    const sorted = [...done].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+    for (const d of sorted) this.op(this.scenario.statements[d.idx], d);
+    const kernelLocks = this.snap.locks!;
+    const queues = this.snap.queues ?? [];
+    const sleepers = (match: (q: QueueId) => boolean) => queues.filter((q) => match(q.id)).flatMap((q) => q.sleepers.map(this.pid));
+    const pipes: PipeInfo[] = this.snap.pipes
+      .filter((p) => this.dataIds.has(p.dataId))
+      .map((p) => ({
+        ...p,
+        readWq: sleepers((q) => q.kind === 'pipe' && q.dataId === p.dataId && q.queue === 'read_wq'),
+        writeWq: sleepers((q) => q.kind === 'pipe' && q.dataId === p.dataId && q.queue === 'write_wq'),
+      }));
+    const lockState: LockInfo = {
+      currentMaxLock: kernelLocks.currentMaxLock,
+      numReaders: kernelLocks.numReaders,
+      writeMutexOwner: kernelLocks.writeMutex.owner === null ? null : this.pid(kernelLocks.writeMutex.owner),
+      writeMutexWaiters: kernelLocks.writeMutex.waiters.map(this.pid),
+      readQ: sleepers((q) => q.kind === 'store' && q.queue === 'read_q'),
+      writeQ: sleepers((q) => q.kind === 'store' && q.queue === 'write_q'),
+      connections: kernelLocks.connections.filter((c) => this.byReal.has(c.owner)).map((c) => ({ id: c.id, pid: this.pid(c.owner), level: c.level, purpose: 'transaction' })),
+    };
+    for (const [p, q] of asleep) this.stuck(p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`), pipes);
+    return {
+      file: this.scenario.file,
+      profile: 'companion-kernel',
+      locks: 'sqliteos',
+      capacity: this.capacity,
+      ok: this.anomalies.length === 0,
+      ops: this.ops,
+      tables: this.tables(),
+      ...(this.busy().length ? { unreadable: this.busy() } : {}),
+      pipes,
+      processes: this.processes(asleep),
+      lockState,
+      anomalies: this.anomalies,
+    };
+  }
+
+  private op(s: Statement, d: Done): void {
+    const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: d.ret, error: null, round: d.round };
+    if (Number.isNaN(d.ret)) {
+      const label = 'fd' in s ? s.fd.name : '?';
+      rec.result = Err.EBADF;
+      rec.error = `EBADF (-9): fd label '${label}' is not bound yet: its pipe has not run`;
+    } else if (d.ret < 0) rec.error = errName(d.ret);
+    else if (s.op === 'pipe') {
+      rec.result = [Number(d.extra[0]), Number(d.extra[1])];
+      const id = Number(d.extra[2]);
+      if (id > 0) {
+        rec.dataId = id;
+        this.dataIds.add(id);
+      }
+    } else if (s.op === 'fork' || s.op === 'thread') rec.result = this.pid(d.ret);
+    else if (s.op === 'read') {
+      const bytes = new Uint8Array(Buffer.from(d.extra[0] ?? '', 'hex'));
+      rec.data = showBytes(bytes);
+      if (bytes.length > 48) rec.digest = bytesDigest(bytes);
+      if (s.expect && !sameBytes(bytes, s.expect.bytes)) {
+        this.anomaly('expectation', s, `read expected ${showBytes(s.expect.bytes)} (${s.expect.bytes.length} bytes), got ${showBytes(bytes)} (${bytes.length} bytes)`);
+      }
+    } else if (s.op === 'query') rec.result = d.rows.map((r) => r.map(([col, v]) => this.cell(col, v)));
+    if (s.op === 'read' && s.expect && (Number.isNaN(d.ret) || d.ret < 0)) this.anomaly('expectation', s, `read expected ${s.expect.source}, got ${rec.error}`);
+    this.ops.push(rec);
+  }
+
+  /** A query's value: pids as the scenario names them, integers as numbers. */
+  private cell(col: string, v: string | null): unknown {
+    if (v === null || !/^-?\d+$/.test(v)) return v;
+    const n = Number(v);
+    return col === 'pid' || col === 'parent_id' ? this.pid(n) : n;
+  }
+
+  private anomaly(kind: Anomaly['kind'], s: { line: number; pid: number }, message: string): void {
+    this.anomalies.push({ kind, line: s.line, pid: s.pid, message });
+  }
+
+  /** A process asleep when nothing could run: a deadlock, or a lost wake-up when what it waits for holds. */
+  private stuck(p: number, on: QueueId, pipes: PipeInfo[]): void {
+    const st = this.nextStatement(p);
+    const l = this.snap.locks!;
+    let holds = false;
+    if (on.kind === 'pipe') {
+      const info = pipes.find((x) => x.dataId === on.dataId);
+      holds = !!info && (on.queue === 'read_wq' ? info.buffered > 0 || info.writers === 0 : info.buffered < this.capacity || info.readers === 0);
+    } else if (on.kind === 'store') holds = on.queue === 'read_q' ? l.currentMaxLock !== 'PENDING' && l.currentMaxLock !== 'EXCLUSIVE' : l.numReaders === 1;
+    else holds = l.writeMutex.owner === null;
+    const what = `P${p} is asleep on ${queueName(on)} in '${st?.text ?? '?'}' (line ${st?.line ?? 0})`;
+    this.anomaly(holds ? 'lost-wakeup' : 'deadlock', { line: st?.line ?? 0, pid: p }, holds ? `${what}: what it waits for already holds, but no wake-up can come` : `${what} and nothing can run to wake it`);
+  }
+
+  /** The statement a process was running when the run ended: its first not in the completed ops. */
+  private nextStatement(p: number): Statement | undefined {
+    const finished = new Set(this.ops.filter((o) => o.pid === p).map((o) => o.line));
+    return this.scenario.statements.find((s) => s.pid === p && !finished.has(s.line));
+  }
+
+  private busy(): string[] {
+    return Object.entries(this.snap.tables)
+      .filter(([, t]) => t.busy)
+      .map(([name]) => name);
+  }
+
+  private tables(): RunResult['tables'] {
+    const out: RunResult['tables'] = {};
+    for (const [name, t] of Object.entries(this.snap.tables)) {
+      const col = (c: string) => t.columns.indexOf(c);
+      const [pid, parent, dataId, seq] = [col('pid'), col('parent_id'), col('dataId'), col('seq')];
+      out[name] = t.rows
+        .filter((r) => (pid < 0 || this.byReal.has(Number(r[pid]))) && (dataId < 0 || this.dataIds.has(Number(r[dataId]))))
+        .map((r) =>
+          Object.fromEntries(
+            t.columns.map((c, i) => {
+              const v = r[i];
+              if (i === pid || i === parent) return [c, this.pid(Number(v))];
+              if (i === seq && typeof v === 'bigint') return [c, v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()];
+              return [c, jsonValue(v)];
+            }),
+          ),
+        );
+    }
+    return out;
+  }
+
+  private processes(asleep: Map<number, string>): ProcInfo[] {
+    const handler = new Map<number, number>();
+    const parent = new Map<number, number>([[1, 0]]);
+    handler.set(1, 1);
+    for (const s of this.scenario.statements) {
+      if (s.op !== 'fork' && s.op !== 'thread') continue;
+      parent.set(s.child, s.pid);
+      handler.set(s.child, s.op === 'thread' ? (handler.get(s.pid) ?? s.pid) : s.child);
+    }
+    const exited = new Set(this.ops.filter((o) => o.op === 'exit').map((o) => o.pid));
+    return [...this.real.keys()].map((p) => {
+      const q = asleep.get(p);
+      const on = q ? parseQueueName(q, `P${p}`) : null;
+      const st = on ? this.nextStatement(p) : undefined;
+      return {
+        pid: p,
+        handler: handler.get(p) ?? p,
+        parent: parent.get(p) ?? 0,
+        state: exited.has(p) ? 'exited' : on ? 'blocked' : 'runnable',
+        waitingOn: on ? queueName(on) : null,
+        inside: st ? { op: st.op, line: st.line, step: 'sleep' } : null,
+      } satisfies ProcInfo;
+    });
+  }
+}
+
+function jsonValue(v: Value): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return { blob: v.length, hex: Buffer.from(v).toString('hex') };
+  return v;
+}

@@ -1,0 +1,215 @@
+/*
+ * Two results of one scenario compared: the simulator's and a real kernel's (or any two RunResults).
+ *
+ * What must be equal: each statement's result, errno and the bytes a read got (its first 48 bytes and,
+ * past them, a digest of all); the order in which each process completed its statements; who is
+ * asleep at the end and on what; the final tables, pipes and lock state; the anomalies' kinds and lines.
+ * What may differ, and why: the global interleaving of completions (two processes woken by one event
+ * run in the order the scheduler picks, which the simulator's lowest-line rule does not model), and so
+ * which of the reads woken together got which bytes, as long as between them they got the same; error
+ * messages beyond the errno (each kernel words its own), and kernel-side numbers with no meaning to the
+ * scenario: dataIds are named by the line of the pipe statement that made them (pipe@L3), pipe_chunk's
+ * seq by that name and its offset in the pipe's range, queue ids by their pipe.
+ */
+import type { OpRecord, RunResult } from './runner';
+
+export interface Difference {
+  /** What differs, in a few words ("line 7 P2 read: result"). */
+  what: string;
+  line?: number;
+  left: string;
+  right: string;
+}
+
+const SEQ_SHIFT = 2n ** 40n;
+
+/** Names each side's dataIds by the line of the pipe statement that made them. */
+function pipeNames(r: RunResult): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const o of r.ops) if (o.op === 'pipe' && o.dataId !== undefined) m.set(o.dataId, `pipe@L${o.line}`);
+  return m;
+}
+
+const show = (v: unknown): string => (v === undefined ? '—' : JSON.stringify(v));
+
+function errno(e: string | null): string | null {
+  return e === null ? null : e.split(' ')[0];
+}
+
+/** A blob as its length and first 32 bytes in hex, whichever way the side wrote it. */
+function blob(v: { blob: number; text?: string; hex?: string }): string {
+  const hex = v.hex ?? Buffer.from(v.text ?? '', 'latin1').toString('hex');
+  return `blob ${v.blob}:${hex.slice(0, 64)}`;
+}
+
+function cell(col: string, v: unknown, names: Map<number, string>): unknown {
+  if (v && typeof v === 'object' && 'blob' in v) return blob(v as { blob: number });
+  if (col === 'dataId' && typeof v === 'number') return names.get(v) ?? `dataId ${v}`;
+  if (col === 'seq' && (typeof v === 'number' || typeof v === 'string')) {
+    const n = BigInt(v);
+    const id = Number(n / SEQ_SHIFT);
+    return `${names.get(id) ?? `dataId ${id}`}+${n % SEQ_SHIFT}`;
+  }
+  return v;
+}
+
+/** A table's rows normalised and sorted; queue ids become their pipe's name (read_wq = write_wq - 1). */
+function rows(r: RunResult, table: string, names: Map<number, string>): string[] {
+  return (r.tables[table] ?? [])
+    .map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const [c, v] of Object.entries(row)) out[c] = cell(c, v, names);
+      if (typeof row.read_wq === 'number' && typeof row.write_wq === 'number') {
+        out.read_wq = row.write_wq === row.read_wq + 1 ? 'the pipe’s read queue' : row.read_wq;
+        out.write_wq = row.write_wq === row.read_wq + 1 ? 'the pipe’s write queue' : row.write_wq;
+      }
+      return JSON.stringify(out);
+    })
+    .sort();
+}
+
+function queueOf(w: string | null, names: Map<number, string>): string | null {
+  if (!w) return w;
+  const m = /^pipe (\d+) (\w+)$/.exec(w);
+  return m ? `${names.get(Number(m[1])) ?? `pipe ${m[1]}`} ${m[2]}` : w;
+}
+
+/** Each pipe at the end: its bytes and whether each end is open (a call in progress holds its end open). */
+function pipeLines(r: RunResult, names: Map<number, string>): string[] {
+  const open = (n: number) => (n > 0 ? 'open' : 'closed');
+  return r.pipes.map((p) => `${names.get(p.dataId) ?? `dataId ${p.dataId}`}: ${p.buffered} bytes, read end ${open(p.readers + (p.readRefs ?? 0))}, write end ${open(p.writers + (p.writeRefs ?? 0))}`).sort();
+}
+
+function lockState(r: RunResult): Record<string, unknown> {
+  const l = r.lockState;
+  return {
+    currentMaxLock: l.currentMaxLock,
+    numReaders: l.numReaders,
+    writeMutexOwner: l.writeMutexOwner,
+    writeMutexWaiters: [...l.writeMutexWaiters].sort(),
+    readQ: [...l.readQ].sort(),
+    writeQ: [...l.writeQ].sort(),
+  };
+}
+
+function opKey(o: OpRecord): string {
+  return `${o.pid}:${o.line}`;
+}
+
+/** Ops that completed in one round of a real kernel's run (woken together), per round. */
+function concurrent(r: RunResult): OpRecord[][] {
+  const byRound = new Map<number, OpRecord[]>();
+  for (const o of r.ops) if (o.round !== undefined) byRound.set(o.round, [...(byRound.get(o.round) ?? []), o]);
+  return [...byRound.values()].filter((g) => g.length > 1);
+}
+
+/**
+ * Work woken by one event runs in the scheduler's order. Reads of such a group may take the bytes in
+ * either order: where each side's reads got the same bytes between them, which got which is not a
+ * difference. A query among them may see the tables before or after the others' work: its rows are
+ * not compared (its errno is).
+ */
+function excusedReads(left: RunResult, right: RunResult): Set<string> {
+  const excused = new Set<string>();
+  const groups = [...concurrent(left), ...concurrent(right)];
+  for (const g of groups) for (const o of g) if (o.op === 'query') excused.add(opKey(o));
+  const got = (r: RunResult, keys: string[]) =>
+    r.ops
+      .filter((o) => keys.includes(opKey(o)))
+      .map((o) => JSON.stringify([o.result, o.data, o.digest]))
+      .sort()
+      .join(' ');
+  for (const group of groups.map((g) => g.filter((o) => o.op === 'read').map(opKey)).filter((g) => g.length > 1)) {
+    if (got(left, group) === got(right, group) && group.every((k) => left.ops.some((o) => opKey(o) === k))) for (const k of group) excused.add(k);
+  }
+  return excused;
+}
+
+export function compareRuns(left: RunResult, right: RunResult): Difference[] {
+  const out: Difference[] = [];
+  const excused = excusedReads(left, right);
+  const ln = pipeNames(left);
+  const rn = pipeNames(right);
+  const diff = (what: string, a: unknown, b: unknown, line?: number) => {
+    const [x, y] = [show(a), show(b)];
+    if (x !== y) out.push({ what, line, left: x, right: y });
+  };
+
+  const rOps = new Map(right.ops.map((o) => [opKey(o), o]));
+  const lOps = new Map(left.ops.map((o) => [opKey(o), o]));
+  for (const a of left.ops) {
+    const b = rOps.get(opKey(a));
+    const at = `line ${a.line} P${a.pid} ${a.op}`;
+    if (!b) {
+      out.push({ what: `${at}: completed on one side only`, line: a.line, left: show(a.result), right: 'did not complete' });
+      continue;
+    }
+    const norm = (o: OpRecord, names: Map<number, string>) => (o.op === 'pipe' && o.dataId !== undefined ? `${show(o.result)} ${names.get(o.dataId)}` : o.result);
+    diff(`${at}: errno`, errno(a.error), errno(b.error), a.line);
+    if (excused.has(opKey(a))) continue;
+    diff(`${at}: result`, norm(a, ln), norm(b, rn), a.line);
+    diff(`${at}: bytes read`, [a.data, a.digest], [b.data, b.digest], a.line);
+  }
+  for (const b of right.ops) {
+    if (!lOps.has(opKey(b))) out.push({ what: `line ${b.line} P${b.pid} ${b.op}: completed on one side only`, line: b.line, left: 'did not complete', right: show(b.result) });
+  }
+  const order = (r: RunResult, pid: number) => r.ops.filter((o) => o.pid === pid).map((o) => o.line);
+  const pids = [...new Set([...left.processes, ...right.processes].map((p) => p.pid))].sort((a, b) => a - b);
+  for (const pid of pids) {
+    diff(`P${pid}: order of its completed statements (lines)`, order(left, pid), order(right, pid));
+    const [a, b] = [left.processes.find((p) => p.pid === pid), right.processes.find((p) => p.pid === pid)];
+    diff(`P${pid}: state at the end`, a && [a.state, queueOf(a.waitingOn, ln)], b && [b.state, queueOf(b.waitingOn, rn)]);
+  }
+  // A table a kernel could not read at the end (busy behind a PENDING writer) is not compared.
+  const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
+  for (const t of [...new Set([...Object.keys(left.tables), ...Object.keys(right.tables)])].sort()) {
+    if (unreadable.has(t)) continue;
+    const [a, b] = [rows(left, t, ln), rows(right, t, rn)];
+    const onlyA = a.filter((x) => !b.includes(x));
+    const onlyB = b.filter((x) => !a.includes(x));
+    if (onlyA.length || onlyB.length) out.push({ what: `table ${t}: rows on one side only`, left: onlyA.join(' ') || '—', right: onlyB.join(' ') || '—' });
+  }
+  diff('pipes at the end', pipeLines(left, ln), pipeLines(right, rn));
+  diff('lock state at the end', lockState(left), lockState(right));
+  const anomalies = (r: RunResult) => r.anomalies.map((x) => `${x.kind} P${x.pid} line ${x.line}`).sort();
+  diff('anomalies', anomalies(left), anomalies(right));
+  return out;
+}
+
+/** The differences as lines for a terminal, `left` and `right` named. */
+export function formatDifferences(d: Difference[], names: [string, string]): string {
+  const w = Math.max(...names.map((n) => n.length));
+  return d.map((x) => `${x.what}\n  ${names[0].padEnd(w)}  ${x.left}\n  ${names[1].padEnd(w)}  ${x.right}`).join('\n');
+}
+
+/**
+ * Both results as text normalised the way compareRuns compares them, one fact per line, so that a
+ * side-by-side diff of the two marks exactly the differences (the extension's Compare with Simulator).
+ */
+export function comparableTexts(left: RunResult, right: RunResult): [string, string] {
+  const excused = excusedReads(left, right);
+  const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
+  const render = (r: RunResult): string => {
+    const names = pipeNames(r);
+    const out = [`# ${r.file}: ${r.profile}`, '', '## statements, each process in its own order'];
+    const pids = [...new Set([...left.processes, ...right.processes].map((p) => p.pid))].sort((a, b) => a - b);
+    for (const pid of pids) {
+      for (const o of r.ops.filter((x) => x.pid === pid)) {
+        const res = o.op === 'pipe' && o.dataId !== undefined ? `${show(o.result)} ${names.get(o.dataId)}` : show(o.result);
+        const mine = excused.has(opKey(o));
+        const bytes = o.op === 'read' && !mine ? ` ${o.data ?? ''}${o.digest ? ` sha256:${o.digest}` : ''}` : '';
+        out.push(`P${pid} line ${o.line} ${o.op}: ${mine ? '(woken with others: compared as a group)' : res}${o.error ? ` ${errno(o.error)}` : ''}${bytes}`);
+      }
+      const p = r.processes.find((x) => x.pid === pid);
+      out.push(`P${pid} at the end: ${p ? `${p.state}${p.waitingOn ? ` on ${queueOf(p.waitingOn, names)}` : ''}` : '—'}`, '');
+    }
+    for (const t of Object.keys(r.tables).sort()) {
+      out.push(`## table ${t}`, ...(unreadable.has(t) ? ['(not compared: a kernel could not read it at the end)'] : rows(r, t, names)), '');
+    }
+    out.push('## pipes', ...pipeLines(r, names), '');
+    out.push('## locks', ...Object.entries(lockState(r)).map(([k, v]) => `${k} ${show(v)}`), '');
+    out.push('## anomalies', ...r.anomalies.map((x) => `${x.kind} P${x.pid} line ${x.line}`).sort(), '');
+    return out.join('\n');
+  };
+  return [render(left), render(right)];
+}

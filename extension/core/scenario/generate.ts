@@ -1,0 +1,99 @@
+/*
+ * Seeded scenarios for differential runs and fuzzing: 2-5 processes made by forks and threads, 1-3
+ * pipes, writes and reads of assorted sizes (one byte up to past the capacity), closes, read
+ * transactions, queries and exits, in an order that parses (every process and label exists where it is
+ * used) but is otherwise free: a label may name an fd the process never had or has closed, a read may
+ * wait for ever. The same seed gives the same text, so a failure is reproduced from its seed alone.
+ */
+
+/** mulberry32: a small, fast PRNG; enough for test inputs. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Queries whose answer depends on the scenario only (not on the machine's other processes). */
+const QUERIES = ['SELECT count(*) FROM pipe_data', 'SELECT count(*), sum(length(data)) FROM pipe_chunk', 'SELECT fd FROM pid_pipe WHERE dataId = (SELECT max(dataId) FROM pipe_data) ORDER BY fd LIMIT 3'];
+
+export function generateScenario(seed: number): string {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const chance = (p: number) => rnd() < p;
+  const capacity = pick([0, 0, 16, 100, 4096]);
+  const cap = capacity || 65536;
+  const sizes = [1, 3, 8, 17, 100, 4096, cap, cap + 5].filter((n) => n <= 70000);
+  const small = sizes.filter((n) => n <= Math.min(cap / 2, 100));
+  const out = [`# generated: seed ${seed}`];
+  if (capacity) out.push(`@capacity ${capacity}`);
+  const alive = [1];
+  const inTxn = new Set<number>();
+  /** Each pipe's labels and the bytes written to it less those asked for, as the file reads (a guess: the order may differ). */
+  const ends: { r: string; w: string; balance: number }[] = [];
+  let nextPid = 2;
+  let written = 0;
+  const maxProcs = 2 + Math.floor(rnd() * 4);
+  const pipe = (p: number) => {
+    const n = ends.length;
+    ends.push({ r: `r${n}`, w: `w${n}`, balance: 0 });
+    out.push(`P${p} pipe r${n} w${n}`);
+  };
+  pipe(1);
+  const steps = 8 + Math.floor(rnd() * 18);
+  for (let i = 0; i < steps && alive.length; i++) {
+    const p = pick(alive);
+    const e = pick(ends);
+    const r = rnd();
+    const fed = ends.filter((x) => x.balance > 0);
+    if (inTxn.has(p) && chance(0.6)) {
+      // Inside its read transaction a process's pipe calls fail (EDEADLK): mostly it queries or commits.
+      out.push(chance(0.5) ? `P${p} commit` : `P${p} query "${pick(QUERIES)}"`);
+      if (out[out.length - 1].endsWith('commit')) inTxn.delete(p);
+      continue;
+    }
+    if (r < 0.16 && nextPid <= maxProcs) {
+      out.push(`P${p} ${chance(0.7) ? 'fork' : 'thread'} P${nextPid}`);
+      alive.push(nextPid++);
+    } else if (r < 0.22 && ends.length < 3) pipe(p);
+    else if (r < 0.5) {
+      const n = chance(0.85) ? pick(small) : pick(sizes);
+      const data = n < 20 && chance(0.7) ? `"${String.fromCharCode(65 + (written++ % 26)).repeat(n)}"` : String(n);
+      out.push(`P${p} write ${e.w} ${data}`);
+      e.balance += n;
+    } else if (r < 0.72 && (fed.length > 0 || chance(0.15))) {
+      // Mostly reads of a pipe with bytes due, at most that many; sometimes any read (it may wait for ever).
+      const f = fed.length && chance(0.9) ? pick(fed) : e;
+      const n = f.balance > 0 ? Math.min(pick(sizes), f.balance) : pick(sizes);
+      out.push(`P${p} read ${f.r} ${n}`);
+      f.balance -= n;
+    }
+    else if (r < 0.72) {
+      out.push(`P${p} write ${e.w} "${String.fromCharCode(65 + (written++ % 26))}"`);
+      e.balance += 1;
+    } else if (r < 0.77) out.push(`P${p} close ${chance(0.5) ? e.r : e.w}`);
+    else if (r < 0.86) {
+      out.push(`P${p} ${inTxn.has(p) ? 'commit' : 'begin'}`);
+      if (inTxn.has(p)) inTxn.delete(p);
+      else inTxn.add(p);
+    } else if (r < 0.9) out.push(`P${p} query "${pick(QUERIES)}"`);
+    else if (r < 0.95 && alive.length > 1 && p !== 1) {
+      out.push(`P${p} exit`);
+      alive.splice(alive.indexOf(p), 1);
+    }
+  }
+  for (const p of [...inTxn]) if (alive.includes(p) && chance(0.8)) out.push(`P${p} commit`);
+  // Mostly, what was written is read and what was asked for is written before the exits (else most
+  // scenarios would end with someone waiting for ever, and the statements after it never run).
+  for (const e of ends) {
+    if (!alive.length || chance(0.2)) continue;
+    if (e.balance > 0) out.push(`P${pick(alive)} read ${e.r} ${e.balance}`);
+    else if (e.balance < 0) out.push(`P${pick(alive)} write ${e.w} ${-e.balance}`);
+  }
+  for (const p of [...alive].reverse()) if (chance(0.7)) out.push(`P${p} exit`);
+  return `${out.join('\n')}\n`;
+}

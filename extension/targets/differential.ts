@@ -1,0 +1,84 @@
+/*
+ * One scenario on both executors, compared: the simulator (companion profile, sqliteos locks, the
+ * scenario's capacity) and a real companion kernel through sqliteos-run. Used by `sqliteos diff`, by the
+ * extension's Compare with Simulator, and by the differential and fuzz tests over a generated corpus.
+ */
+import type { Scenario } from '../core/scenario/ast';
+import { Difference, compareRuns } from '../core/scenario/compare';
+import { generateScenario } from '../core/scenario/generate';
+import { parseScenario } from '../core/scenario/parser';
+import { RunResult, ScenarioRun, optionsFor } from '../core/scenario/runner';
+import type { SimOptions } from '../core/sim/types';
+import type { KernelHost } from './kernel-host';
+import { runOnKernel } from './scenario-kernel';
+
+export interface Compared {
+  simulator: RunResult;
+  kernel: RunResult;
+  differences: Difference[];
+}
+
+export class NotOnKernel extends Error {}
+
+/** Why a scenario cannot run on the companion kernel (another profile or lock policy), or undefined. */
+export function kernelCannotRun(s: Scenario, over: Partial<SimOptions> = {}): string | undefined {
+  const o = optionsFor(s, over);
+  if (o.profile !== 'companion' || o.locks !== 'sqliteos') {
+    return `${s.file}: the kernel runs the companion profile with sqliteos locks; this scenario asks for ${o.profile}/${o.locks} (it runs on the simulator only)`;
+  }
+  return undefined;
+}
+
+export async function simulate(s: Scenario, over: Partial<SimOptions> = {}): Promise<RunResult> {
+  const r = await ScenarioRun.create(s, over);
+  try {
+    r.runDefault();
+    return r.result();
+  } finally {
+    r.kernel.close();
+  }
+}
+
+export async function compareWithKernel(host: KernelHost, s: Scenario, runner: Buffer, over: Partial<SimOptions> = {}): Promise<Compared> {
+  const why = kernelCannotRun(s, over);
+  if (why) throw new NotOnKernel(why);
+  const simulator = await simulate(s, over);
+  const kernel = await runOnKernel(host, s, runner, { capacity: simulator.capacity });
+  return { simulator, kernel, differences: compareRuns(simulator, kernel) };
+}
+
+export interface CorpusResult {
+  seed: number;
+  /** Scenarios run (fewer than asked when the time budget ran out). */
+  ran: number;
+  differing: { seed: number; text: string; differences: Difference[] }[];
+  /** Scenarios that ended with a process asleep for good (on both sides, as they agree). */
+  deadlocks: number;
+  ms: number;
+}
+
+/**
+ * Generated scenarios seed, seed+1, … on both executors, until `count` have run or `budgetMs` is spent.
+ * A scenario the generator wrote that does not parse is a bug of ours, and throws.
+ */
+export async function runCorpus(
+  host: KernelHost,
+  runner: Buffer,
+  o: { seed: number; count: number; budgetMs?: number; onEach?: (seed: number, c: Compared) => void },
+): Promise<CorpusResult> {
+  const t0 = Date.now();
+  const res: CorpusResult = { seed: o.seed, ran: 0, differing: [], deadlocks: 0, ms: 0 };
+  for (let i = 0; i < o.count && (o.budgetMs === undefined || Date.now() - t0 < o.budgetMs); i++) {
+    const seed = o.seed + i;
+    const text = generateScenario(seed);
+    const parsed = parseScenario(text, `generated-${seed}.sqlos`);
+    if (!parsed.ok) throw new Error(`the generator wrote a scenario that does not parse (seed ${seed}): ${parsed.errors.join('; ')}`);
+    const c = await compareWithKernel(host, parsed.scenario, runner);
+    res.ran++;
+    if (c.kernel.anomalies.some((a) => a.kind === 'deadlock')) res.deadlocks++;
+    if (c.differences.length) res.differing.push({ seed, text, differences: c.differences });
+    o.onEach?.(seed, c);
+  }
+  res.ms = Date.now() - t0;
+  return res;
+}
