@@ -6,6 +6,7 @@ import { loadedAt } from './t0';
 import * as vscode from 'vscode';
 import { ConnectCommands } from './commands/connect';
 import { BenchCommands } from './commands/bench';
+import { OnKernelCommands } from './commands/on-kernel';
 import { DataCommands } from './commands/data';
 import { KernelCommands } from './commands/kernel';
 import { EditorMarks } from './editor';
@@ -53,6 +54,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   kernel.registerAll();
   const bench = new BenchCommands(ctx, session, log);
   bench.registerAll();
+  new OnKernelCommands(ctx, session, docs, log, () => scenarios.optionSources()).registerAll();
   scenarios.registerAll();
   data.registerAll();
   registerDiagnostics(ctx);

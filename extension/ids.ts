@@ -27,6 +27,8 @@ export const Cmd = {
   setLocks: 'sqliteos.setLocks',
   explore: 'sqliteos.explore',
   replay: 'sqliteos.replay',
+  runOnKernel: 'sqliteos.runOnKernel',
+  compareWithSimulator: 'sqliteos.compareWithSimulator',
   kernelSource: 'sqliteos.kernel.source',
   kernelPatch: 'sqliteos.kernel.patch',
   kernelBuild: 'sqliteos.kernel.build',

@@ -191,7 +191,7 @@ export function comparableTexts(left: RunResult, right: RunResult): [string, str
   const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
   const render = (r: RunResult): string => {
     const names = pipeNames(r);
-    const out = [`# ${r.file}: ${r.profile}`, '', '## statements, each process in its own order'];
+    const out = [`# ${r.file}`, '', '## statements, each process in its own order'];
     const pids = [...new Set([...left.processes, ...right.processes].map((p) => p.pid))].sort((a, b) => a - b);
     for (const pid of pids) {
       for (const o of r.ops.filter((x) => x.pid === pid)) {

@@ -1,0 +1,98 @@
+/*
+ * Run Scenario on Kernel and Compare with Simulator: the scenario in the editor on the connected real
+ * kernel (the companion kernel: the QEMU guest, WSL2, any SSH host), with real processes; the result in
+ * the SQLiteOS output as `sqliteos run` prints it. Compare runs it on the simulator too and opens the two
+ * results side by side in a diff editor, normalised the way they are compared, so exactly the differences
+ * are marked; the list of differences goes to the output.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { comparableTexts, formatDifferences } from '../core/scenario/compare';
+import { parseScenario } from '../core/scenario/parser';
+import type { Scenario } from '../core/scenario/ast';
+import type { RunResult } from '../core/scenario/runner';
+import { resolveOptions } from '../core/scenario/options';
+import { summarize } from '../core/scenario/summary';
+import { Documents } from '../documents';
+import { Cmd, LANGUAGE } from '../ids';
+import { Session } from '../session';
+import { Compared, compareWithKernel, kernelCannotRun } from '../targets/differential';
+import { KernelHost } from '../targets/kernel-host';
+import { RemoteTarget } from '../targets/remote';
+import { runOnKernel } from '../targets/scenario-kernel';
+import { textOf } from '../text';
+import { UserError, register } from './register';
+import type { OptionLayer } from '../core/scenario/options';
+
+export class OnKernelCommands {
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly session: Session,
+    private readonly docs: Documents,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly optionSources: () => { overrides: OptionLayer; settings: OptionLayer },
+  ) {}
+
+  registerAll(): void {
+    register(this.ctx, this.log, Cmd.runOnKernel, (uri?: vscode.Uri) => this.run(uri));
+    register(this.ctx, this.log, Cmd.compareWithSimulator, (uri?: vscode.Uri) => this.compare(uri));
+  }
+
+  private runner(): Buffer {
+    const file = path.join(this.ctx.extensionPath, 'dist', 'helpers', 'sqliteos-run-x86_64');
+    if (!fs.existsSync(file)) throw new UserError(`${file} is missing: it is built by \`npm run build\` (needs gcc and libc6-dev)`);
+    return fs.readFileSync(file);
+  }
+
+  private host(what: string): KernelHost {
+    const t = this.session.target;
+    const host = t instanceof RemoteTarget ? t.kernelHost : undefined;
+    if (!host) throw new UserError(`${what} needs a real kernel as the target: connect to a host running the companion kernel first (the QEMU guest: \`sqliteos guest start\`, then Connect to Host).`);
+    return host;
+  }
+
+  private async scenario(uri: vscode.Uri | undefined): Promise<{ file: vscode.Uri; name: string; source: string; s: Scenario }> {
+    const ed = vscode.window.activeTextEditor;
+    const file = uri instanceof vscode.Uri ? uri : ed?.document.languageId === LANGUAGE ? ed.document.uri : undefined;
+    if (!file) throw new UserError('Open a .sqlos scenario first.');
+    const name = vscode.workspace.asRelativePath(file);
+    const source = await textOf(file);
+    const parsed = parseScenario(source, name);
+    if (!parsed.ok) throw new UserError(`${name} has errors (see Problems); nothing ran. First: ${parsed.errors[0].toString()}`);
+    const why = kernelCannotRun(parsed.scenario, this.optionSources().overrides);
+    if (why) throw new UserError(why);
+    return { file, name, source, s: parsed.scenario };
+  }
+
+  async run(uri?: vscode.Uri): Promise<RunResult | undefined> {
+    const host = this.host('Run Scenario on Kernel');
+    const sc = await this.scenario(uri);
+    const capacity = resolveOptions({ ...this.optionSources(), file: sc.s }).capacity;
+    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${sc.name} on ${host.shell.label}…` }, () =>
+      runOnKernel(host, sc.s, this.runner(), { capacity }),
+    );
+    this.log.info(`\n${summarize(res, sc.source.split('\n'))}`);
+    this.log.show(true);
+    if (!res.ok) void vscode.window.showWarningMessage(`SQLiteOS: ${sc.name} on ${host.shell.label}: ${res.anomalies.length} anomaly(ies): ${res.anomalies[0].kind} at line ${res.anomalies[0].line}. See the SQLiteOS output.`);
+    return res;
+  }
+
+  async compare(uri?: vscode.Uri): Promise<Compared | undefined> {
+    const host = this.host('Compare with Simulator');
+    const sc = await this.scenario(uri);
+    const c = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${sc.name} on the simulator and on ${host.shell.label}…` }, () =>
+      compareWithKernel(host, sc.s, this.runner(), this.optionSources().overrides),
+    );
+    const [left, right] = comparableTexts(c.simulator, c.kernel);
+    const base = path.basename(sc.file.fsPath);
+    const l = this.docs.addResult(`${base} on the simulator`, left);
+    const r = this.docs.addResult(`${base} on ${host.shell.label.replace(/[[\]:@]/g, '_')}`, right);
+    await vscode.commands.executeCommand('vscode.diff', l, r, `${base}: simulator ↔ ${host.shell.label}`, { preview: false });
+    const n = c.differences.length;
+    this.log.info(n ? `${sc.name}: ${n} difference(s) between the simulator and ${host.shell.label}\n${formatDifferences(c.differences, ['simulator', 'kernel'])}` : `${sc.name}: the simulator and ${host.shell.label} agree`);
+    if (n) void vscode.window.showWarningMessage(`SQLiteOS: ${n} difference${n === 1 ? '' : 's'} between the simulator and ${host.shell.label}: ${c.differences[0].what}. See the SQLiteOS output.`);
+    else void vscode.window.showInformationMessage(`SQLiteOS: the simulator and ${host.shell.label} agree on ${sc.name}.`);
+    return c;
+  }
+}

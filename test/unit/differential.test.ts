@@ -1,0 +1,137 @@
+/*
+ * The pieces of "one scenario, two kernels" that need no kernel: the plan sqliteos-run reads, the
+ * runner's output read back (captured from the companion kernel in the QEMU guest), the comparison and
+ * what it excuses, and the seeded generator.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { KernelRunError, kernelRunResult } from '../../extension/core/kernel/run-result';
+import { compareRuns, comparableTexts } from '../../extension/core/scenario/compare';
+import { generateScenario } from '../../extension/core/scenario/generate';
+import { parseScenario } from '../../extension/core/scenario/parser';
+import { compilePlan } from '../../extension/core/scenario/plan';
+import { RunResult, ScenarioRun } from '../../extension/core/scenario/runner';
+
+const ROOT = path.join(__dirname, '..', '..');
+const fixture = (n: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'kernel', n), 'utf8');
+
+function example(name: string) {
+  const file = path.join(ROOT, 'examples', name);
+  const p = parseScenario(fs.readFileSync(file, 'utf8'), `examples/${name}`);
+  assert.ok(p.ok);
+  return p.scenario;
+}
+
+async function simulate(name: string): Promise<RunResult> {
+  const r = await ScenarioRun.create(example(name));
+  r.runDefault();
+  const res = r.result();
+  r.kernel.close();
+  return res;
+}
+
+const clone = (r: RunResult): RunResult => JSON.parse(JSON.stringify(r));
+
+describe('scenarios on a real kernel', () => {
+  it('compiles a scenario to the plan sqliteos-run reads: slots for labels, hex for bytes and SQL', () => {
+    const p = parseScenario('@capacity 8\nP1 pipe r w\nP1 thread P2\nP2 write w "hi\\n"\nP1 read r 3\nP1 query "SELECT 1"\nP2 close w\nP1 exit\n', 't.sqlos');
+    assert.ok(p.ok);
+    const plan = compilePlan(p.scenario, 8);
+    assert.deepEqual(plan.slots, ['r', 'w']);
+    assert.equal(plan.text, ['sqliteos-plan 1', 'capacity 8', 's 2 1 pipe 0 1', 's 3 1 thread 2', 's 4 2 write 1 68690a', 's 5 1 read 0 3', 's 6 1 query 53454c4543542031', 's 7 2 close 1', 's 8 1 exit', 'end', ''].join('\n'));
+  });
+
+  it("reads the runner's output from the guest: scenario pids everywhere, the pipe's dataId, the bytes, rounds", () => {
+    const k = kernelRunResult(example('03-several-readers.sqlos'), fixture('run-03-several-readers.txt'), 'guest', 65536);
+    assert.equal(k.profile, 'companion-kernel');
+    assert.equal(k.ok, true);
+    assert.deepEqual(
+      k.ops.map((o) => `${o.line} P${o.pid} ${o.op} ${JSON.stringify(o.result)}${o.data ? ` ${o.data}` : ''}`),
+      ['3 P1 pipe [3,4]', '4 P1 fork 2', '5 P1 fork 3', '8 P1 write 8', '6 P2 read 4 "ABCD"', '7 P3 read 4 "EFGH"', '9 P2 exit 0', '10 P3 exit 0', '11 P1 exit 0'],
+    );
+    assert.equal(k.ops[0].dataId, 1);
+    // The write and both reads completed in the round of the write: woken together.
+    assert.deepEqual(k.ops.slice(3, 6).map((o) => o.round), [6, 6, 6]);
+    // The guest's own processes (init, dropbear, the runner) are not the scenario's: not shown.
+    assert.deepEqual(k.tables.pid_store, []);
+    assert.deepEqual(k.processes.map((p) => `P${p.pid} ${p.state} handler ${p.handler} parent ${p.parent}`), ['P1 exited handler 1 parent 0', 'P2 exited handler 2 parent 1', 'P3 exited handler 3 parent 1']);
+  });
+
+  it('names the machine and says what went wrong when the runner fails or is cut short', () => {
+    const s = example('01-fork-pipe.sqlos');
+    assert.throws(() => kernelRunResult(s, 'sqliteos-run 1\nerror plan line 2: unknown op frob\nend error\n', 'root@guest', 65536), (e: Error) => e instanceof KernelRunError && e.message === 'root@guest: sqliteos-run: plan line 2: unknown op frob');
+    assert.throws(() => kernelRunResult(s, 'sqliteos-run 1\npid 1 40\ngive 0\n', 'root@guest', 65536), /root@guest: sqliteos-run stopped before its end line/);
+    assert.throws(() => kernelRunResult(s, 'bash: sqliteos-run: not found\n', 'root@guest', 65536), /root@guest: sqliteos-run: unexpected output: "bash: sqliteos-run: not found/);
+  });
+
+  it('finds the simulator and the captured kernel runs the same; a query woken with other work is not compared by its rows', async () => {
+    const k03 = kernelRunResult(example('03-several-readers.sqlos'), fixture('run-03-several-readers.txt'), 'guest', 65536);
+    assert.deepEqual(compareRuns(await simulate('03-several-readers.sqlos'), k03), []);
+    const k08 = kernelRunResult(example('08-pending-writer.sqlos'), fixture('run-08-pending-writer.txt'), 'guest', 65536);
+    const sim08 = await simulate('08-pending-writer.sqlos');
+    // P3's count of pid_store sees the whole guest (8 processes), but it ran in the round of P2's commit,
+    // woken with P1's write: its rows may be the tables before or after them, so they are not compared.
+    assert.deepEqual(k08.ops.find((o) => o.line === 10)!.result, [[8]]);
+    assert.equal(k08.ops.find((o) => o.line === 10)!.round, k08.ops.find((o) => o.line === 9)!.round);
+    assert.deepEqual(compareRuns(sim08, k08), []);
+    const alone = clone(k08);
+    alone.ops.find((o) => o.line === 10)!.round = 1000;
+    assert.deepEqual(compareRuns(sim08, alone), [{ what: 'line 10 P3 query: result', line: 10, left: '[[3]]', right: '[[8]]' }]);
+  });
+
+  it('reports a read that got other bytes, a different errno, and a statement one side never finished', async () => {
+    const sim = await simulate('03-several-readers.sqlos');
+    const k = clone(sim);
+    k.ops.find((o) => o.line === 8)!.result = -32;
+    k.ops.find((o) => o.line === 8)!.error = 'EPIPE (-32)';
+    k.ops = k.ops.filter((o) => o.line !== 11);
+    const what = compareRuns(sim, k).map((d) => d.what);
+    assert.deepEqual(what.slice(0, 3), ['line 8 P1 write: errno', 'line 8 P1 write: result', 'line 11 P1 exit: completed on one side only']);
+    assert.ok(what.includes('P1: order of its completed statements (lines)'));
+  });
+
+  it('lets reads woken together take the bytes in either order, but not different bytes, nor across rounds', async () => {
+    const sim = await simulate('03-several-readers.sqlos');
+    const swapped = clone(sim);
+    const [a, b] = [swapped.ops.find((o) => o.line === 6)!, swapped.ops.find((o) => o.line === 7)!];
+    [a.data, b.data] = [b.data, a.data];
+    for (const o of swapped.ops) o.round = o.line === 6 || o.line === 7 || o.line === 8 ? 6 : o.line;
+    assert.deepEqual(compareRuns(sim, swapped), []);
+    const [left, right] = comparableTexts(sim, swapped);
+    assert.equal(left, right, 'the side-by-side shows no difference either');
+    const apart = clone(swapped);
+    apart.ops.find((o) => o.line === 7)!.round = 99;
+    assert.deepEqual(compareRuns(sim, apart).map((d) => d.what), ['line 6 P2 read: bytes read', 'line 7 P3 read: bytes read']);
+    const other = clone(swapped);
+    other.ops.find((o) => o.line === 7)!.data = '"WXYZ"';
+    assert.equal(compareRuns(sim, other).length, 2);
+  });
+
+  it('names pipes by the line that made them, whatever dataId each kernel gave', async () => {
+    const sim = await simulate('01-fork-pipe.sqlos');
+    const k = clone(sim);
+    const renumber = (v: unknown) => (v === 1 ? 41 : v);
+    k.ops.find((o) => o.op === 'pipe')!.dataId = 41;
+    for (const rows of Object.values(k.tables)) for (const r of rows) if ('dataId' in r) r.dataId = renumber(r.dataId);
+    for (const p of k.pipes) p.dataId = renumber(p.dataId) as number;
+    assert.deepEqual(compareRuns(sim, k), []);
+  });
+
+  it('generates the same scenario from the same seed, every one of them parses, and they vary', () => {
+    assert.equal(generateScenario(123), generateScenario(123));
+    assert.notEqual(generateScenario(123), generateScenario(124));
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 300; seed++) {
+      const text = generateScenario(seed);
+      const p = parseScenario(text, `g${seed}.sqlos`);
+      assert.ok(p.ok, `seed ${seed}: ${p.ok ? '' : p.errors.join('; ')}\n${text}`);
+      const procs = new Set(p.scenario.statements.map((s) => s.pid)).size;
+      assert.ok(procs >= 1 && procs <= 5, `seed ${seed}: ${procs} processes`);
+      for (const s of p.scenario.statements) seen.add(s.op === 'write' && s.data.bytes.length >= 4096 ? 'big write' : s.op);
+      if (p.scenario.capacity) seen.add('capacity');
+    }
+    assert.deepEqual([...seen].sort(), ['begin', 'big write', 'capacity', 'close', 'commit', 'exit', 'fork', 'pipe', 'query', 'read', 'thread', 'write']);
+  });
+});
