@@ -52,9 +52,51 @@ function canonical(run: ScenarioRun): string {
     current: p.current && { ...p.current, locals: { ...p.current.locals, conn: undefined } },
   }));
   const db = k.db.contentKey(digest);
-  return JSON.stringify([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, s.deferred, db, run.labels], (_key, v) =>
-    v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
-  );
+  return serialize([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, s.deferred, db, run.labels]);
+}
+
+/** Byte arrays are never written once stored: each one's digest is computed once. */
+const bytesKeys = new WeakMap<Uint8Array, string>();
+
+/**
+ * JSON-like text of plain data, byte arrays as their digest: what JSON.stringify with a replacer gives,
+ * at a fraction of its cost (a replacer function is called for every value). undefined members are left
+ * out, as JSON.stringify leaves them.
+ */
+function serialize(v: unknown): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'number':
+    case 'boolean':
+      return String(v);
+    case 'string':
+      return JSON.stringify(v);
+    case 'undefined':
+      return 'null';
+    case 'object':
+      break;
+    default:
+      return JSON.stringify(v) ?? 'null';
+  }
+  if (v instanceof Uint8Array) {
+    let key = bytesKeys.get(v);
+    if (key === undefined) bytesKeys.set(v, (key = `"${digest(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1'))}"`));
+    return key;
+  }
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + serialize(v[i]);
+    return `${out}]`;
+  }
+  let out = '{';
+  let first = true;
+  for (const k in v as Record<string, unknown>) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${serialize(x)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 function digest(s: string): string {
@@ -91,7 +133,7 @@ function advance(run: ScenarioRun, pid: number): number {
     const p = run.kernel.state.procs[pid];
     if (run.kernel.state.mutex.owner === pid && !observed(run, pid)) continue;
     const step = p.current && run.kernel.programOf(p).at(p.current.step);
-    if (!step || SWITCH_KINDS.has(step.kind)) return n;
+    if (!step || (SWITCH_KINDS.has(step.kind) && !step.local)) return n;
   }
 }
 

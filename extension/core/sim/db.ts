@@ -42,6 +42,8 @@ export interface DbSnapshot {
 
 /** Versions are unique across every SimDb in the process, so equal versions mean equal committed content. */
 let versions = 0;
+/** Recent exports kept per database (each a few pages: tens of KB). */
+const EXPORTS_KEPT = 256;
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
 
@@ -84,6 +86,13 @@ export class SimDb {
   private version = ++versions;
   private exported: { version: number; bytes: Uint8Array } | undefined;
   private readonly hashes = new Map<number, string>();
+  /**
+   * The first version seen with each content digest: a version reached again by another path is renamed
+   * to it (contentKey), so restoring a state whose tables are the ones already open costs nothing.
+   */
+  private readonly canon = new Map<string, number>();
+  /** Exports of recent versions, so a content met again is not exported again. */
+  private readonly exports = new Map<number, Uint8Array>();
 
   constructor(
     private readonly SQL: SqlJsStatic,
@@ -261,6 +270,8 @@ export class SimDb {
   snapshot(): DbSnapshot {
     const owner = this.txnOwner;
     const log = this.log;
+    const kept = this.exports.get(this.version);
+    if (kept) this.exported = { version: this.version, bytes: kept };
     if (this.exported?.version !== this.version) {
       if (owner !== null) this.db.run('ROLLBACK');
       this.freeStatements();
@@ -270,6 +281,8 @@ export class SimDb {
       this.txnOwner = null;
       if (owner !== null) this.replay(owner, log);
       this.exported = { version: this.version, bytes };
+      this.exports.set(this.version, bytes);
+      if (this.exports.size > EXPORTS_KEPT) this.exports.delete(this.exports.keys().next().value!);
     }
     return { bytes: this.exported.bytes, version: this.version, txnOwner: owner, log: log.slice() };
   }
@@ -300,6 +313,9 @@ export class SimDb {
       const dump = this.readCommitted(() => this.tableNames().map((t) => this.all(`SELECT * FROM "${t}" ORDER BY rowid`)));
       committed = digest(JSON.stringify(dump, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
       this.hashes.set(this.version, committed);
+      const first = this.canon.get(committed);
+      if (first === undefined) this.canon.set(committed, this.version);
+      else this.version = first;
     }
     if (this.txnOwner === null) return committed;
     const pending = JSON.stringify(this.log, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));

@@ -24,6 +24,7 @@ import {
   ProcState,
   SimOptions,
   Waiter,
+  cloneState,
 } from './types';
 
 export type StepOutcome =
@@ -421,11 +422,11 @@ export class KernelCore {
   // ---- snapshots -----------------------------------------------------------------------------------
 
   snapshot(): KernelSnapshot {
-    return { state: structuredClone(this.state), db: this.db.snapshot(), violations: this.violations };
+    return { state: cloneState(this.state), db: this.db.snapshot(), violations: this.violations };
   }
 
   restore(s: KernelSnapshot): void {
-    this.state = structuredClone(s.state);
+    this.state = cloneState(s.state);
     this.db.restore(s.db);
     this.violations = s.violations;
   }

@@ -65,6 +65,11 @@ export interface Step {
   text: string;
   /** A step whose guard is false is passed over without being a micro-step of its own. */
   when?: (x: Exec) => boolean;
+  /**
+   * Changes nothing another process can see (its effects are the process's own until a later step
+   * publishes them): the explorer does not try other processes right after it (it commutes with theirs).
+   */
+  local?: true;
   run: (x: Exec) => string | void;
 }
 
@@ -114,6 +119,8 @@ export const mutexUnlock = (id = 'mutex_unlock'): Step => ({
 export const begin = (id = 'begin', write = true): Step => ({
   id,
   kind: 'txn',
+  // A new connection at NONE and an empty write transaction: invisible until it locks or commits.
+  local: true,
   text: 'BEGIN TRANSACTION',
   run: (x) => {
     x.l.conn = x.k.openConn(x.p, x.l.call.op);
