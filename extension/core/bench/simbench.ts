@@ -13,6 +13,10 @@ import { fmt, mbPerSec, median, ratio, within } from './stats';
 import { explore } from '../explore/explorer';
 import { snapshotBench } from './snapbench';
 import { parseScenario } from '../scenario/parser';
+import { ScenarioRun } from '../scenario/runner';
+import { cloneState } from '../sim/types';
+import * as fs from 'fs';
+import * as path from 'path';
 
 const CHUNK = 64 * 1024;
 
@@ -195,6 +199,24 @@ export async function runBench(o: BenchOptions): Promise<number> {
   return 0;
 }
 
+/** Four processes on two pipes: two writers and a reader on one, a write and a read on the other, a query. */
+const EXPLORE_4 = `P1 pipe r w
+P1 pipe r2 w2
+P1 fork P2
+P1 fork P3
+P1 fork P4
+P2 write w "ab"
+P3 write w "cd"
+P4 read r 4
+P1 write w2 "x"
+P2 read r2 1
+P3 query "SELECT count(*) FROM pipe_chunk"
+P4 exit
+P3 exit
+P2 exit
+P1 exit
+`;
+
 /** Three processes, twelve syscalls: two writers, one reader, closes and exits. */
 export const EXPLORE_3X12 = `P1 pipe r w
 P1 fork P2
@@ -219,6 +241,38 @@ async function exploreBench(log: (s: string) => void): Promise<Record<string, { 
     const r = await explore(parsed.scenario, { profile });
     out[profile] = { states: r.states, ms: r.ms, statesPerSec: r.states / (r.ms / 1000), exhausted: r.exhausted };
     log(`  ${profile.padEnd(10)} ${r.states} states, ${r.transitions} transitions in ${(r.ms / 1000).toFixed(2)} s (${fmt(out[profile].statesPerSec, 0)} states/s)${r.exhausted ? ', exhausted' : ', NOT exhausted'}\n`);
+  }
+  // The issue's three: examples 03 and 08, and four processes on two pipes (cut at 50,000 states).
+  log(`\nexplorer states/s on examples 03, 08 and a 4-process scenario (companion):\n`);
+  const dir = [path.join(__dirname, '..', 'examples'), path.join(__dirname, '..', '..', '..', 'examples')].find((d) => fs.existsSync(d));
+  const cases: [string, string][] = [['4 processes', EXPLORE_4]];
+  if (dir) cases.unshift(...['03-several-readers.sqlos', '08-pending-writer.sqlos'].map((f): [string, string] => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  for (const [name, text] of cases) {
+    const p = parseScenario(text, name);
+    if (!p.ok) throw new Error(`${name} does not parse`);
+    const r = await explore(p.scenario, { maxStates: 50000 });
+    out[name] = { states: r.states, ms: r.ms, statesPerSec: r.states / (r.ms / 1000), exhausted: r.exhausted };
+    const end = r.exhausted ? 'exhausted' : r.violation ? `stopped at its ${r.violation.kind}` : 'cut at 50,000 states';
+    log(`  ${name.padEnd(26)} ${String(r.states).padStart(6)} states in ${(r.ms / 1000).toFixed(2)} s: ${fmt(out[name].statesPerSec, 0)} states/s (${end})\n`);
+  }
+  // The copy each restore makes, against the structuredClone it replaced, on a state from the middle of 08.
+  const p08 = cases.find(([n]) => n.startsWith('08'));
+  if (p08) {
+    const parsed08 = parseScenario(p08[1], p08[0]);
+    if (parsed08.ok) {
+      const run = await ScenarioRun.create(parsed08.scenario);
+      for (let i = 0; i < 40 && run.nextRunnable() !== undefined; i++) run.step(run.nextRunnable()!);
+      const state = run.kernel.state;
+      const time = (f: () => unknown) => {
+        const t0 = performance.now();
+        for (let i = 0; i < 5000; i++) f();
+        return (performance.now() - t0) / 5000;
+      };
+      const base = time(() => structuredClone(state));
+      const ours = time(() => cloneState(state));
+      run.kernel.close();
+      log(`  kernel state copy: structuredClone ${fmt(base * 1000, 1)} µs (baseline), cloneState ${fmt(ours * 1000, 1)} µs = ${fmt(ours / base, 2)}x\n`);
+    }
   }
   return out;
 }
