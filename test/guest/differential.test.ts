@@ -21,7 +21,7 @@ import { bundledHelper } from '../../extension/targets/sources';
 import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
 import { Connection, connect } from '../../extension/targets/ssh/connection';
 import { freePort } from '../ssh/harness';
-import { ROOT, guest, guestDest } from './util';
+import { ROOT, STATE, guest, guestDest } from './util';
 
 const DIST = path.join(ROOT, 'dist');
 const runner = () => fs.readFileSync(path.join(DIST, 'helpers', 'sqliteos-run-x86_64'));
@@ -99,6 +99,12 @@ describe('the simulator against the companion kernel', () => {
     const memdb = cli('diff', path.join(ROOT, 'examples', '09-memdb-busy.sqlos'));
     assert.equal(memdb.status, 2);
     assert.match(memdb.stderr, /09-memdb-busy\.sqlos: the kernel runs the companion profile with sqliteos locks; this scenario asks for companion\/memdb/);
+    // The same guest as any SSH target, through ~/.ssh/config: its key and known host.
+    fs.mkdirSync(path.join(env.HOME, '.ssh'), { mode: 0o700 });
+    fs.writeFileSync(path.join(env.HOME, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n`);
+    const ssh = cli('diff', path.join(ROOT, 'examples', '05-eof.sqlos'), '--on', `ssh:root@127.0.0.1:${g.port}`);
+    assert.equal(ssh.status, 0, ssh.stderr);
+    assert.match(ssh.stdout, new RegExp(`05-eof\\.sqlos: the simulator and root@\\[127\\.0\\.0\\.1\\]:${g.port} agree \\(8 statements`));
     const gone = cli('run', path.join(ROOT, 'examples', '01-fork-pipe.sqlos'), '--on', 'ssh:root@127.0.0.1:1');
     assert.equal(gone.status, 2);
     assert.match(gone.stderr, /127\.0\.0\.1:1/);
