@@ -16,7 +16,7 @@ const EMPTY: Scenario = { file: '(no scenario)', statements: [], pids: [1] };
 
 /** Which tables a statement of the kernel's touches, read off its SQL. */
 export function tablesOf(sql: string): string[] {
-  const m = /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(sql);
+  const m = /^\s*(?:INSERT\s+(?:OR\s+[A-Za-z]+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(sql);
   return m ? [m[1]] : [];
 }
 

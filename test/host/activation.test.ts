@@ -28,7 +28,7 @@ describe('activation', () => {
     const has = (p: string) => fs.existsSync(path.join(dir, p));
     note(`    extension at ${dir}${process.env.SQLITEOS_VSIX ? ` (installed from ${path.basename(process.env.SQLITEOS_VSIX)})` : ' (the development folder)'}`);
     if (!process.env.SQLITEOS_VSIX) return this.skip();
-    assert.ok(has('dist/helpers/sqliteos-inspect-x86_64') && has('dist/sql-wasm.wasm') && has('examples/08-pending-writer.sqlos'));
+    assert.ok(has('dist/helpers/sqliteos-inspect-x86_64') && has('dist/helpers/sqliteos-run-x86_64') && has('dist/sql-wasm.wasm') && has('examples/08-pending-writer.sqlos'));
     assert.ok(!has('extension/extension.ts') && !has('test') && !has('node_modules') && !has('dist/extension.js.map'), `${dir} holds more than the package`);
   });
 });
