@@ -92,6 +92,8 @@ export class KernelHost {
   private readonly reader = new InspectReader();
   private helperPath: string | undefined;
   private cacheDir: string | undefined;
+  /** Our other programs placed in the cache this session, by name and content hash (placed once, like the helper). */
+  private readonly placed = new Map<string, string>();
 
   constructor(
     readonly shell: Shell,
@@ -162,7 +164,9 @@ export class KernelHost {
   async runAsRoot(name: string, data: Buffer, args: (helper: string) => string[], stdin: string, timeoutMs: number): Promise<ExecResult> {
     if (!this.facts) await this.probe();
     if (this.facts!.problem || !this.helperPath || !this.cacheDir) throw new HostError(`${this.shell.label}: ${this.facts!.problem ?? 'the helper is not in place'}`);
-    const path = await placeCached(this.shell, this.cacheDir, name, data, this.timeoutMs);
+    const key = `${name} ${createHash('sha256').update(data).digest('hex')}`;
+    let path = this.placed.get(key);
+    if (!path) this.placed.set(key, (path = await placeCached(this.shell, this.cacheDir, name, data, this.timeoutMs)));
     const sudo = this.facts!.privilege === 'sudo' ? 'sudo -n ' : '';
     return this.shell.exec(`${sudo}${[path, ...args(this.helperPath)].map(shellQuote).join(' ')}`, { stdin, timeoutMs });
   }

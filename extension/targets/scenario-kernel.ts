@@ -17,7 +17,8 @@ export interface KernelRunOptions {
 }
 
 export async function runOnKernel(host: KernelHost, scenario: Scenario, runner: Buffer, o: KernelRunOptions): Promise<RunResult> {
-  const facts = await host.probe();
+  // Probed once per host (a probe reads the whole kernel): a corpus runs many scenarios on one host.
+  const facts = host.known ?? (await host.probe());
   if (facts.problem) throw new HostError(`${host.shell.label}: ${facts.problem}`);
   if (facts.kernel !== 'companion') throw new HostError(`${host.shell.label}: runs the ${facts.kernel} SQLiteOS kernel; scenarios run on the companion kernel only (its debugfs wait queues show when a process sleeps)`);
   const plan = compilePlan(scenario, o.capacity);
