@@ -12,7 +12,8 @@ import { compareRuns, comparableTexts } from '../../extension/core/scenario/comp
 import { generateScenario } from '../../extension/core/scenario/generate';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { compilePlan } from '../../extension/core/scenario/plan';
-import { RunResult, ScenarioRun } from '../../extension/core/scenario/runner';
+import type { RunResult } from '../../extension/core/scenario/runner';
+import { simulate as simulateScenario } from '../../extension/targets/differential';
 
 const ROOT = path.join(__dirname, '..', '..');
 const fixture = (n: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'kernel', n), 'utf8');
@@ -24,13 +25,7 @@ function example(name: string) {
   return p.scenario;
 }
 
-async function simulate(name: string): Promise<RunResult> {
-  const r = await ScenarioRun.create(example(name));
-  r.runDefault();
-  const res = r.result();
-  r.kernel.close();
-  return res;
-}
+const simulate = (name: string): Promise<RunResult> => simulateScenario(example(name));
 
 const clone = (r: RunResult): RunResult => JSON.parse(JSON.stringify(r));
 

@@ -109,7 +109,7 @@ function concurrent(r: RunResult): OpRecord[][] {
  * difference. A query among them may see the tables before or after the others' work: its rows are
  * not compared (its errno is).
  */
-function excusedReads(left: RunResult, right: RunResult): Set<string> {
+function excusedOps(left: RunResult, right: RunResult): Set<string> {
   const excused = new Set<string>();
   const groups = [...concurrent(left), ...concurrent(right)];
   for (const g of groups) for (const o of g) if (o.op === 'query') excused.add(opKey(o));
@@ -127,7 +127,7 @@ function excusedReads(left: RunResult, right: RunResult): Set<string> {
 
 export function compareRuns(left: RunResult, right: RunResult): Difference[] {
   const out: Difference[] = [];
-  const excused = excusedReads(left, right);
+  const excused = excusedOps(left, right);
   const ln = pipeNames(left);
   const rn = pipeNames(right);
   const diff = (what: string, a: unknown, b: unknown, line?: number) => {
@@ -187,7 +187,7 @@ export function formatDifferences(d: Difference[], names: [string, string]): str
  * side-by-side diff of the two marks exactly the differences (the extension's Compare with Simulator).
  */
 export function comparableTexts(left: RunResult, right: RunResult): [string, string] {
-  const excused = excusedReads(left, right);
+  const excused = excusedOps(left, right);
   const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
   const render = (r: RunResult): string => {
     const names = pipeNames(r);

@@ -95,8 +95,8 @@ export function commitProgram(): Program {
         x.l.conn = x.p.txnConn!;
         x.k.unlock(x, Lock.NONE, true);
         x.p.txnConn = null;
-        // sqlos_run_deferred(): companion jobs (fork, exit, close) kept for this transaction's end.
-        if (x.k.state.mutex.owner === null) x.k.applyDeferred(x.p);
+        // Companion jobs (fork, exit, close) kept for this transaction's end.
+        x.k.runDeferred(x.p);
         x.k.finish(x, 0);
       },
     },

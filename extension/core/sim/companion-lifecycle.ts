@@ -80,7 +80,7 @@ export function exitProgram(): Program {
       run: (x) => {
         x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn! } }, Lock.NONE, true);
         x.p.txnConn = null;
-        if (x.k.state.mutex.owner === null) x.k.applyDeferred(x.p);
+        x.k.runDeferred(x.p);
       },
     },
     {

@@ -187,9 +187,15 @@ export class KernelCore {
    * waiting (no reader holds it), after the jobs kept before it; otherwise keeps it, in order.
    */
   job(p: ProcState, job: Job): void {
-    const m = this.state.mutex;
-    if (m.owner === null || m.owner === p.pid) this.applyDeferred(p);
-    if ((m.owner !== null && m.owner !== p.pid) || this.state.deferred.length > 0 || !this.tryJob(p, job)) this.state.deferred.push(job);
+    const owner = this.state.mutex.owner;
+    const mine = owner === null || owner === p.pid;
+    if (mine) this.applyDeferred(p);
+    if (!mine || this.state.deferred.length > 0 || !this.tryJob(p, job)) this.state.deferred.push(job);
+  }
+
+  /** sqlos_run_deferred(): after a read transaction ends, the kept jobs run if the write mutex is free. */
+  runDeferred(p: ProcState): void {
+    if (this.state.mutex.owner === null) this.applyDeferred(p);
   }
 
   /** The kept jobs, in order, while they can run (the mutex is the caller's or free). */
