@@ -44,13 +44,40 @@ describe('simulator engine', () => {
     assert.deepEqual(out, { kind: 'blocked', on: 'write mutex' });
     assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [3]);
     assert.equal(processes(r.kernel).find((p) => p.pid === 3)!.waitingOn, 'write mutex');
-    r.runStatement(2); // commits, hands the mutex to P3
-    assert.equal(r.kernel.state.mutex.owner, 3);
+    r.runStatement(2); // commits, frees the mutex and wakes P3 (sql.c's wmutex: no hand-over)
+    assert.equal(r.kernel.state.mutex.owner, null);
     assert.equal(r.kernel.state.procs[3].status, 'runnable');
+    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, []);
+    r.step(3); // tries again, and takes it
+    assert.equal(r.kernel.state.mutex.owner, 3);
     r.runDefault();
     const res = r.result();
     assert.equal(res.ok, true, JSON.stringify(res.anomalies));
     r.kernel.close();
+  });
+
+  it('a woken mutex waiter that finds the mutex taken queues again at the tail; the published kernel hands it over', async () => {
+    const r = await start('P1 pipe r w\nP1 fork P2\nP1 fork P3\nP1 fork P4\nP2 write w "ab"\nP3 write w "cd"\nP4 write w "ef"\nP1 read r 6\n');
+    for (let i = 0; i < 4; i++) r.runStatement(1);
+    stepUntil(r, 2, 'insert_chunk');
+    assert.deepEqual(r.runStatement(3), { kind: 'blocked', on: 'write mutex' });
+    assert.deepEqual(r.runStatement(1), { kind: 'blocked', on: 'write mutex' });
+    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [3, 1]);
+    r.runStatement(2); // frees it and wakes P3 only
+    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [1]);
+    stepUntil(r, 4, 'insert_chunk'); // P4, already running, takes the free mutex first
+    assert.equal(r.kernel.state.mutex.owner, 4);
+    assert.deepEqual(r.runStatement(3), { kind: 'blocked', on: 'write mutex' });
+    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [1, 3]);
+    r.kernel.close();
+
+    const up = await start(TWO_WRITERS, { profile: 'upstream' });
+    for (let i = 0; i < 3; i++) up.runStatement(up.runnable()[0]);
+    stepUntil(up, 2, 'update');
+    assert.deepEqual(up.runStatement(3), { kind: 'blocked', on: 'write mutex' });
+    up.runStatement(2);
+    assert.equal(up.kernel.state.mutex.owner, 3, 'the published kernel hands the mutex to its first waiter');
+    up.kernel.close();
   });
 
   it('restores a snapshot taken mid-transaction exactly, however far the run went after it', async () => {

@@ -154,7 +154,16 @@ export class KernelCore {
     return this.state.handlers[p.handler]?.fds[fd];
   }
 
-  // ---- the global write mutex (FIFO, handed to the first waiter on release) ------------------------
+  // ---- the global write mutex -----------------------------------------------------------------------
+  // Waiters queue in FIFO order. The published kernel's mutex is handed to the first waiter on release
+  // (as a Linux mutex does once a waiter has waited). The companion kernel's (sql.c's wmutex) is freed
+  // and its first waiter woken, which takes it only if nobody took it first (a task already running,
+  // such as a woken reader) and otherwise queues again at the tail.
+
+  /** Whether release hands the mutex to its first waiter (published) or frees it and wakes them (companion). */
+  get mutexHandoff(): boolean {
+    return this.opts.profile !== 'companion';
+  }
 
   mutexLock(p: ProcState): boolean {
     const m = this.state.mutex;
@@ -175,8 +184,9 @@ export class KernelCore {
     if (m.owner !== p.pid) throw new SimulatorError(`P${p.pid} unlocks the write mutex held by ${m.owner === null ? 'nobody' : `P${m.owner}`}`);
     this.applyDeferred(p);
     const next = m.waiters.shift();
-    m.owner = next ?? null;
-    if (this.listening) this.emit({ ...this.where(p), type: 'mutex', action: next === undefined ? 'release' : 'handoff', to: next });
+    const handoff = next !== undefined && this.mutexHandoff;
+    m.owner = handoff ? next : null;
+    if (this.listening) this.emit({ ...this.where(p), type: 'mutex', action: handoff ? 'handoff' : 'release', to: next });
     if (next !== undefined) this.wakeProc(p, this.proc(next), 'write mutex');
   }
 

@@ -104,7 +104,8 @@ export const mutexLock = (id = 'mutex_lock'): Step => ({
   kind: 'mutex',
   text: 'Lock write mutex',
   run: (x) => {
-    if (!x.k.mutexLock(x.p)) x.k.block(x, { kind: 'mutex' }, x.k.programOf(x.p).after(id)!);
+    // Handed over: it owns the mutex when it wakes. Freed and woken: it tries again.
+    if (!x.k.mutexLock(x.p)) x.k.block(x, { kind: 'mutex' }, x.k.mutexHandoff ? x.k.programOf(x.p).after(id)! : id);
   },
 });
 
@@ -269,7 +270,7 @@ export function sleepOn(w: WaitSpec): Step[] {
         if (q) x.k.finishWait(x.p, q);
       },
     },
-    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? w.retry : x.k.block(x, { kind: 'mutex' }, 'relocked')) },
+    { ...mutexLock('relock'), run: (x) => (x.k.mutexLock(x.p) ? w.retry : x.k.block(x, { kind: 'mutex' }, x.k.mutexHandoff ? 'relocked' : 'relock')) },
     { id: 'relocked', kind: 'mutex', text: 'mutex handed over', run: () => w.retry },
   ];
 }
