@@ -11,7 +11,7 @@ import { ScenarioRun } from '../../extension/core/scenario/runner';
 import * as fs from 'fs';
 import * as path from 'path';
 import { marksOf } from '../../extension/core/scenario/marks';
-import { ROOT, start } from './helpers';
+import { ROOT, run, start } from './helpers';
 
 /** Steps `pid` until its current micro-step id is `step` (it stops before running that step). */
 function stepUntil(r: ScenarioRun, pid: number, step: string): void {
@@ -78,6 +78,17 @@ describe('simulator engine', () => {
     up.runStatement(2);
     assert.equal(up.kernel.state.mutex.owner, 3, 'the published kernel hands the mutex to its first waiter');
     up.kernel.close();
+  });
+
+  it('companion writes of at most PIPE_BUF bytes go in whole; a writer that leaves room wakes the next', async () => {
+    // P2's 10 bytes do not fit beside P1's 10 in 16: none go in until they all fit
+    const whole = await run('P1 pipe r w\nP1 fork P2\nP1 write w "0123456789"\nP2 write w "abcdefghij"\nP1 read r 16 == "0123456789"\nP1 read r 16 == "abcdefghij"\nP1 write w 20\nP2 read r 20\n', { capacity: 16 });
+    assert.equal(whole.ok, true, JSON.stringify(whole.anomalies));
+    // a write above the capacity cannot go in whole: 16 bytes, the reader takes them, then the other 4
+    assert.deepEqual(whole.ops.slice(-2).map((o) => [o.line, o.result]), [[8, 16], [7, 20]]);
+    assert.equal(whole.pipes[0].buffered, 4);
+    const next = await run('P1 pipe r w\nP1 fork P2\nP1 fork P3\nP1 write w 16\nP2 write w "a"\nP3 write w "b"\nP1 read r 16\nP1 read r 2 == "ab"\n', { capacity: 16 });
+    assert.equal(next.ok, true, JSON.stringify(next.anomalies));
   });
 
   it('restores a snapshot taken mid-transaction exactly, however far the run went after it', async () => {

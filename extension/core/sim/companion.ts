@@ -4,8 +4,9 @@
  * their pipe and end, so no lookup join is needed; the kernel keeps each pipe's byte count and reader /
  * writer counts under the global write mutex; bytes live in pipe_chunk, one row per write, so a write costs
  * its own size. read returns 0 at EOF, write without a reader fails with EPIPE, a full pipe blocks writers
- * on write_wq, close and exit delete rows. Readers and writers wait exclusively and are woken one at a time
- * (a reader that leaves bytes behind wakes the next, as the paper's algorithm 5 does).
+ * on write_wq, a write of at most PIPE_BUF bytes waits until it fits whole, close and exit delete rows.
+ * Readers and writers wait exclusively and are woken one at a time (a reader that leaves bytes behind
+ * wakes the next, as the paper's algorithm 5 does; a writer that leaves room behind, likewise).
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { closeProgram, companionSpawn, exitProgram } from './companion-lifecycle';
@@ -82,6 +83,8 @@ const SEQ_BASE = 2 ** 40;
 
 /** Up to 16 chunks per read, as Linux reads across at most 16 pipe buffers. */
 const CHUNKS_PER_READ = 16;
+/** Writes of at most this many bytes are atomic (Linux's PIPE_BUF). */
+const PIPE_BUF = 4096;
 
 function readProgram(): Program {
   return new Program('read', [
@@ -213,8 +216,15 @@ function writeProgram(): Program {
     {
       id: 'check_room',
       kind: 'check',
-      text: 'room = capacity - buffered; full? sleep on write_wq',
-      run: (x) => (pipeOf(x).buffered >= x.k.opts.capacity ? 'prepare_wait' : undefined),
+      text: 'room = capacity - buffered; full, or a write of at most PIPE_BUF bytes that does not fit whole? sleep on write_wq',
+      run: (x) => {
+        const c = x.l.call;
+        if (c.op !== 'write') return;
+        const cap = x.k.opts.capacity;
+        const room = Math.max(0, cap - pipeOf(x).buffered);
+        const whole = c.bytes.length <= PIPE_BUF ? Math.min(c.bytes.length - x.l.done!, cap) : 1;
+        return room < Math.max(1, whole) ? 'prepare_wait' : undefined;
+      },
     },
     begin(),
     ...lockWrite(),
@@ -259,6 +269,13 @@ function writeProgram(): Program {
         const c = x.l.call;
         if (c.op === 'write' && x.l.done! < c.bytes.length) return 'check_readers';
       },
+    },
+    {
+      id: 'wake_next_writer',
+      kind: 'wake',
+      text: 'if room is left: wake up the next writer on write_wq',
+      when: (x) => pipeOf(x).buffered < x.k.opts.capacity && readEnds(pipeOf(x)) > 0 && pipeOf(x).writeWq.length > 0,
+      run: (x) => void x.k.wakeUp(x.p, pipeOf(x).writeWq, 1, `pipe ${x.l.dataId} write_wq`),
     },
     mutexUnlock(),
     ret('return', 'return bytes written', (x) => x.l.done!),
