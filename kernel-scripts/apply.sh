@@ -3,9 +3,11 @@
 #   - copies kernel-scripts/sqliteos/ to TREE/sqliteos/ (replacing an older copy),
 #   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild and `source "sqliteos/Kconfig"` to
 #     TREE/Kconfig,
-#   - adds the pid_store hooks to copy_process() (kernel/fork.c) and do_exit() (kernel/exit.c),
-#   - adds syscalls 548-557 to arch/x86/entry/syscalls/syscall_64.tbl and declares them conditional in
-#     kernel/sys_ni.c (so a kernel without CONFIG_SQLITEOS still links).
+#   - adds the pid_store hooks to copy_process() (kernel/fork.c) and do_exit() (kernel/exit.c), and
+#     F_GETPIPE_SZ / F_SETPIPE_SZ for SQL pipes to pipe_fcntl() (fs/pipe.c),
+#   - adds syscalls 548-558 to arch/x86/entry/syscalls/syscall_64.tbl and declares them conditional in
+#     kernel/sys_ni.c (so a kernel without CONFIG_SQLITEOS still links); a tree patched by an older
+#     version gains the ones it lacks.
 # It knows two trees: Debian's linux-source-6.1 (the tests' tree) and Microsoft's WSL2 5.15
 # (linux-msft-wsl-5.15.*, the paper's). Anything else is refused with the reason.
 set -euo pipefail
@@ -22,9 +24,11 @@ case "$ver" in
 esac
 tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl"
 [ -f "$tbl" ] || die "$tree has no $tbl"
-# The SQLiteOS syscalls in number order from 548 (the published ABI): the one list of them here.
+# The SQLiteOS syscalls in number order from 548: the published ABI's ten, then ours (558
+# sql_pipe2: 552 with flags). The one list of them here.
 syscalls=(hello_world ksqlite_query sql_pipe_read sql_pipe_write sql_pipe sql_start_transaction
-  sql_rollback_transaction sql_start_savepoint sql_release_savepoint sql_rollback_savepoint)
+  sql_rollback_transaction sql_start_savepoint sql_release_savepoint sql_rollback_savepoint
+  sql_pipe2)
 first=548
 last=$((first + ${#syscalls[@]} - 1))
 # Their numbers must be free (or already ours).
@@ -52,21 +56,18 @@ done
 done
 grep -qx 'obj-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Kbuild" || printf '\nobj-$(CONFIG_SQLITEOS) += sqliteos/\n' >> "$tree/Kbuild"
 grep -qx 'source "sqliteos/Kconfig"' "$tree/Kconfig" || printf '\nsource "sqliteos/Kconfig"\n' >> "$tree/Kconfig"
-if ! grep -q "sys_${syscalls[0]}" "$tbl"; then
-  {
-    printf '\n# SQLiteOS (published ABI numbers; x32 uses 512-547)\n'
-    for i in "${!syscalls[@]}"; do printf '%d\tcommon\t%s\t\tsys_%s\n' $((first + i)) "${syscalls[$i]}" "${syscalls[$i]}"; done
-  } >> "$tbl"
-fi
+grep -q "sys_${syscalls[0]}" "$tbl" || printf '\n# SQLiteOS (published ABI numbers, then ours; x32 uses 512-547)\n' >> "$tbl"
+for i in "${!syscalls[@]}"; do
+  grep -q "[[:space:]]sys_${syscalls[$i]}\$" "$tbl" ||
+    printf '%d\tcommon\t%s\t\tsys_%s\n' $((first + i)) "${syscalls[$i]}" "${syscalls[$i]}" >> "$tbl"
+done
 # Every SQLiteOS syscall is conditional: -ENOSYS when not built (CONFIG_SQLITEOS=n, or not written yet).
 ni="$tree/kernel/sys_ni.c"
 [ -f "$ni" ] || die "$tree has no kernel/sys_ni.c"
-if ! grep -q "COND_SYSCALL(${syscalls[0]});" "$ni"; then
-  {
-    printf '\n/* SQLiteOS (CONFIG_SQLITEOS) */\n'
-    for s in "${syscalls[@]}"; do printf 'COND_SYSCALL(%s);\n' "$s"; done
-  } >> "$ni"
-fi
+grep -q "COND_SYSCALL(${syscalls[0]});" "$ni" || printf '\n/* SQLiteOS (CONFIG_SQLITEOS) */\n' >> "$ni"
+for s in "${syscalls[@]}"; do
+  grep -q "^COND_SYSCALL($s);" "$ni" || printf 'COND_SYSCALL(%s);\n' "$s" >> "$ni"
+done
 # The task hooks: a header, and one call each in copy_process() and do_exit().
 mkdir -p "$tree/include/linux"
 cmp -s "$here/include/linux/sqliteos.h" "$tree/include/linux/sqliteos.h" || cp "$here/include/linux/sqliteos.h" "$tree/include/linux/sqliteos.h"
@@ -92,4 +93,5 @@ PY
 }
 hook kernel/fork.c 'copy_oom_score_adj(clone_flags, p);' 'sqliteos_fork(p, clone_flags);'
 hook kernel/exit.c 'exit_signals(tsk);  /* sets PF_EXITING */' 'sqliteos_exit(tsk);'
+hook fs/pipe.c 'pipe = get_pipe_info(file, false);' 'if (!pipe && sqliteos_is_pipe(file)) return sqliteos_pipe_fcntl(file, cmd, arg);'
 echo "apply.sh: SQLiteOS applied to $tree ($kind)"

@@ -21,6 +21,7 @@
 
 struct sqlite3 *sqliteos_db;
 DEFINE_MUTEX(sqliteos_db_lock);	/* protects sqliteos_db and everything SQLite holds */
+bool sqliteos_ready;
 
 /* ---- memory: SQLITE_ZERO_MALLOC leaves it to us; a size header answers xSize ---- */
 
@@ -129,6 +130,8 @@ static int __init sqliteos_init(void)
 		rc = sqlite3_exec(sqliteos_db, schema, NULL, NULL, &err);
 	if (rc == SQLITE_OK)
 		rc = sqlos_prepare_all();
+	if (rc == SQLITE_OK && sqlpipe_fs_init())
+		rc = SQLITE_NOMEM;
 	if (rc != SQLITE_OK) {
 		pr_err("sqliteos: cannot create the database: %s (%d)\n",
 		       err ? err : sqlite3_errstr(rc), rc);
@@ -136,6 +139,8 @@ static int __init sqliteos_init(void)
 		return -ENOMEM;
 	}
 	sqlos_inspect_init();
+	/* Only now may a hook or a syscall use the database (fork hooks run from early boot). */
+	smp_store_release(&sqliteos_ready, true);
 	pr_info("sqliteos: SQLite %s, tables pid_store, pid_pipe, pipe_data, pipe_chunk\n",
 		sqlite3_libversion());
 	return 0;
@@ -197,7 +202,7 @@ static long query(const char *sql)
 	sqlite3 *db = sqlos_txn_reader(current);
 	long ret;
 
-	if (!sqliteos_db)
+	if (!sqlos_ready())
 		return -ENODEV;
 	if (db)
 		return run_query(db, sql);

@@ -22,7 +22,7 @@
 #define BLOB_HEX_BYTES	32
 
 u64 sqlos_counters[C_NR];
-atomic64_t sqlos_syscalls[10];
+atomic64_t sqlos_syscalls[11];	/* 548 .. 558 */
 
 static struct sqlite3 *inspect_db;	/* used under sqliteos_db_lock only, never waits */
 
@@ -127,8 +127,9 @@ static void queue_show(struct seq_file *sf, const char *name, wait_queue_head_t 
 
 	seq_printf(sf, "queue\t%s", name);
 	spin_lock_irqsave(&q->lock, flags);
+	/* Tasks asleep in sqlos_sleep (DEFINE_WAIT); poll and epoll entries are not tasks. */
 	list_for_each_entry(w, &q->head, entry)
-		if (w->private)
+		if (w->func == autoremove_wake_function && w->private)
 			seq_printf(sf, "\t%d", task_pid_nr((struct task_struct *)w->private));
 	spin_unlock_irqrestore(&q->lock, flags);
 	seq_putc(sf, '\n');

@@ -1,71 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * SQL pipes: 552 sql_pipe, 550 sql_pipe_read, 551 sql_pipe_write (the published numbers and
- * arguments), with the companion semantics. Each end is a real file (an anon inode), so close(),
- * dup(), fork, exec and exit work on it, and read(2) / write(2) do what 550 / 551 do. The bytes
- * live in pipe_chunk, one row per write, so a write costs its own size and a read the chunks it
- * takes; pipe_data keeps one row per pipe with queue ids (never kernel addresses) in read_wq /
- * write_wq; pid_pipe has a row per (fd-table owner, fd). read returns 0 at EOF; write with no
- * reader left fails with -EPIPE and SIGPIPE; a full pipe (pipe_capacity bytes) blocks writers on
- * write_wq; write returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and
- * writers wait exclusively and are woken one at a time; a reader that leaves bytes behind wakes the
- * next (the paper's algorithm 5). Everything runs under the global write mutex, as the paper's
- * pipes do.
+ * arguments), with the companion semantics, and 558 sql_pipe2 (552 with O_CLOEXEC / O_NONBLOCK).
+ * Each end is a real file (pipefs.c: a FIFO inode of its own), so close(), dup(), fork, exec, exit,
+ * poll, readv / writev and fcntl work on it, and 550 / 551 are read(2) / write(2) on it, with the
+ * same checks (rw_verify_area, the LSM hook, fsnotify). The bytes live in pipe_chunk, one row per
+ * write, so a write costs its own size and a read the chunks it takes; pipe_data keeps one row per
+ * pipe with queue ids (never kernel addresses) in read_wq / write_wq; pid_pipe has a row per
+ * (fd-table owner, fd). read returns 0 at EOF; write with no reader left fails with -EPIPE and
+ * SIGPIPE; a full pipe (its capacity in bytes) blocks writers on write_wq, or fails with -EAGAIN
+ * under O_NONBLOCK; a write of at most PIPE_BUF bytes goes in whole, never split around another
+ * writer's; write returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and
+ * writers wait exclusively and are woken one at a time; one that leaves bytes (or room) behind,
+ * or fails after its wake-up, wakes the next (the paper's algorithm 5, and fs/pipe.c's rule).
+ * Everything runs under the global write mutex, as the paper's pipes do, and user memory is never
+ * waited for under it: copies run with page faults disabled, and a copy that would fault drops
+ * the locks, faults the pages in and tries again.
  */
-#include <linux/anon_inodes.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/moduleparam.h>
-#include <linux/rcupdate.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
+#include <linux/sqliteos.h>
 #include <linux/syscalls.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
+#include "pipe.h"
 
 #undef MODULE_PARAM_PREFIX
 #define MODULE_PARAM_PREFIX "sqliteos."
 
-/* Bytes a pipe holds before writers wait (Linux's default pipe size); sqliteos.pipe_capacity= */
-static unsigned int pipe_capacity = 65536;
-module_param(pipe_capacity, uint, 0644);
-
+/* No capacity above this, whoever asks: buffered and the write buffer stay well inside size_t. */
+#define CAPACITY_LIMIT	SZ_1G
+/* A write copies the caller's bytes through a kernel buffer of at most this many bytes at a time. */
+#define WRITE_BUF_MAX	SZ_1M
 /* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
 #define CHUNKS_PER_READ	16
 
-/* One SQL pipe, shared by its two files; all but ref are protected by sqliteos_db_lock. */
-struct sqlpipe {
-	struct kref ref;
-	struct list_head node;	/* in pipes, while it has rows */
-	s64 id;			/* pipe_data.dataId; 0 until the rows exist */
-	s64 queue_id;		/* read_wq's id; write_wq's is queue_id + 1 */
-	wait_queue_head_t read_wq;
-	wait_queue_head_t write_wq;
-	size_t buffered;
-	s64 head, tail;		/* seq of the oldest chunk, and of the next one written */
-	bool reader, writer;	/* is the end still open? */
+/*
+ * sqliteos.pipe_capacity=: bytes a new pipe holds before writers wait (Linux's default pipe size),
+ * read once when a pipe is made. sqliteos.pipe_max_size=: the most an unprivileged F_SETPIPE_SZ may
+ * ask (Linux's pipe-max-size). Both 1 .. 1 GiB; anything else is refused with -EINVAL.
+ */
+static unsigned int pipe_capacity = 65536;
+static unsigned int pipe_max_size = 1048576;
+
+static int capacity_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (!v || v > CAPACITY_LIMIT)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops capacity_ops = {
+	.set = capacity_set,
+	.get = param_get_uint,
 };
+module_param_cb(pipe_capacity, &capacity_ops, &pipe_capacity, 0644);
+module_param_cb(pipe_max_size, &capacity_ops, &pipe_max_size, 0644);
 
 static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
 static LIST_HEAD(pipes);	/* protected by sqliteos_db_lock */
-
-static const struct file_operations sqlpipe_fops;
 
 static void pipe_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct sqlpipe, ref));
 }
 
+void sqlpipe_put(struct sqlpipe *p)
+{
+	kref_put(&p->ref, pipe_free);
+}
+
 /*
  * Takes the locks every pipe operation runs under. Inside its own read transaction a task cannot
  * write (it would wait for its own SHARED lock): -EDEADLK at once instead.
  */
-static int pipe_lock(void)
+static int lock_pipes(void)
 {
 	int ret = -EDEADLK;
 
@@ -77,27 +103,39 @@ static int pipe_lock(void)
 	return ret;
 }
 
-static void pipe_unlock(void)
+static void unlock_pipes(void)
 {
 	sqlos_write_unlock();
 	mutex_unlock(&sqliteos_db_lock);
 }
 
-/* Sleeps on q, with neither lock held while asleep. */
+/*
+ * Sleeps on q, with neither lock held while asleep; both are held again on success, neither on
+ * failure. A task holding the write mutex from user space (553(8)) would hold every pipe while it
+ * slept: -EDEADLK instead. Woken, but the write mutex not to be had (a signal): the wake-up goes
+ * to the next sleeper, so none is lost.
+ */
 static int pipe_sleep(wait_queue_head_t *q)
 {
 	int ret;
 
+	if (sqlos_write_nested()) {
+		unlock_pipes();
+		return -EDEADLK;
+	}
 	sqlos_write_unlock();
 	ret = sqlos_sleep(q, true, true);
-	if (!ret)
+	if (!ret) {
 		ret = sqlos_write_lock();
+		if (ret)
+			wake_up(q);
+	}
 	if (ret)
 		mutex_unlock(&sqliteos_db_lock);
 	return ret;
 }
 
-/* ---- 552 ---- */
+/* ---- 552 / 558 ---- */
 
 static int pipe_rows(struct sqlpipe *p, const int *fds)
 {
@@ -131,7 +169,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 	return sqlos_errno(rc, true);
 }
 
-SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
+static long make_pipe(int __user *ufds, int flags)
 {
 	struct file *files[2] = { NULL, NULL };
 	int fds[2] = { -1, -1 };
@@ -139,10 +177,11 @@ SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
 	long ret;
 	int i;
 
-	sqlos_count_syscall(552);
-	if (!READ_ONCE(sqliteos_db))
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK))
+		return -EINVAL;
+	if (!sqlos_ready())
 		return -ENODEV;
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
 	kref_init(&p->ref);
@@ -150,31 +189,22 @@ SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
 	init_waitqueue_head(&p->write_wq);
 	p->reader = true;
 	p->writer = true;
-	for (i = 0; i < 2; i++) {
-		fds[i] = get_unused_fd_flags(0);
-		ret = fds[i];
-		if (ret < 0)
-			goto out;
-		kref_get(&p->ref);
-		files[i] = anon_inode_getfile("[sqlpipe]", &sqlpipe_fops, p,
-					      i ? O_WRONLY : O_RDONLY);
-		ret = PTR_ERR_OR_ZERO(files[i]);
-		if (ret) {
-			files[i] = NULL;
-			kref_put(&p->ref, pipe_free);
-			goto out;
-		}
+	p->capacity = clamp_t(unsigned int, READ_ONCE(pipe_capacity), 1, CAPACITY_LIMIT);
+	ret = sqlpipe_files(p, files, flags);
+	for (i = 0; !ret && i < 2; i++) {
+		fds[i] = get_unused_fd_flags(flags & O_CLOEXEC);
+		ret = min(fds[i], 0);
 	}
-	ret = pipe_lock();
-	if (ret)
-		goto out;
-	p->queue_id = next_queue_id;
-	next_queue_id += 2;
-	ret = pipe_rows(p, fds);
-	pipe_unlock();
+	if (!ret)
+		ret = lock_pipes();
+	if (!ret) {
+		p->queue_id = next_queue_id;
+		next_queue_id += 2;
+		ret = pipe_rows(p, fds);
+		unlock_pipes();
+	}
 	if (!ret && copy_to_user(ufds, fds, sizeof(fds)))
 		ret = -EFAULT;
-out:
 	for (i = 0; i < 2; i++) {
 		if (ret) {
 			if (files[i])
@@ -185,35 +215,77 @@ out:
 			fd_install(fds[i], files[i]);
 		}
 	}
-	kref_put(&p->ref, pipe_free);
+	sqlpipe_put(p);
 	return ret;
+}
+
+SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
+{
+	sqlos_count_syscall(552);
+	return make_pipe(ufds, 0);
+}
+
+SYSCALL_DEFINE2(sql_pipe2, int __user *, ufds, int, flags)
+{
+	sqlos_count_syscall(558);
+	return make_pipe(ufds, flags);
 }
 
 /* ---- read ---- */
 
+/* Copies to the caller without waiting for a page fault (the locks are held): the bytes copied. */
+static size_t copy_out_nofault(struct iov_iter *to, const void *from, size_t n)
+{
+	size_t got;
+
+	pagefault_disable();
+	got = copy_to_iter(from, n, to);
+	pagefault_enable();
+	return got;
+}
+
+static size_t copy_in_nofault(void *to, struct iov_iter *from, size_t n)
+{
+	size_t got;
+
+	pagefault_disable();
+	got = copy_from_iter(to, n, from);
+	pagefault_enable();
+	return got;
+}
+
 /*
- * Copies up to n bytes from the oldest chunks to ubuf and deletes what was taken: each chunk is
- * found by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken in
- * part keeps its tail. Nothing is consumed if nothing could be copied.
+ * Copies up to n bytes from the oldest chunks to the caller and deletes what was taken: each chunk
+ * is found by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken
+ * in part keeps its tail. If the caller's buffer cannot take a chunk now (not in memory, or not
+ * there at all), nothing is consumed and *fault is the bytes the buffer must take, to be faulted in
+ * without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), so a
+ * buffer out of memory never shortens a read.
  */
-static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
+static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size_t *fault)
 {
 	u64 t0 = ktime_get_ns();
 	s64 seq = p->head, args[2];
-	size_t got = 0, take = 0, len = 0;
-	bool fault = false;
+	size_t got = 0, take = 0, len = 0, want;
 	sqlite3_stmt *st;
 	int k, rc;
 
+	*fault = 0;
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (k = 0; rc == SQLITE_OK && got < n && k < CHUNKS_PER_READ && seq < p->tail; k++) {
 		st = sqlos_st(ST_CHUNK, 1, &seq);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			len = sqlite3_column_bytes(st, 0);
-			take = min(len, n - got);
-			fault = copy_to_user(ubuf + got, sqlite3_column_blob(st, 0), take);
-			rc = fault ? SQLITE_ABORT : SQLITE_OK;
+			want = min(len, n - got);
+			take = copy_out_nofault(to, sqlite3_column_blob(st, 0), want);
+			rc = SQLITE_OK;
+			if (take < want) {
+				iov_iter_revert(to, got + take);
+				*fault = got + want;
+				got = 0;
+				rc = SQLITE_ABORT;
+			}
 		} else if (rc == SQLITE_DONE) {
 			rc = SQLITE_CORRUPT;	/* buffered promised this chunk */
 		}
@@ -230,8 +302,11 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 	}
 	if (!got) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-		return fault ? -EFAULT : rc == SQLITE_CORRUPT ? -EIO : sqlos_errno(rc, true);
+		if (*fault)
+			return 0;
+		return rc == SQLITE_CORRUPT ? -EIO : sqlos_errno(rc, true);
 	}
+	*fault = 0;
 	rc = SQLITE_OK;
 	args[0] = p->head;
 	args[1] = seq - 1;
@@ -244,8 +319,10 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 	}
 	rc = sqlos_end_txn(rc);
 	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		iov_iter_revert(to, got);
 		return sqlos_errno(rc, true);
+	}
 	p->head = seq;
 	p->buffered -= got;
 	sqlos_counters[C_BYTES_READ] += got;
@@ -253,53 +330,93 @@ static ssize_t take_bytes(struct sqlpipe *p, char __user *ubuf, size_t n)
 	return got;
 }
 
-static ssize_t pipe_read(struct sqlpipe *p, char __user *ubuf, size_t n)
+ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 {
+	size_t n = min_t(size_t, iov_iter_count(to), MAX_RW_COUNT), fault;
 	ssize_t ret;
 
 	if (!n)
 		return 0;
-	n = min_t(size_t, n, MAX_RW_COUNT);
-	ret = pipe_lock();
+	ret = lock_pipes();
 	if (ret)
 		return ret;
-	while (!p->buffered) {
-		if (!p->writer) {
-			pipe_unlock();
-			return 0;	/* EOF */
+	for (;;) {
+		while (!p->buffered) {
+			if (!p->writer) {
+				unlock_pipes();
+				return 0;	/* EOF */
+			}
+			if (nonblock) {
+				unlock_pipes();
+				return -EAGAIN;
+			}
+			ret = pipe_sleep(&p->read_wq);
+			if (ret)
+				return ret;
 		}
-		ret = pipe_sleep(&p->read_wq);
-		if (ret)
+		ret = take_bytes(p, to, n, &fault);
+		if (!fault)
+			break;
+		/* The buffer is not in memory: fault it in with no lock held, then try again. */
+		unlock_pipes();
+		ret = fault_in_iov_iter_writeable(to, fault) ? -EFAULT : lock_pipes();
+		if (ret) {
+			wake_up(&p->read_wq);	/* whatever woke this reader goes to the next */
 			return ret;
+		}
 	}
-	ret = take_bytes(p, ubuf, n);
-	if (ret > 0 && p->buffered)
-		wake_up(&p->read_wq);
+	if (p->buffered)
+		wake_up(&p->read_wq);	/* bytes left, or this read failed: the next reader */
 	if (ret > 0)
 		wake_up(&p->write_wq);
-	pipe_unlock();
+	unlock_pipes();
 	return ret;
 }
 
 /* ---- write ---- */
 
-static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
+/* One chunk of k bytes from buf; the locks are held. */
+static int append(struct sqlpipe *p, const void *buf, size_t k)
 {
-	size_t done = 0, k;
-	s64 args[2];
-	u64 t0;
-	sqlite3_stmt *st;
-	ssize_t ret;
-	void *buf;
+	u64 t0 = ktime_get_ns();
+	s64 args[2] = { p->tail, p->id };
+	sqlite3_stmt *st = sqlos_st(ST_APPEND, 2, args);
 	int rc;
+
+	sqlite3_bind_blob(st, 3, buf, k, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlos_done(st);
+	sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
+	if (rc != SQLITE_DONE)
+		return sqlos_errno(rc, true);
+	p->tail++;
+	p->buffered += k;
+	sqlos_counters[C_BYTES_WRITTEN] += k;
+	sqlos_counters[C_WRITES]++;
+	wake_up(&p->read_wq);
+	return 0;
+}
+
+/*
+ * Writes as much as fits, sleeping on write_wq while the pipe is full; a write of at most PIPE_BUF
+ * bytes waits until all of it fits (or the pipe's whole capacity, if that is less). The caller's
+ * bytes go through buf: copied with page faults off while the locks are held, and when that copies
+ * nothing, faulted in with the locks dropped.
+ */
+ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
+{
+	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
+	size_t size = min_t(size_t, n, WRITE_BUF_MAX), done = 0, have = 0, off = 0, room, k = 0;
+	bool atomic = n <= PIPE_BUF;
+	ssize_t ret = 0;
+	char *buf;
 
 	if (!n)
 		return 0;
-	n = min_t(size_t, n, MAX_RW_COUNT);
-	buf = kvmalloc(min_t(size_t, n, pipe_capacity), GFP_KERNEL);
+	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
-	ret = pipe_lock();
+	ret = lock_pipes();
 	if (ret)
 		goto out;
 	while (done < n) {
@@ -309,59 +426,64 @@ static ssize_t pipe_write(struct sqlpipe *p, const char __user *ubuf, size_t n)
 			ret = -EPIPE;
 			break;
 		}
-		if (p->buffered >= pipe_capacity) {
+		room = p->buffered < p->capacity ? p->capacity - p->buffered : 0;
+		if (!room || (atomic && room < min_t(size_t, n - done, p->capacity))) {
+			ret = -EAGAIN;
+			if (nonblock)
+				break;
 			ret = pipe_sleep(&p->write_wq);
 			if (ret)
 				goto out;
 			continue;
 		}
-		k = min3(n - done, (size_t)pipe_capacity - p->buffered, (size_t)pipe_capacity);
-		if (copy_from_user(buf, ubuf + done, k)) {
-			ret = -EFAULT;
-			break;
+		if (!have) {
+			k = min(n - done, size);
+			have = copy_in_nofault(buf, from, k);
+			off = 0;
 		}
-		t0 = ktime_get_ns();
-		args[0] = p->tail;
-		args[1] = p->id;
-		st = sqlos_st(ST_APPEND, 2, args);
-		sqlite3_bind_blob(st, 3, buf, k, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlos_done(st);
-		sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
-		if (rc != SQLITE_DONE) {
-			ret = sqlos_errno(rc, true);
-			break;
+		if (have < k && !off) {
+			/* Not all in memory: none of it goes in; fault it in with no lock held. */
+			iov_iter_revert(from, have);
+			have = 0;
+			unlock_pipes();
+			ret = fault_in_iov_iter_readable(from, k) ? -EFAULT : lock_pipes();
+			if (ret) {
+				wake_up(&p->write_wq);	/* whatever woke this writer goes to the next */
+				goto out;
+			}
+			continue;
 		}
-		p->tail++;
-		p->buffered += k;
+		k = min(have, room);
+		ret = append(p, buf + off, k);
+		if (ret)
+			break;
+		off += k;
+		have -= k;
 		done += k;
-		sqlos_counters[C_BYTES_WRITTEN] += k;
-		sqlos_counters[C_WRITES]++;
-		wake_up(&p->read_wq);
 	}
-	pipe_unlock();
+	if (p->reader && p->buffered < p->capacity)
+		wake_up(&p->write_wq);	/* room left, or this write failed: the next writer */
+	unlock_pipes();
 out:
 	kvfree(buf);
 	return done ? done : ret;
 }
 
-/* ---- 550 / 551, and read(2) / write(2) on the same files ---- */
+/* ---- 550 / 551: read(2) / write(2) on an SQL pipe's end, and nothing else ---- */
 
-static struct sqlpipe *pipe_of(struct file *f, fmode_t mode)
+static bool is_end(struct file *f, fmode_t mode)
 {
-	if (!f || f->f_op != &sqlpipe_fops || !(f->f_mode & mode))
-		return NULL;
-	return f->private_data;
+	return f && f->f_op == &sqlpipe_fops && (f->f_mode & mode);
 }
 
 SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
 {
 	struct fd f = fdget(fd);
-	struct sqlpipe *p = pipe_of(f.file, FMODE_READ);
-	ssize_t ret;
+	ssize_t ret = -EBADF;
 
 	sqlos_count_syscall(550);
-	ret = p ? pipe_read(p, buf, n) : -EBADF;
+	if (is_end(f.file, FMODE_READ))
+		ret = vfs_read(f.file, buf, n, NULL);
 	fdput(f);
 	return ret;
 }
@@ -369,23 +491,49 @@ SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
 SYSCALL_DEFINE3(sql_pipe_write, int, fd, const char __user *, buf, size_t, n)
 {
 	struct fd f = fdget(fd);
-	struct sqlpipe *p = pipe_of(f.file, FMODE_WRITE);
-	ssize_t ret;
+	ssize_t ret = -EBADF;
 
 	sqlos_count_syscall(551);
-	ret = p ? pipe_write(p, buf, n) : -EBADF;
+	if (is_end(f.file, FMODE_WRITE))
+		ret = vfs_write(f.file, buf, n, NULL);
 	fdput(f);
 	return ret;
 }
 
-static ssize_t sqlpipe_fop_read(struct file *f, char __user *buf, size_t n, loff_t *pos)
+/* ---- fcntl(F_GETPIPE_SZ / F_SETPIPE_SZ), from fs/pipe.c's pipe_fcntl ---- */
+
+bool sqliteos_is_pipe(struct file *f)
 {
-	return pipe_read(f->private_data, buf, n);
+	return f->f_op == &sqlpipe_fops;
 }
 
-static ssize_t sqlpipe_fop_write(struct file *f, const char __user *buf, size_t n, loff_t *pos)
+/* As a stock pipe: sizes round up to a power of two pages; above pipe_max_size needs CAP_SYS_RESOURCE. */
+long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return pipe_write(f->private_data, buf, n);
+	struct sqlpipe *p = f->private_data;
+	unsigned int size = 0;
+	long ret = -EINVAL;
+
+	if (cmd == F_SETPIPE_SZ) {
+		size = round_pipe_size(arg);
+		if (!size || size > CAPACITY_LIMIT)
+			return -EINVAL;
+		if (size > READ_ONCE(pipe_max_size) && !capable(CAP_SYS_RESOURCE))
+			return -EPERM;
+	}
+	mutex_lock(&sqliteos_db_lock);
+	if (cmd == F_GETPIPE_SZ) {
+		ret = p->capacity;
+	} else if (cmd == F_SETPIPE_SZ) {
+		ret = -EBUSY;
+		if (size >= p->buffered) {
+			p->capacity = size;
+			wake_up(&p->write_wq);
+			ret = size;
+		}
+	}
+	mutex_unlock(&sqliteos_db_lock);
+	return ret;
 }
 
 /* ---- close, dup2 over it, exec: forget the fds that no longer name this pipe ---- */
@@ -395,7 +543,7 @@ static ssize_t sqlpipe_fop_write(struct file *f, const char __user *buf, size_t 
  * fds of its table that still name the pipe (up to two, the common case: the other end, or a dup;
  * with more, the rows wait for the pipe or the fd table to go).
  */
-static int sqlpipe_flush(struct file *file, fl_owner_t id)
+int sqlpipe_flush(struct file *file, fl_owner_t id)
 {
 	struct sqlos_job job = { .n = 1, .nargs = 4, .st = { ST_DEL_STALE } };
 	struct files_struct *files = current->files;
@@ -426,7 +574,7 @@ static int sqlpipe_flush(struct file *file, fl_owner_t id)
 }
 
 /* The last reference to one end: EOF for readers, EPIPE for writers, rows gone with both ends. */
-static int sqlpipe_release(struct inode *inode, struct file *file)
+int sqlpipe_release(struct inode *inode, struct file *file)
 {
 	struct sqlos_job job = {
 		.n = 3, .nargs = 1, .st = { ST_DROP_CHUNKS, ST_DROP_FDS, ST_DROP_PIPE },
@@ -447,7 +595,7 @@ static int sqlpipe_release(struct inode *inode, struct file *file)
 		sqlos_job(&job);
 	}
 	mutex_unlock(&sqliteos_db_lock);
-	kref_put(&p->ref, pipe_free);
+	sqlpipe_put(p);
 	return 0;
 }
 
@@ -469,25 +617,3 @@ void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show)
 		show(sf, name, &p->write_wq);
 	}
 }
-
-/*
- * /proc/PID/fdinfo/FD of an end: its pipe's dataId (the key of its rows) and which end it is, so a
- * tool can tie an fd to its rows without reading the tables. An id, never an address.
- */
-static void sqlpipe_show_fdinfo(struct seq_file *sf, struct file *f)
-{
-	struct sqlpipe *p = f->private_data;
-
-	seq_printf(sf, "sqliteos-pipe:\t%lld\nsqliteos-end:\t%s\n", READ_ONCE(p->id),
-		   f->f_mode & FMODE_READ ? "read" : "write");
-}
-
-static const struct file_operations sqlpipe_fops = {
-	.owner = THIS_MODULE,
-	.show_fdinfo = sqlpipe_show_fdinfo,
-	.read = sqlpipe_fop_read,
-	.write = sqlpipe_fop_write,
-	.flush = sqlpipe_flush,
-	.release = sqlpipe_release,
-	.llseek = no_llseek,
-};

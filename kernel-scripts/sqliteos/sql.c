@@ -275,6 +275,13 @@ int sqlos_write_lock(void)
 	return 0;
 }
 
+/* Is the caller's hold on the write mutex nested in one it kept in user space (553(8))? */
+bool sqlos_write_nested(void)
+{
+	lockdep_assert_held(&sqliteos_db_lock);
+	return wmutex.owner == current && wmutex.depth > 1;
+}
+
 void sqlos_write_unlock(void)
 {
 	lockdep_assert_held(&sqliteos_db_lock);

@@ -17,6 +17,7 @@
 #ifndef _SQLITEOS_H
 #define _SQLITEOS_H
 
+#include <asm/barrier.h>
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/list.h>
@@ -41,6 +42,17 @@ struct task_struct;
 extern struct sqlite3 *sqliteos_db;
 extern struct mutex sqliteos_db_lock;
 
+/* Set once the schema, the statements and the pipe filesystem exist; until then nothing uses them. */
+extern bool sqliteos_ready;
+
+static inline bool sqlos_ready(void)
+{
+	return smp_load_acquire(&sqliteos_ready);
+}
+
+/* pipefs.c: the pipes' own pseudo filesystem, mounted at boot. */
+int sqlpipe_fs_init(void);
+
 struct sqlite3_vfs *sqliteos_memvfs(void);
 /* Whether a connection refuses a lock it would have to wait for (bookkeeping, inspection). */
 void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait);
@@ -64,7 +76,7 @@ enum sqlos_counter {
 };
 
 extern u64 sqlos_counters[C_NR];
-extern atomic64_t sqlos_syscalls[10];
+extern atomic64_t sqlos_syscalls[11];
 
 static inline void sqlos_count_syscall(int nr)
 {
@@ -104,6 +116,7 @@ void sqlos_run_deferred(void);
 /* The global write mutex; sqliteos_db_lock is held around the calls. */
 int sqlos_write_lock(void);
 void sqlos_write_unlock(void);
+bool sqlos_write_nested(void);
 
 /* ---- txn.c / pipe.c ---- */
 

@@ -18,7 +18,7 @@
 
 static bool tracked(struct task_struct *p)
 {
-	return READ_ONCE(sqliteos_db) && !(p->flags & PF_KTHREAD);
+	return sqlos_ready() && !(p->flags & PF_KTHREAD);
 }
 
 void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)

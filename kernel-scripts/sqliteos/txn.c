@@ -108,7 +108,7 @@ SYSCALL_DEFINE1(sql_start_transaction, int, lock_flag)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (!READ_ONCE(sqliteos_db))
+	if (!sqlos_ready())
 		return -ENODEV;
 	mutex_lock(&sqliteos_db_lock);
 	ret = txn_begin(lock_flag);

@@ -21,6 +21,7 @@
 #define NR_SQL_SAVEPOINT	555
 #define NR_SQL_RELEASE		556
 #define NR_SQL_ROLLBACK_TO	557
+#define NR_SQL_PIPE2		558
 
 #define TXN_READ	4
 #define TXN_WRITE	8
@@ -44,6 +45,11 @@ int run_as_nobody(long (*fn)(void));
 static inline long sql_pipe(int *fd)
 {
 	return syscall(NR_SQL_PIPE, fd);
+}
+
+static inline long sql_pipe2(int *fd, int flags)
+{
+	return syscall(NR_SQL_PIPE2, fd, flags);
 }
 
 static inline long sread(int fd, void *buf, size_t n)
@@ -73,6 +79,8 @@ void stress_tests(void);
 void robust_tests(void);
 void txn_tests(void);
 void inspect_tests(void);
+void posix_tests(void);
+void wakeup_tests(void);
 void still_serving(const char *when);
 
 #endif

@@ -40,7 +40,7 @@ void hello_tests(void)
 	      "hello_world refuses a buffer shorter than 8 bytes");
 	CHECK(syscall(NR_HELLO_WORLD, (char *)8, 8UL) == -1 && errno == EFAULT,
 	      "hello_world with a bad pointer gives EFAULT");
-	CHECK(syscall(558, 0) == -1 && errno == ENOSYS, "558 is past the SQLiteOS range");
+	CHECK(syscall(559, 0) == -1 && errno == ENOSYS, "559 is past the SQLiteOS range");
 }
 
 void query_tests(void)
@@ -136,6 +136,8 @@ int main(void)
 	txn_tests();
 	inspect_tests();
 	robust_tests();
+	posix_tests();
+	wakeup_tests();
 	stress_tests();
 	still_serving("after all of the above");
 	printf("%d passed, %d failed\n", passed, failed);

@@ -438,7 +438,14 @@ static void serve(int self)
 			ret = sys(NR_SQL_PIPE_WRITE, c.fd, (long)s->data, s->len);
 			break;
 		case OP_READ:
+			/*
+			 * Touched first: a buffer not in memory makes the kernel drop its locks to
+			 * fault it in, which may reorder the write mutex's waiters (a scheduling
+			 * freedom the simulator does not model).
+			 */
 			payload = malloc(s->b ? s->b : 1);
+			if (payload)
+				memset(payload, 0, s->b ? s->b : 1);
 			ret = sys(NR_SQL_PIPE_READ, c.fd, (long)payload, s->b);
 			plen = ret > 0 ? ret : 0;
 			break;

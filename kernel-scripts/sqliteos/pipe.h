@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * An SQL pipe, shared by pipe.c (its rows, read and write) and pipefs.c (its two files).
+ */
+#ifndef _SQLITEOS_PIPE_H
+#define _SQLITEOS_PIPE_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+
+/* One SQL pipe; all but ref are protected by sqliteos_db_lock (poll and FIONREAD peek with READ_ONCE). */
+struct sqlpipe {
+	struct kref ref;
+	struct list_head node;	/* in pipes, while it has rows */
+	s64 id;			/* pipe_data.dataId; 0 until the rows exist */
+	s64 queue_id;		/* read_wq's id; write_wq's is queue_id + 1 */
+	wait_queue_head_t read_wq;
+	wait_queue_head_t write_wq;
+	size_t buffered;
+	unsigned int capacity;	/* bytes it holds before writers wait: pipe_capacity when made, F_SETPIPE_SZ */
+	s64 head, tail;		/* seq of the oldest chunk, and of the next one written */
+	bool reader, writer;	/* is the end still open? */
+};
+
+extern const struct file_operations sqlpipe_fops;
+
+/* pipe.c */
+ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock);
+ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock);
+int sqlpipe_flush(struct file *file, fl_owner_t id);
+int sqlpipe_release(struct inode *inode, struct file *file);
+void sqlpipe_put(struct sqlpipe *p);
+
+/* pipefs.c: the two ends, write end in files[1], each holding a reference to p. */
+int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags);
+
+#endif /* _SQLITEOS_PIPE_H */

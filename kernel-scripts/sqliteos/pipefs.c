@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The files of an SQL pipe. Like a stock pipe's, the two ends of a pipe share an inode of their own
+ * (a FIFO on a pseudo filesystem, so fstat tells pipes apart and reports S_IFIFO; readlink of
+ * /proc/PID/fd/N reads "sqlpipe:[INO]"), opened as streams (no seek, no pread / pwrite). Besides
+ * read / write (readv / writev through the iterators) they answer poll, select and epoll, FIONREAD,
+ * fcntl's O_NONBLOCK (F_SETFL) and F_GETPIPE_SZ / F_SETPIPE_SZ (pipe.c), and fdinfo.
+ */
+#include <asm/ioctls.h>
+#include <linux/compat.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/mount.h>
+#include <linux/poll.h>
+#include <linux/pseudo_fs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+#include "sqliteos.h"
+#include "pipe.h"
+
+#define SQLPIPEFS_MAGIC	0x53514c50	/* "SQLP" */
+
+static struct vfsmount *sqlpipe_mnt __ro_after_init;
+
+static char *sqlpipefs_dname(struct dentry *dentry, char *buffer, int buflen)
+{
+	return dynamic_dname(buffer, buflen, "sqlpipe:[%lu]", d_inode(dentry)->i_ino);
+}
+
+static const struct dentry_operations sqlpipefs_dentry_operations = {
+	.d_dname = sqlpipefs_dname,
+};
+
+static int sqlpipefs_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, SQLPIPEFS_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dops = &sqlpipefs_dentry_operations;
+	return 0;
+}
+
+static struct file_system_type sqlpipe_fs_type = {
+	.name = "sqlpipefs",
+	.init_fs_context = sqlpipefs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int __init sqlpipe_fs_init(void)
+{
+	sqlpipe_mnt = kern_mount(&sqlpipe_fs_type);
+	return PTR_ERR_OR_ZERO(sqlpipe_mnt);
+}
+
+/* Opening /proc/PID/fd/N of an end again would make a file with no pipe behind it: refused. */
+static int sqlpipe_reopen(struct inode *inode, struct file *file)
+{
+	return -ENXIO;
+}
+
+static const struct file_operations sqlpipe_inode_fops = {
+	.open = sqlpipe_reopen,
+	.llseek = noop_llseek,
+};
+
+int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags)
+{
+	struct inode *inode = alloc_anon_inode(sqlpipe_mnt->mnt_sb);
+	struct file *f;
+
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	inode->i_mode = S_IFIFO | 0600;
+	inode->i_fop = &sqlpipe_inode_fops;
+	f = alloc_file_pseudo(inode, sqlpipe_mnt, "", O_WRONLY | (flags & O_NONBLOCK), &sqlpipe_fops);
+	if (IS_ERR(f)) {
+		iput(inode);
+		return PTR_ERR(f);
+	}
+	kref_get(&p->ref);
+	f->private_data = p;
+	files[1] = f;
+	f = alloc_file_clone(files[1], O_RDONLY | (flags & O_NONBLOCK), &sqlpipe_fops);
+	if (IS_ERR(f)) {
+		fput(files[1]);
+		files[1] = NULL;
+		return PTR_ERR(f);
+	}
+	ihold(inode);
+	kref_get(&p->ref);
+	f->private_data = p;
+	files[0] = f;
+	stream_open(inode, files[0]);
+	stream_open(inode, files[1]);
+	return 0;
+}
+
+static bool nonblocking(struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
+}
+
+static ssize_t sqlpipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return sqlpipe_read(iocb->ki_filp->private_data, to, nonblocking(iocb));
+}
+
+static ssize_t sqlpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return sqlpipe_write(iocb->ki_filp->private_data, from, nonblocking(iocb));
+}
+
+/*
+ * As a stock pipe answers: the read end is readable with bytes buffered and hung up with no writer
+ * left; the write end is writable when a write of PIPE_BUF bytes (or the whole capacity, if less)
+ * would not wait, and in error with no reader left.
+ */
+static __poll_t sqlpipe_poll(struct file *f, poll_table *wait)
+{
+	struct sqlpipe *p = f->private_data;
+	unsigned int capacity;
+	size_t buffered;
+	__poll_t mask = 0;
+
+	if (f->f_mode & FMODE_READ)
+		poll_wait(f, &p->read_wq, wait);
+	if (f->f_mode & FMODE_WRITE)
+		poll_wait(f, &p->write_wq, wait);
+	buffered = READ_ONCE(p->buffered);
+	capacity = READ_ONCE(p->capacity);
+	if (f->f_mode & FMODE_READ) {
+		if (buffered)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!READ_ONCE(p->writer))
+			mask |= EPOLLHUP;
+	}
+	if (f->f_mode & FMODE_WRITE) {
+		if (buffered + min_t(unsigned int, PIPE_BUF, capacity) <= capacity)
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (!READ_ONCE(p->reader))
+			mask |= EPOLLERR;
+	}
+	return mask;
+}
+
+/* FIONREAD: the bytes buffered, on either end. */
+static long sqlpipe_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	struct sqlpipe *p = f->private_data;
+
+	if (cmd != FIONREAD)
+		return -ENOIOCTLCMD;
+	return put_user((int)min_t(size_t, READ_ONCE(p->buffered), INT_MAX), (int __user *)arg);
+}
+
+/*
+ * /proc/PID/fdinfo/FD of an end: its pipe's dataId (the key of its rows) and which end it is, so a
+ * tool can tie an fd to its rows without reading the tables. An id, never an address.
+ */
+static void sqlpipe_show_fdinfo(struct seq_file *sf, struct file *f)
+{
+	struct sqlpipe *p = f->private_data;
+
+	seq_printf(sf, "sqliteos-pipe:\t%lld\nsqliteos-end:\t%s\n", READ_ONCE(p->id),
+		   f->f_mode & FMODE_READ ? "read" : "write");
+}
+
+const struct file_operations sqlpipe_fops = {
+	.owner = THIS_MODULE,
+	.show_fdinfo = sqlpipe_show_fdinfo,
+	.read_iter = sqlpipe_read_iter,
+	.write_iter = sqlpipe_write_iter,
+	.poll = sqlpipe_poll,
+	.unlocked_ioctl = sqlpipe_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.flush = sqlpipe_flush,
+	.release = sqlpipe_release,
+	.llseek = no_llseek,
+};
