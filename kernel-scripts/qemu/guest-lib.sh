@@ -2,7 +2,7 @@
 # a busybox initramfs and the console cleaned of escape codes. No side effects when sourced.
 
 # An initramfs in $1.cpio.gz: busybox, the given static programs in /bin, and $2 as /init's body
-# (after proc, sysfs and debugfs are mounted; the guest powers off at the end).
+# (after proc, sysfs, devtmpfs (/dev/kmsg) and debugfs are mounted; the guest powers off at the end).
 make_initramfs() {
   local out="$1" body="$2"; shift 2
   rm -rf "$out" && mkdir -p "$out/bin" "$out/proc" "$out/dev" "$out/sys"
@@ -10,7 +10,7 @@ make_initramfs() {
   cp /bin/busybox "$out/bin/busybox"
   for app in sh mount echo reboot cat dmesg grep sed sleep; do ln -sf busybox "$out/bin/$app"; done
   # (the firmware leaves the console mid-line: the first echo ends that line)
-  { printf '#!/bin/sh\necho\nmount -t proc proc /proc\nmount -t sysfs sys /sys\n'
+  { printf '#!/bin/sh\necho\nmount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\n'
     printf 'mount -t debugfs debugfs /sys/kernel/debug\n%s\nreboot -f\n' "$body"; } > "$out/init"
   chmod +x "$out/init"
   (cd "$out" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.cpio.gz"

@@ -88,8 +88,7 @@ int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags)
 		files[1] = NULL;
 		return PTR_ERR(f);
 	}
-	ihold(inode);
-	kref_get(&p->ref);
+	kref_get(&p->ref);	/* the clone shares the first file's dentry, and through it the inode */
 	f->private_data = p;
 	files[0] = f;
 	stream_open(inode, files[0]);

@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "kmsg.h"
 
 #define NR_HELLO_WORLD		548
 #define NR_KSQLITE_QUERY	549
@@ -63,7 +63,21 @@ static int is_integer(const char *s)
 	return 1;
 }
 
-/* One value of the debugfs format: 12, NULL, "text" (C escapes), x<len>:<hex>. */
+/* Is s a blob of the debugfs format, x<len>:<hex>, with nothing but hex digits after the colon? */
+static int is_blob(const char *s)
+{
+	const char *hex = strchr(s, ':');
+
+	if (s[0] != 'x' || !hex || hex == s + 1 || strspn(s + 1, "0123456789") != (size_t)(hex - s - 1))
+		return 0;
+	return strspn(hex + 1, "0123456789abcdefABCDEF") == strlen(hex + 1);
+}
+
+/*
+ * One value of the debugfs format: 12, NULL, "text" (C escapes, \xNN for other bytes), x<len>:<hex>.
+ * Anything else, or an escape cut short, is shown as the text it is (escaped for JSON), never
+ * passed through raw or read past.
+ */
 static void json_value(const char *v)
 {
 	char *out, *o;
@@ -71,15 +85,16 @@ static void json_value(const char *v)
 
 	if (!strcmp(v, "NULL")) {
 		fputs("null", stdout);
-	} else if (is_integer(v)) {
+	} else if (is_integer(v) && strlen(v) < 20) {
 		fputs(v, stdout);
-	} else if (v[0] == 'x' && strchr(v, ':')) {
+	} else if (is_blob(v)) {
 		printf("{\"blob\":%ld,\"hex\":\"%s\"}", strtol(v + 1, NULL, 10), strchr(v, ':') + 1);
 	} else if (v[0] == '"') {
 		out = o = malloc(strlen(v) + 1);
 		for (p = v + 1; *p && *p != '"' ; p++) {
-			if (*p == '\\' && p[1] == 'x') {
-				*o++ = (char)strtol((char[]){ p[2], p[3], 0 }, NULL, 16);
+			if (*p == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2]) &&
+			    isxdigit((unsigned char)p[3])) {
+				*o++ = (char)(kmsg_hex(p[2]) << 4 | kmsg_hex(p[3]));
 				p += 3;
 			} else if (*p == '\\' && p[1]) {
 				*o++ = *++p;
@@ -149,8 +164,10 @@ static void table(const char *dir, const char *name)
 		n = split(line, fields);
 		if (!strcmp(fields[0], "columns")) {
 			fputs("\"columns\":[", stdout);
-			for (i = 1; i < n; i++)
-				printf("%s\"%s\"", i > 1 ? "," : "", fields[i]);
+			for (i = 1; i < n; i++) {
+				fputs(i > 1 ? "," : "", stdout);
+				json_string(fields[i], strlen(fields[i]));
+			}
 			fputs("],\"rows\":[", stdout);
 			open = 1;
 		} else if (!strcmp(fields[0], "row")) {
@@ -278,21 +295,22 @@ static void state(const char *dir)
 
 static char klog[1 << 20];
 
-static int klog_size(void)
+/*
+ * The records logged since kmsg was opened, one line each, into klog: their total length, or -1 if
+ * the ring buffer lost some before they were read (or they do not fit in klog).
+ */
+static long klog_since(int kmsg)
 {
-	int n = klogctl(3, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_ALL */
+	long n = 0, r;
 
-	return n < 0 ? 0 : n;
-}
-
-/* A log line without its "<6>" level and "[    1.234567] " time. */
-static char *strip(char *l)
-{
-	if (*l == '<' && strchr(l, '>'))
-		l = strchr(l, '>') + 1;
-	if (*l == '[' && strchr(l, ']'))
-		l = strchr(l, ']') + 1 + (strchr(l, ']')[1] == ' ');
-	return l;
+	while ((r = kmsg_next(kmsg, klog + n, sizeof(klog) - n - 1)) >= 0) {
+		n += r;
+		if (n + 2 >= (long)sizeof(klog))
+			return -1;
+		klog[n++] = '\n';
+	}
+	klog[n] = 0;
+	return r == KMSG_LOST ? -1 : n;
 }
 
 /*
@@ -339,24 +357,26 @@ static void log_value(const char *v)
 /*
  * Runs one statement through 549 and prints its rows, parsed from the kernel log, as
  * {"rows":[{"col":value,...},...]}; the number of rows. The kernel refuses what 549 refuses (not root,
- * not read-only). The rows are read from this call's own records: after the last "trying to open the
- * db", up to "just finished query". If the ring buffer no longer holds all of them (a result bigger
- * than the log), that is an error, not a shorter table.
+ * not read-only). The rows are read from this call's own records (/dev/kmsg, opened at its end before
+ * the call): from its "trying to open the db" up to "just finished query". If the ring buffer lost any
+ * of them (a result bigger than the log), that is an error, not a shorter or misaligned table.
  */
 static long log_query(const char *sql, int print)
 {
-	int first_row = 1, first_col = 1, in_row = 0, done = 0, n;
-	char *l, *next, *eq, *start = NULL, *p;
+	int first_row = 1, first_col = 1, in_row = 0, done = 0, kmsg = kmsg_open();
+	char *l, *next, *eq, *start;
 	long rows = 0;
 
+	if (kmsg < 0) {
+		fprintf(stderr, "sqliteos-inspect: /dev/kmsg: %s\n", strerror(errno));
+		exit(1);
+	}
 	if (syscall(NR_KSQLITE_QUERY, sql, strlen(sql)) < 0) {
 		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
 		exit(1);
 	}
-	n = klog_size();
-	klog[n] = 0;
-	for (p = klog; (p = strstr(p, "trying to open the db")); p++)
-		start = p;
+	start = klog_since(kmsg) < 0 ? NULL : strstr(klog, "trying to open the db");
+	close(kmsg);
 	if (!start) {
 		fprintf(stderr, "sqliteos-inspect: %s: the kernel log does not hold this query's records (the ring buffer wrapped: the result is bigger than the log; boot with a larger log_buf_len=)\n", sql);
 		exit(1);
@@ -367,7 +387,6 @@ static long log_query(const char *sql, int print)
 		next = strchr(l, '\n');
 		if (next)
 			*next++ = 0;
-		l = strip(l);
 		eq = in_row ? strstr(l, " = ") : NULL;
 		if (strstr(l, "Query from user space:") == l) {
 			if (print) {

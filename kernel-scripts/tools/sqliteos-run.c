@@ -50,6 +50,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "kmsg.h"
 
 #define NR_KSQLITE_QUERY	549
 #define NR_SQL_PIPE_READ	550
@@ -327,34 +328,27 @@ static void append_hex(char **buf, size_t *len, size_t *cap, const char *s, size
 
 /*
  * 549 and its rows, read back from the kernel log: each row is "Query from user space: ", one
- * "column = value" record per column, an empty record; "just finished query" ends the call.
+ * "column = value" record per column, an empty record; "just finished query" ends the call. Records
+ * lost to a wrap of the log's ring buffer make the query fail with -EOVERFLOW.
  */
 static long query(const struct stmt *s, char **rows, size_t *rlen)
 {
-	char rec[8192], head[64], *msg, *eq;
+	char msg[8192], head[64], *eq;
 	size_t cap = 0;
-	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), inrow = 0;
-	long ret;
-	ssize_t n;
+	int kmsg = kmsg_open(), inrow = 0;
+	long ret, n;
 
-	if (kmsg >= 0)
-		lseek(kmsg, 0, SEEK_END);
 	ret = sys(NR_KSQLITE_QUERY, (long)s->data, s->len, 0);
 	*rows = NULL;
 	*rlen = 0;
 	if (kmsg < 0)
 		return ret;
-	while ((n = read(kmsg, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records lost to a wrap: what follows still parses */
-		if (n < 0)
+	while ((n = kmsg_next(kmsg, msg, sizeof(msg))) != KMSG_END) {
+		if (n == KMSG_LOST) {
+			/* The ring buffer wrapped: the rows would be wrong, so the query fails visibly. */
+			ret = -EOVERFLOW;
 			break;
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		if (!msg)
-			continue;
-		msg++;
-		msg[strcspn(msg, "\n")] = 0;
+		}
 		if (strstr(msg, "just finished query"))
 			break;
 		if (!strncmp(msg, "Query from user space:", 22)) {

@@ -19,8 +19,8 @@ export interface GuestRun {
 
 const CHECK = /^(not )?ok (\d+) - (.*)$/;
 const SUMMARY = /^(\d+) passed, (\d+) failed$/;
-/** A kernel report in a console or dmesg line: BUG, WARNING (lockdep's reports start so), panic, hung task, KASAN. */
-export const KERNEL_REPORT = /BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection|KASAN:/;
+/** A kernel report in a console or dmesg line: BUG, WARNING (lockdep's reports start so), panic, hung task, KASAN, a leak kmemleak found (the guest checks print its report). */
+export const KERNEL_REPORT = /BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection|KASAN:|kmemleak: unreferenced object/;
 
 export class GuestChecks {
   readonly run: GuestRun = { checks: [], reports: [] };
