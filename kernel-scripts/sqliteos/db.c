@@ -8,6 +8,8 @@
 #include <linux/capability.h>
 #include <linux/init.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
@@ -18,6 +20,12 @@
 
 /* Longest statement 549 accepts: enough for any inspection query, bounded for the kernel's sake. */
 #define SQLITEOS_MAX_QUERY	4096
+/*
+ * 549 runs holding sqliteos_db_lock, which fork and exit wait for: it ends after QUERY_TIME (or at a
+ * fatal signal) with -ETIMEDOUT (-EINTR), and past QUERY_LOG bytes of rows with -E2BIG.
+ */
+#define QUERY_TIME	(2 * HZ)
+#define QUERY_LOG	SZ_1M
 
 struct sqlite3 *sqliteos_db;
 DEFINE_MUTEX(sqliteos_db_lock);	/* protects sqliteos_db and everything SQLite holds */
@@ -149,21 +157,80 @@ late_initcall(sqliteos_init);
 
 /* ---- 549: read-only SQL, rows to the kernel log in the published format ---- */
 
+/*
+ * The log lines of one 549 call, gathered while the lock is held and printed after it is dropped
+ * (a slow console never holds up fork and exit), one record per line.
+ */
+struct qlog {
+	char *buf;
+	size_t len, cap;
+	unsigned long deadline;
+	bool full;	/* a line did not fit in QUERY_LOG bytes (or memory): the rows stop */
+};
+
+static __printf(2, 3) void qlog(struct qlog *q, const char *fmt, ...)
+{
+	size_t need, cap;
+	va_list ap, ap2;
+	char *b;
+	int n;
+
+	if (q->full)
+		return;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	need = q->len + n + 1;	/* each line keeps its NUL: the lines stay apart */
+	if (need > q->cap) {
+		for (cap = max_t(size_t, q->cap, SZ_4K); cap < need; cap *= 2)
+			;
+		cap = min_t(size_t, cap, QUERY_LOG);
+		b = need <= cap ? kvrealloc(q->buf, q->cap, cap, GFP_KERNEL_ACCOUNT) : NULL;
+		if (!b) {
+			q->full = true;
+			va_end(ap);
+			return;
+		}
+		q->buf = b;
+		q->cap = cap;
+	}
+	vsnprintf(q->buf + q->len, n + 1, fmt, ap);
+	va_end(ap);
+	q->len = need;
+}
+
+static void qlog_print(const struct qlog *q)
+{
+	size_t at;
+
+	for (at = 0; at < q->len; at += strlen(q->buf + at) + 1)
+		pr_info("%s\n", q->buf + at);
+}
+
+/* SQLite's progress handler: non-zero ends the statement (SQLITE_INTERRUPT). */
+static int query_progress(void *arg)
+{
+	const struct qlog *q = arg;
+
+	return fatal_signal_pending(current) || time_after(jiffies, q->deadline);
+}
+
 /* One result row, as the published kernel's sqlite3_exec callback printed it. */
-static void log_row(sqlite3_stmt *st)
+static void log_row(struct qlog *q, sqlite3_stmt *st)
 {
 	const unsigned char *v;
 	int i;
 
-	pr_info("Query from user space: \n");
+	qlog(q, "Query from user space: ");
 	for (i = 0; i < sqlite3_column_count(st); i++) {
 		v = sqlite3_column_text(st, i);
-		pr_info("%s = %s\n", sqlite3_column_name(st, i), v ? (const char *)v : "NULL");
+		qlog(q, "%s = %s", sqlite3_column_name(st, i), v ? (const char *)v : "NULL");
 	}
-	pr_info("\n");
+	qlog(q, "%s", "");	/* the empty record that ends a row */
 }
 
-static long run_query(sqlite3 *db, const char *sql)
+static long run_query(struct qlog *q, sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
 	const char *tail;
@@ -172,7 +239,7 @@ static long run_query(sqlite3 *db, const char *sql)
 
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 	if (rc != SQLITE_OK || !st) {
-		pr_info("SQL Error: %s\n", sqlite3_errmsg(db));
+		qlog(q, "SQL Error: %s", sqlite3_errmsg(db));
 		return -EINVAL;
 	}
 	tail = skip_spaces(tail);
@@ -180,15 +247,27 @@ static long run_query(sqlite3 *db, const char *sql)
 		sqlite3_finalize(st);
 		return -EPERM;
 	}
-	pr_info("trying to perform the query");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		log_row(st);
-	if (rc != SQLITE_DONE) {
-		pr_info("SQL Error: %s\n", sqlite3_errmsg(db));
+	qlog(q, "trying to perform the query");
+	sqlite3_progress_handler(db, 1000, query_progress, q);
+	while (!q->full && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		log_row(q, st);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	if (q->full) {
+		q->full = false;
+		q->len = 0;
+		qlog(q, "trying to open the db");
+		qlog(q, "trying to perform the query");
+		qlog(q, "SQL Error: the result is larger than %d bytes of log", QUERY_LOG);
+		ret = -E2BIG;
+	} else if (rc == SQLITE_INTERRUPT) {
+		qlog(q, "SQL Error: %s", fatal_signal_pending(current) ? "killed" : "ran too long");
+		ret = fatal_signal_pending(current) ? -EINTR : -ETIMEDOUT;
+	} else if (rc != SQLITE_DONE) {
+		qlog(q, "SQL Error: %s", sqlite3_errmsg(db));
 		ret = rc == SQLITE_BUSY ? sqlos_errno(rc, true) : -EINVAL;
 	}
 	sqlite3_finalize(st);
-	pr_info("just finished query\n");
+	qlog(q, "just finished query");
 	return ret;
 }
 
@@ -197,7 +276,7 @@ static long run_query(sqlite3 *db, const char *sql)
  * published kernel does, so the query waits in the VFS like any reader (never on the kernel
  * connection, which a writer may be using while it sleeps).
  */
-static long query(const char *sql)
+static long query(struct qlog *q, const char *sql)
 {
 	sqlite3 *db = sqlos_txn_reader(current);
 	long ret;
@@ -205,18 +284,19 @@ static long query(const char *sql)
 	if (!sqlos_ready())
 		return -ENODEV;
 	if (db)
-		return run_query(db, sql);
+		return run_query(q, db, sql);
 	if (sqlite3_open_v2("/sqliteos", &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return -ENOMEM;
 	}
-	ret = run_query(db, sql);
+	ret = run_query(q, db, sql);
 	sqlite3_close(db);
 	return ret;
 }
 
 SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 {
+	struct qlog q = { };
 	char *sql;
 	long ret;
 
@@ -228,10 +308,13 @@ SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 	sql = memdup_user_nul(usql, len);
 	if (IS_ERR(sql))
 		return PTR_ERR(sql);
+	qlog(&q, "trying to open the db");
 	mutex_lock(&sqliteos_db_lock);
-	pr_info("trying to open the db\n");
-	ret = query(sql);
+	q.deadline = jiffies + QUERY_TIME;
+	ret = query(&q, sql);
 	mutex_unlock(&sqliteos_db_lock);
+	qlog_print(&q);
+	kvfree(q.buf);
 	kfree(sql);
 	return ret;
 }

@@ -18,6 +18,7 @@
  * the locks, faults the pages in and tries again.
  */
 #include <linux/fdtable.h>
+#include <linux/idr.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
@@ -76,6 +77,12 @@ module_param_cb(pipe_max_size, &capacity_ops, &pipe_max_size, 0644);
 
 static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
 static LIST_HEAD(pipes);	/* protected by sqliteos_db_lock */
+static DEFINE_IDA(pipe_ids);	/* dataIds in use: from 552 until the pipe's rows are gone */
+
+static void pipe_id_free(s64 id)
+{
+	ida_free(&pipe_ids, id);
+}
 
 static void pipe_free(struct kref *ref)
 {
@@ -139,17 +146,19 @@ static int pipe_sleep(wait_queue_head_t *q)
 
 static int pipe_rows(struct sqlpipe *p, const int *fds)
 {
-	s64 args[3] = { p->queue_id, p->queue_id + 1 };
-	int rc = sqlos_run(ST_BEGIN, 0, NULL);
+	int id = ida_alloc_range(&pipe_ids, 1, MAX_PIPE_ID - 1, GFP_KERNEL);
+	s64 args[3] = { p->queue_id, p->queue_id + 1, id };
+	int rc;
 
+	if (id < 0)
+		return id == -ENOSPC ? -ENFILE : id;	/* 2^22 - 1 pipes in the system */
+	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlos_run(ST_NEW_PIPE, 2, args);
+		rc = sqlos_run(ST_NEW_PIPE, 3, args);
 	if (rc == SQLITE_OK) {
-		p->id = sqlite3_last_insert_rowid(sqliteos_db);
+		p->id = id;
 		p->head = p->id << SEQ_SHIFT;
 		p->tail = p->head;
-		if (p->id >= MAX_PIPE_ID)
-			rc = SQLITE_FULL;
 	}
 	if (rc == SQLITE_OK) {
 		args[0] = task_pid_nr(current);
@@ -162,10 +171,12 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		rc = sqlos_run(ST_ADD_FD, 3, args);
 	}
 	rc = sqlos_end_txn(rc);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
 		p->id = 0;
-	else
+		ida_free(&pipe_ids, id);
+	} else {
 		list_add_tail(&p->node, &pipes);
+	}
 	return sqlos_errno(rc, true);
 }
 
@@ -375,14 +386,17 @@ ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 
 /* ---- write ---- */
 
-/* One chunk of k bytes from buf; the locks are held. */
+/* One chunk of k bytes from buf; the locks are held. A pipe takes 2^40 - 1 writes (-EFBIG after). */
 static int append(struct sqlpipe *p, const void *buf, size_t k)
 {
 	u64 t0 = ktime_get_ns();
 	s64 args[2] = { p->tail, p->id };
-	sqlite3_stmt *st = sqlos_st(ST_APPEND, 2, args);
+	sqlite3_stmt *st;
 	int rc;
 
+	if ((p->tail + 1) >> SEQ_SHIFT != p->id)
+		return -EFBIG;	/* the next seq would be the next dataId's */
+	st = sqlos_st(ST_APPEND, 2, args);
 	sqlite3_bind_blob(st, 3, buf, k, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlos_done(st);
@@ -578,6 +592,7 @@ int sqlpipe_release(struct inode *inode, struct file *file)
 {
 	struct sqlos_job job = {
 		.n = 3, .nargs = 1, .st = { ST_DROP_CHUNKS, ST_DROP_FDS, ST_DROP_PIPE },
+		.done = pipe_id_free,	/* the id is free once no row names it */
 	};
 	struct sqlpipe *p = file->private_data;
 

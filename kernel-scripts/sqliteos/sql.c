@@ -28,7 +28,8 @@ static const char *const st_sql[ST_NR] = {
 	/* (pid): the fd table's rows go first, while the pid still names its handler */
 	[ST_EXIT_FDS] = "DELETE FROM pid_pipe WHERE pid = " HANDLER(1),
 	[ST_EXIT_PROC] = "DELETE FROM pid_store WHERE pid = ?1",
-	[ST_NEW_PIPE] = "INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?1, ?2, NULL)",
+	/* (read_wq, write_wq, dataId) */
+	[ST_NEW_PIPE] = "INSERT INTO pipe_data(dataId, read_wq, write_wq, data) VALUES (?3, ?1, ?2, NULL)",
 	/* (pid, fd, dataId): the row goes under the pid's handler */
 	[ST_ADD_FD] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId)"
 		      " VALUES (" HANDLER(1) ", ?2, ?3)",
@@ -196,6 +197,8 @@ static int job_run(const struct sqlos_job *job)
 		rc = sqlos_run(job->st[i], job->nargs, job->args);
 	rc = sqlos_end_txn(rc);
 	sqliteos_vfs_nowait(sqliteos_db, false);
+	if (rc == SQLITE_OK && job->done)
+		job->done(job->args[0]);
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		pr_warn_ratelimited("sqliteos: %s: %s\n", st_sql[job->st[0]], sqlite3_errstr(rc));
 	return rc & 0xff;

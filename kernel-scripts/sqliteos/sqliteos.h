@@ -29,6 +29,8 @@
  * A chunk's seq (pipe_chunk's rowid) is dataId << SEQ_SHIFT plus a count of the pipe's writes, so a
  * pipe's chunks are one rowid range: found by rowid, dropped by range, no index to keep up to date.
  * pipe.c computes it, sql.c's statements use it (stringified), 22 bits of dataId fit below bit 62.
+ * dataIds come from an IDA (the lowest free one), so a closed pipe's id is used again once its rows
+ * are gone, and no one can use the ids up by making and closing pipes.
  */
 #define SEQ_SHIFT	40
 #define MAX_PIPE_ID	BIT_ULL(22)
@@ -103,11 +105,15 @@ int sqlos_end_txn(int rc);
 int sqlos_errno(int rc, bool intr);
 int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
 
-/* Up to three statements sharing their arguments, run in one transaction by sqlos_job(). */
+/*
+ * Up to three statements sharing their arguments, run in one transaction by sqlos_job(); then, if
+ * they were written, done(args[0]) (under sqliteos_db_lock).
+ */
 struct sqlos_job {
 	int n, nargs;
 	enum sqlos_st st[3];
 	s64 args[4];
+	void (*done)(s64 arg);
 };
 
 void sqlos_job(const struct sqlos_job *job);

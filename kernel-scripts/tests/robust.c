@@ -141,8 +141,38 @@ static void signals(void)
 	close(fd[1]);
 }
 
+/*
+ * Pipe ids are used again: making a pipe and closing the one before, 50 times, while another stays
+ * open, must not walk the ids up (with max(dataId) + 1 a user could use all 2^22 up so).
+ */
+static void ids_reused(void)
+{
+	int keep[2], fd[2], prev[2] = { -1, -1 }, i;
+	long kept, last;
+
+	if (sql_pipe(keep))
+		return;
+	for (i = 0; i < 50 && !sql_pipe(fd); i++) {
+		if (prev[0] >= 0) {
+			close(prev[0]);
+			close(prev[1]);
+		}
+		prev[0] = fd[0];
+		prev[1] = fd[1];
+	}
+	kept = data_id_of(keep[0]);
+	last = data_id_of(prev[0]);
+	check(i == 50 && last > 0 && last <= kept + 2,
+	      "50 pipes made and closed one after another reuse their ids", "ids walked up");
+	close(prev[0]);
+	close(prev[1]);
+	close(keep[0]);
+	close(keep[1]);
+}
+
 void robust_tests(void)
 {
+	ids_reused();
 	bad_fds();
 	bad_pointers();
 	signals();

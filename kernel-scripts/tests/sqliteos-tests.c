@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -43,6 +44,40 @@ void hello_tests(void)
 	CHECK(syscall(559, 0) == -1 && errno == ENOSYS, "559 is past the SQLiteOS range");
 }
 
+#define ENDLESS "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+static long endless(void)
+{
+	return query(ENDLESS);
+}
+
+/* 549's bounds: it holds the lock fork and exit wait for, so it cannot run or log without end. */
+static void query_bounds(void)
+{
+	char sql[512], pad[301];
+	const char *log;
+	int status;
+	pid_t pid;
+
+	CHECK(query(ENDLESS) == -1 && errno == ETIMEDOUT && strstr(klog_new(), "SQL Error: ran too long"),
+	      "549 ends a query that runs past its time (2 s) with ETIMEDOUT");
+	pid = fork();
+	if (pid == 0)
+		_exit(endless() == -1 ? errno : 0);
+	usleep(200 * 1000);
+	kill(pid, SIGKILL);
+	check(finished_within(pid, 1000, &status) && WIFSIGNALED(status),
+	      "a query is over at once when its caller is killed", "still running");
+	memset(pad, 'p', 300);
+	pad[300] = 0;
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+		 "LIMIT 100000) SELECT x, '%s' AS pad FROM c", pad);
+	CHECK(query(sql) == -1 && errno == E2BIG && (log = klog_new()) &&
+	      strstr(log, "SQL Error: the result is larger") && !strstr(log, "Query from user space"),
+	      "549 refuses a result above 1 MiB of log with E2BIG, logging no rows");
+	still_serving("after 549 ran out of time and of room");
+}
+
 void query_tests(void)
 {
 	char deep[1024];
@@ -79,6 +114,7 @@ void query_tests(void)
 	CHECK(query("SELECT count(*) AS n FROM pid_store WHERE pid = 1") == 0 &&
 	      strstr(klog_new(), "n = 1"),
 	      "549 still answers after the bad inputs");
+	query_bounds();
 }
 
 static int wait_on(int fd)

@@ -59,7 +59,10 @@ export const Q = {
   upWriteUpdate: 'UPDATE pipe_data SET data = ? WHERE dataId = ?',
 
   // companion: the fd's struct file names the pipe; the tables are the pipe's state, not its index.
-  coPipe: 'INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (?, ?, NULL)',
+  // The lowest free dataId, as the kernel's IDA gives it (a closed pipe's id is used again once its rows are gone).
+  coPipe:
+    'INSERT INTO pipe_data(dataId, read_wq, write_wq, data) VALUES ((SELECT min(d) FROM (SELECT 1 AS d UNION ALL SELECT dataId + 1 FROM pipe_data) ' +
+    'WHERE d NOT IN (SELECT dataId FROM pipe_data)), ?, ?, NULL)',
   coNextChunk: 'SELECT seq, length(data), substr(data, 1, ?) FROM pipe_chunk WHERE dataId = ? AND seq > ? ORDER BY seq LIMIT 1',
   coChunkAppend: 'INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?, ?, ?)',
   coChunkDeleteUpTo: 'DELETE FROM pipe_chunk WHERE dataId = ? AND seq <= ?',
