@@ -3,7 +3,8 @@
 #   - copies kernel-scripts/sqliteos/ to TREE/sqliteos/ (replacing an older copy),
 #   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild and `source "sqliteos/Kconfig"` to
 #     TREE/Kconfig,
-#   - adds the pid_store hooks to copy_process() (kernel/fork.c) and do_exit() (kernel/exit.c), and
+#   - adds the pid_store hooks to copy_process(), ksys_unshare() and unshare_files() (kernel/fork.c)
+#     and do_exit() (kernel/exit.c), and
 #     F_GETPIPE_SZ / F_SETPIPE_SZ for SQL pipes to pipe_fcntl() (fs/pipe.c),
 #   - adds syscalls 548-558 to arch/x86/entry/syscalls/syscall_64.tbl and declares them conditional in
 #     kernel/sys_ni.c (so a kernel without CONFIG_SQLITEOS still links); a tree patched by an older
@@ -93,5 +94,7 @@ PY
 }
 hook kernel/fork.c 'copy_oom_score_adj(clone_flags, p);' 'sqliteos_fork(p, clone_flags);'
 hook kernel/exit.c 'exit_signals(tsk);  /* sets PF_EXITING */' 'sqliteos_exit(tsk);'
+hook kernel/fork.c 'perf_event_namespaces(current);' 'if (new_fd) sqliteos_unshare_files(current);'
+hook kernel/fork.c 'put_files_struct(old);' 'sqliteos_unshare_files(task);'
 hook fs/pipe.c 'pipe = get_pipe_info(file, false);' 'if (!pipe && sqliteos_is_pipe(file)) return sqliteos_pipe_fcntl(file, cmd, arg);'
 echo "apply.sh: SQLiteOS applied to $tree ($kind)"

@@ -15,6 +15,8 @@
 
 /* The handler (pid_store.parent_id, the paper's handler_id) of the pid in parameter n, or it. */
 #define HANDLER(n) "coalesce((SELECT parent_id FROM pid_store WHERE pid = ?" #n "), ?" #n ")"
+/* The lowest other task whose handler is the pid in parameter n, or NULL. */
+#define OTHERS(n) "(SELECT min(pid) FROM pid_store WHERE parent_id = ?" #n " AND pid != ?" #n ")"
 
 static const char *const st_sql[ST_NR] = {
 	[ST_BEGIN] = "BEGIN",
@@ -25,8 +27,24 @@ static const char *const st_sql[ST_NR] = {
 			 " VALUES (?1, CASE WHEN ?3 THEN " HANDLER(2) " ELSE ?1 END)",
 	[ST_FORK_FDS] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT ?1, fd, dataId"
 			" FROM pid_pipe WHERE NOT ?3 AND pid = " HANDLER(2),
-	/* (pid): the fd table's rows go first, while the pid still names its handler */
-	[ST_EXIT_FDS] = "DELETE FROM pid_pipe WHERE pid = " HANDLER(1),
+	/*
+	 * (pid): the fd table's rows go first, while the pid still names its handler, if no other task
+	 * has the same handler (decided here, in job order, not from the files_struct's count, which
+	 * two threads exiting together both see above 1)
+	 */
+	[ST_EXIT_FDS] = "DELETE FROM pid_pipe WHERE pid = " HANDLER(1) " AND NOT EXISTS (SELECT 1"
+			" FROM pid_store WHERE parent_id = " HANDLER(1) " AND pid != ?1)",
+	/*
+	 * (pid): the task got an fd table of its own (unshare(CLONE_FILES), or exec in a thread). A
+	 * sharer takes a copy of its handler's rows; a handler others still share with gives them a
+	 * new handler (the lowest of their pids) with a copy of the rows; then the task is its own.
+	 */
+	[ST_UNSHARE_COPY] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT coalesce(" OTHERS(1)
+			    ", ?1), fd, dataId FROM pid_pipe WHERE pid = " HANDLER(1)
+			    " AND (" HANDLER(1) " != ?1 OR " OTHERS(1) " IS NOT NULL)",
+	[ST_UNSHARE_REHOME] = "UPDATE pid_store SET parent_id = " OTHERS(1)
+			      " WHERE parent_id = ?1 AND pid != ?1",
+	[ST_UNSHARE_SELF] = "UPDATE pid_store SET parent_id = ?1 WHERE pid = ?1",
 	[ST_EXIT_PROC] = "DELETE FROM pid_store WHERE pid = ?1",
 	/* (read_wq, write_wq, dataId) */
 	[ST_NEW_PIPE] = "INSERT INTO pipe_data(dataId, read_wq, write_wq, data) VALUES (?3, ?1, ?2, NULL)",

@@ -37,19 +37,28 @@ void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
 
 void sqliteos_exit(struct task_struct *tsk)
 {
-	bool last = tsk->files && atomic_read(&tsk->files->count) == 1;
 	struct sqlos_job job = {
-		.n = 1, .nargs = 1, .st = { ST_EXIT_PROC }, .args = { task_pid_nr(tsk) },
+		.n = 2, .nargs = 1, .st = { ST_EXIT_FDS, ST_EXIT_PROC }, .args = { task_pid_nr(tsk) },
 	};
 
 	if (!tracked(tsk))
 		return;
-	if (last) {
-		job.n = 2;
-		job.st[0] = ST_EXIT_FDS;
-		job.st[1] = ST_EXIT_PROC;
-	}
 	sqlos_txn_exit(tsk);
+	mutex_lock(&sqliteos_db_lock);
+	sqlos_job(&job);
+	mutex_unlock(&sqliteos_db_lock);
+}
+
+/* The task's fd table is its own now (unshare(CLONE_FILES), or exec in a thread): so are its rows. */
+void sqliteos_unshare_files(struct task_struct *t)
+{
+	struct sqlos_job job = {
+		.n = 3, .nargs = 1, .st = { ST_UNSHARE_COPY, ST_UNSHARE_REHOME, ST_UNSHARE_SELF },
+		.args = { task_pid_nr(t) },
+	};
+
+	if (!tracked(t))
+		return;
 	mutex_lock(&sqliteos_db_lock);
 	sqlos_job(&job);
 	mutex_unlock(&sqliteos_db_lock);

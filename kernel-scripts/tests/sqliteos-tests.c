@@ -129,6 +129,73 @@ static int sharer(void *arg)
 	_exit(wait_on(*(int *)arg));
 }
 
+struct unsharer {
+	int ack, gate;	/* writes a byte to ack once unshared, then waits for gate */
+};
+
+static int unsharer(void *arg)
+{
+	struct unsharer *u = arg;
+
+	if (unshare(CLONE_FILES) || write(u->ack, "u", 1) != 1)
+		_exit(1);
+	_exit(wait_on(u->gate));
+}
+
+static int execer(void *arg)
+{
+	execl("/bin/sleep", "sleep", "5", (char *)NULL);
+	_exit(1);
+}
+
+/* An fd table that stops being shared (unshare(CLONE_FILES), exec in a thread) gets rows of its own. */
+static void unshare_tests(void)
+{
+	static char stack[64 * 1024];
+	const char *handler = "SELECT parent_id AS v FROM pid_store WHERE pid = %ld";
+	const char *rows = "SELECT count(*) AS v FROM pid_pipe WHERE pid = %ld AND dataId = %ld";
+	int ack[2], gate[2], fd[2], status;
+	struct unsharer u;
+	long me = getpid(), id;
+	pid_t child;
+	char c;
+
+	if (pipe(ack) || pipe(gate) || sql_pipe(fd))
+		return;
+	id = data_id_of(fd[0]);
+	u.ack = ack[1];
+	u.gate = gate[0];
+	child = clone(unsharer, stack + sizeof(stack), CLONE_FILES | SIGCHLD, &u);
+	check(child > 0 && read(ack[0], &c, 1) == 1 && scalar(handler, child) == child &&
+	      scalar(rows, child, id) == 2 && scalar(rows, me, id) == 2,
+	      "a CLONE_FILES child that unshares its fds is its own handler, with a copy of the rows",
+	      "still named after its parent, or rows missing");
+	write(gate[1], "g", 1);
+	waitpid(child, &status, 0);
+
+	child = clone(sharer, stack + sizeof(stack), CLONE_FILES | SIGCHLD, &gate[0]);
+	check(child > 0 && unshare(CLONE_FILES) == 0 && scalar(handler, child) == child &&
+	      scalar(rows, child, id) == 2 && scalar(handler, me) == me && scalar(rows, me, id) == 2,
+	      "when the handler itself unshares, the task still sharing the old table gets it, "
+	      "rows and all", "rows or handler wrong");
+	write(gate[1], "g", 1);
+	waitpid(child, &status, 0);
+
+	child = clone(execer, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
+	usleep(300 * 1000);
+	check(child > 0 && scalar(handler, child) == child && scalar(rows, child, id) == 2,
+	      "exec in a CLONE_FILES child unshares its fds: its own handler, with a copy of the rows",
+	      "still named after its parent, or rows missing");
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	close(ack[0]);
+	close(ack[1]);
+	close(gate[0]);
+	close(gate[1]);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 void task_tests(void)
 {
 	static char stack[64 * 1024];
@@ -139,6 +206,7 @@ void task_tests(void)
 	pid_t child;
 
 	check(scalar(handler, me) == me, "pid_store has this process, its own handler", "no row");
+	unshare_tests();
 	if (pipe(gate))
 		return;
 	child = fork();

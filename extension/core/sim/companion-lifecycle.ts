@@ -86,11 +86,12 @@ export function exitProgram(): Program {
     {
       id: 'exit_job',
       kind: 'sql',
-      text: 'sqliteos_exit(): job DELETE FROM pid_pipe (last task of the fd table), DELETE FROM pid_store',
+      text: 'sqliteos_exit(): job DELETE FROM pid_pipe (if no other task has its handler), DELETE FROM pid_store',
       run: (x) => {
-        const last = x.k.state.handlers[x.p.handler].users.length === 1;
-        const sql: [string, number[]][] = last ? [[Q.jobExitFds, [x.p.pid]]] : [];
-        sql.push([Q.jobExitProc, [x.p.pid]]);
+        const sql: [string, number[]][] = [
+          [Q.jobExitFds, [x.p.pid]],
+          [Q.jobExitProc, [x.p.pid]],
+        ];
         x.k.job(x.p, { what: `exit of P${x.p.pid}`, sql });
       },
     },

@@ -77,7 +77,8 @@ export const Q = {
   coAddFd: `INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) VALUES (${handler(1)}, ?2, ?3)`,
   jobForkProc: `INSERT OR REPLACE INTO pid_store(pid, parent_id) VALUES (?1, CASE WHEN ?3 THEN ${handler(2)} ELSE ?1 END)`,
   jobForkFds: `INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT ?1, fd, dataId FROM pid_pipe WHERE NOT ?3 AND pid = ${handler(2)}`,
-  jobExitFds: `DELETE FROM pid_pipe WHERE pid = ${handler(1)}`,
+  // The fd table's rows, if no other task has the same handler (sql.c decides it so, in job order).
+  jobExitFds: `DELETE FROM pid_pipe WHERE pid = ${handler(1)} AND NOT EXISTS (SELECT 1 FROM pid_store WHERE parent_id = ${handler(1)} AND pid != ?1)`,
   jobExitProc: 'DELETE FROM pid_store WHERE pid = ?1',
   jobDelStale: `DELETE FROM pid_pipe WHERE dataId = ?1 AND fd NOT IN (?3, ?4) AND pid = ${handler(2)}`,
   jobDropChunks: 'DELETE FROM pipe_chunk WHERE dataId = ?1',
