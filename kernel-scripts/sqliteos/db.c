@@ -35,7 +35,7 @@ bool sqliteos_ready;
 
 static void *sqlmem_malloc(int n)
 {
-	size_t *p = kvmalloc(sizeof(size_t) + n, GFP_KERNEL);
+	size_t *p = kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;
@@ -113,6 +113,8 @@ size_t strftime(char *s, size_t max, const char *fmt, const struct tm *tm)
 static const char schema[] =
 	"PRAGMA journal_mode=MEMORY;"
 	"PRAGMA cache_size=-16384;"
+	/* freed pages are given back when a pipe's rows go (sql.c's ST_VACUUM), not kept for ever */
+	"PRAGMA auto_vacuum=INCREMENTAL;"
 	"CREATE TABLE pid_store(pid INTEGER PRIMARY KEY NOT NULL, parent_id INT NOT NULL);"
 	"CREATE INDEX pid_store_parent ON pid_store(parent_id);"
 	"CREATE TABLE pid_pipe(pid INT NOT NULL, fd INT NOT NULL, dataId INT NOT NULL,"

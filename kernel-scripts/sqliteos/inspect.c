@@ -180,6 +180,7 @@ static const char *const counter_names[C_NR] = {
 static int counters_show(struct seq_file *sf, void *unused)
 {
 	u64 c[C_NR];
+	size_t bytes;
 	int i;
 
 	header(sf, "counters");
@@ -187,9 +188,11 @@ static int counters_show(struct seq_file *sf, void *unused)
 		seq_printf(sf, "syscall.%d\t%lld\n", 548 + i, atomic64_read(&sqlos_syscalls[i]));
 	mutex_lock(&sqliteos_db_lock);
 	memcpy(c, sqlos_counters, sizeof(c));
+	bytes = sqliteos_vfs_bytes();
 	mutex_unlock(&sqliteos_db_lock);
 	for (i = 0; i < C_NR; i++)
 		seq_printf(sf, "%s\t%llu\n", counter_names[i], c[i]);
+	seq_printf(sf, "store_bytes\t%zu\n", bytes);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);

@@ -25,6 +25,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -84,9 +85,43 @@ static void pipe_id_free(s64 id)
 	ida_free(&pipe_ids, id);
 }
 
+/*
+ * A pipe's capacity counts in its maker's pipe pages (user_struct.pipe_bufs), the budget stock pipes
+ * count in too, under the same limits (fs.pipe-user-pages-soft / -hard): past the soft limit a new
+ * pipe gets two pages, past the hard limit none (-ENFILE), and F_SETPIPE_SZ cannot grow a pipe past
+ * either (-EPERM), unless the user has CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+ */
+static unsigned long pages_of(unsigned int capacity)
+{
+	return DIV_ROUND_UP(capacity, PAGE_SIZE);
+}
+
 static void pipe_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct sqlpipe, ref));
+	struct sqlpipe *p = container_of(ref, struct sqlpipe, ref);
+
+	if (p->user) {
+		account_pipe_buffers(p->user, pages_of(p->capacity), 0);
+		free_uid(p->user);
+	}
+	kfree(p);
+}
+
+/* Counts a new pipe's capacity against its maker's budget, smaller past the soft limit. */
+static int pipe_account(struct sqlpipe *p)
+{
+	unsigned int small = min_t(unsigned int, p->capacity, 2 * PAGE_SIZE);
+	unsigned long bufs;
+
+	p->user = get_current_user();
+	bufs = account_pipe_buffers(p->user, 0, pages_of(p->capacity));
+	if (too_many_pipe_buffers_soft(bufs) && pipe_is_unprivileged_user()) {
+		bufs = account_pipe_buffers(p->user, pages_of(p->capacity), pages_of(small));
+		p->capacity = small;
+	}
+	if (too_many_pipe_buffers_hard(bufs) && pipe_is_unprivileged_user())
+		return -ENFILE;
+	return 0;
 }
 
 void sqlpipe_put(struct sqlpipe *p)
@@ -201,7 +236,9 @@ static long make_pipe(int __user *ufds, int flags)
 	p->reader = true;
 	p->writer = true;
 	p->capacity = clamp_t(unsigned int, READ_ONCE(pipe_capacity), 1, CAPACITY_LIMIT);
-	ret = sqlpipe_files(p, files, flags);
+	ret = pipe_account(p);
+	if (!ret)
+		ret = sqlpipe_files(p, files, flags);
 	for (i = 0; !ret && i < 2; i++) {
 		fds[i] = get_unused_fd_flags(flags & O_CLOEXEC);
 		ret = min(fds[i], 0);
@@ -526,6 +563,7 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct sqlpipe *p = f->private_data;
 	unsigned int size = 0;
+	unsigned long bufs;
 	long ret = -EINVAL;
 
 	if (cmd == F_SETPIPE_SZ) {
@@ -538,9 +576,16 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 	mutex_lock(&sqliteos_db_lock);
 	if (cmd == F_GETPIPE_SZ) {
 		ret = p->capacity;
-	} else if (cmd == F_SETPIPE_SZ) {
+	} else if (cmd == F_SETPIPE_SZ && size < p->buffered) {
 		ret = -EBUSY;
-		if (size >= p->buffered) {
+	} else if (cmd == F_SETPIPE_SZ) {
+		bufs = account_pipe_buffers(p->user, pages_of(p->capacity), pages_of(size));
+		if (size > p->capacity && (too_many_pipe_buffers_hard(bufs) ||
+					   too_many_pipe_buffers_soft(bufs)) &&
+		    pipe_is_unprivileged_user()) {
+			account_pipe_buffers(p->user, pages_of(size), pages_of(p->capacity));
+			ret = -EPERM;
+		} else {
 			p->capacity = size;
 			wake_up(&p->write_wq);
 			ret = size;
@@ -591,7 +636,7 @@ int sqlpipe_flush(struct file *file, fl_owner_t id)
 int sqlpipe_release(struct inode *inode, struct file *file)
 {
 	struct sqlos_job job = {
-		.n = 3, .nargs = 1, .st = { ST_DROP_CHUNKS, ST_DROP_FDS, ST_DROP_PIPE },
+		.n = 4, .nargs = 1, .st = { ST_DROP_CHUNKS, ST_DROP_FDS, ST_DROP_PIPE, ST_VACUUM },
 		.done = pipe_id_free,	/* the id is free once no row names it */
 	};
 	struct sqlpipe *p = file->private_data;

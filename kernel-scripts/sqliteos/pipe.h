@@ -22,6 +22,7 @@ struct sqlpipe {
 	wait_queue_head_t write_wq;
 	size_t buffered;
 	unsigned int capacity;	/* bytes it holds before writers wait: pipe_capacity when made, F_SETPIPE_SZ */
+	struct user_struct *user;	/* who made it: its capacity counts in their pipe-user-pages */
 	s64 head, tail;		/* seq of the oldest chunk, and of the next one written */
 	bool reader, writer;	/* is the end still open? */
 };

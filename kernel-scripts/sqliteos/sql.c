@@ -64,6 +64,8 @@ static const char *const st_sql[ST_NR] = {
 			   " AND seq < ((?1 + 1) << " __stringify(SEQ_SHIFT) ")",
 	[ST_DROP_PIPE] = "DELETE FROM pipe_data WHERE dataId = ?1",
 	[ST_DROP_FDS] = "DELETE FROM pid_pipe WHERE dataId = ?1",
+	/* the pages the rows left go back: the file shrinks and the VFS frees its blocks */
+	[ST_VACUUM] = "PRAGMA incremental_vacuum",
 };
 
 static sqlite3_stmt *stmts[ST_NR];
@@ -105,10 +107,13 @@ void sqlos_done(struct sqlite3_stmt *st)
 int sqlos_run(enum sqlos_st id, int n, const s64 *args)
 {
 	sqlite3_stmt *st = sqlos_st(id, n, args);
-	int rc = sqlite3_step(st);
+	int rc;
 
+	/* to the end: incremental_vacuum frees one page per row it returns */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
 	sqlos_done(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /*

@@ -65,6 +65,8 @@ struct seq_file;
 typedef void (*sqlos_queue_show)(struct seq_file *sf, const char *name, wait_queue_head_t *q);
 
 void sqliteos_vfs_show(struct seq_file *sf);
+/* The bytes the database's files hold in memory (their blocks). */
+size_t sqliteos_vfs_bytes(void);
 void sqliteos_vfs_queues(struct seq_file *sf, sqlos_queue_show show);
 void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show);
 void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show);
@@ -94,7 +96,7 @@ enum sqlos_st {
 	ST_UNSHARE_COPY, ST_UNSHARE_REHOME, ST_UNSHARE_SELF,
 	ST_NEW_PIPE, ST_ADD_FD, ST_DEL_STALE,
 	ST_APPEND, ST_CHUNK, ST_DEL_CHUNKS, ST_TRIM_CHUNK,
-	ST_DROP_CHUNKS, ST_DROP_PIPE, ST_DROP_FDS,
+	ST_DROP_CHUNKS, ST_DROP_PIPE, ST_DROP_FDS, ST_VACUUM,
 	ST_NR
 };
 
@@ -107,12 +109,12 @@ int sqlos_errno(int rc, bool intr);
 int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
 
 /*
- * Up to three statements sharing their arguments, run in one transaction by sqlos_job(); then, if
+ * Up to four statements sharing their arguments, run in one transaction by sqlos_job(); then, if
  * they were written, done(args[0]) (under sqliteos_db_lock).
  */
 struct sqlos_job {
 	int n, nargs;
-	enum sqlos_st st[3];
+	enum sqlos_st st[4];
 	s64 args[4];
 	void (*done)(s64 arg);
 };

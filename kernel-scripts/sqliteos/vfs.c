@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The in-memory VFS SQLite runs on, registered through SQLITE_OS_OTHER. Files are growable kernel
- * buffers found by name, shared by every connection that opens the name. Locking is the paper's
+ * The in-memory VFS SQLite runs on, registered through SQLITE_OS_OTHER. Files are found by name and
+ * shared by every connection that opens the name; each is an xarray of page-sized blocks, allocated
+ * as they are first written (memcg-accounted to the task writing) and freed when the file is
+ * truncated below them, so the database gives memory back when it shrinks (db.c turns on
+ * incremental auto-vacuum) and never asks for the whole file in one allocation. Locking is the paper's
  * MMemLock / MMemUnlock (algorithms 3 and 4) on kernel wait queues: SHARED waits on read_q while a
  * writer holds PENDING or more; RESERVED is always granted (the global write mutex keeps writers
  * apart); EXCLUSIVE is granted when the writer is the only reader, otherwise it takes PENDING and
@@ -22,6 +25,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/xarray.h>
 #include <linux/timekeeping.h>
 #include <linux/delay.h>
 #include <linux/sched.h>
@@ -34,9 +38,9 @@
 
 struct mem_store {
 	char name[MEMVFS_NAME_LEN];
-	u8 *data;
+	struct xarray blocks;	/* block i holds bytes [i * PAGE_SIZE, (i + 1) * PAGE_SIZE) */
 	size_t size;
-	size_t alloc;
+	unsigned long nblocks;
 	int refs;
 	bool used;
 	/* MMemStore's additions */
@@ -62,10 +66,55 @@ struct mem_file {
 /* Protected by sqliteos_db_lock, like everything SQLite touches. */
 static struct mem_store stores[MEMVFS_MAX_FILES];
 
+/* Frees the blocks from index first on. */
+static void store_drop_from(struct mem_store *s, unsigned long first)
+{
+	unsigned long i;
+	void *b;
+
+	xa_for_each_start(&s->blocks, i, b, first) {
+		xa_erase(&s->blocks, i);
+		kfree(b);
+		s->nblocks--;
+	}
+}
+
 static void store_free(struct mem_store *s)
 {
-	kvfree(s->data);
+	store_drop_from(s, 0);
+	xa_destroy(&s->blocks);
 	memset(s, 0, sizeof(*s));
+}
+
+/* The block holding offset off, made (zeroed) if create and it is not there yet; NULL if not there. */
+static u8 *store_block(struct mem_store *s, loff_t off, bool create)
+{
+	unsigned long i = off >> PAGE_SHIFT;
+	u8 *b = xa_load(&s->blocks, i);
+
+	if (b || !create)
+		return b;
+	b = kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return NULL;
+	if (xa_err(xa_store(&s->blocks, i, b, GFP_KERNEL_ACCOUNT))) {
+		kfree(b);
+		return NULL;
+	}
+	s->nblocks++;
+	return b;
+}
+
+/* Bytes a store holds in blocks, for the counters. */
+size_t sqliteos_vfs_bytes(void)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < MEMVFS_MAX_FILES; i++)
+		if (stores[i].used)
+			n += stores[i].nblocks * PAGE_SIZE;
+	return n;
 }
 
 static struct mem_store *store_find(const char *name)
@@ -91,60 +140,59 @@ static int mem_close(sqlite3_file *f)
 	return SQLITE_OK;
 }
 
+/* Bytes past the end, and blocks never written, read as zeros. */
 static int mem_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
 {
 	struct mem_store *s = ((struct mem_file *)f)->store;
-	size_t have = off < s->size ? s->size - off : 0;
+	size_t have = off < s->size ? min_t(size_t, s->size - off, amt) : 0, done = 0, k;
+	u8 *b;
 
-	if (have >= amt) {
-		memcpy(buf, s->data + off, amt);
-		return SQLITE_OK;
+	while (done < have) {
+		k = min_t(size_t, have - done, PAGE_SIZE - offset_in_page(off + done));
+		b = store_block(s, off + done, false);
+		if (b)
+			memcpy((u8 *)buf + done, b + offset_in_page(off + done), k);
+		else
+			memset((u8 *)buf + done, 0, k);
+		done += k;
 	}
-	if (have)
-		memcpy(buf, s->data + off, have);
+	if (have == amt)
+		return SQLITE_OK;
 	memset((u8 *)buf + have, 0, amt - have);
 	return SQLITE_IOERR_SHORT_READ;
-}
-
-static int store_reserve(struct mem_store *s, size_t need)
-{
-	size_t alloc;
-	u8 *p;
-
-	if (need <= s->alloc)
-		return SQLITE_OK;
-	alloc = max(need, s->alloc * 2);
-	p = kvmalloc(alloc, GFP_KERNEL);
-	if (!p)
-		return SQLITE_NOMEM;
-	if (s->size)
-		memcpy(p, s->data, s->size);
-	kvfree(s->data);
-	s->data = p;
-	s->alloc = alloc;
-	return SQLITE_OK;
 }
 
 static int mem_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 {
 	struct mem_store *s = ((struct mem_file *)f)->store;
-	int rc = store_reserve(s, off + amt);
+	size_t done = 0, k;
+	u8 *b;
 
-	if (rc)
-		return rc;
-	if (off > s->size)
-		memset(s->data + s->size, 0, off - s->size);
-	memcpy(s->data + off, buf, amt);
+	while (done < amt) {
+		k = min_t(size_t, amt - done, PAGE_SIZE - offset_in_page(off + done));
+		b = store_block(s, off + done, true);
+		if (!b)
+			return SQLITE_NOMEM;
+		memcpy(b + offset_in_page(off + done), (const u8 *)buf + done, k);
+		done += k;
+	}
 	s->size = max_t(size_t, s->size, off + amt);
 	return SQLITE_OK;
 }
 
+/* The blocks wholly past the new end are freed; the rest of the last one is zeroed. */
 static int mem_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
 	struct mem_store *s = ((struct mem_file *)f)->store;
+	u8 *b;
 
-	if (size < s->size)
-		s->size = size;
+	if (size >= s->size)
+		return SQLITE_OK;
+	s->size = size;
+	store_drop_from(s, DIV_ROUND_UP(size, PAGE_SIZE));
+	b = offset_in_page(size) ? store_block(s, size, false) : NULL;
+	if (b)
+		memset(b + offset_in_page(size), 0, PAGE_SIZE - offset_in_page(size));
 	return SQLITE_OK;
 }
 
@@ -313,6 +361,7 @@ static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int fla
 			return SQLITE_CANTOPEN;
 		s = &stores[i];
 		s->used = true;
+		xa_init(&s->blocks);
 		strscpy(s->name, name, sizeof(s->name));
 		init_waitqueue_head(&s->read_q);
 		init_waitqueue_head(&s->write_q);

@@ -81,6 +81,7 @@ void txn_tests(void);
 void inspect_tests(void);
 void posix_tests(void);
 void wakeup_tests(void);
+void memory_tests(void);
 void still_serving(const char *when);
 
 #endif

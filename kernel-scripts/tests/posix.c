@@ -256,6 +256,40 @@ static long seek_probe(make_fn make)
 	return bits;
 }
 
+#define BIG_PIPES	64
+
+/*
+ * The user's pipe budget (fs.pipe-user-pages-soft, 16384 pages by default), as user nobody in a
+ * child: 64 pipes grown to 1 MiB fill it; the next pipe gets two pages and cannot grow (EPERM);
+ * with the pipes closed, a new one has 64 KiB again. Answers a bit per observation.
+ */
+static long budget_probe(make_fn make)
+{
+	static int fds[BIG_PIPES + 1][2];
+	int i, status, bits = 0, fd[2];
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setuid(65534))
+			_exit(255);
+		for (i = 0; i < BIG_PIPES; i++)
+			if (make(fds[i], 0) || fcntl(fds[i][1], F_SETPIPE_SZ, 1 << 20) != 1 << 20)
+				break;
+		bits |= i == BIG_PIPES;
+		if (!make(fds[i], 0)) {
+			bits |= (fcntl(fds[i][0], F_GETPIPE_SZ) == 8192) << 1;
+			bits |= (fcntl(fds[i][1], F_SETPIPE_SZ, 65536) == -1 && errno == EPERM) << 2;
+			i++;
+		}
+		while (i--)
+			close2(fds[i]);
+		bits |= (!make(fd, 0) && fcntl(fd[0], F_GETPIPE_SZ) == 65536) << 3;
+		_exit(bits);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 #define WRITERS	4
 #define RECORDS	150
 #define RECORD	1000
@@ -322,6 +356,8 @@ void posix_tests(void)
 	same("fstat: a FIFO, one inode for both ends, another for another pipe", fstat_probe, 7);
 	same("F_GETPIPE_SZ / F_SETPIPE_SZ: 64 KiB, rounded up to pages, holds that much, EBUSY below "
 	     "its content, EPERM above pipe-max-size for a user, allowed for root", size_probe, 127);
+	same("a user's pipe pages (pipe-user-pages-soft): full at 64 pipes of 1 MiB, then a pipe of "
+	     "two pages that cannot grow (EPERM); closed, the pages come back", budget_probe, 15);
 	same("pipe2 O_CLOEXEC sets FD_CLOEXEC on both ends, and only when asked", cloexec_probe, 7);
 	same("writev is one write; readv fills its buffers in order", iov_probe, 3);
 	same("lseek and pread fail with ESPIPE", seek_probe, 3);

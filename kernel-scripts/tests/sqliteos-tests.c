@@ -242,6 +242,7 @@ int main(void)
 	robust_tests();
 	posix_tests();
 	wakeup_tests();
+	memory_tests();
 	stress_tests();
 	still_serving("after all of the above");
 	printf("%d passed, %d failed\n", passed, failed);
