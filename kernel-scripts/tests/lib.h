@@ -82,6 +82,8 @@ void inspect_tests(void);
 void posix_tests(void);
 void wakeup_tests(void);
 void memory_tests(void);
+void storm_tests(void);
+int storm_main(long ops, int kills);
 void still_serving(const char *when);
 
 #endif

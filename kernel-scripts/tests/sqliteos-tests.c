@@ -229,9 +229,11 @@ void task_tests(void)
 	check(scalar(count, child) == 0, "the clone's row goes when it exits", "row left behind");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	printf("\n");	/* the firmware leaves the console mid-line */
+	if (argc >= 3 && !strcmp(argv[1], "--storm"))
+		return storm_main(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 0);
 	hello_tests();
 	query_tests();
 	task_tests();
@@ -244,6 +246,7 @@ int main(void)
 	wakeup_tests();
 	memory_tests();
 	stress_tests();
+	storm_tests();
 	still_serving("after all of the above");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
