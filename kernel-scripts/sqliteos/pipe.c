@@ -34,6 +34,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/version.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
 #include "pipe.h"
@@ -280,6 +281,31 @@ SYSCALL_DEFINE2(sql_pipe2, int __user *, ufds, int, flags)
 }
 
 /* ---- read ---- */
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 16, 0)
+/*
+ * WSL2's 5.15 has no fault_in_iov_iter_*(): the same for user iovecs, the bytes that could not be
+ * faulted in (0 or all of them). Not built here (the tree cannot be fetched): untested.
+ */
+static size_t fault_in_iov_iter_writeable(const struct iov_iter *i, size_t bytes)
+{
+	const struct iovec *v = i->iov;
+	size_t skip = i->iov_offset, left = bytes, n;
+
+	for (; iter_is_iovec(i) && left && v < i->iov + i->nr_segs; v++, skip = 0) {
+		n = min(left, v->iov_len - skip);
+		if (n && fault_in_pages_writeable(v->iov_base + skip, n))
+			return bytes;
+		left -= n;
+	}
+	return 0;
+}
+
+static size_t fault_in_iov_iter_readable(const struct iov_iter *i, size_t bytes)
+{
+	return iov_iter_fault_in_readable((struct iov_iter *)i, bytes) ? bytes : 0;
+}
+#endif
 
 /* Copies to the caller without waiting for a page fault (the locks are held): the bytes copied. */
 static size_t copy_out_nofault(struct iov_iter *to, const void *from, size_t n)
