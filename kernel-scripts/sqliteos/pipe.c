@@ -550,7 +550,7 @@ out:
 
 static bool is_end(struct file *f, fmode_t mode)
 {
-	return f && f->f_op == &sqlpipe_fops && (f->f_mode & mode);
+	return f && sqliteos_is_pipe(f) && (f->f_mode & mode);
 }
 
 SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
@@ -646,7 +646,7 @@ int sqlpipe_flush(struct file *file, fl_owner_t id)
 	rcu_read_lock();
 	for (fd = 0; fd < files_fdtable(files)->max_fds; fd++) {
 		f = files_lookup_fd_rcu(files, fd);
-		if (f && f->f_op == &sqlpipe_fops && f->private_data == p && n++ < 2)
+		if (f && sqliteos_is_pipe(f) && f->private_data == p && n++ < 2)
 			job.args[1 + n] = fd;
 	}
 	rcu_read_unlock();

@@ -293,26 +293,6 @@ static void state(const char *dir)
 
 /* ---- the published kernel: 549 and its kernel-log format ---- */
 
-static char klog[1 << 20];
-
-/*
- * The records logged since kmsg was opened, one line each, into klog: their total length, or -1 if
- * the ring buffer lost some before they were read (or they do not fit in klog).
- */
-static long klog_since(int kmsg)
-{
-	long n = 0, r;
-
-	while ((r = kmsg_next(kmsg, klog + n, sizeof(klog) - n - 1)) >= 0) {
-		n += r;
-		if (n + 2 >= (long)sizeof(klog))
-			return -1;
-		klog[n++] = '\n';
-	}
-	klog[n] = 0;
-	return r == KMSG_LOST ? -1 : n;
-}
-
 /*
  * Text from the kernel log as a JSON string: valid UTF-8 passes, any other byte is written as the
  * Latin-1 character of the same value (\u0080-\u00ff), so nothing is dropped or turned into U+FFFD.
@@ -358,14 +338,16 @@ static void log_value(const char *v)
  * Runs one statement through 549 and prints its rows, parsed from the kernel log, as
  * {"rows":[{"col":value,...},...]}; the number of rows. The kernel refuses what 549 refuses (not root,
  * not read-only). The rows are read from this call's own records (/dev/kmsg, opened at its end before
- * the call): from its "trying to open the db" up to "just finished query". If the ring buffer lost any
- * of them (a result bigger than the log), that is an error, not a shorter or misaligned table.
+ * the call), one record at a time, so a value holding a newline stays one value: from its "trying to
+ * open the db" up to "just finished query". If the ring buffer lost any of them (a result bigger than
+ * the log), that is an error, not a shorter or misaligned table.
  */
 static long log_query(const char *sql, int print)
 {
-	int first_row = 1, first_col = 1, in_row = 0, done = 0, kmsg = kmsg_open();
-	char *l, *next, *eq, *start;
-	long rows = 0;
+	int first_row = 1, first_col = 1, in_row = 0, started = 0, done = 0, kmsg = kmsg_open();
+	static char l[8192];
+	long rows = 0, n = 0;
+	char *eq;
 
 	if (kmsg < 0) {
 		fprintf(stderr, "sqliteos-inspect: /dev/kmsg: %s\n", strerror(errno));
@@ -375,18 +357,13 @@ static long log_query(const char *sql, int print)
 		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
 		exit(1);
 	}
-	start = klog_since(kmsg) < 0 ? NULL : strstr(klog, "trying to open the db");
-	close(kmsg);
-	if (!start) {
-		fprintf(stderr, "sqliteos-inspect: %s: the kernel log does not hold this query's records (the ring buffer wrapped: the result is bigger than the log; boot with a larger log_buf_len=)\n", sql);
-		exit(1);
-	}
-	if (print)
-		fputs("{\"rows\":[", stdout);
-	for (l = start; l && *l && !done; l = next) {
-		next = strchr(l, '\n');
-		if (next)
-			*next++ = 0;
+	while (!done && (n = kmsg_next(kmsg, l, sizeof(l))) >= 0) {
+		if (!started) {
+			started = strstr(l, "trying to open the db") != NULL;
+			if (started && print)
+				fputs("{\"rows\":[", stdout);
+			continue;
+		}
 		eq = in_row ? strstr(l, " = ") : NULL;
 		if (strstr(l, "Query from user space:") == l) {
 			if (print) {
@@ -414,6 +391,11 @@ static long log_query(const char *sql, int print)
 			fprintf(stderr, "sqliteos-inspect: %s: %s\n", sql, l);
 			exit(1);
 		}
+	}
+	close(kmsg);
+	if (n == KMSG_LOST || !started) {
+		fprintf(stderr, "sqliteos-inspect: %s: the kernel log does not hold this query's records (the ring buffer wrapped: the result is bigger than the log; boot with a larger log_buf_len=)\n", sql);
+		exit(1);
 	}
 	if (!done) {
 		fprintf(stderr, "sqliteos-inspect: %s: the kernel log holds only part of the result (%ld rows, no end record): another writer to the log or a ring buffer too small (log_buf_len=)\n", sql, rows);

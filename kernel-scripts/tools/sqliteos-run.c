@@ -138,11 +138,6 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int hexval(int c)
-{
-	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-}
-
 static unsigned char *unhex(const char *s, size_t *len, int line)
 {
 	size_t n = strlen(s), i;
@@ -154,7 +149,7 @@ static unsigned char *unhex(const char *s, size_t *len, int line)
 	for (i = 0; i < n / 2; i++) {
 		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]))
 			die("plan line %d: bad hex", line);
-		out[i] = hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]);
+		out[i] = kmsg_hex(s[2 * i]) << 4 | kmsg_hex(s[2 * i + 1]);
 	}
 	out[n / 2] = 0;
 	*len = n / 2;

@@ -223,7 +223,7 @@ function writeProgram(): Program {
         const cap = x.k.opts.capacity;
         const room = Math.max(0, cap - pipeOf(x).buffered);
         const whole = c.bytes.length <= PIPE_BUF ? Math.min(c.bytes.length - x.l.done!, cap) : 1;
-        return room < Math.max(1, whole) ? 'prepare_wait' : undefined;
+        return room < whole ? 'prepare_wait' : undefined;
       },
     },
     begin(),
