@@ -170,36 +170,107 @@ struct qlog {
 	bool full;	/* a line did not fit in QUERY_LOG bytes (or memory): the rows stop */
 };
 
-static __printf(2, 3) void qlog(struct qlog *q, const char *fmt, ...)
+/* Makes room for n more bytes in q's buffer; false (and q->full) if QUERY_LOG bytes cannot hold them. */
+static bool qlog_room(struct qlog *q, size_t n)
 {
-	size_t need, cap;
-	va_list ap, ap2;
+	size_t need = q->len + n, cap;
 	char *b;
-	int n;
 
 	if (q->full)
-		return;
+		return false;
+	if (need <= q->cap)
+		return true;
+	for (cap = max_t(size_t, q->cap, SZ_4K); cap < need; cap *= 2)
+		;
+	cap = min_t(size_t, cap, QUERY_LOG);
+	b = need <= cap ? kvrealloc(q->buf, q->cap, cap, GFP_KERNEL_ACCOUNT) : NULL;
+	if (!b) {
+		q->full = true;
+		return false;
+	}
+	q->buf = b;
+	q->cap = cap;
+	return true;
+}
+
+static __printf(2, 3) void qlog(struct qlog *q, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	int n;
+
 	va_start(ap, fmt);
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
-	need = q->len + n + 1;	/* each line keeps its NUL: the lines stay apart */
-	if (need > q->cap) {
-		for (cap = max_t(size_t, q->cap, SZ_4K); cap < need; cap *= 2)
-			;
-		cap = min_t(size_t, cap, QUERY_LOG);
-		b = need <= cap ? kvrealloc(q->buf, q->cap, cap, GFP_KERNEL_ACCOUNT) : NULL;
-		if (!b) {
-			q->full = true;
-			va_end(ap);
-			return;
-		}
-		q->buf = b;
-		q->cap = cap;
+	/* each line keeps its NUL: the lines stay apart */
+	if (qlog_room(q, n + 1)) {
+		vsnprintf(q->buf + q->len, n + 1, fmt, ap);
+		q->len += n + 1;
 	}
-	vsnprintf(q->buf + q->len, n + 1, fmt, ap);
 	va_end(ap);
-	q->len = need;
+}
+
+/*
+ * Every control byte and backslash of a name or value is written \xHH (the escape /dev/kmsg itself
+ * uses), so a value cannot start a line of its own on a console or in dmesg.
+ */
+static bool plain_byte(u8 c)
+{
+	return c >= 0x20 && c != 0x7f && c != '\\';
+}
+
+/* The length of s, escaped; s is NUL-terminated and its length goes to *n. */
+static size_t escaped_len(const char *s, size_t *n)
+{
+	size_t len = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		len += plain_byte(*p) ? 1 : 4;
+	*n = p - s;
+	return len;
+}
+
+/* s's n bytes at o, escaped; the end. */
+static char *put_escaped(char *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		u8 c = s[i];
+
+		if (plain_byte(c)) {
+			*o++ = c;
+			continue;
+		}
+		*o++ = '\\';
+		*o++ = 'x';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+	}
+	return o;
+}
+
+/* The line "name = value" (value NULL: "NULL"), both escaped. */
+static void qlog_column(struct qlog *q, const char *name, const char *value)
+{
+	size_t n, v = 0, len = escaped_len(name, &n) + 3 + (value ? escaped_len(value, &v) : 4);
+	char *o;
+
+	if (!qlog_room(q, len + 1))
+		return;
+	o = put_escaped(q->buf + q->len, name, n);
+	memcpy(o, " = ", 3);
+	o += 3;
+	if (value) {
+		o = put_escaped(o, value, v);
+	} else {
+		memcpy(o, "NULL", 4);
+		o += 4;
+	}
+	*o++ = 0;
+	q->len = o - q->buf;
 }
 
 static void qlog_print(const struct qlog *q)
@@ -218,17 +289,18 @@ static int query_progress(void *arg)
 	return fatal_signal_pending(current) || time_after(jiffies, q->deadline);
 }
 
-/* One result row, as the published kernel's sqlite3_exec callback printed it. */
+/*
+ * One result row, as the published kernel's sqlite3_exec callback printed it (a blob as text up to
+ * its first NUL byte), names and values escaped.
+ */
 static void log_row(struct qlog *q, sqlite3_stmt *st)
 {
-	const unsigned char *v;
 	int i;
 
 	qlog(q, "Query from user space: ");
-	for (i = 0; i < sqlite3_column_count(st); i++) {
-		v = sqlite3_column_text(st, i);
-		qlog(q, "%s = %s", sqlite3_column_name(st, i), v ? (const char *)v : "NULL");
-	}
+	for (i = 0; i < sqlite3_column_count(st); i++)
+		qlog_column(q, sqlite3_column_name(st, i) ?: "",
+			    (const char *)sqlite3_column_text(st, i));
 	qlog(q, "%s", "");	/* the empty record that ends a row */
 }
 
@@ -285,6 +357,8 @@ static long query(struct qlog *q, const char *sql)
 
 	if (!sqlos_ready())
 		return -ENODEV;
+	if (IS_ERR(db))
+		return PTR_ERR(db);
 	if (db)
 		return run_query(q, db, sql);
 	if (sqlite3_open_v2("/sqliteos", &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {

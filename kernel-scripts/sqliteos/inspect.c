@@ -174,7 +174,7 @@ static const char *const counter_names[C_NR] = {
 	[C_BYTES_WRITTEN] = "bytes_written", [C_BYTES_READ] = "bytes_read",
 	[C_WRITES] = "writes", [C_READS] = "reads", [C_JOBS] = "jobs",
 	[C_JOBS_DEFERRED] = "jobs_deferred", [C_NS_WRITE_SQL] = "ns_write_sql",
-	[C_NS_READ_SQL] = "ns_read_sql",
+	[C_NS_READ_SQL] = "ns_read_sql", [C_TXNS_ABORTED] = "txns_aborted",
 };
 
 static int counters_show(struct seq_file *sf, void *unused)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * An SQL pipe, shared by pipe.c (its rows, read and write) and pipefs.c (its two files).
+ * An SQL pipe, shared by pipe.c (its rows, limits and close), pipe_rw.c (read and write) and
+ * pipefs.c (its two files).
  */
 #ifndef _SQLITEOS_PIPE_H
 #define _SQLITEOS_PIPE_H
@@ -29,12 +30,17 @@ struct sqlpipe {
 
 extern const struct file_operations sqlpipe_fops;
 
-/* pipe.c */
-ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock);
-ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock);
+/* pipe.c: the locks every pipe operation runs under (sqliteos_db_lock, then the write mutex) */
+int lock_pipes(void);
+void unlock_pipes(void);
+int pipe_sleep(wait_queue_head_t *q);
 int sqlpipe_flush(struct file *file, fl_owner_t id);
 int sqlpipe_release(struct inode *inode, struct file *file);
 void sqlpipe_put(struct sqlpipe *p);
+
+/* pipe_rw.c */
+ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock);
+ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock);
 
 /* pipefs.c: the two ends, write end in files[1], each holding a reference to p. */
 int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags);

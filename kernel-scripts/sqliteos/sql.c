@@ -5,6 +5,7 @@
  * change what the sleeper checked) cannot slip in between the check and the sleep.
  */
 #include <linux/errno.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -12,6 +13,9 @@
 #include <linux/stringify.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "sqliteos."
 
 /* The handler (pid_store.parent_id, the paper's handler_id) of the pid in parameter n, or it. */
 #define HANDLER(n) "coalesce((SELECT parent_id FROM pid_store WHERE pid = ?" #n "), ?" #n ")"
@@ -54,6 +58,8 @@ static const char *const st_sql[ST_NR] = {
 	/* (dataId, pid, fd, fd): the caller's rows of the pipe but for the fds still naming it */
 	[ST_DEL_STALE] = "DELETE FROM pid_pipe WHERE dataId = ?1 AND fd NOT IN (?3, ?4)"
 			 " AND pid = " HANDLER(2),
+	/* (pid): the rows of the pid's fd table, which its forks copy */
+	[ST_COUNT_FDS] = "SELECT count(*) FROM pid_pipe WHERE pid = " HANDLER(1),
 	[ST_APPEND] = "INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?1, ?2, ?3)",
 	[ST_CHUNK] = "SELECT data FROM pipe_chunk WHERE seq = ?1",
 	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq BETWEEN ?1 AND ?2",
@@ -178,6 +184,15 @@ struct deferred_job {
 };
 
 static LIST_HEAD(deferred);	/* protected by sqliteos_db_lock */
+static unsigned int ndeferred;	/* its length */
+
+/*
+ * sqliteos.max_deferred_jobs=: how many jobs may wait for an open transaction (553) before every
+ * open transaction is rolled back so that they can run (txn.c); each is a fork, exit or close's
+ * bookkeeping, kept in kernel memory.
+ */
+static unsigned int max_deferred_jobs = 1024;
+module_param(max_deferred_jobs, uint, 0644);
 
 /*
  * The global write mutex: serialises writers and every use of sqliteos_db across their sleeps.
@@ -236,6 +251,7 @@ static void apply_deferred(void)
 		if (job_run(&d->job) == SQLITE_BUSY)
 			return;
 		list_del(&d->node);
+		ndeferred--;
 		kfree(d);
 	}
 }
@@ -248,9 +264,12 @@ static void defer(const struct sqlos_job *job)
 	if (d) {
 		d->job = *job;
 		list_add_tail(&d->node, &deferred);
-		return;
+		ndeferred++;
+	} else {
+		pr_warn_ratelimited("sqliteos: %s lost: could not keep it\n", st_sql[job->st[0]]);
 	}
-	pr_warn_ratelimited("sqliteos: %s lost: could not keep it\n", st_sql[job->st[0]]);
+	if (ndeferred >= max(READ_ONCE(max_deferred_jobs), 1U))
+		sqlos_txn_abort_all();
 }
 
 /*
@@ -266,6 +285,7 @@ void sqlos_job(const struct sqlos_job *job)
 	sqlos_counters[C_JOBS]++;
 	if (!wmutex_trylock()) {
 		defer(job);
+		sqlos_run_deferred();	/* if defer() ended the transaction that held the mutex */
 		return;
 	}
 	apply_deferred();
@@ -301,6 +321,21 @@ int sqlos_write_lock(void)
 	return 0;
 }
 
+/*
+ * Lets go of the write mutex for t, which keeps it in user space after 553(8); false if t is inside
+ * a call that holds it again right now (it lets go when that call ends).
+ */
+bool sqlos_write_release(struct task_struct *t)
+{
+	lockdep_assert_held(&sqliteos_db_lock);
+	if (wmutex.owner != t || wmutex.depth != 1)
+		return false;
+	wmutex.depth = 0;
+	wmutex.owner = NULL;
+	wake_up(&wmutex.wq);
+	return true;
+}
+
 /* Is the caller's hold on the write mutex nested in one it kept in user space (553(8))? */
 bool sqlos_write_nested(void)
 {
@@ -323,16 +358,11 @@ void sqlos_write_unlock(void)
 
 void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show)
 {
-	struct deferred_job *d;
-	int n = 0;
-
 	if (show) {
 		show(sf, "write_mutex", &wmutex.wq);
 		return;
 	}
-	list_for_each_entry(d, &deferred, node)
-		n++;
 	seq_printf(sf, "write_mutex\t%d\tdepth\t%u\n",
 		   wmutex.owner ? task_pid_nr(wmutex.owner) : 0, wmutex.depth);
-	seq_printf(sf, "deferred_jobs\t%d\n", n);
+	seq_printf(sf, "deferred_jobs\t%u\n", ndeferred);
 }

@@ -76,7 +76,7 @@ void sqlos_inspect_init(void);
 /* Counters; updated under sqliteos_db_lock, except the syscall counts. */
 enum sqlos_counter {
 	C_SLEEPS, C_WAKEUPS, C_INTERRUPTED, C_BYTES_WRITTEN, C_BYTES_READ, C_WRITES, C_READS,
-	C_JOBS, C_JOBS_DEFERRED, C_NS_WRITE_SQL, C_NS_READ_SQL, C_NR
+	C_JOBS, C_JOBS_DEFERRED, C_NS_WRITE_SQL, C_NS_READ_SQL, C_TXNS_ABORTED, C_NR
 };
 
 extern u64 sqlos_counters[C_NR];
@@ -94,7 +94,7 @@ enum sqlos_st {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_FORK_PROC, ST_FORK_FDS, ST_EXIT_PROC, ST_EXIT_FDS,
 	ST_UNSHARE_COPY, ST_UNSHARE_REHOME, ST_UNSHARE_SELF,
-	ST_NEW_PIPE, ST_ADD_FD, ST_DEL_STALE,
+	ST_NEW_PIPE, ST_ADD_FD, ST_DEL_STALE, ST_COUNT_FDS,
 	ST_APPEND, ST_CHUNK, ST_DEL_CHUNKS, ST_TRIM_CHUNK,
 	ST_DROP_CHUNKS, ST_DROP_PIPE, ST_DROP_FDS, ST_VACUUM,
 	ST_NR
@@ -126,10 +126,12 @@ void sqlos_run_deferred(void);
 int sqlos_write_lock(void);
 void sqlos_write_unlock(void);
 bool sqlos_write_nested(void);
+bool sqlos_write_release(struct task_struct *t);
 
 /* ---- txn.c / pipe.c ---- */
 
 void sqlos_txn_exit(struct task_struct *t);
 struct sqlite3 *sqlos_txn_reader(struct task_struct *t);
+void sqlos_txn_abort_all(void);
 
 #endif /* _SQLITEOS_H */

@@ -8,7 +8,9 @@
  * for as long as user space likes (and keeps the fork/exit bookkeeping waiting in a list), so only
  * CAP_SYS_ADMIN may open one. A task that exits or is killed inside a transaction rolls it back and
  * releases what it holds. Pipe calls inside a transaction commit on their own, as on the published
- * kernel, whose pipes run on connections of their own.
+ * kernel, whose pipes run on connections of their own. When sqliteos.max_deferred_jobs jobs wait
+ * (sql.c), every open transaction is rolled back and its task's next call on it gets -ETIMEDOUT
+ * (554 ends it), so holding one costs the rest of the system a bounded amount of memory.
  */
 #include <linux/capability.h>
 #include <linux/sched.h>
@@ -29,6 +31,7 @@ struct sqlos_txn {
 	struct task_struct *task;
 	struct sqlite3 *db;
 	int flag;
+	bool aborted;		/* rolled back by sqlos_txn_abort_all(): db closed, mutex let go */
 };
 
 static LIST_HEAD(txns);		/* protected by sqliteos_db_lock */
@@ -43,24 +46,62 @@ static struct sqlos_txn *txn_of(struct task_struct *t)
 	return NULL;
 }
 
-/* The connection a 549 query of t should use: its read transaction's, or NULL for a new one. */
+/*
+ * The connection a 549 query of t should use: its read transaction's, NULL for a new one, or
+ * ERR_PTR(-ETIMEDOUT) if its read transaction was rolled back under it.
+ */
 struct sqlite3 *sqlos_txn_reader(struct task_struct *t)
 {
 	struct sqlos_txn *x = txn_of(t);
 
-	return x && x->flag == TXN_READ ? x->db : NULL;
+	if (!x || x->flag != TXN_READ)
+		return NULL;
+	return x->aborted ? ERR_PTR(-ETIMEDOUT) : x->db;
 }
 
-static void txn_end(struct sqlos_txn *x, bool commit)
+static void txn_close(struct sqlos_txn *x, bool commit)
 {
 	if (sqlite3_exec(x->db, commit ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(x->db);
+	x->db = NULL;
+}
+
+/* Ends x: 0, or -ETIMEDOUT if it had been rolled back already (nothing of it is left to end). */
+static long txn_end(struct sqlos_txn *x, bool commit)
+{
+	long ret = x->aborted ? -ETIMEDOUT : 0;
+
+	if (!x->aborted)
+		txn_close(x, commit);
 	list_del(&x->node);
 	sqlos_run_deferred();
-	if (x->flag == TXN_WRITE)
+	if (!x->aborted && x->flag == TXN_WRITE)
 		sqlos_write_unlock();
 	kfree(x);
+	return ret;
+}
+
+/*
+ * Too many jobs wait (sql.c's defer()): every open transaction is rolled back, and the write
+ * mutex a 553(8) holder keeps in user space let go, so that they can run. A holder inside a pipe
+ * call right now keeps its transaction: that call ends without waiting (pipe.c), and the next job
+ * kept tries again.
+ */
+void sqlos_txn_abort_all(void)
+{
+	struct sqlos_txn *x;
+
+	lockdep_assert_held(&sqliteos_db_lock);
+	list_for_each_entry(x, &txns, node) {
+		if (x->aborted || (x->flag == TXN_WRITE && !sqlos_write_release(x->task)))
+			continue;
+		txn_close(x, false);
+		x->aborted = true;
+		sqlos_counters[C_TXNS_ABORTED]++;
+		pr_warn_ratelimited("sqliteos: pid %d's transaction rolled back: it held up %s jobs\n",
+				    task_pid_nr(x->task), "sqliteos.max_deferred_jobs");
+	}
 }
 
 static long txn_begin(int flag)
@@ -125,10 +166,8 @@ SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
 	sqlos_count_syscall(554);
 	mutex_lock(&sqliteos_db_lock);
 	x = txn_of(current);
-	if (x) {
-		txn_end(x, should_commit == 1);
-		ret = 0;
-	}
+	if (x)
+		ret = txn_end(x, should_commit == 1);
 	mutex_unlock(&sqliteos_db_lock);
 	return ret;
 }
@@ -175,8 +214,8 @@ static long savepoint(const char *verb, const char __user *uname, size_t len)
 	}
 	mutex_lock(&sqliteos_db_lock);
 	x = txn_of(current);
-	ret = -EINVAL;
-	if (x) {
+	ret = x ? -ETIMEDOUT : -EINVAL;
+	if (x && !x->aborted) {
 		sql = sqlite3_mprintf("%s \"%w\"", verb, name);
 		rc = sql ? sqlite3_exec(x->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
 		sqlite3_free(sql);

@@ -160,6 +160,9 @@ void inspect_tests(void)
 	check(has(run("/bin/sqliteos-inspect --upstream"), "\"kernel\":\"upstream\"") &&
 	      has(run("/bin/sqliteos-inspect --upstream"), "{\"pid\":%d,\"parent_id\":%d}", me, me),
 	      "sqliteos-inspect --upstream reads the tables through 549 and the log", "not parsed");
+	t = run("/bin/sqliteos-inspect --query \"SELECT 'a' || char(10) || 'b\\\\' AS \\\"x\\\\y\\\"\"");
+	check(has(t, "{\"rows\":[{\"x\\\\y\":\"a\\u000ab\\\\\"}]"),
+	      "sqliteos-inspect --query gives back names and values 549 escaped as they were", t);
 	close(fd[0]);
 	close(fd[1]);
 }

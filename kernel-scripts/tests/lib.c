@@ -4,6 +4,7 @@
  * prints "P passed, F failed" last.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +29,53 @@ void check(int ok, const char *what, const char *why)
 
 static char klog[1 << 17];
 
-/* The kernel log written since the last call: 549 logs its rows there in the published format. */
+/*
+ * The kernel log written since the last call (549 logs its rows there in the published format): the
+ * newest records that fit, read and cleared at once, so a flood of records (a 549 cut short after
+ * a megabyte of rows) cannot shift what a later call returns.
+ */
 const char *klog_new(void)
 {
-	static int seen;
-	int n = klogctl(3, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_ALL */
-	const char *from;
+	int n = klogctl(4, klog, sizeof(klog) - 1);	/* SYSLOG_ACTION_READ_CLEAR */
 
-	if (n < 0)
-		return "";
-	klog[n] = 0;
-	from = klog + (seen <= n ? seen : 0);
-	seen = n;
-	return from;
+	klog[n < 0 ? 0 : n] = 0;
+	return klog;
+}
+
+/* Writes a module parameter (/sys/module/sqliteos/parameters/NAME): 0, or -1 with errno set. */
+int set_param(const char *name, const char *value)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/module/sqliteos/parameters/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, value, strlen(value)) < 0 ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+/* The number after "key\t" in /sys/kernel/debug/sqliteos/FILE, or -1. */
+long debugfs_value(const char *file, const char *key)
+{
+	char path[128], line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/sqliteos/%s", file);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, n) && line[n] == '\t') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return v;
 }
 
 long query(const char *sql)

@@ -38,6 +38,8 @@ void check(int ok, const char *what, const char *why);
 	} while (0)
 
 const char *klog_new(void);
+int set_param(const char *name, const char *value);
+long debugfs_value(const char *file, const char *key);
 long query(const char *sql);
 long scalar(const char *fmt, ...);
 int run_as_nobody(long (*fn)(void));
@@ -82,6 +84,7 @@ void inspect_tests(void);
 void posix_tests(void);
 void wakeup_tests(void);
 void memory_tests(void);
+void limit_tests(void);
 void storm_tests(void);
 int storm_main(long ops, int kills);
 void still_serving(const char *when);

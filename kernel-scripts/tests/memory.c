@@ -12,36 +12,22 @@
 #define PIPES	32
 #define FILL	65536
 
-static long store_bytes(void)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/sys/kernel/debug/sqliteos/counters", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "store_bytes\t%ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 void memory_tests(void)
 {
 	static char fill[FILL];
 	static int fd[PIPES][2];
-	long before = store_bytes(), full, after;
+	long before = debugfs_value("counters", "store_bytes"), full, after;
 	int i, ok = 1;
 	char why[128];
 
 	for (i = 0; i < PIPES; i++)
 		ok &= !sql_pipe(fd[i]) && swrite(fd[i][1], fill, FILL) == FILL;
-	full = store_bytes();
+	full = debugfs_value("counters", "store_bytes");
 	for (i = 0; i < PIPES; i++) {
 		close(fd[i][0]);
 		close(fd[i][1]);
 	}
-	after = store_bytes();
+	after = debugfs_value("counters", "store_bytes");
 	snprintf(why, sizeof(why), "store %ld bytes before, %ld full, %ld after", before, full, after);
 	check(ok && before > 0 && full - before >= PIPES * FILL && after - before < PIPES * FILL / 8,
 	      "2 MiB through 32 pipes grows the store by as much, and closing them gives it back", why);

@@ -91,6 +91,11 @@ void query_tests(void)
 	CHECK(query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == 0 &&
 	      (log = klog_new(), strstr(log, "name = pid_pipe") && strstr(log, "name = pipe_data")),
 	      "the tables exist at boot");
+	CHECK(query("SELECT 'a' || char(10) || 'v = forged\\' AS \"n\nx\"") == 0 &&
+	      (log = klog_new(), strstr(log, "n\\x0ax = a\\x0av = forged\\x5c\n") &&
+	       !strstr(log, "\nv = forged")),
+	      "549 escapes control bytes and backslashes in names and values (\\xHH): a value "
+	      "cannot forge a log line");
 	CHECK(query("DELETE FROM pid_store") == -1 && errno == EPERM,
 	      "549 refuses a statement that writes");
 	CHECK(query("SELEC 1") == -1 && errno == EINVAL && strstr(klog_new(), "SQL Error"),
@@ -245,6 +250,7 @@ int main(int argc, char **argv)
 	posix_tests();
 	wakeup_tests();
 	memory_tests();
+	limit_tests();
 	stress_tests();
 	storm_tests();
 	still_serving("after all of the above");

@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include "lib.h"
 
-#define CAPACITY_PARAM	"/sys/module/sqliteos/parameters/pipe_capacity"
 
 /* Is pid asleep: state S twice, 20 ms apart, within 2 s? */
 static int asleep(pid_t pid)
@@ -174,30 +173,20 @@ static void no_sleep_with_the_mutex(void)
 	close(fd[1]);
 }
 
-static int set_param(const char *value)
-{
-	int fd = open(CAPACITY_PARAM, O_WRONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, value, strlen(value)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
 static void capacity_param(void)
 {
 	int before[2], after[2];
 
-	CHECK(set_param("0") == -1 && errno == EINVAL, "pipe_capacity refuses 0");
-	CHECK(set_param("2000000000") == -1 && errno == EINVAL, "pipe_capacity refuses 2 GB");
+	CHECK(set_param("pipe_capacity", "0") == -1 && errno == EINVAL, "pipe_capacity refuses 0");
+	CHECK(set_param("pipe_capacity", "2000000000") == -1 && errno == EINVAL,
+	      "pipe_capacity refuses 2 GB");
 	if (sql_pipe(before))
 		return;
-	CHECK(set_param("4096") == 0 && sql_pipe(after) == 0 &&
+	CHECK(set_param("pipe_capacity", "4096") == 0 && sql_pipe(after) == 0 &&
 	      fcntl(after[0], F_GETPIPE_SZ) == 4096 && fcntl(before[0], F_GETPIPE_SZ) == CAPACITY,
 	      "pipe_capacity is read when a pipe is made: later pipes get the new value, older "
 	      "ones keep theirs");
-	set_param("65536");
+	set_param("pipe_capacity", "65536");
 	close(before[0]);
 	close(before[1]);
 	close(after[0]);

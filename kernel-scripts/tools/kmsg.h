@@ -68,4 +68,25 @@ static long kmsg_next(int fd, char *buf, size_t size)
 	return n;
 }
 
+/*
+ * Decodes, in place, the \\xHH escapes 549 writes for control bytes and backslashes in a column's
+ * name or value (a layer under /dev/kmsg's own, which kmsg_next has taken off); the new length.
+ */
+static size_t kmsg_unescape(char *s)
+{
+	char *o = s, *start = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3])) {
+			*o++ = (char)(kmsg_hex(s[2]) << 4 | kmsg_hex(s[3]));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+	return o - start;
+}
+
 #endif

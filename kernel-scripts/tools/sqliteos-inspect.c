@@ -323,15 +323,18 @@ static void json_log_string(const char *s, size_t n)
 	putchar('"');
 }
 
-/* One value of the published log format: NULL, an integer, or text exactly as sqlite3_exec gave it. */
-static void log_value(const char *v)
+/*
+ * One value of the published log format: NULL, an integer, or text as sqlite3_exec gave it (549's
+ * escapes taken off).
+ */
+static void log_value(char *v)
 {
 	if (!strcmp(v, "NULL"))
 		fputs("null", stdout);
 	else if (is_integer(v) && strlen(v) < 20)
 		fputs(v, stdout);
 	else
-		json_log_string(v, strlen(v));
+		json_log_string(v, kmsg_unescape(v));
 }
 
 /*
@@ -377,7 +380,7 @@ static long log_query(const char *sql, int print)
 			*eq = 0;
 			if (print) {
 				list(",", &first_col);
-				json_log_string(l, strlen(l));
+				json_log_string(l, kmsg_unescape(l));
 				putchar(':');
 				log_value(eq + 3);
 			}

@@ -353,13 +353,14 @@ static long query(const struct stmt *s, char **rows, size_t *rlen)
 			append(rows, rlen, &cap, head, strlen(head));
 			inrow = 1;
 		} else if (inrow && (eq = strstr(msg, " = "))) {
+			*eq = 0;
 			append(rows, rlen, &cap, " ", 1);
-			append_hex(rows, rlen, &cap, msg, eq - msg);
+			append_hex(rows, rlen, &cap, msg, kmsg_unescape(msg));
 			append(rows, rlen, &cap, " ", 1);
 			if (!strcmp(eq + 3, "NULL"))
 				append(rows, rlen, &cap, "~", 1);
 			else
-				append_hex(rows, rlen, &cap, eq + 3, strlen(eq + 3));
+				append_hex(rows, rlen, &cap, eq + 3, kmsg_unescape(eq + 3));
 		}
 	}
 	if (inrow)

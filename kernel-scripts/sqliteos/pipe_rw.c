@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * An SQL pipe's read and write (pipe.c makes, closes and sizes it): a write appends one pipe_chunk
+ * row per piece that fits, a read takes whole chunks by rowid and trims a chunk it takes in part.
+ * Everything runs under the locks lock_pipes() takes, and user memory is never waited for under
+ * them: copies run with page faults disabled, and a copy that would fault drops the locks, faults
+ * the pages in and tries again, so a buffer out of memory never shortens a read or splits a write.
+ */
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/version.h>
+#include "sqlite3.h"
+#include "sqliteos.h"
+#include "pipe.h"
+
+/* A write copies the caller's bytes through a kernel buffer of at most this many bytes at a time. */
+#define WRITE_BUF_MAX	SZ_1M
+/* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
+#define CHUNKS_PER_READ	16
+
+/* ---- read ---- */
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 16, 0)
+/*
+ * WSL2's 5.15 has no fault_in_iov_iter_*(): the same for user iovecs, the bytes that could not be
+ * faulted in (0 or all of them). Not built here (the tree cannot be fetched): untested.
+ */
+static size_t fault_in_iov_iter_writeable(const struct iov_iter *i, size_t bytes)
+{
+	const struct iovec *v = i->iov;
+	size_t skip = i->iov_offset, left = bytes, n;
+
+	for (; iter_is_iovec(i) && left && v < i->iov + i->nr_segs; v++, skip = 0) {
+		n = min(left, v->iov_len - skip);
+		if (n && fault_in_pages_writeable(v->iov_base + skip, n))
+			return bytes;
+		left -= n;
+	}
+	return 0;
+}
+
+static size_t fault_in_iov_iter_readable(const struct iov_iter *i, size_t bytes)
+{
+	return iov_iter_fault_in_readable((struct iov_iter *)i, bytes) ? bytes : 0;
+}
+#endif
+
+/* Copies to the caller without waiting for a page fault (the locks are held): the bytes copied. */
+static size_t copy_out_nofault(struct iov_iter *to, const void *from, size_t n)
+{
+	size_t got;
+
+	pagefault_disable();
+	got = copy_to_iter(from, n, to);
+	pagefault_enable();
+	return got;
+}
+
+static size_t copy_in_nofault(void *to, struct iov_iter *from, size_t n)
+{
+	size_t got;
+
+	pagefault_disable();
+	got = copy_from_iter(to, n, from);
+	pagefault_enable();
+	return got;
+}
+
+/*
+ * Copies up to n bytes from the oldest chunks to the caller and deletes what was taken: each chunk
+ * is found by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken
+ * in part keeps its tail. If the caller's buffer cannot take a chunk now (not in memory, or not
+ * there at all), nothing is consumed and *fault is the bytes the buffer must take, to be faulted in
+ * without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), so a
+ * buffer out of memory never shortens a read.
+ */
+static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size_t *fault)
+{
+	u64 t0 = ktime_get_ns();
+	s64 seq = p->head, args[2];
+	size_t got = 0, take = 0, len = 0, want;
+	sqlite3_stmt *st;
+	int k, rc;
+
+	*fault = 0;
+	rc = sqlos_run(ST_BEGIN, 0, NULL);
+	for (k = 0; rc == SQLITE_OK && got < n && k < CHUNKS_PER_READ && seq < p->tail; k++) {
+		st = sqlos_st(ST_CHUNK, 1, &seq);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			len = sqlite3_column_bytes(st, 0);
+			want = min(len, n - got);
+			take = copy_out_nofault(to, sqlite3_column_blob(st, 0), want);
+			rc = SQLITE_OK;
+			if (take < want) {
+				iov_iter_revert(to, got + take);
+				*fault = got + want;
+				got = 0;
+				rc = SQLITE_ABORT;
+			}
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_CORRUPT;	/* buffered promised this chunk */
+		}
+		sqlos_done(st);
+		if (rc != SQLITE_OK) {
+			take = 0;	/* this chunk stays whole */
+			len = 0;
+			break;
+		}
+		got += take;
+		if (take < len)
+			break;
+		seq++;
+	}
+	if (!got) {
+		sqlos_run(ST_ROLLBACK, 0, NULL);
+		if (*fault)
+			return 0;
+		return rc == SQLITE_CORRUPT ? -EIO : sqlos_errno(rc, true);
+	}
+	*fault = 0;
+	rc = SQLITE_OK;
+	args[0] = p->head;
+	args[1] = seq - 1;
+	if (seq > p->head)
+		rc = sqlos_run(ST_DEL_CHUNKS, 2, args);
+	if (rc == SQLITE_OK && take < len) {
+		args[0] = take + 1;
+		args[1] = seq;
+		rc = sqlos_run(ST_TRIM_CHUNK, 2, args);
+	}
+	rc = sqlos_end_txn(rc);
+	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
+	if (rc != SQLITE_OK) {
+		iov_iter_revert(to, got);
+		return sqlos_errno(rc, true);
+	}
+	p->head = seq;
+	p->buffered -= got;
+	sqlos_counters[C_BYTES_READ] += got;
+	sqlos_counters[C_READS]++;
+	return got;
+}
+
+ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
+{
+	size_t n = min_t(size_t, iov_iter_count(to), MAX_RW_COUNT), fault;
+	ssize_t ret;
+
+	if (!n)
+		return 0;
+	ret = lock_pipes();
+	if (ret)
+		return ret;
+	for (;;) {
+		while (!p->buffered) {
+			if (!p->writer) {
+				unlock_pipes();
+				return 0;	/* EOF */
+			}
+			if (nonblock) {
+				unlock_pipes();
+				return -EAGAIN;
+			}
+			ret = pipe_sleep(&p->read_wq);
+			if (ret)
+				return ret;
+		}
+		ret = take_bytes(p, to, n, &fault);
+		if (!fault)
+			break;
+		/* The buffer is not in memory: fault it in with no lock held, then try again. */
+		unlock_pipes();
+		ret = fault_in_iov_iter_writeable(to, fault) ? -EFAULT : lock_pipes();
+		if (ret) {
+			wake_up(&p->read_wq);	/* whatever woke this reader goes to the next */
+			return ret;
+		}
+	}
+	if (p->buffered)
+		wake_up(&p->read_wq);	/* bytes left, or this read failed: the next reader */
+	if (ret > 0)
+		wake_up(&p->write_wq);
+	unlock_pipes();
+	return ret;
+}
+
+/* ---- write ---- */
+
+/* One chunk of k bytes from buf; the locks are held. A pipe takes 2^40 - 1 writes (-EFBIG after). */
+static int append(struct sqlpipe *p, const void *buf, size_t k)
+{
+	u64 t0 = ktime_get_ns();
+	s64 args[2] = { p->tail, p->id };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((p->tail + 1) >> SEQ_SHIFT != p->id)
+		return -EFBIG;	/* the next seq would be the next dataId's */
+	st = sqlos_st(ST_APPEND, 2, args);
+	sqlite3_bind_blob(st, 3, buf, k, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlos_done(st);
+	sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
+	if (rc != SQLITE_DONE)
+		return sqlos_errno(rc, true);
+	p->tail++;
+	p->buffered += k;
+	sqlos_counters[C_BYTES_WRITTEN] += k;
+	sqlos_counters[C_WRITES]++;
+	wake_up(&p->read_wq);
+	return 0;
+}
+
+/*
+ * Writes as much as fits, sleeping on write_wq while the pipe is full; a write of at most PIPE_BUF
+ * bytes waits until all of it fits (or the pipe's whole capacity, if that is less). The caller's
+ * bytes go through buf: copied with page faults off while the locks are held, and when that copies
+ * nothing, faulted in with the locks dropped.
+ */
+ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
+{
+	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
+	size_t size = min_t(size_t, n, WRITE_BUF_MAX), done = 0, have = 0, off = 0, room, k = 0;
+	bool atomic = n <= PIPE_BUF;
+	ssize_t ret = 0;
+	char *buf;
+
+	if (!n)
+		return 0;
+	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	ret = lock_pipes();
+	if (ret)
+		goto out;
+	while (done < n) {
+		if (!p->reader) {
+			if (!done)
+				send_sig(SIGPIPE, current, 0);
+			ret = -EPIPE;
+			break;
+		}
+		room = p->buffered < p->capacity ? p->capacity - p->buffered : 0;
+		if (!room || (atomic && room < min_t(size_t, n - done, p->capacity))) {
+			ret = -EAGAIN;
+			if (nonblock)
+				break;
+			ret = pipe_sleep(&p->write_wq);
+			if (ret)
+				goto out;
+			continue;
+		}
+		if (!have) {
+			k = min(n - done, size);
+			have = copy_in_nofault(buf, from, k);
+			off = 0;
+		}
+		if (have < k && !off) {
+			/* Not all in memory: none of it goes in; fault it in with no lock held. */
+			iov_iter_revert(from, have);
+			have = 0;
+			unlock_pipes();
+			ret = fault_in_iov_iter_readable(from, k) ? -EFAULT : lock_pipes();
+			if (ret) {
+				wake_up(&p->write_wq);	/* whatever woke this writer goes to the next */
+				goto out;
+			}
+			continue;
+		}
+		k = min(have, room);
+		ret = append(p, buf + off, k);
+		if (ret)
+			break;
+		off += k;
+		have -= k;
+		done += k;
+	}
+	if (p->reader && p->buffered < p->capacity)
+		wake_up(&p->write_wq);	/* room left, or this write failed: the next writer */
+	unlock_pipes();
+out:
+	kvfree(buf);
+	return done ? done : ret;
+}
