@@ -6,15 +6,20 @@
 # lines, one JSON object per run, and the ratios SQL pipe / stock pipe (`sqliteos bench report`: the
 # parser and statistics the extension's report uses). Under TCG only ratios within
 # one boot mean anything. BENCH_QUICK=1: the plain runs only (and no lmbench); BENCH_SCRIPT: the
-# guest's commands instead of the full set (e.g. BENCH_SCRIPT="bw_sqlpipe --procs 10000").
+# guest's commands instead of the full set (e.g. BENCH_SCRIPT="bw_sqlpipe --procs 10000");
+# BENCH_APPEND: more kernel parameters (bench-ideas.sh: sqliteos.page_size=, sqliteos.auto_vacuum=);
+# BENCH_IMAGE: boot that bzImage instead of building .cache/kbuild's (a variant built elsewhere).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 build="$cache/kbuild"
 bench="$cache/bench"
 mkdir -p "$bench"
 
-echo "== building bzImage (tinyconfig + config.fragment)"
-build_kernel "$build"
+image="${BENCH_IMAGE:-$build/arch/x86/boot/bzImage}"
+if [ -z "${BENCH_IMAGE:-}" ]; then
+  echo "== building bzImage (tinyconfig + config.fragment)"
+  build_kernel "$build"
+fi
 
 # lmbench's bw_pipe and lat_pipe: the distribution's if installed, else Debian's package, fetched
 # with a private apt configuration that adds the non-free section (signed like the rest of Debian).
@@ -67,7 +72,7 @@ log="$bench/console.log"
 t0=$(date +%s)
 # Under TCG the timekeeping watchdog can find the TSC "unstable" while 10,000 processes start and fall
 # back to jiffies (4 ms steps), which wrecks the timings: keep the TSC.
-qemu_boot "$build/arch/x86/boot/bzImage" "$bench/root.cpio.gz" "$log" 1500 2048 "tsc=reliable"
+qemu_boot "$image" "$bench/root.cpio.gz" "$log" 1500 2048 "tsc=reliable ${BENCH_APPEND:-}"
 echo "   $(( $(date +%s) - t0 )) s"
 no_reports "$log"
 grep -q '^bench: done' "$log" || { echo "bench.sh: the guest did not finish; console log: $log" >&2; tail -30 "$log" >&2; exit 1; }
