@@ -122,15 +122,22 @@ size_t strftime(char *s, size_t max, const char *fmt, const struct tm *tm)
  * not kept for ever). Read once, when the database is made. 2048-byte pages: every commit copies
  * whole pages (page 1, the b-tree leaf, into the journal and the store), so small writes and reads
  * cost less than with 4096 (a third less latency under TCG), and 64 KiB chunks no more; 1024 cut
- * latency further but cost bandwidth (README, Benchmarks).
+ * latency further but cost bandwidth (README, Benchmarks). sqliteos.journal_mode= (memory, the
+ * default; persist or truncate: a journal file in the VFS) and sqliteos.synchronous= (0 .. 2, 2 the
+ * default) are the kernel connection's, for the same measurements.
  */
 static uint db_page_size = 2048;
 static uint auto_vacuum = 2;
+static char *journal_mode = "memory";
+static uint synchronous = 2;
 module_param_named(page_size, db_page_size, uint, 0444);
 module_param(auto_vacuum, uint, 0444);
+module_param(journal_mode, charp, 0444);
+module_param(synchronous, uint, 0444);
 
 static const char layout[] =
-	"PRAGMA journal_mode=MEMORY;"
+	"PRAGMA journal_mode=%s;"
+	"PRAGMA synchronous=%u;"
 	"PRAGMA cache_size=-16384;"
 	"PRAGMA page_size=%u;"
 	"PRAGMA auto_vacuum=%u;";
@@ -158,14 +165,18 @@ static int __init sqliteos_init(void)
 		rc = sqlite3_open_v2("/sqliteos", &sqliteos_db,
 				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (db_page_size < 512 || db_page_size > 65536 || !is_power_of_2(db_page_size) ||
-	    auto_vacuum > 2) {
-		pr_warn("sqliteos: page_size=%u auto_vacuum=%u: using 2048 and 2\n", db_page_size,
-			auto_vacuum);
+	    auto_vacuum > 2 || synchronous > 2 || (strcmp(journal_mode, "memory") &&
+	    strcmp(journal_mode, "persist") && strcmp(journal_mode, "truncate"))) {
+		pr_warn("sqliteos: page_size=%u auto_vacuum=%u journal_mode=%s synchronous=%u: "
+			"using 2048, 2, memory and 2\n", db_page_size, auto_vacuum, journal_mode,
+			synchronous);
 		db_page_size = 2048;
 		auto_vacuum = 2;
+		journal_mode = "memory";
+		synchronous = 2;
 	}
 	if (rc == SQLITE_OK) {
-		sql = sqlite3_mprintf(layout, db_page_size, auto_vacuum);
+		sql = sqlite3_mprintf(layout, journal_mode, synchronous, db_page_size, auto_vacuum);
 		rc = sql ? sqlite3_exec(sqliteos_db, sql, NULL, NULL, &err) : SQLITE_NOMEM;
 		sqlite3_free(sql);
 	}
