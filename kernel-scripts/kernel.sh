@@ -172,12 +172,13 @@ test_image() {
   gcc -static -O2 -Wall -o "$work/sqliteos-inspect" "$here/tools/sqliteos-inspect.c"
   make_initramfs "$work/root" 'leak=/sys/kernel/debug/kmemleak
 [ -w $leak ] && echo clear > $leak
+# On a checking kernel: proof that lockdep and KASAN ran (boot messages: read before the checks,
+# which read and clear the log), and, after them, that lockdep is still on.
+dmesg | grep -E "KernelAddressSanitizer initialized|Lock dependency validator" | sed "s/^/guest: /"
 /bin/sqliteos-tests
 echo "guest: tests exited with $?"
 # On a kmemleak kernel: what the tests left unreferenced (two scans, the first once objects are 5 s old).
 if [ -w $leak ]; then echo scan > $leak; sleep 6; echo scan > $leak; sed "s/^/guest: kmemleak: /" $leak; echo "guest: kmemleak scanned"; fi
-# On a checking kernel: proof that lockdep and KASAN ran, and that lockdep is still on at the end.
-dmesg | grep -E "KernelAddressSanitizer initialized|Lock dependency validator" | sed "s/^/guest: /"
 [ -e /proc/lockdep_stats ] && grep debug_locks /proc/lockdep_stats | sed "s/^ */guest: lockdep /"' \
     "$work/sqliteos-tests" "$work/sqliteos-inspect"
   say "step boot"
