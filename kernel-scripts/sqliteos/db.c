@@ -214,7 +214,7 @@ struct qlog {
 	bool full;	/* a line did not fit in QUERY_LOG bytes (or memory): the rows stop */
 };
 
-/* Makes room for n more bytes in q's buffer; false (and q->full) if QUERY_LOG bytes cannot hold them. */
+/* Room for n more bytes in q's buffer; false (and q->full) if QUERY_LOG bytes cannot hold them. */
 static bool qlog_room(struct qlog *q, size_t n)
 {
 	size_t need = q->len + n, cap;

@@ -18,7 +18,7 @@
 #include "sqliteos.h"
 #include "pipe.h"
 
-/* A write copies the caller's bytes through a kernel buffer of at most this many bytes at a time. */
+/* A write copies the caller's bytes through a kernel buffer of at most this many bytes a time. */
 #define WRITE_BUF_MAX	SZ_1M
 /* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
 #define CHUNKS_PER_READ	16

@@ -160,7 +160,8 @@ static void deferred_bound(int flag, const char *what)
 		 end_under, kept, query_over, strerror(err_query), end_over, strerror(err_over),
 		 debugfs_value("counters", "txns_aborted") - aborted, rows_of(pids, 40));
 	check(kept_under >= 5 && end_under == 0 && kept < 16 && end_over == -1 &&
-	      err_over == ETIMEDOUT && (flag != TXN_READ || (query_over == -1 && err_query == ETIMEDOUT)) &&
+	      err_over == ETIMEDOUT &&
+	      (flag != TXN_READ || (query_over == -1 && err_query == ETIMEDOUT)) &&
 	      debugfs_value("counters", "txns_aborted") == aborted + 1 && rows_of(pids, 40) == 0 &&
 	      debugfs_value("locks", "deferred_jobs") == 0, what, why);
 }
