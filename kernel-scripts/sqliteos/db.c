@@ -135,6 +135,8 @@ module_param(auto_vacuum, uint, 0444);
 module_param(journal_mode, charp, 0444);
 module_param(synchronous, uint, 0444);
 
+static const char *const journal_modes[] = { "memory", "persist", "truncate" };
+
 static const char layout[] =
 	"PRAGMA journal_mode=%s;"
 	"PRAGMA synchronous=%u;"
@@ -165,8 +167,8 @@ static int __init sqliteos_init(void)
 		rc = sqlite3_open_v2("/sqliteos", &sqliteos_db,
 				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (db_page_size < 512 || db_page_size > 65536 || !is_power_of_2(db_page_size) ||
-	    auto_vacuum > 2 || synchronous > 2 || (strcmp(journal_mode, "memory") &&
-	    strcmp(journal_mode, "persist") && strcmp(journal_mode, "truncate"))) {
+	    auto_vacuum > 2 || synchronous > 2 ||
+	    match_string(journal_modes, ARRAY_SIZE(journal_modes), journal_mode) < 0) {
 		pr_warn("sqliteos: page_size=%u auto_vacuum=%u journal_mode=%s synchronous=%u: "
 			"using 2048, 2, memory and 2\n", db_page_size, auto_vacuum, journal_mode,
 			synchronous);
@@ -278,7 +280,6 @@ static size_t escaped_len(const char *s, size_t *n)
 /* s's n bytes at o, escaped; the end. */
 static char *put_escaped(char *o, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -290,8 +291,7 @@ static char *put_escaped(char *o, const char *s, size_t n)
 		}
 		*o++ = '\\';
 		*o++ = 'x';
-		*o++ = hex[c >> 4];
-		*o++ = hex[c & 15];
+		o = hex_byte_pack(o, c);
 	}
 	return o;
 }

@@ -99,8 +99,8 @@ void sqlos_txn_abort_all(void)
 		txn_close(x, false);
 		x->aborted = true;
 		sqlos_counters[C_TXNS_ABORTED]++;
-		pr_warn_ratelimited("sqliteos: pid %d's transaction rolled back: it held up %s jobs\n",
-				    task_pid_nr(x->task), "sqliteos.max_deferred_jobs");
+		pr_warn_ratelimited("sqliteos: pid %d's transaction rolled back: it held up sqliteos.max_deferred_jobs jobs\n",
+				    task_pid_nr(x->task));
 	}
 }
 

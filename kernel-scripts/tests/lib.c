@@ -42,6 +42,13 @@ const char *klog_new(void)
 	return klog;
 }
 
+/* Closes both ends of a pipe. */
+void close2(const int *fd)
+{
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* Writes a module parameter (/sys/module/sqliteos/parameters/NAME): 0, or -1 with errno set. */
 int set_param(const char *name, const char *value)
 {

@@ -39,6 +39,7 @@ void check(int ok, const char *what, const char *why);
 
 const char *klog_new(void);
 int set_param(const char *name, const char *value);
+void close2(const int *fd);
 long debugfs_value(const char *file, const char *key);
 long query(const char *sql);
 long scalar(const char *fmt, ...);

@@ -42,10 +42,8 @@ static void close_all(int (*fd)[2], int n)
 {
 	int i;
 
-	for (i = 0; i < n; i++) {
-		close(fd[i][0]);
-		close(fd[i][1]);
-	}
+	for (i = 0; i < n; i++)
+		close2(fd[i]);
 }
 
 static void ends_cap(void)
@@ -67,8 +65,7 @@ static void ends_cap(void)
 	if (pid == 0)
 		_exit(sql_pipe(fd[made]) == -1 && errno == EMFILE ? 0 : 1);
 	waitpid(pid, &status, 0);
-	close(fd[0][0]);
-	close(fd[0][1]);
+	close2(fd[0]);
 	again = sql_pipe(fd[0]) == 0;
 	snprintf(why, sizeof(why), "%d pipes, then %s; the child's exit status %d; again %d", made,
 		 strerror(err), status, again);

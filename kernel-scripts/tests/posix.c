@@ -42,12 +42,6 @@ static void same(const char *what, long (*probe)(make_fn make), long want)
 	check(got[0] == want && got[1] == want, what, why);
 }
 
-static void close2(int *fd)
-{
-	close(fd[0]);
-	close(fd[1]);
-}
-
 static short revents(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };

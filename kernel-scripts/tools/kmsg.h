@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,14 +34,35 @@ static int kmsg_hex(int c)
 #define KMSG_END	(-2)	/* no record left now */
 
 /*
+ * Decodes the \\xHH escapes in m up to its NUL or the byte stop into o (at most size - 1 bytes, then
+ * a NUL; embedded NULs are kept and counted): the length. o may be m itself (a decoding is never
+ * longer).
+ */
+static size_t kmsg_decode(char *o, size_t size, const char *m, char stop)
+{
+	size_t n = 0;
+
+	for (; *m && *m != stop && n + 1 < size; m++) {
+		if (m[0] == '\\' && m[1] == 'x' && isxdigit((unsigned char)m[2]) &&
+		    isxdigit((unsigned char)m[3])) {
+			o[n++] = (char)(kmsg_hex(m[2]) << 4 | kmsg_hex(m[3]));
+			m += 3;
+		} else {
+			o[n++] = *m;
+		}
+	}
+	o[n] = 0;
+	return n;
+}
+
+/*
  * The next record's message, unescaped, into buf (NUL-terminated; embedded NULs are kept and
  * counted): its length (an empty record is 0), or KMSG_END, or KMSG_LOST.
  */
 static long kmsg_next(int fd, char *buf, size_t size)
 {
 	char rec[8192];
-	const unsigned char *m;
-	size_t n = 0;
+	const char *m;
 	ssize_t r;
 
 	for (;;) {
@@ -52,20 +74,11 @@ static long kmsg_next(int fd, char *buf, size_t size)
 		if (r <= 0)
 			return KMSG_END;
 		rec[r] = 0;
-		m = (const unsigned char *)strchr(rec, ';');
+		m = strchr(rec, ';');
 		if (m)
 			break;
 	}
-	for (m++; *m && *m != '\n' && n + 1 < size; m++) {
-		if (m[0] == '\\' && m[1] == 'x' && isxdigit(m[2]) && isxdigit(m[3])) {
-			buf[n++] = (char)(kmsg_hex(m[2]) << 4 | kmsg_hex(m[3]));
-			m += 3;
-		} else {
-			buf[n++] = (char)*m;
-		}
-	}
-	buf[n] = 0;
-	return n;
+	return kmsg_decode(buf, size, m + 1, '\n');
 }
 
 /*
@@ -74,19 +87,7 @@ static long kmsg_next(int fd, char *buf, size_t size)
  */
 static size_t kmsg_unescape(char *s)
 {
-	char *o = s, *start = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
-		    isxdigit((unsigned char)s[3])) {
-			*o++ = (char)(kmsg_hex(s[2]) << 4 | kmsg_hex(s[3]));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-	return o - start;
+	return kmsg_decode(s, SIZE_MAX, s, 0);
 }
 
 #endif
