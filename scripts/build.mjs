@@ -3,7 +3,7 @@
 // (vscode and mocha external: the host provides one, node_modules the other).
 import { build } from 'esbuild';
 import { execFileSync } from 'child_process';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'fs';
 import { createRequire } from 'module';
 import { dirname, join } from 'path';
 import { fileURLToPath } from 'url';
@@ -52,12 +52,14 @@ if (process.argv.includes('--tests')) {
 // The static programs SSH targets get (static, so they run on any x86_64 Linux whatever its libc): the
 // inspect helper the views read the kernel through, bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks, and
 // sqliteos-run, which runs a scenario on the real kernel.
-// Rebuilt only when a source is newer; without a C compiler the commands that need one say it is missing.
+// Rebuilt only when a source (or a header beside it) is newer; without a C compiler the commands that need one say it is missing.
 function buildHelper() {
   for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64'], ['kernel-scripts/tools/sqliteos-run.c', 'sqliteos-run-x86_64']]) {
     const from = join(root, src);
     const out = join(root, 'dist/helpers', name);
-    if (existsSync(out) && statSync(out).mtimeMs >= statSync(from).mtimeMs) continue;
+    // the source and the headers beside it (tools/kmsg.h): a change to either rebuilds the helper
+    const inputs = [from, ...readdirSync(dirname(from)).filter((f) => f.endsWith('.h')).map((f) => join(dirname(from), f))];
+    if (existsSync(out) && inputs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) continue;
     if (process.arch !== 'x64') {
       console.warn(`build: not on x86_64, so dist/helpers/${name} is not built (SSH targets need it)`);
       return;
