@@ -314,9 +314,14 @@ static int mem_sector_size(sqlite3_file *f)
 	return 512;
 }
 
+/*
+ * SUBPAGE_READ: any byte range reads straight from memory, so SQLite reads a blob's overflow pages
+ * from the store into the value it builds, without a page cache lookup per page.
+ */
 static int mem_device_characteristics(sqlite3_file *f)
 {
-	return SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL;
+	return SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL |
+	       SQLITE_IOCAP_SUBPAGE_READ;
 }
 
 static const sqlite3_io_methods mem_io = {
