@@ -3,7 +3,7 @@
 // (vscode and mocha external: the host provides one, node_modules the other).
 import { build } from 'esbuild';
 import { execFileSync } from 'child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'fs';
 import { createRequire } from 'module';
 import { dirname, join } from 'path';
 import { fileURLToPath } from 'url';
@@ -53,12 +53,19 @@ if (process.argv.includes('--tests')) {
 // inspect helper the views read the kernel through, bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks, and
 // sqliteos-run, which runs a scenario on the real kernel.
 // Rebuilt only when a source (or a header beside it) is newer; without a C compiler the commands that need one say it is missing.
+function localIncludes(file, seen = new Set()) {
+  if (seen.has(file) || !existsSync(file)) return [...seen];
+  seen.add(file);
+  for (const m of readFileSync(file, 'utf8').matchAll(/^#include "([^"]+)"/gm)) localIncludes(join(dirname(file), m[1]), seen);
+  return [...seen];
+}
+
 function buildHelper() {
   for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64'], ['kernel-scripts/tools/sqliteos-run.c', 'sqliteos-run-x86_64']]) {
     const from = join(root, src);
     const out = join(root, 'dist/helpers', name);
-    // the source and the headers beside it (tools/kmsg.h): a change to either rebuilds the helper
-    const inputs = [from, ...readdirSync(dirname(from)).filter((f) => f.endsWith('.h')).map((f) => join(dirname(from), f))];
+    // the source and the headers it includes with "..." (tools/kmsg.h, tools/sqliteos-nr.h): a change to any rebuilds the helper
+    const inputs = localIncludes(from);
     if (existsSync(out) && inputs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) continue;
     if (process.arch !== 'x64') {
       console.warn(`build: not on x86_64, so dist/helpers/${name} is not built (SSH targets need it)`);

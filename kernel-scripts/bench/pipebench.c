@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../tools/sqliteos-nr.h"
 
 #define MAX_RUNS	101
 #define ROUND_TRIPS	1000
@@ -39,17 +40,17 @@ static const char *config = "plain";
 
 static int mkpipe(int fd[2])
 {
-	return stock ? pipe(fd) : (int)syscall(552, fd);
+	return stock ? pipe(fd) : (int)syscall(NR_SQL_PIPE, fd);
 }
 
 static long rd(int fd, void *buf, size_t n)
 {
-	return stock ? read(fd, buf, n) : syscall(550, fd, buf, n);
+	return stock ? read(fd, buf, n) : syscall(NR_SQL_PIPE_READ, fd, buf, n);
 }
 
 static long wr(int fd, const void *buf, size_t n)
 {
-	return stock ? write(fd, buf, n) : syscall(551, fd, buf, n);
+	return stock ? write(fd, buf, n) : syscall(NR_SQL_PIPE_WRITE, fd, buf, n);
 }
 
 static void die(const char *what)

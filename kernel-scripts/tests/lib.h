@@ -10,18 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define NR_HELLO_WORLD		548
-#define NR_KSQLITE_QUERY	549
-#define NR_SQL_PIPE_READ	550
-#define NR_SQL_PIPE_WRITE	551
-#define NR_SQL_PIPE		552
-#define NR_SQL_BEGIN		553
-#define NR_SQL_END		554
-#define NR_SQL_SAVEPOINT	555
-#define NR_SQL_RELEASE		556
-#define NR_SQL_ROLLBACK_TO	557
-#define NR_SQL_PIPE2		558
+#include "../tools/sqliteos-nr.h"
 
 #define TXN_READ	4
 #define TXN_WRITE	8

@@ -25,11 +25,8 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "sqliteos-nr.h"
 
-#define NR_SQL_PIPE_READ	550
-#define NR_SQL_PIPE_WRITE	551
-#define NR_SQL_PIPE		552
-#define NR_SQL_BEGIN		553
 #define TXN_READ		4
 
 static long sql_pipe(int *fd)

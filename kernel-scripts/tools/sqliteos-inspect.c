@@ -26,9 +26,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "kmsg.h"
+#include "sqliteos-nr.h"
 
-#define NR_HELLO_WORLD		548
-#define NR_KSQLITE_QUERY	549
 #define FORMAT_VERSION		1
 
 static const char *tables[] = { "pid_store", "pid_pipe", "pipe_data", "pipe_chunk" };

@@ -51,13 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kmsg.h"
-
-#define NR_KSQLITE_QUERY	549
-#define NR_SQL_PIPE_READ	550
-#define NR_SQL_PIPE_WRITE	551
-#define NR_SQL_PIPE		552
-#define NR_SQL_BEGIN		553
-#define NR_SQL_END		554
+#include "sqliteos-nr.h"
 
 #define CTL_BASE	1000
 #define MAX_PROCS	64
