@@ -125,8 +125,8 @@ size_t strftime(char *s, size_t max, const char *fmt, const struct tm *tm)
  * latency further but cost bandwidth (README, Benchmarks). sqliteos.journal_mode= (memory, the
  * default; persist or truncate: a journal file in the VFS) and sqliteos.synchronous= (0 .. 2) are
  * the kernel connection's, for the same measurements. synchronous=0 (OFF): the store is memory,
- * so a sync promises nothing (mem_sync does nothing), and the pager's bookkeeping of which pages
- * wait for one cost a few per cent of a 64 KiB write.
+ * so a sync promises nothing (mem_sync does nothing) and the pager's bookkeeping of which pages
+ * wait for one would be work for nothing.
  */
 static uint db_page_size = 2048;
 static uint auto_vacuum = 2;
