@@ -52,21 +52,23 @@ if (process.argv.includes('--tests')) {
 // The static programs SSH targets get (static, so they run on any x86_64 Linux whatever its libc): the
 // inspect helper the views read the kernel through, bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks, and
 // sqliteos-run, which runs a scenario on the real kernel.
-// Rebuilt only when a source (or a header beside it) is newer; without a C compiler the commands that need one say it is missing.
-function localIncludes(file, seen = new Set()) {
-  if (seen.has(file) || !existsSync(file)) return [...seen];
+// Rebuilt only when a source (or a header it includes) is newer; without a C compiler the commands that need one say it is missing.
+// file and the headers it includes with "...", followed through their own includes, into seen.
+function localIncludes(file, seen) {
+  if (seen.has(file) || !existsSync(file)) return;
   seen.add(file);
   for (const m of readFileSync(file, 'utf8').matchAll(/^#include "([^"]+)"/gm)) localIncludes(join(dirname(file), m[1]), seen);
-  return [...seen];
 }
 
 function buildHelper() {
   for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64'], ['kernel-scripts/tools/sqliteos-run.c', 'sqliteos-run-x86_64']]) {
     const from = join(root, src);
     const out = join(root, 'dist/helpers', name);
-    // the source and the headers it includes with "..." (tools/kmsg.h, tools/sqliteos-nr.h): a change to any rebuilds the helper
-    const inputs = localIncludes(from);
-    if (existsSync(out) && inputs.every((f) => statSync(out).mtimeMs >= statSync(f).mtimeMs)) continue;
+    // the source and the headers it includes (tools/kmsg.h, tools/sqliteos-nr.h): a change to any rebuilds the helper
+    const inputs = new Set();
+    localIncludes(from, inputs);
+    const built = existsSync(out) ? statSync(out).mtimeMs : -Infinity;
+    if ([...inputs].every((f) => built >= statSync(f).mtimeMs)) continue;
     if (process.arch !== 'x64') {
       console.warn(`build: not on x86_64, so dist/helpers/${name} is not built (SSH targets need it)`);
       return;
