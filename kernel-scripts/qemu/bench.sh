@@ -8,17 +8,19 @@
 # one boot mean anything. BENCH_QUICK=1: the plain runs only (and no lmbench); BENCH_SCRIPT: the
 # guest's commands instead of the full set (e.g. BENCH_SCRIPT="bw_sqlpipe --procs 10000");
 # BENCH_APPEND: more kernel parameters (bench-ideas.sh: sqliteos.page_size=, sqliteos.auto_vacuum=);
-# BENCH_IMAGE: boot that bzImage instead of building .cache/kbuild's (a variant built elsewhere).
+# BENCH_IMAGE: boot that bzImage instead of building .cache/kbuild's (a variant built elsewhere);
+# BENCH_FRAGMENT: build with that fragment of this folder too, in .cache/kbuild-FRAGMENT
+# (bench-profile.sh: profile); BENCH_PROGS: more static programs for the guest's /bin.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-build="$cache/kbuild"
+build="$cache/kbuild${BENCH_FRAGMENT:+-$BENCH_FRAGMENT}"
 bench="$cache/bench"
 mkdir -p "$bench"
 
 image="${BENCH_IMAGE:-$build/arch/x86/boot/bzImage}"
 if [ -z "${BENCH_IMAGE:-}" ]; then
-  echo "== building bzImage (tinyconfig + config.fragment)"
-  build_kernel "$build"
+  echo "== building bzImage (tinyconfig + config.fragment${BENCH_FRAGMENT:+ + $BENCH_FRAGMENT.fragment})"
+  build_kernel "$build" ${BENCH_FRAGMENT:-}
 fi
 
 # lmbench's bw_pipe and lat_pipe: the distribution's if installed, else Debian's package, fetched
@@ -43,7 +45,7 @@ fi
 echo "== benchmark programs and initramfs"
 gcc -static -O2 -Wall -o "$bench/bw_sqlpipe" "$root/kernel-scripts/bench/pipebench.c"
 cp "$bench/bw_sqlpipe" "$bench/lat_sqlpipe"
-progs=("$bench/bw_sqlpipe" "$bench/lat_sqlpipe")
+progs=("$bench/bw_sqlpipe" "$bench/lat_sqlpipe" ${BENCH_PROGS:-})
 script='for a in "" --stock; do bw_sqlpipe $a; lat_sqlpipe $a; done
 for a in "" --stock; do bw_sqlpipe $a --ahead 64; done
 for a in "" --stock; do bw_sqlpipe $a --procs 10000; lat_sqlpipe $a --procs 10000; done'
