@@ -104,15 +104,31 @@ function concurrent(r: RunResult): OpRecord[][] {
 }
 
 /**
+ * The queries of the read transaction `begin` opened: that process's, after it, up to its commit.
+ * A process runs its statements in order, so lines between the two are its statements in between.
+ */
+function queriesInTransaction(r: RunResult, begin: OpRecord): string[] {
+  const mine = r.ops.filter((o) => o.pid === begin.pid && o.line > begin.line);
+  const end = mine.find((o) => o.op === 'commit')?.line ?? Infinity;
+  return mine.filter((o) => o.op === 'query' && o.line < end).map(opKey);
+}
+
+/**
  * Work woken by one event runs in the scheduler's order. Reads of such a group may take the bytes in
  * either order: where each side's reads got the same bytes between them, which got which is not a
  * difference. A query among them may see the tables before or after the others' work: its rows are
- * not compared (its errno is).
+ * not compared (its errno is). So may a read transaction begun among them (a reader let in as a writer
+ * lets go, beside the writer waiting for the write mutex next): its snapshot is the tables before or
+ * after that writer's work, so the rows of the queries in it are not compared either.
  */
 function excusedOps(left: RunResult, right: RunResult): Set<string> {
   const excused = new Set<string>();
   const groups = [...concurrent(left), ...concurrent(right)];
   for (const g of groups) for (const o of g) if (o.op === 'query') excused.add(opKey(o));
+  for (const g of groups) {
+    const begun = g.filter((o) => o.op === 'begin' && o.result === 0);
+    for (const b of begun) for (const r of [left, right]) for (const k of queriesInTransaction(r, b)) excused.add(k);
+  }
   const got = (r: RunResult, keys: string[]) =>
     r.ops
       .filter((o) => keys.includes(opKey(o)))
@@ -197,8 +213,9 @@ export function comparableTexts(left: RunResult, right: RunResult): [string, str
       for (const o of r.ops.filter((x) => x.pid === pid)) {
         const res = o.op === 'pipe' && o.dataId !== undefined ? `${show(o.result)} ${names.get(o.dataId)}` : show(o.result);
         const mine = excused.has(opKey(o));
+        const note = o.op === 'query' ? '(rows not compared: tables before or after work woken with it)' : '(woken with others: compared as a group)';
         const bytes = o.op === 'read' && !mine ? ` ${o.data ?? ''}${o.digest ? ` sha256:${o.digest}` : ''}` : '';
-        out.push(`P${pid} line ${o.line} ${o.op}: ${mine ? '(woken with others: compared as a group)' : res}${o.error ? ` ${errno(o.error)}` : ''}${bytes}`);
+        out.push(`P${pid} line ${o.line} ${o.op}: ${mine ? note : res}${o.error ? ` ${errno(o.error)}` : ''}${bytes}`);
       }
       const p = r.processes.find((x) => x.pid === pid);
       out.push(`P${pid} at the end: ${p ? `${p.state}${p.waitingOn ? ` on ${queueOf(p.waitingOn, names)}` : ''}` : '—'}`, '');
