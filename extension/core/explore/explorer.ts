@@ -49,6 +49,7 @@ function canonical(run: ScenarioRun): string {
   const procs = Object.values(s.procs).map((p) => ({
     ...p,
     txnConn: p.txnConn === null ? null : 1,
+    wokenAt: undefined,
     current: p.current && { ...p.current, locals: { ...p.current.locals, conn: undefined } },
   }));
   const db = k.db.contentKey(digest);

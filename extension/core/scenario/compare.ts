@@ -5,7 +5,8 @@
  * past them, a digest of all); the order in which each process completed its statements; who is
  * asleep at the end and on what; the final tables, pipes and lock state; the anomalies' kinds and lines.
  * What may differ, and why: the global interleaving of completions (two processes woken by one event
- * run in the order the scheduler picks, which the simulator's lowest-line rule does not model), and so
+ * run in the order the scheduler picks; the simulator runs them in the order they were woken, which the
+ * scheduler usually but not always does), and so
  * which of the reads woken together got which bytes, as long as between them they got the same; error
  * messages beyond the errno (each kernel words its own), and kernel-side numbers with no meaning to the
  * scenario: dataIds are named by the line of the pipe statement that made them (pipe@L3), pipe_chunk's

@@ -2,7 +2,8 @@
  * Runs a parsed scenario on the simulator. It owns what the scenario adds to the kernel: which statement
  * each process is at, the fd labels, the completed ops and the anomalies. Scheduling is the caller's:
  * step(pid) runs one micro-step, runStatement(pid) one statement, runDefault() the default schedule
- * (lowest next line first, each statement to completion or until it blocks).
+ * (processes woken mid-statement first, in the order they were woken, then the lowest next line; each
+ * statement to completion or until it blocks).
  */
 import { resolveOptions } from './options';
 import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/kernel';
@@ -118,12 +119,14 @@ export class ScenarioRun {
   /**
    * A runnable process's place in the default schedule: one woken in the middle of a statement goes
    * before any that would start a new one (the system is quiescent before the next statement starts,
-   * as on a real kernel), then by line. undefined when it cannot run.
+   * as on a real kernel), and those in the order they were woken (Linux runs tasks woken after a long
+   * sleep in that order: a reader woken by a writer's unlock before the task its mutex release wakes);
+   * the rest by line. undefined when it cannot run.
    */
   private priority(pid: number): number | undefined {
     const p = this.kernel.state.procs[pid];
     const s = p && p.status === 'runnable' ? this.nextStatement(pid) : undefined;
-    return s && (p.current ? s.line - MID_STATEMENT : s.line);
+    return s && (p.current ? p.wokenAt - MID_STATEMENT : s.line);
   }
 
   /** Queues a process for the default schedule if it can run; stale entries are dropped when met. */

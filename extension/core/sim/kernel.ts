@@ -322,7 +322,7 @@ export class KernelCore {
       target.status = 'runnable';
       target.waitingOn = null;
     }
-    this.state.counters.wakeups++;
+    target.wokenAt = ++this.state.counters.wakeups;
     if (this.listening) this.emit({ ...this.where(by), type: 'wake', target: target.pid, on });
   }
 
@@ -453,5 +453,5 @@ export class KernelCore {
 }
 
 function newProc(pid: number, handler: number, parent: number): ProcState {
-  return { pid, handler, parent, status: 'runnable', waitingOn: null, woken: false, txnConn: null, current: null, next: 0 };
+  return { pid, handler, parent, status: 'runnable', waitingOn: null, woken: false, wokenAt: 0, txnConn: null, current: null, next: 0 };
 }

@@ -146,6 +146,8 @@ export interface ProcState {
   waitingOn: QueueId | null;
   /** Set by a waker between prepare_to_wait and schedule(), so the sleep falls through. */
   woken: boolean;
+  /** When it was last woken (the wake-up count then): tasks woken in turn run in turn, as CFS runs them. */
+  wokenAt: number;
   /** The connection of an open `begin` transaction. */
   txnConn: number | null;
   current: InFlight | null;
