@@ -49,17 +49,17 @@ if (process.argv.includes('--tests')) {
   buildHelper();
 }
 
-// The static programs SSH targets get (static, so they run on any x86_64 Linux whatever its libc): the
-// inspect helper the views read the kernel through, bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks, and
-// sqliteos-run, which runs a scenario on the real kernel.
-// Rebuilt only when a source (or a header it includes) is newer; without a C compiler the commands that need one say it is missing.
-// file and the headers it includes with "...", followed through their own includes, into seen.
+// A C file and the headers it includes with "...", followed through their own includes, into seen.
 function localIncludes(file, seen) {
   if (seen.has(file) || !existsSync(file)) return;
   seen.add(file);
   for (const m of readFileSync(file, 'utf8').matchAll(/^#include "([^"]+)"/gm)) localIncludes(join(dirname(file), m[1]), seen);
 }
 
+// The static programs SSH targets get (static, so they run on any x86_64 Linux whatever its libc): the
+// inspect helper the views read the kernel through, bw_sqlpipe / lat_sqlpipe for Run Pipe Benchmarks, and
+// sqliteos-run, which runs a scenario on the real kernel.
+// Rebuilt only when a source (or a header it includes) is newer; without a C compiler the commands that need one say it is missing.
 function buildHelper() {
   for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64'], ['kernel-scripts/tools/sqliteos-run.c', 'sqliteos-run-x86_64']]) {
     const from = join(root, src);

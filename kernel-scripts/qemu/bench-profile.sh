@@ -9,9 +9,8 @@
 # on), so a sample lands just after the code that used the time: right per function in the large
 # (hundreds of samples), not per instruction.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-work="$root/.cache/bench-profile"
+source "$(dirname "$0")/common.sh"
+work="$cache/bench-profile"
 mkdir -p "$work"
 
 runs=("$@")
@@ -34,5 +33,5 @@ done
 gcc -static -O2 -Wall -o "$work/profdump" "$root/kernel-scripts/bench/profdump.c"
 BENCH_FRAGMENT=profile BENCH_QUICK=1 BENCH_SCRIPT="$script" BENCH_PROGS="$work/profdump" \
   BENCH_APPEND="profile=2 ${BENCH_APPEND:-}" bash "$here/bench.sh"
-node "$root/kernel-scripts/bench/profile-report.mjs" "$root/.cache/kbuild-profile/System.map" \
-  "$root/.cache/bench/console.log" "${PROFILE_TOP:-25}"
+node "$root/kernel-scripts/bench/profile-report.mjs" "$cache/kbuild-profile/System.map" \
+  "$cache/bench/console.log" "${PROFILE_TOP:-25}"

@@ -125,10 +125,11 @@ function queriesInTransaction(r: RunResult, begin: OpRecord): string[] {
 function excusedOps(left: RunResult, right: RunResult): Set<string> {
   const excused = new Set<string>();
   const groups = [...concurrent(left), ...concurrent(right)];
-  for (const g of groups) for (const o of g) if (o.op === 'query') excused.add(opKey(o));
   for (const g of groups) {
-    const begun = g.filter((o) => o.op === 'begin' && o.result === 0);
-    for (const b of begun) for (const r of [left, right]) for (const k of queriesInTransaction(r, b)) excused.add(k);
+    for (const o of g) {
+      if (o.op === 'query') excused.add(opKey(o));
+      if (o.op === 'begin' && o.result === 0) for (const r of [left, right]) for (const k of queriesInTransaction(r, o)) excused.add(k);
+    }
   }
   const got = (r: RunResult, keys: string[]) =>
     r.ops
