@@ -338,9 +338,10 @@ int main(int argc, char **argv)
 		long reads = counter(after, "reads") - counter(before, "reads");
 
 		printf("{\"bench\":\"profile\",\"test\":\"%s\",\"config\":\"%s\",\"writes\":%ld,"
-		       "\"reads\":%ld,\"sleeps\":%ld,\"us_sql_per_write\":%.2f,"
+		       "\"reads\":%ld,\"sleeps\":%ld,\"commits\":%ld,\"us_sql_per_write\":%.2f,"
 		       "\"us_sql_per_read\":%.2f}\n", bw ? "bw" : "lat", config, writes, reads,
 		       counter(after, "sleeps") - counter(before, "sleeps"),
+		       counter(after, "window_commits") - counter(before, "window_commits"),
 		       writes ? (counter(after, "ns_write_sql") - counter(before, "ns_write_sql")) /
 			       1e3 / writes : 0,
 		       reads ? (counter(after, "ns_read_sql") - counter(before, "ns_read_sql")) /

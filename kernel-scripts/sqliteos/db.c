@@ -6,6 +6,7 @@
  * statements only.
  */
 #include <linux/capability.h>
+#include <linux/fault-inject.h>
 #include <linux/init.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -35,9 +36,43 @@ bool sqliteos_ready;
 
 /* ---- memory: SQLITE_ZERO_MALLOC leaves it to us; a size header answers xSize ---- */
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * fail_sqlite: the kernel's fault injection (Documentation/fault-injection) for SQLite's
+ * allocations, as /sys/kernel/debug/fail_sqlite/ or fail_sqlite= at boot. The guest tests fail
+ * them inside the commit window (tests/window.c).
+ */
+static DECLARE_FAULT_ATTR(fail_sqlite);
+
+static int __init fail_sqlite_setup(char *str)
+{
+	return setup_fault_attr(&fail_sqlite, str);
+}
+__setup("fail_sqlite=", fail_sqlite_setup);
+
+static bool sqlmem_fails(int n)
+{
+	return should_fail(&fail_sqlite, n);
+}
+
+static void sqlmem_fault_init(void)
+{
+	fault_create_debugfs_attr("fail_sqlite", NULL, &fail_sqlite);
+}
+#else
+static bool sqlmem_fails(int n)
+{
+	return false;
+}
+
+static void sqlmem_fault_init(void)
+{
+}
+#endif
+
 static void *sqlmem_malloc(int n)
 {
-	size_t *p = kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
+	size_t *p = sqlmem_fails(n) ? NULL : kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;
@@ -197,6 +232,7 @@ static int __init sqliteos_init(void)
 		return -ENOMEM;
 	}
 	sqlos_inspect_init();
+	sqlmem_fault_init();
 	/* Only now may a hook or a syscall use the database (fork hooks run from early boot). */
 	smp_store_release(&sqliteos_ready, true);
 	pr_info("sqliteos: SQLite %s, tables pid_store, pid_pipe, pipe_data, pipe_chunk\n",
@@ -407,6 +443,8 @@ static long query(struct qlog *q, const char *sql)
 		return PTR_ERR(db);
 	if (db)
 		return run_query(q, db, sql);
+	if (sqlos_flush() != SQLITE_OK)
+		return -ENOMEM;	/* the pipes' last operations are not in the tables yet */
 	if (sqlite3_open_v2("/sqliteos", &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return -ENOMEM;

@@ -75,7 +75,9 @@ static int table_page(struct seq_file *sf, const char *table, s64 *after, bool f
 
 	snprintf(sql, sizeof(sql), q, table, PAGE_ROWS);
 	mutex_lock(&sqliteos_db_lock);
-	rc = sqlite3_prepare_v2(inspect_db, sql, -1, &st, NULL);
+	rc = sqlos_flush();
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(inspect_db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		if (first) {
 			seq_puts(sf, "columns");
@@ -139,6 +141,7 @@ static int locks_show(struct seq_file *sf, void *unused)
 {
 	header(sf, "locks");
 	mutex_lock(&sqliteos_db_lock);
+	sqlos_flush();	/* the kernel connection holds no lock between operations */
 	sqliteos_vfs_show(sf);
 	sqlos_wmutex_show(sf, NULL);
 	sqlos_txn_show(sf);
@@ -175,6 +178,8 @@ static const char *const counter_names[C_NR] = {
 	[C_WRITES] = "writes", [C_READS] = "reads", [C_JOBS] = "jobs",
 	[C_JOBS_DEFERRED] = "jobs_deferred", [C_NS_WRITE_SQL] = "ns_write_sql",
 	[C_NS_READ_SQL] = "ns_read_sql", [C_TXNS_ABORTED] = "txns_aborted",
+	[C_COMMITS] = "window_commits", [C_REPLAYS] = "window_replays",
+	[C_REPLAYS_FAILED] = "window_replays_failed",
 };
 
 static int counters_show(struct seq_file *sf, void *unused)
@@ -187,6 +192,7 @@ static int counters_show(struct seq_file *sf, void *unused)
 	for (i = 0; i < ARRAY_SIZE(sqlos_syscalls); i++)
 		seq_printf(sf, "syscall.%d\t%lld\n", 548 + i, atomic64_read(&sqlos_syscalls[i]));
 	mutex_lock(&sqliteos_db_lock);
+	sqlos_flush();	/* store_bytes: what the tables hold */
 	memcpy(c, sqlos_counters, sizeof(c));
 	bytes = sqliteos_vfs_bytes();
 	mutex_unlock(&sqliteos_db_lock);

@@ -202,7 +202,9 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 
 	if (id < 0)
 		return id == -ENOSPC ? -ENFILE : id;	/* 2^22 - 1 pipes in the system */
-	rc = sqlos_run(ST_BEGIN, 0, NULL);
+	rc = sqlos_flush();
+	if (rc == SQLITE_OK)
+		rc = sqlos_run(ST_BEGIN, 0, NULL);
 	if (rc == SQLITE_OK && ends_of(current) + 2 > READ_ONCE(max_pipe_ends)) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
 		ida_free(&pipe_ids, id);

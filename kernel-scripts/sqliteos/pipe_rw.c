@@ -5,6 +5,7 @@
  * Everything runs under the locks lock_pipes() takes, and user memory is never waited for under
  * them: copies run with page faults disabled, and a copy that would fault drops the locks, faults
  * the pages in and tries again, so a buffer out of memory never shortens a read or splits a write.
+ * Their statements run in the commit window (window.c), which commits many operations at once.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -88,7 +89,7 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 	int k, rc;
 
 	*fault = 0;
-	rc = sqlos_run(ST_BEGIN, 0, NULL);
+	rc = sqlos_window_begin();
 	for (k = 0; rc == SQLITE_OK && got < n && k < CHUNKS_PER_READ && seq < p->tail; k++) {
 		st = sqlos_st(ST_CHUNK, 1, &seq);
 		rc = sqlite3_step(st);
@@ -117,8 +118,13 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 			break;
 		seq++;
 	}
+	if (rc != SQLITE_OK && got) {
+		/* a later chunk's SELECT failed, and SQLite may have undone the window: take nothing */
+		iov_iter_revert(to, got);
+		got = 0;
+	}
 	if (!got) {
-		sqlos_run(ST_ROLLBACK, 0, NULL);
+		sqlos_window_end(rc == SQLITE_OK ? SQLITE_ABORT : rc);
 		if (*fault)
 			return 0;
 		return rc == SQLITE_CORRUPT ? -EIO : sqlos_errno(rc, true);
@@ -128,13 +134,13 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 	args[0] = p->head;
 	args[1] = seq - 1;
 	if (seq > p->head)
-		rc = sqlos_run(ST_DEL_CHUNKS, 2, args);
+		rc = sqlos_window_run(ST_DEL_CHUNKS, args, NULL, NULL, 0);
 	if (rc == SQLITE_OK && take < len) {
 		args[0] = take + 1;
 		args[1] = seq;
-		rc = sqlos_run(ST_TRIM_CHUNK, 2, args);
+		rc = sqlos_window_run(ST_TRIM_CHUNK, args, NULL, NULL, 0);
 	}
-	rc = sqlos_end_txn(rc);
+	rc = sqlos_window_end(rc);
 	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK) {
 		iov_iter_revert(to, got);
@@ -192,22 +198,24 @@ ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 
 /* ---- write ---- */
 
-/* One chunk of k bytes from buf; the locks are held. A pipe takes 2^40 - 1 writes (-EFBIG after). */
-static int append(struct sqlpipe *p, const void *buf, size_t k)
+/*
+ * One chunk of k bytes from data, in b; the locks are held. A pipe takes 2^40 - 1 writes (-EFBIG
+ * after).
+ */
+static int append(struct sqlpipe *p, struct sqlos_wbuf *b, const void *data, size_t k)
 {
 	u64 t0 = ktime_get_ns();
 	s64 args[2] = { p->tail, p->id };
-	sqlite3_stmt *st;
 	int rc;
 
 	if ((p->tail + 1) >> SEQ_SHIFT != p->id)
 		return -EFBIG;	/* the next seq would be the next dataId's */
-	st = sqlos_st(ST_APPEND, 2, args);
-	sqlite3_bind_blob(st, 3, buf, k, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlos_done(st);
+	rc = sqlos_window_begin();
+	if (rc == SQLITE_OK)
+		rc = sqlos_window_run(ST_APPEND, args, b, data, k);
+	rc = sqlos_window_end(rc);
 	sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);
 	p->tail++;
 	p->buffered += k;
@@ -228,14 +236,16 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
 	size_t size = min_t(size_t, n, WRITE_BUF_MAX), done = 0, have = 0, off = 0, room, k = 0;
 	bool atomic = n <= PIPE_BUF;
+	struct sqlos_wbuf *wbuf;
 	ssize_t ret = 0;
 	char *buf;
 
 	if (!n)
 		return 0;
-	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	if (!buf)
+	wbuf = sqlos_wbuf_alloc(size);
+	if (!wbuf)
 		return -ENOMEM;
+	buf = sqlos_wbuf_data(wbuf);
 	ret = lock_pipes();
 	if (ret)
 		goto out;
@@ -274,7 +284,7 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			continue;
 		}
 		k = min(have, room);
-		ret = append(p, buf + off, k);
+		ret = append(p, wbuf, buf + off, k);
 		if (ret)
 			break;
 		off += k;
@@ -285,6 +295,6 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 		wake_up(&p->write_wq);	/* room left, or this write failed: the next writer */
 	unlock_pipes();
 out:
-	kvfree(buf);
+	sqlos_wbuf_put(wbuf);	/* the commit window's log may keep it a while */
 	return done ? done : ret;
 }

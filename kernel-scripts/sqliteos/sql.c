@@ -128,6 +128,8 @@ int sqlos_run(enum sqlos_st id, int n, const s64 *args)
  */
 int sqlos_errno(int rc, bool intr)
 {
+	if (rc == SQLITE_IOERR_NOMEM)	/* the journal's or the store's allocation */
+		return -ENOMEM;
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
@@ -229,6 +231,9 @@ static int job_run(const struct sqlos_job *job)
 {
 	int i, rc;
 
+	/* the commit window first; if its log cannot be written now, the job is kept (as if busy) */
+	if (sqlos_flush() != SQLITE_OK)
+		return SQLITE_BUSY;
 	sqliteos_vfs_nowait(sqliteos_db, true);
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (i = 0; i < job->n && rc == SQLITE_OK; i++)

@@ -76,7 +76,8 @@ void sqlos_inspect_init(void);
 /* Counters; updated under sqliteos_db_lock, except the syscall counts. */
 enum sqlos_counter {
 	C_SLEEPS, C_WAKEUPS, C_INTERRUPTED, C_BYTES_WRITTEN, C_BYTES_READ, C_WRITES, C_READS,
-	C_JOBS, C_JOBS_DEFERRED, C_NS_WRITE_SQL, C_NS_READ_SQL, C_TXNS_ABORTED, C_NR
+	C_JOBS, C_JOBS_DEFERRED, C_NS_WRITE_SQL, C_NS_READ_SQL, C_TXNS_ABORTED,
+	C_COMMITS, C_REPLAYS, C_REPLAYS_FAILED, C_NR
 };
 
 extern u64 sqlos_counters[C_NR];
@@ -128,7 +129,20 @@ void sqlos_write_unlock(void);
 bool sqlos_write_nested(void);
 bool sqlos_write_release(struct task_struct *t);
 
+/* ---- window.c: pipe reads and writes committed together ---- */
+struct sqlos_wbuf;	/* a write's kernel buffer, kept while the window's log needs it */
+struct sqlos_wbuf *sqlos_wbuf_alloc(size_t size);
+char *sqlos_wbuf_data(struct sqlos_wbuf *b);
+void sqlos_wbuf_put(struct sqlos_wbuf *b);
+int sqlos_window_begin(void);
+int sqlos_window_run(enum sqlos_st id, const s64 *args, struct sqlos_wbuf *buf, const void *data,
+		     size_t len);
+int sqlos_window_end(int rc);
+int sqlos_flush(void);
+bool sqlos_window_held(void);
+
 /* ---- txn.c / pipe.c ---- */
+bool sqlos_txn_open(void);
 
 void sqlos_txn_exit(struct task_struct *t);
 struct sqlite3 *sqlos_txn_reader(struct task_struct *t);

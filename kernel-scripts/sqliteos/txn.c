@@ -36,6 +36,12 @@ struct sqlos_txn {
 
 static LIST_HEAD(txns);		/* protected by sqliteos_db_lock */
 
+/* Is a transaction open? Then pipe operations commit one by one (window.c). */
+bool sqlos_txn_open(void)
+{
+	return !list_empty(&txns);
+}
+
 static struct sqlos_txn *txn_of(struct task_struct *t)
 {
 	struct sqlos_txn *x;
@@ -112,6 +118,9 @@ static long txn_begin(int flag)
 
 	if (txn_of(current))
 		return -EINVAL;
+	/* its snapshot starts after every pipe operation done so far (the commit window's too) */
+	if (sqlos_flush() != SQLITE_OK)
+		return -ENOMEM;
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return -ENOMEM;

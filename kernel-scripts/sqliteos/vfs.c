@@ -236,6 +236,8 @@ static int mem_lock(sqlite3_file *f, int level)
 		return SQLITE_OK;
 	switch (level) {
 	case SQLITE_LOCK_SHARED:
+		/* another connection would read under the commit window: a sqlos_flush() is missing */
+		WARN_ON_ONCE(sqlos_window_held());
 		while (s->current_max_lock > SQLITE_LOCK_RESERVED)
 			if (m->nowait || sqlos_sleep(&s->read_q, false, true))
 				return SQLITE_BUSY;

@@ -74,6 +74,7 @@ void inspect_tests(void);
 void posix_tests(void);
 void wakeup_tests(void);
 void memory_tests(void);
+void window_tests(void);
 void limit_tests(void);
 void storm_tests(void);
 int storm_main(long ops, int kills);

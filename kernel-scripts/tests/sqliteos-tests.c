@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	posix_tests();
 	wakeup_tests();
 	memory_tests();
+	window_tests();
 	limit_tests();
 	stress_tests();
 	storm_tests();

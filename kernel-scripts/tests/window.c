@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The commit window (sqliteos/window.c): pipe reads and writes share one transaction, committed
+ * every sqliteos.commit_window operations and before anything else looks at the tables. Then, on
+ * a kernel with fault injection (the checking kernel's fail_sqlite), SQLite's allocations fail
+ * every Nth time inside the window: a write or read that fails undoes only itself, and the window
+ * SQLite rolled back is replayed, so every byte written is read once and in order.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib.h"
+
+#define FAULTS	"/sys/kernel/debug/fail_sqlite"
+
+static int write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, value, strlen(value)) < 0 ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+static int fault(const char *name, long value)
+{
+	char path[96], v[24];
+
+	snprintf(path, sizeof(path), FAULTS "/%s", name);
+	snprintf(v, sizeof(v), "%ld", value);
+	return write_file(path, v);
+}
+
+/* Only this process's allocations fail (task-filter). */
+static void make_it_fail(int on)
+{
+	write_file("/proc/self/make-it-fail", on ? "1" : "0");
+}
+
+static unsigned char stream_byte(long i)
+{
+	return (unsigned char)(i * 131 + (i >> 9));
+}
+
+/* 8 writes and 8 reads of 100 bytes: the number of commits they made. */
+static long commits_of_16(const int *fd)
+{
+	char buf[100] = "";
+	long before = debugfs_value("counters", "window_commits");
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (swrite(fd[1], buf, 100) != 100 || sread(fd[0], buf, 100) != 100)
+			return -1;
+	return debugfs_value("counters", "window_commits") - before;
+}
+
+static void batching(void)
+{
+	long window, each, rows, id;
+	char why[160];
+	int fd[2], ok;
+
+	ok = !sql_pipe(fd);
+	id = data_id_of(fd[0]);
+	window = commits_of_16(fd);
+	ok &= !set_param("commit_window", "1");
+	each = commits_of_16(fd);
+	ok &= !set_param("commit_window", "16");
+	snprintf(why, sizeof(why), "%ld commits with the window, %ld with commit_window=1", window,
+		 each);
+	check(ok && window >= 1 && window <= 2 && each >= 16,
+	      "16 pipe operations commit once (sqliteos.commit_window=16), 16 times with 1", why);
+	ok &= swrite(fd[1], "abc", 3) == 3 && swrite(fd[1], "de", 2) == 2 &&
+	      swrite(fd[1], "f", 1) == 1;
+	rows = scalar("SELECT count(*) AS v FROM pipe_chunk WHERE dataId = %ld", id);
+	snprintf(why, sizeof(why), "%ld rows", rows);
+	check(ok && rows == 3, "549 right after 3 writes inside a window sees their 3 chunks", why);
+	close2(fd);
+}
+
+/* One write of n stream bytes from *w, retried while it fails for memory; -1 on another error. */
+static int write_stream(int fd, long *w, long n, long *nomem)
+{
+	static unsigned char buf[4096];
+	long done = 0, got, i;
+	int tries = 0;
+
+	for (i = 0; i < n; i++)
+		buf[i] = stream_byte(*w + i);
+	while (done < n) {
+		got = swrite(fd, buf + done, n - done);
+		if (got > 0) {
+			done += got;
+		} else if (got < 0 && errno == ENOMEM) {
+			(*nomem)++;
+			if (++tries % 50 == 0) {	/* every allocation of a long replay can fail */
+				make_it_fail(0);
+				got = swrite(fd, buf + done, n - done);
+				make_it_fail(1);
+				done += got > 0 ? got : 0;
+			}
+		} else {
+			return -1;
+		}
+	}
+	*w += done;
+	return 0;
+}
+
+/* One read of up to n bytes, checked against the stream from *r; -1 on a wrong byte or error. */
+static int read_stream(int fd, long *r, long n, long *nomem, char *why, size_t len)
+{
+	static unsigned char buf[4096];
+	long got, i;
+	int tries = 0;
+
+	while ((got = sread(fd, buf, n)) < 0 && errno == ENOMEM) {
+		(*nomem)++;
+		if (++tries % 50 == 0) {	/* as in write_stream */
+			make_it_fail(0);
+			got = sread(fd, buf, n);
+			make_it_fail(1);
+			if (got >= 0 || errno != ENOMEM)
+				break;
+		}
+	}
+	if (got <= 0) {
+		snprintf(why, len, "read at byte %ld: %ld (%s)", *r, got, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < got; i++) {
+		if (buf[i] != stream_byte(*r + i)) {
+			snprintf(why, len, "byte %ld is %d, not %d", *r + i, buf[i], stream_byte(*r + i));
+			return -1;
+		}
+	}
+	*r += got;
+	return 0;
+}
+
+static void faults(void)
+{
+	long w = 0, r = 0, nomem = 0, replays, failed, id, rows;
+	int fd[2], interval, k, ok;
+	char why[256] = "";
+
+	if (access(FAULTS, F_OK)) {
+		printf("# no %s in this kernel: the checking kernel runs the commit window's fault checks\n",
+		       FAULTS);
+		return;
+	}
+	ok = !sql_pipe(fd);
+	id = data_id_of(fd[0]);
+	replays = debugfs_value("counters", "window_replays");
+	failed = debugfs_value("counters", "window_replays_failed");
+	ok &= !write_file(FAULTS "/task-filter", "Y") && !fault("probability", 100) &&
+	      !fault("times", -1) && !fault("verbose", 0);
+	srand(7);
+	for (interval = 3; interval <= 48 && ok; interval++) {
+		fault("interval", interval);
+		make_it_fail(1);
+		for (k = 0; k < 40 && ok; k++) {
+			if (w - r < 40000 && rand() % 3) {
+				ok = !write_stream(fd[1], &w, 1 + rand() % 2000, &nomem);
+				if (!ok)
+					snprintf(why, sizeof(why), "write at byte %ld: %s", w, strerror(errno));
+			} else if (w > r) {
+				ok = !read_stream(fd[0], &r, 1 + rand() % 3000, &nomem, why, sizeof(why));
+			}
+		}
+		make_it_fail(0);
+	}
+	fault("probability", 0);
+	while (ok && r < w)
+		ok = !read_stream(fd[0], &r, 4096, &nomem, why, sizeof(why));
+	replays = debugfs_value("counters", "window_replays") - replays;
+	failed = debugfs_value("counters", "window_replays_failed") - failed;
+	if (ok)
+		snprintf(why, sizeof(why), "%ld bytes written, %ld read, %ld calls failed with ENOMEM, "
+			 "%ld replays, %ld of them failed", w, r, nomem, replays, failed);
+	printf("# commit window under failing allocations: %s\n", why);
+	check(ok && r == w && nomem > 0 && replays > 0,
+	      "SQLite's allocations failing every Nth time (N = 3..48): each failed write or read "
+	      "undoes only itself, the window is replayed, every byte is read once and in order", why);
+	close2(fd);
+	rows = scalar("SELECT count(*) AS v FROM pipe_chunk WHERE dataId = %ld", id);
+	snprintf(why, sizeof(why), "%ld rows", rows);
+	check(rows == 0, "and the pipe's rows are gone once it is closed", why);
+}
+
+void window_tests(void)
+{
+	batching();
+	faults();
+}
