@@ -39,8 +39,8 @@ bool sqliteos_ready;
 #ifdef CONFIG_FAULT_INJECTION
 /*
  * fail_sqlite: the kernel's fault injection (Documentation/fault-injection) for SQLite's
- * allocations, as /sys/kernel/debug/fail_sqlite/ or fail_sqlite= at boot. The guest tests fail
- * them inside the commit window (tests/window.c).
+ * allocations and the VFS store's blocks, as /sys/kernel/debug/fail_sqlite/ or fail_sqlite= at
+ * boot. The guest tests fail them inside the commit window (tests/window.c).
  */
 static DECLARE_FAULT_ATTR(fail_sqlite);
 
@@ -50,7 +50,7 @@ static int __init fail_sqlite_setup(char *str)
 }
 __setup("fail_sqlite=", fail_sqlite_setup);
 
-static bool sqlmem_fails(int n)
+bool sqliteos_alloc_fails(size_t n)
 {
 	return should_fail(&fail_sqlite, n);
 }
@@ -60,7 +60,7 @@ static void sqlmem_fault_init(void)
 	fault_create_debugfs_attr("fail_sqlite", NULL, &fail_sqlite);
 }
 #else
-static bool sqlmem_fails(int n)
+bool sqliteos_alloc_fails(size_t n)
 {
 	return false;
 }
@@ -72,7 +72,7 @@ static void sqlmem_fault_init(void)
 
 static void *sqlmem_malloc(int n)
 {
-	size_t *p = sqlmem_fails(n) ? NULL : kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
+	size_t *p = sqliteos_alloc_fails(n) ? NULL : kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;

@@ -56,6 +56,8 @@ static inline bool sqlos_ready(void)
 int sqlpipe_fs_init(void);
 
 struct sqlite3_vfs *sqliteos_memvfs(void);
+/* db.c: fault injection (fail_sqlite) for SQLite's allocations and the store's blocks. */
+bool sqliteos_alloc_fails(size_t n);
 /* Whether a connection refuses a lock it would have to wait for (bookkeeping, inspection). */
 void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait);
 

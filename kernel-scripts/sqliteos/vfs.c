@@ -94,7 +94,7 @@ static u8 *store_block(struct mem_store *s, loff_t off, bool create)
 
 	if (b || !create)
 		return b;
-	b = kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	b = sqliteos_alloc_fails(PAGE_SIZE) ? NULL : kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return NULL;
 	if (xa_err(xa_store(&s->blocks, i, b, GFP_KERNEL_ACCOUNT))) {

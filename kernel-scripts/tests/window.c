@@ -2,9 +2,10 @@
 /*
  * The commit window (sqliteos/window.c): pipe reads and writes share one transaction, committed
  * every sqliteos.commit_window operations and before anything else looks at the tables. Then, on
- * a kernel with fault injection (the checking kernel's fail_sqlite), SQLite's allocations fail
- * every Nth time inside the window: a write or read that fails undoes only itself, and the window
- * SQLite rolled back is replayed, so every byte written is read once and in order.
+ * a kernel with fault injection (the checking kernel's fail_sqlite), SQLite's allocations and the
+ * store's blocks fail every Nth time inside the window (a COMMIT among them): a write or read that
+ * fails undoes only itself, and the window SQLite rolled back is replayed, so every byte written is
+ * read once and in order.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
