@@ -125,15 +125,16 @@ static int step_entry(enum sqlos_st id, const s64 *args, const void *data, size_
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The log again in a new transaction, left open; on failure nothing of it, and lost is set. */
+/*
+ * The log again in a new transaction, left open; on failure nothing of it, and lost is set. Every
+ * caller gets here with no transaction open (SQLite rolled it back, or the caller did).
+ */
 static int replay(void)
 {
 	struct wlog_entry *e;
 	int rc;
 
 	held = false;
-	if (!sqlite3_get_autocommit(sqliteos_db))
-		sqlos_run(ST_ROLLBACK, 0, NULL);
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	list_for_each_entry(e, &wlog, node) {
 		if (rc != SQLITE_OK)

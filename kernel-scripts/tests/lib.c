@@ -49,19 +49,25 @@ void close2(const int *fd)
 	close(fd[1]);
 }
 
-/* Writes a module parameter (/sys/module/sqliteos/parameters/NAME): 0, or -1 with errno set. */
-int set_param(const char *name, const char *value)
+/* Writes value to the file at path (sysfs, debugfs, proc): 0, or -1 with errno set. */
+int write_file(const char *path, const char *value)
 {
-	char path[128];
-	int fd, ret;
+	int fd = open(path, O_WRONLY), ret;
 
-	snprintf(path, sizeof(path), "/sys/module/sqliteos/parameters/%s", name);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	ret = write(fd, value, strlen(value)) < 0 ? -1 : 0;
 	close(fd);
 	return ret;
+}
+
+/* Writes a module parameter (/sys/module/sqliteos/parameters/NAME): 0, or -1 with errno set. */
+int set_param(const char *name, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/sqliteos/parameters/%s", name);
+	return write_file(path, value);
 }
 
 /* The number after "key\t" in /sys/kernel/debug/sqliteos/FILE, or -1. */

@@ -27,6 +27,7 @@ void check(int ok, const char *what, const char *why);
 	} while (0)
 
 const char *klog_new(void);
+int write_file(const char *path, const char *value);
 int set_param(const char *name, const char *value);
 void close2(const int *fd);
 long debugfs_value(const char *file, const char *key);

@@ -16,17 +16,6 @@
 
 #define FAULTS	"/sys/kernel/debug/fail_sqlite"
 
-static int write_file(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, value, strlen(value)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
 static int fault(const char *name, long value)
 {
 	char path[96], v[24];
