@@ -120,7 +120,14 @@ build() {
     mkdir -p "$out"
     O=(O="$(cd "$out" && pwd)")
   fi
-  local m=(make -C "$tree" "${O[@]}")
+  # ccache where it is installed: a rebuild after a clean checkout (CI's) compiles only what changed.
+  # Paths under the tree's folder are hashed relative to it, so another checkout's cache hits too.
+  local cc=()
+  if command -v ccache >/dev/null 2>&1; then
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd "$tree/.." && pwd)}"
+    cc=(CC="ccache gcc")
+  fi
+  local m=(make -C "$tree" "${O[@]}" "${cc[@]}")
   say "step configure"
   case "$config" in
     qemu)

@@ -13,7 +13,7 @@ declare -A parts=(
   [start]="libkrb5-dev ripgrep"
   [ssh]="openssh-server openssh-client"
   [test]="libkrb5-dev ripgrep chromium openssh-server openssh-client"
-  [kernel]="linux-source-6.1 build-essential python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils dropbear-bin openssh-sftp-server openssh-client"
+  [kernel]="linux-source-6.1 build-essential ccache python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils dropbear-bin openssh-sftp-server openssh-client"
 )
 # Rough first-install times measured on a 2-core Debian machine, so nobody thinks it hangs.
 declare -A minutes=([chromium]=1 [linux-source-6.1]=1 [qemu-system-x86]=1)
