@@ -25,7 +25,8 @@ export function sshSource(dest: Destination, manager: ConnectionManager): ShellS
       c.onDrop(onDrop);
       return c;
     },
-    close: () => open?.close(),
+    // Before the connection is made, closing ends the attempt (Cancel): no later request waits on it.
+    close: () => (open ? open.close() : manager.cancel(dest)),
   };
 }
 

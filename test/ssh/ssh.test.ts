@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Prompts, NO_PROMPTS } from '../../extension/targets/ssh/auth';
@@ -135,7 +136,14 @@ describe('SSH target against a real sshd', { skip }, () => {
     const bad = scripted({ password: 'not it' });
     await assert.rejects(connect(dest(sshd.port, TEST_USER, { identityFiles: [] }), opts(bad.prompts)), (e: SshError) => {
       assert.equal(e.kind, 'auth');
-      assert.match(e.message, /authentication failed \(tried: .*password/);
+      assert.match(e.message, /authentication failed: no key to offer \(none of ~\/\.ssh\/id_ed25519, id_ecdsa, id_rsa in .* and no IdentityFile for this host\); also tried .*password/);
+      return true;
+    });
+
+    const stranger = keygen(path.join(dir, 'id_stranger'));
+    await assert.rejects(connect(dest(sshd.port, 'root', { identityFiles: [stranger.priv] }), opts(scripted({}).prompts)), (e: SshError) => {
+      assert.equal(e.kind, 'auth');
+      assert.ok(e.message.includes(`the server refused the key ${stranger.priv}`), e.message);
       return true;
     });
   });
@@ -158,6 +166,54 @@ describe('SSH target against a real sshd', { skip }, () => {
     const [a, b] = await Promise.all([m.get(d), m.get(d)]);
     assert.equal(a, b);
     m.closeAll();
+  });
+
+  it('runs no timer while the user compares a host key, and connects once it is trusted', async () => {
+    const kh = path.join(dir, 'kh-slow');
+    const slow: Prompts = { ...NO_PROMPTS, trustHostKey: () => new Promise((r) => setTimeout(() => r(true), 2500)) };
+    const c = await connect(dest(sshd.port, 'root', { identityFiles: [key.priv] }), { ...opts(slow, [kh]), timeoutMs: 1000 });
+    assert.equal((await c.run('echo up')).toString().trim(), 'up');
+    c.close();
+  });
+
+  it('connects after Trust even when the server gave up while the user was reading (LoginGraceTime)', async () => {
+    const graceful = await Sshd.start([key.pub], ['LoginGraceTime 2']);
+    try {
+      const kh = path.join(dir, 'kh-grace');
+      let asked = 0;
+      const slow: Prompts = { ...NO_PROMPTS, trustHostKey: () => (asked++, new Promise((r) => setTimeout(() => r(true), 3500))) };
+      const t0 = Date.now();
+      const c = await connect(dest(graceful.port, 'root', { identityFiles: [key.priv] }), opts(slow, [kh]));
+      assert.equal((await c.run('echo up')).toString().trim(), 'up');
+      c.close();
+      assert.equal(asked, 1, 'asked once: the second attempt finds the key it trusted');
+      assert.ok(Date.now() - t0 < 15000, `the hang-up is noticed at once, not at the attempt's time limit (${Date.now() - t0} ms)`);
+    } finally {
+      await graceful.dispose();
+    }
+  });
+
+  it('ends an attempt that gets no answer within its time, names the stage, and never makes a later request wait on it', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const m = new ConnectionManager(() => ({ ...opts(), timeoutMs: 1000 }));
+      const d = dest(port, 'root', { identityFiles: [key.priv] });
+      const t0 = Date.now();
+      await assert.rejects(m.get(d), (e: SshError) => {
+        assert.equal(e.kind, 'connect');
+        assert.match(e.message, /no answer within 1 s during the SSH handshake$/);
+        return true;
+      });
+      assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
+      const second = m.get(d);
+      m.cancel(d);
+      await assert.rejects(second, /cancelled$/);
+      m.closeAll();
+    } finally {
+      silent.close();
+    }
   });
 
   it('resolves ~/.ssh/config with Include and ProxyJump through a second sshd', async () => {

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duplex } from 'stream';
 import { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { AttemptClock, timedPrompts } from './attempt-clock';
 import { AuthLog, Prompts, authHandler } from './auth';
 import { Destination } from './config';
 import { addHostKey, checkHostKey, fingerprint, hostKeyName, keyType } from './known-hosts';
@@ -21,8 +22,14 @@ export interface ConnectOptions {
   /** known_hosts files, the user's (written to) first. */
   knownHosts?: string[];
   home?: string;
-  readyTimeoutMs?: number;
+  /**
+   * How long one attempt may take (TCP connect, handshake, authentication), not counting the time the
+   * user spends answering a question (host key, passphrase, password): no timer runs while one is open.
+   */
+  timeoutMs?: number;
   keepaliveMs?: number;
+  /** Ends the attempt (the user's Cancel): the socket is closed and the attempt rejects. */
+  signal?: AbortSignal;
   /** A passphrase the UI kept (SecretStorage) for a key file, if any. */
   cachedPassphrase?: (file: string) => Promise<string | undefined>;
 }
@@ -160,20 +167,39 @@ export class Connection {
   }
 }
 
+export const DEFAULT_TIMEOUT_MS = 30000;
+
 function forward(via: Connection, host: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) =>
     via.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new SshError(via.label, `cannot reach ${host}:${port} through it: ${err.message}`)) : resolve(stream))),
   );
 }
 
-/** One connection attempt (jump hosts first), with the host key checked as OpenSSH does. */
+/**
+ * Connects (jump hosts first), with the host key checked as OpenSSH does. A key the user trusts during
+ * the attempt is stored at once; if the server gave up on us while the user read the fingerprint, the
+ * attempt is made once more, now with a known key.
+ */
 export async function connect(d: Destination, o: ConnectOptions): Promise<Connection> {
+  const trusted = { now: false };
+  try {
+    return await attempt(d, o, trusted);
+  } catch (e) {
+    if (!trusted.now || !(e instanceof SshError) || e.kind !== 'connect' || o.signal?.aborted) throw e;
+    return attempt(d, o, { now: false });
+  }
+}
+
+/** Where an attempt stands, for the message when it runs out of time. */
+type Stage = 'reaching the host' | 'the SSH handshake' | 'authentication';
+
+async function attempt(d: Destination, o: ConnectOptions, trusted: { now: boolean }): Promise<Connection> {
   const home = o.home ?? os.homedir();
   const knownHosts = o.knownHosts ?? [d.knownHostsFile ?? path.join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
   const jumps: Connection[] = [];
   let sock: Duplex | undefined;
   for (const j of d.jumps) {
-    const via = await connect(j, o);
+    const via = await connect(j, { ...o, timeoutMs: o.timeoutMs });
     jumps.push(via);
   }
   if (jumps.length) sock = await forward(jumps[jumps.length - 1], d.host, d.port);
@@ -181,7 +207,13 @@ export async function connect(d: Destination, o: ConnectOptions): Promise<Connec
   const client = new Client();
   const log: AuthLog = { tried: [] };
   let hostKeyError: SshError | undefined;
+  let stage: Stage = 'reaching the host';
+  let fail: (e: Error & { level?: string }) => void = () => undefined;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const clock = new AttemptClock(timeoutMs, () => fail(new SshError(label, `no answer within ${Math.round(timeoutMs / 1000)} s during ${stage}`)));
+  const prompts = timedPrompts(o.prompts, clock);
   const verify = (key: Buffer, done: (ok: boolean) => void) => {
+    stage = 'the SSH handshake';
     const v = checkHostKey(knownHosts, d.host, d.port, key);
     const fp = fingerprint(key);
     if (v.kind === 'known') return done(true);
@@ -200,36 +232,59 @@ export async function connect(d: Destination, o: ConnectOptions): Promise<Connec
       done(false);
     };
     if (o.hostKeyPolicy === 'strict') return refuse();
-    o.prompts.trustHostKey({ dest: label, hostName, type: keyType(key), fingerprint: fp, file: knownHosts[0] }).then((yes) => {
+    prompts.trustHostKey({ dest: label, hostName, type: keyType(key), fingerprint: fp, file: knownHosts[0] }).then((yes) => {
       if (!yes) return refuse();
       addHostKey(knownHosts[0], d.host, d.port, key);
+      trusted.now = true;
       done(true);
     }, refuse);
   };
+  const auth = authHandler(d, home, prompts, log, o.cachedPassphrase ?? (async () => undefined));
   const config: ConnectConfig = {
     host: d.host,
     port: d.port,
     username: d.user,
     sock,
-    readyTimeout: o.readyTimeoutMs ?? 20000,
+    // ssh2's own handshake timer cannot stop while a question is open: the attempt's clock replaces it.
+    readyTimeout: 0,
     keepaliveInterval: o.keepaliveMs ?? 5000,
     keepaliveCountMax: 3,
     hostVerifier: verify as ConnectConfig['hostVerifier'],
-    authHandler: authHandler(d, home, o.prompts, log, o.cachedPassphrase ?? (async () => undefined)),
+    authHandler: (left, partial, next) => {
+      stage = 'authentication';
+      auth(left, partial, next);
+    },
   };
   return new Promise((resolve, reject) => {
-    const fail = (e: Error & { level?: string }) => {
+    const onAbort = () => fail(new SshError(label, 'cancelled', 'closed'));
+    let settled = false;
+    fail = (e) => {
+      if (settled) return;
+      settled = true;
+      clock.stop();
+      o.signal?.removeEventListener('abort', onAbort);
       client.removeAllListeners('ready');
+      client.on('error', () => undefined);
+      client.end();
       for (const j of jumps) j.close();
       if (hostKeyError) return reject(hostKeyError);
-      if (e.level === 'client-authentication') {
-        return reject(new SshError(label, `authentication failed (tried: ${log.tried.join(', ') || 'nothing the server accepts'})`, 'auth'));
-      }
+      if (e instanceof SshError) return reject(e);
+      if (e.level === 'client-authentication') return reject(new SshError(label, authFailure(d, home, log), 'auth'));
       reject(new SshError(label, e.message, 'connect'));
     };
-    client.once('error', fail);
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    client.once('connect', () => (stage = 'the SSH handshake'));
+    client.once('error', (e) => fail(e));
+    // A server that hangs up before we are in (its LoginGraceTime ran out while the user read a host
+    // key, say) may send no error at all. The user's answer is awaited first (a key trusted now makes
+    // connect() try again), and an error in the same turn says more, so it goes first.
+    client.once('close', () => void clock.idle().then(() => setImmediate(() => fail(new SshError(label, `the server closed the connection during ${stage}`)))));
     client.once('ready', () => {
-      client.removeListener('error', fail);
+      settled = true;
+      clock.stop();
+      o.signal?.removeEventListener('abort', onAbort);
+      client.removeAllListeners('error');
       // Small requests and answers: without TCP_NODELAY each waits out a delayed ACK (measured on the
       // QEMU guest: a bare `true` 100 ms with Nagle, 18 ms without).
       client.setNoDelay(true);
@@ -237,6 +292,16 @@ export async function connect(d: Destination, o: ConnectOptions): Promise<Connec
     });
     client.connect(config);
   });
+}
+
+/** Why no method worked, naming the keys offered (or where none was found). */
+function authFailure(d: Destination, home: string, log: AuthLog): string {
+  const keys = log.tried.filter((t) => t.startsWith('key ')).map((t) => t.slice(4));
+  const others = log.tried.filter((t) => !t.startsWith('key '));
+  const keyPart = keys.length
+    ? `the server refused the key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`
+    : `no key to offer (${d.identityFiles.length ? `IdentityFile ${d.identityFiles.join(', ')} not found` : `none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa in ${home} and no IdentityFile for this host`})`;
+  return `authentication failed: ${keyPart}${others.length ? `; also tried ${others.join(', ')}` : ''}. Give the host an IdentityFile in ~/.ssh/config (Host ${d.name}), or add your public key to the server's authorized_keys`;
 }
 
 /** One connection per destination; a request while one is being made shares it. */
@@ -249,17 +314,27 @@ export class ConnectionManager {
     return `${d.user}@${d.host}:${d.port}${d.jumps.map((j) => ` via ${ConnectionManager.key(j)}`).join('')}`;
   }
 
+  private readonly attempts = new Map<string, AbortController>();
+
+  /**
+   * The destination's connection, or the attempt under way. Each attempt ends within its time (or when
+   * cancelled), so a later request never waits on one that hangs.
+   */
   get(d: Destination): Promise<Connection> {
     const key = ConnectionManager.key(d);
     const existing = this.live.get(key);
     if (existing) return existing;
-    const p = connect(d, this.options()).then(
+    const abort = new AbortController();
+    this.attempts.set(key, abort);
+    const p = connect(d, { ...this.options(), signal: abort.signal }).then(
       (c) => {
-        c.onDrop(() => this.live.delete(key));
+        this.attempts.delete(key);
+        c.onDrop(() => this.live.get(key) === p && this.live.delete(key));
         return c;
       },
       (e) => {
-        this.live.delete(key);
+        this.attempts.delete(key);
+        if (this.live.get(key) === p) this.live.delete(key);
         throw e;
       },
     );
@@ -267,7 +342,13 @@ export class ConnectionManager {
     return p;
   }
 
+  /** Ends the attempt to reach d, if one is under way (its promise rejects with 'cancelled'). */
+  cancel(d: Destination): void {
+    this.attempts.get(ConnectionManager.key(d))?.abort();
+  }
+
   closeAll(): void {
+    for (const a of this.attempts.values()) a.abort();
     for (const p of this.live.values()) p.then((c) => c.close(), () => undefined);
     this.live.clear();
   }
