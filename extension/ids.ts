@@ -56,6 +56,7 @@ export const Setting = {
   refreshDelay: 'views.refreshDelayMs',
   pollInterval: 'ssh.pollIntervalMs',
   sshHosts: 'ssh.hosts',
+  connectTimeout: 'ssh.connectTimeout',
   kernelMachine: 'kernel.machine',
   kernelTree: 'kernel.tree',
   kernelConfig: 'kernel.config',
@@ -70,6 +71,7 @@ export const Defaults = {
   [Setting.pageSize]: 200,
   [Setting.refreshDelay]: 100,
   [Setting.pollInterval]: 1000,
+  [Setting.connectTimeout]: 30,
 } as const;
 
 export const Ctx = {

@@ -10,7 +10,8 @@ import { parseBenchOutput, ratioTable } from '../core/bench/pipes';
 import { BenchEvent, BenchPlan, runPipeBench, runSimulatorBench } from '../targets/pipe-bench';
 import { Cancelled } from '../targets/session-run';
 import { LocalShell } from '../targets/sources';
-import { DestinationError, resolveDestination } from '../targets/ssh/config';
+import { resolveWithGuest } from '../targets/guest';
+import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { terminalPrompts } from './kernel';
 
@@ -69,7 +70,7 @@ export async function benchPipesCommand(argv: string[], out: (s: string) => void
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
   try {
-    const shell = ssh ? await manager.get(resolveDestination(ssh)) : new LocalShell();
+    const shell = ssh ? await manager.get(resolveWithGuest(ssh, path.join(__dirname, '..'))) : new LocalShell();
     const onEvent = (e: BenchEvent) => {
       if (e.kind === 'step') err(`[${e.index + 1}/${e.total}] ${e.label}\n`);
     };

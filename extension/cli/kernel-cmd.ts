@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
-import { DestinationError, resolveDestination } from '../targets/ssh/config';
+import { resolveWithGuest } from '../targets/guest';
+import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { askTerminal, terminalPrompts } from './kernel';
 
@@ -128,7 +129,7 @@ export async function kernelWorkCommand(argv: string[], out: (s: string) => void
   };
   try {
     const local = !o.ssh;
-    const shell = o.ssh ? await manager.get(resolveDestination(o.ssh)) : new LocalShell();
+    const shell = o.ssh ? await manager.get(resolveWithGuest(o.ssh, path.join(__dirname, '..'))) : new LocalShell();
     const work = new KernelWork(shell, scripts, local);
     const abs = (p: string) => (local ? path.resolve(p) : p);
     switch (o.sub) {

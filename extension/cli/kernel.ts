@@ -14,7 +14,8 @@ import { HostError, QueryRefused } from '../targets/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../targets/sources';
 import { NO_PROMPTS, Prompts } from '../targets/ssh/auth';
-import { DestinationError, resolveDestination } from '../targets/ssh/config';
+import { resolveWithGuest } from '../targets/guest';
+import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 
 export interface KernelArgs {
@@ -111,7 +112,7 @@ export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err
   const manager = new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: a.acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
   let target: RemoteTarget | undefined;
   try {
-    const source = a.ssh ? sshSource(resolveDestination(a.ssh), manager) : localSource();
+    const source = a.ssh ? sshSource(resolveWithGuest(a.ssh, path.join(__dirname, '..')), manager) : localSource();
     target = new RemoteTarget(source, bundledHelper(path.join(__dirname)), { pollIntervalMs: () => 1000, upstream: a.upstream });
     const facts = await target.start();
     if (facts.problem) {

@@ -16,23 +16,12 @@ import { HostError, KernelHost } from '../targets/kernel-host';
 import { runOnKernel } from '../targets/scenario-kernel';
 import { NotOnKernel, compareWithKernel, kernelCannotRun, runCorpus } from '../targets/differential';
 import { LocalShell, bundledHelper } from '../targets/sources';
-import { Destination, DestinationError, resolveDestination } from '../targets/ssh/config';
+import { resolveWithGuest } from '../targets/guest';
+import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { terminalPrompts } from './kernel';
 
 export class OnError extends Error {}
-
-/** The local QEMU guest that `sqliteos guest start` runs, from its state directory. */
-function guestDestination(root: string): Destination {
-  const state = path.join(root, '.cache', 'guest-ssh');
-  let port: number;
-  try {
-    port = Number(fs.readFileSync(path.join(state, 'port'), 'utf8').trim());
-  } catch {
-    throw new OnError(`--on guest: no guest has been started here (${state}/port is missing): run \`sqliteos guest start\` first`);
-  }
-  return { name: 'guest', host: '127.0.0.1', port, user: 'root', identityFiles: [path.join(state, 'id_ed25519')], knownHostsFile: path.join(state, 'known_hosts'), jumps: [], source: state };
-}
 
 export function runnerProgram(distDir: string): Buffer {
   const file = path.join(distDir, 'helpers', 'sqliteos-run-x86_64');
@@ -53,8 +42,8 @@ export interface OnArgs {
 async function connect(on: string, manager: ConnectionManager, distDir: string): Promise<KernelHost> {
   let shell;
   if (on === 'local') shell = new LocalShell();
-  else if (on === 'guest') shell = await manager.get(guestDestination(path.join(distDir, '..')));
-  else if (on.startsWith('ssh:')) shell = await manager.get(resolveDestination(on.slice(4)));
+  else if (on === 'guest') shell = await manager.get(resolveWithGuest('guest', path.join(distDir, '..')));
+  else if (on.startsWith('ssh:')) shell = await manager.get(resolveWithGuest(on.slice(4), path.join(distDir, '..')));
   else throw new OnError(`--on: expected guest, ssh:DEST or local, got '${on}'`);
   return new KernelHost(shell, bundledHelper(distDir));
 }

@@ -6,16 +6,19 @@
  * without the user.
  */
 import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Cmd, Ctx, Defaults, Setting } from '../ids';
 import { Session } from '../session';
 import { RemoteTarget, ShellSource } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../targets/sources';
-import { configuredHosts, Destination, DestinationError, resolveDestination } from '../targets/ssh/config';
-import { ConnectionManager } from '../targets/ssh/connection';
+import { describeGuest, localGuest, resolveWithGuest } from '../targets/guest';
+import { configuredHosts, Destination, DestinationError } from '../targets/ssh/config';
+import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { storedPassphrase, vscodePrompts } from './prompts';
-import { UserError, register } from './register';
+import { Action, UserError, register } from './register';
 
 export class ConnectCommands implements vscode.Disposable {
   readonly manager: ConnectionManager;
@@ -29,6 +32,7 @@ export class ConnectCommands implements vscode.Disposable {
       prompts: vscodePrompts(ctx.secrets),
       hostKeyPolicy: 'ask',
       cachedPassphrase: storedPassphrase(ctx.secrets),
+      timeoutMs: 1000 * vscode.workspace.getConfiguration(Setting.section).get<number>(Setting.connectTimeout, Defaults[Setting.connectTimeout]),
     }));
   }
 
@@ -52,6 +56,7 @@ export class ConnectCommands implements vscode.Disposable {
       this.log.warn(`~/.ssh/config: ${(e as Error).message}`);
     }
     const items: (vscode.QuickPickItem & { dest?: string; run?: () => Promise<unknown> })[] = [
+      ...this.guestItems(),
       ...fromConfig.map((h) => ({ label: h, description: '~/.ssh/config', dest: h })),
       ...fromSettings.map((h) => ({ label: h, description: 'sqliteos.ssh.hosts', dest: h })),
     ];
@@ -75,22 +80,30 @@ export class ConnectCommands implements vscode.Disposable {
     });
   }
 
+  /** The local QEMU guest (`sqliteos guest start`), first in the list while it runs. */
+  private guestItems(): (vscode.QuickPickItem & { dest: string })[] {
+    const g = localGuest(this.ctx.extensionPath);
+    if (!g?.running) return [];
+    return [{ label: '$(vm-running) Local QEMU guest', description: describeGuest(g), detail: `root@127.0.0.1:${g.port}, with its own key and host key (${g.state})`, dest: 'guest' }];
+  }
+
   async connectHost(dest?: string): Promise<RemoteTarget | undefined> {
     const d = dest ?? (await this.pickHost());
     if (!d) return undefined;
     let resolved;
     try {
-      resolved = resolveDestination(d);
+      resolved = resolveWithGuest(d, this.ctx.extensionPath);
     } catch (e) {
       if (e instanceof DestinationError) throw new UserError(e.message);
       throw e;
     }
-    return this.use(sshSource(resolved, this.manager), `Connecting to ${d}…`);
+    const label = resolved.name === 'guest' ? `the local QEMU guest (127.0.0.1:${resolved.port})` : d;
+    return this.use(sshSource(resolved, this.manager), `Connecting to ${label}…`, () => this.connectHost(d));
   }
 
-  /** A destination resolved elsewhere (the local QEMU guest's own ssh_config). */
+  /** A destination resolved elsewhere (the local QEMU guest just booted). */
   connectDestination(d: Destination, label: string): Promise<RemoteTarget | undefined> {
-    return this.use(sshSource(d, this.manager), `Connecting to ${label}…`);
+    return this.use(sshSource(d, this.manager), `Connecting to ${label}…`, () => this.connectDestination(d, label));
   }
 
   async connectThisMachine(): Promise<RemoteTarget | undefined> {
@@ -98,8 +111,12 @@ export class ConnectCommands implements vscode.Disposable {
     return this.use(localSource(), 'Reading this machine…');
   }
 
-  /** Connects; only on success does the new target replace the current one. */
-  private async use(source: ShellSource, title: string): Promise<RemoteTarget | undefined> {
+  /**
+   * Connects; only on success does the new target replace the current one. Each attempt ends within
+   * sqliteos.ssh.connectTimeout (time spent answering a question not counted) or at Cancel, and a
+   * failure says what to do next: Retry, or for a refused login Open SSH Config / Add Host.
+   */
+  private async use(source: ShellSource, title: string, retry: () => Promise<unknown> = () => this.use(source, title)): Promise<RemoteTarget | undefined> {
     const interval = () => vscode.workspace.getConfiguration(Setting.section).get<number>(Setting.pollInterval, Defaults[Setting.pollInterval]);
     const target = new RemoteTarget(source, bundledHelper(path.join(this.ctx.extensionPath, 'dist')), { pollIntervalMs: interval });
     try {
@@ -114,7 +131,8 @@ export class ConnectCommands implements vscode.Disposable {
     } catch (e) {
       target.dispose();
       this.log.warn(`${source.label}: ${(e as Error).message}`);
-      throw new UserError((e as Error).message);
+      if (e instanceof SshError && e.kind === 'closed' && /cancelled$/.test(e.message)) throw new UserError(`${source.label}: cancelled`, [{ title: 'Retry', run: retry }]);
+      throw new UserError((e as Error).message, failureActions(e, retry));
     }
   }
 
@@ -158,6 +176,42 @@ export class ConnectCommands implements vscode.Disposable {
   dispose(): void {
     this.manager.closeAll();
   }
+}
+
+/** What a failed connection offers: the SSH config for a refused login, Retry for the rest. */
+function failureActions(e: unknown, retry: () => Promise<unknown>): Action[] {
+  if (e instanceof SshError && e.kind === 'auth') {
+    return [
+      { title: 'Open SSH Config', run: () => openSshConfig() },
+      { title: 'Add Host', run: () => openSshConfig(hostTemplate(e.dest)) },
+    ];
+  }
+  if (e instanceof SshError && e.kind === 'host-key') return [];
+  return [{ title: 'Retry', run: retry }];
+}
+
+/** A Host entry for user@host:port, for the user to complete and save. */
+export function hostTemplate(dest: string): string {
+  const m = /^(?:([^@]+)@)?\[?([^\]]+?)\]?(?::(\d+))?$/.exec(dest);
+  const [user, host, port] = m ? [m[1], m[2], m[3]] : [undefined, dest, undefined];
+  const name = host === '127.0.0.1' || host === 'localhost' ? `local${port ? `-${port}` : ''}` : host;
+  return [`Host ${name}`, `  HostName ${host}`, ...(port ? [`  Port ${port}`] : []), ...(user ? [`  User ${user}`] : []), '  IdentityFile ~/.ssh/id_ed25519', ''].join('\n');
+}
+
+/** ~/.ssh/config in an editor (made if missing), with an unsaved Host entry appended when given one. */
+async function openSshConfig(append?: string): Promise<void> {
+  const file = path.join(os.homedir(), '.ssh', 'config');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, '', { mode: 0o600 });
+  }
+  const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+  if (!append) return;
+  const doc = editor.document;
+  const end = doc.lineAt(doc.lineCount - 1).range.end;
+  const gap = doc.getText().length && !doc.getText().endsWith('\n\n') ? (doc.getText().endsWith('\n') ? '\n' : '\n\n') : '';
+  await editor.edit((b) => b.insert(end, gap + append));
+  editor.revealRange(new vscode.Range(end, end));
 }
 
 function runWsl(args: string[]): Promise<Buffer> {

@@ -4,14 +4,13 @@
  * guest (booted by the extension's guest.sh on a free port, then connected to).
  */
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Setting } from '../ids';
 import { shellQuote } from '../targets/kernel-host';
 import { KernelWorkError } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
-import { resolveDestination } from '../targets/ssh/config';
+import { guestStateDir, localGuest } from '../targets/guest';
 import type { ConnectCommands } from './connect';
 import type { KernelArgs, KernelCommands } from './kernel';
 import { UserError } from './register';
@@ -105,7 +104,7 @@ async function bootGuest(k: KernelCommands, ctx: vscode.ExtensionContext, connec
     return true;
   });
   if (!up) return undefined;
-  const state = path.join(ctx.extensionPath, '.cache', 'guest-ssh');
-  const dest = resolveDestination('sqliteos-guest', { file: path.join(state, 'ssh_config'), home: os.homedir(), localUser: os.userInfo().username });
-  return connections.connectDestination(dest, `the QEMU guest (127.0.0.1:${port})`);
+  const guest = localGuest(ctx.extensionPath);
+  if (!guest?.running) throw new UserError(`the QEMU guest started but is not running now: see ${path.join(guestStateDir(ctx.extensionPath), 'console.log')}`);
+  return connections.connectDestination(guest.destination, `the QEMU guest (127.0.0.1:${guest.port})`);
 }

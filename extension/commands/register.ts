@@ -8,8 +8,21 @@ import { Cancelled } from '../targets/kernel-work';
 
 export type CommandId = (typeof Cmd)[keyof typeof Cmd];
 
-/** A problem the user can act on: shown as a warning, not as an error with a stack. */
-export class UserError extends Error {}
+/** A button on a problem's message: its title and what it does. */
+export interface Action {
+  title: string;
+  run: () => unknown;
+}
+
+/** A problem the user can act on: shown as a warning (with its actions), not as an error with a stack. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly actions: Action[] = [],
+  ) {
+    super(message);
+  }
+}
 
 export function register<A extends unknown[]>(
   ctx: vscode.ExtensionContext,
@@ -26,7 +39,8 @@ export function register<A extends unknown[]>(
         if (e instanceof Cancelled) return undefined;
         const msg = e instanceof Error ? e.message : String(e);
         if (e instanceof UserError) {
-          void vscode.window.showWarningMessage(`SQLiteOS: ${msg}`);
+          const actions = e.actions;
+          void vscode.window.showWarningMessage(`SQLiteOS: ${msg}`, ...actions.map((a) => a.title)).then((pick) => actions.find((a) => a.title === pick)?.run());
         } else {
           log.error(`${id}: ${e instanceof Error && e.stack ? e.stack : msg}`);
           void vscode.window.showErrorMessage(`SQLiteOS: ${msg}`);

@@ -142,6 +142,7 @@ EOF
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
     -kernel "$kernel" -initrd "$state/root.cpio.gz" -append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable"
   echo "$port" > "$state/port"
+  (cd "$(dirname "$kernel")" && echo "$PWD/$(basename "$kernel")") > "$state/kernel"
   # Up when dropbear answers with its banner (QEMU's forwarder accepts before the guest listens).
   local t0; t0=$(date +%s)
   until timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; head -c 4 <&3" 2>/dev/null | grep -q SSH-; do
@@ -152,13 +153,14 @@ EOF
   echo "guest: up in $(( $(date +%s) - t0 )) s: the companion kernel $kernel"
   echo "  destination:  root@127.0.0.1:$port   (key $state/id_ed25519)"
   echo "  host key:     $(ssh-keygen -lf "$state/known_hosts" | cut -d' ' -f2) (also in $state/known_hosts)"
-  echo "  ssh config:   add 'Include $state/ssh_config' to ~/.ssh/config, then connect to 'sqliteos-guest'"
+  echo "  connect:      Connect to Host… lists it first; the CLI calls it 'guest' (--ssh guest, --on guest)"
+  echo "  ssh config:   for OpenSSH, add 'Include $state/ssh_config' to ~/.ssh/config and use 'sqliteos-guest'"
   echo "  stop it with: sqliteos guest stop"
 }
 
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
-  status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid"))"; else echo "guest: not running"; exit 1; fi ;;
+  status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid")), kernel $(cat "$state/kernel" 2>/dev/null || echo unknown)"; else echo "guest: not running"; exit 1; fi ;;
   *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] | stop | status" >&2; exit 2 ;;
 esac

@@ -47,18 +47,21 @@ export interface GuestWorkbench {
 
 /**
  * The QEMU guest on a free port (with or without its demo), and code-server in Chromium whose extension
- * host has a HOME of its own, so the user's real ~/.ssh is never read or written: its ~/.ssh/config gives
- * 127.0.0.1 the guest's user key and, with `knownHost`, the guest's known_hosts (else the host key is
- * unknown and the user is asked).
+ * host has a HOME of its own, so the user's real ~/.ssh is never read or written. `sshConfig`: none (a
+ * new user's empty ~/.ssh), or a Host `myguest` for the guest with its user key and, with `knownHost`,
+ * its known_hosts (else the host key is unknown and the user is asked). `settings`: the workspace's.
  */
-export async function guestWorkbench(o: { demo: boolean; knownHost: boolean }): Promise<GuestWorkbench> {
+export async function guestWorkbench(o: { demo: boolean; knownHost: boolean; sshConfig?: boolean; settings?: Record<string, unknown> }): Promise<GuestWorkbench> {
   const port = await freePort();
   guest('start', '--port', String(port), ...(o.demo ? [] : ['--no-demo']));
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-ui-home-'));
   fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
   const known = o.knownHost ? `  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n` : '';
-  fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n${known}`);
+  if (o.sshConfig !== false) {
+    fs.writeFileSync(path.join(home, '.ssh', 'config'), `Host myguest\n  HostName 127.0.0.1\n  Port ${port}\n  User root\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n${known}`);
+  }
   const server = await startCodeServer({ env: { HOME: home } });
+  if (o.settings) fs.writeFileSync(path.join(server.workspace, '.vscode', 'settings.json'), JSON.stringify(o.settings));
   const browser = await launchChromium();
   const page = await openWorkbench(browser, server);
   return {
