@@ -108,7 +108,9 @@ function load(a: Args, cmd: string): { source: string; scenario: Scenario } | un
   try {
     source = fs.readFileSync(a.file, 'utf8');
   } catch (e) {
-    process.stderr.write(`${a.file}: cannot read: ${(e as Error).message}\n`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a scenario file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    process.stderr.write(`sqliteos ${cmd}: ${why}: ${a.file}\n`);
     return undefined;
   }
   const parsed = parseScenario(source, a.file);
@@ -181,7 +183,26 @@ function guest(rest: string[]): number {
   return r.status === null ? 2 : r.status;
 }
 
+/** `--help`, `-h` or `help` anywhere before a `--`: the usage, exit 0. */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((v) => v === '--help' || v === '-h') || argv[0] === 'help';
+}
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return `sqliteos ${pkg.version}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   try {
     const a = parseArgs(argv);
     if (a.cmd === 'run') return await run(a);

@@ -13,6 +13,23 @@ function sqliteos(...args: string[]) {
 }
 
 describe('sqliteos CLI', () => {
+  it('answers --help, -h, help and run --help with the usage (exit 0), --version with the version', () => {
+    for (const args of [['--help'], ['-h'], ['help'], ['run', '--help'], ['kernel', 'build', '-h']]) {
+      const r = sqliteos(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.out, /^usage:\n  sqliteos run FILE/, args.join(' '));
+    }
+    const v = sqliteos('--version');
+    assert.equal(v.code, 0);
+    assert.equal(v.out.trim(), `sqliteos ${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`);
+  });
+
+  it('says plainly that a scenario file is missing (exit 2), naming the command and the path', () => {
+    const r = sqliteos('run', 'no/such/file.sqlos');
+    assert.equal(r.code, 2);
+    assert.equal(r.err, 'sqliteos run: no such file: no/such/file.sqlos\n');
+  });
+
   it('run --json prints the DESIGN.md object and exits 0 when nothing went wrong', () => {
     const r = sqliteos('run', 'examples/01-fork-pipe.sqlos', '--json');
     assert.equal(r.code, 0, r.err);
@@ -58,7 +75,7 @@ describe('sqliteos CLI', () => {
     assert.match(a.err, /--profile: unknown profile 'linux'/);
     const b = sqliteos('run', 'no/such/file.sqlos');
     assert.equal(b.code, 2);
-    assert.match(b.err, /^no\/such\/file\.sqlos: cannot read: ENOENT/);
+    assert.match(b.err, /^sqliteos run: no such file: no\/such\/file\.sqlos$/m);
     const c = sqliteos();
     assert.equal(c.code, 2);
     assert.match(c.err, /usage:/);
