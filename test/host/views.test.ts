@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Cmd } from '../../extension/ids';
+import type { TreeNode } from '../../extension/views/nodes/node';
 import { api, example, labels, settled, until } from './util';
 
 describe('views', () => {
@@ -35,6 +36,26 @@ describe('views', () => {
     const after = await labels(a.views.waitQueues, 1);
     assert.ok(after.includes('VFS store · write_q — empty'), after.join('\n'));
     assert.ok((await labels(a.views.tables, 1)).includes('pipe_chunk — 1 row'));
+  });
+
+  it('gives every Target node its own id after a run with an anomaly, so anomalies, processes and details all expand', async () => {
+    const a = await api();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-ids-')), 'stuck.sqlos');
+    fs.writeFileSync(file, 'P1 pipe r w\nP1 read r 5\n');
+    await vscode.commands.executeCommand(Cmd.runScenario, vscode.Uri.file(file));
+    const ids: string[] = [];
+    const walk = async (node?: TreeNode, depth = 0): Promise<void> => {
+      for (const child of await a.views.target.getChildren(node)) {
+        ids.push((await a.views.target.getTreeItem(child)).id ?? '');
+        if (depth < 2) await walk(child, depth + 1);
+      }
+    };
+    await walk();
+    const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+    assert.deepStrictEqual(twice, [], `ids given twice: ${twice.join(', ')}`);
+    const text = (await labels(a.views.target, 3)).join('\n');
+    assert.match(text, /anomalies — 1\n {4}line 2: deadlock/, text);
+    assert.match(text, /processes\n {4}P1/, text);
   });
 
   it('pages table rows and shows blobs as length and preview', async () => {

@@ -101,7 +101,8 @@ class DetailNode extends TreeNode {
     private readonly key: string,
     private readonly value: string,
   ) {
-    super(`target:${key}`, parent);
+    // Under details: a key such as 'anomalies' must not take the id of the anomalies node above.
+    super(`target:detail:${key}`, parent);
   }
   getTreeItem(): vscode.TreeItem {
     const t = this.item(this.key);
