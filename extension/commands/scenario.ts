@@ -13,6 +13,7 @@ import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../cor
 import { Cmd, Ctx, LANGUAGE, Setting } from '../ids';
 import { Session } from '../session';
 import { SimulatorTarget, simulatorOf } from '../targets/simulator';
+import { RemoteTarget } from '../targets/remote';
 import { UserError, register } from './register';
 import { textOf } from '../text';
 
@@ -60,9 +61,19 @@ export class ScenarioCommands {
   }
 
   private sim(): SimulatorTarget {
-    const s = simulatorOf(this.session.target);
-    if (!s?.scenario) throw new UserError('No scenario is loaded: run or load a .sqlos file first.');
-    return s;
+    const t = this.session.target;
+    const s = simulatorOf(t);
+    if (s?.scenario) return s;
+    const ed = vscode.window.activeTextEditor;
+    const here = ed?.document.languageId === LANGUAGE ? ed.document.uri : undefined;
+    const loadIt = here ? [{ title: 'Load in Simulator', run: () => this.load(here, false) }] : [];
+    if (t instanceof RemoteTarget) {
+      throw new UserError(
+        `The views show ${t.info().label}, a real kernel: stepping is the simulator's. Load the scenario in the simulator (the connection is closed), or run it on the kernel.`,
+        [...loadIt, ...(here ? [{ title: 'Run on Kernel', run: () => vscode.commands.executeCommand(Cmd.runOnKernel, here) }] : [])],
+      );
+    }
+    throw new UserError('No scenario is loaded in the simulator: load a .sqlos file first.', loadIt);
   }
 
   private async pickFile(uri?: vscode.Uri): Promise<vscode.Uri | undefined> {
@@ -149,6 +160,18 @@ export class ScenarioCommands {
       await vscode.workspace.fs.copy(vscode.Uri.joinPath(dir, pick), copy);
     }
     await vscode.window.showTextDocument(copy, { preview: false });
+    const t = this.session.target;
+    if (t instanceof RemoteTarget) {
+      // Connected to a real kernel: the example opens beside it; the user says where it runs.
+      const load = 'Load in Simulator';
+      const run = 'Run on Kernel';
+      void vscode.window.showInformationMessage(`SQLiteOS: opened a copy of ${pick}. The views still show ${t.info().label}.`, run, load).then((b) => {
+        if (b === load) return vscode.commands.executeCommand(Cmd.loadScenario, copy);
+        if (b === run) return vscode.commands.executeCommand(Cmd.runOnKernel, copy);
+        return undefined;
+      });
+      return copy;
+    }
     await this.load(copy, false);
     return copy;
   }

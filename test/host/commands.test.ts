@@ -22,6 +22,23 @@ describe('commands', () => {
     assert.strictEqual(none.length, 0, 'no help on the process name');
   });
 
+  it('keeps a real kernel\'s connection when an example is opened, and F10 then changes nothing', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand(Cmd.connectThisMachine);
+    const kernel = a.session.target;
+    assert.ok(kernel && kernel.info().kind === 'local', `connected to this machine: ${kernel?.info().label}`);
+    try {
+      const copy = (await vscode.commands.executeCommand(Cmd.openExample, '01-fork-pipe.sqlos')) as vscode.Uri;
+      assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, copy.fsPath, 'the example is open');
+      assert.strictEqual(a.session.target, kernel, 'the views still show the kernel');
+      await vscode.commands.executeCommand(Cmd.stepStatement);
+      assert.strictEqual(a.session.target, kernel, 'a step refused with a message, not a silent switch');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      await vscode.commands.executeCommand(Cmd.disconnect);
+    }
+  });
+
   it('opens a copy of an example, never the extension\'s own file, and keeps the user\'s edits to it', async () => {
     const original = example('05-eof.sqlos').fsPath;
     const before = fs.readFileSync(original, 'utf8');
