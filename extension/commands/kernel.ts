@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import { Cmd, Setting } from '../ids';
 import { KernelTests } from '../kernel-tests';
 import { Session } from '../session';
+import { builtImages } from '../targets/guest';
 import { RemoteTarget } from '../targets/remote';
 import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
@@ -272,10 +273,24 @@ export class KernelCommands implements vscode.Disposable {
     return { image: r.image, release: r.release };
   }
 
+  /**
+   * The image to boot: the one given or remembered, else one this checkout built (.cache/kbuild*, as the
+   * QEMU guest boots), picked and remembered.
+   */
   async image(a: KernelArgs): Promise<string> {
     const i = a.image ?? this.config.get<string>(Setting.kernelImage);
     if (i) return i;
-    throw new UserError('No kernel image yet: run Build Kernel first (or set sqliteos.kernel.image).');
+    const built = builtImages(this.ctx.extensionPath);
+    const build = { title: 'Build Kernel', run: () => vscode.commands.executeCommand(Cmd.kernelBuild) };
+    if (!built.length) throw new UserError(`No kernel image yet: none set (sqliteos.kernel.image) and none built in ${path.join(this.ctx.extensionPath, '.cache')}.`, [build]);
+    const kinds: Record<string, string> = { kbuild: 'the tested configuration', 'kbuild-debug': 'the checking kernel (lockdep, KASAN, kmemleak)', 'kbuild-nosqliteos': 'without CONFIG_SQLITEOS' };
+    const pick = await vscode.window.showQuickPick(
+      built.map((b) => ({ label: `$(file-binary) ${b.release ?? 'unknown release'}`, description: `${b.build}: ${kinds[b.build] ?? 'another build'}, ${new Date(b.mtimeMs).toLocaleString()}`, detail: b.path, image: b.path })),
+      { title: 'Which kernel image? (remembered in sqliteos.kernel.image)' },
+    );
+    if (!pick) throw new Cancelled([]);
+    await this.config.update(Setting.kernelImage, pick.image, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    return pick.image;
   }
 
   async test(a: KernelArgs): Promise<boolean | undefined> {

@@ -54,7 +54,7 @@ export function bzImageRelease(image: Buffer): string | undefined {
   return /^\S+/.exec(text)?.[0];
 }
 
-function imageRelease(file: string): string | undefined {
+export function imageRelease(file: string): string | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
@@ -135,4 +135,28 @@ export function resolveWithGuest(dest: string, root: string, src: ConfigSource =
     if (!(e instanceof GuestNotRunning) || !configuredHosts(src).includes(dest.trim())) throw e;
   }
   return resolveDestination(dest, src);
+}
+
+export interface BuiltImage {
+  path: string;
+  release?: string;
+  /** The build's folder under .cache (kbuild, kbuild-debug, ...). */
+  build: string;
+  mtimeMs: number;
+}
+
+/** The kernel images this checkout built (.cache/kbuild*), newest first: what Run Kernel Tests offers. */
+export function builtImages(root: string): BuiltImage[] {
+  const cache = path.join(root, '.cache');
+  let dirs: string[];
+  try {
+    dirs = fs.readdirSync(cache).filter((d) => d.startsWith('kbuild'));
+  } catch {
+    return [];
+  }
+  return dirs
+    .map((build) => ({ build, path: path.join(cache, build, 'arch', 'x86', 'boot', 'bzImage') }))
+    .filter((b) => fs.existsSync(b.path))
+    .map((b) => ({ ...b, release: imageRelease(b.path), mtimeMs: fs.statSync(b.path).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
 }

@@ -9,7 +9,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { bzImageRelease, describeGuest, guestFor, localGuest, resolveWithGuest } from '../../extension/targets/guest';
+import { builtImages, bzImageRelease, describeGuest, guestFor, localGuest, resolveWithGuest } from '../../extension/targets/guest';
 import { DestinationError } from '../../extension/targets/ssh/config';
 
 /** A bzImage's first bytes as the boot protocol lays them out, with a version string. */
@@ -74,5 +74,17 @@ describe('the local QEMU guest', () => {
     assert.equal(guestFor('root@127.0.0.1:2299', root), undefined);
     fs.writeFileSync(src.file, 'Host guest\n  HostName example.org\n');
     assert.equal(resolveWithGuest('guest', root, src).host, 'example.org', 'a Host named guest in ~/.ssh/config wins while no guest runs');
+  });
+
+  it('finds the kernel images this checkout built, newest first, with their releases', () => {
+    assert.deepEqual(builtImages(root), []);
+    const at = (b: string) => path.join(root, '.cache', b, 'arch', 'x86', 'boot');
+    for (const [b, v, t] of [['kbuild', '6.1.192', 1000], ['kbuild-debug', '6.1.192-dbg', 2000]] as const) {
+      fs.mkdirSync(at(b), { recursive: true });
+      fs.writeFileSync(path.join(at(b), 'bzImage'), fakeImage(`${v} (root@ci) #1`));
+      fs.utimesSync(path.join(at(b), 'bzImage'), t, t);
+    }
+    fs.mkdirSync(path.join(root, '.cache', 'kbuild-empty'));
+    assert.deepEqual(builtImages(root).map((b) => [b.build, b.release]), [['kbuild-debug', '6.1.192-dbg'], ['kbuild', '6.1.192']]);
   });
 });
