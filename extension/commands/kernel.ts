@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import { Cmd, Setting } from '../ids';
 import { KernelTests } from '../kernel-tests';
 import { Session } from '../session';
-import { builtImages } from '../targets/guest';
+import { builtImages, localGuest } from '../targets/guest';
 import { RemoteTarget } from '../targets/remote';
 import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
@@ -86,8 +86,11 @@ export class KernelCommands implements vscode.Disposable {
     if (!machine) {
       type Item = vscode.QuickPickItem & { value: string };
       const items: Item[] = [];
-      if (target instanceof RemoteTarget && target.info().kind === 'ssh') items.push({ label: `$(remote) ${target.info().label}`, description: 'the connected target', value: target.info().label });
-      if (process.platform === 'linux') items.push({ label: '$(vm) This Machine', description: os.hostname(), value: 'local' });
+      if (process.platform === 'linux') items.push({ label: '$(vm) This Machine', description: `builds here, on ${os.hostname()}`, value: 'local' });
+      // The connected target, unless it is the local QEMU guest: a busybox initramfs builds nothing.
+      const guest = localGuest(this.ctx.extensionPath);
+      const label = target instanceof RemoteTarget && target.info().kind === 'ssh' ? target.info().label : undefined;
+      if (label && !(guest?.running && label === `root@[127.0.0.1]:${guest.port}`)) items.push({ label: `$(remote) ${label}`, description: 'the connected target', value: label });
       items.push({ label: '$(plug) Another SSH Host…', description: '~/.ssh/config, or user@host[:port]', value: '' });
       const pick = await vscode.window.showQuickPick(items, { title: 'Where is the kernel built?' });
       if (!pick) throw new Cancelled([]);
@@ -208,6 +211,11 @@ export class KernelCommands implements vscode.Disposable {
       );
       if (!pick) return undefined;
       if (pick.value === 'published') return this.source({ ...a, from: 'published', dir: path.posix.dirname(tree) });
+    } else if (!a.tree) {
+      // The tree was remembered, not chosen now: say which before changing it.
+      const apply = 'Apply';
+      const yes = await vscode.window.showInformationMessage(`Apply the companion patch to ${tree} on ${work.label}?`, { modal: true, detail: `${describeTree(status)}. The patch's files are copied in again; the tree is set in ${Setting.section}.${Setting.kernelTree}.` }, apply);
+      if (yes !== apply) return undefined;
     }
     const info = await this.withProgress(`Applying the SQLiteOS patch to ${tree} on ${work.label}`, (on, _r, signal) => work.patch(tree, on, signal));
     if (info) void vscode.window.showInformationMessage(`SQLiteOS: ${info.tree}: ${describeTree(info)}`);

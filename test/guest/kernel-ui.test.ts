@@ -56,6 +56,10 @@ describe('Build Kernel from the palette in code-server', { skip: !fs.existsSync(
     await page.locator('.activitybar [aria-label^="SQLiteOS"]').first().click();
     await page.getByRole('button', { name: 'Connect to host…', exact: true }).waitFor({ timeout: 30000 });
     await palette(page, 'SQLiteOS: Apply SQLiteOS Patch');
+    // The remembered tree is named before anything changes in it.
+    const confirm = page.locator('.monaco-dialog-box', { hasText: `Apply the companion patch to ${TREE}` });
+    await confirm.waitFor({ timeout: 60000 });
+    await confirm.getByRole('button', { name: 'Apply', exact: true }).click();
     await page.locator('.notifications-toasts', { hasText: 'companion patch applied' }).waitFor({ timeout: 120000 });
     await palette(page, 'SQLiteOS: Build Kernel');
     const progress = page.locator('.notifications-toasts', { hasText: 'Building the kernel on this machine' });
