@@ -61,9 +61,9 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   registerHover(ctx);
   registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources(), docs);
   ctx.subscriptions.push(log, connections, kernel, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
-  const start = process.env.SQLITEOS_START_SCENARIO;
+  const start = process.env.SQLITEOS_START_EXAMPLE;
   if (start) {
-    scenarios.startWith(start).catch((e: Error) => log.error(`start-up scenario ${start}: ${e.message}`));
+    scenarios.startWith(start).catch((e: Error) => log.error(`start-up example ${start}: ${e.message}`));
   }
   const evaluationMs = evaluatedAt - loadedAt;
   const activationMs = evaluationMs + (performance.now() - t0);

@@ -4,11 +4,10 @@
  * local URL is printed. Ctrl-C stops it.
  */
 import { spawn, spawnSync } from 'child_process';
-import * as path from 'path';
 import { ROOT, startCodeServer, workbenchUrl } from './code-server';
 
-const scenario = path.join(ROOT, 'examples', '08-pending-writer.sqlos');
-const env = { SQLITEOS_START_SCENARIO: scenario };
+// Opened as the Open Example command opens it: a copy, never the checkout's own file.
+const env = { SQLITEOS_START_EXAMPLE: '08-pending-writer.sqlos' };
 
 function hasCode(): boolean {
   return spawnSync('code', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -17,7 +16,7 @@ function hasCode(): boolean {
 async function main(): Promise<void> {
   if (process.env.SQLITEOS_NO_VSCODE !== '1' && hasCode()) {
     console.log('Opening VS Code with the extension under development and an example scenario loaded.');
-    spawn('code', ['--extensionDevelopmentPath', ROOT, path.join(ROOT, 'examples')], { stdio: 'inherit', env: { ...process.env, ...env } });
+    spawn('code', ['--extensionDevelopmentPath', ROOT, '--new-window'], { stdio: 'inherit', env: { ...process.env, ...env } });
     return;
   }
   const port = Number(process.env.PORT ?? 8080);

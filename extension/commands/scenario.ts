@@ -3,7 +3,6 @@
  * explorer, or one picked), open an example, step by statement or micro-step, run to the end, reset, and
  * switch profile or lock policy. Results go to the SQLiteOS output channel and the views.
  */
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseScenario } from '../core/scenario/parser';
 import { RunResult } from '../core/scenario/runner';
@@ -188,10 +187,8 @@ export class ScenarioCommands {
     else await this.useSimulator();
   }
 
-  /** Loads a scenario at start-up (npm start sets SQLITEOS_START_SCENARIO). */
-  async startWith(file: string): Promise<void> {
-    const uri = vscode.Uri.file(path.resolve(file));
-    await vscode.window.showTextDocument(uri, { preview: false });
-    await this.load(uri, false);
+  /** Opens a copy of an example at start-up, loaded (npm start sets SQLITEOS_START_EXAMPLE). */
+  async startWith(example: string): Promise<void> {
+    await this.openExample(example);
   }
 }
