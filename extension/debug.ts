@@ -6,7 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { SqliteosDebugSession } from '../debug-adapter/session';
-import { explore } from './core/explore/explorer';
+import { explore, scheduleSteps } from './core/explore/explorer';
 import { parseScenario } from './core/scenario/parser';
 import { Cmd, LANGUAGE, SCHEME } from './ids';
 import { Documents, Replay } from './documents';
@@ -90,6 +90,14 @@ export function registerDebugging(
       if (e.session.type === DEBUG_TYPE && e.event === 'sqliteos/state') refresh();
     }),
   );
+  // A violation the explorer found, in Problems at its line until the next exploration or an edit.
+  const found = vscode.languages.createDiagnosticCollection('sqliteos-explore');
+  ctx.subscriptions.push(
+    found,
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.contentChanges.length) found.delete(e.document.uri);
+    }),
+  );
   register(ctx, log, Cmd.explore, async (uri?: vscode.Uri) => {
     const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.languageId === LANGUAGE ? vscode.window.activeTextEditor.document.uri : undefined;
     if (!file) throw new UserError('Open a .sqlos scenario to explore.');
@@ -106,7 +114,15 @@ export function registerDebugging(
     // The results stay, in a document beside the scenario (with a Replay lens when there is a violation).
     const replay: Replay | undefined = v ? { file: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, kind: v.kind } : undefined;
     const lines = source.split('\n');
-    const doc = docs.addExploreReport(path.basename(file.fsPath), exploreReport(name, res, (l) => lines[l - 1] ?? ''), replay);
+    const steps = v ? await scheduleSteps(parsed.scenario, v.schedule, opts) : undefined;
+    const doc = docs.addExploreReport(path.basename(file.fsPath), exploreReport(name, res, (l) => lines[l - 1] ?? '', steps), replay);
+    found.delete(file);
+    if (v) {
+      const text = lines[v.line - 1] ?? '';
+      const d = new vscode.Diagnostic(new vscode.Range(v.line - 1, text.length - text.trimStart().length, v.line - 1, text.trimEnd().length), `${v.kind}: ${v.message} (found by Explore; Replay in debugger from its report)`, vscode.DiagnosticSeverity.Warning);
+      d.source = 'sqliteos explore';
+      found.set(file, [d]);
+    }
     await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
     if (!v) {
       void vscode.window.showInformationMessage(`SQLiteOS: no violation in ${res.states} states of ${name}${res.exhausted ? ' (every interleaving)' : ' (search cut at the state limit)'}.`);

@@ -21,6 +21,7 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
   private readonly results = new Map<string, string>();
   private readonly replays = new Map<string, Replay>();
   private seq = 0;
+  private readonly explorations = new Map<string, number>();
 
   constructor(private readonly session: Session) {}
 
@@ -41,7 +42,10 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
 
   /** Keeps an exploration's report; its document carries a "Replay in debugger" lens when it found one. */
   addExploreReport(file: string, text: string, replay: Replay | undefined): vscode.Uri {
-    const uri = this.addResult(`explore ${file} (${++this.seq})`, text);
+    // The first exploration of a file is "explore FILE", later ones "explore FILE (2)", ...
+    const n = (this.explorations.get(file) ?? 0) + 1;
+    this.explorations.set(file, n);
+    const uri = this.addResult(`explore ${file}${n > 1 ? ` (${n})` : ''}`, text);
     if (replay) this.replays.set(uri.toString(), replay);
     return uri;
   }

@@ -140,5 +140,11 @@ describe('commands', () => {
     assert.ok(text.includes(JSON.stringify(res.violation.schedule)));
     const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', report.uri)) as vscode.CodeLens[];
     assert.deepStrictEqual(lenses.map((l) => [l.command?.title, l.command?.command]), [['$(debug-alt) Replay the expectation in the debugger', Cmd.replay]]);
+    assert.match(report.uri.path, /\/explore 03-several-readers\.sqlos\.txt$/, 'the first exploration of a file has no number');
+    assert.match(text, /^ {3}1\. P1 {2}line \d+: P1 pipe r w/m, 'the schedule as steps');
+    const problems = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'sqliteos explore');
+    assert.strictEqual(problems.length, 1, 'the violation is in Problems');
+    const line = doc.lineAt(problems[0].range.start.line).text;
+    assert.match(line, /read r 4 == /, `at the statement's line: ${line}`);
   });
 });

@@ -78,4 +78,27 @@ describe('exploration report', () => {
     assert.match(text, /shortest schedule found \(3 micro-steps/);
     assert.match(exploreReport('s.sqlos', { ...res, ok: true, violation: null, exhausted: true }), /No violation in any interleaving\./);
   });
+
+  it('shows a lost wake-up\'s schedule as steps (process, line, statement) and says plainly what went wrong', async () => {
+    const { exploreReport } = await import('../../extension/core/explore/report');
+    const { explore, scheduleSteps } = await import('../../extension/core/explore/explorer');
+    const { parseScenario } = await import('../../extension/core/scenario/parser');
+    const fs = await import('fs');
+    const path = await import('path');
+    const source = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', '15-paper-lost-wakeup.sqlos'), 'utf8');
+    const parsed = parseScenario(source, '15.sqlos');
+    assert.ok(parsed.ok);
+    const res = await explore(parsed.scenario, {});
+    const v = res.violation!;
+    assert.equal(v.kind, 'lost-wakeup');
+    const steps = await scheduleSteps(parsed.scenario, v.schedule, {});
+    assert.equal(steps.reduce((n, s) => n + s.microSteps, 0), v.schedule.length, 'every micro-step accounted for');
+    assert.ok(steps.length < v.schedule.length, 'gathered by process and statement');
+    const lines = source.split('\n');
+    const text = exploreReport('15.sqlos', res, (l) => lines[l - 1] ?? '', steps);
+    assert.match(text, /the wake-up that should have woken it came before it slept/);
+    assert.match(text, /^ {2} 1\. P1 {2}line \d+: P1 pipe r w/m);
+    assert.match(text, /^ {2}\s?\d+\. P2 {2}line 9: P2 read r 5 == "hello"/m);
+    assert.match(text, /^ {2}as pids: \[/m);
+  });
 });

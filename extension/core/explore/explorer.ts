@@ -215,3 +215,27 @@ export async function replay(scenario: Scenario, schedule: number[], opts: Parti
   for (const pid of schedule) run.step(pid);
   return run;
 }
+
+/** A run of micro-steps of one process on one statement, as a person reads a schedule. */
+export interface ScheduleStep {
+  pid: number;
+  line: number;
+  /** The statement's text as the scenario wrote it (op and operands). */
+  statement: string;
+  microSteps: number;
+}
+
+/** The schedule replayed, its micro-steps gathered by process and statement, in order. */
+export async function scheduleSteps(scenario: Scenario, schedule: number[], opts: Partial<SimOptions> = {}): Promise<ScheduleStep[]> {
+  const run = await ScenarioRun.create(scenario, opts);
+  const out: ScheduleStep[] = [];
+  for (const pid of schedule) {
+    const s = run.nextStatement(pid);
+    const line = s?.line ?? 0;
+    const last = out[out.length - 1];
+    if (last && last.pid === pid && last.line === line) last.microSteps++;
+    else out.push({ pid, line, statement: s ? s.op : '?', microSteps: 1 });
+    run.step(pid);
+  }
+  return out;
+}

@@ -3,9 +3,17 @@
  * what was searched (profile, locks, states, transitions, time, whether every interleaving was seen), the
  * violation with its shortest schedule, and what a failed expectation under another order means.
  */
-import type { ExploreResult } from './explorer';
+import type { ExploreResult, ScheduleStep } from './explorer';
 
-export function exploreReport(file: string, res: ExploreResult, lineText?: (line: number) => string): string {
+/** What each kind of violation means, in a sentence a person can act on. */
+const MEANING: Record<string, string> = {
+  'lost-wakeup': 'A process sleeps for ever although what it waits for is there: the wake-up that should have woken it came before it slept.',
+  deadlock: 'Every process left is asleep, each waiting for something only another sleeper could do.',
+  invariant: 'The lock state broke one of the rules the lock algorithm promises.',
+  expectation: 'A read got other bytes than the scenario expects.',
+};
+
+export function exploreReport(file: string, res: ExploreResult, lineText?: (line: number) => string, steps?: ScheduleStep[]): string {
   const out = [
     `${file}: every interleaving, profile ${res.profile}, locks ${res.locks}`,
     '',
@@ -22,7 +30,9 @@ export function exploreReport(file: string, res: ExploreResult, lineText?: (line
     return `${out.join('\n')}\n`;
   }
   const text = lineText?.(v.line)?.trim();
-  out.push(`${v.kind.toUpperCase()} at line ${v.line}${text ? `: ${text}` : ''}`, `  ${v.message}`, '');
+  out.push(`${v.kind.toUpperCase()} at line ${v.line}${text ? `: ${text}` : ''}`, `  ${v.message}`);
+  if (MEANING[v.kind]) out.push(`  ${MEANING[v.kind]}`);
+  out.push('');
   if (v.kind === 'expectation') {
     out.push(
       'An order-dependent expectation: the default schedule passes it, but under this order of the processes the',
@@ -31,7 +41,16 @@ export function exploreReport(file: string, res: ExploreResult, lineText?: (line
       '',
     );
   }
-  out.push(`shortest schedule found (${v.schedule.length} micro-steps, the pid that runs each):`, `  ${JSON.stringify(v.schedule)}`, '');
+  if (steps?.length) {
+    out.push(`shortest schedule found (${v.schedule.length} micro-steps), in order:`);
+    steps.forEach((st, i) => {
+      const stmt = lineText?.(st.line)?.trim() || st.statement;
+      out.push(`  ${String(i + 1).padStart(2)}. P${st.pid}  line ${st.line}: ${stmt}${st.microSteps > 1 ? `  (${st.microSteps} micro-steps)` : ''}`);
+    });
+    out.push(`  as pids: ${JSON.stringify(v.schedule)}`, '');
+  } else {
+    out.push(`shortest schedule found (${v.schedule.length} micro-steps, the pid that runs each):`, `  ${JSON.stringify(v.schedule)}`, '');
+  }
   out.push('Replay it in the debugger (the lens above, or a launch configuration with this "schedule").');
   return `${out.join('\n')}\n`;
 }
