@@ -33,6 +33,7 @@
 #include <linux/sqliteos.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
 #include "pipe.h"
@@ -78,6 +79,32 @@ static const struct kernel_param_ops capacity_ops = {
 };
 module_param_cb(pipe_capacity, &capacity_ops, &pipe_capacity, 0644);
 module_param_cb(pipe_max_size, &capacity_ops, &pipe_max_size, 0644);
+
+/*
+ * sqliteos.user_pipes_max=: SQL pipes one user may hold (each holds a dataId, 2^22 - 1 in the
+ * system, from 552 until both ends are closed), so that no user can take every id from the others;
+ * past it 552 / 558 fail with -ENFILE, as past pipe-user-pages-hard, unless the user has
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN. The default is an eighth of the ids.
+ */
+static unsigned int user_pipes_max = MAX_PIPE_ID / 8;
+module_param(user_pipes_max, uint, 0644);
+static DEFINE_XARRAY(user_pipes);	/* uid -> its pipes (xa_mk_value); protected by sqliteos_db_lock */
+
+/* Counts a pipe to its maker's share: 0, or -ENFILE past user_pipes_max, or -ENOMEM. */
+static int user_pipes_add(struct sqlpipe *p, long delta)
+{
+	unsigned long uid = __kuid_val(p->user->uid);
+	void *v = xa_load(&user_pipes, uid);
+	long n = (v ? xa_to_value(v) : 0) + delta;
+
+	if (delta > 0 && n > READ_ONCE(user_pipes_max) && pipe_is_unprivileged_user())
+		return -ENFILE;
+	if (n <= 0) {
+		xa_erase(&user_pipes, uid);
+		return 0;
+	}
+	return xa_err(xa_store(&user_pipes, uid, xa_mk_value(n), GFP_KERNEL));
+}
 
 static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
 static LIST_HEAD(pipes);	/* protected by sqliteos_db_lock */
@@ -198,15 +225,21 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 {
 	int id = ida_alloc_range(&pipe_ids, 1, MAX_PIPE_ID - 1, GFP_KERNEL);
 	s64 args[3] = { p->queue_id, p->queue_id + 1, id };
-	int rc;
+	int rc, ret;
 
 	if (id < 0)
 		return id == -ENOSPC ? -ENFILE : id;	/* 2^22 - 1 pipes in the system */
+	ret = user_pipes_add(p, 1);
+	if (ret) {
+		ida_free(&pipe_ids, id);
+		return ret;
+	}
 	rc = sqlos_flush();
 	if (rc == SQLITE_OK)
 		rc = sqlos_run(ST_BEGIN, 0, NULL);
 	if (rc == SQLITE_OK && ends_of(current) + 2 > READ_ONCE(max_pipe_ends)) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
+		user_pipes_add(p, -1);
 		ida_free(&pipe_ids, id);
 		return -EMFILE;
 	}
@@ -230,6 +263,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 	rc = sqlos_end_txn(rc);
 	if (rc != SQLITE_OK) {
 		p->id = 0;
+		user_pipes_add(p, -1);
 		ida_free(&pipe_ids, id);
 	} else {
 		list_add_tail(&p->node, &pipes);
@@ -385,7 +419,7 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
  */
 int sqlpipe_flush(struct file *file, fl_owner_t id)
 {
-	struct sqlos_job job = { .n = 1, .nargs = 4, .st = { ST_DEL_STALE } };
+	struct sqlos_job job = { .n = 1, .nargs = 4, .st = { ST_DEL_STALE } }, *j;
 	struct files_struct *files = current->files;
 	struct sqlpipe *p = file->private_data;
 	unsigned int fd, n = 0;
@@ -407,8 +441,9 @@ int sqlpipe_flush(struct file *file, fl_owner_t id)
 	rcu_read_unlock();
 	if (n > 2)
 		return 0;
+	j = sqlos_job_new(&job);
 	mutex_lock(&sqliteos_db_lock);
-	sqlos_job(&job);
+	sqlos_job(j);
 	mutex_unlock(&sqliteos_db_lock);
 	return 0;
 }
@@ -421,6 +456,7 @@ int sqlpipe_release(struct inode *inode, struct file *file)
 		.done = pipe_id_free,	/* the id is free once no row names it */
 	};
 	struct sqlpipe *p = file->private_data;
+	struct sqlos_job *j = sqlos_job_new(&job);	/* taken before the lock: it cannot fail */
 
 	mutex_lock(&sqliteos_db_lock);
 	if (file->f_mode & FMODE_READ) {
@@ -432,10 +468,13 @@ int sqlpipe_release(struct inode *inode, struct file *file)
 	}
 	if (!p->reader && !p->writer && p->id) {
 		list_del(&p->node);
-		job.args[0] = p->id;
-		sqlos_job(&job);
+		user_pipes_add(p, -1);
+		j->args[0] = p->id;
+		sqlos_job(j);
+		j = NULL;
 	}
 	mutex_unlock(&sqliteos_db_lock);
+	kfree(j);
 	sqlpipe_put(p);
 	return 0;
 }

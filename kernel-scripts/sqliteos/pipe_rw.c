@@ -228,31 +228,33 @@ static int append(struct sqlpipe *p, struct sqlos_wbuf *b, const void *data, siz
 /*
  * Writes as much as fits, sleeping on write_wq while the pipe is full; a write of at most PIPE_BUF
  * bytes waits until all of it fits (or the pipe's whole capacity, if that is less). The caller's
- * bytes go through buf: copied with page faults off while the locks are held, and when that copies
- * nothing, faulted in with the locks dropped.
+ * bytes go through a kernel buffer: copied with page faults off while the locks are held, and when
+ * that copies nothing, faulted in with the locks dropped. A buffer is sized for what fits once
+ * there is room (a writer asleep on a full pipe holds none, but a small write's, taken before the
+ * locks), allocated with the locks dropped, and never filled again while the commit window's log
+ * holds it.
  */
 ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 {
 	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
-	size_t size = min_t(size_t, n, WRITE_BUF_MAX), done = 0, have = 0, off = 0, room, k = 0;
+	size_t done = 0, have = 0, off = 0, room, k = 0;
 	bool atomic = n <= PIPE_BUF;
-	struct sqlos_wbuf *wbuf;
+	struct sqlos_wbuf *wbuf = NULL;
 	ssize_t ret = 0;
-	char *buf;
 
 	if (!n)
 		return 0;
-	wbuf = sqlos_wbuf_alloc(size);
-	if (!wbuf)
-		return -ENOMEM;
-	buf = sqlos_wbuf_data(wbuf);
+	if (atomic) {
+		wbuf = sqlos_wbuf_alloc(n);
+		if (!wbuf)
+			return -ENOMEM;
+	}
 	ret = lock_pipes();
 	if (ret)
 		goto out;
 	while (done < n) {
 		if (!p->reader) {
-			if (!done)
-				send_sig(SIGPIPE, current, 0);
+			send_sig(SIGPIPE, current, 0);	/* as fs/pipe.c, after a partial write too */
 			ret = -EPIPE;
 			break;
 		}
@@ -267,8 +269,19 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			continue;
 		}
 		if (!have) {
-			k = min(n - done, size);
-			have = copy_in_nofault(buf, from, k);
+			k = min3(n - done, room, (size_t)WRITE_BUF_MAX);
+			wbuf = sqlos_wbuf_reuse(wbuf, k);
+			if (!wbuf) {
+				unlock_pipes();
+				wbuf = sqlos_wbuf_alloc(k);
+				ret = wbuf ? lock_pipes() : -ENOMEM;
+				if (ret) {
+					wake_up(&p->write_wq);	/* as below */
+					goto out;
+				}
+				continue;	/* the room may have changed meanwhile */
+			}
+			have = copy_in_nofault(sqlos_wbuf_data(wbuf), from, k);
 			off = 0;
 		}
 		if (have < k && !off) {
@@ -284,7 +297,7 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			continue;
 		}
 		k = min(have, room);
-		ret = append(p, wbuf, buf + off, k);
+		ret = append(p, wbuf, sqlos_wbuf_data(wbuf) + off, k);
 		if (ret)
 			break;
 		off += k;

@@ -11,6 +11,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
+#include <linux/workqueue.h>
 #include "sqlite3.h"
 #include "sqliteos.h"
 
@@ -180,12 +181,7 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr)
 
 /* ---- jobs: a few statements in one transaction, run now or as soon as they can be ---- */
 
-struct deferred_job {
-	struct list_head node;
-	struct sqlos_job job;
-};
-
-static LIST_HEAD(deferred);	/* protected by sqliteos_db_lock */
+static LIST_HEAD(deferred);	/* jobs kept, in order; protected by sqliteos_db_lock */
 static unsigned int ndeferred;	/* its length */
 
 /*
@@ -195,6 +191,25 @@ static unsigned int ndeferred;	/* its length */
  */
 static unsigned int max_deferred_jobs = 1024;
 module_param(max_deferred_jobs, uint, 0644);
+
+/*
+ * A job that failed for memory is kept and tried again by the next holder of the write mutex, and
+ * from a worker after JOB_RETRY_DELAY in case none comes (a worker's allocations are charged to no
+ * task's memcg).
+ */
+static void retry_jobs(struct work_struct *work);
+static DECLARE_DELAYED_WORK(job_retry, retry_jobs);
+#define JOB_RETRY_DELAY	(HZ / 10)
+
+struct sqlos_job *sqlos_job_new(const struct sqlos_job *job)
+{
+	/*
+	 * A few dozen bytes of the system's bookkeeping, charged to no memcg: a task at its memcg's
+	 * limit, or exiting after an OOM kill, must not lose its exit's or its close's rows, and the
+	 * hooks cannot report a failure.
+	 */
+	return kmemdup(job, sizeof(*job), GFP_KERNEL | __GFP_NOFAIL);
+}
 
 /*
  * The global write mutex: serialises writers and every use of sqliteos_db across their sleeps.
@@ -231,9 +246,9 @@ static int job_run(const struct sqlos_job *job)
 {
 	int i, rc;
 
-	/* the commit window first; if its log cannot be written now, the job is kept (as if busy) */
+	/* the commit window first; if its log cannot be written now, the job waits for memory */
 	if (sqlos_flush() != SQLITE_OK)
-		return SQLITE_BUSY;
+		return SQLITE_NOMEM;
 	sqliteos_vfs_nowait(sqliteos_db, true);
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (i = 0; i < job->n && rc == SQLITE_OK; i++)
@@ -242,37 +257,53 @@ static int job_run(const struct sqlos_job *job)
 	sqliteos_vfs_nowait(sqliteos_db, false);
 	if (rc == SQLITE_OK && job->done)
 		job->done(job->args[0]);
-	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-		pr_warn_ratelimited("sqliteos: %s: %s\n", st_sql[job->st[0]], sqlite3_errstr(rc));
-	return rc & 0xff;
+	return rc;
+}
+
+/*
+ * Tries a job: true once it is done with, false if it must wait, in order, for a lock (a read
+ * transaction holds the store) or for memory (SQLite's or the store's allocation failed, and
+ * SQLite rolled the job back whole). Any other failure is a bug: reported, and the job dropped.
+ */
+static bool job_try(const struct sqlos_job *job)
+{
+	int rc = job_run(job);
+
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return true;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return false;
+	case SQLITE_NOMEM:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		schedule_delayed_work(&job_retry, JOB_RETRY_DELAY);
+		return false;
+	}
+	pr_err_ratelimited("sqliteos: %s: %s: job dropped\n", st_sql[job->st[0]], sqlite3_errstr(rc));
+	return true;
 }
 
 /* Runs what waited, in order, while it can run; the write mutex is held. */
 static void apply_deferred(void)
 {
-	struct deferred_job *d, *n;
+	struct sqlos_job *j, *n;
 
-	list_for_each_entry_safe(d, n, &deferred, node) {
-		if (job_run(&d->job) == SQLITE_BUSY)
+	list_for_each_entry_safe(j, n, &deferred, node) {
+		if (!job_try(j))
 			return;
-		list_del(&d->node);
+		list_del(&j->node);
 		ndeferred--;
-		kfree(d);
+		kfree(j);
 	}
 }
 
-static void defer(const struct sqlos_job *job)
+static void defer(struct sqlos_job *job)
 {
-	struct deferred_job *d = kmalloc(sizeof(*d), GFP_KERNEL);
-
 	sqlos_counters[C_JOBS_DEFERRED]++;
-	if (d) {
-		d->job = *job;
-		list_add_tail(&d->node, &deferred);
-		ndeferred++;
-	} else {
-		pr_warn_ratelimited("sqliteos: %s lost: could not keep it\n", st_sql[job->st[0]]);
-	}
+	list_add_tail(&job->node, &deferred);
+	ndeferred++;
 	if (ndeferred >= max(READ_ONCE(max_deferred_jobs), 1U))
 		sqlos_txn_abort_all();
 }
@@ -281,10 +312,11 @@ static void defer(const struct sqlos_job *job)
  * Bookkeeping that must not fail (fork, exit, close): runs now if the write mutex is free (or the
  * caller's) and the store's lock can be had without waiting. Otherwise the mutex's holder is asleep
  * (waiting for a read transaction, or in user space after 553(8)) or a read transaction holds
- * SHARED (maybe the caller's own), and the job is kept, in order, for the next holder of the mutex:
- * it runs the kept jobs when it takes the mutex and again when it lets go, and 554 runs them too.
+ * SHARED (maybe the caller's own), or SQLite ran out of memory, and the job is kept, in order, for
+ * the next holder of the mutex: it runs the kept jobs when it takes the mutex and again when it
+ * lets go, 554 runs them too, and a worker (job_retry) after a failure for memory.
  */
-void sqlos_job(const struct sqlos_job *job)
+void sqlos_job(struct sqlos_job *job)
 {
 	lockdep_assert_held(&sqliteos_db_lock);
 	sqlos_counters[C_JOBS]++;
@@ -294,7 +326,9 @@ void sqlos_job(const struct sqlos_job *job)
 		return;
 	}
 	apply_deferred();
-	if (!list_empty(&deferred) || job_run(job) == SQLITE_BUSY)
+	if (list_empty(&deferred) && job_try(job))
+		kfree(job);
+	else
 		defer(job);
 	sqlos_write_unlock();
 }
@@ -306,6 +340,13 @@ void sqlos_run_deferred(void)
 		return;
 	apply_deferred();
 	sqlos_write_unlock();
+}
+
+static void retry_jobs(struct work_struct *work)
+{
+	mutex_lock(&sqliteos_db_lock);
+	sqlos_run_deferred();
+	mutex_unlock(&sqliteos_db_lock);
 }
 
 /* ---- the global write mutex ---- */

@@ -116,13 +116,19 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
  * they were written, done(args[0]) (under sqliteos_db_lock).
  */
 struct sqlos_job {
+	struct list_head node;	/* in the deferred list while it waits */
 	int n, nargs;
 	enum sqlos_st st[4];
 	s64 args[4];
 	void (*done)(s64 arg);
 };
 
-void sqlos_job(const struct sqlos_job *job);
+/*
+ * A job's own copy, made before sqliteos_db_lock is taken; it cannot fail, so no job is ever lost
+ * for want of memory. sqlos_job() takes it over (runs and frees it, or keeps it until it runs).
+ */
+struct sqlos_job *sqlos_job_new(const struct sqlos_job *job);
+void sqlos_job(struct sqlos_job *job);
 void sqlos_run_deferred(void);
 
 /* The global write mutex; sqliteos_db_lock is held around the calls. */
@@ -135,6 +141,7 @@ bool sqlos_write_release(struct task_struct *t);
 struct sqlos_wbuf;	/* a write's kernel buffer, kept while the window's log needs it */
 struct sqlos_wbuf *sqlos_wbuf_alloc(size_t size);
 char *sqlos_wbuf_data(struct sqlos_wbuf *b);
+struct sqlos_wbuf *sqlos_wbuf_reuse(struct sqlos_wbuf *b, size_t size);
 void sqlos_wbuf_put(struct sqlos_wbuf *b);
 int sqlos_window_begin(void);
 int sqlos_window_run(enum sqlos_st id, const s64 *args, struct sqlos_wbuf *buf, const void *data,

@@ -21,6 +21,15 @@ static bool tracked(struct task_struct *p)
 	return sqlos_ready() && !(p->flags & PF_KTHREAD);
 }
 
+static void task_job(const struct sqlos_job *job)
+{
+	struct sqlos_job *j = sqlos_job_new(job);
+
+	mutex_lock(&sqliteos_db_lock);
+	sqlos_job(j);
+	mutex_unlock(&sqliteos_db_lock);
+}
+
 void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
 {
 	struct sqlos_job job = {
@@ -30,9 +39,7 @@ void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
 
 	if (!tracked(p))
 		return;
-	mutex_lock(&sqliteos_db_lock);
-	sqlos_job(&job);
-	mutex_unlock(&sqliteos_db_lock);
+	task_job(&job);
 }
 
 void sqliteos_exit(struct task_struct *tsk)
@@ -44,9 +51,7 @@ void sqliteos_exit(struct task_struct *tsk)
 	if (!tracked(tsk))
 		return;
 	sqlos_txn_exit(tsk);
-	mutex_lock(&sqliteos_db_lock);
-	sqlos_job(&job);
-	mutex_unlock(&sqliteos_db_lock);
+	task_job(&job);
 }
 
 /* The task's fd table is its own now (unshare(CLONE_FILES), or exec in a thread): so are its rows. */
@@ -59,7 +64,5 @@ void sqliteos_unshare_files(struct task_struct *t)
 
 	if (!tracked(t))
 		return;
-	mutex_lock(&sqliteos_db_lock);
-	sqlos_job(&job);
-	mutex_unlock(&sqliteos_db_lock);
+	task_job(&job);
 }

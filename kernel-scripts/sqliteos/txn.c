@@ -31,6 +31,7 @@ struct sqlos_txn {
 	struct task_struct *task;
 	struct sqlite3 *db;
 	int flag;
+	bool ready;		/* begun: db is open and, for a read, holds SHARED */
 	bool aborted;		/* rolled back by sqlos_txn_abort_all(): db closed, mutex let go */
 };
 
@@ -67,6 +68,8 @@ struct sqlite3 *sqlos_txn_reader(struct task_struct *t)
 
 static void txn_close(struct sqlos_txn *x, bool commit)
 {
+	if (!x->db)
+		return;	/* the open failed for memory */
 	if (sqlite3_exec(x->db, commit ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(x->db);
@@ -100,7 +103,9 @@ void sqlos_txn_abort_all(void)
 
 	lockdep_assert_held(&sqliteos_db_lock);
 	list_for_each_entry(x, &txns, node) {
-		if (x->aborted || (x->flag == TXN_WRITE && !sqlos_write_release(x->task)))
+		/* one still beginning may be asleep inside SQLite on its db: it ends itself */
+		if (!x->ready || x->aborted ||
+		    (x->flag == TXN_WRITE && !sqlos_write_release(x->task)))
 			continue;
 		txn_close(x, false);
 		x->aborted = true;
@@ -118,9 +123,6 @@ static long txn_begin(int flag)
 
 	if (txn_of(current))
 		return -EINVAL;
-	/* its snapshot starts after every pipe operation done so far (the commit window's too) */
-	if (sqlos_flush() != SQLITE_OK)
-		return -ENOMEM;
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return -ENOMEM;
@@ -133,18 +135,26 @@ static long txn_begin(int flag)
 	}
 	x->task = current;
 	x->flag = flag;
-	rc = sqlite3_open_v2("/sqliteos", &x->db, SQLITE_OPEN_READWRITE, NULL);
+	/*
+	 * Joined first: from here pipe operations commit one by one, so no commit window opens
+	 * while this one waits for SHARED below (with sqliteos_db_lock dropped).
+	 */
+	list_add(&x->node, &txns);
+	/* its snapshot starts after every pipe operation done so far (the commit window's too) */
+	rc = sqlos_flush();
+	if (rc == SQLITE_OK)
+		rc = sqlite3_open_v2("/sqliteos", &x->db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL);
 	/* A read transaction takes its SHARED lock now, so its snapshot starts here. */
 	if (rc == SQLITE_OK && flag == TXN_READ)
 		rc = sqlite3_exec(x->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-	list_add(&x->node, &txns);
 	if (rc != SQLITE_OK) {
 		ret = sqlos_errno(rc, true);
 		txn_end(x, false);
 		return ret;
 	}
+	x->ready = true;
 	return 0;
 }
 

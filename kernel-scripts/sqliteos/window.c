@@ -34,7 +34,31 @@
  * 8 to 0.33 (README, Benchmarks).
  */
 static unsigned int commit_window = 16;
-module_param(commit_window, uint, 0644);
+
+/*
+ * At most WINDOW_OPS_MAX (anything else is refused with -EINVAL): reads keep no buffer, so the
+ * log's length is bounded by the operation count alone.
+ */
+#define WINDOW_OPS_MAX	256
+
+static int commit_window_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (!v || v > WINDOW_OPS_MAX)
+		return -EINVAL;
+	WRITE_ONCE(commit_window, v);
+	return 0;
+}
+
+static const struct kernel_param_ops commit_window_ops = {
+	.set = commit_window_set,
+	.get = param_get_uint,
+};
+module_param_cb(commit_window, &commit_window_ops, &commit_window, 0644);
 
 /* Write buffers a window may keep for its log before it commits. */
 #define WINDOW_BYTES	SZ_1M
@@ -84,6 +108,18 @@ struct sqlos_wbuf *sqlos_wbuf_alloc(size_t size)
 char *sqlos_wbuf_data(struct sqlos_wbuf *b)
 {
 	return b->data;
+}
+
+/*
+ * b, if it can take size bytes and no log entry still points into it; else NULL, and b put. A
+ * buffer the log holds keeps the bytes a replay writes again, so it is never filled anew.
+ */
+struct sqlos_wbuf *sqlos_wbuf_reuse(struct sqlos_wbuf *b, size_t size)
+{
+	if (b && refcount_read(&b->ref) == 1 && b->size >= size)
+		return b;
+	sqlos_wbuf_put(b);
+	return NULL;
 }
 
 void sqlos_wbuf_put(struct sqlos_wbuf *b)
