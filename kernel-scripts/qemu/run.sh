@@ -60,5 +60,8 @@ boot "$debugbuild/arch/x86/boot/bzImage" "$guest/console-debug.log" 600 || exit 
 for proof in 'KernelAddressSanitizer initialized' 'Lock dependency validator' 'lockdep debug_locks: +1' 'kmemleak scanned'; do
   grep -qE "^guest: .*$proof" "$guest/console-debug.log" || { echo "qemu/run.sh: the checking boot does not show '$proof'" >&2; exit 1; }
 done
-echo "   lockdep and KASAN were on, lockdep still on at the end, and kmemleak found no leak"
+# The checking kernel has fault injection: its commit-window checks must have run, not been skipped.
+grep -q '^# commit window under failing allocations: ' "$guest/console-debug.log" ||
+  { echo "qemu/run.sh: the checking boot did not run the fault-injection checks (no fail_sqlite?)" >&2; exit 1; }
+echo "   lockdep and KASAN were on, lockdep still on at the end, kmemleak found no leak, fault injection ran"
 echo "   $(( $(date +%s) - t0 )) s"

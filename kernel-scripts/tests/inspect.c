@@ -108,7 +108,7 @@ void inspect_tests(void)
 	      has(t, "\nrow\t%d\t%d\n", me, me) && has(t, "\nrow\t1\t1\n"),
 	      "debugfs pid_store: version line, columns, this process's row", t);
 	check(run_as_nobody(open_as_nobody) == EACCES, "debugfs sqliteos/ is root only", "opened");
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	id = data_id_of(fd[0]);
 	swrite(fd[1], "abc", 3);

@@ -27,6 +27,56 @@ void check(int ok, const char *what, const char *why)
 	fflush(stdout);
 }
 
+int setup_failed(int failed_, const char *step, const char *func)
+{
+	char what[160];
+
+	if (!failed_)
+		return 0;
+	snprintf(what, sizeof(what), "%s: set-up failed: %s", func, step);
+	check(0, what, strerror(errno));
+	return 1;
+}
+
+int fault_injection(void)
+{
+	return !access("/sys/kernel/debug/fail_sqlite", F_OK);
+}
+
+static int planned(const struct test_group *g)
+{
+	return g->checks + (fault_injection() ? g->more_with_faults : 0);
+}
+
+int plan_of(const struct test_group *g, int n)
+{
+	int i, total = 0;
+
+	for (i = 0; i < n; i++)
+		total += planned(&g[i]);
+	return total;
+}
+
+/* Runs a group; one that ran more or fewer checks than it planned is a failed check of its own. */
+void run_group(const struct test_group *g)
+{
+	int before = passed + failed, ran, want = planned(g);
+	char what[96], why[96];
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	g->run();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ran = passed + failed - before;
+	printf("# %s: %d checks in %.1f s\n", g->name, ran,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (ran == want)
+		return;
+	snprintf(what, sizeof(what), "%s: every planned check ran", g->name);
+	snprintf(why, sizeof(why), "%d planned, %d ran", want, ran);
+	check(0, what, why);
+}
+
 static char klog[1 << 17];
 
 /*

@@ -26,6 +26,29 @@ void check(int ok, const char *what, const char *why);
 		check(ok_, what, strerror(errno));	\
 	} while (0)
 
+/*
+ * A test's set-up step (a pipe, a transaction): when it fails, a failed check names the function and
+ * the step, and the test returns (its group's count then falls short of its plan, a failure too).
+ */
+int setup_failed(int failed, const char *step, const char *func);
+#define SETUP(cond) setup_failed(!!(cond), #cond, __func__)
+
+/* Is fault injection there (the checking kernel's fail_sqlite)? Some groups plan more checks then. */
+int fault_injection(void);
+
+/*
+ * The guest tests as groups, each with the checks it plans (more with fault injection); main prints
+ * the whole plan first (TAP's "1..N") and a group that ran another number of checks fails.
+ */
+struct test_group {
+	const char *name;
+	void (*run)(void);
+	int checks, more_with_faults;
+};
+
+int plan_of(const struct test_group *g, int n);
+void run_group(const struct test_group *g);
+
 const char *klog_new(void);
 int write_file(const char *path, const char *value);
 int set_param(const char *name, const char *value);

@@ -99,7 +99,7 @@ static void children(pid_t *pids, int n)
 	pid_t helper;
 
 	memset(pids, 0, n * sizeof(*pids));
-	if (pipe(p))
+	if (SETUP(pipe(p)))
 		return;
 	helper = fork();
 	if (helper == 0) {
@@ -163,8 +163,74 @@ static void deferred_bound(int flag, const char *what)
 	      debugfs_value("locks", "deferred_jobs") == 0, what, why);
 }
 
+/* A user's share of the pipe ids: sqliteos.user_pipes_max=4 for nobody, then as before. */
+static long four_pipes_then(void)
+{
+	int fd[5][2], made = 0, i;
+	long ret;
+
+	while (made < 4 && !sql_pipe(fd[made]))
+		made++;
+	if (made < 4)
+		return 100 + made;
+	ret = sql_pipe(fd[4]);
+	if (!ret)
+		return 110;
+	ret = errno == ENFILE ? 0 : errno;
+	close2(fd[0]);
+	if (!ret && sql_pipe(fd[0]))
+		ret = 120;	/* a closed pipe gives its share back */
+	for (i = 0; i < 4; i++)
+		close2(fd[i]);
+	return ret ? (errno = ret, -1) : 0;
+}
+
+/* 0 if five SQL pipes could be made, else the errno of the one that could not. */
+static int five_pipes(void)
+{
+	int fd[5][2], made = 0, err = 0;
+
+	while (made < 5 && !sql_pipe(fd[made]))
+		made++;
+	if (made < 5)
+		err = errno;
+	close_all(fd, made);
+	return err;
+}
+
+static void user_share(void)
+{
+	int nobody, root;
+	char why[96];
+
+	if (set_param("user_pipes_max", "4")) {
+		check(0, "user_pipes_max can be set", strerror(errno));
+		return;
+	}
+	nobody = run_as_nobody(four_pipes_then);
+	root = five_pipes();
+	set_param("user_pipes_max", "524288");
+	snprintf(why, sizeof(why), "nobody: %d (0: four, the fifth ENFILE, a close gives one back); "
+		 "root: %s", nobody, strerror(root));
+	check(nobody == 0 && root == 0, "user_pipes_max=4: a user's fifth SQL pipe is ENFILE until "
+	      "one is closed; root is not held to it", why);
+}
+
+static void window_bound(void)
+{
+	int zero = set_param("commit_window", "0"), over = set_param("commit_window", "257");
+	int most = set_param("commit_window", "256");
+	char why[96];
+
+	snprintf(why, sizeof(why), "0: %d, 257: %d, 256: %d", zero, over, most);
+	set_param("commit_window", "16");
+	check(zero && over && !most, "commit_window takes 1..256 and refuses 0 and 257", why);
+}
+
 void limit_tests(void)
 {
+	user_share();
+	window_bound();
 	ends_cap();
 	deferred_bound(TXN_WRITE, "max_deferred_jobs=16: a 553(8) holder's transaction is rolled back "
 		       "when other tasks' forks and exits leave 16 jobs waiting; they run, its 554 gets "

@@ -90,7 +90,7 @@ static void epipe(void)
 	int fd[2];
 
 	sigaction(SIGPIPE, &sa, NULL);
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	close(fd[0]);
 	sigpipes = 0;
@@ -107,7 +107,7 @@ static void capacity(void)
 	int fd[2], status, ok;
 	pid_t pid;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	for (i = 0; i < n; i++)
 		out[i] = i * 7 + i / 251;
@@ -134,7 +134,7 @@ static void dup_and_fork_rows(void)
 	long id;
 	pid_t pid;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	id = data_id_of(fd[0]);
 	d = dup(fd[0]);
@@ -213,7 +213,7 @@ static void threads_4_4_9(void)
 	pthread_t t[3];
 	int fd[2], i, seen[256] = { 0 }, ok = 1;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	for (i = 0; i < 3; i++) {
 		r[i].fd = fd[0];
@@ -243,7 +243,7 @@ static void two_readers(void)
 	int fd[2], i, status, got[2] = { -1, -1 };
 	pid_t pid[2];
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	for (i = 0; i < 2; i++) {
 		pid[i] = fork();
@@ -274,7 +274,7 @@ static void grandchild(void)
 	int fd[2], status;
 	pid_t pid;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -299,7 +299,7 @@ static void paper_fork(void)
 	int fd[2], status;
 	pid_t pid;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	pid = fork();
 	if (pid == 0) {

@@ -26,7 +26,7 @@ static void bad_fds(void)
 	CHECK(sread(-1, buf, 1) == -1 && errno == EBADF, "550 on fd -1 gives EBADF");
 	CHECK(swrite(9999, buf, 1) == -1 && errno == EBADF, "551 on an fd never opened gives EBADF");
 	CHECK(sread(1, buf, 1) == -1 && errno == EBADF, "550 on a file that is not an sql pipe: EBADF");
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	closed = fd[0];
 	close(fd[0]);
@@ -59,7 +59,7 @@ static void bad_pointers(void)
 	check(scalar("SELECT count(*) AS v FROM pipe_data") == pipes && probe == before,
 	      "and leaves no rows and no fds behind", "leak");
 	close(probe);
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	CHECK(swrite(fd[1], (char *)8, 4) == -1 && errno == EFAULT, "551 from a bad pointer: EFAULT");
 	swrite(fd[1], "keep", 4);
@@ -89,7 +89,7 @@ static void signals(void)
 	int fd[2], status;
 	pid_t pid;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -150,7 +150,7 @@ static void ids_reused(void)
 	int keep[2], fd[2], prev[2] = { -1, -1 }, i;
 	long kept, last;
 
-	if (sql_pipe(keep))
+	if (SETUP(sql_pipe(keep)))
 		return;
 	for (i = 0; i < 50 && !sql_pipe(fd); i++) {
 		if (prev[0] >= 0) {

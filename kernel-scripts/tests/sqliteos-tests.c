@@ -165,7 +165,7 @@ static void unshare_tests(void)
 	pid_t child;
 	char c;
 
-	if (pipe(ack) || pipe(gate) || sql_pipe(fd))
+	if (SETUP(pipe(ack) || pipe(gate) || sql_pipe(fd)))
 		return;
 	id = data_id_of(fd[0]);
 	u.ack = ack[1];
@@ -212,7 +212,7 @@ void task_tests(void)
 
 	check(scalar(handler, me) == me, "pid_store has this process, its own handler", "no row");
 	unshare_tests();
-	if (pipe(gate))
+	if (SETUP(pipe(gate)))
 		return;
 	child = fork();
 	if (child == 0) {
@@ -224,7 +224,7 @@ void task_tests(void)
 	close(gate[1]);
 	waitpid(child, &status, 0);
 	check(scalar(count, child) == 0, "exit deletes the row", "row left behind");
-	if (pipe(gate))
+	if (SETUP(pipe(gate)))
 		return;
 	child = clone(sharer, stack + sizeof(stack), CLONE_FILES | SIGCHLD, &gate[0]);
 	check(child > 0 && scalar(handler, child) == me,
@@ -234,27 +234,42 @@ void task_tests(void)
 	check(scalar(count, child) == 0, "the clone's row goes when it exits", "row left behind");
 }
 
+static void last_tests(void)
+{
+	still_serving("after all of the above");
+}
+
+/* Every group and the checks it plans: a check added or removed changes its number here. */
+static const struct test_group groups[] = {
+	{ "hello", hello_tests, 4 },
+	{ "query", query_tests, 17 },
+	{ "tasks", task_tests, 8 },
+	{ "pipes", pipe_tests, 26 },
+	{ "paper", paper_tests, 5 },
+	{ "txn", txn_tests, 30 },
+	{ "inspect", inspect_tests, 12 },
+	{ "robust", robust_tests, 19 },
+	{ "posix", posix_tests, 16 },
+	{ "wakeups", wakeup_tests, 13 },
+	{ "memory", memory_tests, 2 },
+	{ "window", window_tests, 2, 4 },
+	{ "limits", limit_tests, 6 },
+	{ "stress", stress_tests, 1 },
+	{ "storm", storm_tests, 1 },
+	{ "last", last_tests, 1 },
+};
+
 int main(int argc, char **argv)
 {
+	int i, n = sizeof(groups) / sizeof(groups[0]);
+
 	printf("\n");	/* the firmware leaves the console mid-line */
 	if (argc >= 3 && !strcmp(argv[1], "--storm"))
 		return storm_main(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 0);
-	hello_tests();
-	query_tests();
-	task_tests();
-	pipe_tests();
-	paper_tests();
-	txn_tests();
-	inspect_tests();
-	robust_tests();
-	posix_tests();
-	wakeup_tests();
-	memory_tests();
-	window_tests();
-	limit_tests();
-	stress_tests();
-	storm_tests();
-	still_serving("after all of the above");
+	printf("1..%d\n", plan_of(groups, n));
+	fflush(stdout);
+	for (i = 0; i < n; i++)
+		run_group(&groups[i]);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

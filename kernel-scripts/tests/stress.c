@@ -26,7 +26,7 @@ void stress_tests(void)
 	int fd[2], report[2], i, w, ok = 1, status;
 	pid_t pid[WRITERS + READERS];
 
-	if (sql_pipe(fd) || pipe(report))
+	if (SETUP(sql_pipe(fd) || pipe(report)))
 		return;
 	for (i = 0; i < READERS; i++) {
 		pid[i] = fork();

@@ -69,7 +69,7 @@ static void faulting_reader(void)
 	int fd[2];
 	pid_t a, b;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	a = fork();
 	if (a == 0)
@@ -90,7 +90,7 @@ static void interrupted_reader(void)
 	int fd[2];
 	pid_t a, b;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	a = fork();
 	if (a == 0) {
@@ -153,7 +153,7 @@ static void no_sleep_with_the_mutex(void)
 	pid_t pid;
 	char c;
 
-	if (sql_pipe(fd))
+	if (SETUP(sql_pipe(fd)))
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -180,7 +180,7 @@ static void capacity_param(void)
 	CHECK(set_param("pipe_capacity", "0") == -1 && errno == EINVAL, "pipe_capacity refuses 0");
 	CHECK(set_param("pipe_capacity", "2000000000") == -1 && errno == EINVAL,
 	      "pipe_capacity refuses 2 GB");
-	if (sql_pipe(before))
+	if (SETUP(sql_pipe(before)))
 		return;
 	CHECK(set_param("pipe_capacity", "4096") == 0 && sql_pipe(after) == 0 &&
 	      fcntl(after[0], F_GETPIPE_SZ) == 4096 && fcntl(before[0], F_GETPIPE_SZ) == CAPACITY,

@@ -69,7 +69,7 @@ describe('build output', () => {
 });
 
 describe('guest checks', () => {
-  const console = ['Linux version 6.1.192', 'ok 1 - 548 copies HELLOWO', 'not ok 2 - pipe_data holds small ids (got 140737 (a kernel address?))', 'ok 3 - exit deletes the row', '2 passed, 1 failed', 'guest: tests exited with 1'];
+  const console = ['Linux version 6.1.192', '1..3', 'ok 1 - 548 copies HELLOWO', 'not ok 2 - pipe_data holds small ids (got 140737 (a kernel address?))', 'ok 3 - exit deletes the row', '2 passed, 1 failed', 'guest: tests exited with 1'];
 
   it('reads each check with its reason, and the closing line', () => {
     const g = new GuestChecks();
@@ -88,14 +88,28 @@ describe('guest checks', () => {
     assert.match(v.message, /1 report\(s\): WARNING: CPU: 0 PID: 1 at sqliteos\/pipe.c:40/);
     assert.match(g.run.reports[0], /Call Trace/);
     const cut = new GuestChecks();
+    cut.line('1..2');
     cut.line('ok 1 - a');
-    assert.match(cut.verdict().message, /no result line after 1 checks/);
+    assert.match(cut.verdict().message, /no result line after 1 of 2 checks/);
+  });
+
+  it('fails a run in which a planned check never ran, or that has no plan, though every check seen passed', () => {
+    const run = (...lines: string[]) => {
+      const g = new GuestChecks();
+      for (const l of lines) g.line(l);
+      return g.verdict();
+    };
+    assert.deepEqual(run('1..3', 'ok 1 - a', 'ok 2 - b', '2 passed, 0 failed'), { ok: false, message: '2 checks ran, 3 were planned' });
+    assert.deepEqual(run('ok 1 - a', '1 passed, 0 failed'), { ok: false, message: 'the guest printed no plan line (1..N) before its 1 checks' });
+    assert.deepEqual(run('1..2', 'ok 1 - a', 'ok 2 - b', '3 passed, 0 failed'), { ok: false, message: 'the result line counts 3 checks, 2 were printed' });
+    assert.deepEqual(run('1..2', 'ok 1 - a', 'ok 2 - b', '2 passed, 0 failed'), { ok: true, message: '2 passed, 0 failed' });
   });
 
   it('reads the console of a real boot (captured from `npm run test:kernel`)', () => {
     const g = new GuestChecks();
     for (const l of fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'kernel', 'guest-console.log'), 'utf8').split('\n')) g.line(l);
-    assert.equal(g.run.checks.length, 111);
+    assert.equal(g.run.plan, 163);
+    assert.equal(g.run.checks.length, 163);
     assert.deepEqual(g.run.checks[0], { n: 1, name: 'hello_world (548) copies "HELLOWO\\0"', ok: true, why: undefined });
     assert.equal(g.verdict().ok, true, g.verdict().message);
   });

@@ -11,6 +11,8 @@ export interface CheckResult {
 }
 
 export interface GuestRun {
+  /** The checks the guest said it would run (TAP's "1..N", printed first). */
+  plan?: number;
   checks: CheckResult[];
   summary?: { passed: number; failed: number };
   /** Kernel reports with the lines after them. */
@@ -18,6 +20,7 @@ export interface GuestRun {
 }
 
 const CHECK = /^(not )?ok (\d+) - (.*)$/;
+const PLAN = /^1\.\.(\d+)$/;
 const SUMMARY = /^(\d+) passed, (\d+) failed$/;
 /** A kernel report in a console or dmesg line: BUG, WARNING (lockdep's reports start so), panic, hung task, KASAN, a leak kmemleak found (the guest checks print its report). */
 export const KERNEL_REPORT = /BUG:|WARNING:|Kernel panic|INFO: task .* blocked|general protection|KASAN:|kmemleak: unreferenced object/;
@@ -35,6 +38,11 @@ export class GuestChecks {
     if (KERNEL_REPORT.test(text)) {
       this.run.reports.push(text);
       this.reportLines = 12;
+      return undefined;
+    }
+    const p = PLAN.exec(text);
+    if (p) {
+      this.run.plan = Number(p[1]);
       return undefined;
     }
     const s = SUMMARY.exec(text);
@@ -62,11 +70,18 @@ export class GuestChecks {
     return r;
   }
 
-  /** Passed only with a closing line, no failure, and no kernel report. */
+  /**
+   * Passed only with a plan, a closing line, every planned check seen and counted in it, no failure,
+   * and no kernel report: a check that silently did not run fails the run.
+   */
   verdict(): { ok: boolean; message: string } {
     const r = this.run;
+    const seen = r.checks.length;
     if (r.reports.length) return { ok: false, message: `the kernel logged ${r.reports.length} report(s): ${r.reports[0].split('\n')[0]}` };
-    if (!r.summary) return { ok: false, message: `the guest printed no result line after ${r.checks.length} checks (it crashed or timed out)` };
+    if (r.plan === undefined) return { ok: false, message: `the guest printed no plan line (1..N) before its ${seen} checks` };
+    if (!r.summary) return { ok: false, message: `the guest printed no result line after ${seen} of ${r.plan} checks (it crashed or timed out)` };
+    if (seen !== r.plan) return { ok: false, message: `${seen} checks ran, ${r.plan} were planned` };
+    if (r.summary.passed + r.summary.failed !== seen) return { ok: false, message: `the result line counts ${r.summary.passed + r.summary.failed} checks, ${seen} were printed` };
     const failed = r.checks.filter((c) => !c.ok).length;
     if (r.summary.failed || failed) return { ok: false, message: `${r.summary.passed} passed, ${r.summary.failed} failed` };
     return { ok: true, message: `${r.summary.passed} passed, 0 failed` };
