@@ -56,7 +56,7 @@ boot "$build/arch/x86/boot/bzImage" "$guest/console.log" 120 || exit 1
 echo "   $(( $(date +%s) - t0 )) s"
 echo "== booting the checking kernel (lockdep + KASAN)"
 t0=$(date +%s)
-boot "$debugbuild/arch/x86/boot/bzImage" "$guest/console-debug.log" 600 || exit 1
+boot "$debugbuild/arch/x86/boot/bzImage" "$guest/console-debug.log" 900 || exit 1
 for proof in 'KernelAddressSanitizer initialized' 'Lock dependency validator' 'lockdep debug_locks: +1' 'kmemleak scanned'; do
   grep -qE "^guest: .*$proof" "$guest/console-debug.log" || { echo "qemu/run.sh: the checking boot does not show '$proof'" >&2; exit 1; }
 done

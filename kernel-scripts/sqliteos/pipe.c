@@ -88,7 +88,8 @@ module_param_cb(pipe_max_size, &capacity_ops, &pipe_max_size, 0644);
  */
 static unsigned int user_pipes_max = MAX_PIPE_ID / 8;
 module_param(user_pipes_max, uint, 0644);
-static DEFINE_XARRAY(user_pipes);	/* uid -> its pipes (xa_mk_value); protected by sqliteos_db_lock */
+/* uid -> the user's pipes (xa_mk_value); protected by sqliteos_db_lock */
+static DEFINE_XARRAY(user_pipes);
 
 /* Counts a pipe to its maker's share: 0, or -ENFILE past user_pipes_max, or -ENOMEM. */
 static int user_pipes_add(struct sqlpipe *p, long delta)
@@ -456,7 +457,8 @@ int sqlpipe_release(struct inode *inode, struct file *file)
 		.done = pipe_id_free,	/* the id is free once no row names it */
 	};
 	struct sqlpipe *p = file->private_data;
-	struct sqlos_job *j = sqlos_job_new(&job);	/* taken before the lock: it cannot fail */
+	/* taken before the lock: it cannot fail */
+	struct sqlos_job *j = sqlos_job_new(&job);
 
 	mutex_lock(&sqliteos_db_lock);
 	if (file->f_mode & FMODE_READ) {

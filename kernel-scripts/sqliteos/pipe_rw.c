@@ -254,7 +254,8 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 		goto out;
 	while (done < n) {
 		if (!p->reader) {
-			send_sig(SIGPIPE, current, 0);	/* as fs/pipe.c, after a partial write too */
+			/* as fs/pipe.c, after a partial write too */
+			send_sig(SIGPIPE, current, 0);
 			ret = -EPIPE;
 			break;
 		}

@@ -204,9 +204,9 @@ static DECLARE_DELAYED_WORK(job_retry, retry_jobs);
 struct sqlos_job *sqlos_job_new(const struct sqlos_job *job)
 {
 	/*
-	 * A few dozen bytes of the system's bookkeeping, charged to no memcg: a task at its memcg's
-	 * limit, or exiting after an OOM kill, must not lose its exit's or its close's rows, and the
-	 * hooks cannot report a failure.
+	 * A few dozen bytes of the system's bookkeeping, charged to no memcg: a task at its
+	 * memcg's limit, or exiting after an OOM kill, must not lose its exit's or its close's
+	 * rows, and the hooks cannot report a failure.
 	 */
 	return kmemdup(job, sizeof(*job), GFP_KERNEL | __GFP_NOFAIL);
 }
@@ -281,7 +281,8 @@ static bool job_try(const struct sqlos_job *job)
 		schedule_delayed_work(&job_retry, JOB_RETRY_DELAY);
 		return false;
 	}
-	pr_err_ratelimited("sqliteos: %s: %s: job dropped\n", st_sql[job->st[0]], sqlite3_errstr(rc));
+	pr_err_ratelimited("sqliteos: %s: %s: job dropped\n", st_sql[job->st[0]],
+			   sqlite3_errstr(rc));
 	return true;
 }
 

@@ -67,9 +67,9 @@ static long mem_available(void)
 }
 
 /*
- * 128 threads each writing 1 MiB into a full 64 KiB pipe sleep without a kernel buffer (one is taken
- * once there is room, sized to it), as writers to a stock pipe do: MemAvailable drops by far less
- * than the 128 MiB the writes would hold otherwise.
+ * 128 threads each writing 1 MiB into a full 64 KiB pipe sleep without a kernel buffer (one is
+ * taken once there is room, sized to it), as writers to a stock pipe do: MemAvailable drops by far
+ * less than the 128 MiB the writes would hold otherwise.
  */
 static void blocked_writers(void)
 {
@@ -99,7 +99,8 @@ static void blocked_writers(void)
 	snprintf(why, sizeof(why), "%d writers asleep: MemAvailable %ld KiB before, %ld KiB while they "
 		 "slept; %ld ended with EPIPE", made, before, asleep, done);
 	printf("# %s\n", why);
-	check(ok && made == BLOCKED && done == made && before > 0 && asleep > 0 && before - asleep < 32 * 1024,
+	check(ok && made == BLOCKED && done == made && before > 0 && asleep > 0 &&
+	      before - asleep < 32 * 1024,
 	      "128 writers of 1 MiB asleep on a full pipe hold no 1 MiB buffer each", why);
 }
 
