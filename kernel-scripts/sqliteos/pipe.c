@@ -82,7 +82,7 @@ module_param_cb(pipe_max_size, &capacity_ops, &pipe_max_size, 0644);
 
 /*
  * sqliteos.user_pipes_max=: SQL pipes one user may hold (each holds a dataId, 2^22 - 1 in the
- * system, from 552 until both ends are closed), so that no user can take every id from the others;
+ * system, from 552 until its rows are gone), so that no user can take every id from the others;
  * past it 552 / 558 fail with -ENFILE, as past pipe-user-pages-hard, unless the user has
  * CAP_SYS_RESOURCE or CAP_SYS_ADMIN. The default is an eighth of the ids.
  */
@@ -91,10 +91,14 @@ module_param(user_pipes_max, uint, 0644);
 /* uid -> the user's pipes (xa_mk_value); protected by sqliteos_db_lock */
 static DEFINE_XARRAY(user_pipes);
 
-/* Counts a pipe to its maker's share: 0, or -ENFILE past user_pipes_max, or -ENOMEM. */
-static int user_pipes_add(struct sqlpipe *p, long delta)
+static unsigned long pipe_uid(const struct sqlpipe *p)
 {
-	unsigned long uid = __kuid_val(p->user->uid);
+	return __kuid_val(p->user->uid);
+}
+
+/* Counts a pipe id to a user's share: 0, or -ENFILE past user_pipes_max, or -ENOMEM. */
+static int user_pipes_add(unsigned long uid, long delta)
+{
 	void *v = xa_load(&user_pipes, uid);
 	long n = (v ? xa_to_value(v) : 0) + delta;
 
@@ -111,9 +115,14 @@ static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
 static LIST_HEAD(pipes);	/* protected by sqliteos_db_lock */
 static DEFINE_IDA(pipe_ids);	/* dataIds in use: from 552 until the pipe's rows are gone */
 
-static void pipe_id_free(s64 id)
+/*
+ * A pipe's rows are gone (its drop job ran): its id is free, and no longer counts in its maker's
+ * share (args: the id, the maker's uid), so a user whose drop jobs wait cannot hold more ids.
+ */
+static void pipe_id_free(const s64 *args)
 {
-	ida_free(&pipe_ids, id);
+	ida_free(&pipe_ids, args[0]);
+	user_pipes_add(args[1], -1);
 }
 
 /*
@@ -230,7 +239,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 
 	if (id < 0)
 		return id == -ENOSPC ? -ENFILE : id;	/* 2^22 - 1 pipes in the system */
-	ret = user_pipes_add(p, 1);
+	ret = user_pipes_add(pipe_uid(p), 1);
 	if (ret) {
 		ida_free(&pipe_ids, id);
 		return ret;
@@ -240,7 +249,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		rc = sqlos_run(ST_BEGIN, 0, NULL);
 	if (rc == SQLITE_OK && ends_of(current) + 2 > READ_ONCE(max_pipe_ends)) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-		user_pipes_add(p, -1);
+		user_pipes_add(pipe_uid(p), -1);
 		ida_free(&pipe_ids, id);
 		return -EMFILE;
 	}
@@ -264,7 +273,7 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 	rc = sqlos_end_txn(rc);
 	if (rc != SQLITE_OK) {
 		p->id = 0;
-		user_pipes_add(p, -1);
+		user_pipes_add(pipe_uid(p), -1);
 		ida_free(&pipe_ids, id);
 	} else {
 		list_add_tail(&p->node, &pipes);
@@ -470,8 +479,8 @@ int sqlpipe_release(struct inode *inode, struct file *file)
 	}
 	if (!p->reader && !p->writer && p->id) {
 		list_del(&p->node);
-		user_pipes_add(p, -1);
 		j->args[0] = p->id;
+		j->args[1] = pipe_uid(p);	/* for pipe_id_free: the share goes with the id */
 		sqlos_job(j);
 		j = NULL;
 	}

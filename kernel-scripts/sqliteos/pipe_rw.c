@@ -264,6 +264,11 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			ret = -EAGAIN;
 			if (nonblock)
 				break;
+			if (!atomic && !have) {
+				/* asleep, a writer holds no buffer: a new one fits the room it finds */
+				sqlos_wbuf_put(wbuf);
+				wbuf = NULL;
+			}
 			ret = pipe_sleep(&p->write_wq);
 			if (ret)
 				goto out;

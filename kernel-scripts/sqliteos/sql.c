@@ -182,7 +182,8 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr)
 /* ---- jobs: a few statements in one transaction, run now or as soon as they can be ---- */
 
 static LIST_HEAD(deferred);	/* jobs kept, in order; protected by sqliteos_db_lock */
-static unsigned int ndeferred;	/* its length */
+static unsigned int nkept;	/* its length */
+static unsigned int ndeferred;	/* those of them kept for a lock */
 
 /*
  * sqliteos.max_deferred_jobs=: how many jobs may wait for an open transaction (553) before every
@@ -256,34 +257,37 @@ static int job_run(const struct sqlos_job *job)
 	rc = sqlos_end_txn(rc);
 	sqliteos_vfs_nowait(sqliteos_db, false);
 	if (rc == SQLITE_OK && job->done)
-		job->done(job->args[0]);
+		job->done(job->args);
 	return rc;
 }
 
 /*
  * Tries a job: true once it is done with, false if it must wait, in order, for a lock (a read
  * transaction holds the store) or for memory (SQLite's or the store's allocation failed, and
- * SQLite rolled the job back whole). Any other failure is a bug: reported, and the job dropped.
+ * SQLite rolled the job back whole; the VFS reports nothing else for memory). Any other failure
+ * is a bug: reported, and the job dropped.
  */
-static bool job_try(const struct sqlos_job *job)
+enum job_outcome { JOB_DONE, JOB_WAIT_LOCK, JOB_WAIT_MEMORY };
+
+static enum job_outcome job_try(const struct sqlos_job *job)
 {
 	int rc = job_run(job);
 
+	if (rc == SQLITE_IOERR_NOMEM)	/* the journal's or the store's allocation */
+		rc = SQLITE_NOMEM;
 	switch (rc & 0xff) {
 	case SQLITE_OK:
-		return true;
+		return JOB_DONE;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return false;
+		return JOB_WAIT_LOCK;
 	case SQLITE_NOMEM:
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
 		schedule_delayed_work(&job_retry, JOB_RETRY_DELAY);
-		return false;
+		return JOB_WAIT_MEMORY;
 	}
 	pr_err_ratelimited("sqliteos: %s: %s: job dropped\n", st_sql[job->st[0]],
 			   sqlite3_errstr(rc));
-	return true;
+	return JOB_DONE;
 }
 
 /* Runs what waited, in order, while it can run; the write mutex is held. */
@@ -292,19 +296,28 @@ static void apply_deferred(void)
 	struct sqlos_job *j, *n;
 
 	list_for_each_entry_safe(j, n, &deferred, node) {
-		if (!job_try(j))
+		if (job_try(j) != JOB_DONE)
 			return;
 		list_del(&j->node);
-		ndeferred--;
+		nkept--;
+		ndeferred -= j->for_lock;
 		kfree(j);
 	}
 }
 
-static void defer(struct sqlos_job *job)
+/*
+ * Keeps a job, in order. Only jobs kept for a lock count towards max_deferred_jobs: rolling back
+ * the open transactions frees no memory, so jobs kept for memory never end one.
+ */
+static void defer(struct sqlos_job *job, bool for_lock)
 {
 	sqlos_counters[C_JOBS_DEFERRED]++;
 	list_add_tail(&job->node, &deferred);
+	nkept++;
+	if (!for_lock)
+		return;
 	ndeferred++;
+	job->for_lock = true;
 	if (ndeferred >= max(READ_ONCE(max_deferred_jobs), 1U))
 		sqlos_txn_abort_all();
 }
@@ -319,18 +332,26 @@ static void defer(struct sqlos_job *job)
  */
 void sqlos_job(struct sqlos_job *job)
 {
+	enum job_outcome outcome;
+
 	lockdep_assert_held(&sqliteos_db_lock);
 	sqlos_counters[C_JOBS]++;
 	if (!wmutex_trylock()) {
-		defer(job);
+		defer(job, true);
 		sqlos_run_deferred();	/* if defer() ended the transaction that held the mutex */
 		return;
 	}
 	apply_deferred();
-	if (list_empty(&deferred) && job_try(job))
-		kfree(job);
-	else
-		defer(job);
+	if (!list_empty(&deferred)) {
+		/* behind a kept job, for what that one waits for */
+		defer(job, list_first_entry(&deferred, struct sqlos_job, node)->for_lock);
+	} else {
+		outcome = job_try(job);
+		if (outcome == JOB_DONE)
+			kfree(job);
+		else
+			defer(job, outcome == JOB_WAIT_LOCK);
+	}
 	sqlos_write_unlock();
 }
 
@@ -411,5 +432,5 @@ void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show)
 	}
 	seq_printf(sf, "write_mutex\t%d\tdepth\t%u\n",
 		   wmutex.owner ? task_pid_nr(wmutex.owner) : 0, wmutex.depth);
-	seq_printf(sf, "deferred_jobs\t%u\n", ndeferred);
+	seq_printf(sf, "deferred_jobs\t%u\n", nkept);
 }

@@ -12,7 +12,7 @@
  *    with flag 8), so it is not a struct mutex: it records its owner, and exit releases it.
  * Syscalls wait for both (signals end the waits). The bookkeeping of fork, exit and close cannot
  * fail and must not wait for user space: it runs as a job (sqlos_job) that is kept and run later
- * when the write mutex or the store's lock is not to be had at once.
+ * when the write mutex or the store's lock is not to be had at once, or memory runs out.
  */
 #ifndef _SQLITEOS_H
 #define _SQLITEOS_H
@@ -112,15 +112,17 @@ int sqlos_errno(int rc, bool intr);
 int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
 
 /*
- * Up to four statements sharing their arguments, run in one transaction by sqlos_job(); then, if
- * they were written, done(args[0]) (under sqliteos_db_lock).
+ * Up to four statements sharing their first nargs arguments, run in one transaction by
+ * sqlos_job(); then, if they were written, done(args) (under sqliteos_db_lock; the arguments past
+ * nargs are done's own).
  */
 struct sqlos_job {
 	struct list_head node;	/* in the deferred list while it waits */
+	bool for_lock;		/* kept for a lock (counts towards max_deferred_jobs), not memory */
 	int n, nargs;
 	enum sqlos_st st[4];
 	s64 args[4];
-	void (*done)(s64 arg);
+	void (*done)(const s64 *args);
 };
 
 /*

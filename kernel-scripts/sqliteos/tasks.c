@@ -7,7 +7,8 @@
  * are left out, and so is everything before the database exists at boot. The hooks cannot fail a
  * fork or an exit, and must not wait for user space: they run as jobs (sqlos_job), which wait for
  * nothing but sqliteos_db_lock and, when the tables cannot be written at once (a read transaction
- * or a 553(8) holder in the way), are kept in order and written as soon as they can be.
+ * or a 553(8) holder in the way, or no memory), are kept in order and written as soon as they can
+ * be.
  */
 #include <linux/fdtable.h>
 #include <linux/sched.h>

@@ -69,7 +69,7 @@ struct sqlite3 *sqlos_txn_reader(struct task_struct *t)
 static void txn_close(struct sqlos_txn *x, bool commit)
 {
 	if (!x->db)
-		return;	/* the open failed for memory */
+		return;	/* never opened: the flush or the open failed */
 	if (sqlite3_exec(x->db, commit ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(x->db);
@@ -103,7 +103,10 @@ void sqlos_txn_abort_all(void)
 
 	lockdep_assert_held(&sqliteos_db_lock);
 	list_for_each_entry(x, &txns, node) {
-		/* one still beginning may be asleep inside SQLite on its db: it ends itself */
+		/*
+		 * one still beginning may be asleep inside SQLite on its db: closing that db would
+		 * free it under the sleeper; the next abort after it has begun ends it
+		 */
 		if (!x->ready || x->aborted ||
 		    (x->flag == TXN_WRITE && !sqlos_write_release(x->task)))
 			continue;
