@@ -199,7 +199,7 @@ async function attempt(d: Destination, o: ConnectOptions, trusted: { now: boolea
   const jumps: Connection[] = [];
   let sock: Duplex | undefined;
   for (const j of d.jumps) {
-    const via = await connect(j, { ...o, timeoutMs: o.timeoutMs });
+    const via = await connect(j, o);
     jumps.push(via);
   }
   if (jumps.length) sock = await forward(jumps[jumps.length - 1], d.host, d.port);
