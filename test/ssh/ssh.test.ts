@@ -194,7 +194,10 @@ describe('SSH target against a real sshd', { skip }, () => {
   });
 
   it('ends an attempt that gets no answer within its time, names the stage, and never makes a later request wait on it', async () => {
-    const silent = net.createServer(() => undefined);
+    // It takes connections and never answers; they are destroyed at the end (a paused socket never
+    // reads the client's FIN, and would keep the server, and this test process, alive).
+    const held: net.Socket[] = [];
+    const silent = net.createServer((s) => void held.push(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     try {
@@ -212,6 +215,7 @@ describe('SSH target against a real sshd', { skip }, () => {
       await assert.rejects(second, /cancelled$/);
       m.closeAll();
     } finally {
+      for (const s of held) s.destroy();
       silent.close();
     }
   });
