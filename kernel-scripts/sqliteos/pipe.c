@@ -62,15 +62,7 @@ module_param(max_pipe_ends, uint, 0644);
 
 static int capacity_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v;
-	int ret = kstrtouint(val, 0, &v);
-
-	if (ret)
-		return ret;
-	if (!v || v > CAPACITY_LIMIT)
-		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
+	return param_set_uint_minmax(val, kp, 1, CAPACITY_LIMIT);
 }
 
 static const struct kernel_param_ops capacity_ops = {

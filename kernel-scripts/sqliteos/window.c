@@ -43,15 +43,7 @@ static unsigned int commit_window = 16;
 
 static int commit_window_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v;
-	int ret = kstrtouint(val, 0, &v);
-
-	if (ret)
-		return ret;
-	if (!v || v > WINDOW_OPS_MAX)
-		return -EINVAL;
-	WRITE_ONCE(commit_window, v);
-	return 0;
+	return param_set_uint_minmax(val, kp, 1, WINDOW_OPS_MAX);
 }
 
 static const struct kernel_param_ops commit_window_ops = {
