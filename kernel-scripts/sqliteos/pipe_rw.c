@@ -14,8 +14,8 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
-#include <linux/version.h>
 #include "sqlite3.h"
+#include "compat.h"
 #include "sqliteos.h"
 #include "pipe.h"
 
@@ -25,31 +25,6 @@
 #define CHUNKS_PER_READ	16
 
 /* ---- read ---- */
-
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 16, 0)
-/*
- * WSL2's 5.15 has no fault_in_iov_iter_*(): the same for user iovecs, the bytes that could not be
- * faulted in (0 or all of them). Not built here (the tree cannot be fetched): untested.
- */
-static size_t fault_in_iov_iter_writeable(const struct iov_iter *i, size_t bytes)
-{
-	const struct iovec *v = i->iov;
-	size_t skip = i->iov_offset, left = bytes, n;
-
-	for (; iter_is_iovec(i) && left && v < i->iov + i->nr_segs; v++, skip = 0) {
-		n = min(left, v->iov_len - skip);
-		if (n && fault_in_pages_writeable(v->iov_base + skip, n))
-			return bytes;
-		left -= n;
-	}
-	return 0;
-}
-
-static size_t fault_in_iov_iter_readable(const struct iov_iter *i, size_t bytes)
-{
-	return iov_iter_fault_in_readable((struct iov_iter *)i, bytes) ? bytes : 0;
-}
-#endif
 
 /* Copies to the caller without waiting for a page fault (the locks are held): the bytes copied. */
 static size_t copy_out_nofault(struct iov_iter *to, const void *from, size_t n)
@@ -76,11 +51,12 @@ static size_t copy_in_nofault(void *to, struct iov_iter *from, size_t n)
  * Copies up to n bytes from the oldest chunks to the caller and deletes what was taken: each chunk
  * is found by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken
  * in part keeps its tail. If the caller's buffer cannot take a chunk now (not in memory, or not
- * there at all), nothing is consumed and *fault is the bytes the buffer must take, to be faulted in
- * without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), so a
- * buffer out of memory never shortens a read.
+ * there at all), nothing is consumed, *fault is the bytes the buffer must take, to be faulted in
+ * without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), and *at
+ * the byte the copy stopped at; so a buffer out of memory never shortens a read.
  */
-static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size_t *fault)
+static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size_t *fault,
+			  size_t *at)
 {
 	u64 t0 = ktime_get_ns();
 	s64 seq = p->head, args[2];
@@ -101,6 +77,7 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 			if (take < want) {
 				iov_iter_revert(to, got + take);
 				*fault = got + want;
+				*at = got + take;
 				got = 0;
 				rc = SQLITE_ABORT;
 			}
@@ -155,7 +132,7 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 
 ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 {
-	size_t n = min_t(size_t, iov_iter_count(to), MAX_RW_COUNT), fault;
+	size_t n = min_t(size_t, iov_iter_count(to), MAX_RW_COUNT), fault, at, stuck = SIZE_MAX;
 	ssize_t ret;
 
 	if (!n)
@@ -177,12 +154,18 @@ ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 			if (ret)
 				return ret;
 		}
-		ret = take_bytes(p, to, n, &fault);
+		ret = take_bytes(p, to, n, &fault, &at);
 		if (!fault)
 			break;
-		/* The buffer is not in memory: fault it in with no lock held, then try again. */
+		/*
+		 * The buffer is not in memory: fault it in with no lock held, then try again. A copy
+		 * that stops at the same byte after a fault-in that said it succeeded is EFAULT:
+		 * WSL2's 5.15.146.1 has a fault_in_safe_writeable() that reports success for a page
+		 * it could not fault in, which would retry forever.
+		 */
 		unlock_pipes();
-		ret = fault_in_iov_iter_writeable(to, fault) ? -EFAULT : lock_pipes();
+		ret = at == stuck || fault_in_iov_iter_writeable(to, fault) ? -EFAULT : lock_pipes();
+		stuck = at;
 		if (ret) {
 			wake_up(&p->read_wq);	/* whatever woke this reader goes to the next */
 			return ret;
@@ -237,7 +220,7 @@ static int append(struct sqlpipe *p, struct sqlos_wbuf *b, const void *data, siz
 ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 {
 	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
-	size_t done = 0, have = 0, off = 0, room, k = 0;
+	size_t done = 0, have = 0, off = 0, room, k = 0, stuck = SIZE_MAX;
 	bool atomic = n <= PIPE_BUF;
 	struct sqlos_wbuf *wbuf = NULL;
 	ssize_t ret = 0;
@@ -291,11 +274,15 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			off = 0;
 		}
 		if (have < k && !off) {
-			/* Not all in memory: none of it goes in; fault it in with no lock held. */
+			/*
+			 * Not all in memory: none of it goes in; fault it in with no lock held. Stopping
+			 * at the same byte twice (done + have) is EFAULT, as for a read.
+			 */
 			iov_iter_revert(from, have);
-			have = 0;
 			unlock_pipes();
-			ret = fault_in_iov_iter_readable(from, k) ? -EFAULT : lock_pipes();
+			ret = done + have == stuck || fault_in_iov_iter_readable(from, k) ? -EFAULT : lock_pipes();
+			stuck = done + have;
+			have = 0;
 			if (ret) {
 				wake_up(&p->write_wq);	/* whatever woke this writer goes to the next */
 				goto out;

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# npm run test:kernel:trees [-- --checking]. The companion patch on the kernels users run, beside
+# test:kernel's Debian 6.1:
+#  - WSL2 5.15.146.1: the published SQLiteOS tree (SQLITEOS_PUBLISHED_TARBALL, or ../shared/kernels
+#    beside the project) with the published SQLiteOS taken out (`kernel.sh unpublish`, checked: no
+#    ksqlite, sql_pipe, hello_world or sql_ref left), built once without CONFIG_SQLITEOS, then patched;
+#  - Debian's 6.12 (linux-source-6.12).
+# Each is unpacked once into .cache/trees (keyed by its tarball's hash), built from tinyconfig +
+# config.fragment with ccache, booted under QEMU with the guest checks: every check must pass, with no
+# compiler warning in the patch or the files it hooks and no kernel report. With --checking, the checking
+# kernel (lockdep, KASAN, kmemleak, fault injection) of each boots too.
+# Then Microsoft's config-wsl + CONFIG_SQLITEOS=y: the patch's objects and every file it hooks compiled,
+# no warning. One closing line per tree.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+checking=no
+[ "${1:-}" = --checking ] && checking=yes
+trees="$cache/trees"
+mkdir -p "$trees"
+summary=()
+kernel_sh() { bash "$root/kernel-scripts/kernel.sh" "$@"; }
+tree_of() { grep '^@@sqliteos tree ' | tail -1 | cut -d' ' -f3-; }
+
+tarball="${SQLITEOS_PUBLISHED_TARBALL:-$root/../shared/kernels/sqliteos-published-5.15.146.1.tar.xz}"
+[ -f "$tarball" ] || { echo "qemu/trees.sh: no published SQLiteOS tarball at $tarball (set SQLITEOS_PUBLISHED_TARBALL)" >&2; exit 1; }
+bash "$root/scripts/setup.sh" trees
+
+# The files the patch hooks, besides its own folder: what must compile without a warning everywhere.
+HOOKED=(kernel/fork.o kernel/exit.o fs/pipe.o kernel/sys_ni.o)
+# Warnings in the patch's folder or a hooked file, from make's log $1.
+patch_warnings() { grep -E '(^|/)(sqliteos/[^:]*|kernel/fork|kernel/exit|fs/pipe|kernel/sys_ni)\.[ch]:[0-9]+:[0-9]+: warning:' "$1" || true; }
+
+# Builds tree $1 into $2 (kernel.sh build qemu with the fragments after); make's log in $2/build.log.
+build() {
+  local tree="$1" out="$2"; shift 2
+  local frags=()
+  for f in "$@"; do frags+=("$here/$f.fragment"); done
+  mkdir -p "$out"
+  local t0=$SECONDS
+  if ! kernel_sh build "$tree" "$out" qemu -j"$jobs" "${frags[@]}" > "$out/build.log" 2>&1; then
+    echo "qemu/trees.sh: the build of $tree failed; make's log: $out/build.log" >&2
+    grep -E ': error: |^kernel.sh: ' "$out/build.log" | head -20 >&2
+    tail -5 "$out/build.log" >&2
+    exit 1
+  fi
+  local w; w=$(patch_warnings "$out/build.log")
+  [ -z "$w" ] || { echo "qemu/trees.sh: warnings in the patch or the files it hooks ($tree):" >&2; echo "$w" >&2; exit 1; }
+  echo "   built in $(( SECONDS - t0 )) s: $(stat -c %s "$out/arch/x86/boot/bzImage") bytes, $(grep -c ': warning: ' "$out/build.log" || true) warnings (none in the patch)"
+}
+
+# Boots $1 with the guest checks (limit $3 s); console in $2; prints the kernel's release and the count.
+boot() {
+  local image="$1" log="$2" limit="$3" status=0 t0=$SECONDS
+  node "$root/bin/sqliteos.js" kernel test --image "$image" --timeout "$limit" > "$log" || status=$?
+  grep -E '^not ok [0-9]+ - ' "$log" || true
+  [ "$status" = 0 ] || { tail -30 "$log" >&2; echo "qemu/trees.sh: the guest checks failed on $image; console: $log" >&2; exit 1; }
+  no_reports "$log"
+  echo "   booted and checked in $(( SECONDS - t0 )) s: $(tail -1 "$log")"
+}
+
+# One tree: build, boot, and (with --checking) the checking kernel. $1 label, $2 tree, $3 out prefix,
+# then extra fragments for both builds.
+check_tree() {
+  local label="$1" tree="$2" out="$3"; shift 3
+  echo "== $label: building (tinyconfig + config.fragment)"
+  build "$tree" "$out" "$@"
+  local release; release=$(cat "$out/include/config/kernel.release")
+  echo "== $label: booting $release under QEMU (TCG)"
+  boot "$out/arch/x86/boot/bzImage" "$out/console.log" 300
+  summary+=("$release: $(tail -1 "$out/console.log")")
+  if [ "$checking" = yes ]; then
+    echo "== $label: the checking kernel (lockdep, KASAN, kmemleak, fault injection)"
+    build "$tree" "$out-debug" "$@" debug
+    boot "$out-debug/arch/x86/boot/bzImage" "$out-debug/console.log" 1500
+    for proof in 'KernelAddressSanitizer initialized' 'Lock dependency validator' 'lockdep debug_locks: +1' 'kmemleak scanned'; do
+      grep -qE "^guest: .*$proof" "$out-debug/console.log" || { echo "qemu/trees.sh: the checking boot of $label does not show '$proof'" >&2; exit 1; }
+    done
+    grep -q '^# commit window under failing allocations: ' "$out-debug/console.log" ||
+      { echo "qemu/trees.sh: the checking boot of $label did not run the fault-injection checks" >&2; exit 1; }
+    summary+=("$release (checking kernel): $(tail -1 "$out-debug/console.log")")
+  fi
+}
+
+# ---- WSL2 5.15.146.1 ----
+echo "== WSL2 5.15.146.1: the published tree, the published SQLiteOS taken out"
+wsl=$(SQLITEOS_PUBLISHED_TARBALL="$tarball" kernel_sh source wsl "$trees" | tee "$trees/wsl-source.log" | tree_of)
+[ -n "$wsl" ] || { cat "$trees/wsl-source.log" >&2; exit 1; }
+grep -E '^(removed|nothing)' "$trees/wsl-source.log" | sed 's/^/   /' | tail -3
+left=$(grep -rlE 'ksqlite|sql_pipe|hello_world|helloworld|sql_ref|sql_compact' \
+  --include='*.c' --include='*.h' --include=Makefile --include=Kbuild --include=Kconfig --include='*.tbl' \
+  --exclude-dir=sqliteos --exclude-dir=drivers "$wsl" | grep -v -e /include/linux/sqliteos.h -e /syscalls/syscall_64.tbl -e /kernel/sys_ni.c || true)
+[ -z "$left" ] || { echo "qemu/trees.sh: the published SQLiteOS is still referenced in: $left" >&2; exit 1; }
+if [ ! -f "$wsl/sqliteos/sqliteos.h" ]; then
+  # Microsoft's tree as it was, before the companion patch goes in: it builds (the published SQLiteOS is
+  # out, and nothing needs CONFIG_SQLITEOS).
+  echo "== WSL2 5.15.146.1 without SQLiteOS: building (tinyconfig + config.fragment - SQLITEOS)"
+  build "$wsl" "$cache/kbuild-5.15-bare" no-sqliteos
+  rm -rf "$cache/kbuild-5.15-bare"
+fi
+kernel_sh patch "$wsl" | grep -v '^@@'
+check_tree "WSL2 5.15.146.1" "$wsl" "$cache/kbuild-5.15" wsl
+
+# ---- Debian 6.12 ----
+echo "== Debian 6.12"
+d612=$(kernel_sh source debian-6.12 "$trees" | tree_of)
+kernel_sh patch "$d612" | grep -v '^@@'
+check_tree "Debian 6.12" "$d612" "$cache/kbuild-6.12"
+
+# ---- Microsoft's config-wsl: what the patch adds and hooks compiles without a warning ----
+echo "== config-wsl + CONFIG_SQLITEOS=y: compiling sqliteos/ and ${HOOKED[*]}"
+wout="$cache/kbuild-5.15-config-wsl"
+mkdir -p "$wout"
+t0=$SECONDS
+targets=(--target=sqliteos/)
+for o in "${HOOKED[@]}"; do targets+=("--target=$o"); done
+if ! kernel_sh build "$wsl" "$wout" wsl -j"$jobs" "${targets[@]}" > "$wout/build.log" 2>&1; then
+  echo "qemu/trees.sh: compiling under config-wsl failed; make's log: $wout/build.log" >&2
+  grep -E ': error: |^kernel.sh: ' "$wout/build.log" | head -20 >&2
+  exit 1
+fi
+objects=$(find "$wout/sqliteos" -name '*.o' ! -name 'built-in*' | wc -l)
+objects=$(( objects + ${#HOOKED[@]} ))
+for o in "${HOOKED[@]}"; do [ -f "$wout/$o" ] || { echo "qemu/trees.sh: config-wsl did not build $o" >&2; exit 1; }; done
+warnings=$(grep -c ': warning: ' "$wout/build.log" || true)
+[ "$warnings" = 0 ] || { grep -A3 ': warning: ' "$wout/build.log" | head -40 >&2; echo "qemu/trees.sh: $warnings warnings under config-wsl" >&2; exit 1; }
+echo "   $(( SECONDS - t0 )) s"
+summary+=("config-wsl: compiled $objects objects, $warnings warnings")
+
+echo "== trees"
+printf '%s\n' "${summary[@]}"
