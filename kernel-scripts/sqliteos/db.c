@@ -19,6 +19,7 @@
 #include "include/time.h"
 #include <linux/uaccess.h>
 #include "sqlite3.h"
+#include "compat.h"
 #include "sqliteos.h"
 
 /* Longest statement 549 accepts: enough for any inspection query, bounded for the kernel's sake. */
@@ -267,7 +268,7 @@ static bool qlog_room(struct qlog *q, size_t n)
 	for (cap = max_t(size_t, q->cap, SZ_4K); cap < need; cap *= 2)
 		;
 	cap = min_t(size_t, cap, QUERY_LOG);
-	b = need <= cap ? kvrealloc(q->buf, q->cap, cap, GFP_KERNEL_ACCOUNT) : NULL;
+	b = need <= cap ? sqlos_kvrealloc(q->buf, q->cap, cap, GFP_KERNEL_ACCOUNT) : NULL;
 	if (!b) {
 		q->full = true;
 		return false;
@@ -363,11 +364,17 @@ static void qlog_print(const struct qlog *q)
 		pr_info("%s\n", q->buf + at);
 }
 
-/* SQLite's progress handler: non-zero ends the statement (SQLITE_INTERRUPT). */
+/*
+ * SQLite's progress handler, every 1000 VM steps: non-zero ends the statement (SQLITE_INTERRUPT).
+ * It also lets others run: a query may take its 2 s, and on a kernel without preemption (tinyconfig,
+ * and WSL2's config-wsl: PREEMPT_NONE) nothing else would run on its CPU meanwhile -- not even the
+ * task that kills it (seen on 6.12, one CPU: the kill landed only after the 2 s).
+ */
 static int query_progress(void *arg)
 {
 	const struct qlog *q = arg;
 
+	cond_resched();
 	return fatal_signal_pending(current) || time_after(jiffies, q->deadline);
 }
 

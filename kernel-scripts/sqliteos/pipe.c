@@ -35,6 +35,7 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include "sqlite3.h"
+#include "compat.h"
 #include "sqliteos.h"
 #include "pipe.h"
 
@@ -50,7 +51,8 @@
  * ask (Linux's pipe-max-size). Both 1 .. 1 GiB; anything else is refused with -EINVAL.
  */
 static unsigned int pipe_capacity = 65536;
-static unsigned int pipe_max_size = 1048576;
+/* Not "pipe_max_size": 5.15's pipe_fs_i.h declares fs/pipe.c's own by that name. */
+static unsigned int max_pipe_size = 1048576;
 
 /*
  * sqliteos.max_pipe_ends=: SQL pipe ends one fd table may hold (pid_pipe rows), so that a fork,
@@ -70,7 +72,7 @@ static const struct kernel_param_ops capacity_ops = {
 	.get = param_get_uint,
 };
 module_param_cb(pipe_capacity, &capacity_ops, &pipe_capacity, 0644);
-module_param_cb(pipe_max_size, &capacity_ops, &pipe_max_size, 0644);
+module_param_cb(pipe_max_size, &capacity_ops, &max_pipe_size, 0644);
 
 /*
  * sqliteos.user_pipes_max=: SQL pipes one user may hold (each holds a dataId, 2^22 - 1 in the
@@ -350,8 +352,8 @@ SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
 	ssize_t ret = -EBADF;
 
 	sqlos_count_syscall(550);
-	if (is_end(f.file, FMODE_READ))
-		ret = vfs_read(f.file, buf, n, NULL);
+	if (is_end(fd_file(f), FMODE_READ))
+		ret = vfs_read(fd_file(f), buf, n, NULL);
 	fdput(f);
 	return ret;
 }
@@ -362,8 +364,8 @@ SYSCALL_DEFINE3(sql_pipe_write, int, fd, const char __user *, buf, size_t, n)
 	ssize_t ret = -EBADF;
 
 	sqlos_count_syscall(551);
-	if (is_end(f.file, FMODE_WRITE))
-		ret = vfs_write(f.file, buf, n, NULL);
+	if (is_end(fd_file(f), FMODE_WRITE))
+		ret = vfs_write(fd_file(f), buf, n, NULL);
 	fdput(f);
 	return ret;
 }
@@ -387,7 +389,7 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 		size = round_pipe_size(arg);
 		if (!size || size > CAPACITY_LIMIT)
 			return -EINVAL;
-		if (size > READ_ONCE(pipe_max_size) && !capable(CAP_SYS_RESOURCE))
+		if (size > READ_ONCE(max_pipe_size) && !capable(CAP_SYS_RESOURCE))
 			return -EPERM;
 	}
 	mutex_lock(&sqliteos_db_lock);
@@ -434,9 +436,9 @@ int sqlpipe_flush(struct file *file, fl_owner_t id)
 	job.args[1] = task_pid_nr(current);
 	job.args[2] = -1;
 	job.args[3] = -1;
-	rcu_read_lock();
+	rcu_read_lock();	/* files_lookup_fd_raw: under RCU (files_lookup_fd_rcu is gone in 6.12) */
 	for (fd = 0; fd < files_fdtable(files)->max_fds; fd++) {
-		f = files_lookup_fd_rcu(files, fd);
+		f = files_lookup_fd_raw(files, fd);
 		if (f && sqliteos_is_pipe(f) && f->private_data == p && n++ < 2)
 			job.args[1 + n] = fd;
 	}

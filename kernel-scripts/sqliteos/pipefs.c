@@ -16,7 +16,7 @@
 #include <linux/pseudo_fs.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
+#include "compat.h"
 #include "sqliteos.h"
 #include "pipe.h"
 
@@ -26,12 +26,7 @@ static struct vfsmount *sqlpipe_mnt __ro_after_init;
 
 static char *sqlpipefs_dname(struct dentry *dentry, char *buffer, int buflen)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 0, 0)
-	/* WSL2's 5.15: dynamic_dname still took the dentry (not built here: untested) */
-	return dynamic_dname(dentry, buffer, buflen, "sqlpipe:[%lu]", d_inode(dentry)->i_ino);
-#else
-	return dynamic_dname(buffer, buflen, "sqlpipe:[%lu]", d_inode(dentry)->i_ino);
-#endif
+	return sqlos_dynamic_dname(dentry, buffer, buflen, "sqlpipe:[%lu]", d_inode(dentry)->i_ino);
 }
 
 static const struct dentry_operations sqlpipefs_dentry_operations = {

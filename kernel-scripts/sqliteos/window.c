@@ -18,6 +18,7 @@
  * and every flush first tries it again (failing with SQLITE_NOMEM until it works): nothing a
  * caller was told is written or read is lost or read twice.
  */
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/refcount.h>
 #include <linux/sizes.h>
