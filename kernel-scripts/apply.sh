@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Applies the SQLiteOS companion patch to a kernel tree, idempotently:
 #   - copies kernel-scripts/sqliteos/ to TREE/sqliteos/ (replacing an older copy),
-#   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild and `source "sqliteos/Kconfig"` to
-#     TREE/Kconfig,
+#   - adds `obj-$(CONFIG_SQLITEOS) += sqliteos/` to TREE/Kbuild (before 6.1: `core-$(CONFIG_SQLITEOS)
+#     += sqliteos/` to TREE/Makefile) and `source "sqliteos/Kconfig"` to TREE/Kconfig,
 #   - adds the pid_store hooks to copy_process(), ksys_unshare() and unshare_files() (kernel/fork.c)
 #     and do_exit() (kernel/exit.c), and
 #     F_GETPIPE_SZ / F_SETPIPE_SZ for SQL pipes to pipe_fcntl() (fs/pipe.c),
 #   - adds syscalls 548-558 to arch/x86/entry/syscalls/syscall_64.tbl and declares them conditional in
 #     kernel/sys_ni.c (so a kernel without CONFIG_SQLITEOS still links); a tree patched by an older
 #     version gains the ones it lacks.
-# It knows two trees: Debian's linux-source-6.1 (the tests' tree) and Microsoft's WSL2 5.15
-# (linux-msft-wsl-5.15.*, the paper's). Anything else is refused with the reason.
+# It knows Microsoft's WSL2 5.15 (linux-msft-wsl-5.15.*, the paper's) and Linux 6.1 to 6.12 (the tests
+# build WSL2 5.15.146.1, Debian's 6.1 and Debian's 6.12; WSL2's 6.6 lies between). Anything else, and a
+# tree that still carries the published SQLiteOS, is refused with the reason.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tree="${1:-}"
@@ -19,10 +20,14 @@ die() { echo "apply.sh: $*" >&2; exit 1; }
 [ -f "$tree/Makefile" ] && [ -f "$tree/Kbuild" ] && [ -f "$tree/Kconfig" ] || die "$tree is not a kernel tree (no Makefile, Kbuild and Kconfig)"
 ver=$(awk -F' = ' '/^VERSION =/{v=$2} /^PATCHLEVEL =/{p=$2} END{print v"."p}' "$tree/Makefile")
 case "$ver" in
-  6.1) kind="Linux 6.1" ;;
+  6.1 | 6.12) kind="Linux $ver" ;;
   5.15) [ -f "$tree/Microsoft/config-wsl" ] || die "$tree is Linux 5.15 but not Microsoft's WSL2 tree (no Microsoft/config-wsl)"; kind="WSL2 5.15" ;;
-  *) die "$tree is Linux $ver: the patch is made for Debian's 6.1 and Microsoft's WSL2 5.15 trees" ;;
+  6.[2-9] | 6.1[01])
+    kind="Linux $ver"
+    echo "apply.sh: note: Linux $ver is not built here; the patch is tested on WSL2 5.15, 6.1 and 6.12, and $ver lies between them" >&2 ;;
+  *) die "$tree is Linux $ver: the patch is made for Microsoft's WSL2 5.15 and for Linux 6.1 to 6.12" ;;
 esac
+[ ! -f "$tree/ksqlite/ksqlite.c" ] || die "$tree carries the published SQLiteOS (ksqlite/): take it out first with: kernel-scripts/kernel.sh unpublish $tree"
 tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl"
 [ -f "$tbl" ] || die "$tree has no $tbl"
 # The SQLiteOS syscalls in number order from 548: the published ABI's ten, then ours (558
@@ -55,13 +60,27 @@ done
   case "$f" in *.o|*.cmd|*.a|modules.order|*.mod*) continue ;; esac
   [ -e "$stage/$f" ] || rm -f "$tree/sqliteos/$f"
 done
-grep -qx 'obj-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Kbuild" || printf '\nobj-$(CONFIG_SQLITEOS) += sqliteos/\n' >> "$tree/Kbuild"
+if grep -qE '^obj-y[[:space:]]+\+= kernel/' "$tree/Kbuild"; then
+  # 6.1 on: the top Kbuild lists the folders (commit 5750121ae738, "kbuild: list sub-directories in ./Kbuild").
+  grep -qx 'obj-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Kbuild" || printf '\nobj-$(CONFIG_SQLITEOS) += sqliteos/\n' >> "$tree/Kbuild"
+else
+  # Before: the top Makefile's core-y does.
+  grep -qx 'core-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Makefile" ||
+    sed -i '/^core-y[[:space:]]*+= kernel\//a core-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Makefile"
+  grep -qx 'core-$(CONFIG_SQLITEOS) += sqliteos/' "$tree/Makefile" || die "$tree/Makefile: no 'core-y += kernel/' line to add sqliteos/ after"
+fi
 grep -qx 'source "sqliteos/Kconfig"' "$tree/Kconfig" || printf '\nsource "sqliteos/Kconfig"\n' >> "$tree/Kconfig"
-grep -q "sys_${syscalls[0]}" "$tbl" || printf '\n# SQLiteOS (published ABI numbers, then ours; x32 uses 512-547)\n' >> "$tbl"
-for i in "${!syscalls[@]}"; do
-  grep -q "[[:space:]]sys_${syscalls[$i]}\$" "$tbl" ||
-    printf '%d\tcommon\t%s\t\tsys_%s\n' $((first + i)) "${syscalls[$i]}" "${syscalls[$i]}" >> "$tbl"
-done
+# The table's SQLiteOS block, in number order at its end (scripts/syscalltbl.sh wants the table sorted):
+# written again whole when it is not exactly this, so a tree patched by an older version gains the
+# lines it lacks in their place.
+block=$(printf '\n# SQLiteOS (published ABI numbers, then ours; x32 uses 512-547)\n'
+  for i in "${!syscalls[@]}"; do printf '%d\tcommon\t%s\t\tsys_%s\n' $((first + i)) "${syscalls[$i]}" "${syscalls[$i]}"; done)
+if [ "$(tail -n $(( ${#syscalls[@]} + 2 )) "$tbl")" != "$block" ] || [ "$(grep -c '^# SQLiteOS' "$tbl")" != 1 ]; then
+  awk -v re="^sys_($names)\$" '/^# SQLiteOS / || ($1 ~ /^[0-9]+$/ && $4 ~ re) { next } { print }' "$tbl" |
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$tbl.new"
+  printf '%s\n' "$block" >> "$tbl.new"
+  mv "$tbl.new" "$tbl"
+fi
 # Every SQLiteOS syscall is conditional: -ENOSYS when not built (CONFIG_SQLITEOS=n, or not written yet).
 ni="$tree/kernel/sys_ni.c"
 [ -f "$ni" ] || die "$tree has no kernel/sys_ni.c"

@@ -4,13 +4,22 @@
 # missing it says which package has it and how to install it. Lines starting with "@@sqliteos " are
 # for the program driving it (progress, the image built); everything else is the log.
 #
-#   kernel.sh status TREE                   version, kind (debian / wsl / published / other), patch state
-#   kernel.sh source debian|wsl|published DIR
-#                                           fetches a tree into DIR and prints its path (@@sqliteos tree)
+#   kernel.sh status TREE                   version, kind (debian / wsl / other), patch state (companion /
+#                                           published / none), whether this project tests that tree
+#   kernel.sh source KIND DIR               gets a tree into DIR and prints its path (@@sqliteos tree):
+#                                           debian (6.1) and debian-6.12 from Debian's linux-source
+#                                           packages; wsl (5.15.146.1) and wsl-6.6 from Microsoft's git;
+#                                           published from realVinayak/SQLiteOS. With SQLITEOS_PUBLISHED_TARBALL
+#                                           (the published tree as a tarball), published and wsl come from
+#                                           it (wsl: with the published SQLiteOS taken out). A tarball is
+#                                           unpacked once, into DIR/KIND-VERSION-HASH (its sha256's first 12)
+#   kernel.sh unpublish TREE [--list]       takes the published SQLiteOS out of its WSL2 tree (unpublish.py)
 #   kernel.sh patch TREE                    apply.sh (the companion patch)
-#   kernel.sh build TREE OUT qemu|wsl|tree [-jN] [FRAGMENT...]
-#                                           configures and builds bzImage with make's own output, after
-#                                           "@@sqliteos total N" (objects make would compile, from make -n)
+#   kernel.sh build TREE OUT qemu|wsl|tree [-jN] [--target=T...] [FRAGMENT...]
+#                                           configures and builds bzImage (or make's targets T: objects
+#                                           like kernel/fork.o, folders like sqliteos/) with make's own
+#                                           output, after "@@sqliteos total N" (objects make would
+#                                           compile, from make -n)
 #   kernel.sh test IMAGE [TIMEOUT]          boots IMAGE under QEMU (TCG) with the guest checks; the
 #                                           console is the output, ending "P passed, F failed"
 #   kernel.sh windows-profile               (WSL2) the Windows user profile: "@@sqliteos profile WSLPATH WINPATH"
@@ -20,8 +29,9 @@ die() { echo "kernel.sh: $*" >&2; exit 1; }
 source "$here/qemu/guest-lib.sh"
 say() { echo "@@sqliteos $*"; }
 
-# The paper's kernel (Microsoft's WSL2 tree) and the published SQLiteOS tree.
+# The paper's kernel (Microsoft's WSL2 tree), WSL2's current default kernel and the published SQLiteOS tree.
 WSL_TAG=linux-msft-wsl-5.15.146.1
+WSL66_BRANCH=linux-msft-wsl-6.6.y
 WSL_REPO=https://github.com/microsoft/WSL2-Linux-Kernel
 PUBLISHED_REPO=https://github.com/realVinayak/SQLiteOS
 
@@ -53,48 +63,95 @@ version() { # the tree's release from its Makefile (make kernelversion without m
 status() {
   local tree="$1"
   [ -f "$tree/Makefile" ] && [ -f "$tree/Kconfig" ] || die "$tree is not a kernel tree (no Makefile and Kconfig)"
-  local kind=other patch=none tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl"
+  local kind=other patch=none tbl="$tree/arch/x86/entry/syscalls/syscall_64.tbl" v
+  v=$(version "$tree")
   [ -f "$tree/Microsoft/config-wsl" ] && kind=wsl
-  [ -f "$tree/debian/changelog" ] || [ "$(basename "$tree")" = linux-source-6.1 ] && [ "$kind" = other ] && kind=debian
-  if [ -f "$tree/sqliteos/sqliteos.h" ] && grep -q sqliteos/ "$tree/Kbuild" 2>/dev/null; then patch=companion
-  elif [ -f "$tbl" ] && grep -q ksqlite_query "$tbl"; then patch=published; fi
+  if [ "$kind" = other ]; then
+    if [ -f "$tree/debian/changelog" ] || grep -qs '^debian' "$tree/.sqliteos-source"; then kind=debian
+    else case "$(basename "$tree")" in linux-source-*) kind=debian ;; esac; fi
+  fi
+  if [ -f "$tree/sqliteos/sqliteos.h" ] && grep -qs 'SQLITEOS) += sqliteos/' "$tree/Kbuild" "$tree/Makefile"; then patch=companion
+  elif [ -f "$tree/ksqlite/ksqlite.c" ] || { [ -f "$tbl" ] && grep -q ksqlite_query "$tbl"; }; then patch=published; fi
+  # The trees the tests build and boot (npm run test:kernel and test:kernel:trees).
+  local tested=no
+  case "$kind:$v" in wsl:5.15.146.1 | debian:6.1.* | debian:6.12.*) tested=yes ;; esac
   say "tree $(cd "$tree" && pwd)"
-  say "version $(version "$tree")"
+  say "version $v"
   say "kind $kind"
   say "patch $patch"
+  say "tested $tested"
+}
+
+# Unpacks tarball $1 once into $2/$3-VERSION-HASH (its top folder stripped; a half-unpacked one is
+# started again) and prints that folder.
+unpack() {
+  local tarball="$1" dir="$2" name="$3" hash top v
+  need xz:xz-utils
+  hash=$(sha256sum "$tarball" | cut -c1-12)
+  for top in "$dir/$name"-*-"$hash"; do [ -f "$top/.sqliteos-source" ] && { echo "$top"; return; }; done
+  top="$dir/$name-unpacking-$hash"
+  rm -rf "$top" && mkdir -p "$top"
+  echo "unpacking $tarball into $dir" >&2
+  tar xJf "$tarball" -C "$top" --strip-components=1 >&2
+  v=$(version "$top")
+  rm -rf "$dir/$name-$v-$hash"
+  mv "$top" "$dir/$name-$v-$hash"
+  echo "$name $tarball sha256:$(sha256sum "$tarball" | cut -d' ' -f1)" > "$dir/$name-$v-$hash/.sqliteos-source"
+  echo "$dir/$name-$v-$hash"
+}
+
+# git clone --depth 1 of $1 (branch or tag $2, or the default) into $3, or its tarball from GitHub.
+clone() {
+  local repo="$1" ref="$2" into="$3"
+  [ -f "$into/Makefile" ] && return
+  if command -v git >/dev/null; then
+    echo "git clone --depth 1 ${ref:+--branch $ref }$repo $into"
+    git clone --progress --depth 1 ${ref:+--branch "$ref"} "$repo" "$into" 2>&1
+  else
+    need curl:curl
+    local url="$repo/archive/${ref:+refs/heads/$ref}${ref:-HEAD}.tar.gz"
+    case "$ref" in linux-msft-wsl-*.*.*.*) url="$repo/archive/refs/tags/$ref.tar.gz" ;; esac
+    echo "downloading $url"
+    mkdir -p "$into"
+    curl -fL "$url" | tar xz --strip-components=1 -C "$into"
+  fi
 }
 
 source_tree() {
-  local what="$1" dir="$2"
+  local what="$1" dir="$2" tarball="${SQLITEOS_PUBLISHED_TARBALL:-}" tree
   mkdir -p "$dir"
+  [ -z "$tarball" ] || [ -f "$tarball" ] || die "SQLITEOS_PUBLISHED_TARBALL: no file $tarball"
   case "$what" in
     debian)
-      local tarball=/usr/src/linux-source-6.1.tar.xz
-      [ -f "$tarball" ] || need "$tarball:linux-source-6.1"
+      local t61=/usr/src/linux-source-6.1.tar.xz
+      [ -f "$t61" ] || need "$t61:linux-source-6.1"
       need xz:xz-utils
       if [ ! -f "$dir/linux-source-6.1/Makefile" ]; then
-        echo "unpacking $tarball into $dir"
-        tar xJf "$tarball" -C "$dir"
+        echo "unpacking $t61 into $dir"
+        tar xJf "$t61" -C "$dir"
       fi
-      status "$dir/linux-source-6.1" ;;
-    wsl | published)
-      local repo="$WSL_REPO" ref="$WSL_TAG" name="WSL2-Linux-Kernel-${WSL_TAG#linux-msft-wsl-}"
-      [ "$what" = published ] && repo="$PUBLISHED_REPO" ref="" name=SQLiteOS
-      if [ ! -f "$dir/$name/Makefile" ]; then
-        if command -v git >/dev/null; then
-          echo "git clone --depth 1 ${ref:+--branch $ref }$repo $dir/$name"
-          git clone --progress --depth 1 ${ref:+--branch "$ref"} "$repo" "$dir/$name" 2>&1
-        else
-          need curl:curl
-          local url="$repo/archive/${ref:+refs/tags/$ref}${ref:-HEAD}.tar.gz"
-          echo "downloading $url"
-          mkdir -p "$dir/$name"
-          curl -fL "$url" | tar xz --strip-components=1 -C "$dir/$name"
-        fi
-      fi
-      status "$dir/$name" ;;
-    *) die "unknown source '$what' (debian, wsl, published)" ;;
+      tree="$dir/linux-source-6.1" ;;
+    debian-6.12)
+      local t612=/usr/src/linux-source-6.12.tar.xz
+      [ -f "$t612" ] || need "$t612:linux-source-6.12"
+      tree=$(unpack "$t612" "$dir" debian) ;;
+    wsl)
+      if [ -n "$tarball" ]; then
+        tree=$(unpack "$tarball" "$dir" wsl)
+        python3 "$here/unpublish.py" "$tree"
+      else
+        tree="$dir/WSL2-Linux-Kernel-${WSL_TAG#linux-msft-wsl-}"
+        clone "$WSL_REPO" "$WSL_TAG" "$tree"
+      fi ;;
+    wsl-6.6)
+      tree="$dir/WSL2-Linux-Kernel-6.6"
+      clone "$WSL_REPO" "$WSL66_BRANCH" "$tree" ;;
+    published)
+      if [ -n "$tarball" ]; then tree=$(unpack "$tarball" "$dir" published)
+      else tree="$dir/SQLiteOS"; clone "$PUBLISHED_REPO" "" "$tree"; fi ;;
+    *) die "unknown source '$what' (debian, debian-6.12, wsl, wsl-6.6, published)" ;;
   esac
+  status "$tree"
 }
 
 # Final value of each CONFIG_ symbol across the fragments, in order ("=value" or " is not set").
@@ -106,10 +163,15 @@ wanted_config() {
 build() {
   local tree="$1" out="$2" config="$3"; shift 3
   local jobs; jobs="$(nproc)"
-  local fragments=()
+  local fragments=() targets=()
   for a in "$@"; do
-    case "$a" in -j*) jobs="${a#-j}" ;; *) [ -f "$a" ] || die "no fragment $a"; fragments+=("$a") ;; esac
+    case "$a" in
+      -j*) jobs="${a#-j}" ;;
+      --target=*) targets+=("${a#--target=}") ;;
+      *) [ -f "$a" ] || die "no fragment $a"; fragments+=("$a") ;;
+    esac
   done
+  [ ${#targets[@]} -gt 0 ] || targets=(bzImage)
   need "${BUILD_TOOLS[@]}"
   [ -f "$tree/Makefile" ] || die "$tree is not a kernel tree"
   local O=()
@@ -158,11 +220,11 @@ build() {
   "${m[@]}" -j"$jobs" prepare 2>&1
   # What make would compile, from its dry run (it stops at the link, which needs the objects).
   local total
-  total=$("${m[@]}" -n bzImage 2>/dev/null | grep -cE "echo '  (CC|AS) +[^ ]+\.o'" || true)
+  total=$("${m[@]}" -n "${targets[@]}" 2>/dev/null | grep -cE "echo '  (CC|AS) +[^ ]+\.o'" || true)
   say "total $total"
   say "step compile"
-  "${m[@]}" -j"$jobs" bzImage 2>&1
-  say "image $(cd "$out" && pwd)/arch/x86/boot/bzImage"
+  "${m[@]}" -j"$jobs" "${targets[@]}" 2>&1
+  [ "${targets[*]}" != bzImage ] || say "image $(cd "$out" && pwd)/arch/x86/boot/bzImage"
   say "release $(cat "$out/include/config/kernel.release" 2>/dev/null || version "$tree")"
 }
 
@@ -206,10 +268,11 @@ windows_profile() {
 
 case "${1:-}" in
   status) [ $# = 2 ] || die "usage: kernel.sh status TREE"; status "$2" ;;
-  source) [ $# = 3 ] || die "usage: kernel.sh source debian|wsl|published DIR"; source_tree "$2" "$3" ;;
+  source) [ $# = 3 ] || die "usage: kernel.sh source debian|debian-6.12|wsl|wsl-6.6|published DIR"; source_tree "$2" "$3" ;;
+  unpublish) [ $# -ge 2 ] || die "usage: kernel.sh unpublish TREE [--list]"; shift; python3 "$here/unpublish.py" "$@" ;;
   patch) [ $# = 2 ] || die "usage: kernel.sh patch TREE"; bash "$here/apply.sh" "$2"; status "$2" ;;
   build) [ $# -ge 4 ] || die "usage: kernel.sh build TREE OUT qemu|wsl|tree [-jN] [FRAGMENT...]"; shift; build "$@" ;;
   test) [ $# -ge 2 ] || die "usage: kernel.sh test IMAGE [TIMEOUT]"; test_image "$2" "${3:-600}" ;;
   windows-profile) windows_profile ;;
-  *) die "usage: kernel.sh status|source|patch|build|test|windows-profile ..." ;;
+  *) die "usage: kernel.sh status|source|unpublish|patch|build|test|windows-profile ..." ;;
 esac
