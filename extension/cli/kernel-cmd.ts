@@ -15,11 +15,15 @@ import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { askTerminal, terminalPrompts } from './kernel';
 
-export const KERNEL_USAGE = `  sqliteos kernel status  --tree PATH                     a tree's release, kind and patch state
-  sqliteos kernel source  [--from debian|wsl|published] [--dir DIR]
-                                 unpacks Debian's linux-source-6.1, or fetches the WSL2 5.15.146.1 tree
-                                 (the paper's) or the published SQLiteOS tree, into DIR (~/sqliteos-kernel)
-  sqliteos kernel patch   --tree PATH [--scripts DIR]     applies the companion patch
+export const KERNEL_USAGE = `  sqliteos kernel status  --tree PATH                     a tree's release, kind, patch state, tested here or not
+  sqliteos kernel source  [--from debian|debian-6.12|wsl|wsl-6.6|published] [--dir DIR]
+                                 unpacks Debian's linux-source-6.1 or 6.12, or fetches WSL2's 5.15.146.1
+                                 (the paper's) or 6.6, or the published SQLiteOS tree, into DIR
+                                 (~/sqliteos-kernel); SQLITEOS_PUBLISHED_TARBALL=FILE: published and wsl
+                                 from that tarball of the published tree
+  sqliteos kernel patch   --tree PATH [--scripts DIR] [--yes]
+                                 applies the companion patch; a tree with the published SQLiteOS in it
+                                 is listed, and with --yes taken out first
   sqliteos kernel build   --tree PATH [--config qemu|wsl|tree] [--out DIR] [--fragment NAME|FILE]...
                           [--jobs N] [--log FILE]         builds bzImage (progress: objects of make -n's count)
   sqliteos kernel test    --image PATH [--timeout S]      boots it under QEMU with the guest checks
@@ -139,9 +143,21 @@ export async function kernelWorkCommand(argv: string[], out: (s: string) => void
       case 'source':
         out(`${treeLine(await work.source(o.from, abs(o.dir ?? (local ? path.join(os.homedir(), 'sqliteos-kernel') : 'sqliteos-kernel')), on, abort.signal))}\n`);
         return 0;
-      case 'patch':
-        out(`${treeLine(await work.patch(abs(o.tree!), on, abort.signal))}\n`);
+      case 'patch': {
+        const tree = abs(o.tree!);
+        if ((await work.status(tree)).patch === 'published') {
+          const plan = await work.unpublishPlan(tree);
+          const list = plan.map((p) => `  ${p}\n`).join('');
+          if (!o.yes) {
+            err(`sqliteos kernel patch: ${tree} carries the published SQLiteOS; the companion patch replaces it. Taking it out removes:\n${list}Run again with --yes to take it out and apply the companion patch.\n`);
+            return 1;
+          }
+          out(`taking the published SQLiteOS out of ${tree}:\n${list}`);
+          await work.unpublish(tree, on, abort.signal);
+        }
+        out(`${treeLine(await work.patch(tree, on, abort.signal))}\n`);
         return 0;
+      }
       case 'build': {
         const t0 = Date.now();
         const r = await work.build({ tree: abs(o.tree!), out: o.out && abs(o.out), config: o.config, jobs: o.jobs, fragments: o.fragments }, on, abort.signal);

@@ -15,7 +15,7 @@ import { KernelTests } from '../kernel-tests';
 import { Session } from '../session';
 import { builtImages, localGuest } from '../targets/guest';
 import { RemoteTarget } from '../targets/remote';
-import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
+import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SOURCES, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
 import { LocalShell } from '../targets/sources';
 import { DestinationError, resolveDestination } from '../targets/ssh/config';
 import type { ConnectCommands } from './connect';
@@ -168,9 +168,7 @@ export class KernelCommands implements vscode.Disposable {
       (
         await vscode.window.showQuickPick<Item>(
           [
-            { label: 'WSL2 5.15.146.1', description: "Microsoft's tree of the paper's kernel (git or a tarball from GitHub)", value: 'wsl' },
-            { label: "Debian's linux-source-6.1", description: 'the tree the tests use (apt package linux-source-6.1)', value: 'debian' },
-            { label: 'The published SQLiteOS tree', description: 'realVinayak/SQLiteOS as the paper published it', value: 'published' },
+            ...SOURCE_KINDS.map((value): Item => ({ ...SOURCES[value], value })),
             { label: 'An Existing Tree…', description: 'a path on that machine', value: 'existing' },
           ],
           { title: `Kernel source on ${work.label}` },
@@ -197,10 +195,19 @@ export class KernelCommands implements vscode.Disposable {
     const status = await this.withProgress(`Reading ${tree}`, (on) => work.status(tree, on));
     if (!status) return undefined;
     if (status.patch === 'published') {
-      void vscode.window.showInformationMessage(`SQLiteOS: ${tree} is the published SQLiteOS kernel: it is built as it is, without the companion patch.`);
-      return status;
-    }
-    if (status.patch === 'none' && !a.tree) {
+      // The companion patch replaces the published one: say what goes, and keep the tree as it is unless asked.
+      const plan = await this.withProgress(`Reading ${tree}`, () => work.unpublishPlan(tree));
+      if (!plan) return undefined;
+      const replace = 'Replace with the Companion Patch';
+      const yes = await vscode.window.showWarningMessage(
+        `${tree} carries the published SQLiteOS kernel. Replace it with the companion patch?`,
+        { modal: true, detail: `Taken out (${plan.length} changes):\n${plan.join('\n')}\n\nTo build the published kernel as it is, choose Cancel and Build Kernel.` },
+        replace,
+      );
+      if (yes !== replace) return undefined;
+      const bare = await this.withProgress(`Taking the published SQLiteOS out of ${tree}`, (on, _r, signal) => work.unpublish(tree, on, signal));
+      if (!bare) return undefined;
+    } else if (status.patch === 'none' && !a.tree) {
       type Item = vscode.QuickPickItem & { value: 'companion' | 'published' };
       const pick = await vscode.window.showQuickPick<Item>(
         [

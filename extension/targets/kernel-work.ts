@@ -19,20 +19,31 @@ export { Cancelled };
 
 export type KernelConfig = 'qemu' | 'wsl' | 'tree';
 export const KERNEL_CONFIGS: readonly KernelConfig[] = ['qemu', 'wsl', 'tree'];
-export type SourceKind = 'debian' | 'wsl' | 'published';
-export const SOURCE_KINDS: readonly SourceKind[] = ['debian', 'wsl', 'published'];
+/** Where kernel.sh gets a tree (its `source` step): the one list of them, with their words. */
+export const SOURCES = {
+  wsl: { label: 'WSL2 5.15.146.1', description: "Microsoft's tree of the paper's kernel (git, or a tarball from GitHub); tested here" },
+  'wsl-6.6': { label: 'WSL2 6.6', description: "Microsoft's current default WSL2 kernel (git, branch linux-msft-wsl-6.6.y); not tested here: it lies between 6.1 and 6.12" },
+  debian: { label: "Debian's linux-source-6.1", description: 'the tree npm run test:kernel uses (apt package linux-source-6.1); tested here' },
+  'debian-6.12': { label: "Debian's linux-source-6.12", description: 'apt package linux-source-6.12; tested here' },
+  published: { label: 'The published SQLiteOS tree', description: 'realVinayak/SQLiteOS as the paper published it (WSL2 5.15.146.1 with the paper\'s patch)' },
+} as const;
+export type SourceKind = keyof typeof SOURCES;
+export const SOURCE_KINDS = Object.keys(SOURCES) as SourceKind[];
 
 export interface TreeInfo {
   tree: string;
   version: string;
   kind: 'debian' | 'wsl' | 'other';
   patch: 'companion' | 'published' | 'none';
+  /** One of the trees this project builds and boots in its tests (kernel.sh status says which). */
+  tested: boolean;
 }
 
-/** A tree in words: "Linux 6.1.192 (Debian's linux-source), the companion patch applied". */
+/** A tree in words: "Linux 6.1.192 (Debian's linux-source, tested here), the companion patch applied". */
 export function describeTree(t: TreeInfo): string {
   const patch = { companion: 'the companion patch applied', published: 'the published SQLiteOS kernel', none: 'not patched' }[t.patch];
-  return `Linux ${t.version} (${t.kind === 'wsl' ? "Microsoft's WSL2 tree" : t.kind === 'debian' ? "Debian's linux-source" : 'a kernel tree'}), ${patch}`;
+  const kind = t.kind === 'wsl' ? "Microsoft's WSL2 tree" : t.kind === 'debian' ? "Debian's linux-source" : 'a kernel tree';
+  return `Linux ${t.version} (${kind}, ${t.tested ? 'tested here' : 'not tested here'}), ${patch}`;
 }
 
 export type WorkEvent =
@@ -160,7 +171,7 @@ export class KernelWork {
       const d = driverLine(l);
       if (d) f[d.key] = d.value;
     }
-    return { tree: f.tree ?? '', version: f.version ?? '?', kind: (f.kind as TreeInfo['kind']) ?? 'other', patch: (f.patch as TreeInfo['patch']) ?? 'none' };
+    return { tree: f.tree ?? '', version: f.version ?? '?', kind: (f.kind as TreeInfo['kind']) ?? 'other', patch: (f.patch as TreeInfo['patch']) ?? 'none', tested: f.tested === 'yes' };
   }
 
   /** Runs a step whose result is the tree facts it prints. */
@@ -180,6 +191,19 @@ export class KernelWork {
 
   patch(tree: string, on: (e: WorkEvent) => void, signal?: AbortSignal): Promise<TreeInfo> {
     return this.treeStep(['patch', tree], on, signal);
+  }
+
+  /** What taking the published SQLiteOS out of TREE removes ("file: what" each), changing nothing. */
+  async unpublishPlan(tree: string): Promise<string[]> {
+    const lines: string[] = [];
+    await this.run(['unpublish', tree, '--list'], (l) => lines.push(l));
+    return lines.filter((l) => l.startsWith('would remove: ')).map((l) => l.slice('would remove: '.length));
+  }
+
+  /** Takes the published SQLiteOS out of TREE (Microsoft's WSL2 tree as it was), then reads it again. */
+  async unpublish(tree: string, on: (e: WorkEvent) => void, signal?: AbortSignal): Promise<TreeInfo> {
+    await this.run(['unpublish', tree], (text) => on({ kind: 'line', text }), signal);
+    return this.status(tree, on);
   }
 
   /** The out directory a configuration builds into when none is given: beside the tree's sources. */

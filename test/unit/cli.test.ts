@@ -93,3 +93,47 @@ describe('sqliteos CLI', () => {
   });
 });
 
+
+describe('sqliteos kernel patch on a tree that carries the published SQLiteOS', () => {
+  /*
+   * kernel-scripts stood in for by a kernel.sh that answers as the real one does on the published tree
+   * and records what it was asked (the real unpublish runs on the real tree in npm run test:kernel:trees).
+   */
+  function fakeScripts(): { dir: string; calls: () => string[]; tree: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-fake-scripts-'));
+    const tree = path.join(dir, 'tree');
+    fs.mkdirSync(tree);
+    const log = path.join(dir, 'calls');
+    fs.writeFileSync(
+      path.join(dir, 'kernel.sh'),
+      `echo "$*" >> '${log}'
+state=published; [ -f '${dir}/unpublished' ] && state=none; [ -f '${dir}/patched' ] && state=companion
+case "$1" in
+  status) printf '@@sqliteos tree %s\\n@@sqliteos version 5.15.146.1\\n@@sqliteos kind wsl\\n@@sqliteos patch %s\\n@@sqliteos tested yes\\n' "$2" "$state" ;;
+  unpublish) if [ "$3" = --list ]; then echo 'would remove: kernel/fork.c: ksqlite_insert_into_pid() and ksqlite_dup_fd() in kernel_clone()'; echo 'would remove: ksqlite/ (added by the authors)'
+             else touch '${dir}/unpublished'; echo 'removed: ksqlite/ (added by the authors)'; fi ;;
+  patch) [ "$state" = none ] || { echo "apply.sh: $2 carries the published SQLiteOS" >&2; exit 1; }; touch '${dir}/patched'
+         printf '@@sqliteos tree %s\\n@@sqliteos version 5.15.146.1\\n@@sqliteos kind wsl\\n@@sqliteos patch companion\\n@@sqliteos tested yes\\n' "$2" ;;
+esac
+`,
+    );
+    return { dir, tree, calls: () => fs.readFileSync(log, 'utf8').trim().split('\n') };
+  }
+
+  it('lists what taking it out removes and changes nothing without --yes (exit 1)', () => {
+    const f = fakeScripts();
+    const r = sqliteos('kernel', 'patch', '--tree', f.tree, '--scripts', f.dir);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /carries the published SQLiteOS; the companion patch replaces it\. Taking it out removes:\n {2}kernel\/fork\.c: ksqlite_insert_into_pid\(\) and ksqlite_dup_fd\(\) in kernel_clone\(\)\n {2}ksqlite\/ \(added by the authors\)\nRun again with --yes/);
+    assert.deepEqual(f.calls().map((c) => c.split(' ')[0]), ['status', 'unpublish']);
+    assert.ok(f.calls()[1].endsWith('--list'));
+  });
+
+  it('with --yes takes it out, then applies the companion patch', () => {
+    const f = fakeScripts();
+    const r = sqliteos('kernel', 'patch', '--tree', f.tree, '--scripts', f.dir, '--yes');
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(f.calls().map((c) => c.split(' ').filter((w) => !w.startsWith('/')).join(' ')), ['status', 'unpublish --list', 'unpublish', 'status', 'patch']);
+    assert.match(r.out, /: Linux 5\.15\.146\.1 \(Microsoft's WSL2 tree, tested here\), the companion patch applied\n$/);
+  });
+});
