@@ -140,6 +140,37 @@ describe('scenarios on a real kernel', () => {
     assert.deepEqual(compareRuns(sim, k), []);
   });
 
+  // Processes left alive at the end: P2 inside a read transaction, P1's write waiting behind it.
+  const OPEN_END = 'P1 pipe r w\nP1 fork P2\nP2 begin\nP1 write w "x"\n';
+  const simulateText = (src: string): Promise<RunResult> => {
+    const p = parseScenario(src, 't.sqlos');
+    assert.ok(p.ok);
+    return simulateScenario(p.scenario);
+  };
+
+  it('sees a duplicated row, which a comparison of row sets would not', async () => {
+    const sim = await simulateText(OPEN_END);
+    assert.ok(sim.tables.pid_pipe.length > 0, 'rows left to duplicate');
+    const k = clone(sim);
+    k.tables.pid_pipe.push({ ...k.tables.pid_pipe[0] });
+    const d = compareRuns(sim, k);
+    assert.deepEqual(d.map((x) => x.what), ['table pid_pipe: rows on one side only']);
+    assert.equal(d[0].left, '—');
+    assert.match(d[0].right, /"pid":/);
+  });
+
+  it("compares the lock state's transaction connections: which process holds which level", async () => {
+    const sim = await simulateText(OPEN_END);
+    assert.ok(sim.lockState.connections.some((c) => c.pid === 2 && c.level === 'SHARED' && c.purpose === 'begin'), JSON.stringify(sim.lockState.connections));
+    const k = clone(sim);
+    k.lockState.connections.find((x) => x.pid === 2)!.level = 'NONE';
+    assert.deepEqual(compareRuns(sim, k).map((x) => x.what), ['lock state at the end']);
+    const kernelNames = clone(sim);
+    for (const x of kernelNames.lockState.connections) x.id += 100;
+    kernelNames.lockState.connections = kernelNames.lockState.connections.filter((c) => c.purpose === 'begin').map((c) => ({ ...c, purpose: 'transaction' }));
+    assert.deepEqual(compareRuns(sim, kernelNames), [], "ids are each side's own, and the kernel runs pipe writes on its one connection");
+  });
+
   it('generates the same scenario from the same seed, every one of them parses, and they vary', () => {
     assert.equal(generateScenario(123), generateScenario(123));
     assert.notEqual(generateScenario(123), generateScenario(124));

@@ -3,7 +3,9 @@
  *
  * What must be equal: each statement's result, errno and the bytes a read got (its first 48 bytes and,
  * past them, a digest of all); the order in which each process completed its statements; who is
- * asleep at the end and on what; the final tables, pipes and lock state; the anomalies' kinds and lines.
+ * asleep at the end and on what; the final tables (rows as multisets: a duplicate row is a
+ * difference), pipes and lock state (levels, holders, queues, and each process's transaction
+ * connection by the level it holds); the anomalies' kinds and lines.
  * What may differ, and why: the global interleaving of completions (two processes woken by one event
  * run in the order the scheduler picks; the simulator runs them in the order they were woken, which the
  * scheduler usually but not always does), and so
@@ -81,6 +83,9 @@ function pipeLines(r: RunResult, names: Map<number, string>): string[] {
   return r.pipes.map((p) => `${names.get(p.dataId) ?? `dataId ${p.dataId}`}: ${p.buffered} bytes, read end ${open(p.readers + (p.readRefs ?? 0))}, write end ${open(p.writers + (p.writeRefs ?? 0))}`).sort();
 }
 
+/** A transaction's connection, as the simulator ('begin') and the kernel runner ('transaction') name it. */
+const TRANSACTION = new Set(['begin', 'transaction']);
+
 function lockState(r: RunResult): Record<string, unknown> {
   const l = r.lockState;
   return {
@@ -90,7 +95,25 @@ function lockState(r: RunResult): Record<string, unknown> {
     writeMutexWaiters: [...l.writeMutexWaiters].sort(),
     readQ: [...l.readQ].sort(),
     writeQ: [...l.writeQ].sort(),
+    // The transactions' connections (553's) by process and the level each holds; ids are each side's
+    // own, and one holding nothing is no lock. A pipe operation's connection is not compared: the
+    // simulator gives each its own, the kernel runs them all on its one kernel connection.
+    connections: l.connections
+      .filter((c) => c.pid > 0 && c.level !== 'NONE' && TRANSACTION.has(c.purpose))
+      .map((c) => `P${c.pid} ${c.level}`)
+      .sort(),
   };
+}
+
+/** The rows of a side that the other side has fewer of: a multiset difference, so a duplicate shows. */
+function extraRows(a: string[], b: string[]): string[] {
+  const left = new Map<string, number>();
+  for (const x of b) left.set(x, (left.get(x) ?? 0) + 1);
+  return a.filter((x) => {
+    const n = left.get(x) ?? 0;
+    left.set(x, n - 1);
+    return n <= 0;
+  });
 }
 
 function opKey(o: OpRecord): string {
@@ -183,8 +206,8 @@ export function compareRuns(left: RunResult, right: RunResult): Difference[] {
   for (const t of [...new Set([...Object.keys(left.tables), ...Object.keys(right.tables)])].sort()) {
     if (unreadable.has(t)) continue;
     const [a, b] = [rows(left, t, ln), rows(right, t, rn)];
-    const onlyA = a.filter((x) => !b.includes(x));
-    const onlyB = b.filter((x) => !a.includes(x));
+    const onlyA = extraRows(a, b);
+    const onlyB = extraRows(b, a);
     if (onlyA.length || onlyB.length) out.push({ what: `table ${t}: rows on one side only`, left: onlyA.join(' ') || '—', right: onlyB.join(' ') || '—' });
   }
   diff('pipes at the end', pipeLines(left, ln), pipeLines(right, rn));
