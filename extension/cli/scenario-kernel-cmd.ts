@@ -7,14 +7,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Scenario } from '../core/scenario/ast';
-import { formatDifferences } from '../core/scenario/compare';
+import { excusals, formatDifferences } from '../core/scenario/compare';
 import { optionsFor } from '../core/scenario/runner';
 import { summarize } from '../core/scenario/summary';
 import type { SimOptions } from '../core/sim/types';
 import { KernelRunError } from '../core/kernel/run-result';
 import { HostError, KernelHost } from '../targets/kernel-host';
 import { runOnKernel } from '../targets/scenario-kernel';
-import { NotOnKernel, compareWithKernel, kernelCannotRun, runCorpus } from '../targets/differential';
+import { NotOnKernel, compareWithKernel, describeExcusals, kernelCannotRun, runCorpus } from '../targets/differential';
 import { LocalShell, bundledHelper } from '../targets/sources';
 import { resolveWithGuest } from '../targets/guest';
 import { DestinationError } from '../targets/ssh/config';
@@ -71,7 +71,7 @@ export async function scenarioOnKernel(a: OnArgs, out: (s: string) => void, err:
     const { simulator, kernel, differences: d } = await compareWithKernel(host, a.scenario, runnerProgram(distDir), a.opts);
     const label = host.shell.label;
     if (a.json) out(`${JSON.stringify({ file: a.scenario.file, same: d.length === 0, differences: d, simulator, kernel }, null, 2)}\n`);
-    else if (d.length === 0) out(`${a.scenario.file}: the simulator and ${label} agree (${kernel.ops.length} statements, final tables, pipes, locks)\n`);
+    else if (d.length === 0) out(`${a.scenario.file}: the simulator and ${label} agree (${kernel.ops.length} statements, final tables, pipes, locks; ${describeExcusals(excusals(simulator, kernel))})\n`);
     else out(`${a.scenario.file}: ${d.length} difference${d.length === 1 ? '' : 's'} between the simulator and ${label}\n${formatDifferences(d, ['simulator', 'kernel'])}\n`);
     return d.length ? 1 : 0;
   } catch (e) {
@@ -96,7 +96,7 @@ export async function generatedDiff(a: { count: number; seed: number; on: string
     out(`seed ${a.seed}, ${a.count} scenarios on ${host.shell.label}\n`);
     const r = await runCorpus(host, runnerProgram(__dirname), { seed: a.seed, count: a.count });
     for (const d of r.differing) out(`\nseed ${d.seed}: ${d.differences.length} difference(s)\n${d.text}${formatDifferences(d.differences, ['simulator', 'kernel'])}\n`);
-    out(`\n${r.ran} scenarios (${r.deadlocks} ending in a deadlock on both), ${r.differing.length} with differences, in ${(r.ms / 1000).toFixed(1)} s (seed ${a.seed})\n`);
+    out(`\n${r.ran} scenarios (${r.deadlocks} ending in a deadlock on both), ${r.differing.length} with differences, in ${(r.ms / 1000).toFixed(1)} s (seed ${a.seed}); ${describeExcusals(r.excused)}\n`);
     return r.differing.length ? 1 : 0;
   } catch (e) {
     if (known(e)) {

@@ -4,7 +4,7 @@
  * extension's Compare with Simulator, and by the differential and fuzz tests over a generated corpus.
  */
 import type { Scenario } from '../core/scenario/ast';
-import { Difference, compareRuns } from '../core/scenario/compare';
+import { Difference, Excuse, compareRuns, excusals } from '../core/scenario/compare';
 import { generateScenario } from '../core/scenario/generate';
 import { parseScenario } from '../core/scenario/parser';
 import { RunResult, ScenarioRun, optionsFor } from '../core/scenario/runner';
@@ -54,6 +54,8 @@ export interface CorpusResult {
   differing: { seed: number; text: string; differences: Difference[] }[];
   /** Scenarios that ended with a process asleep for good (on both sides, as they agree). */
   deadlocks: number;
+  /** Comparisons excused across the corpus, by reason. */
+  excused: Map<Excuse, number>;
   ms: number;
 }
 
@@ -67,7 +69,7 @@ export async function runCorpus(
   o: { seed: number; count: number; budgetMs?: number; onEach?: (seed: number, c: Compared) => void },
 ): Promise<CorpusResult> {
   const t0 = Date.now();
-  const res: CorpusResult = { seed: o.seed, ran: 0, differing: [], deadlocks: 0, ms: 0 };
+  const res: CorpusResult = { seed: o.seed, ran: 0, differing: [], deadlocks: 0, excused: new Map(), ms: 0 };
   for (let i = 0; i < o.count && (o.budgetMs === undefined || Date.now() - t0 < o.budgetMs); i++) {
     const seed = o.seed + i;
     const text = generateScenario(seed);
@@ -77,8 +79,15 @@ export async function runCorpus(
     res.ran++;
     if (c.kernel.anomalies.some((a) => a.kind === 'deadlock')) res.deadlocks++;
     if (c.differences.length) res.differing.push({ seed, text, differences: c.differences });
+    for (const [why, n] of excusals(c.simulator, c.kernel)) res.excused.set(why, (res.excused.get(why) ?? 0) + n);
     o.onEach?.(seed, c);
   }
   res.ms = Date.now() - t0;
   return res;
+}
+
+/** "N comparisons excused (a: 3, b: 1)" for a corpus run's closing line. */
+export function describeExcusals(e: Map<Excuse, number>): string {
+  const total = [...e.values()].reduce((a, b) => a + b, 0);
+  return total ? `${total} comparisons excused (${[...e].map(([why, n]) => `${n}: ${why}`).join('; ')})` : '0 comparisons excused';
 }

@@ -16,7 +16,7 @@ import { KERNEL_REPORT } from '../../extension/core/kernel/guest-checks';
 import { formatDifferences } from '../../extension/core/scenario/compare';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { KernelHost } from '../../extension/targets/kernel-host';
-import { compareWithKernel, kernelCannotRun, runCorpus } from '../../extension/targets/differential';
+import { compareWithKernel, describeExcusals, kernelCannotRun, runCorpus } from '../../extension/targets/differential';
 import { bundledHelper } from '../../extension/targets/sources';
 import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
 import { Connection, connect } from '../../extension/targets/ssh/connection';
@@ -74,7 +74,7 @@ describe('the simulator against the companion kernel', () => {
   it(`agrees on a generated corpus (seed ${SEED}, up to ${CORPUS} scenarios in 150 s)`, { timeout: 400000 }, async () => {
     console.log(`differential corpus: seed ${SEED} (reproduce: sqliteos diff --generated ${CORPUS} --seed ${SEED})`);
     const r = await runCorpus(g.host, runner(), { seed: SEED, count: CORPUS, budgetMs: 150000 });
-    console.log(`differential corpus: ${r.ran} scenarios in ${(r.ms / 1000).toFixed(1)} s, ${r.deadlocks} ending in a deadlock, ${r.differing.length} with differences`);
+    console.log(`differential corpus: ${r.ran} scenarios in ${(r.ms / 1000).toFixed(1)} s, ${r.deadlocks} ending in a deadlock, ${r.differing.length} with differences; ${describeExcusals(r.excused)}`);
     assert.ok(r.ran >= 100, `only ${r.ran} scenarios in the time budget`);
     assert.deepEqual(r.differing.map((d) => d.seed), [], report(r));
   });
@@ -127,7 +127,7 @@ describe('the generated corpus as a fuzzer on the checking kernel (lockdep, KASA
     // What boot itself left unreferenced is not the corpus's: forget it first.
     assert.equal((await g.conn.exec('echo clear > /sys/kernel/debug/kmemleak')).code, 0, 'kmemleak is in the checking kernel');
     const r = await runCorpus(g.host, runner(), { seed: SEED, count: CORPUS, budgetMs: 120000 });
-    console.log(`fuzz on the checking kernel: seed ${SEED}, ${r.ran} scenarios in ${(r.ms / 1000).toFixed(1)} s, ${r.differing.length} with differences`);
+    console.log(`fuzz on the checking kernel: seed ${SEED}, ${r.ran} scenarios in ${(r.ms / 1000).toFixed(1)} s, ${r.differing.length} with differences; ${describeExcusals(r.excused)}`);
     assert.ok(r.ran >= 30, `only ${r.ran} scenarios in the time budget`);
     assert.deepEqual(r.differing.map((d) => d.seed), [], report(r));
     // kmemleak reports an object only after two scans find it unreferenced, the first ~5 s after allocation.

@@ -145,13 +145,15 @@ function queriesInTransaction(r: RunResult, begin: OpRecord): string[] {
  * lets go, beside the writer waiting for the write mutex next): its snapshot is the tables before or
  * after that writer's work, so the rows of the queries in it are not compared either.
  */
-function excusedOps(left: RunResult, right: RunResult): Set<string> {
-  const excused = new Set<string>();
+function excusedOps(left: RunResult, right: RunResult): Map<string, Excuse> {
+  const excused = new Map<string, Excuse>();
   const groups = [...concurrent(left), ...concurrent(right)];
   for (const g of groups) {
     for (const o of g) {
-      if (o.op === 'query') excused.add(opKey(o));
-      if (o.op === 'begin' && o.result === 0) for (const r of [left, right]) for (const k of queriesInTransaction(r, o)) excused.add(k);
+      if (o.op === 'query') excused.set(opKey(o), 'a query woken with other work: rows not compared');
+      if (o.op === 'begin' && o.result === 0) {
+        for (const r of [left, right]) for (const k of queriesInTransaction(r, o)) if (!excused.has(k)) excused.set(k, 'a query in a read transaction begun among woken work: rows not compared');
+      }
     }
   }
   const got = (r: RunResult, keys: string[]) =>
@@ -161,9 +163,27 @@ function excusedOps(left: RunResult, right: RunResult): Set<string> {
       .sort()
       .join(' ');
   for (const group of groups.map((g) => g.filter((o) => o.op === 'read').map(opKey)).filter((g) => g.length > 1)) {
-    if (got(left, group) === got(right, group) && group.every((k) => left.ops.some((o) => opKey(o) === k))) for (const k of group) excused.add(k);
+    if (got(left, group) === got(right, group) && group.every((k) => left.ops.some((o) => opKey(o) === k))) {
+      for (const k of group) excused.set(k, 'reads woken together: their bytes compared as a group');
+    }
   }
   return excused;
+}
+
+export type Excuse =
+  | 'a query woken with other work: rows not compared'
+  | 'a query in a read transaction begun among woken work: rows not compared'
+  | 'reads woken together: their bytes compared as a group'
+  | 'a table a kernel could not read at the end (busy): not compared';
+
+/** What compareRuns excused in this pair of runs, counted by reason (so "0 differences" says what it hid). */
+export function excusals(left: RunResult, right: RunResult): Map<Excuse, number> {
+  const n = new Map<Excuse, number>();
+  const add = (e: Excuse) => n.set(e, (n.get(e) ?? 0) + 1);
+  for (const e of excusedOps(left, right).values()) add(e);
+  const busy = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]).size;
+  if (busy) n.set('a table a kernel could not read at the end (busy): not compared', busy);
+  return n;
 }
 
 export function compareRuns(left: RunResult, right: RunResult): Difference[] {
