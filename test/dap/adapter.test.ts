@@ -102,7 +102,16 @@ describe('sqliteos debug adapter', () => {
     const text = lines.join('');
     assert.match(text, /09-memdb-busy\.sqlos: profile companion, locks memdb/);
     assert.match(text, /^ +\d+ +P\d .* -> /m, 'one line per statement with its result');
-    assert.match(text, /(ok: no anomaly|FAILED: \d+ anomal)/);
+    assert.match(text, /^ok: no anomaly$/m);
+    // And a run with an anomaly: the anomaly with its file and line, and the count.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqlos-dap-')), 'expect.sqlos');
+    fs.writeFileSync(file, 'P1 pipe r w\nP1 write w "abc"\nP1 read r 3 == "xyz"\nP1 exit\n');
+    lines.length = 0;
+    await launch(file, { stopOnEntry: false });
+    await dc.waitForEvent('terminated');
+    const failed = lines.join('');
+    assert.match(failed, /expect\.sqlos:3: expectation: read expected "xyz" \(3 bytes\), got "abc" \(3 bytes\)/);
+    assert.match(failed, /^FAILED: 1 anomaly$/m);
   });
 
   it('resolves its options as every command does: launch arguments, then overrides, then the file, then settings', async () => {

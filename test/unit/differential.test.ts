@@ -108,8 +108,12 @@ describe('scenarios on a real kernel', () => {
     k.ops.find((o) => o.line === 8)!.result = -32;
     k.ops.find((o) => o.line === 8)!.error = 'EPIPE (-32)';
     k.ops = k.ops.filter((o) => o.line !== 11);
-    const what = compareRuns(sim, k).map((d) => d.what);
-    assert.deepEqual(what.slice(0, 3), ['line 8 P1 write: errno', 'line 8 P1 write: result', 'line 11 P1 exit: completed on one side only']);
+    const read = k.ops.find((o) => o.op === 'read' && o.line === 6)!;
+    read.data = `"${'z'.repeat(JSON.parse(read.data!).length)}"`;
+    const d = compareRuns(sim, k);
+    const what = d.map((x) => x.what);
+    assert.deepEqual(what.slice(0, 4), ['line 8 P1 write: errno', 'line 8 P1 write: result', 'line 6 P2 read: bytes read', 'line 11 P1 exit: completed on one side only']);
+    assert.match(d[2].right, /zz/);
     assert.ok(what.includes('P1: order of its completed statements (lines)'));
   });
 
