@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ROOT, kinds, opAt, runExample } from './helpers';
+import { lockState } from '../../extension/core/sim/inspect';
+import { ROOT, kinds, opAt, runExample, start } from './helpers';
 
 describe('example scenarios', () => {
   it('there are at least a dozen, and each one is covered below', () => {
@@ -90,6 +91,16 @@ describe('example scenarios', () => {
   });
 
   it('08-pending-writer.sqlos: the writer waits PENDING on write_q, a new reader waits on read_q, then both finish', async () => {
+    // Statement by statement up to the two sleeps, to see them as they are.
+    const r = await start(fs.readFileSync(path.join(ROOT, 'examples', '08-pending-writer.sqlos'), 'utf8'), {}, '08-pending-writer.sqlos');
+    for (const pid of [1, 1, 1, 2]) assert.equal(r.runStatement(pid).kind, 'done');
+    assert.equal(r.runStatement(1).kind, 'blocked', 'the write waits');
+    assert.equal(r.runStatement(3).kind, 'blocked', 'the new reader waits');
+    const locks = lockState(r.kernel);
+    assert.equal(locks.currentMaxLock, 'PENDING');
+    assert.deepEqual(locks.writeQ, [1]);
+    assert.deepEqual(locks.readQ, [3]);
+    r.kernel.close();
     const res = await runExample('08-pending-writer.sqlos');
     assert.equal(res.ok, true, JSON.stringify(res.anomalies));
     assert.deepEqual(res.ops.map((o) => o.line).slice(0, 7), [5, 6, 7, 8, 11, 9, 10], 'commit (11) let the write (9) and then the query (10) finish');
