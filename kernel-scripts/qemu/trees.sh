@@ -5,7 +5,10 @@
 #    beside the project) with the published SQLiteOS taken out (`kernel.sh unpublish`, checked: no
 #    ksqlite, sql_pipe, hello_world or sql_ref left), built once without CONFIG_SQLITEOS, then patched;
 #  - Debian's 6.12 (linux-source-6.12).
-# Each is unpacked once into .cache/trees (keyed by its tarball's hash), built from tinyconfig +
+# Each is unpacked once per machine into ~/.cache/sqliteos-companion/trees (keyed by its tarball's hash;
+# SQLITEOS_KERNEL_CACHE replaces ~/.cache/sqliteos-companion) and built beside it (kbuild-*), so a clean
+# clone (CI's) neither unpacks a gigabyte again nor rebuilds what its sources did not change: apply.sh
+# copies in only the files that differ, and make rebuilds what they touch. Each is built from tinyconfig +
 # config.fragment with ccache, booted under QEMU with the guest checks: every check must pass, with no
 # compiler warning in the patch or the files it hooks and no kernel report. With --checking, the checking
 # kernel (lockdep, KASAN, kmemleak, fault injection) of each boots too.
@@ -15,7 +18,8 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 checking=no
 [ "${1:-}" = --checking ] && checking=yes
-trees="$cache/trees"
+kcache="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}"
+trees="$kcache/trees"
 mkdir -p "$trees"
 summary=()
 kernel_sh() { bash "$root/kernel-scripts/kernel.sh" "$@"; }
@@ -48,6 +52,9 @@ build() {
   echo "   built in $(( SECONDS - t0 )) s: $(stat -c %s "$out/arch/x86/boot/bzImage") bytes, $(grep -c ': warning: ' "$out/build.log" || true) warnings (none in the patch)"
 }
 
+# The closing count of a boot's console ("163 passed, 0 failed").
+count() { tail -1 "$1" | sed -E 's/^(passed|FAILED): //'; }
+
 # Boots $1 with the guest checks (limit $3 s); console in $2; prints the kernel's release and the count.
 boot() {
   local image="$1" log="$2" limit="$3" status=0 t0=$SECONDS
@@ -55,7 +62,7 @@ boot() {
   grep -E '^not ok [0-9]+ - ' "$log" || true
   [ "$status" = 0 ] || { tail -30 "$log" >&2; echo "qemu/trees.sh: the guest checks failed on $image; console: $log" >&2; exit 1; }
   no_reports "$log"
-  echo "   booted and checked in $(( SECONDS - t0 )) s: $(tail -1 "$log")"
+  echo "   booted and checked in $(( SECONDS - t0 )) s: $(count "$log")"
 }
 
 # One tree: build, boot, and (with --checking) the checking kernel. $1 label, $2 tree, $3 out prefix,
@@ -67,7 +74,7 @@ check_tree() {
   local release; release=$(cat "$out/include/config/kernel.release")
   echo "== $label: booting $release under QEMU (TCG)"
   boot "$out/arch/x86/boot/bzImage" "$out/console.log" 300
-  summary+=("$release: $(tail -1 "$out/console.log")")
+  summary+=("$release: $(count "$out/console.log")")
   if [ "$checking" = yes ]; then
     echo "== $label: the checking kernel (lockdep, KASAN, kmemleak, fault injection)"
     build "$tree" "$out-debug" "$@" debug
@@ -77,7 +84,7 @@ check_tree() {
     done
     grep -q '^# commit window under failing allocations: ' "$out-debug/console.log" ||
       { echo "qemu/trees.sh: the checking boot of $label did not run the fault-injection checks" >&2; exit 1; }
-    summary+=("$release (checking kernel): $(tail -1 "$out-debug/console.log")")
+    summary+=("$release (checking kernel): $(count "$out-debug/console.log")")
   fi
 }
 
@@ -96,21 +103,21 @@ if [ ! -f "$wsl/sqliteos/sqliteos.h" ]; then
   # Microsoft's tree as it was, before the companion patch goes in: it builds (the published SQLiteOS is
   # out, and nothing needs CONFIG_SQLITEOS).
   echo "== WSL2 5.15.146.1 without SQLiteOS: building (tinyconfig + config.fragment - SQLITEOS)"
-  build "$wsl" "$cache/kbuild-5.15-bare" no-sqliteos
-  rm -rf "$cache/kbuild-5.15-bare"
+  build "$wsl" "$kcache/kbuild-5.15-bare" no-sqliteos
+  rm -rf "$kcache/kbuild-5.15-bare"
 fi
 kernel_sh patch "$wsl" | grep -v '^@@'
-check_tree "WSL2 5.15.146.1" "$wsl" "$cache/kbuild-5.15" wsl
+check_tree "WSL2 5.15.146.1" "$wsl" "$kcache/kbuild-5.15" wsl
 
 # ---- Debian 6.12 ----
 echo "== Debian 6.12"
 d612=$(kernel_sh source debian-6.12 "$trees" | tree_of)
 kernel_sh patch "$d612" | grep -v '^@@'
-check_tree "Debian 6.12" "$d612" "$cache/kbuild-6.12"
+check_tree "Debian 6.12" "$d612" "$kcache/kbuild-6.12"
 
 # ---- Microsoft's config-wsl: what the patch adds and hooks compiles without a warning ----
 echo "== config-wsl + CONFIG_SQLITEOS=y: compiling sqliteos/ and ${HOOKED[*]}"
-wout="$cache/kbuild-5.15-config-wsl"
+wout="$kcache/kbuild-5.15-config-wsl"
 mkdir -p "$wout"
 t0=$SECONDS
 targets=(--target=sqliteos/)
