@@ -207,13 +207,13 @@ describe('KernelWork on this machine', () => {
 
   it('uploads the scripts once to the cache there and runs them from it', async () => {
     const cache = tmp();
-    const dir = scripts('echo "@@sqliteos tree /t"; echo "@@sqliteos version 6.1.0"; echo "@@sqliteos kind debian"; echo "@@sqliteos patch none"; echo "from $0"');
+    const dir = scripts('echo "@@sqliteos tree /t"; echo "@@sqliteos version 6.1.0"; echo "@@sqliteos kind debian"; echo "@@sqliteos patch none"; echo "@@sqliteos tested yes"; echo "from $0"');
     const shell = new LocalShell();
     const runs: string[] = [];
     const remoteLike = new KernelWork({ label: 'fake remote', exec: (c, o) => (runs.push(c), shell.exec(c.replace(/\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}/, cache), o)), upload: (f, d, m) => shell.upload(f, d, m), stream: (c, on) => shell.stream(c, on) }, { dir }, false);
     const lines: string[] = [];
     const info = await remoteLike.status('/t', (e) => e.kind === 'line' && lines.push(e.text));
-    assert.deepEqual(info, { tree: '/t', version: '6.1.0', kind: 'debian', patch: 'none' });
+    assert.deepEqual(info, { tree: '/t', version: '6.1.0', kind: 'debian', patch: 'none', tested: true });
     const from = lines.find((l) => l.startsWith('from '))!;
     assert.ok(from.startsWith(`from ${cache}/sqliteos-companion/scripts-`), from);
     const again = new KernelWork({ label: 'fake remote', exec: (c, o) => (runs.push(c), shell.exec(c.replace(/\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}/, cache), o)), upload: () => Promise.reject(new Error('uploaded twice')), stream: (c, on) => shell.stream(c, on) }, { dir }, false);
