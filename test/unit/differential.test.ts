@@ -54,6 +54,15 @@ describe('scenarios on a real kernel', () => {
     assert.deepEqual(k.processes.map((p) => `P${p.pid} ${p.state} handler ${p.handler} parent ${p.parent}`), ['P1 exited handler 1 parent 0', 'P2 exited handler 2 parent 1', 'P3 exited handler 3 parent 1']);
   });
 
+  it("keeps a row of the scenario's pipe held by a process outside it (a leak), and drops the guest's own", () => {
+    const text = fixture('run-03-several-readers.txt');
+    // dataId 1 is the scenario's pipe (line 3); 77 is the guest's own process, 2 a pipe not of the scenario.
+    const leaked = text.replace('"pid_pipe":{"columns":["pid","fd","dataId"],"rows":[],"count":0}', '"pid_pipe":{"columns":["pid","fd","dataId"],"rows":[[77,5,1],[77,6,2]],"count":2}');
+    assert.notEqual(leaked, text, 'the fixture has the empty pid_pipe this test fills');
+    const k = kernelRunResult(example('03-several-readers.sqlos'), leaked, 'guest', 65536);
+    assert.deepEqual(k.tables.pid_pipe, [{ pid: -77, fd: 5, dataId: 1 }]);
+  });
+
   it('names the machine and says what went wrong when the runner fails or is cut short', () => {
     const s = example('01-fork-pipe.sqlos');
     assert.throws(() => kernelRunResult(s, 'sqliteos-run 1\nerror plan line 2: unknown op frob\nend error\n', 'root@guest', 65536), (e: Error) => e instanceof KernelRunError && e.message === 'root@guest: sqliteos-run: plan line 2: unknown op frob');

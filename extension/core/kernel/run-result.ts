@@ -192,7 +192,10 @@ class Assembler {
       const col = (c: string) => t.columns.indexOf(c);
       const [pid, parent, dataId, seq] = [col('pid'), col('parent_id'), col('dataId'), col('seq')];
       out[name] = t.rows
-        .filter((r) => (pid < 0 || this.byReal.has(Number(r[pid]))) && (dataId < 0 || this.dataIds.has(Number(r[dataId]))))
+        // Other processes' rows (the system's, the runner's) and other pipes' are not the scenario's;
+        // but every row of a pipe the scenario made is kept, whoever it names: a row of such a pipe held
+        // by a process outside the scenario is a leak, and shows as a difference (its pid negated).
+        .filter((r) => (dataId >= 0 ? this.dataIds.has(Number(r[dataId])) : pid < 0 || this.byReal.has(Number(r[pid]))))
         .map((r) =>
           Object.fromEntries(
             t.columns.map((c, i) => {
