@@ -18,6 +18,13 @@ function standIn(dir: string): string {
   return d;
 }
 
+/** The in-host tests the suites' source declares: `it(` calls in the files test/host/suites.ts imports. */
+function hostTestsInSource(): number {
+  const dir = path.join(ROOT, 'test', 'host');
+  const files = [...fs.readFileSync(path.join(dir, 'suites.ts'), 'utf8').matchAll(/^import '\.\/(.+)';$/gm)].map((m) => `${m[1]}.ts`);
+  return files.reduce((n, f) => n + (fs.readFileSync(path.join(dir, f), 'utf8').match(/^\s*it\(/gm)?.length ?? 0), 0);
+}
+
 describe('in-host tests in code-server', () => {
   let server: Server;
   let browser: Browser;
@@ -54,6 +61,12 @@ describe('in-host tests in code-server', () => {
     const report = fs.existsSync(reportFile) ? fs.readFileSync(reportFile, 'utf8') : `(no report)\n${lines.join('\n')}`;
     console.log(report);
     assert.equal(code, 0, report);
-    assert.match(report, /^\d+ passed, 0 failed$/m);
+    // The plan comes from the suites' source, so a suite that failed to register cannot go unnoticed; the
+    // one test that skips by design is activation's .vsix check, outside a .vsix run.
+    const m = /^(\d+) planned: (\d+) passed, 0 failed, (\d+) skipped$/m.exec(report);
+    assert.ok(m, report);
+    assert.equal(Number(m[1]), hostTestsInSource(), `the in-host runner registered ${m[1]} tests; the suites' source has ${hostTestsInSource()}`);
+    assert.equal(Number(m[3]), process.env.SQLITEOS_VSIX ? 0 : 1, `skipped: ${m[3]}\n${report}`);
+    assert.equal(Number(m[2]) + Number(m[3]), Number(m[1]));
   });
 });

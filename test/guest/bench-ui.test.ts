@@ -62,10 +62,21 @@ describe('Run Pipe Benchmarks and the report in code-server', () => {
     assert.ok(problems.every((p) => /lmbench is not installed/.test(p)), problems.join('\n'));
     await page.waitForTimeout(500);
     const dark = (await page.locator('.monaco-workbench.vs-dark').count()) > 0;
+    // The report follows the theme: its text colour is the workbench's, and changes with it.
+    // (run in the webview: its globals, which this project's Node typings do not declare)
+    const colours = () =>
+      r.locator('body').evaluate((b) => {
+        const w = globalThis as unknown as { getComputedStyle(e: unknown): { color: string } };
+        return { text: w.getComputedStyle(b).color, kind: (b as { className: string }).className };
+      });
+    const before = await colours();
     await screenshot(page, `bench-02-report-${dark ? 'dark' : 'light'}`);
     await palette(page, 'Preferences: Toggle between Light/Dark Themes');
     await page.locator(`.monaco-workbench.${dark ? 'vs' : 'vs-dark'}`).waitFor();
     await page.waitForTimeout(1000);
+    const after = await colours();
+    assert.notEqual(after.text, before.text, `the report's text colour stayed ${before.text} across the theme change`);
+    assert.match(after.kind, dark ? /vscode-light/ : /vscode-dark/, after.kind);
     await screenshot(page, `bench-03-report-${dark ? 'light' : 'dark'}`);
   });
 

@@ -14,12 +14,15 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { Server, launchChromium, openWorkbench, palette, row, screenshot, startCodeServer } from '../e2e/harness';
 import { ROOT } from './util';
+import { skipUnlessRunnable } from '../skip';
 
 const TREE = path.join(ROOT, '.cache', 'linux-source-6.1');
 const OUT = path.join(ROOT, '.cache', 'kbuild');
 const BROKEN_LINE = 40;
 
-describe('Build Kernel from the palette in code-server', { skip: !fs.existsSync(path.join(OUT, 'arch', 'x86', 'boot', 'bzImage')) && 'no warm kernel build (npm run test:kernel first)' }, () => {
+const SUITE = 'Build Kernel from the palette in code-server';
+const skip = skipUnlessRunnable(SUITE, !fs.existsSync(path.join(OUT, 'arch', 'x86', 'boot', 'bzImage')) && 'no warm kernel build (npm run test:kernel first)');
+describe(SUITE, { skip }, () => {
   let server: Server;
   let browser: Browser;
   let page: Page;

@@ -18,6 +18,7 @@ import { Connection, connect } from '../../extension/targets/ssh/connection';
 import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
 import { Sshd, canRun, keygen } from '../ssh/harness';
 import { ROOT } from './util';
+import { skipUnlessRunnable } from '../skip';
 
 const TREE = path.join(ROOT, '.cache', 'linux-source-6.1');
 const OUT = path.join(ROOT, '.cache', 'kbuild');
@@ -31,7 +32,8 @@ function builders(): string[] {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-describe('Kernel work over SSH (a real sshd as the build machine)', { skip: canRun() }, () => {
+const SUITE = 'Kernel work over SSH (a real sshd as the build machine)';
+describe(SUITE, { skip: skipUnlessRunnable(SUITE, canRun()) }, () => {
   let dir: string;
   let sshd: Sshd;
   let conn: Connection;

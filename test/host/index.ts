@@ -25,9 +25,14 @@ export async function run(): Promise<void> {
     // The suites register with the globals just installed; esbuild bundles them here.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('./suites');
-    const failures = await new Promise<number>((resolve) => mocha.run(resolve));
-    log(`${mocha.suite.total() - failures} passed, ${failures} failed`);
-    if (failures > 0) throw new Error(`${failures} in-host test(s) failed`);
+    const planned = mocha.suite.total();
+    const stats = await new Promise<Mocha.Stats>((resolve) => {
+      const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 } as Mocha.Stats));
+    });
+    // Skips are reported as skips, never as passes; the caller compares the plan with the suites' source.
+    log(`${planned} planned: ${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
+    if (stats.failures > 0) throw new Error(`${stats.failures} in-host test(s) failed`);
+    if (stats.passes + stats.pending !== planned) throw new Error(`${planned} in-host tests planned, ${stats.passes + stats.pending} ran`);
   } finally {
     base.consoleLog = original;
     if (report) fs.writeFileSync(report, chunks.join('') + (notes.length ? `\nmeasured:\n${notes.join('\n')}\n` : ''));

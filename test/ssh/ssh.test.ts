@@ -18,10 +18,12 @@ import { RemoteTarget } from '../../extension/targets/remote';
 import { bundledHelper, sshSource } from '../../extension/targets/sources';
 import { NotShown } from '../../extension/targets/target';
 import { Agent, Sshd, waitFor, TEST_PASSWORD, TEST_USER, canRun, ensureTestUser, keygen, sshKeygenFingerprint, startAgent } from './harness';
+import { skipUnlessRunnable } from '../skip';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'sqliteos.js');
-const skip = canRun();
+const SUITE = 'SSH target against a real sshd';
+const skip = skipUnlessRunnable(SUITE, canRun());
 
 function dest(port: number, user = 'root', extra: Partial<Destination> = {}): Destination {
   return { name: `${user}@127.0.0.1:${port}`, host: '127.0.0.1', port, user, identityFiles: [], jumps: [], source: 'test', ...extra };
@@ -40,7 +42,7 @@ function scripted(answers: { trust?: boolean; password?: string; passphrases?: s
   return { prompts, asked };
 }
 
-describe('SSH target against a real sshd', { skip }, () => {
+describe(SUITE, { skip }, () => {
   let dir: string;
   let key: { priv: string; pub: string };
   let locked: { priv: string; pub: string };
@@ -268,7 +270,7 @@ describe('SSH target against a real sshd', { skip }, () => {
     assert.equal(q.status, 1, q.stderr);
   });
 
-  it('keeps the last state on show, marked stale, while the server is down, and reconnects when it is back', async () => {
+  it('marks the target stale while the server is down and reconnects when it is back (a host without SQLiteOS: no kernel state to keep)', async () => {
     const m = new ConnectionManager(() => opts());
     const t = new RemoteTarget(sshSource(dest(sshd.port, 'root', { identityFiles: [key.priv] }), m), bundledHelper(path.join(ROOT, 'dist')), {
       pollIntervalMs: () => 100,

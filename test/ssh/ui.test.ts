@@ -12,8 +12,10 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { Server, launchChromium, openWorkbench, palette, row, screenshot, startCodeServer } from '../e2e/harness';
 import { Sshd, canRun, keygen } from './harness';
+import { skipUnlessRunnable } from '../skip';
 
-describe('Connect to Host… from the palette, to a host without SQLiteOS', { skip: canRun() }, () => {
+const SUITE = 'Connect to Host… from the palette, to a host without SQLiteOS';
+describe(SUITE, { skip: skipUnlessRunnable(SUITE, canRun()) }, () => {
   let sshd: Sshd;
   let server: Server;
   let browser: Browser;

@@ -12,8 +12,9 @@ import * as path from 'path';
 import { HostError, KernelHost, QueryRefused } from '../../extension/targets/kernel-host';
 import { LocalShell } from '../../extension/targets/sources';
 import { ROOT } from './helpers';
+import { skipUnlessRunnable } from '../skip';
 
-const skip = process.getuid?.() === 0 ? false : 'the probe needs root (or passwordless sudo)';
+const skip = skipUnlessRunnable('kernel host over a shell', process.getuid?.() === 0 ? false : 'the probe needs root (or passwordless sudo)');
 
 describe('kernel host over a shell', { skip }, () => {
   let dir: string;
