@@ -290,15 +290,23 @@ export class KernelCommands implements vscode.Disposable {
 
   /**
    * The image to boot: the one given or remembered, else one this checkout built (.cache/kbuild*, as the
-   * QEMU guest boots), picked and remembered.
+   * QEMU guest boots) or test:kernel:trees built, picked and remembered.
    */
   async image(a: KernelArgs): Promise<string> {
     const i = a.image ?? this.config.get<string>(Setting.kernelImage);
     if (i) return i;
-    const built = builtImages(this.ctx.extensionPath);
+    const built = builtImages(path.join(this.ctx.extensionPath, '.cache'), path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'sqliteos-companion'));
     const build = { title: 'Build Kernel', run: () => vscode.commands.executeCommand(Cmd.kernelBuild) };
     if (!built.length) throw new UserError(`No kernel image yet: none set (sqliteos.kernel.image) and none built in ${path.join(this.ctx.extensionPath, '.cache')}.`, [build]);
-    const kinds: Record<string, string> = { kbuild: 'the tested configuration', 'kbuild-debug': 'the checking kernel (lockdep, KASAN, kmemleak)', 'kbuild-nosqliteos': 'without CONFIG_SQLITEOS' };
+    const kinds: Record<string, string> = {
+      kbuild: 'the tested configuration',
+      'kbuild-debug': 'the checking kernel (lockdep, KASAN, kmemleak)',
+      'kbuild-nosqliteos': 'without CONFIG_SQLITEOS',
+      'kbuild-5.15': 'WSL2 5.15.146.1, the tested configuration',
+      'kbuild-5.15-debug': 'WSL2 5.15.146.1, the checking kernel',
+      'kbuild-6.12': 'Debian 6.12, the tested configuration',
+      'kbuild-6.12-debug': 'Debian 6.12, the checking kernel',
+    };
     const pick = await vscode.window.showQuickPick(
       built.map((b) => ({ label: `$(file-binary) ${b.release ?? 'unknown release'}`, description: `${b.build}: ${kinds[b.build] ?? 'another build'}, ${new Date(b.mtimeMs).toLocaleString()}`, detail: b.path, image: b.path })),
       { title: 'Which kernel image? (remembered in sqliteos.kernel.image)' },

@@ -140,22 +140,26 @@ export function resolveWithGuest(dest: string, root: string, src: ConfigSource =
 export interface BuiltImage {
   path: string;
   release?: string;
-  /** The build's folder under .cache (kbuild, kbuild-debug, ...). */
+  /** The build's folder (kbuild, kbuild-debug, kbuild-5.15, ...). */
   build: string;
   mtimeMs: number;
 }
 
-/** The kernel images this checkout built (.cache/kbuild*), newest first: what Run Kernel Tests offers. */
-export function builtImages(root: string): BuiltImage[] {
-  const cache = path.join(root, '.cache');
-  let dirs: string[];
-  try {
-    dirs = fs.readdirSync(cache).filter((d) => d.startsWith('kbuild'));
-  } catch {
-    return [];
-  }
+/**
+ * The kernel images built in these folders' kbuild* builds (this checkout's .cache, and the trees'
+ * builds in ~/.cache/sqliteos-companion that npm run test:kernel:trees makes), newest first: what Run
+ * Kernel Tests offers.
+ */
+export function builtImages(...caches: string[]): BuiltImage[] {
+  const dirs = caches.flatMap((cache) => {
+    try {
+      return fs.readdirSync(cache).filter((d) => d.startsWith('kbuild')).map((build) => ({ build, dir: path.join(cache, build) }));
+    } catch {
+      return [];
+    }
+  });
   return dirs
-    .map((build) => ({ build, path: path.join(cache, build, 'arch', 'x86', 'boot', 'bzImage') }))
+    .map(({ build, dir }) => ({ build, path: path.join(dir, 'arch', 'x86', 'boot', 'bzImage') }))
     .filter((b) => fs.existsSync(b.path))
     .map((b) => ({ ...b, release: imageRelease(b.path), mtimeMs: fs.statSync(b.path).mtimeMs }))
     .sort((a, b) => b.mtimeMs - a.mtimeMs);

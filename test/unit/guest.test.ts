@@ -77,7 +77,8 @@ describe('the local QEMU guest', () => {
   });
 
   it('finds the kernel images this checkout built, newest first, with their releases', () => {
-    assert.deepEqual(builtImages(root), []);
+    const cache = path.join(root, '.cache');
+    assert.deepEqual(builtImages(cache), []);
     const at = (b: string) => path.join(root, '.cache', b, 'arch', 'x86', 'boot');
     for (const [b, v, t] of [['kbuild', '6.1.192', 1000], ['kbuild-debug', '6.1.192-dbg', 2000]] as const) {
       fs.mkdirSync(at(b), { recursive: true });
@@ -85,6 +86,12 @@ describe('the local QEMU guest', () => {
       fs.utimesSync(path.join(at(b), 'bzImage'), t, t);
     }
     fs.mkdirSync(path.join(root, '.cache', 'kbuild-empty'));
-    assert.deepEqual(builtImages(root).map((b) => [b.build, b.release]), [['kbuild-debug', '6.1.192-dbg'], ['kbuild', '6.1.192']]);
+    assert.deepEqual(builtImages(cache).map((b) => [b.build, b.release]), [['kbuild-debug', '6.1.192-dbg'], ['kbuild', '6.1.192']]);
+    // and the trees' builds beside them, in another folder (test:kernel:trees'), in one list by age
+    const trees = path.join(root, 'home-cache');
+    fs.mkdirSync(path.join(trees, 'kbuild-6.12', 'arch', 'x86', 'boot'), { recursive: true });
+    fs.writeFileSync(path.join(trees, 'kbuild-6.12', 'arch', 'x86', 'boot', 'bzImage'), fakeImage('6.12.118 (root@ci) #1'));
+    fs.utimesSync(path.join(trees, 'kbuild-6.12', 'arch', 'x86', 'boot', 'bzImage'), 1500, 1500);
+    assert.deepEqual(builtImages(cache, trees, path.join(root, 'absent')).map((b) => b.build), ['kbuild-debug', 'kbuild-6.12', 'kbuild']);
   });
 });
