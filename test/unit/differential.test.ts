@@ -174,6 +174,22 @@ describe('scenarios on a real kernel', () => {
     assert.match(d[0].right, /"pid":/);
   });
 
+  it('compares every byte of a blob, not only the first 32: the simulator keeps 64 and a digest, a kernel all of them', async () => {
+    const text = 'a'.repeat(100);
+    const sim = await simulateText(`P1 pipe r w\nP1 write w "${text}"\n`);
+    const chunk = sim.tables.pipe_chunk[0].data as { blob: number; truncated?: boolean; digest?: string };
+    assert.equal(chunk.blob, 100);
+    assert.ok(chunk.truncated && chunk.digest, JSON.stringify(chunk));
+    const kernelSide = (bytes: string) => {
+      const k = clone(sim);
+      k.tables.pipe_chunk[0].data = { blob: bytes.length, hex: Buffer.from(bytes, 'latin1').toString('hex') };
+      return k;
+    };
+    assert.deepEqual(compareRuns(sim, kernelSide(text)), [], 'the same 100 bytes, written two ways');
+    const other = `${text.slice(0, 80)}b${text.slice(81)}`;
+    assert.deepEqual(compareRuns(sim, kernelSide(other)).map((d) => d.what), ['table pipe_chunk: rows on one side only'], 'byte 80 differs');
+  });
+
   it("compares the lock state's transaction connections: which process holds which level", async () => {
     const sim = await simulateText(OPEN_END);
     assert.ok(sim.lockState.connections.some((c) => c.pid === 2 && c.level === 'SHARED' && c.purpose === 'begin'), JSON.stringify(sim.lockState.connections));

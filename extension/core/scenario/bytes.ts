@@ -17,13 +17,19 @@ export function showBytes(b: Uint8Array, max = 48): string {
   return `x"${Buffer.from(cut).toString('hex')}"${more}`;
 }
 
-/** A blob as JSON: its length, and its text when printable or its hex otherwise (first 64 bytes). */
-export function blobJson(b: Uint8Array): { blob: number; text?: string; hex?: string; truncated?: true } {
+/**
+ * A blob as JSON: its length, and its text when printable or its hex otherwise (first 64 bytes); past
+ * 64 bytes, truncated and the digest of every byte, so two blobs that differ anywhere compare unequal.
+ */
+export function blobJson(b: Uint8Array): { blob: number; text?: string; hex?: string; truncated?: true; digest?: string } {
   const cut = b.length > 64 ? b.subarray(0, 64) : b;
-  const out: { blob: number; text?: string; hex?: string; truncated?: true } = { blob: b.length };
+  const out: { blob: number; text?: string; hex?: string; truncated?: true; digest?: string } = { blob: b.length };
   if (printable(cut)) out.text = Buffer.from(cut).toString('latin1');
   else out.hex = Buffer.from(cut).toString('hex');
-  if (b.length > 64) out.truncated = true;
+  if (b.length > 64) {
+    out.truncated = true;
+    out.digest = bytesDigest(b);
+  }
   return out;
 }
 

@@ -14,6 +14,7 @@
  * scenario: dataIds are named by the line of the pipe statement that made them (pipe@L3), pipe_chunk's
  * seq by that name and its offset in the pipe's range, queue ids by their pipe.
  */
+import { bytesDigest } from './bytes';
 import type { OpRecord, RunResult } from './runner';
 
 export interface Difference {
@@ -39,10 +40,13 @@ function errno(e: string | null): string | null {
   return e === null ? null : e.split(' ')[0];
 }
 
-/** A blob as its length and first 32 bytes in hex, whichever way the side wrote it. */
-function blob(v: { blob: number; text?: string; hex?: string }): string {
-  const hex = v.hex ?? Buffer.from(v.text ?? '', 'latin1').toString('hex');
-  return `blob ${v.blob}:${hex.slice(0, 64)}`;
+/**
+ * A blob as its length, its first 32 bytes in hex and the digest of every byte, whichever way the side
+ * wrote it (the simulator keeps the first 64 bytes and the digest, a kernel all of them).
+ */
+function blob(v: { blob: number; text?: string; hex?: string; digest?: string }): string {
+  const bytes = v.hex !== undefined ? Buffer.from(v.hex, 'hex') : Buffer.from(v.text ?? '', 'latin1');
+  return `blob ${v.blob}:${bytes.subarray(0, 32).toString('hex')} sha256:${v.digest ?? bytesDigest(bytes)}`;
 }
 
 function cell(col: string, v: unknown, names: Map<number, string>): unknown {
