@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm run test:kernel:trees [-- --checking]. The companion patch on the kernels users run, beside
 # test:kernel's Debian 6.1:
-#  - WSL2 5.15.146.1: the published SQLiteOS tree (SQLITEOS_PUBLISHED_TARBALL, or ../shared/kernels
-#    beside the project) with the published SQLiteOS taken out (`kernel.sh unpublish`, checked: no
+#  - WSL2 5.15.146.1: the published SQLiteOS tree (SQLITEOS_PUBLISHED_TARBALL, or shared/kernels beside
+#    the project or its origin) with the published SQLiteOS taken out (`kernel.sh unpublish`, checked: no
 #    ksqlite, sql_pipe, hello_world or sql_ref left), built once without CONFIG_SQLITEOS, then patched;
 #  - Debian's 6.12 (linux-source-6.12).
 # Each is unpacked once per machine into ~/.cache/sqliteos-companion/trees (keyed by its tarball's hash;
@@ -25,8 +25,18 @@ summary=()
 kernel_sh() { bash "$root/kernel-scripts/kernel.sh" "$@"; }
 tree_of() { grep '^@@sqliteos tree ' | tail -1 | cut -d' ' -f3-; }
 
-tarball="${SQLITEOS_PUBLISHED_TARBALL:-$root/../shared/kernels/sqliteos-published-5.15.146.1.tar.xz}"
-[ -f "$tarball" ] || { echo "qemu/trees.sh: no published SQLiteOS tarball at $tarball (set SQLITEOS_PUBLISHED_TARBALL)" >&2; exit 1; }
+# The published tree: SQLITEOS_PUBLISHED_TARBALL, else shared/kernels beside this checkout, or beside the
+# checkout this one was cloned from (a clean clone elsewhere, as CI's), or at this workplace's /work/shared.
+name=sqliteos-published-5.15.146.1.tar.xz
+origin=$(git -C "$root" config --get remote.origin.url 2>/dev/null || true)
+tarball="${SQLITEOS_PUBLISHED_TARBALL:-}"
+if [ -z "$tarball" ]; then
+  for at in "$root/.." ${origin:+"${origin#file://}/.."} /work; do
+    [ -f "$at/shared/kernels/$name" ] && { tarball="$at/shared/kernels/$name"; break; }
+  done
+fi
+[ -n "$tarball" ] && [ -f "$tarball" ] ||
+  { echo "qemu/trees.sh: no published SQLiteOS tarball ($name) beside this checkout or its origin: set SQLITEOS_PUBLISHED_TARBALL" >&2; exit 1; }
 bash "$root/scripts/setup.sh" trees
 
 # The files the patch hooks, besides its own folder: what must compile without a warning everywhere.
