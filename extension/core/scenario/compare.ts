@@ -4,8 +4,9 @@
  * What must be equal: each statement's result, errno and the bytes a read got (its first 48 bytes and,
  * past them, a digest of all); the order in which each process completed its statements; who is
  * asleep at the end and on what; the final tables (rows as multisets: a duplicate row is a
- * difference), pipes and lock state (levels, holders, queues, and each process's transaction
- * connection by the level it holds); the anomalies' kinds and lines.
+ * difference), pipes and lock state (levels, holders, queues; not each connection: the kernel's
+ * inspection names its one kernel connection by the task using it, so a transaction's connection
+ * cannot be told from it); the anomalies' kinds and lines.
  * What may differ, and why: the global interleaving of completions (two processes woken by one event
  * run in the order the scheduler picks; the simulator runs them in the order they were woken, which the
  * scheduler usually but not always does), and so
@@ -40,17 +41,34 @@ function errno(e: string | null): string | null {
   return e === null ? null : e.split(' ')[0];
 }
 
-/**
- * A blob as its length, its first 32 bytes in hex and the digest of every byte, whichever way the side
- * wrote it (the simulator keeps the first 64 bytes and the digest, a kernel all of them).
- */
-function blob(v: { blob: number; text?: string; hex?: string; digest?: string }): string {
-  const bytes = v.hex !== undefined ? Buffer.from(v.hex, 'hex') : Buffer.from(v.text ?? '', 'latin1');
-  return `blob ${v.blob}:${bytes.subarray(0, 32).toString('hex')} sha256:${v.digest ?? bytesDigest(bytes)}`;
+type BlobJson = { blob: number; text?: string; hex?: string; digest?: string };
+
+const blobBytes = (v: BlobJson): Buffer => (v.hex !== undefined ? Buffer.from(v.hex, 'hex') : Buffer.from(v.text ?? '', 'latin1'));
+
+/** The digest of all of a blob's bytes, where this side has it: all the bytes, or the simulator's digest. */
+function blobDigest(v: BlobJson): string | undefined {
+  const bytes = blobBytes(v);
+  return v.digest ?? (bytes.length === v.blob ? bytesDigest(bytes) : undefined);
 }
 
-function cell(col: string, v: unknown, names: Map<number, string>): unknown {
-  if (v && typeof v === 'object' && 'blob' in v) return blob(v as { blob: number });
+/**
+ * A blob as its length, its first 32 bytes in hex and, where both sides can tell (`whole`), the digest
+ * of every byte. The simulator keeps 64 bytes and the digest; a kernel's inspection shows a blob's first
+ * 32 bytes only, so against a kernel, bytes past the 32nd are not compared.
+ */
+function blob(v: BlobJson, whole: boolean): string {
+  return `blob ${v.blob}:${blobBytes(v).subarray(0, 32).toString('hex')}${whole ? ` sha256:${blobDigest(v)}` : ''}`;
+}
+
+const isBlob = (v: unknown): v is BlobJson => !!v && typeof v === 'object' && 'blob' in v;
+
+/** Whether every blob of the run's tables can be compared whole (all its bytes, or a digest, are there). */
+function blobsWhole(r: RunResult): boolean {
+  return Object.values(r.tables).every((rows) => rows.every((row) => Object.values(row).every((v) => !isBlob(v) || blobDigest(v) !== undefined)));
+}
+
+function cell(col: string, v: unknown, names: Map<number, string>, whole: boolean): unknown {
+  if (isBlob(v)) return blob(v, whole);
   if (col === 'dataId' && typeof v === 'number') return names.get(v) ?? `dataId ${v}`;
   if (col === 'seq' && (typeof v === 'number' || typeof v === 'string')) {
     const n = BigInt(v);
@@ -61,11 +79,11 @@ function cell(col: string, v: unknown, names: Map<number, string>): unknown {
 }
 
 /** A table's rows normalised and sorted; queue ids become their pipe's name (read_wq = write_wq - 1). */
-function rows(r: RunResult, table: string, names: Map<number, string>): string[] {
+function rows(r: RunResult, table: string, names: Map<number, string>, whole: boolean): string[] {
   return (r.tables[table] ?? [])
     .map((row) => {
       const out: Record<string, unknown> = {};
-      for (const [c, v] of Object.entries(row)) out[c] = cell(c, v, names);
+      for (const [c, v] of Object.entries(row)) out[c] = cell(c, v, names, whole);
       if (typeof row.read_wq === 'number' && typeof row.write_wq === 'number') {
         out.read_wq = row.write_wq === row.read_wq + 1 ? 'the pipe’s read queue' : row.read_wq;
         out.write_wq = row.write_wq === row.read_wq + 1 ? 'the pipe’s write queue' : row.write_wq;
@@ -87,9 +105,6 @@ function pipeLines(r: RunResult, names: Map<number, string>): string[] {
   return r.pipes.map((p) => `${names.get(p.dataId) ?? `dataId ${p.dataId}`}: ${p.buffered} bytes, read end ${open(p.readers + (p.readRefs ?? 0))}, write end ${open(p.writers + (p.writeRefs ?? 0))}`).sort();
 }
 
-/** A transaction's connection, as the simulator ('begin') and the kernel runner ('transaction') name it. */
-const TRANSACTION = new Set(['begin', 'transaction']);
-
 function lockState(r: RunResult): Record<string, unknown> {
   const l = r.lockState;
   return {
@@ -99,13 +114,6 @@ function lockState(r: RunResult): Record<string, unknown> {
     writeMutexWaiters: [...l.writeMutexWaiters].sort(),
     readQ: [...l.readQ].sort(),
     writeQ: [...l.writeQ].sort(),
-    // The transactions' connections (553's) by process and the level each holds; ids are each side's
-    // own, and one holding nothing is no lock. A pipe operation's connection is not compared: the
-    // simulator gives each its own, the kernel runs them all on its one kernel connection.
-    connections: l.connections
-      .filter((c) => c.pid > 0 && c.level !== 'NONE' && TRANSACTION.has(c.purpose))
-      .map((c) => `P${c.pid} ${c.level}`)
-      .sort(),
   };
 }
 
@@ -227,9 +235,10 @@ export function compareRuns(left: RunResult, right: RunResult): Difference[] {
   }
   // A table a kernel could not read at the end (busy behind a PENDING writer) is not compared.
   const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
+  const whole = blobsWhole(left) && blobsWhole(right);
   for (const t of [...new Set([...Object.keys(left.tables), ...Object.keys(right.tables)])].sort()) {
     if (unreadable.has(t)) continue;
-    const [a, b] = [rows(left, t, ln), rows(right, t, rn)];
+    const [a, b] = [rows(left, t, ln, whole), rows(right, t, rn, whole)];
     const onlyA = extraRows(a, b);
     const onlyB = extraRows(b, a);
     if (onlyA.length || onlyB.length) out.push({ what: `table ${t}: rows on one side only`, left: onlyA.join(' ') || '—', right: onlyB.join(' ') || '—' });
@@ -254,6 +263,7 @@ export function formatDifferences(d: Difference[], names: [string, string]): str
 export function comparableTexts(left: RunResult, right: RunResult): [string, string] {
   const excused = excusedOps(left, right);
   const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
+  const whole = blobsWhole(left) && blobsWhole(right);
   const render = (r: RunResult): string => {
     const names = pipeNames(r);
     const out = [`# ${r.file}`, '', '## statements, each process in its own order'];
@@ -270,7 +280,7 @@ export function comparableTexts(left: RunResult, right: RunResult): [string, str
       out.push(`P${pid} at the end: ${p ? `${p.state}${p.waitingOn ? ` on ${queueOf(p.waitingOn, names)}` : ''}` : '—'}`, '');
     }
     for (const t of Object.keys(r.tables).sort()) {
-      out.push(`## table ${t}`, ...(unreadable.has(t) ? ['(not compared: a kernel could not read it at the end)'] : rows(r, t, names)), '');
+      out.push(`## table ${t}`, ...(unreadable.has(t) ? ['(not compared: a kernel could not read it at the end)'] : rows(r, t, names, whole)), '');
     }
     out.push('## pipes', ...pipeLines(r, names), '');
     out.push('## locks', ...Object.entries(lockState(r)).map(([k, v]) => `${k} ${show(v)}`), '');
