@@ -110,7 +110,7 @@ class DetailNode extends TreeNode {
     t.contextValue = Node.detail;
     if (this.key === 'profile' || this.key === 'locks') {
       t.command = { command: this.key === 'profile' ? Cmd.setProfile : Cmd.setLocks, title: `Change ${this.key}` };
-      t.tooltip = `Click to change the ${this.key}`;
+      t.tooltip = `${this.key}: ${this.value} (click to change the ${this.key})`;
     }
     return t;
   }
