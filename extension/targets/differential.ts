@@ -4,7 +4,7 @@
  * extension's Compare with Simulator, and by the differential and fuzz tests over a generated corpus.
  */
 import type { Scenario } from '../core/scenario/ast';
-import { Difference, Excuse, compareRuns, excusals } from '../core/scenario/compare';
+import { Difference, Excuse, compare } from '../core/scenario/compare';
 import { generateScenario } from '../core/scenario/generate';
 import { parseScenario } from '../core/scenario/parser';
 import { RunResult, ScenarioRun, optionsFor } from '../core/scenario/runner';
@@ -16,6 +16,8 @@ export interface Compared {
   simulator: RunResult;
   kernel: RunResult;
   differences: Difference[];
+  /** What the comparison excused, by reason. */
+  excused: Map<Excuse, number>;
 }
 
 export class NotOnKernel extends Error {}
@@ -44,7 +46,7 @@ export async function compareWithKernel(host: KernelHost, s: Scenario, runner: B
   if (why) throw new NotOnKernel(why);
   const simulator = await simulate(s, over);
   const kernel = await runOnKernel(host, s, runner, { capacity: simulator.capacity });
-  return { simulator, kernel, differences: compareRuns(simulator, kernel) };
+  return { simulator, kernel, ...compare(simulator, kernel) };
 }
 
 export interface CorpusResult {
@@ -79,7 +81,7 @@ export async function runCorpus(
     res.ran++;
     if (c.kernel.anomalies.some((a) => a.kind === 'deadlock')) res.deadlocks++;
     if (c.differences.length) res.differing.push({ seed, text, differences: c.differences });
-    for (const [why, n] of excusals(c.simulator, c.kernel)) res.excused.set(why, (res.excused.get(why) ?? 0) + n);
+    for (const [why, n] of c.excused) res.excused.set(why, (res.excused.get(why) ?? 0) + n);
     o.onEach?.(seed, c);
   }
   res.ms = Date.now() - t0;

@@ -188,17 +188,23 @@ export type Excuse =
   | 'reads woken together: their bytes compared as a group'
   | 'a table a kernel could not read at the end (busy): not compared';
 
-/** What compareRuns excused in this pair of runs, counted by reason (so "0 differences" says what it hid). */
-export function excusals(left: RunResult, right: RunResult): Map<Excuse, number> {
-  const n = new Map<Excuse, number>();
-  const add = (e: Excuse) => n.set(e, (n.get(e) ?? 0) + 1);
-  for (const e of excusedOps(left, right).values()) add(e);
-  const busy = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]).size;
-  if (busy) n.set('a table a kernel could not read at the end (busy): not compared', busy);
-  return n;
+export interface Comparison {
+  differences: Difference[];
+  /** What the comparison excused, counted by reason (so "0 differences" says what it did not compare). */
+  excused: Map<Excuse, number>;
 }
 
 export function compareRuns(left: RunResult, right: RunResult): Difference[] {
+  return compare(left, right).differences;
+}
+
+/** What comparing the two runs excused, counted by reason. */
+export function excusals(left: RunResult, right: RunResult): Map<Excuse, number> {
+  return compare(left, right).excused;
+}
+
+/** The differences of two runs, and what was excused on the way. */
+export function compare(left: RunResult, right: RunResult): Comparison {
   const out: Difference[] = [];
   const excused = excusedOps(left, right);
   const ln = pipeNames(left);
@@ -247,7 +253,10 @@ export function compareRuns(left: RunResult, right: RunResult): Difference[] {
   diff('lock state at the end', lockState(left), lockState(right));
   const anomalies = (r: RunResult) => r.anomalies.map((x) => `${x.kind} P${x.pid} line ${x.line}`).sort();
   diff('anomalies', anomalies(left), anomalies(right));
-  return out;
+  const counts = new Map<Excuse, number>();
+  for (const e of excused.values()) counts.set(e, (counts.get(e) ?? 0) + 1);
+  if (unreadable.size) counts.set('a table a kernel could not read at the end (busy): not compared', unreadable.size);
+  return { differences: out, excused: counts };
 }
 
 /** The differences as lines for a terminal, `left` and `right` named. */
