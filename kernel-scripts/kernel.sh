@@ -85,9 +85,10 @@ status() {
 # Unpacks tarball $1 once into $2/$3-VERSION-HASH (its top folder stripped; a half-unpacked one is
 # started again) and prints that folder.
 unpack() {
-  local tarball="$1" dir="$2" name="$3" hash top v
+  local tarball="$1" dir="$2" name="$3" sum hash top v
   need xz:xz-utils
-  hash=$(sha256sum "$tarball" | cut -c1-12)
+  sum=$(sha256sum "$tarball" | cut -d' ' -f1)
+  hash=${sum:0:12}
   for top in "$dir/$name"-*-"$hash"; do [ -f "$top/.sqliteos-source" ] && { echo "$top"; return; }; done
   top="$dir/$name-unpacking-$hash"
   rm -rf "$top" && mkdir -p "$top"
@@ -96,7 +97,7 @@ unpack() {
   v=$(version "$top")
   rm -rf "$dir/$name-$v-$hash"
   mv "$top" "$dir/$name-$v-$hash"
-  echo "$name $tarball sha256:$(sha256sum "$tarball" | cut -d' ' -f1)" > "$dir/$name-$v-$hash/.sqliteos-source"
+  echo "$name $tarball sha256:$sum" > "$dir/$name-$v-$hash/.sqliteos-source"
   echo "$dir/$name-$v-$hash"
 }
 
@@ -271,7 +272,7 @@ case "${1:-}" in
   source) [ $# = 3 ] || die "usage: kernel.sh source debian|debian-6.12|wsl|wsl-6.6|published DIR"; source_tree "$2" "$3" ;;
   unpublish) [ $# -ge 2 ] || die "usage: kernel.sh unpublish TREE [--list]"; shift; python3 "$here/unpublish.py" "$@" ;;
   patch) [ $# = 2 ] || die "usage: kernel.sh patch TREE"; bash "$here/apply.sh" "$2"; status "$2" ;;
-  build) [ $# -ge 4 ] || die "usage: kernel.sh build TREE OUT qemu|wsl|tree [-jN] [FRAGMENT...]"; shift; build "$@" ;;
+  build) [ $# -ge 4 ] || die "usage: kernel.sh build TREE OUT qemu|wsl|tree [-jN] [--target=T...] [FRAGMENT...]"; shift; build "$@" ;;
   test) [ $# -ge 2 ] || die "usage: kernel.sh test IMAGE [TIMEOUT]"; test_image "$2" "${3:-600}" ;;
   windows-profile) windows_profile ;;
   *) die "usage: kernel.sh status|source|unpublish|patch|build|test|windows-profile ..." ;;

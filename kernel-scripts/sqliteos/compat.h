@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Every kernel-version test of the SQLiteOS glue, each with the release and the commit (by its subject)
- * that moved the API. The patch is built and booted on Microsoft's WSL2 5.15.146.1, Debian's 6.1 and Debian's 6.12
- * (npm run test:kernel and test:kernel:trees); what is written here for one of them is the same
- * thing the newer kernels do.
+ * Every kernel-version test of the SQLiteOS glue, each with the release and the commit (by
+ * its subject) that moved the API. The patch is built and booted on Microsoft's WSL2
+ * 5.15.146.1, Debian's 6.1 and Debian's 6.12 (npm run test:kernel and test:kernel:trees); what
+ * is written here for one of them is the same thing the newer kernels do.
  */
 #ifndef _SQLITEOS_COMPAT_H
 #define _SQLITEOS_COMPAT_H
@@ -15,11 +15,11 @@
 /*
  * Not needed: fault_in_iov_iter_readable() / _writeable() (5.16, "iov_iter: Turn
  * iov_iter_fault_in_readable into fault_in_iov_iter_readable" and "iov_iter: Introduce
- * fault_in_iov_iter_writeable") were backported to 5.15.y and are in WSL2's 5.15.146.1, so a version
- * test would be wrong there (one was: it redeclared them).
+ * fault_in_iov_iter_writeable") were backported to 5.15.y and are in WSL2's 5.15.146.1, so a
+ * version test would be wrong there (one was: it redeclared them).
  */
 
-/* dynamic_dname() lost its dentry argument in 6.0 ("dynamic_dname(): drop unused dentry argument"). */
+/* dynamic_dname() lost its dentry in 6.0 ("dynamic_dname(): drop unused dentry argument"). */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 0, 0)
 #define sqlos_dynamic_dname(dentry, buf, len, fmt, ...) \
 	dynamic_dname(dentry, buf, len, fmt, __VA_ARGS__)
@@ -40,7 +40,10 @@
 #define no_llseek	NULL
 #endif
 
-/* struct fd's file became fd_file(f) in 6.12 ("introduce fd_file(), convert all accessors to it"). */
+/*
+ * struct fd's file became fd_file(f) in 6.12 ("introduce fd_file(), convert all accessors to
+ * it").
+ */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 #define fd_file(f)	((f).file)
 #endif
