@@ -54,3 +54,23 @@ no_reports() {
     return 1
   fi
 }
+
+# Boots kernel $1 with the guest checks (`sqliteos kernel test`: every check passed, a closing line, no
+# BUG, WARNING, lockdep or KASAN report) within $3 s; the console goes to $2, the failed checks to stdout.
+boot_checks() {
+  local status=0
+  sqliteos kernel test --image "$1" --timeout "$3" > "$2" || status=$?
+  grep -E '^not ok [0-9]+ - ' "$2" || true
+  [ "$status" = 0 ] || { tail -30 "$2" >&2; echo "kernel-scripts/qemu: the guest checks failed on $1; console: $2" >&2; return 1; }
+}
+
+# The checking boot's console $1 (of kernel $2, for the message) proves that KASAN and lockdep were on,
+# lockdep still on at the end, kmemleak scanned, and the fault-injection checks ran (not skipped).
+checking_proofs() {
+  local proof
+  for proof in 'KernelAddressSanitizer initialized' 'Lock dependency validator' 'lockdep debug_locks: +1' 'kmemleak scanned'; do
+    grep -qE "^guest: .*$proof" "$1" || { echo "kernel-scripts/qemu: the checking boot of $2 does not show '$proof'" >&2; return 1; }
+  done
+  grep -q '^# commit window under failing allocations: ' "$1" ||
+    { echo "kernel-scripts/qemu: the checking boot of $2 did not run the fault-injection checks (no fail_sqlite?)" >&2; return 1; }
+}
