@@ -22,7 +22,7 @@ const USAGE = `usage:
   sqliteos diff FILE [--on guest|ssh:DEST|local] [--json]   the simulator against a real kernel:
                                  exit 0 the same, 1 different, 2 bad input or no kernel
   sqliteos diff --generated N [--seed S] [--on ...]   N generated scenarios (seeds S, S+1, ...) on both
-  sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--json]
+  sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--no-reduction] [--json]
   sqliteos bench [--quick] [--json]
   sqliteos bench --ssh DEST [--quick]                          polls of a real kernel against a bare round trip
   sqliteos inspect [--ssh DEST] [--json] [--accept-new] [--upstream]
@@ -42,6 +42,8 @@ interface Args {
   json: boolean;
   quick: boolean;
   maxStates?: number;
+  /** explore --no-reduction: every process at every state. */
+  reduction?: boolean;
   ssh?: string;
   on?: string;
   generated?: number;
@@ -86,6 +88,8 @@ function parseArgs(argv: string[]): Args {
       const x = Number(value());
       if (!Number.isInteger(x) || x < 1) throw new UsageError('--capacity: expected a positive number of bytes');
       a.opts.capacity = x;
+    } else if (v === '--no-reduction') {
+      a.reduction = false;
     } else if (v === '--max-states') {
       const x = Number(value());
       if (!Number.isInteger(x) || x < 1) throw new UsageError('--max-states: expected a positive number');
@@ -124,17 +128,18 @@ function load(a: Args, cmd: string): { source: string; scenario: Scenario } | un
 async function exploreCmd(a: Args): Promise<number> {
   const l = load(a, 'explore');
   if (!l) return 2;
-  const res = await explore(l.scenario, { ...optionsFor(l.scenario, a.opts), maxStates: a.maxStates });
+  const res = await explore(l.scenario, { ...optionsFor(l.scenario, a.opts), maxStates: a.maxStates, reduction: a.reduction });
   if (a.json) {
     process.stdout.write(`${JSON.stringify(res)}\n`);
   } else {
     const rate = res.states / (res.ms / 1000);
     process.stdout.write(`${a.file}: profile ${res.profile}, locks ${res.locks}\n`);
     process.stdout.write(`${res.states} states, ${res.transitions} transitions, ${res.complete} complete runs in ${(res.ms / 1000).toFixed(2)} s (${rate.toFixed(0)} states/s)${res.exhausted ? ', exhausted' : ''}\n`);
+    process.stdout.write(res.reduction ? `reduction on: ${res.pruned} choices left out (--no-reduction tries every process at every state)\n` : 'reduction off\n');
     const v = res.violation;
     if (v) {
       process.stdout.write(`${a.file}:${v.line}: ${v.kind}: ${v.message}\n`);
-      process.stdout.write(`schedule (${v.schedule.length} micro-steps): ${JSON.stringify(v.schedule)}\n`);
+      process.stdout.write(`${v.shortest === false ? 'schedule, shortened' : 'shortest schedule'} (${v.schedule.length} micro-steps): ${JSON.stringify(v.schedule)}\n`);
     } else if (!res.exhausted) {
       process.stdout.write(`no violation in the states visited; the search stopped at --max-states ${a.maxStates ?? 50000}\n`);
     } else {

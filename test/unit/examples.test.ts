@@ -199,4 +199,18 @@ describe('example scenarios', () => {
       assert.deepEqual([fixed.violation, fixed.exhausted], [null, true], `${profile}: prepare_to_wait under the mutex`);
     }
   });
+
+  it('16-independent-pairs.sqlos: each reader gets its writer\'s bytes, and Explore with reduction exhausts it clean, one pair at a time', async () => {
+    const run = await runExample('16-independent-pairs.sqlos');
+    assert.equal(run.ok, true, JSON.stringify(run.anomalies));
+    for (const [line, data] of [[13, '"p1"'], [17, '"p2"'], [21, '"p3"'], [25, '"p4"']] as const) assert.equal(opAt(run, line).data, data, `line ${line}`);
+    const { explore } = await import('../../extension/core/explore/explorer');
+    const { parseScenario } = await import('../../extension/core/scenario/parser');
+    const file = path.join(ROOT, 'examples', '16-independent-pairs.sqlos');
+    const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
+    assert.ok(parsed.ok);
+    const r = await explore(parsed.scenario);
+    assert.deepEqual([r.violation, r.exhausted, r.reduction], [null, true, true]);
+    assert.ok(r.pruned > 0 && r.states < 5000, `${r.states} states`);
+  });
 });

@@ -12,6 +12,7 @@ import { tables } from '../sim/inspect';
 import { fmt, mbPerSec, median, ratio, within } from './stats';
 import { explore } from '../explore/explorer';
 import { snapshotBench } from './snapbench';
+import { reductionBench } from './reduction-bench';
 import { parseScenario } from '../scenario/parser';
 import { ScenarioRun } from '../scenario/runner';
 import { cloneState } from '../sim/types';
@@ -195,8 +196,14 @@ export async function runBench(o: BenchOptions): Promise<number> {
   const total = snap.parseMs + snap.diffMs + snap.viewReadsMs;
   log(`  in all ${fmt(total)} ms = ${fmt(snap.ratio, 2)}x the baseline   goal < 100 ms: ${total < 100 ? 'met' : 'NOT met'}\n`);
   const exploration = await exploreBench(log);
-  if (o.json) o.out(`${JSON.stringify({ chunk: CHUNK, chunks, runs, crowd, rows, relative: goals, snapshotMs: snapshots, kernelSnapshot: snap, explore: exploration })}\n`);
+  const reduction = await reductionBench(examplesDir(), log);
+  if (o.json) o.out(`${JSON.stringify({ chunk: CHUNK, chunks, runs, crowd, rows, relative: goals, snapshotMs: snapshots, kernelSnapshot: snap, explore: exploration, reduction })}\n`);
   return 0;
+}
+
+/** examples/ beside the bundle (dist/) or the sources (extension/core/bench). */
+function examplesDir(): string | undefined {
+  return [path.join(__dirname, '..', 'examples'), path.join(__dirname, '..', '..', '..', 'examples')].find((d) => fs.existsSync(d));
 }
 
 /** Four processes on two pipes: two writers and a reader on one, a write and a read on the other, a query. */
@@ -238,19 +245,19 @@ async function exploreBench(log: (s: string) => void): Promise<Record<string, { 
   const out: Record<string, { states: number; ms: number; statesPerSec: number; exhausted: boolean }> = {};
   log(`\nexplorer, 3 processes x 12 syscalls, every interleaving (goal: < 10 s):\n`);
   for (const profile of ['companion', 'upstream'] as const) {
-    const r = await explore(parsed.scenario, { profile });
+    const r = await explore(parsed.scenario, { profile, reduction: false });
     out[profile] = { states: r.states, ms: r.ms, statesPerSec: r.states / (r.ms / 1000), exhausted: r.exhausted };
     log(`  ${profile.padEnd(10)} ${r.states} states, ${r.transitions} transitions in ${(r.ms / 1000).toFixed(2)} s (${fmt(out[profile].statesPerSec, 0)} states/s)${r.exhausted ? ', exhausted' : ', NOT exhausted'}\n`);
   }
   // The issue's three: examples 03 and 08, and four processes on two pipes (cut at 50,000 states).
   log(`\nexplorer states/s on examples 03, 08 and a 4-process scenario (companion):\n`);
-  const dir = [path.join(__dirname, '..', 'examples'), path.join(__dirname, '..', '..', '..', 'examples')].find((d) => fs.existsSync(d));
+  const dir = examplesDir();
   const cases: [string, string][] = [['4 processes', EXPLORE_4]];
   if (dir) cases.unshift(...['03-several-readers.sqlos', '08-pending-writer.sqlos'].map((f): [string, string] => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
   for (const [name, text] of cases) {
     const p = parseScenario(text, name);
     if (!p.ok) throw new Error(`${name} does not parse`);
-    const r = await explore(p.scenario, { maxStates: 50000 });
+    const r = await explore(p.scenario, { maxStates: 50000, reduction: false });
     out[name] = { states: r.states, ms: r.ms, statesPerSec: r.states / (r.ms / 1000), exhausted: r.exhausted };
     const end = r.exhausted ? 'exhausted' : r.violation ? `stopped at its ${r.violation.kind}` : 'cut at 50,000 states';
     log(`  ${name.padEnd(26)} ${String(r.states).padStart(6)} states in ${(r.ms / 1000).toFixed(2)} s: ${fmt(out[name].statesPerSec, 0)} states/s (${end})\n`);

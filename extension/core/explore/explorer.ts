@@ -6,11 +6,13 @@
  * are visited once (hash of the kernel state, the tables and the fd labels). Breadth-first means the first
  * violation found comes with a shortest schedule, which the debug adapter can replay.
  */
-import { createHash } from 'crypto';
 import type { AnomalyKind } from '../sim/events';
 import type { SimOptions } from '../sim/types';
 import type { Scenario } from '../scenario/ast';
 import { RunSnapshot, ScenarioRun } from '../scenario/runner';
+import { Footprint, FutureStatements, commuting, conflict } from './footprint';
+import { stateKey as hash } from './canonical';
+import { shorten } from './shorten';
 
 export interface Violation {
   kind: AnomalyKind;
@@ -18,6 +20,11 @@ export interface Violation {
   message: string;
   /** The pid of each micro-step, from the start: replay it with the debug adapter's `schedule`. */
   schedule: number[];
+  /**
+   * true: the shortest schedule to this violation (breadth-first over every interleaving). false: found
+   * by the reduced search and then shortened (shorten.ts), short but not proven shortest.
+   */
+  shortest?: boolean;
 }
 
 export interface ExploreResult {
@@ -32,80 +39,80 @@ export interface ExploreResult {
   exhausted: boolean;
   ms: number;
   violation: Violation | null;
+  /** Whether persistent sets cut the choices (false with --no-reduction). */
+  reduction: boolean;
+  /** Choices left out at some state because another process's steps commute with them (0 without reduction). */
+  pruned: number;
 }
 
 export interface ExploreOptions extends Partial<SimOptions> {
   maxStates?: number;
+  /** false: every runnable process at every state, today's full search (the oracle). */
+  reduction?: boolean;
+  /**
+   * Also runs both orders of every two choices the reduction calls independent at each state and
+   * throws if they end in different states or one disables the other (slow: for tests).
+   */
+  checkIndependence?: boolean;
 }
+
+export class IndependenceError extends Error {}
 
 /** Micro-step kinds after which another process may run; the rest run on in the same process. */
 const SWITCH_KINDS = new Set(['mutex', 'txn', 'lock', 'sql', 'sleep', 'wake']);
 
-function canonical(run: ScenarioRun): string {
-  const k = run.kernel;
-  const s = k.state;
-  // Connection ids and counters differ between orders that reach the same state: leave them out.
-  const conns = s.store.conns.map((c) => [c.pid, c.level, c.purpose]);
-  const procs = Object.values(s.procs).map((p) => ({
-    ...p,
-    txnConn: p.txnConn === null ? null : 1,
-    wokenAt: undefined,
-    current: p.current && { ...p.current, locals: { ...p.current.locals, conn: undefined } },
-  }));
-  const db = k.db.contentKey(digest);
-  return serialize([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, s.deferred, db, run.labels]);
-}
-
-/** Byte arrays are never written once stored: each one's digest is computed once. */
-const bytesKeys = new WeakMap<Uint8Array, string>();
-
 /**
- * JSON-like text of plain data, byte arrays as their digest: what JSON.stringify with a replacer gives,
- * at a fraction of its cost (a replacer function is called for every value). undefined members are left
- * out, as JSON.stringify leaves them.
+ * A persistent set of the runnable processes (Godefroid's stubborn-set closure over footprints): from
+ * each runnable seed, add every live process whose future conflicts with what a member does next (for a
+ * member that sleeps: with what it sleeps in, so those who could wake it come in); the smallest set's
+ * runnable members are the choices. Whatever the processes left out do before a member runs commutes
+ * with it, so every end state and every anomaly stays reachable. The state graph has no cycles (every
+ * transition moves a process on in its statement, or puts one woken back to sleep after the waker moved
+ * on), so no cycle proviso is needed; the explorer's tests check it on every example.
  */
-function serialize(v: unknown): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'number':
-    case 'boolean':
-      return String(v);
-    case 'string':
-      return JSON.stringify(v);
-    case 'undefined':
-      return 'null';
-    case 'object':
-      break;
-    default:
-      return JSON.stringify(v) ?? 'null';
+function persistentSet(run: ScenarioRun, choices: number[], left: FutureStatements): number[] {
+  // The published kernel's rows of different pipes share one rowid sequence and its lookups join the
+  // whole pid_pipe table: its steps are not given footprints, and its search is not reduced.
+  if (choices.length <= 1 || run.kernel.opts.profile !== 'companion') return choices;
+  const commute = commuting(run, left);
+  const live = Object.values(run.kernel.state.procs)
+    .filter((p) => p.status !== 'exited')
+    .map((p) => p.pid);
+  const next = new Map<number, Footprint>();
+  const future = new Map<number, Footprint>();
+  const nextOf = (pid: number) => next.get(pid) ?? next.set(pid, left.next(run, pid)).get(pid)!;
+  const futureOf = (pid: number) => future.get(pid) ?? future.set(pid, left.future(run, pid)).get(pid)!;
+  const enabled = new Set(choices);
+  let best = choices;
+  for (const seed of choices) {
+    const set = new Set([seed]);
+    const work = [seed];
+    let runnable = 1;
+    while (work.length > 0 && runnable < best.length) {
+      const x = nextOf(work.pop()!);
+      for (const q of live) {
+        if (set.has(q) || !conflict(x, futureOf(q), commute)) continue;
+        set.add(q);
+        work.push(q);
+        if (enabled.has(q)) runnable++;
+      }
+    }
+    if (runnable < best.length) best = choices.filter((c) => set.has(c));
+    if (best.length === 1) break;
   }
-  if (v instanceof Uint8Array) {
-    let key = bytesKeys.get(v);
-    if (key === undefined) bytesKeys.set(v, (key = `"${digest(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1'))}"`));
-    return key;
-  }
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + serialize(v[i]);
-    return `${out}]`;
-  }
-  let out = '{';
-  let first = true;
-  for (const k in v as Record<string, unknown>) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${serialize(x)}`;
-    first = false;
-  }
-  return `${out}}`;
+  return best;
 }
 
-function digest(s: string): string {
-  return createHash('sha1').update(s).digest('base64');
-}
-
-function hash(run: ScenarioRun): string {
-  return digest(canonical(run));
+/** The check mode: both orders of two choices called independent reach one state, neither disabling the other. */
+function checkPair(run: ScenarioRun, snap: RunSnapshot, a: number, b: number, where: number[]): void {
+  const order = (x: number, y: number): string => {
+    run.restore(snap);
+    advance(run, x);
+    if (!run.runnable().includes(y)) throw new IndependenceError(`P${x}'s step disables P${y}'s after schedule [${where.join(',')}]`);
+    advance(run, y);
+    return hash(run);
+  };
+  if (order(a, b) !== order(b, a)) throw new IndependenceError(`P${a} and P${b} called independent but their two orders differ after schedule [${where.join(',')}]`);
 }
 
 const READER_OPS = new Set(['query', 'begin', 'commit']);
@@ -127,7 +134,7 @@ function observed(run: ScenarioRun, pid: number): boolean {
 }
 
 /** Runs `pid` on to its next switch point (or the end of its statement, or a sleep); returns the steps taken. */
-function advance(run: ScenarioRun, pid: number): number {
+export function advance(run: ScenarioRun, pid: number): number {
   for (let n = 1; ; n++) {
     const out = run.step(pid);
     if (out.kind !== 'continue') return n;
@@ -147,13 +154,23 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
   const t0 = performance.now();
   const maxStates = opts.maxStates ?? 50000;
   const run = await ScenarioRun.create(scenario, opts);
+  const reduction = opts.reduction !== false;
+  const left = new FutureStatements(scenario);
+  let pruned = 0;
   const seen = new Set<string>([hash(run)]);
   let frontier: Frontier[] = [{ snap: run.snapshot(), schedule: [] }];
   let transitions = 0;
   let complete = 0;
   let violation: Violation | null = null;
   let exhausted = true;
-  const result = (): ExploreResult => {
+  const result = async (): Promise<ExploreResult> => {
+    run.kernel.close();
+    if (violation) {
+      // Breadth-first over every interleaving gives a shortest schedule; over the reduced graph, only a
+      // short one: shorten it so the debugger replays few steps.
+      violation.shortest = pruned === 0;
+      if (pruned > 0) violation.schedule = await shorten(scenario, violation, opts);
+    }
     const res: ExploreResult = {
       ok: violation === null,
       profile: run.kernel.opts.profile,
@@ -164,15 +181,27 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
       exhausted: exhausted && violation === null,
       ms: performance.now() - t0,
       violation,
+      reduction,
+      pruned,
     };
-    run.kernel.close();
     return res;
   };
   while (frontier.length > 0) {
     const next: Frontier[] = [];
     for (const node of frontier) {
       run.restore(node.snap);
-      const choices = run.runnable();
+      const all = run.runnable();
+      const choices = reduction ? persistentSet(run, all, left) : all;
+      pruned += all.length - choices.length;
+      if (reduction && opts.checkIndependence) {
+        const commute = commuting(run, left);
+        for (const [i, a] of all.entries()) {
+          for (const b of all.slice(i + 1)) {
+            if (!conflict(left.next(run, a), left.next(run, b), commute)) checkPair(run, node.snap, a, b, node.schedule);
+          }
+        }
+        run.restore(node.snap);
+      }
       if (choices.length === 0) {
         const stuck = run.stuck();
         if (stuck.length > 0) {

@@ -1,7 +1,7 @@
 /*
  * An exploration's result as a person reads it, in the CLI and in the document the extension keeps open:
  * what was searched (profile, locks, states, transitions, time, whether every interleaving was seen), the
- * violation with its shortest schedule, and what a failed expectation under another order means.
+ * whether the search was reduced, the violation with its (shortest, or shortened) schedule, and what a failed expectation under another order means.
  */
 import type { ExploreResult, ScheduleStep } from './explorer';
 
@@ -22,6 +22,7 @@ export function exploreReport(file: string, res: ExploreResult, lineText?: (line
     `runs ending without a violation  ${res.complete}`,
     `time         ${(res.ms / 1000).toFixed(2)} s (${(res.states / Math.max(res.ms / 1000, 1e-9)).toFixed(0)} states/s)`,
     `searched     ${res.exhausted ? 'every reachable state' : res.violation ? 'until the first violation' : 'until the state limit (not every interleaving)'}`,
+    `reduction    ${res.reduction ? `on: ${res.pruned} choices left out where another process's steps commute with them` : 'off: every process tried at every state'}`,
     '',
   ];
   const v = res.violation;
@@ -41,15 +42,16 @@ export function exploreReport(file: string, res: ExploreResult, lineText?: (line
       '',
     );
   }
+  const found = v.shortest === false ? 'schedule found and shortened' : 'shortest schedule found';
   if (steps?.length) {
-    out.push(`shortest schedule found (${v.schedule.length} micro-steps), in order:`);
+    out.push(`${found} (${v.schedule.length} micro-steps), in order:`);
     steps.forEach((st, i) => {
       const stmt = lineText?.(st.line)?.trim() || st.statement;
       out.push(`  ${String(i + 1).padStart(2)}. P${st.pid}  line ${st.line}: ${stmt}${st.microSteps > 1 ? `  (${st.microSteps} micro-steps)` : ''}`);
     });
     out.push(`  as pids: ${JSON.stringify(v.schedule)}`, '');
   } else {
-    out.push(`shortest schedule found (${v.schedule.length} micro-steps, the pid that runs each):`, `  ${JSON.stringify(v.schedule)}`, '');
+    out.push(`${found} (${v.schedule.length} micro-steps, the pid that runs each):`, `  ${JSON.stringify(v.schedule)}`, '');
   }
   out.push('Replay it in the debugger (the lens above, or a launch configuration with this "schedule").');
   return `${out.join('\n')}\n`;

@@ -79,7 +79,7 @@ function pipeProgram(): Program {
 }
 
 /** pipe_chunk.seq of a pipe's first chunk is dataId << 40 (pipe.c's SEQ_SHIFT): its chunks are one rowid range. */
-const SEQ_BASE = 2 ** 40;
+export const SEQ_BASE = 2 ** 40;
 
 /** Up to 16 chunks per read, as Linux reads across at most 16 pipe buffers. */
 const CHUNKS_PER_READ = 16;

@@ -303,6 +303,11 @@ export class SimDb {
     if (snap.txnOwner !== null) this.replay(snap.txnOwner, snap.log);
   }
 
+  /** The committed content's version: equal versions, equal committed tables. */
+  get committedVersion(): number {
+    return this.version;
+  }
+
   /**
    * A digest of the whole content as other connections would see it plus the open transaction's writes:
    * equal digests, equal databases. The committed part is computed once per version.

@@ -1,0 +1,69 @@
+/*
+ * The explorer's partial-order reduction against the full search, in one run: states, transitions and
+ * time of each, on the four independent writer/reader pairs (example 16), on example 08 (a writer, a
+ * reader in a transaction and a query, all on one store) and on two pairs. Where the full search would
+ * take too long (four pairs: millions of states), it runs until it has visited `cap` times the reduced
+ * search's states: not exhausted by then, the reduction is worth more than `cap`x.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { explore, ExploreResult } from '../explore/explorer';
+import { parseScenario } from '../scenario/parser';
+import { fmt } from './stats';
+
+export interface ReductionFigure {
+  reduced: { states: number; transitions: number; ms: number; pruned: number };
+  full: { states: number; transitions: number; ms: number; exhausted: boolean };
+  /** full states / reduced states; a lower bound when the full search was cut. */
+  stateRatio: number;
+  cut: boolean;
+  goal: number;
+}
+
+const TWO_PAIRS = `P1 fork P2
+P1 fork P4
+P1 exit
+P2 pipe r1 w1
+P2 fork P3
+P2 write w1 "p1"
+P3 read r1 2 == "p1"
+P4 pipe r2 w2
+P4 fork P5
+P4 write w2 "p2"
+P5 read r2 2 == "p2"
+`;
+
+export async function reductionBench(examplesDir: string | undefined, log: (s: string) => void): Promise<Record<string, ReductionFigure>> {
+  // [name, scenario, goal, the full search's cap in reduced states (0: none)]
+  const cases: [string, string, number, number][] = [['two pairs', TWO_PAIRS, 5, 0]];
+  if (examplesDir) {
+    const ex = (f: string) => fs.readFileSync(path.join(examplesDir, f), 'utf8');
+    cases.unshift(['16-independent-pairs.sqlos', ex('16-independent-pairs.sqlos'), 20, 40]);
+    cases.push(['08-pending-writer.sqlos', ex('08-pending-writer.sqlos'), 3, 0]);
+  }
+  log('\nexplorer reduction (persistent sets) against the full search, same run:\n');
+  const out: Record<string, ReductionFigure> = {};
+  for (const [name, text, goal, cap] of cases) {
+    const p = parseScenario(text, name);
+    if (!p.ok) throw new Error(`${name} does not parse`);
+    const r = await explore(p.scenario, { maxStates: 1_000_000 });
+    const f = await explore(p.scenario, { reduction: false, maxStates: cap ? r.states * cap + 1 : 1_000_000 });
+    const cut = !f.exhausted && !f.violation;
+    const fig: ReductionFigure = {
+      reduced: { states: r.states, transitions: r.transitions, ms: r.ms, pruned: r.pruned },
+      full: { states: f.states, transitions: f.transitions, ms: f.ms, exhausted: f.exhausted },
+      stateRatio: f.states / r.states,
+      cut,
+      goal,
+    };
+    out[name] = fig;
+    const line = (label: string, x: ExploreResult, end: string) =>
+      `    ${label.padEnd(8)} ${String(x.states).padStart(7)} states ${String(x.transitions).padStart(8)} transitions ${fmt(x.ms / 1000, 2).padStart(7)} s  ${end}\n`;
+    log(`  ${name}\n`);
+    log(line('reduced', r, r.exhausted ? 'exhausted' : r.violation ? `${r.violation.kind} at line ${r.violation.line}` : 'cut'));
+    log(line('full', f, cut ? `cut at ${cap}x the reduced states, not exhausted` : f.exhausted ? 'exhausted' : `${f.violation!.kind} at line ${f.violation!.line}`));
+    const ratio = `${cut ? '> ' : ''}${fmt(fig.stateRatio, 1)}x fewer states, ${fmt(f.ms / r.ms, 1)}x the time${cut ? ' (full cut)' : ''}`;
+    log(`    ${ratio}   goal >= ${goal}x: ${fig.stateRatio >= goal ? 'met' : 'NOT met'}\n`);
+  }
+  return out;
+}
