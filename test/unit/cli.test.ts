@@ -89,7 +89,18 @@ describe('sqliteos CLI', () => {
     assert.ok(Array.isArray(j.violation.schedule) && j.violation.schedule.length > 0);
     const good = sqliteos('explore', 'examples/06-epipe.sqlos');
     assert.equal(good.code, 0, good.err);
-    assert.match(good.out, /states, \d+ transitions, \d+ complete runs in [0-9.]+ s \(\d+ states\/s\), exhausted\nno violation in any interleaving/);
+    assert.match(good.out, /states, \d+ transitions, \d+ complete runs in [0-9.]+ s \(\d+ states\/s\), exhausted\nreduction on: \d+ choices left out \(--no-reduction tries every process at every state\)\nno violation in any interleaving/);
+  });
+
+  it('explore --json says whether the search was reduced and how many choices it left out; --no-reduction tries them all', () => {
+    const on = sqliteos('explore', 'examples/16-independent-pairs.sqlos', '--json');
+    assert.equal(on.code, 0, on.err);
+    const r = JSON.parse(on.out);
+    assert.equal(r.reduction, true);
+    assert.ok(r.pruned > 0 && r.exhausted && r.transitions > r.states - 1, on.out);
+    const off = sqliteos('explore', 'examples/16-independent-pairs.sqlos', '--no-reduction', '--max-states', String(r.states), '--json');
+    const f = JSON.parse(off.out);
+    assert.deepEqual([f.reduction, f.pruned, f.exhausted], [false, 0, false], 'the full search is not done where the reduced one was');
   });
 });
 
