@@ -26,6 +26,7 @@ describe('simulator benchmark', () => {
       assert.match(text, new RegExp(`${row.replace('+', '\\+')}\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+`), row);
     }
     assert.match(text, /snapshot of every table with 20 processes and 20 pipes: companion [0-9.]+ ms/);
+    assert.match(text, /two pairs\n\s+reduced\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted\n\s+full\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted\n\s+[0-9.]+x fewer states/);
     let json = '';
     await runBench({ quick: true, json: true, runs: 1, chunks: 2, crowd: 20, out: (s) => (json += s) });
     const r = JSON.parse(json);
@@ -33,5 +34,6 @@ describe('simulator benchmark', () => {
     for (const row of r.rows) for (const k of ['baselineMBs', 'upstreamMBs', 'companionMBs']) assert.ok(row[k] > 0, `${row.config} ${k}`);
     for (const k of ['companionAhead64', 'companionCrowd', 'upstreamAhead64', 'upstreamCrowd']) assert.ok(r.relative[k] > 0, k);
     assert.ok(r.snapshotMs.companion > 0);
+    assert.ok(r.reduction['two pairs'].stateRatio >= 5 && !r.reduction['two pairs'].cut, JSON.stringify(r.reduction));
   });
 });

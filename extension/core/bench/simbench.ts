@@ -196,7 +196,7 @@ export async function runBench(o: BenchOptions): Promise<number> {
   const total = snap.parseMs + snap.diffMs + snap.viewReadsMs;
   log(`  in all ${fmt(total)} ms = ${fmt(snap.ratio, 2)}x the baseline   goal < 100 ms: ${total < 100 ? 'met' : 'NOT met'}\n`);
   const exploration = await exploreBench(log);
-  const reduction = await reductionBench(examplesDir(), log);
+  const reduction = await reductionBench(examplesDir(), log, o.quick);
   if (o.json) o.out(`${JSON.stringify({ chunk: CHUNK, chunks, runs, crowd, rows, relative: goals, snapshotMs: snapshots, kernelSnapshot: snap, explore: exploration, reduction })}\n`);
   return 0;
 }
