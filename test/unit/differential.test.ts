@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { KernelRunError, kernelRunResult } from '../../extension/core/kernel/run-result';
-import { compareRuns, comparableTexts, excusals } from '../../extension/core/scenario/compare';
+import { compare, compareRuns, comparableTexts, excusals } from '../../extension/core/scenario/compare';
 import { generateScenario } from '../../extension/core/scenario/generate';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { compilePlan } from '../../extension/core/scenario/plan';
@@ -61,6 +61,9 @@ describe('scenarios on a real kernel', () => {
     assert.notEqual(leaked, text, 'the fixture has the empty pid_pipe this test fills');
     const k = kernelRunResult(example('03-several-readers.sqlos'), leaked, 'guest', 65536);
     assert.deepEqual(k.tables.pid_pipe, [{ pid: -77, fd: 5, dataId: 1 }]);
+    // What was left out is counted, and the comparison says so beside its differences.
+    assert.deepEqual(k.outside, { pid_store: 6, pid_pipe: 1 }, "the guest's six processes and its own pipe's row");
+    assert.equal(compare(k, k).excused.get("a real kernel's rows of processes and pipes outside the scenario: left out"), 14, 'seven on each side');
   });
 
   it('names the machine and says what went wrong when the runner fails or is cut short', () => {

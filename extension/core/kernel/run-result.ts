@@ -70,6 +70,8 @@ class Assembler {
   readonly dataIds = new Set<number>();
   private readonly ops: OpRecord[] = [];
   private readonly anomalies: Anomaly[] = [];
+  /** Rows left out of the tables as not the scenario's, per table (filled by tables()). */
+  private readonly outside: Record<string, number> = {};
 
   constructor(
     private readonly scenario: Scenario,
@@ -115,6 +117,7 @@ class Assembler {
       ops: this.ops,
       tables: this.tables(),
       ...(this.busy().length ? { unreadable: this.busy() } : {}),
+      ...(Object.keys(this.outside).length ? { outside: this.outside } : {}),
       pipes,
       processes: this.processes(asleep),
       lockState,
@@ -191,11 +194,12 @@ class Assembler {
     for (const [name, t] of Object.entries(this.snap.tables)) {
       const col = (c: string) => t.columns.indexOf(c);
       const [pid, parent, dataId, seq] = [col('pid'), col('parent_id'), col('dataId'), col('seq')];
-      out[name] = t.rows
-        // Other processes' rows (the system's, the runner's) and other pipes' are not the scenario's;
-        // but every row of a pipe the scenario made is kept, whoever it names: a row of such a pipe held
-        // by a process outside the scenario is a leak, and shows as a difference (its pid negated).
-        .filter((r) => (dataId >= 0 ? this.dataIds.has(Number(r[dataId])) : pid < 0 || this.byReal.has(Number(r[pid]))))
+      // Other processes' rows (the system's, the runner's) and other pipes' are not the scenario's;
+      // but every row of a pipe the scenario made is kept, whoever it names: a row of such a pipe held
+      // by a process outside the scenario is a leak, and shows as a difference (its pid negated).
+      const mine = t.rows.filter((r) => (dataId >= 0 ? this.dataIds.has(Number(r[dataId])) : pid < 0 || this.byReal.has(Number(r[pid]))));
+      if (mine.length < t.rows.length) this.outside[name] = t.rows.length - mine.length;
+      out[name] = mine
         .map((r) =>
           Object.fromEntries(
             t.columns.map((c, i) => {

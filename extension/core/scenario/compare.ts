@@ -186,7 +186,8 @@ export type Excuse =
   | 'a query woken with other work: rows not compared'
   | 'a query in a read transaction begun among woken work: rows not compared'
   | 'reads woken together: their bytes compared as a group'
-  | 'a table a kernel could not read at the end (busy): not compared';
+  | 'a table a kernel could not read at the end (busy): not compared'
+  | "a real kernel's rows of processes and pipes outside the scenario: left out";
 
 export interface Comparison {
   differences: Difference[];
@@ -256,6 +257,8 @@ export function compare(left: RunResult, right: RunResult): Comparison {
   const counts = new Map<Excuse, number>();
   for (const e of excused.values()) counts.set(e, (counts.get(e) ?? 0) + 1);
   if (unreadable.size) counts.set('a table a kernel could not read at the end (busy): not compared', unreadable.size);
+  const outside = [left, right].flatMap((r) => Object.values(r.outside ?? {})).reduce((a, b) => a + b, 0);
+  if (outside) counts.set("a real kernel's rows of processes and pipes outside the scenario: left out", outside);
   return { differences: out, excused: counts };
 }
 

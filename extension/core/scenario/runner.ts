@@ -54,6 +54,11 @@ export interface RunResult {
   tables: Record<string, Record<string, unknown>[]>;
   /** Tables a real kernel could not show at the end (a writer held PENDING: they read "busy"), left empty. */
   unreadable?: string[];
+  /**
+   * A real kernel's rows of processes and pipes outside the scenario (the guest's own programs, other
+   * users'), left out of `tables`: how many, per table. Rows of the scenario's pipes are never left out.
+   */
+  outside?: Record<string, number>;
   pipes: PipeInfo[];
   processes: ProcInfo[];
   lockState: LockInfo;
