@@ -247,6 +247,21 @@ describe('sqliteos debug adapter', () => {
     assert.equal((await scope(2, 'Wait queues'))['pipe 1'], '5 B buffered, 1 reader(s), 1 writer(s)', 'asleep with the bytes there');
   });
 
+  it("replays a reduced search's shortened schedule (four pairs, algorithm 5 as printed) to the same lost wake-up", async () => {
+    const { explore } = await import('../../extension/core/explore/explorer');
+    const { parseScenario } = await import('../../extension/core/scenario/parser');
+    const file = ex('16-independent-pairs.sqlos');
+    const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
+    assert.ok(parsed.ok);
+    const res = await explore(parsed.scenario, { locks: 'sqliteos-as-printed' });
+    assert.ok(res.pruned > 0, 'the reduction left choices out');
+    assert.deepEqual([res.violation?.kind, res.violation?.shortest], ['lost-wakeup', false]);
+    await launch(file, { schedule: res.violation!.schedule, locks: 'sqliteos-as-printed' }, ['lost-wakeup']);
+    const e = await stopped();
+    assert.equal(e.body.reason, 'exception');
+    assert.match(e.body.text!, new RegExp(`asleep on pipe \\d+ read_wq in 'P9 read r4 2 == "p4"' \\(line ${res.violation!.line}\\)`), e.body.text);
+  });
+
   it('stops on each exception breakpoint: deadlock, lost-wakeup-free runs end, expectation, invariant filters', async () => {
     await launch(ex('05-eof.sqlos'), { profile: 'upstream' }, ['deadlock']);
     let e = await stopped();
