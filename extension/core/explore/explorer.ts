@@ -3,8 +3,10 @@
  * at a time at the points where a real kernel could switch tasks (the mutex, BEGIN/COMMIT, lock level
  * changes, SQL statements, sleeps and wake-ups; steps between them run on without a switch; a critical
  * section under the global write mutex is one step unless a lock-free reader could see inside it). Equal states
- * are visited once (hash of the kernel state, the tables and the fd labels). Breadth-first means the first
- * violation found comes with a shortest schedule, which the debug adapter can replay.
+ * are visited once (canonical.ts). At each state only a persistent set of the runnable processes is tried
+ * (footprint.ts), unless `reduction: false`. Breadth-first over every interleaving gives a shortest
+ * schedule to the first violation; the reduced search's is shortened (shorten.ts). The debug adapter
+ * replays either.
  */
 import type { AnomalyKind } from '../sim/events';
 import type { SimOptions } from '../sim/types';
@@ -68,7 +70,7 @@ const SWITCH_KINDS = new Set(['mutex', 'txn', 'lock', 'sql', 'sleep', 'wake']);
  * runnable members are the choices. Whatever the processes left out do before a member runs commutes
  * with it, so every end state and every anomaly stays reachable. The state graph has no cycles (every
  * transition moves a process on in its statement, or puts one woken back to sleep after the waker moved
- * on), so no cycle proviso is needed; the explorer's tests check it on every example.
+ * on), so no cycle proviso is needed; reduction.test.ts walks the examples' graphs for a cycle.
  */
 function persistentSet(run: ScenarioRun, choices: number[], left: FutureStatements): number[] {
   // The published kernel's rows of different pipes share one rowid sequence and its lookups join the
