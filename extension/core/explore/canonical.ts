@@ -8,6 +8,7 @@
  * opposite orders do.
  */
 import { createHash } from 'crypto';
+import type { Scenario } from '../scenario/ast';
 import type { ScenarioRun } from '../scenario/runner';
 import { SEQ_BASE } from '../sim/companion';
 import type { ProcState } from '../sim/types';
@@ -42,17 +43,50 @@ function canonical(run: ScenarioRun): string {
   return serialize([procs, handlers, pipes, { ...s.store, conns }, s.mutex, dbKey(run, names), labels]);
 }
 
+/** Per scenario: each pipe statement's line -> its read label, and whether any statement queries. */
+const indexes = new WeakMap<Scenario, { readLabelAt: Map<number, string>; queries: boolean }>();
+
+function indexOf(scenario: Scenario) {
+  let ix = indexes.get(scenario);
+  if (!ix) {
+    const readLabelAt = new Map<number, string>();
+    for (const st of scenario.statements) if (st.op === 'pipe') readLabelAt.set(st.line, st.read.name);
+    indexes.set(scenario, (ix = { readLabelAt, queries: scenario.statements.some((st) => st.op === 'query') }));
+  }
+  return ix;
+}
+
+/** Whether the scenario has a query, which sees pipe ids: then pipes keep their ids in the state key. */
+export function scenarioQueries(scenario: Scenario): boolean {
+  return indexOf(scenario).queries;
+}
+
+/** The ops a label map was made from (the array, and its length: the runner pushes onto it). */
+const labelsByOps = new WeakMap<object, { length: number; labels: Map<number, string> }>();
+
+/**
+ * A pipe id -> the read label of the pipe statement that made the pipe now holding the id (the latest
+ * that took it: ids are used again), from the run's completed ops.
+ */
+export function pipeLabels(run: ScenarioRun): Map<number, string> {
+  const cached = labelsByOps.get(run.ops);
+  if (cached?.length === run.ops.length) return cached.labels;
+  const { readLabelAt } = indexOf(run.scenario);
+  const labels = new Map<number, string>();
+  for (const o of run.ops) {
+    const label = o.op === 'pipe' && o.dataId !== undefined ? readLabelAt.get(o.line) : undefined;
+    if (label !== undefined) labels.set(o.dataId!, label);
+  }
+  labelsByOps.set(run.ops, { length: run.ops.length, labels });
+  return labels;
+}
+
 /** The names, or null where ids must stay (see the header). */
 function pipeNames(run: ScenarioRun): Names | null {
   const k = run.kernel;
   if (k.opts.profile !== 'companion' || k.state.deferred.length > 0 || k.db.writer !== null) return null;
-  if (run.scenario.statements.some((s) => s.op === 'query')) return null;
-  const made = new Map<number, string>();
-  for (const o of run.ops) {
-    if (o.op !== 'pipe' || o.dataId === undefined) continue;
-    const s = run.scenario.statements.find((x) => x.line === o.line);
-    if (s?.op === 'pipe') made.set(o.dataId, s.read.name);
-  }
+  if (scenarioQueries(run.scenario)) return null;
+  const made = pipeLabels(run);
   const names: Names = { pipe: new Map(), queue: new Map() };
   for (const p of Object.values(k.state.pipes)) {
     const n = made.get(p.dataId);

@@ -196,10 +196,12 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
       const choices = reduction ? persistentSet(run, all, left) : all;
       pruned += all.length - choices.length;
       if (reduction && opts.checkIndependence) {
+        // Footprints of this state, taken before checkPair moves the run on.
         const commute = commuting(run, left);
+        const next = new Map(all.map((pid) => [pid, left.next(run, pid)]));
         for (const [i, a] of all.entries()) {
           for (const b of all.slice(i + 1)) {
-            if (!conflict(left.next(run, a), left.next(run, b), commute)) checkPair(run, node.snap, a, b, node.schedule);
+            if (!conflict(next.get(a)!, next.get(b)!, commute)) checkPair(run, node.snap, a, b, node.schedule);
           }
         }
         run.restore(node.snap);

@@ -17,6 +17,7 @@
  */
 import type { Scenario, Statement } from '../scenario/ast';
 import type { ScenarioRun } from '../scenario/runner';
+import { pipeLabels, scenarioQueries } from './canonical';
 
 export type Footprint = Set<string>;
 
@@ -39,24 +40,14 @@ export function quiet(run: ScenarioRun, left: FutureStatements): boolean {
   return !left.observers(run);
 }
 
-/** The scenario's statements indexed for lookahead. */
+/** The scenario's statements, read ahead of the run (each process's own list is the runner's). */
 export class FutureStatements {
-  private readonly byPid = new Map<number, Statement[]>();
   /** A label -> the pipe statement that names it. */
   private readonly pipeOf = new Map<string, Extract<Statement, { op: 'pipe' }>>();
 
-  /** A pipe statement's line -> its read label. */
-  private readonly readLabelAt = new Map<number, string>();
-  /** Whether the scenario has a query (which can see pipe ids). */
-  readonly queries: boolean;
-
   constructor(readonly scenario: Scenario) {
-    this.queries = scenario.statements.some((s) => s.op === 'query');
-    for (const pid of scenario.pids) this.byPid.set(pid, []);
     for (const s of scenario.statements) {
-      this.byPid.get(s.pid)!.push(s);
       if (s.op === 'pipe') {
-        this.readLabelAt.set(s.line, s.read.name);
         this.pipeOf.set(s.read.name, s);
         this.pipeOf.set(s.write.name, s);
       }
@@ -65,7 +56,8 @@ export class FutureStatements {
 
   /** Whether a statement left (of a process made or still to be made) queries or opens a transaction. */
   observers(run: ScenarioRun): boolean {
-    for (const [pid, list] of this.byPid) {
+    for (const pid of this.scenario.pids) {
+      const list = run.statementsOf(pid);
       for (let i = this.firstLeft(run, pid); i < list.length; i++) {
         const op = list[i].op;
         if (op === 'query' || op === 'begin' || op === 'commit') return true;
@@ -82,21 +74,6 @@ export class FutureStatements {
     return p.current ? p.current.index : p.next;
   }
 
-  /** The name of the pipe each live id holds (the latest pipe statement that took the id); per state. */
-  private names(run: ScenarioRun): Map<number, string> {
-    let byId = this.namesOf.get(run.ops);
-    if (byId) return byId;
-    byId = new Map();
-    for (const o of run.ops) {
-      const s = o.op === 'pipe' && o.dataId !== undefined ? this.pipeOf.get(this.readLabelAt.get(o.line) ?? '') : undefined;
-      if (s) byId.set(o.dataId!, `pipe:${s.read.name}`);
-    }
-    this.namesOf.set(run.ops, byId);
-    return byId;
-  }
-
-  private readonly namesOf = new WeakMap<object, Map<number, string>>();
-
   /**
    * The pipe resource a label names, or ALL where the state does not say for sure. `busy` is the pipe
    * the statement in progress already works on (its fd may have left the table: a close).
@@ -112,13 +89,16 @@ export class FutureStatements {
     const id = run.kernel.state.handlers[table]?.fds[fd]?.dataId ?? busy;
     // No such end: EBADF, which touches no pipe (the name is more than it needs).
     if (id === undefined) return name;
-    return this.names(run).get(id) === name ? name : ALL;
+    return `pipe:${pipeLabels(run).get(id)}` === name ? name : ALL;
   }
 
   /** The pipe names of every end in a handler's table; ALL for an end of a pipe no statement made. */
   private heldPipes(run: ScenarioRun, handler: number): string[] {
-    const byId = this.names(run);
-    return Object.values(run.kernel.state.handlers[handler]?.fds ?? {}).map((e) => byId.get(e.dataId) ?? ALL);
+    const labels = pipeLabels(run);
+    return Object.values(run.kernel.state.handlers[handler]?.fds ?? {}).map((e) => {
+      const label = labels.get(e.dataId);
+      return label === undefined ? ALL : `pipe:${label}`;
+    });
   }
 
   /**
@@ -128,7 +108,7 @@ export class FutureStatements {
    * holds or may hold an end of. Forks are followed into the child's statements.
    */
   private walk(run: ScenarioRun, pid: number, handler: number, table: number | null, held: string[], from: number, to: number, out: Footprint, busy?: number): void {
-    const list = this.byPid.get(pid) ?? [];
+    const list = run.statementsOf(pid);
     for (let i = from; i < Math.min(to, list.length); i++) {
       const s = list[i];
       if (i > from) busy = undefined;
@@ -199,7 +179,7 @@ export class FutureStatements {
  */
 export function commuting(run: ScenarioRun, left: FutureStatements): Set<string> {
   if (!quiet(run, left)) return new Set();
-  return left.queries ? new Set(['cs']) : new Set(['cs', 'alloc']);
+  return scenarioQueries(left.scenario) ? new Set(['cs']) : new Set(['cs', 'alloc']);
 }
 
 /** Whether two footprints share a resource other than the commuting ones. */
