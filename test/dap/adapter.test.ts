@@ -41,6 +41,16 @@ async function stopped(): Promise<DebugProtocol.StoppedEvent> {
   return (await dc.waitForEvent('stopped')) as DebugProtocol.StoppedEvent;
 }
 
+/** An example explored under algorithm 5 as printed: its path and the explorer's result. */
+async function explorePrinted(name: string) {
+  const { explore } = await import('../../extension/core/explore/explorer');
+  const { parseScenario } = await import('../../extension/core/scenario/parser');
+  const file = ex(name);
+  const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
+  assert.ok(parsed.ok);
+  return { file, res: await explore(parsed.scenario, { locks: 'sqliteos-as-printed' }) };
+}
+
 async function top(threadId: number): Promise<DebugProtocol.StackFrame[]> {
   return (await dc.stackTraceRequest({ threadId })).body.stackFrames;
 }
@@ -233,12 +243,7 @@ describe('sqliteos debug adapter', () => {
   });
 
   it("replays the explorer's shortest schedule of the paper's lost wake-up (algorithm 5 as printed) and stops on it", async () => {
-    const { explore } = await import('../../extension/core/explore/explorer');
-    const { parseScenario } = await import('../../extension/core/scenario/parser');
-    const file = ex('15-paper-lost-wakeup.sqlos');
-    const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
-    assert.ok(parsed.ok);
-    const res = await explore(parsed.scenario, { locks: 'sqliteos-as-printed' });
+    const { file, res } = await explorePrinted('15-paper-lost-wakeup.sqlos');
     assert.equal(res.violation?.kind, 'lost-wakeup');
     await launch(file, { schedule: res.violation!.schedule }, ['lost-wakeup']);
     const e = await stopped();
@@ -248,12 +253,7 @@ describe('sqliteos debug adapter', () => {
   });
 
   it("replays a reduced search's shortened schedule (four pairs, algorithm 5 as printed) to the same lost wake-up", async () => {
-    const { explore } = await import('../../extension/core/explore/explorer');
-    const { parseScenario } = await import('../../extension/core/scenario/parser');
-    const file = ex('16-independent-pairs.sqlos');
-    const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
-    assert.ok(parsed.ok);
-    const res = await explore(parsed.scenario, { locks: 'sqliteos-as-printed' });
+    const { file, res } = await explorePrinted('16-independent-pairs.sqlos');
     assert.ok(res.pruned > 0, 'the reduction left choices out');
     assert.deepEqual([res.violation?.kind, res.violation?.shortest], ['lost-wakeup', false]);
     await launch(file, { schedule: res.violation!.schedule, locks: 'sqliteos-as-printed' }, ['lost-wakeup']);

@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { advance, explore, ExploreResult, replay } from '../../extension/core/explore/explorer';
+import { advance, explore, replay, verdict } from '../../extension/core/explore/explorer';
+import { independentPairs } from '../../extension/core/bench/reduction-bench';
 import { stateKey } from '../../extension/core/explore/canonical';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { generateScenario } from '../../extension/core/scenario/generate';
@@ -27,22 +28,6 @@ function scenario(src: string, file = 'x.sqlos'): Scenario {
 
 const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.sqlos'));
 const example = (f: string) => scenario(fs.readFileSync(path.join(ROOT, 'examples', f), 'utf8'), f);
-
-/** n writer/reader pairs as in example 16. */
-function pairs(n: number): string {
-  const out: string[] = [];
-  for (let i = 1; i <= n; i++) out.push(`P1 fork P${2 * i}`);
-  out.push('P1 exit');
-  for (let i = 1; i <= n; i++) {
-    const [w, r] = [2 * i, 2 * i + 1];
-    out.push(`P${w} pipe r${i} w${i}`, `P${w} fork P${r}`, `P${w} write w${i} "p${i}"`, `P${r} read r${i} 2 == "p${i}"`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function verdict(r: ExploreResult) {
-  return { kind: r.violation?.kind ?? null, line: r.violation?.line ?? null, exhausted: r.exhausted, complete: r.violation ? null : r.complete };
-}
 
 describe('explorer reduction', () => {
   it('keeps every verdict and end state of the full search on every example, profile and lock policy, with no more states', async () => {
@@ -80,11 +65,11 @@ describe('explorer reduction', () => {
 
   it('runs both orders of every two steps it calls independent to one state (check mode), on every example', async () => {
     for (const f of EXAMPLES) await explore(example(f), { checkIndependence: true, maxStates: 20000 });
-    await explore(scenario(pairs(3)), { checkIndependence: true });
+    await explore(scenario(independentPairs(3)), { checkIndependence: true });
   });
 
   it('independent writer/reader pairs: two take a fifth of the states unreduced, with the same end states; four exhaust', async () => {
-    const two = scenario(pairs(2));
+    const two = scenario(independentPairs(2));
     const a = await explore(two, { reduction: false });
     const b = await explore(two);
     assert.deepEqual(verdict(b), verdict(a));
@@ -127,7 +112,7 @@ describe('explorer reduction', () => {
       return on.endsWith('read_wq') ? 0 : wakeUp.call(this, by, q, nr, on);
     };
     try {
-      for (const s of [scenario(pairs(2)), example('01-fork-pipe.sqlos')]) {
+      for (const s of [scenario(independentPairs(2)), example('01-fork-pipe.sqlos')]) {
         const a = await explore(s, { reduction: false });
         const b = await explore(s);
         assert.ok(a.violation, 'the full search misses the planted bug');

@@ -58,6 +58,11 @@ export interface ExploreOptions extends Partial<SimOptions> {
   checkIndependence?: boolean;
 }
 
+/** What the reduced search must keep of the full one: the violation (kind, line), whether every state was seen, the end states. */
+export function verdict(r: ExploreResult) {
+  return { kind: r.violation?.kind ?? null, line: r.violation?.line ?? null, exhausted: r.exhausted, complete: r.violation ? null : r.complete };
+}
+
 export class IndependenceError extends Error {}
 
 /** Micro-step kinds after which another process may run; the rest run on in the same process. */
