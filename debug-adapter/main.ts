@@ -2,4 +2,11 @@
 import { DebugSession } from '@vscode/debugadapter';
 import { SqliteosDebugSession } from './session';
 
-DebugSession.run(SqliteosDebugSession);
+/** The session reading scenarios from disk (DebugSession.run constructs it with no arguments). */
+class StandaloneSession extends SqliteosDebugSession {
+  constructor() {
+    super();
+  }
+}
+
+DebugSession.run(StandaloneSession);

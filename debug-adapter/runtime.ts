@@ -7,10 +7,12 @@ import { EventEmitter } from 'events';
 import { parseScenario } from '../extension/core/scenario/parser';
 import { RunSnapshot, ScenarioRun } from '../extension/core/scenario/runner';
 import { Statement } from '../extension/core/scenario/ast';
-import { lockState, pipes, processes, tables } from '../extension/core/sim/inspect';
-import { Lock, LockPolicy, Profile } from '../extension/core/sim/types';
+import { simLocks, simPipes, simProcesses, simQueues, simTables } from '../extension/core/model/from-sim';
+import { LOCK_LEVELS, QueueId, queueName, sleepersOn } from '../extension/core/model/model';
+import { LockPolicy, Profile } from '../extension/core/sim/types';
 import { Env, evaluate } from '../extension/core/explore/condition';
-import type { OpName } from '../extension/core/sim/program';
+import { KERNEL_FUNCTIONS, OP_NAMES, OpName } from '../extension/core/sim/program';
+import { preview, textTable } from '../extension/core/format';
 import { algorithmLine, renderAlgorithm } from './algorithm';
 import { OptionLayer, resolveOptions } from '../extension/core/scenario/options';
 import { summarize } from '../extension/core/scenario/summary';
@@ -52,10 +54,39 @@ export interface LineBreakpoint {
   condition?: string;
 }
 
-/** One frame of a process's stack, in the runtime's terms: the syscall's micro-step, or the statement. */
+/**
+ * One frame of a process's stack, in the runtime's terms: the syscall's micro-step, or the statement.
+ * Its id is one frameProcess() reads back.
+ */
 export type RuntimeFrame =
   | { kind: 'step'; id: number; op: OpName; name: string; line: number }
   | { kind: 'statement'; id: number; name: string; line: number };
+
+/** Frame ids: a process's frames are pid * FRAMES_PER_PROCESS + 0 (statement), + 1 (micro-step). */
+const FRAMES_PER_PROCESS = 1000;
+
+/** A variable as the runtime shows it; children are produced when the debugger opens it. */
+export interface RuntimeVariable {
+  name: string;
+  value: string;
+  children?: () => RuntimeVariable[];
+}
+
+/** A scope of a stopped process's frame: its variables, produced when the debugger opens it. */
+export interface RuntimeScope {
+  name: string;
+  /** Large: the debugger should not open it without being asked (the tables). */
+  expensive: boolean;
+  /** The frame's own variables (the debugger opens them first). */
+  locals?: boolean;
+  variables: () => RuntimeVariable[];
+}
+
+/** What the debug console says back to an expression, or why it cannot (its message, for the console). */
+export class EvaluateError extends Error {}
+
+const WRITES = /^(insert|update|delete|replace|create|drop|alter|begin|commit|rollback|attach|detach|vacuum)\b/i;
+const CONSOLE_HELP = 'the debug console runs read-only SQL (SELECT, WITH, PRAGMA, VALUES, EXPLAIN) or a condition (numReaders > 1, currentMaxLock == PENDING && writeQ > 0)';
 
 export interface RuntimeEvents {
   stopped: [Stop];
@@ -108,12 +139,10 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Function breakpoints on syscall names: the op (`write`) or its kernel name (`sql_pipe_write`). */
   setFunctionBreakpoints(names: string[]): boolean[] {
-    const known: Record<string, string> = { sql_pipe: 'pipe', sql_pipe_read: 'read', sql_pipe_write: 'write', ksqlite_query: 'query', sql_start_transaction: 'begin', sql_rollback_transaction: 'commit' };
-    const ops = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit'];
     this.functions = new Set();
     return names.map((n) => {
-      const op = known[n] ?? n;
-      if (!ops.includes(op)) return false;
+      const op = KERNEL_FUNCTIONS[n] ?? n;
+      if (!(OP_NAMES as readonly string[]).includes(op)) return false;
       this.functions.add(op);
       return true;
     });
@@ -127,21 +156,20 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
 
   /** The names conditions and watch expressions can use. */
   env(pid?: number): Env {
-    const l = lockState(this.run.kernel);
-    const procs = processes(this.run.kernel);
-    const levels = Object.fromEntries(['NONE', 'SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE'].map((n, i) => [n, i]));
+    const { processes: procs, locks: l, queues, pipes } = this.inspect();
+    const levels = Object.fromEntries(LOCK_LEVELS.map((n, i) => [n, i]));
     return {
       ...levels,
-      currentMaxLock: Lock[l.currentMaxLock as keyof typeof Lock],
+      currentMaxLock: levels[l.currentMaxLock],
       numReaders: l.numReaders,
-      writeMutexOwner: l.writeMutexOwner ?? 0,
-      mutexWaiters: l.writeMutexWaiters.length,
-      readQ: l.readQ.length,
-      writeQ: l.writeQ.length,
+      writeMutexOwner: l.writeMutex.owner ?? 0,
+      mutexWaiters: l.writeMutex.waiters.length,
+      readQ: sleepersOn(queues, { kind: 'store', queue: 'read_q' }).length,
+      writeQ: sleepersOn(queues, { kind: 'store', queue: 'write_q' }).length,
       blocked: procs.filter((p) => p.state === 'blocked').length,
       processes: procs.filter((p) => p.state !== 'exited').length,
-      pipes: pipes(this.run.kernel).length,
-      buffered: pipes(this.run.kernel).reduce((n, p) => n + p.buffered, 0),
+      pipes: pipes.length,
+      buffered: pipes.reduce((n, p) => n + p.buffered, 0),
       pid: pid ?? 0,
     };
   }
@@ -152,6 +180,85 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
 
   query(sql: string) {
     return this.run.kernel.db.queryReadOnly(sql);
+  }
+
+  /**
+   * The debug console: read-only SQL as a text table, or a condition's value, in the frame's process.
+   * Throws EvaluateError with a message saying how the expression was read and what the console takes.
+   */
+  evaluate(expr: string, frameId?: number): string {
+    const e = expr.trim();
+    if (WRITES.test(e)) throw new EvaluateError(`${e.split(/\s+/)[0].toUpperCase()} would change the kernel: ${CONSOLE_HELP}`);
+    const sql = /^(select|with|pragma|values|explain)\b/i.test(e);
+    try {
+      if (!sql) return String(this.evaluateCondition(e, frameId === undefined ? undefined : this.frameProcess(frameId)));
+      const r = this.query(e);
+      return textTable(r.columns, r.rows).trimEnd();
+    } catch (err) {
+      throw new EvaluateError(`${(err as Error).message} (read as a ${sql ? 'SQL' : 'condition'}: the debug console runs read-only SQL or a condition over the kernel's state)`);
+    }
+  }
+
+  /** The process a frame id belongs to. */
+  frameProcess(frameId: number): number {
+    return Math.floor(frameId / FRAMES_PER_PROCESS);
+  }
+
+  /** The processes as threads: id and the name the debugger shows. */
+  threads(): { id: number; name: string }[] {
+    if (!this.launched) return [];
+    return this.inspect().processes.map((p) => ({ id: p.pid, name: `P${p.pid} (${p.state}${p.waitingOn ? ` on ${queueName(p.waitingOn)}` : ''})` }));
+  }
+
+  /** The scopes of a frame: its process, the locks, the wait queues and the tables. */
+  scopes(frameId: number): RuntimeScope[] {
+    const pid = this.frameProcess(frameId);
+    const i = this.inspect();
+    const v = (name: string, value: unknown, children?: () => RuntimeVariable[]): RuntimeVariable => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value), children });
+    const pids = (ps: number[], none: string) => ps.map((p) => `P${p}`).join(', ') || none;
+    const proc = (): RuntimeVariable[] => {
+      const p = i.processes.find((x) => x.pid === pid);
+      if (!p) return [v('pid', pid), v('state', 'not created yet')];
+      const fds = this.fdsOf(pid);
+      const c = this.run.kernel.state.procs[pid].current;
+      return [
+        v('pid', p.pid),
+        v('handler', p.handler),
+        v('parent', p.parent),
+        v('state', p.state),
+        v('waitingOn', p.waitingOn ? queueName(p.waitingOn) : 'nothing'),
+        v('inside', c ? `${c.op} (line ${c.line}) at ${c.step}` : 'between statements'),
+        v('fds', `${fds.length} open`, () => fds.map((f) => v(`fd ${f.fd}`, `pipe ${f.dataId} ${f.end} end`))),
+      ];
+    };
+    const locks = (): RuntimeVariable[] => {
+      const l = i.locks;
+      return [
+        v('currentMaxLock', l.currentMaxLock),
+        v('numReaders', l.numReaders),
+        v('writeMutexOwner', l.writeMutex.owner === null ? 'free' : `P${l.writeMutex.owner}`),
+        v('writeMutexWaiters', pids(l.writeMutex.waiters, 'none')),
+        v('connections', `${l.connections.length} open`, () => l.connections.map((c) => v(`connection ${c.id}`, `P${c.owner} ${c.level} (${c.purpose})`))),
+      ];
+    };
+    const on = (id: QueueId) => v(queueName(id), pids(sleepersOn(i.queues, id), 'empty'));
+    const queues = (): RuntimeVariable[] => [
+      on({ kind: 'store', queue: 'read_q' }),
+      on({ kind: 'store', queue: 'write_q' }),
+      ...i.pipes.flatMap((p) => [
+        on({ kind: 'pipe', dataId: p.dataId, queue: 'read_wq' }),
+        on({ kind: 'pipe', dataId: p.dataId, queue: 'write_wq' }),
+        v(`pipe ${p.dataId}`, `${p.buffered} B buffered, ${p.readers} reader(s), ${p.writers} writer(s)`),
+      ]),
+    ];
+    const tables = (): RuntimeVariable[] =>
+      i.tables().map((t) => v(t.name, `${t.rows.length} row(s)`, () => t.rows.map((r, n) => v(`[${n}]`, t.columns.map((c, k) => `${c}=${preview(r[k], 8)}`).join(', ')))));
+    return [
+      { name: `Process P${pid}`, expensive: false, variables: proc },
+      { name: 'Locks', expensive: false, variables: locks },
+      { name: 'Wait queues', expensive: false, variables: queues },
+      { name: 'Tables', expensive: true, locals: true, variables: tables },
+    ];
   }
 
   get launched(): boolean {
@@ -169,13 +276,13 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
     if (p?.current) {
       const prog = this.run.kernel.program(p.current.op as OpName);
       const step = prog.at(p.current.step);
-      frames.push({ kind: 'step', id: pid * 1000 + 1, op: prog.name, name: `${prog.name}: ${step.text}`, line: algorithmLine(prog, step.id) });
+      frames.push({ kind: 'step', id: pid * FRAMES_PER_PROCESS + 1, op: prog.name, name: `${prog.name}: ${step.text}`, line: algorithmLine(prog, step.id) });
     }
     const stop = this.lastStop;
     const about = stop?.pid === pid && stop.line !== undefined && !p?.current ? this.run.scenario.statements.find((x) => x.line === stop.line) : undefined;
     const next = this.statementOf(pid);
     const last = this.lastLineOf(pid);
-    const at = (name: string, line: number): RuntimeFrame => ({ kind: 'statement', id: pid * 1000, name, line });
+    const at = (name: string, line: number): RuntimeFrame => ({ kind: 'statement', id: pid * FRAMES_PER_PROCESS, name, line });
     if (about) frames.push(at(`${stop!.description}: ${about.text}`, about.line));
     else if (next) frames.push(at(next.text, next.line));
     else if (last !== undefined) frames.push(at(`P${pid} ${p?.status === 'exited' ? 'exited' : 'has no statement left'} after line ${last}`, last));
@@ -210,9 +317,10 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
     return this.run.nextStatement(pid);
   }
 
+  /** The kernel now, in the model's types (core/model/from-sim.ts). */
   inspect() {
     const k = this.run.kernel;
-    return { processes: processes(k), locks: lockState(k), pipes: pipes(k), tables: () => tables(k) };
+    return { processes: simProcesses(k), locks: simLocks(k), queues: simQueues(k), pipes: simPipes(k), tables: () => simTables(k) };
   }
 
   get canStepBack(): boolean {
@@ -281,7 +389,7 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
     }
     if (out.kind === 'blocked' && this.filters.has('block')) {
       const s = this.run.nextStatement(pid);
-      return { reason: 'exception', pid, description: `P${pid} blocked`, exception: { filter: 'block', text: `P${pid} blocks on ${out.on} in '${s?.text}' (line ${s?.line})` } };
+      return { reason: 'exception', pid, description: `P${pid} blocked`, exception: { filter: 'block', text: `P${pid} blocks on ${queueName(out.on)} in '${s?.text}' (line ${s?.line})` } };
     }
     return undefined;
   }

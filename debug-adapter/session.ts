@@ -21,9 +21,8 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'fs';
 import * as path from 'path';
-import { preview, textTable } from '../extension/core/format';
 import type { OpName } from '../extension/core/sim/program';
-import { EXCEPTION_FILTERS, LaunchArgs, ScenarioRuntime } from './runtime';
+import { EXCEPTION_FILTERS, EvaluateError, LaunchArgs, RuntimeVariable, ScenarioRuntime } from './runtime';
 
 export interface SqliteosLaunchArgs extends DebugProtocol.LaunchRequestArguments, Omit<LaunchArgs, 'source'> {}
 
@@ -46,17 +45,17 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   private pendingFunctions: string[] = [];
   /** sourceReference per syscall program, for "step in". */
   private algorithms = new Map<number, { op: OpName; name: string; text: string }>();
-  /**
-   * How the scenario's text is read (vscode-mock-debug's FileAccessor): from disk when standalone; the
-   * extension injects the editor's text, unsaved edits included, so the debugger runs what the user sees.
-   */
-  readFile: (path: string) => Promise<string> = async (p) => fs.readFileSync(p, 'utf8');
   /** Called with the runtime once launched (the extension shows its kernel in the views). */
   onLaunched?: (rt: ScenarioRuntime) => void;
   /** Called on disconnect when onLaunched shared the kernel; otherwise the session closes it itself. */
   onDisconnect?: () => void;
 
-  constructor() {
+  /**
+   * readFile: how the scenario's text is read (vscode-mock-debug's FileAccessor): from disk when
+   * standalone; the extension passes the editor's text, unsaved edits included, so the debugger runs
+   * what the user sees.
+   */
+  constructor(private readonly readFile: (path: string) => Promise<string> = async (p) => fs.readFileSync(p, 'utf8')) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
@@ -142,8 +141,7 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   }
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const procs = this.runtime.launched ? this.runtime.inspect().processes : [];
-    response.body = { threads: procs.map((p) => new Thread(p.pid, `P${p.pid} (${p.state}${p.waitingOn ? ` on ${p.waitingOn}` : ''})`)) };
+    response.body = { threads: this.runtime.threads().map((t) => new Thread(t.id, t.name)) };
     this.sendResponse(response);
   }
 
@@ -173,59 +171,9 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
-    const pid = Math.floor(args.frameId / 1000);
-    const i = this.runtime.inspect();
-    const v = (name: string, value: unknown, ref = 0): DebugProtocol.Variable => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value), variablesReference: ref });
-    const proc: VarProducer = () => {
-      const p = i.processes.find((x) => x.pid === pid);
-      if (!p) return [v('pid', pid), v('state', 'not created yet')];
-      const fds = this.runtime.fdsOf(pid);
-      const fdRef = this.vars.create(() => fds.map((f) => v(`fd ${f.fd}`, `pipe ${f.dataId} ${f.end} end`)));
-      return [
-        v('pid', p.pid),
-        v('handler', p.handler),
-        v('parent', p.parent),
-        v('state', p.state),
-        v('waitingOn', p.waitingOn ?? 'nothing'),
-        v('inside', p.inside ? `${p.inside.op} (line ${p.inside.line}) at ${p.inside.step}` : 'between statements'),
-        v('fds', `${fds.length} open`, fdRef),
-      ];
-    };
-    const locks: VarProducer = () => {
-      const l = i.locks;
-      const conns = this.vars.create(() => l.connections.map((c) => v(`connection ${c.id}`, `P${c.pid} ${c.level} (${c.purpose})`)));
-      return [
-        v('currentMaxLock', l.currentMaxLock),
-        v('numReaders', l.numReaders),
-        v('writeMutexOwner', l.writeMutexOwner === null ? 'free' : `P${l.writeMutexOwner}`),
-        v('writeMutexWaiters', l.writeMutexWaiters.map((p) => `P${p}`).join(', ') || 'none'),
-        v('connections', `${l.connections.length} open`, conns),
-      ];
-    };
-    const queues: VarProducer = () => [
-      v('read_q', i.locks.readQ.map((p) => `P${p}`).join(', ') || 'empty'),
-      v('write_q', i.locks.writeQ.map((p) => `P${p}`).join(', ') || 'empty'),
-      ...i.pipes.flatMap((p) => [
-        v(`pipe ${p.dataId} read_wq`, p.readWq.map((x) => `P${x}`).join(', ') || 'empty'),
-        v(`pipe ${p.dataId} write_wq`, p.writeWq.map((x) => `P${x}`).join(', ') || 'empty'),
-        v(`pipe ${p.dataId}`, `${p.buffered} B buffered, ${p.readers} reader(s), ${p.writers} writer(s)`),
-      ]),
-    ];
-    const tablesVar: VarProducer = () =>
-      i.tables().map((t) =>
-        v(
-          t.name,
-          `${t.rows.length} row(s)`,
-          this.vars.create(() => t.rows.map((r, n) => v(`[${n}]`, t.columns.map((c, k) => `${c}=${preview(r[k], 8)}`).join(', ')))),
-        ),
-      );
+    const ref = (vars: () => RuntimeVariable[]): number => this.vars.create(() => vars().map((x) => ({ name: x.name, value: x.value, variablesReference: x.children ? ref(x.children) : 0 })));
     response.body = {
-      scopes: [
-        new Scope(`Process P${pid}`, this.vars.create(proc), false),
-        new Scope('Locks', this.vars.create(locks), false),
-        new Scope('Wait queues', this.vars.create(queues), false),
-        { ...new Scope('Tables', this.vars.create(tablesVar), true), presentationHint: 'locals' },
-      ],
+      scopes: this.runtime.scopes(args.frameId).map((sc) => ({ ...new Scope(sc.name, ref(sc.variables), sc.expensive), ...(sc.locals ? { presentationHint: 'locals' } : {}) })),
     };
     this.sendResponse(response);
   }
@@ -237,27 +185,13 @@ export class SqliteosDebugSession extends LoggingDebugSession {
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
-    const expr = args.expression.trim();
-    const pid = args.frameId !== undefined ? Math.floor(args.frameId / 1000) : undefined;
-    const sql = /^(select|with|pragma|values|explain)\b/i.test(expr);
     try {
-      if (/^(insert|update|delete|replace|create|drop|alter|begin|commit|rollback|attach|detach|vacuum)\b/i.test(expr)) {
-        throw new Error(`${expr.split(/\s+/)[0].toUpperCase()} would change the kernel: the debug console runs read-only SQL (SELECT, WITH, PRAGMA, VALUES, EXPLAIN) or a condition (numReaders > 1, currentMaxLock == PENDING && writeQ > 0)`);
-      }
-      if (sql) {
-        const r = this.runtime.query(expr);
-        response.body = { result: textTable(r.columns, r.rows).trimEnd(), variablesReference: 0 };
-      } else {
-        response.body = { result: String(this.runtime.evaluateCondition(expr, pid)), variablesReference: 0 };
-      }
+      response.body = { result: this.runtime.evaluate(args.expression, args.frameId), variablesReference: 0 };
       this.sendResponse(response);
     } catch (e) {
-      const what = sql ? 'SQL' : 'condition';
-      const msg = /the debug console runs/.test((e as Error).message)
-        ? (e as Error).message
-        : `${(e as Error).message} (read as a ${what}: the debug console runs read-only SQL or a condition over the kernel's state)`;
+      if (!(e instanceof EvaluateError)) throw e;
       // Said in the console where it was typed, not as a pop-up (destination 0: neither user nor telemetry).
-      this.sendErrorResponse(response, { id: 1003, format: msg.replace(/[{}]/g, ''), showUser: false }, undefined, undefined, 0 as ErrorDestination);
+      this.sendErrorResponse(response, { id: 1003, format: e.message.replace(/[{}]/g, ''), showUser: false }, undefined, undefined, 0 as ErrorDestination);
     }
   }
 

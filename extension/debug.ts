@@ -31,8 +31,7 @@ export function registerDebugging(
   ctx.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => {
-        const s = new SqliteosDebugSession();
-        s.readFile = (file) => textOf(vscode.Uri.file(file));
+        const s = new SqliteosDebugSession((file) => textOf(vscode.Uri.file(file)));
         // The kernel is shared by the session and the views: it closes once both have let go of it.
         let ended = false;
         let dropped = false;

@@ -11,6 +11,7 @@ import { ScenarioRun, optionsFor } from '../core/scenario/runner';
 import { Scenario } from '../core/scenario/ast';
 import { explore } from '../core/explore/explorer';
 import { summarize } from '../core/scenario/summary';
+import { runJson } from '../core/scenario/run-json';
 import { BENCH_USAGE, BenchUsageError } from './bench-cmd';
 import { KERNEL_USAGE, KernelUsageError } from './kernel-cmd';
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
@@ -166,7 +167,7 @@ async function run(a: Args): Promise<number> {
   r.runDefault();
   const res = r.result();
   r.kernel.close();
-  process.stdout.write(a.json ? `${JSON.stringify(res, jsonReplacer, 2)}\n` : `${summarize(res, source.split('\n'))}\n`);
+  process.stdout.write(a.json ? `${JSON.stringify(runJson(res), jsonReplacer, 2)}\n` : `${summarize(res, source.split('\n'))}\n`);
   return res.ok ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@ import type { Scenario } from '../core/scenario/ast';
 import { formatDifferences } from '../core/scenario/compare';
 import { optionsFor } from '../core/scenario/runner';
 import { summarize } from '../core/scenario/summary';
+import { runJson } from '../core/scenario/run-json';
 import type { SimOptions } from '../core/sim/types';
 import { KernelRunError } from '../core/kernel/run-result';
 import { HostError, KernelHost } from '../targets/kernel-host';
@@ -65,12 +66,12 @@ export async function scenarioOnKernel(a: OnArgs, out: (s: string) => void, err:
     const host = await connect(a.on, manager, distDir);
     if (a.cmd === 'run') {
       const kernel = await runOnKernel(host, a.scenario, runnerProgram(distDir), { capacity: optionsFor(a.scenario, a.opts).capacity });
-      out(a.json ? `${JSON.stringify(kernel, null, 2)}\n` : `${summarize(kernel, a.source.split('\n'))}\n`);
+      out(a.json ? `${JSON.stringify(runJson(kernel), null, 2)}\n` : `${summarize(kernel, a.source.split('\n'))}\n`);
       return kernel.ok ? 0 : 1;
     }
     const { simulator, kernel, differences: d, excused } = await compareWithKernel(host, a.scenario, runnerProgram(distDir), a.opts);
     const label = host.shell.label;
-    if (a.json) out(`${JSON.stringify({ file: a.scenario.file, same: d.length === 0, differences: d, simulator, kernel }, null, 2)}\n`);
+    if (a.json) out(`${JSON.stringify({ file: a.scenario.file, same: d.length === 0, differences: d, simulator: runJson(simulator), kernel: runJson(kernel) }, null, 2)}\n`);
     else if (d.length === 0) out(`${a.scenario.file}: the simulator and ${label} agree (${kernel.ops.length} statements, final tables, pipes, locks; ${describeExcusals(excused)})\n`);
     else out(`${a.scenario.file}: ${d.length} difference${d.length === 1 ? '' : 's'} between the simulator and ${label}\n${formatDifferences(d, ['simulator', 'kernel'])}\n`);
     return d.length ? 1 : 0;

@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimEvent } from '../../extension/core/sim/events';
-import { lockState, processes, tables } from '../../extension/core/sim/inspect';
+import { simLocks, simProcesses, simTables } from '../../extension/core/model/from-sim';
+import { queueName } from '../../extension/core/model/model';
 import { ScenarioRun } from '../../extension/core/scenario/runner';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -41,13 +42,13 @@ describe('simulator engine', () => {
     stepUntil(r, 2, 'insert_chunk'); // P2 holds the mutex and RESERVED
     assert.equal(r.kernel.state.mutex.owner, 2);
     const out = r.runStatement(3);
-    assert.deepEqual(out, { kind: 'blocked', on: 'write mutex' });
-    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [3]);
-    assert.equal(processes(r.kernel).find((p) => p.pid === 3)!.waitingOn, 'write mutex');
+    assert.deepEqual(out, { kind: 'blocked', on: { kind: 'mutex' } });
+    assert.deepEqual(simLocks(r.kernel).writeMutex.waiters, [3]);
+    assert.equal(queueName(simProcesses(r.kernel).find((p) => p.pid === 3)!.waitingOn!), 'write mutex');
     r.runStatement(2); // commits, frees the mutex and wakes P3 (sql.c's wmutex: no hand-over)
     assert.equal(r.kernel.state.mutex.owner, null);
     assert.equal(r.kernel.state.procs[3].status, 'runnable');
-    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, []);
+    assert.deepEqual(simLocks(r.kernel).writeMutex.waiters, []);
     r.step(3); // tries again, and takes it
     assert.equal(r.kernel.state.mutex.owner, 3);
     r.runDefault();
@@ -60,21 +61,21 @@ describe('simulator engine', () => {
     const r = await start('P1 pipe r w\nP1 fork P2\nP1 fork P3\nP1 fork P4\nP2 write w "ab"\nP3 write w "cd"\nP4 write w "ef"\nP1 read r 6\n');
     for (let i = 0; i < 4; i++) r.runStatement(1);
     stepUntil(r, 2, 'insert_chunk');
-    assert.deepEqual(r.runStatement(3), { kind: 'blocked', on: 'write mutex' });
-    assert.deepEqual(r.runStatement(1), { kind: 'blocked', on: 'write mutex' });
-    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [3, 1]);
+    assert.deepEqual(r.runStatement(3), { kind: 'blocked', on: { kind: 'mutex' } });
+    assert.deepEqual(r.runStatement(1), { kind: 'blocked', on: { kind: 'mutex' } });
+    assert.deepEqual(simLocks(r.kernel).writeMutex.waiters, [3, 1]);
     r.runStatement(2); // frees it and wakes P3 only
-    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [1]);
+    assert.deepEqual(simLocks(r.kernel).writeMutex.waiters, [1]);
     stepUntil(r, 4, 'insert_chunk'); // P4, already running, takes the free mutex first
     assert.equal(r.kernel.state.mutex.owner, 4);
-    assert.deepEqual(r.runStatement(3), { kind: 'blocked', on: 'write mutex' });
-    assert.deepEqual(lockState(r.kernel).writeMutexWaiters, [1, 3]);
+    assert.deepEqual(r.runStatement(3), { kind: 'blocked', on: { kind: 'mutex' } });
+    assert.deepEqual(simLocks(r.kernel).writeMutex.waiters, [1, 3]);
     r.kernel.close();
 
     const up = await start(TWO_WRITERS, { profile: 'upstream' });
     for (let i = 0; i < 3; i++) up.runStatement(up.runnable()[0]);
     stepUntil(up, 2, 'update');
-    assert.deepEqual(up.runStatement(3), { kind: 'blocked', on: 'write mutex' });
+    assert.deepEqual(up.runStatement(3), { kind: 'blocked', on: { kind: 'mutex' } });
     up.runStatement(2);
     assert.equal(up.kernel.state.mutex.owner, 3, 'the published kernel hands the mutex to its first waiter');
     up.kernel.close();
@@ -122,7 +123,7 @@ P1 query "SELECT count(*) FROM pipe_chunk"
     r.runStatement(1);
     r.runStatement(1);
     stepUntil(r, 2, 'commit_lock_exclusive');
-    assert.equal(tables(r.kernel).find((t) => t.name === 'pipe_chunk')!.rows.length, 0);
+    assert.equal(simTables(r.kernel).find((t) => t.name === 'pipe_chunk')!.rows.length, 0);
     // P1's query gets SHARED (the writer only holds RESERVED) and must not see the chunk.
     const q = r.runStatement(1);
     assert.deepEqual(q, { kind: 'done', result: [[0]], error: undefined, data: undefined });
@@ -143,9 +144,9 @@ P2 write w "hi"
     r.runDefault();
     assert.equal(r.result().ok, true);
     const sleep = events.find((e) => e.type === 'sleep');
-    assert.deepEqual(sleep, { pid: 1, line: 4, type: 'sleep', on: 'pipe 1 read_wq' });
+    assert.deepEqual(sleep, { pid: 1, line: 4, type: 'sleep', on: { kind: 'pipe', dataId: 1, queue: 'read_wq' } });
     const wake = events.find((e) => e.type === 'wake' && e.target === 1);
-    assert.deepEqual(wake, { pid: 2, line: 5, type: 'wake', target: 1, on: 'pipe 1 read_wq' });
+    assert.deepEqual(wake, { pid: 2, line: 5, type: 'wake', target: 1, on: { kind: 'pipe', dataId: 1, queue: 'read_wq' } });
     const steps = events.filter((e) => e.type === 'step' && e.pid === 2).map((e) => (e.type === 'step' ? e.step : ''));
     assert.deepEqual(steps.slice(0, 6), ['lookup', 'mutex_lock', 'check_readers', 'check_room', 'begin', 'lock_shared']);
     assert.ok(events.some((e) => e.type === 'lock' && e.pid === 2 && e.to === 4), 'EXCLUSIVE at commit');

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { lockState } from '../../extension/core/sim/inspect';
+import { simLocks, simQueues } from '../../extension/core/model/from-sim';
+import { sleepersOn } from '../../extension/core/model/model';
 import { ROOT, kinds, opAt, runExample, start } from './helpers';
 
 describe('example scenarios', () => {
@@ -96,10 +97,9 @@ describe('example scenarios', () => {
     for (const pid of [1, 1, 1, 2]) assert.equal(r.runStatement(pid).kind, 'done');
     assert.equal(r.runStatement(1).kind, 'blocked', 'the write waits');
     assert.equal(r.runStatement(3).kind, 'blocked', 'the new reader waits');
-    const locks = lockState(r.kernel);
-    assert.equal(locks.currentMaxLock, 'PENDING');
-    assert.deepEqual(locks.writeQ, [1]);
-    assert.deepEqual(locks.readQ, [3]);
+    assert.equal(simLocks(r.kernel).currentMaxLock, 'PENDING');
+    assert.deepEqual(sleepersOn(simQueues(r.kernel), { kind: 'store', queue: 'write_q' }), [1]);
+    assert.deepEqual(sleepersOn(simQueues(r.kernel), { kind: 'store', queue: 'read_q' }), [3]);
     r.kernel.close();
     const res = await runExample('08-pending-writer.sqlos');
     assert.equal(res.ok, true, JSON.stringify(res.anomalies));
@@ -122,11 +122,11 @@ describe('example scenarios', () => {
     const res = await runExample('10-self-deadlock.sqlos');
     assert.equal(res.ok, true, JSON.stringify(res.anomalies));
     assert.equal(opAt(res, 7).result, -35);
-    assert.equal(res.lockState.writeQ.length, 0);
+    assert.equal(sleepersOn(res.queues, { kind: 'store', queue: 'write_q' }).length, 0);
     const up = await runExample('10-self-deadlock.sqlos', { profile: 'upstream' });
     assert.deepEqual(kinds(up), ['deadlock@7']);
     assert.match(up.anomalies[0].message, /write_q/);
-    assert.deepEqual(up.lockState.writeQ, [1]);
+    assert.deepEqual(sleepersOn(up.queues, { kind: 'store', queue: 'write_q' }), [1]);
     assert.equal(up.lockState.currentMaxLock, 'PENDING');
     assert.equal(up.lockState.numReaders, 2);
     const memdb = await runExample('10-self-deadlock.sqlos', { profile: 'upstream', locks: 'memdb' });
@@ -161,14 +161,14 @@ describe('example scenarios', () => {
     const up = await runExample('13-exit-in-transaction.sqlos', { profile: 'upstream' });
     assert.deepEqual(kinds(up), ['deadlock@7']);
     assert.equal(up.lockState.numReaders, 2);
-    assert.deepEqual(up.lockState.connections.map((c) => c.pid).sort(), [1, 2], "the exited P2's connection is still there");
+    assert.deepEqual(up.lockState.connections.map((c) => c.owner).sort(), [1, 2], "the exited P2's connection is still there");
   });
 
   it('14-upstream-backlog.sqlos: past 4 MiB of backlog the upstream write oopses holding the mutex', async () => {
     const up = await runExample('14-upstream-backlog.sqlos', { profile: 'upstream' });
     assert.deepEqual(kinds(up), ['error@15', 'deadlock@17']);
     assert.match(up.anomalies[0].message, /unchecked kmalloc\(5242880\)/);
-    assert.equal(up.lockState.writeMutexOwner, 2);
+    assert.equal(up.lockState.writeMutex.owner, 2);
     assert.equal(up.processes.find((p) => p.pid === 2)!.state, 'exited');
     assert.equal(up.pipes[0].buffered, 4 * 1024 * 1024);
   });

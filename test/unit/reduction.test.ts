@@ -109,7 +109,7 @@ describe('explorer reduction', () => {
     const wakeUp = KernelCore.prototype.wakeUp;
     // The planted bug: no wake-up on a pipe's read_wq (a writer's, or the last writer's close) arrives.
     KernelCore.prototype.wakeUp = function (this: KernelCore, by, q, nr, on) {
-      return on.endsWith('read_wq') ? 0 : wakeUp.call(this, by, q, nr, on);
+      return on.kind === 'pipe' && on.queue === 'read_wq' ? 0 : wakeUp.call(this, by, q, nr, on);
     };
     try {
       for (const s of [scenario(independentPairs(2)), example('01-fork-pipe.sqlos')]) {

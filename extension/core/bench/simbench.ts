@@ -8,7 +8,7 @@
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { KernelCore } from '../sim/kernel';
-import { tables } from '../sim/inspect';
+import { simTables } from '../model/from-sim';
 import { fmt, mbPerSec, median, ratio, within } from './stats';
 import { explore } from '../explore/explorer';
 import { snapshotBench } from './snapbench';
@@ -171,7 +171,7 @@ export async function runBench(o: BenchOptions): Promise<number> {
   for (const p of profiles) {
     snapshots[p] = measure(runs, () => {
       const t0 = performance.now();
-      tables(crowded[p].k);
+      simTables(crowded[p].k);
       return performance.now() - t0;
     });
   }

@@ -7,11 +7,11 @@
  */
 import type { Scenario, Statement } from '../scenario/ast';
 import { bytesDigest, sameBytes, showBytes } from '../scenario/bytes';
-import type { Anomaly, OpRecord, RunResult } from '../scenario/runner';
+import type { Anomaly, OpRecord, RunProcess, RunResult } from '../scenario/runner';
 import { InspectReader } from '../model/inspect-reader';
 import { parseQueueName } from '../model/kernel-json';
-import { QueueId, Snapshot, Value, queueName } from '../model/model';
-import type { LockInfo, PipeInfo, ProcInfo } from '../sim/inspect';
+import { Locks, QueueId, Snapshot, Value, WaitQueue } from '../model/model';
+import { WakeView, classifyStuck } from '../model/stuck';
 import { Err, errName } from '../sim/types';
 
 export class KernelRunError extends Error {}
@@ -85,29 +85,25 @@ class Assembler {
   /** A kernel pid as the scenario names it; one not of the scenario stays as it is, negated. */
   private pid = (r: number): number => this.byReal.get(r) ?? -r;
 
-  build(done: Done[], asleep: Map<number, string>): RunResult {
+  build(done: Done[], asleepOn: Map<number, string>): RunResult {
     const sorted = [...done].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
     for (const d of sorted) this.op(this.scenario.statements[d.idx], d);
-    const kernelLocks = this.snap.locks!;
-    const queues = this.snap.queues ?? [];
-    const sleepers = (match: (q: QueueId) => boolean) => queues.filter((q) => match(q.id)).flatMap((q) => q.sleepers.map(this.pid));
-    const pipes: PipeInfo[] = this.snap.pipes
-      .filter((p) => this.dataIds.has(p.dataId))
-      .map((p) => ({
-        ...p,
-        readWq: sleepers((q) => q.kind === 'pipe' && q.dataId === p.dataId && q.queue === 'read_wq'),
-        writeWq: sleepers((q) => q.kind === 'pipe' && q.dataId === p.dataId && q.queue === 'write_wq'),
-      }));
-    const lockState: LockInfo = {
-      currentMaxLock: kernelLocks.currentMaxLock,
-      numReaders: kernelLocks.numReaders,
-      writeMutexOwner: kernelLocks.writeMutex.owner === null ? null : this.pid(kernelLocks.writeMutex.owner),
-      writeMutexWaiters: kernelLocks.writeMutex.waiters.map(this.pid),
-      readQ: sleepers((q) => q.kind === 'store' && q.queue === 'read_q'),
-      writeQ: sleepers((q) => q.kind === 'store' && q.queue === 'write_q'),
-      connections: kernelLocks.connections.filter((c) => this.byReal.has(c.owner)).map((c) => ({ id: c.id, pid: this.pid(c.owner), level: c.level, purpose: 'transaction' })),
+    const asleep = new Map([...asleepOn].map(([p, q]) => [p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`)]));
+    const k = this.snap.locks!;
+    const lockState: Locks = {
+      currentMaxLock: k.currentMaxLock,
+      numReaders: k.numReaders,
+      writeMutex: { owner: k.writeMutex.owner === null ? null : this.pid(k.writeMutex.owner), waiters: k.writeMutex.waiters.map(this.pid) },
+      connections: k.connections.filter((c) => this.byReal.has(c.owner)).map((c) => ({ ...c, owner: this.pid(c.owner), purpose: 'transaction' })),
+      transactions: k.transactions.filter((t) => this.byReal.has(t.pid)).map((t) => ({ ...t, pid: this.pid(t.pid) })),
     };
-    for (const [p, q] of asleep) this.stuck(p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`), pipes);
+    // The store's and the mutex's queues, and the scenario's pipes'; sleepers as the scenario names them.
+    const queues: WaitQueue[] = (this.snap.queues ?? [])
+      .filter((q) => q.id.kind !== 'pipe' || this.dataIds.has(q.id.dataId))
+      .map((q) => ({ id: q.id, sleepers: q.sleepers.map(this.pid) }));
+    const pipes = this.snap.pipes.filter((p) => this.dataIds.has(p.dataId));
+    const view: WakeView = { pipes, locks: lockState, capacity: this.capacity, eofWakesReaders: true };
+    for (const [p, on] of asleep) this.anomalies.push(classifyStuck(p, on, this.nextStatement(p), view));
     return {
       file: this.scenario.file,
       profile: 'companion-kernel',
@@ -121,6 +117,7 @@ class Assembler {
       pipes,
       processes: this.processes(asleep),
       lockState,
+      queues,
       anomalies: this.anomalies,
     };
   }
@@ -163,20 +160,6 @@ class Assembler {
     this.anomalies.push({ kind, line: s.line, pid: s.pid, message });
   }
 
-  /** A process asleep when nothing could run: a deadlock, or a lost wake-up when what it waits for holds. */
-  private stuck(p: number, on: QueueId, pipes: PipeInfo[]): void {
-    const st = this.nextStatement(p);
-    const l = this.snap.locks!;
-    let holds = false;
-    if (on.kind === 'pipe') {
-      const info = pipes.find((x) => x.dataId === on.dataId);
-      holds = !!info && (on.queue === 'read_wq' ? info.buffered > 0 || info.writers === 0 : info.buffered < this.capacity || info.readers === 0);
-    } else if (on.kind === 'store') holds = on.queue === 'read_q' ? l.currentMaxLock !== 'PENDING' && l.currentMaxLock !== 'EXCLUSIVE' : l.numReaders === 1;
-    else holds = l.writeMutex.owner === null;
-    const what = `P${p} is asleep on ${queueName(on)} in '${st?.text ?? '?'}' (line ${st?.line ?? 0})`;
-    this.anomaly(holds ? 'lost-wakeup' : 'deadlock', { line: st?.line ?? 0, pid: p }, holds ? `${what}: what it waits for already holds, but no wake-up can come` : `${what} and nothing can run to wake it`);
-  }
-
   /** The statement a process was running when the run ended: its first not in the completed ops. */
   private nextStatement(p: number): Statement | undefined {
     const finished = new Set(this.ops.filter((o) => o.pid === p).map((o) => o.line));
@@ -214,7 +197,7 @@ class Assembler {
     return out;
   }
 
-  private processes(asleep: Map<number, string>): ProcInfo[] {
+  private processes(asleep: Map<number, QueueId>): RunProcess[] {
     const handler = new Map<number, number>();
     const parent = new Map<number, number>([[1, 0]]);
     handler.set(1, 1);
@@ -225,17 +208,17 @@ class Assembler {
     }
     const exited = new Set(this.ops.filter((o) => o.op === 'exit').map((o) => o.pid));
     return [...this.real.keys()].map((p) => {
-      const q = asleep.get(p);
-      const on = q ? parseQueueName(q, `P${p}`) : null;
+      const on = asleep.get(p) ?? null;
       const st = on ? this.nextStatement(p) : undefined;
       return {
         pid: p,
         handler: handler.get(p) ?? p,
         parent: parent.get(p) ?? 0,
         state: exited.has(p) ? 'exited' : on ? 'blocked' : 'runnable',
-        waitingOn: on ? queueName(on) : null,
+        waitingOn: on,
+        activity: st ? `${st.op} (line ${st.line}): asleep` : null,
         inside: st ? { op: st.op, line: st.line, step: 'sleep' } : null,
-      } satisfies ProcInfo;
+      } satisfies RunProcess;
     });
   }
 }

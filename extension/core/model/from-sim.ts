@@ -1,13 +1,16 @@
 /*
- * The simulator in the target model's terms: processes, pipes, locks and wait queues of a KernelCore.
- * The scenario's own vocabulary (the line a process is at, the micro-step) becomes the `activity` text.
+ * The simulator in the target model's terms: processes, pipes, locks, wait queues and tables of a
+ * KernelCore, for the views and for a run's result alike. The scenario's own vocabulary (the line a
+ * process is at, the micro-step) becomes the `activity` text. Tables are read as committed data (what a
+ * reader on its own connection would see).
  */
 import type { KernelCore } from '../sim/kernel';
+import type { QueryResult } from '../sim/db';
 import type { OpName } from '../sim/program';
 import { LOCK_NAMES } from '../sim/types';
-import { pipes as pipeInfos } from '../sim/inspect';
 import type { Locks, Pipe, Process, WaitQueue } from './model';
 import { LockLevel } from './model';
+import type { WakeView } from './stuck';
 
 const STATE = { runnable: 'runnable', blocked: 'blocked', exited: 'exited' } as const;
 
@@ -23,8 +26,27 @@ export function simProcesses(k: KernelCore): Process[] {
   }));
 }
 
+/**
+ * Each pipe's bytes and open ends. The published kernel keeps no counts: what it has is length(data)
+ * and the pid_pipe rows, so that profile's pipes are read from the tables. The companion profile's
+ * reads and writes in progress hold their end open (readRefs / writeRefs).
+ */
 export function simPipes(k: KernelCore): Pipe[] {
-  return pipeInfos(k).map(({ dataId, buffered, readers, writers }) => ({ dataId, buffered, readers, writers }));
+  const upstream = k.opts.profile === 'upstream';
+  return Object.values(k.state.pipes).map((p) => {
+    let { buffered, readers, writers } = p;
+    if (upstream) {
+      const row = k.db.readCommitted(() =>
+        k.db.get(
+          'SELECT length(data), (SELECT count(*) FROM pid_pipe WHERE dataId = ?1 AND fd = ?2), (SELECT count(*) FROM pid_pipe WHERE dataId = ?1 AND fd = ?3) FROM pipe_data WHERE dataId = ?1',
+          [p.dataId, p.readFd, p.writeFd],
+        ),
+      );
+      [buffered, readers, writers] = (row ?? [0, 0, 0]) as number[];
+    }
+    const refs = p.readRefs || p.writeRefs ? { readRefs: p.readRefs ?? 0, writeRefs: p.writeRefs ?? 0 } : {};
+    return { dataId: p.dataId, buffered, readers, writers, ...refs };
+  });
 }
 
 export function simLocks(k: KernelCore): Locks {
@@ -53,4 +75,18 @@ export function simQueues(k: KernelCore): WaitQueue[] {
     out.push({ id: { kind: 'pipe', dataId: p.dataId, queue: 'write_wq' }, sleepers: p.writeWq.map((w) => w.pid) });
   }
   return out;
+}
+
+/** What core/model/stuck.ts reads of a simulated kernel. */
+export function simWakeView(k: KernelCore): WakeView {
+  return { pipes: simPipes(k), locks: simLocks(k), capacity: k.opts.capacity, eofWakesReaders: k.opts.profile === 'companion' };
+}
+
+export interface TableDump extends QueryResult {
+  name: string;
+}
+
+/** Every table's committed rows, in rowid order. */
+export function simTables(k: KernelCore): TableDump[] {
+  return k.db.tableNames().map((name) => ({ name, ...k.db.dumpTable(name) }));
 }

@@ -76,6 +76,17 @@ export interface Pipe {
   /** Open read / write ends (the kernel reports 0 or 1 for each end: whether any is open). */
   readers: number;
   writers: number;
+  /**
+   * The simulator's companion profile: reads / writes in progress holding an end open, counted apart
+   * from `readers` / `writers` (a real kernel counts them among its open ends).
+   */
+  readRefs?: number;
+  writeRefs?: number;
+}
+
+/** Ends held open, by a file or by a read or write in progress. */
+export function openEnds(p: Pipe): { read: number; write: number } {
+  return { read: p.readers + (p.readRefs ?? 0), write: p.writers + (p.writeRefs ?? 0) };
 }
 
 export interface Connection {
@@ -134,6 +145,12 @@ export interface Snapshot {
   queues: WaitQueue[] | null;
   unavailable?: string;
   counters: Record<string, number>;
+}
+
+/** The pids asleep on one queue, in wake-up order ([] for a queue not listed). */
+export function sleepersOn(queues: WaitQueue[], id: QueueId): number[] {
+  const key = queueKey(id);
+  return queues.find((q) => queueKey(q.id) === key)?.sleepers ?? [];
 }
 
 /** The queues the Wait Queues view lists, store first, then the mutex, then each pipe's two. */

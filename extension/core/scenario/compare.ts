@@ -17,6 +17,7 @@
  */
 import { bytesDigest } from './bytes';
 import type { OpRecord, RunResult } from './runner';
+import { QueueId, openEnds, queueName, sleepersOn } from '../model/model';
 
 export interface Difference {
   /** What differs, in a few words ("line 7 P2 read: result"). */
@@ -93,27 +94,28 @@ function rows(r: RunResult, table: string, names: Map<number, string>, whole: bo
     .sort();
 }
 
-function queueOf(w: string | null, names: Map<number, string>): string | null {
-  if (!w) return w;
-  const m = /^pipe (\d+) (\w+)$/.exec(w);
-  return m ? `${names.get(Number(m[1])) ?? `pipe ${m[1]}`} ${m[2]}` : w;
+/** A queue's name with its pipe named by the statement that made it ("pipe@L3 read_wq"). */
+function queueOf(q: QueueId | null, names: Map<number, string>): string | null {
+  if (!q) return null;
+  return q.kind === 'pipe' ? `${names.get(q.dataId) ?? `pipe ${q.dataId}`} ${q.queue}` : queueName(q);
 }
 
 /** Each pipe at the end: its bytes and whether each end is open (a call in progress holds its end open). */
 function pipeLines(r: RunResult, names: Map<number, string>): string[] {
   const open = (n: number) => (n > 0 ? 'open' : 'closed');
-  return r.pipes.map((p) => `${names.get(p.dataId) ?? `dataId ${p.dataId}`}: ${p.buffered} bytes, read end ${open(p.readers + (p.readRefs ?? 0))}, write end ${open(p.writers + (p.writeRefs ?? 0))}`).sort();
+  return r.pipes.map((p) => `${names.get(p.dataId) ?? `dataId ${p.dataId}`}: ${p.buffered} bytes, read end ${open(openEnds(p).read)}, write end ${open(openEnds(p).write)}`).sort();
 }
 
 function lockState(r: RunResult): Record<string, unknown> {
   const l = r.lockState;
+  const sorted = (id: QueueId) => [...sleepersOn(r.queues, id)].sort();
   return {
     currentMaxLock: l.currentMaxLock,
     numReaders: l.numReaders,
-    writeMutexOwner: l.writeMutexOwner,
-    writeMutexWaiters: [...l.writeMutexWaiters].sort(),
-    readQ: [...l.readQ].sort(),
-    writeQ: [...l.writeQ].sort(),
+    writeMutexOwner: l.writeMutex.owner,
+    writeMutexWaiters: [...l.writeMutex.waiters].sort(),
+    readQ: sorted({ kind: 'store', queue: 'read_q' }),
+    writeQ: sorted({ kind: 'store', queue: 'write_q' }),
   };
 }
 

@@ -7,11 +7,11 @@
 import { LOCK_POLICIES, LockPolicy, PROFILES, Profile } from '../sim/types';
 import { Label, Literal, ParseError, ParseResult, Scenario, Statement } from './ast';
 import { LexError, Token, tokenize } from './lexer';
+import { OP_NAMES } from '../sim/program';
 
 /** Largest count literal: enough for any benchmark-like scenario, small enough to keep memory sane. */
 export const MAX_COUNT = 64 * 1024 * 1024;
 
-const OPS = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit'] as const;
 
 class LineError extends Error {
   constructor(
@@ -79,7 +79,7 @@ function proc(c: Cursor, what = 'a process (P1, P2, ...)'): { pid: number; col: 
 
 function label(c: Cursor, line: number): Label {
   const t = word(c, 'an fd label');
-  if (/^P[0-9]+$/.test(t.v) || (OPS as readonly string[]).includes(t.v)) {
+  if (/^P[0-9]+$/.test(t.v) || (OP_NAMES as readonly string[]).includes(t.v)) {
     throw new LineError(`'${t.v}' cannot be an fd label`, t.col);
   }
   return { name: t.v, line, col: t.col };
@@ -123,7 +123,7 @@ function parseDirective(c: Cursor, d: Directives, seen: Map<string, number>, lin
 
 function parseStatement(c: Cursor, line: number, text: string): Statement {
   const p = proc(c);
-  const opTok = word(c, `an operation (${OPS.join(', ')})`);
+  const opTok = word(c, `an operation (${OP_NAMES.join(', ')})`);
   const base = { line, col: p.col, pid: p.pid, text };
   let s: Statement;
   switch (opTok.v) {
@@ -166,7 +166,7 @@ function parseStatement(c: Cursor, line: number, text: string): Statement {
       s = { ...base, op: opTok.v };
       break;
     default:
-      throw new LineError(`unknown operation '${opTok.v}' (${OPS.join(', ')})`, opTok.col);
+      throw new LineError(`unknown operation '${opTok.v}' (${OP_NAMES.join(', ')})`, opTok.col);
   }
   if (s.op !== 'read' && c.peek()?.t === 'eq') throw new LineError("'==' only follows a read", c.peek()!.col);
   c.end();

@@ -8,8 +8,9 @@
 import { resolveOptions } from './options';
 import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/kernel';
 import type { AnomalyKind, OpResult } from '../sim/events';
-import { LockInfo, PipeInfo, ProcInfo, lockState, pipes, processes, tables, wakeConditionHolds } from '../sim/inspect';
-import { queueName } from '../model/model';
+import { simLocks, simPipes, simProcesses, simQueues, simTables, simWakeView } from '../model/from-sim';
+import type { Locks, Pipe, Process, WaitQueue } from '../model/model';
+import { classifyStuck } from '../model/stuck';
 import { OpCall } from '../sim/program';
 import { Err, LockPolicy, Profile, SimOptions, errName } from '../sim/types';
 import type { Scenario, Statement } from './ast';
@@ -43,6 +44,16 @@ export interface Anomaly {
   message: string;
 }
 
+/** A process at the end of a run: the model's, and the statement it is inside (its line and micro-step). */
+export interface RunProcess extends Process {
+  inside: { op: string; line: number; step: string } | null;
+}
+
+/**
+ * A run's outcome, in the model's types (core/model/model.ts) whichever kernel ran it: the simulator
+ * (ScenarioRun.result) or a real one (core/kernel/run-result.ts). `--json` writes it in the contract's
+ * shape (run-json.ts), the only place its queues become strings.
+ */
 export interface RunResult {
   file: string;
   /** companion-kernel: the result of a real kernel (sqliteos run --on). */
@@ -59,9 +70,11 @@ export interface RunResult {
    * users'), left out of `tables`: how many, per table. Rows of the scenario's pipes are never left out.
    */
   outside?: Record<string, number>;
-  pipes: PipeInfo[];
-  processes: ProcInfo[];
-  lockState: LockInfo;
+  pipes: Pipe[];
+  processes: RunProcess[];
+  /** The locks at the end (not `locks`, which names the lock policy). */
+  lockState: Locks;
+  queues: WaitQueue[];
   anomalies: Anomaly[];
 }
 
@@ -277,29 +290,23 @@ export class ScenarioRun {
   /** Blocked processes once nothing can run: each is a deadlock, or a lost wake-up if its condition holds. */
   stuck(): Anomaly[] {
     if (this.nextRunnable() !== undefined) return [];
-    return Object.values(this.kernel.state.procs)
-      .filter((p) => p.status === 'blocked')
-      .map((p) => {
-        const s = this.nextStatement(p.pid)!;
-        const on = p.waitingOn!;
-        const lost = wakeConditionHolds(this.kernel, on);
-        const what = `P${p.pid} is asleep on ${queueName(on)} in '${s.text}' (line ${s.line})`;
-        return {
-          kind: lost ? 'lost-wakeup' : 'deadlock',
-          line: s.line,
-          pid: p.pid,
-          message: lost ? `${what}: what it waits for already holds, but no wake-up can come` : `${what} and nothing can run to wake it`,
-        } satisfies Anomaly;
-      });
+    const blocked = Object.values(this.kernel.state.procs).filter((p) => p.status === 'blocked');
+    if (!blocked.length) return [];
+    const view = simWakeView(this.kernel);
+    return blocked.map((p) => classifyStuck(p.pid, p.waitingOn!, this.nextStatement(p.pid), view));
   }
 
   result(): RunResult {
     const anomalies = [...this.anomalies, ...this.stuck()];
     const k = this.kernel;
     const tbl: RunResult['tables'] = {};
-    for (const t of tables(k)) {
+    for (const t of simTables(k)) {
       tbl[t.name] = t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i] instanceof Uint8Array ? blobJson(r[i] as Uint8Array) : r[i]])));
     }
+    const inside = (pid: number): RunProcess['inside'] => {
+      const c = k.state.procs[pid].current;
+      return c ? { op: c.op, line: c.line, step: c.step } : null;
+    };
     return {
       file: this.scenario.file,
       profile: k.opts.profile,
@@ -308,9 +315,10 @@ export class ScenarioRun {
       ok: anomalies.length === 0,
       ops: this.ops,
       tables: tbl,
-      pipes: pipes(k),
-      processes: processes(k),
-      lockState: lockState(k),
+      pipes: simPipes(k),
+      processes: simProcesses(k).map((p) => ({ ...p, inside: inside(p.pid) })),
+      lockState: simLocks(k),
+      queues: simQueues(k),
       anomalies,
     };
   }

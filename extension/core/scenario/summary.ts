@@ -1,5 +1,6 @@
 /* The readable summary `sqliteos run` prints without --json: what ran, what is left, what went wrong. */
 import type { RunResult } from './runner';
+import { queueName } from '../model/model';
 
 function result(r: RunResult['ops'][number]): string {
   if (r.error) return `${JSON.stringify(r.result)}  ${r.error}`;
@@ -20,13 +21,13 @@ export function summarize(res: RunResult, source: string[]): string {
   out.push('');
   out.push(
     'processes: ' +
-      res.processes.map((p) => `P${p.pid} ${p.state}${p.waitingOn ? ` on ${p.waitingOn}` : ''}`).join(', '),
+      res.processes.map((p) => `P${p.pid} ${p.state}${p.waitingOn ? ` on ${queueName(p.waitingOn)}` : ''}`).join(', '),
   );
   if (res.pipes.length > 0) {
     out.push('pipes:     ' + res.pipes.map((p) => `#${p.dataId} ${p.buffered} B buffered, ${p.readers}r/${p.writers}w`).join('; '));
   }
   const l = res.lockState;
-  out.push(`locks:     current_max_lock ${l.currentMaxLock}, num_readers ${l.numReaders}, write mutex ${l.writeMutexOwner === null ? 'free' : `P${l.writeMutexOwner}`}`);
+  out.push(`locks:     current_max_lock ${l.currentMaxLock}, num_readers ${l.numReaders}, write mutex ${l.writeMutex.owner === null ? 'free' : `P${l.writeMutex.owner}`}`);
   const rows = Object.entries(res.tables).map(([t, r]) => (res.unreadable?.includes(t) ? `${t} unreadable (busy: a writer holds PENDING)` : `${t} ${r.length}`));
   out.push(`tables:    ${rows.join(', ')} row(s)`);
   out.push('');

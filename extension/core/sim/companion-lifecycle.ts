@@ -27,8 +27,8 @@ export function releaseEnd(x: Exec, e: FdEntry, inFlight = false): void {
   if (!inFlight) x.k.adjustEnds(e, -1);
   else if (e.end === 'r') pipe.readRefs! -= 1;
   else pipe.writeRefs! -= 1;
-  if (e.end === 'w' && writeEnds(pipe) === 0) x.k.wakeUp(x.p, pipe.readWq, 0, `pipe ${e.dataId} read_wq`);
-  if (e.end === 'r' && readEnds(pipe) === 0) x.k.wakeUp(x.p, pipe.writeWq, 0, `pipe ${e.dataId} write_wq`);
+  if (e.end === 'w' && writeEnds(pipe) === 0) x.k.wakeUp(x.p, pipe.readWq, 0, { kind: 'pipe', dataId: e.dataId, queue: 'read_wq' });
+  if (e.end === 'r' && readEnds(pipe) === 0) x.k.wakeUp(x.p, pipe.writeWq, 0, { kind: 'pipe', dataId: e.dataId, queue: 'write_wq' });
   if (readEnds(pipe) + writeEnds(pipe) === 0) {
     delete x.k.state.pipes[e.dataId];
     dropPipe(x, e.dataId);

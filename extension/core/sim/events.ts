@@ -4,6 +4,7 @@
  * scenario line it belongs to.
  */
 import type { Lock } from './types';
+import type { QueueId } from '../model/model';
 
 export type StepKind = 'mutex' | 'txn' | 'lock' | 'sql' | 'check' | 'sleep' | 'wake' | 'kernel' | 'return';
 
@@ -19,8 +20,8 @@ export type SimEvent =
   | (Base & { type: 'sql'; sql: string })
   | (Base & { type: 'lock'; conn: number; from: Lock; to: Lock; queue?: 'read_q' | 'write_q'; busy?: boolean })
   | (Base & { type: 'mutex'; action: 'acquire' | 'wait' | 'release' | 'handoff'; to?: number })
-  | (Base & { type: 'sleep'; on: string })
-  | (Base & { type: 'wake'; target: number; on: string })
+  | (Base & { type: 'sleep'; on: QueueId })
+  | (Base & { type: 'wake'; target: number; on: QueueId })
   | (Base & { type: 'op-done'; op: string; result: OpResult; error?: string; data?: Uint8Array })
   | (Base & { type: 'anomaly'; kind: AnomalyKind; message: string });
 

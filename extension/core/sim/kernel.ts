@@ -29,7 +29,7 @@ import {
 
 export type StepOutcome =
   | { kind: 'continue' }
-  | { kind: 'blocked'; on: string }
+  | { kind: 'blocked'; on: QueueId }
   | { kind: 'done'; result: OpResult; error?: string; data?: Uint8Array };
 
 export interface KernelSnapshot {
@@ -187,7 +187,7 @@ export class KernelCore {
     const handoff = next !== undefined && this.mutexHandoff;
     m.owner = handoff ? next : null;
     if (this.listening) this.emit({ ...this.where(p), type: 'mutex', action: handoff ? 'handoff' : 'release', to: next });
-    if (next !== undefined) this.wakeProc(p, this.proc(next), 'write mutex');
+    if (next !== undefined) this.wakeProc(p, this.proc(next), { kind: 'mutex' });
   }
 
   // ---- companion bookkeeping jobs (sql.c's sqlos_job) -------------------------------------------------
@@ -277,8 +277,8 @@ export class KernelCore {
     const from = c.level;
     const out = unlock(this.opts.locks, this.state.store, c, level);
     if (this.listening && from !== c.level) this.emit({ ...this.where(x.p), type: 'lock', conn: c.id, from, to: c.level });
-    if (out.wakeWriter) this.wakeUp(x.p, this.state.store.writeQ, 1, 'write_q');
-    if (out.wakeReaders) this.wakeUp(x.p, this.state.store.readQ, 0, 'read_q');
+    if (out.wakeWriter) this.wakeUp(x.p, this.state.store.writeQ, 1, { kind: 'store', queue: 'write_q' });
+    if (out.wakeReaders) this.wakeUp(x.p, this.state.store.readQ, 0, { kind: 'store', queue: 'read_q' });
     if (close && level === Lock.NONE) this.closeConn(c.id);
   }
 
@@ -304,7 +304,7 @@ export class KernelCore {
   }
 
   /** __wake_up: every non-exclusive waiter up to and including nrExclusive exclusive ones (0 = all). */
-  wakeUp(by: ProcState, q: Waiter[], nrExclusive: number, on: string): number {
+  wakeUp(by: ProcState, q: Waiter[], nrExclusive: number, on: QueueId): number {
     let woken = 0;
     let left = nrExclusive;
     while (q.length > 0) {
@@ -316,7 +316,7 @@ export class KernelCore {
     return woken;
   }
 
-  private wakeProc(by: ProcState, target: ProcState, on: string): void {
+  private wakeProc(by: ProcState, target: ProcState, on: QueueId): void {
     target.woken = true;
     if (target.status === 'blocked') {
       target.status = 'runnable';
@@ -332,7 +332,7 @@ export class KernelCore {
     x.p.current!.step = resumeAt;
     x.halted = 'blocked';
     this.state.counters.sleeps++;
-    if (this.listening) this.emit({ ...this.where(x.p), type: 'sleep', on: queueName(on) });
+    if (this.listening) this.emit({ ...this.where(x.p), type: 'sleep', on });
   }
 
   finish(x: Exec, result: OpResult, error?: string, data?: Uint8Array): void {
@@ -395,7 +395,7 @@ export class KernelCore {
     }
     this.checkInvariants(p);
     if (x.halted === 'done') return this.lastOutcome!;
-    if (x.halted === 'blocked') return { kind: 'blocked', on: queueName(p.waitingOn!) };
+    if (x.halted === 'blocked') return { kind: 'blocked', on: p.waitingOn! };
     const to = next ?? prog.after(step.id);
     if (!to) throw new SimulatorError(`${prog.name}: ran off the end after ${step.id}`);
     p.current.step = to;
@@ -431,7 +431,7 @@ export class KernelCore {
     for (;;) {
       const out = this.stepOnce(pid);
       if (out.kind === 'done') return out;
-      if (out.kind === 'blocked') throw new SimulatorError(`P${pid} blocked in ${call.op} on ${out.on}`);
+      if (out.kind === 'blocked') throw new SimulatorError(`P${pid} blocked in ${call.op} on ${queueName(out.on)}`);
     }
   }
 

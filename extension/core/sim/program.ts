@@ -27,6 +27,19 @@ export type OpCall =
 
 export type OpName = OpCall['op'];
 
+/** The scenario language's operations, in the order its help lists them. */
+export const OP_NAMES: readonly OpName[] = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit'];
+
+/** The published kernel's functions behind the operations that have one (function breakpoints take either name). */
+export const KERNEL_FUNCTIONS: Readonly<Record<string, OpName>> = {
+  sql_pipe: 'pipe',
+  sql_pipe_write: 'write',
+  sql_pipe_read: 'read',
+  ksqlite_query: 'query',
+  sql_start_transaction: 'begin',
+  sql_rollback_transaction: 'commit',
+};
+
 /** Every variable a program keeps between steps; plain data only. */
 export interface Locals {
   call: OpCall;

@@ -136,7 +136,7 @@ function readProgram(): Program {
       kind: 'wake',
       text: 'if wake_up_next_reader: wake up read_waitqueue (non-exclusive: every reader)',
       when: (x) => x.l.wakeNext === true,
-      run: (x) => void x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, `pipe ${x.l.dataId} read_wq`),
+      run: (x) => void x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, { kind: 'pipe', dataId: x.l.dataId!, queue: 'read_wq' }),
     },
     ...commit(),
     {
@@ -204,7 +204,7 @@ function writeProgram(): Program {
       run: (x) => {
         const c = x.l.call;
         if (c.op === 'write') x.k.state.counters.bytesWritten += c.bytes.length;
-        x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, `pipe ${x.l.dataId} read_wq`);
+        x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, { kind: 'pipe', dataId: x.l.dataId!, queue: 'read_wq' });
       },
     },
     ret('return', 'return 0 (not the byte count)', () => 0),
