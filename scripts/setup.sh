@@ -6,7 +6,8 @@
 #
 # Usage: scripts/setup.sh PART...   parts: start (code-server), test (start + chromium + sshd),
 #                                   ssh (sshd for the SSH tests), kernel (the kernel build and QEMU),
-#                                   trees (kernel + Debian's 6.12 tree, for test:kernel:trees)
+#                                   trees (kernel + Debian's 6.12 tree, for test:kernel:trees),
+#                                   guest (QEMU and the guest's SSH server, for `sqliteos guest start`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -16,6 +17,7 @@ declare -A parts=(
   [test]="libkrb5-dev ripgrep chromium openssh-server openssh-client"
   [kernel]="linux-source-6.1 build-essential ccache python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils dropbear-bin openssh-sftp-server openssh-client"
   [trees]="linux-source-6.12"
+  [guest]="qemu-system-x86 dropbear-bin openssh-sftp-server busybox-static gcc libc6-dev openssh-client cpio"
 )
 # Rough first-install times measured on a 2-core Debian machine, so nobody thinks it hangs.
 declare -A minutes=([chromium]=1 [linux-source-6.1]=1 [linux-source-6.12]=1 [qemu-system-x86]=1)
@@ -23,7 +25,7 @@ declare -A minutes=([chromium]=1 [linux-source-6.1]=1 [linux-source-6.12]=1 [qem
 want=()
 code_server=0
 for p in "$@"; do
-  [ -n "${parts[$p]+x}" ] || { echo "setup.sh: unknown part '$p' (start, test, ssh, kernel, trees)" >&2; exit 2; }
+  [ -n "${parts[$p]+x}" ] || { echo "setup.sh: unknown part '$p' (start, test, ssh, kernel, trees, guest)" >&2; exit 2; }
   read -r -a pk <<< "${parts[$p]}"
   want+=("${pk[@]}")
   case "$p" in start | test) code_server=1 ;; esac

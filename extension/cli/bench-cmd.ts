@@ -14,51 +14,59 @@ import { resolveWithGuest } from '../targets/guest';
 import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { terminalPrompts } from './kernel';
+import { CommandSpec, Opt, UsageError, parseCommand, wholeNumber } from './options';
 
-export const BENCH_USAGE = `  sqliteos bench pipes [--ssh DEST | --simulator] [--chunk BYTES]... [--ahead N] [--holders N] [--runs N]
-                       [--lmbench] [--json] [--accept-new]
-                                 bandwidth and latency of SQL pipes and stock pipes, with their ratios
-  sqliteos bench report FILE [--emulated]   the ratio table of saved benchmark output or a console log`;
+const flag: Opt = { kind: 'flag' };
 
-export class BenchUsageError extends Error {}
+export const BENCH_COMMANDS: CommandSpec[] = [
+  {
+    name: 'bench pipes',
+    options: {
+      ssh: { kind: 'value', value: 'DEST' },
+      simulator: flag,
+      chunk: { kind: 'value', value: 'BYTES', multiple: true, check: wholeNumber(1, 16 << 20) },
+      ahead: { kind: 'value', value: 'N', check: wholeNumber(0, 1024) },
+      holders: { kind: 'value', value: 'N', check: wholeNumber(0, 100000) },
+      runs: { kind: 'value', value: 'N', check: wholeNumber(1, 101) },
+      lmbench: flag,
+      json: flag,
+      'accept-new': flag,
+    },
+    positionals: [0, 0],
+    forms: [
+      {
+        options: ['ssh', 'simulator', 'chunk', 'ahead', 'holders', 'runs', 'lmbench', 'json', 'accept-new'],
+        about: 'bandwidth and latency of SQL pipes and stock pipes, with their ratios',
+      },
+    ],
+  },
+  {
+    name: 'bench report',
+    options: { emulated: flag },
+    positionals: [1, 1],
+    positionalName: 'FILE (saved benchmark output or a console log)',
+    forms: [{ args: 'FILE', options: ['emulated'], about: 'the ratio table of saved benchmark output or a console log' }],
+  },
+];
 
 function programs(): Buffer {
   const file = path.join(__dirname, 'helpers', 'pipebench-x86_64');
-  if (!fs.existsSync(file)) throw new BenchUsageError(`${file} is missing: npm run build makes it (needs gcc and libc6-dev)`);
+  if (!fs.existsSync(file)) throw new UsageError(`${file} is missing: npm run build makes it (needs gcc and libc6-dev)`, 'bench pipes');
   return fs.readFileSync(file);
 }
 
 export async function benchPipesCommand(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const sub = argv[0];
-  const plan: BenchPlan = { chunks: [], ahead: 0, holders: 0, runs: 11, lmbench: false };
-  let ssh: string | undefined;
-  let json = false;
-  let acceptNew = false;
-  let simulator = false;
-  let emulated = false;
-  const files: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const v = argv[i];
-    const num = (min: number, max: number) => {
-      const x = Number(argv[++i]);
-      if (!Number.isInteger(x) || x < min || x > max) throw new BenchUsageError(`${v}: expected a whole number from ${min} to ${max}`);
-      return x;
-    };
-    if (v === '--ssh') ssh = argv[++i];
-    else if (v === '--chunk') plan.chunks.push(num(1, 16 << 20));
-    else if (v === '--ahead') plan.ahead = num(0, 1024);
-    else if (v === '--holders') plan.holders = num(0, 100000);
-    else if (v === '--runs') plan.runs = num(1, 101);
-    else if (v === '--lmbench') plan.lmbench = true;
-    else if (v === '--json') json = true;
-    else if (v === '--accept-new') acceptNew = true;
-    else if (v === '--simulator') simulator = true;
-    else if (v === '--emulated') emulated = true;
-    else if (v.startsWith('-')) throw new BenchUsageError(`bench ${sub}: unknown option ${v}`);
-    else files.push(v);
-  }
+  const { values: v, positionals: files } = parseCommand(BENCH_COMMANDS.find((c) => c.name === `bench ${sub}`)!, argv.slice(1));
+  const plan: BenchPlan = {
+    chunks: (v.chunk as number[] | undefined) ?? [],
+    ahead: (v.ahead as number | undefined) ?? 0,
+    holders: (v.holders as number | undefined) ?? 0,
+    runs: (v.runs as number | undefined) ?? 11,
+    lmbench: v.lmbench === true,
+  };
+  const [ssh, json, acceptNew, simulator, emulated] = [v.ssh as string | undefined, v.json === true, v['accept-new'] === true, v.simulator === true, v.emulated === true];
   if (sub === 'report') {
-    if (files.length !== 1) throw new BenchUsageError('bench report: which file?');
     const parsed = parseBenchOutput(fs.readFileSync(files[0], 'utf8'));
     for (const p of parsed.problems) err(`${files[0]}: ${p}\n`);
     out(`${ratioTable(parsed.series, emulated)}\n`);

@@ -14,24 +14,58 @@ import { resolveWithGuest } from '../targets/guest';
 import { DestinationError } from '../targets/ssh/config';
 import { ConnectionManager, SshError } from '../targets/ssh/connection';
 import { askTerminal, terminalPrompts } from './kernel';
+import { CommandSpec, Opt, UsageError, oneOf, parseCommand, wholeNumber } from './options';
 
-export const KERNEL_USAGE = `  sqliteos kernel status  --tree PATH                     a tree's release, kind, patch state, tested here or not
-  sqliteos kernel source  [--from debian|debian-6.12|wsl|wsl-6.6|published] [--dir DIR]
-                                 unpacks Debian's linux-source-6.1 or 6.12, or fetches WSL2's 5.15.146.1
-                                 (the paper's) or 6.6, or the published SQLiteOS tree, into DIR
-                                 (~/sqliteos-kernel); SQLITEOS_PUBLISHED_TARBALL=FILE: published and wsl
-                                 from that tarball of the published tree
-  sqliteos kernel patch   --tree PATH [--scripts DIR] [--yes]
-                                 applies the companion patch; a tree with the published SQLiteOS in it
-                                 is listed, and with --yes taken out first
-  sqliteos kernel build   --tree PATH [--config qemu|wsl|tree] [--out DIR] [--fragment NAME|FILE]...
-                          [--jobs N] [--log FILE]         builds bzImage (progress: objects of make -n's count)
-  sqliteos kernel test    --image PATH [--timeout S]      boots it under QEMU with the guest checks
-  sqliteos kernel install --image PATH [--release R] [--yes]
-                                 WSL2: copies it to the Windows profile and sets kernel= in .wslconfig
-     each with [--ssh DEST] [--accept-new] to work on an SSH target instead of this machine`;
+const flag: Opt = { kind: 'flag' };
+const PATH_: Opt = { kind: 'value', value: 'PATH' };
+/** Every kernel command works here or on an SSH target, with kernel-scripts from the package or --scripts. */
+const WHERE: Record<string, Opt> = { ssh: { kind: 'value', value: 'DEST' }, 'accept-new': flag, scripts: { kind: 'value', value: 'DIR' } };
+const kernelSpec = (sub: string, options: Record<string, Opt>, args: string, about: string, required: string[] = []): CommandSpec => ({
+  name: `kernel ${sub}`,
+  options: { ...options, ...WHERE },
+  positionals: [0, 0],
+  required,
+  forms: [{ args, options: [...Object.keys(options).filter((k) => !required.includes(k)), ...Object.keys(WHERE)], about }],
+});
 
-export class KernelUsageError extends Error {}
+export const KERNEL_COMMANDS: CommandSpec[] = [
+  kernelSpec('status', { tree: PATH_ }, '--tree PATH', "a tree's release, kind, patch state, tested here or not", ['tree']),
+  kernelSpec(
+    'source',
+    { from: { kind: 'value', check: oneOf(SOURCE_KINDS, 'source') }, dir: { kind: 'value', value: 'DIR' } },
+    '',
+    "unpacks Debian's linux-source-6.1 or 6.12, or fetches WSL2's 5.15.146.1 (the paper's) or 6.6, or the\npublished SQLiteOS tree, into DIR (~/sqliteos-kernel); SQLITEOS_PUBLISHED_TARBALL=FILE: published and\nwsl from that tarball of the published tree",
+  ),
+  kernelSpec(
+    'patch',
+    { tree: PATH_, yes: flag },
+    '--tree PATH',
+    'applies the companion patch; a tree with the published SQLiteOS in it is listed, and with --yes\ntaken out first',
+    ['tree'],
+  ),
+  kernelSpec(
+    'build',
+    {
+      tree: PATH_,
+      config: { kind: 'value', check: oneOf(KERNEL_CONFIGS, 'configuration') },
+      out: { kind: 'value', value: 'DIR' },
+      fragment: { kind: 'value', value: 'NAME|FILE', multiple: true },
+      jobs: { kind: 'value', value: 'N', check: wholeNumber(1, 1024) },
+      log: { kind: 'value', value: 'FILE' },
+    },
+    '--tree PATH',
+    "builds bzImage (progress: objects of make -n's count)",
+    ['tree'],
+  ),
+  kernelSpec('test', { image: PATH_, timeout: { kind: 'value', value: 'S', check: wholeNumber(1, 86400) } }, '--image PATH', 'boots it under QEMU with the guest checks', ['image']),
+  kernelSpec(
+    'install',
+    { image: PATH_, release: { kind: 'value', value: 'R' }, yes: flag },
+    '--image PATH',
+    'WSL2: copies it to the Windows profile and sets kernel= in .wslconfig',
+    ['image'],
+  ),
+];
 
 interface Opts {
   sub: string;
@@ -53,49 +87,27 @@ interface Opts {
 }
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { sub: argv[0] ?? '', acceptNew: false, from: 'debian', config: 'qemu', fragments: [], timeout: 600, yes: false };
-  for (let i = 1; i < argv.length; i++) {
-    const v = argv[i];
-    const value = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new KernelUsageError(`${v} needs a value`);
-      return x;
-    };
-    const num = () => {
-      const x = Number(value());
-      if (!Number.isInteger(x) || x < 1) throw new KernelUsageError(`${v}: expected a positive whole number`);
-      return x;
-    };
-    if (v === '--ssh') o.ssh = value();
-    else if (v === '--accept-new') o.acceptNew = true;
-    else if (v === '--tree') o.tree = value();
-    else if (v === '--dir') o.dir = value();
-    else if (v === '--out') o.out = value();
-    else if (v === '--fragment') o.fragments.push(value());
-    else if (v === '--jobs') o.jobs = num();
-    else if (v === '--log') o.log = value();
-    else if (v === '--image') o.image = value();
-    else if (v === '--release') o.release = value();
-    else if (v === '--timeout') o.timeout = num();
-    else if (v === '--scripts') o.scripts = value();
-    else if (v === '--yes') o.yes = true;
-    else if (v === '--from') {
-      const x = value();
-      if (!(SOURCE_KINDS as readonly string[]).includes(x)) throw new KernelUsageError(`--from: unknown source '${x}' (${SOURCE_KINDS.join(' | ')})`);
-      o.from = x as SourceKind;
-    } else if (v === '--config') {
-      const x = value();
-      if (!(KERNEL_CONFIGS as readonly string[]).includes(x)) throw new KernelUsageError(`--config: unknown configuration '${x}' (${KERNEL_CONFIGS.join(' | ')})`);
-      o.config = x as KernelConfig;
-    } else throw new KernelUsageError(`kernel ${o.sub}: unknown option ${v}`);
-  }
-  const needs = (what: keyof Opts, flag: string) => {
-    if (o[what] === undefined) throw new KernelUsageError(`kernel ${o.sub}: ${flag} is required`);
+  const spec = KERNEL_COMMANDS.find((c) => c.name === `kernel ${argv[0]}`);
+  if (!spec) throw new UsageError(`kernel: status, source, patch, build, test or install? (not '${argv[0] ?? ''}')`);
+  const { values: v } = parseCommand(spec, argv.slice(1));
+  return {
+    sub: argv[0],
+    ssh: v.ssh as string | undefined,
+    acceptNew: v['accept-new'] === true,
+    tree: v.tree as string | undefined,
+    from: (v.from as SourceKind | undefined) ?? 'debian',
+    dir: v.dir as string | undefined,
+    config: (v.config as KernelConfig | undefined) ?? 'qemu',
+    out: v.out as string | undefined,
+    fragments: (v.fragment as string[] | undefined) ?? [],
+    jobs: v.jobs as number | undefined,
+    log: v.log as string | undefined,
+    image: v.image as string | undefined,
+    release: v.release as string | undefined,
+    timeout: (v.timeout as number | undefined) ?? 600,
+    scripts: v.scripts as string | undefined,
+    yes: v.yes === true,
   };
-  if (['status', 'patch', 'build'].includes(o.sub)) needs('tree', '--tree PATH');
-  if (['test', 'install'].includes(o.sub)) needs('image', '--image PATH');
-  if (!['status', 'source', 'patch', 'build', 'test', 'install'].includes(o.sub)) throw new KernelUsageError(`kernel: status, source, patch, build, test or install? (not '${o.sub}')`);
-  return o;
 }
 
 const treeLine = (t: TreeInfo) => `${t.tree}: ${describeTree(t)}`;
@@ -104,7 +116,7 @@ export async function kernelWorkCommand(argv: string[], out: (s: string) => void
   const o = parse(argv);
   const root = path.join(__dirname, '..');
   const scripts = { dir: path.resolve(o.scripts ?? path.join(root, 'kernel-scripts')), amalgamation: path.join(root, '.cache', 'sqlite') };
-  if (!fs.existsSync(path.join(scripts.dir, 'kernel.sh'))) throw new KernelUsageError(`--scripts: ${scripts.dir} has no kernel.sh`);
+  if (!fs.existsSync(path.join(scripts.dir, 'kernel.sh'))) throw new UsageError(`--scripts: ${scripts.dir} has no kernel.sh`, `kernel ${o.sub}`);
   const manager = new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: o.acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
   const abort = new AbortController();
   const onSigint = () => {

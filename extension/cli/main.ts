@@ -12,30 +12,109 @@ import { Scenario } from '../core/scenario/ast';
 import { explore } from '../core/explore/explorer';
 import { summarize } from '../core/scenario/summary';
 import { runJson } from '../core/scenario/run-json';
-import { BENCH_USAGE, BenchUsageError } from './bench-cmd';
-import { KERNEL_USAGE, KernelUsageError } from './kernel-cmd';
-import { LOCK_POLICIES, LockPolicy, PROFILES, Profile, SimOptions } from '../core/sim/types';
+import { BENCH_COMMANDS } from './bench-cmd';
+import { KERNEL_COMMANDS } from './kernel-cmd';
+import { CommandSpec, Opt, UsageError, oneOf, parseCommand, usageOf, wholeNumber } from './options';
+import { LOCK_POLICIES, PROFILES, SimOptions } from '../core/sim/types';
 
-const USAGE = `usage:
-  sqliteos run FILE [--profile upstream|companion] [--locks sqliteos|memdb|sqliteos-as-printed] [--capacity BYTES] [--json]
-  sqliteos run FILE --on guest|ssh:DEST|local [--capacity BYTES] [--json] [--accept-new]
-                                 the scenario on a real companion kernel, with real processes
-  sqliteos diff FILE [--on guest|ssh:DEST|local] [--json]   the simulator against a real kernel:
-                                 exit 0 the same, 1 different, 2 bad input or no kernel
-  sqliteos diff --generated N [--seed S] [--on ...]   N generated scenarios (seeds S, S+1, ...) on both
-  sqliteos explore FILE [--profile P] [--locks L] [--capacity BYTES] [--max-states N] [--no-reduction] [--json]
-  sqliteos bench [--quick] [--json]
-  sqliteos bench --ssh DEST [--quick]                          polls of a real kernel against a bare round trip
-  sqliteos inspect [--ssh DEST] [--json] [--accept-new] [--upstream]
-                                 a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)
-  sqliteos query [--ssh DEST] [--json] [--accept-new] "SQL"   one read-only statement on a real kernel
-     DEST: a Host of ~/.ssh/config, or user@host[:port]; without --ssh, this machine
-  sqliteos guest start [--kernel PATH] [--port N] [--pending] | stop | status
-                                 the companion kernel under QEMU with an SSH server on 127.0.0.1
-${KERNEL_USAGE}
-${BENCH_USAGE}`;
+const SIM_OPTIONS: Record<string, Opt> = {
+  profile: { kind: 'value', check: oneOf(PROFILES, 'profile') },
+  locks: { kind: 'value', check: oneOf(LOCK_POLICIES, 'lock policy') },
+  capacity: { kind: 'value', value: 'BYTES', check: wholeNumber(1) },
+};
+const flag: Opt = { kind: 'flag' };
+const ON: Opt = { kind: 'value', value: 'guest|ssh:DEST|local' };
+const SSH: Opt = { kind: 'value', value: 'DEST' };
 
-class UsageError extends Error {}
+/** `sqliteos guest ...`: checked here, then passed to kernel-scripts/qemu/guest.sh as they were typed. */
+const GUEST_COMMANDS: CommandSpec[] = [
+  {
+    name: 'guest start',
+    options: {
+      kernel: { kind: 'value', value: 'PATH' },
+      port: { kind: 'value', value: 'N', check: wholeNumber(1, 65535) },
+      'no-demo': flag,
+      pending: flag,
+      holders: { kind: 'value', value: 'N', check: wholeNumber(0, 30000) },
+      mem: { kind: 'value', value: 'MiB', check: wholeNumber(128, 16384) },
+    },
+    positionals: [0, 0],
+    forms: [{ options: ['kernel', 'port', 'no-demo', 'pending', 'holders', 'mem'], about: 'the companion kernel under QEMU with an SSH server on 127.0.0.1' }],
+  },
+  { name: 'guest stop', options: {}, positionals: [0, 0], forms: [{ options: [] }] },
+  { name: 'guest status', options: {}, positionals: [0, 0], forms: [{ options: [] }] },
+];
+
+/** The commands' option tables; the usage is written from them. */
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'run',
+    options: { ...SIM_OPTIONS, json: flag, on: ON, 'accept-new': flag },
+    positionals: [1, 1],
+    positionalName: 'scenario FILE',
+    forms: [
+      { args: 'FILE', options: ['profile', 'locks', 'capacity', 'json'] },
+      { args: 'FILE', options: ['on', 'capacity', 'json', 'accept-new'], about: 'the scenario on a real companion kernel, with real processes' },
+    ],
+  },
+  {
+    name: 'diff',
+    options: { on: ON, json: flag, 'accept-new': flag, capacity: SIM_OPTIONS.capacity, generated: { kind: 'value', value: 'N', check: wholeNumber(1) }, seed: { kind: 'value', value: 'S', check: wholeNumber(0) } },
+    positionals: [0, 1],
+    forms: [
+      { args: 'FILE', options: ['on', 'capacity', 'json', 'accept-new'], about: 'the simulator against a real kernel: exit 0 the same, 1 different, 2 bad input or no kernel' },
+      { options: ['generated', 'seed', 'on', 'accept-new'], about: 'N generated scenarios (seeds S, S+1, ...) on both' },
+    ],
+  },
+  {
+    name: 'explore',
+    options: { ...SIM_OPTIONS, 'max-states': { kind: 'value', value: 'N', check: wholeNumber(1) }, 'no-reduction': flag, json: flag },
+    positionals: [1, 1],
+    positionalName: 'scenario FILE',
+    forms: [{ args: 'FILE', options: ['profile', 'locks', 'capacity', 'max-states', 'no-reduction', 'json'], about: 'every interleaving of the scenario, searched for a deadlock, lost wake-up or failed expectation' }],
+  },
+  {
+    name: 'bench',
+    options: { quick: flag, json: flag, ssh: SSH, 'accept-new': flag },
+    positionals: [0, 0],
+    forms: [
+      { options: ['quick', 'json'], about: "the simulator's benchmarks" },
+      { options: ['ssh', 'quick', 'accept-new'], about: 'polls of a real kernel against a bare round trip' },
+    ],
+  },
+  ...BENCH_COMMANDS,
+  {
+    name: 'inspect',
+    options: { ssh: SSH, json: flag, 'accept-new': flag, upstream: flag },
+    positionals: [0, 0],
+    forms: [{ options: ['ssh', 'json', 'accept-new', 'upstream'], about: "a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)" }],
+  },
+  {
+    name: 'query',
+    options: { ssh: SSH, json: flag, 'accept-new': flag },
+    positionals: [1, 1],
+    positionalName: 'SQL statement',
+    forms: [
+      {
+        args: '"SQL"',
+        options: ['ssh', 'json', 'accept-new'],
+        about: 'one read-only statement on a real kernel\n   DEST: a Host of ~/.ssh/config, user@host[:port], or guest (the QEMU guest); without --ssh, this machine',
+      },
+    ],
+  },
+  ...GUEST_COMMANDS,
+  ...KERNEL_COMMANDS,
+];
+
+const USAGE = `usage:\n${COMMANDS.map(usageOf).join('\n')}`;
+
+/** The table of the command argv starts with, and how many of argv's words name it. */
+function commandOf(argv: string[]): { spec: CommandSpec; words: number } | undefined {
+  const two = COMMANDS.find((c) => c.name === `${argv[0]} ${argv[1]}`);
+  if (two) return { spec: two, words: 2 };
+  const one = COMMANDS.find((c) => c.name === argv[0]);
+  return one && { spec: one, words: 1 };
+}
 
 interface Args {
   cmd: string;
@@ -55,50 +134,28 @@ interface Args {
   opts: Partial<SimOptions>;
 }
 
-function parseArgs(argv: string[]): Args {
+function parseArgsOf(argv: string[]): Args {
   const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, acceptNew: false, upstream: false, rest: argv.slice(1), opts: {} };
-  if (a.cmd === 'guest' || a.cmd === 'kernel' || (a.cmd === 'bench' && (argv[1] === 'pipes' || argv[1] === 'report'))) return a;
-  for (let i = 1; i < argv.length; i++) {
-    const v = argv[i];
-    const value = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new UsageError(`${v} needs a value`);
-      return x;
-    };
-    if (v === '--json') a.json = true;
-    else if (v === '--quick') a.quick = true;
-    else if (v === '--accept-new') a.acceptNew = true;
-    else if (v === '--upstream') a.upstream = true;
-    else if (v === '--ssh') a.ssh = value();
-    else if (v === '--on') a.on = value();
-    else if (v === '--generated' || v === '--seed') {
-      const x = Number(value());
-      if (!Number.isInteger(x) || x < (v === '--seed' ? 0 : 1)) throw new UsageError(`${v}: expected a whole number${v === '--seed' ? '' : ' above 0'}`);
-      if (v === '--seed') a.seed = x;
-      else a.generated = x;
-    }
-    else if (v === '--profile') {
-      const x = value();
-      if (!(PROFILES as readonly string[]).includes(x)) throw new UsageError(`--profile: unknown profile '${x}' (${PROFILES.join(' | ')})`);
-      a.opts.profile = x as Profile;
-    } else if (v === '--locks') {
-      const x = value();
-      if (!(LOCK_POLICIES as readonly string[]).includes(x)) throw new UsageError(`--locks: unknown lock policy '${x}' (${LOCK_POLICIES.join(' | ')})`);
-      a.opts.locks = x as LockPolicy;
-    } else if (v === '--capacity') {
-      const x = Number(value());
-      if (!Number.isInteger(x) || x < 1) throw new UsageError('--capacity: expected a positive number of bytes');
-      a.opts.capacity = x;
-    } else if (v === '--no-reduction') {
-      a.reduction = false;
-    } else if (v === '--max-states') {
-      const x = Number(value());
-      if (!Number.isInteger(x) || x < 1) throw new UsageError('--max-states: expected a positive number');
-      a.maxStates = x;
-    } else if (v.startsWith('-')) throw new UsageError(`unknown option ${v}`);
-    else if (a.file === undefined) a.file = v;
-    else throw new UsageError(`unexpected argument '${v}'`);
+  const c = commandOf(argv);
+  if (!c) {
+    if (a.cmd === 'guest' || a.cmd === 'kernel') throw new UsageError(`${a.cmd}: ${a.cmd === 'guest' ? 'start, stop or status' : 'status, source, patch, build, test or install'}? (not '${argv[1] ?? ''}')`);
+    throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
   }
+  const { values: v, positionals } = parseCommand(c.spec, argv.slice(c.words));
+  // Commands with their own words (guest start, kernel build, bench pipes) read their table again where they run.
+  if (c.words === 2) return a;
+  a.file = positionals[0];
+  a.json = v.json === true;
+  a.quick = v.quick === true;
+  a.acceptNew = v['accept-new'] === true;
+  a.upstream = v.upstream === true;
+  a.ssh = v.ssh as string | undefined;
+  a.on = v.on as string | undefined;
+  a.generated = v.generated as number | undefined;
+  a.seed = v.seed as number | undefined;
+  a.maxStates = v['max-states'] as number | undefined;
+  if (v['no-reduction']) a.reduction = false;
+  for (const k of ['profile', 'locks', 'capacity'] as const) if (v[k] !== undefined) (a.opts as Record<string, unknown>)[k] = v[k];
   return a;
 }
 
@@ -108,7 +165,7 @@ function jsonReplacer(_k: string, v: unknown): unknown {
 
 /** Reads and parses the scenario, printing located errors; undefined means exit 2. */
 function load(a: Args, cmd: string): { source: string; scenario: Scenario } | undefined {
-  if (!a.file) throw new UsageError(`${cmd}: which scenario file?`);
+  if (!a.file) throw new UsageError('which scenario FILE?', cmd);
   let source: string;
   try {
     source = fs.readFileSync(a.file, 'utf8');
@@ -181,10 +238,8 @@ function packageSize(): string {
 
 /** `sqliteos guest ...`: kernel-scripts/qemu/guest.sh, which holds the QEMU and initramfs details. */
 function guest(rest: string[]): number {
-  const sub = rest[0];
-  if (sub !== 'start' && sub !== 'stop' && sub !== 'status') throw new UsageError('guest: start, stop or status?');
   const script = path.join(__dirname, '..', 'kernel-scripts', 'qemu', 'guest.sh');
-  if (!fs.existsSync(script)) throw new UsageError(`guest: ${script} is missing (the guest runs from a checkout of the repository)`);
+  if (!fs.existsSync(script)) throw new UsageError(`${script} is missing (the guest runs from a checkout of the repository)`, `guest ${rest[0]}`);
   const r = spawnSync('bash', [script, ...rest], { stdio: 'inherit' });
   return r.status === null ? 2 : r.status;
 }
@@ -210,19 +265,20 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const a = parseArgs(argv);
+    const a = parseArgsOf(argv);
     if (a.cmd === 'run') return await run(a);
     if (a.cmd === 'diff' && a.generated) {
-      if (a.file) throw new UsageError('diff --generated makes its own scenarios: no FILE');
+      if (a.file) throw new UsageError('--generated makes its own scenarios: no FILE', 'diff');
       const { generatedDiff } = await import('./scenario-kernel-cmd');
       const seed = a.seed ?? Math.floor(Date.now() / 1000) % 1000000;
       return await generatedDiff({ count: a.generated, seed, on: a.on ?? 'guest', acceptNew: a.acceptNew }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
-    if (a.cmd === 'diff') return await onKernel(a, 'diff');
+    if (a.cmd === 'diff') {
+      if (!a.file) throw new UsageError('which scenario FILE? (or --generated N)', 'diff');
+      return await onKernel(a, 'diff');
+    }
     if (a.cmd === 'explore') return await exploreCmd(a);
     if (a.cmd === 'inspect' || a.cmd === 'query') {
-      if (a.cmd === 'query' && !a.file) throw new UsageError('query: which SQL statement?');
-      if (a.cmd === 'inspect' && a.file) throw new UsageError(`unexpected argument '${a.file}'`);
       const { kernelCommand } = await import('./kernel');
       const out = (s: string) => process.stdout.write(s);
       const err = (s: string) => process.stderr.write(s);
@@ -247,10 +303,12 @@ export async function main(argv: string[]): Promise<number> {
       if (!a.json) process.stdout.write(`\n${packageSize()}\n`);
       return code;
     }
-    throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
+    throw new UsageError(`unknown command '${a.cmd}'`);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof KernelUsageError || e instanceof BenchUsageError) {
-      process.stderr.write(`sqliteos: ${e.message}\n${USAGE}\n`);
+    if (e instanceof UsageError) {
+      // The command's own usage where it is known; the whole of it otherwise.
+      const spec = COMMANDS.find((c) => c.name === e.command);
+      process.stderr.write(`sqliteos${e.command ? ` ${e.command}` : ''}: ${e.message}\n${spec ? `usage:\n${usageOf(spec)}` : USAGE}\n`);
       return 2;
     }
     throw e;

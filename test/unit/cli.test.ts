@@ -81,6 +81,26 @@ describe('sqliteos CLI', () => {
     assert.match(c.err, /usage:/);
   });
 
+  it('reads options by one table per command: a missing value, a bad number, a missing required option and an unknown option are named with the command (exit 2)', () => {
+    const cases: [string[], string][] = [
+      [['bench', 'pipes', '--ssh', '--json'], 'sqliteos bench pipes: --ssh needs a value'],
+      [['bench', 'pipes', '--runs', '0'], 'sqliteos bench pipes: --runs: expected a whole number from 1 to 101'],
+      [['kernel', 'build', '--jobs', '2'], 'sqliteos kernel build: --tree PATH is required'],
+      [['guest', 'start', '--port', '99999'], 'sqliteos guest start: --port: expected a whole number from 1 to 65535'],
+      [['explore', 'examples/06-epipe.sqlos', '--max-states'], 'sqliteos explore: --max-states needs a value'],
+      [['inspect', '--json=yes'], 'sqliteos inspect: --json takes no value'],
+      [['run', 'examples/06-epipe.sqlos', '--bogus'], 'sqliteos run: unknown option --bogus'],
+    ];
+    for (const [args, first] of cases) {
+      const r = sqliteos(...args);
+      assert.equal(r.code, 2, args.join(' '));
+      const [line, usage, form] = r.err.split('\n');
+      assert.equal(line, first);
+      assert.equal(usage, 'usage:');
+      assert.ok(form.startsWith(`  sqliteos ${first.split(':')[0].slice('sqliteos '.length)}`), `${args.join(' ')}: the command's own usage, got ${form}`);
+    }
+  });
+
   it('explore exits 1 with the violation and its schedule, 0 when every interleaving is clean', () => {
     const bad = sqliteos('explore', 'examples/05-eof.sqlos', '--profile', 'upstream', '--json');
     assert.equal(bad.code, 1, bad.err);
