@@ -8,10 +8,11 @@ import { ConnectCommands } from './commands/connect';
 import { BenchCommands } from './commands/bench';
 import { OnKernelCommands } from './commands/on-kernel';
 import { DataCommands } from './commands/data';
-import { KernelCommands } from './commands/kernel';
+import { KernelCommands } from './commands/kernel-work';
 import { EditorMarks } from './editor';
 import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
+import { registerExplore } from './commands/explore';
 import { registerDiagnostics } from './diagnostics';
 import { registerHover } from './hover';
 import { Documents } from './documents';
@@ -59,7 +60,8 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   data.registerAll();
   registerDiagnostics(ctx);
   registerHover(ctx);
-  registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources(), docs);
+  registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
+  registerExplore(ctx, log, () => scenarios.optionSources(), docs);
   ctx.subscriptions.push(log, connections, kernel, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_EXAMPLE;
   if (start) {

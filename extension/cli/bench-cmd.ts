@@ -7,13 +7,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseBenchOutput, ratioTable } from '../core/bench/pipes';
-import { BenchEvent, BenchPlan, runPipeBench, runSimulatorBench } from '../targets/pipe-bench';
-import { Cancelled } from '../targets/session-run';
-import { LocalShell } from '../targets/sources';
-import { resolveWithGuest } from '../targets/guest';
-import { DestinationError } from '../targets/ssh/config';
-import { ConnectionManager, SshError } from '../targets/ssh/connection';
-import { terminalPrompts } from './kernel';
+import { BenchEvent, BenchPlan, runPipeBench, runSimulatorBench } from '../machines/pipe-bench';
+import { Cancelled } from '../machines/session-run';
+import { LocalShell } from '../machines/sources';
+import { resolveWithGuest } from '../machines/guest';
+import { DestinationError } from '../machines/ssh/config';
+import { ConnectionManager, SshError } from '../machines/ssh/connection';
+import { terminalPrompts } from './inspect-cmd';
 import { CommandSpec, Opt, UsageError, parseCommand, wholeNumber } from './options';
 
 const flag: Opt = { kind: 'flag' };

@@ -1,6 +1,6 @@
 /*
  * `sqliteos`: the core from a terminal. `run` runs a scenario on the simulator (exit 0 ok, 1 anomalies,
- * 2 bad input), `bench` runs the simulator benchmark, `inspect` / `query` read a real kernel (cli/kernel.ts).
+ * 2 bad input), `bench` runs the simulator benchmark, `inspect` / `query` read a real kernel (cli/inspect-cmd.ts).
  * Tests, users and CI all go through here.
  */
 import { spawnSync } from 'child_process';
@@ -13,7 +13,7 @@ import { explore } from '../core/explore/explorer';
 import { summarize } from '../core/scenario/summary';
 import { runJson } from '../core/scenario/run-json';
 import { BENCH_COMMANDS } from './bench-cmd';
-import { KERNEL_COMMANDS } from './kernel-cmd';
+import { KERNEL_COMMANDS } from './kernel-work-cmd';
 import { CommandSpec, Opt, UsageError, oneOf, parseCommand, usageOf, wholeNumber } from './options';
 import { LOCK_POLICIES, PROFILES, SimOptions } from '../core/sim/types';
 
@@ -279,14 +279,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (a.cmd === 'explore') return await exploreCmd(a);
     if (a.cmd === 'inspect' || a.cmd === 'query') {
-      const { kernelCommand } = await import('./kernel');
+      const { kernelCommand } = await import('./inspect-cmd');
       const out = (s: string) => process.stdout.write(s);
       const err = (s: string) => process.stderr.write(s);
       return await kernelCommand({ cmd: a.cmd, ssh: a.ssh, json: a.json, acceptNew: a.acceptNew, upstream: a.upstream, sql: a.file }, out, err);
     }
     if (a.cmd === 'guest') return guest(a.rest);
     if (a.cmd === 'kernel') {
-      const { kernelWorkCommand } = await import('./kernel-cmd');
+      const { kernelWorkCommand } = await import('./kernel-work-cmd');
       return await kernelWorkCommand(a.rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
     if (a.cmd === 'bench' && (a.rest[0] === 'pipes' || a.rest[0] === 'report')) {
@@ -294,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
       return await benchPipesCommand(a.rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
     if (a.cmd === 'bench' && a.ssh) {
-      const { kernelCommand } = await import('./kernel');
+      const { kernelCommand } = await import('./inspect-cmd');
       return await kernelCommand({ cmd: 'bench', ssh: a.ssh, json: false, acceptNew: a.acceptNew, runs: a.quick ? 5 : 21 }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
     if (a.cmd === 'bench') {

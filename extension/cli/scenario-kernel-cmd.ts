@@ -12,15 +12,15 @@ import { optionsFor } from '../core/scenario/runner';
 import { summarize } from '../core/scenario/summary';
 import { runJson } from '../core/scenario/run-json';
 import type { SimOptions } from '../core/sim/types';
-import { KernelRunError } from '../core/kernel/run-result';
-import { HostError, KernelHost } from '../targets/kernel-host';
-import { runOnKernel } from '../targets/scenario-kernel';
-import { NotOnKernel, compareWithKernel, describeExcusals, kernelCannotRun, runCorpus } from '../targets/differential';
-import { LocalShell, bundledHelper } from '../targets/sources';
-import { resolveWithGuest } from '../targets/guest';
-import { DestinationError } from '../targets/ssh/config';
-import { ConnectionManager, SshError } from '../targets/ssh/connection';
-import { terminalPrompts } from './kernel';
+import { KernelRunError } from '../core/kernel-output/run-result';
+import { HostError, KernelHost } from '../machines/kernel-host';
+import { runOnKernel } from '../machines/scenario-kernel';
+import { NotOnKernel, compareWithKernel, describeExcusals, kernelCannotRun, runCorpus } from '../machines/differential';
+import { LocalShell, bundledHelper } from '../machines/sources';
+import { resolveWithGuest } from '../machines/guest';
+import { DestinationError } from '../machines/ssh/config';
+import { ConnectionManager, SshError } from '../machines/ssh/connection';
+import { terminalPrompts } from './inspect-cmd';
 
 export class OnError extends Error {}
 

@@ -13,10 +13,10 @@ import { BenchHistory } from '../bench/history';
 import { BenchReportPanel } from '../bench/report-panel';
 import { Cmd } from '../ids';
 import { Session } from '../session';
-import { shellQuote } from '../targets/kernel-host';
-import { BenchPlan, runPipeBench, runSimulatorBench } from '../targets/pipe-bench';
+import { shellQuote } from '../machines/kernel-host';
+import { BenchPlan, runPipeBench, runSimulatorBench } from '../machines/pipe-bench';
 import { RemoteTarget } from '../targets/remote';
-import { Cancelled, runInSession } from '../targets/session-run';
+import { Cancelled, runInSession } from '../machines/session-run';
 import { SimulatorTarget } from '../targets/simulator';
 import { UserError, register } from './register';
 

@@ -13,10 +13,10 @@ import * as vscode from 'vscode';
 import { Cmd, Ctx, Defaults, Setting } from '../ids';
 import { Session } from '../session';
 import { RemoteTarget, ShellSource } from '../targets/remote';
-import { bundledHelper, localSource, sshSource } from '../targets/sources';
-import { describeGuest, localGuest, resolveWithGuest } from '../targets/guest';
-import { configuredHosts, Destination, DestinationError } from '../targets/ssh/config';
-import { ConnectionManager, SshError } from '../targets/ssh/connection';
+import { bundledHelper, localSource, sshSource } from '../machines/sources';
+import { describeGuest, localGuest, resolveWithGuest } from '../machines/guest';
+import { configuredHosts, Destination, DestinationError } from '../machines/ssh/config';
+import { ConnectionManager, SshError } from '../machines/ssh/connection';
 import { storedPassphrase, vscodePrompts } from './prompts';
 import { Action, UserError, register } from './register';
 

@@ -7,12 +7,12 @@ import * as net from 'net';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Setting } from '../ids';
-import { shellQuote } from '../targets/kernel-host';
-import { KernelWorkError } from '../targets/kernel-work';
-import { LocalShell } from '../targets/sources';
-import { guestStateDir, localGuest } from '../targets/guest';
+import { shellQuote } from '../machines/kernel-host';
+import { KernelWorkError } from '../machines/kernel-work';
+import { LocalShell } from '../machines/sources';
+import { guestStateDir, localGuest } from '../machines/guest';
 import type { ConnectCommands } from './connect';
-import type { KernelArgs, KernelCommands } from './kernel';
+import type { KernelArgs, KernelCommands } from './kernel-work';
 import { UserError } from './register';
 
 function freePort(): Promise<number> {

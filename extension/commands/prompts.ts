@@ -5,7 +5,7 @@
  * to settings or to the log.
  */
 import * as vscode from 'vscode';
-import type { Prompts } from '../targets/ssh/auth';
+import type { Prompts } from '../machines/ssh/auth';
 
 const SECRET = (file: string) => `sqliteos.ssh.passphrase:${file}`;
 

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Cmd } from '../ids';
-import { Cancelled } from '../targets/kernel-work';
+import { Cancelled } from '../machines/kernel-work';
 
 export type CommandId = (typeof Cmd)[keyof typeof Cmd];
 

@@ -6,8 +6,8 @@
  */
 import { Snapshot, Value } from '../core/model/model';
 import { diffSnapshots, holdBusyTables } from '../core/model/diff';
-import { HostFacts, KernelHost, Shell } from './kernel-host';
-import type { Helper } from './kernel-host';
+import { HostFacts, KernelHost, Shell } from '../machines/kernel-host';
+import type { Helper } from '../machines/kernel-host';
 import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo } from './target';
 
 /** Where the shell comes from: an SSH connection (reopened after a drop) or this machine. */

@@ -5,7 +5,7 @@
  */
 import { SimEvent } from '../core/sim/events';
 import { simLocks, simPipes, simProcesses, simQueues } from '../core/model/from-sim';
-import { KernelCore } from '../core/sim/kernel';
+import { KernelCore } from '../core/sim/engine';
 import { SimOptions } from '../core/sim/types';
 import { Scenario } from '../core/scenario/ast';
 import { quoteIdent } from '../core/sim/db';

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
-import { runPipeBench } from '../../extension/targets/pipe-bench';
-import { Cancelled } from '../../extension/targets/session-run';
-import { NO_PROMPTS } from '../../extension/targets/ssh/auth';
-import { Connection, connect } from '../../extension/targets/ssh/connection';
+import { runPipeBench } from '../../extension/machines/pipe-bench';
+import { Cancelled } from '../../extension/machines/session-run';
+import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
+import { Connection, connect } from '../../extension/machines/ssh/connection';
 import { freePort } from '../ssh/harness';
 import { ROOT, guest, guestDest } from './util';
 

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { Server, launchChromium, openWorkbench, startCodeServer } from '../e2e/harness';
 import { freePort } from '../ssh/harness';
-import type { Destination } from '../../extension/targets/ssh/config';
+import type { Destination } from '../../extension/machines/ssh/config';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const STATE = path.join(ROOT, '.cache', 'guest-ssh');

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BenchRecord, PAPER_TABLE_1, parseBenchOutput, ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
 import { BenchHistory } from '../../extension/bench/history';
-import { planSteps } from '../../extension/targets/pipe-bench';
+import { planSteps } from '../../extension/machines/pipe-bench';
 import { ROOT } from './helpers';
 
 const fixture = (f: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'bench', f), 'utf8');

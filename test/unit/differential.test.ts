@@ -7,13 +7,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { KernelRunError, kernelRunResult } from '../../extension/core/kernel/run-result';
+import { KernelRunError, kernelRunResult } from '../../extension/core/kernel-output/run-result';
 import { compare, compareRuns, comparableTexts, excusals } from '../../extension/core/scenario/compare';
 import { generateScenario } from '../../extension/core/scenario/generate';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { compilePlan } from '../../extension/core/scenario/plan';
 import type { RunResult } from '../../extension/core/scenario/runner';
-import { simulate as simulateScenario } from '../../extension/targets/differential';
+import { simulate as simulateScenario } from '../../extension/machines/differential';
 
 const ROOT = path.join(__dirname, '..', '..');
 const fixture = (n: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'kernel', n), 'utf8');

@@ -9,8 +9,8 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { builtImages, bzImageRelease, describeGuest, guestFor, localGuest, resolveWithGuest } from '../../extension/targets/guest';
-import { DestinationError } from '../../extension/targets/ssh/config';
+import { builtImages, bzImageRelease, describeGuest, guestFor, localGuest, resolveWithGuest } from '../../extension/machines/guest';
+import { DestinationError } from '../../extension/machines/ssh/config';
 
 /** A bzImage's first bytes as the boot protocol lays them out, with a version string. */
 function fakeImage(version: string): Buffer {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { HostError, KernelHost, QueryRefused } from '../../extension/targets/kernel-host';
-import { LocalShell } from '../../extension/targets/sources';
+import { HostError, KernelHost, QueryRefused } from '../../extension/machines/kernel-host';
+import { LocalShell } from '../../extension/machines/sources';
 import { ROOT } from './helpers';
 import { skipUnlessRunnable } from '../skip';
 

@@ -10,12 +10,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BuildLog, LineSplitter, mapBuildPath } from '../../extension/core/kernel/build-log';
-import { GuestChecks } from '../../extension/core/kernel/guest-checks';
-import { tarGz } from '../../extension/core/kernel/tar';
-import { setWslKernel, wslConfigPath } from '../../extension/core/kernel/wslconfig';
-import { Cancelled, KernelWork, KernelWorkError } from '../../extension/targets/kernel-work';
-import { LocalShell } from '../../extension/targets/sources';
+import { BuildLog, LineSplitter, mapBuildPath } from '../../extension/core/kernel-output/build-log';
+import { GuestChecks } from '../../extension/core/kernel-output/guest-checks';
+import { tarGz } from '../../extension/core/files/tar';
+import { setWslKernel, wslConfigPath } from '../../extension/core/files/wslconfig';
+import { Cancelled, KernelWork, KernelWorkError } from '../../extension/machines/kernel-work';
+import { LocalShell } from '../../extension/machines/sources';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-kw-'));
 
@@ -218,5 +218,25 @@ describe('KernelWork on this machine', () => {
     assert.ok(from.startsWith(`from ${cache}/sqliteos-companion/scripts-`), from);
     const again = new KernelWork({ label: 'fake remote', exec: (c, o) => (runs.push(c), shell.exec(c.replace(/\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}/, cache), o)), upload: () => Promise.reject(new Error('uploaded twice')), stream: (c, on) => shell.stream(c, on) }, { dir }, false);
     await again.status('/t');
+  });
+});
+
+describe('kernel.sh build', () => {
+  it('asks for pahole before compiling a kernel with BTF (config-wsl), not at the link an hour later', () => {
+    const tree = tmp();
+    fs.writeFileSync(path.join(tree, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 146\nEXTRAVERSION = .1\nNAME = fake\nall:\n\t@echo compiled\n');
+    fs.mkdirSync(path.join(tree, 'Microsoft'));
+    fs.writeFileSync(path.join(tree, 'Microsoft', 'config-wsl'), 'CONFIG_DEBUG_INFO_BTF=y\n');
+    // This machine's commands but pahole.
+    const bin = tmp();
+    for (const dir of ['/usr/local/bin', '/usr/bin', '/bin']) {
+      for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f !== 'pahole' && !fs.existsSync(path.join(bin, f))) fs.symlinkSync(path.join(dir, f), path.join(bin, f));
+    }
+    const script = path.join(__dirname, '..', '..', 'kernel-scripts', 'kernel.sh');
+    const r = spawnSync('bash', [script, 'build', tree, path.join(tree, 'out'), 'wsl'], { encoding: 'utf8', env: { ...process.env, PATH: bin } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /^@@sqliteos missing dwarves$/m);
+    assert.match(r.stderr, /missing packages: dwarves -- install them with: sudo apt-get install --no-install-recommends dwarves/);
+    assert.doesNotMatch(r.stdout, /step prepare|compiled/, 'nothing compiled');
   });
 });

@@ -15,7 +15,7 @@ import { stateKey } from '../../extension/core/explore/canonical';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { generateScenario } from '../../extension/core/scenario/generate';
 import { ScenarioRun } from '../../extension/core/scenario/runner';
-import { KernelCore } from '../../extension/core/sim/kernel';
+import { KernelCore } from '../../extension/core/sim/engine';
 import { LOCK_POLICIES, PROFILES } from '../../extension/core/sim/types';
 import type { Scenario } from '../../extension/core/scenario/ast';
 import { ROOT } from './helpers';

@@ -9,8 +9,8 @@ import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DestinationError, configuredHosts, parseDestination, resolveDestination } from '../../extension/targets/ssh/config';
-import { addHostKey, checkHostKey, fingerprint, hostFieldMatches } from '../../extension/targets/ssh/known-hosts';
+import { DestinationError, configuredHosts, parseDestination, resolveDestination } from '../../extension/machines/ssh/config';
+import { addHostKey, checkHostKey, fingerprint, hostFieldMatches } from '../../extension/machines/ssh/known-hosts';
 
 /** A fake public key blob of a given type (the checks only compare bytes and read the type). */
 function blob(type: string, fill: number): Buffer {

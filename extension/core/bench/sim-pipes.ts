@@ -4,7 +4,7 @@
  * run (at least 4 chunks), and 1-byte round trips between two processes. The stock pipe it is compared
  * with is this machine's, measured by our program in the same run (pipe-bench.ts).
  */
-import { KernelCore } from '../sim/kernel';
+import { createKernel } from '../sim/create';
 import type { Series } from './pipes';
 import { mbPerSec } from './stats';
 
@@ -12,7 +12,7 @@ const TOTAL = 4 * 1024 * 1024;
 const ROUND_TRIPS = 1000;
 
 async function bandwidth(chunk: number, runs: number): Promise<number[]> {
-  const k = await KernelCore.create({ profile: 'companion', locks: 'sqliteos', capacity: 2 * chunk });
+  const k = await createKernel({ profile: 'companion', locks: 'sqliteos', capacity: 2 * chunk });
   try {
     k.boot(1);
     const [r, w] = k.run(1, { op: 'pipe' }).result as number[];
@@ -35,7 +35,7 @@ async function bandwidth(chunk: number, runs: number): Promise<number[]> {
 }
 
 async function latency(runs: number): Promise<number[]> {
-  const k = await KernelCore.create({ profile: 'companion', locks: 'sqliteos' });
+  const k = await createKernel({ profile: 'companion', locks: 'sqliteos' });
   try {
     k.boot(1);
     const [ar, aw] = k.run(1, { op: 'pipe' }).result as number[];

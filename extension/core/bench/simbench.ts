@@ -7,7 +7,8 @@
  */
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { KernelCore } from '../sim/kernel';
+import { KernelCore } from '../sim/engine';
+import { createKernel } from '../sim/create';
 import { simTables } from '../model/from-sim';
 import { fmt, mbPerSec, median, ratio, within } from './stats';
 import { explore } from '../explore/explorer';
@@ -54,7 +55,7 @@ class Pair {
 
   /** P1 reads, P2 writes; `crowd` more processes each make a pipe of their own. */
   static async make(profile: 'upstream' | 'companion', crowd: number): Promise<Pair> {
-    const k = await KernelCore.create({ profile, locks: 'sqliteos', capacity: 128 * CHUNK });
+    const k = await createKernel({ profile, locks: 'sqliteos', capacity: 128 * CHUNK });
     k.boot(1);
     const [r, w] = k.run(1, { op: 'pipe' }).result as number[];
     k.run(1, { op: 'fork', child: 2 });

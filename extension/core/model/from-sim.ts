@@ -4,7 +4,7 @@
  * process is at, the micro-step) becomes the `activity` text. Tables are read as committed data (what a
  * reader on its own connection would see).
  */
-import type { KernelCore } from '../sim/kernel';
+import type { KernelCore } from '../sim/engine';
 import type { QueryResult } from '../sim/db';
 import type { OpName } from '../sim/program';
 import { LOCK_NAMES } from '../sim/types';

@@ -1,7 +1,7 @@
 /*
  * A process asleep when nothing is left to run: a deadlock (what it waits for never came) or a lost
  * wake-up (what it waits for already holds, but the wake-up that would say so was missed). One rule for
- * every kernel: the simulator's runs and a real kernel's (core/kernel/run-result.ts) name the same
+ * every kernel: the simulator's runs and a real kernel's (core/kernel-output/run-result.ts) name the same
  * sleeper the same way, so `sqliteos diff` compares like with like.
  */
 import { Locks, Pipe, QueueId, openEnds, queueName } from './model';

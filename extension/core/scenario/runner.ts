@@ -6,7 +6,8 @@
  * statement to completion or until it blocks).
  */
 import { resolveOptions } from './options';
-import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/kernel';
+import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/engine';
+import { createKernel } from '../sim/create';
 import type { AnomalyKind, OpResult } from '../sim/events';
 import { simLocks, simPipes, simProcesses, simQueues, simTables, simWakeView } from '../model/from-sim';
 import type { Locks, Pipe, Process, WaitQueue } from '../model/model';
@@ -51,7 +52,7 @@ export interface RunProcess extends Process {
 
 /**
  * A run's outcome, in the model's types (core/model/model.ts) whichever kernel ran it: the simulator
- * (ScenarioRun.result) or a real one (core/kernel/run-result.ts). `--json` writes it in the contract's
+ * (ScenarioRun.result) or a real one (core/kernel-output/run-result.ts). `--json` writes it in the contract's
  * shape (run-json.ts), the only place its queues become strings.
  */
 export interface RunResult {
@@ -105,7 +106,7 @@ export class ScenarioRun {
   maxSteps = 50_000_000;
 
   static async create(scenario: Scenario, over: Partial<SimOptions> = {}): Promise<ScenarioRun> {
-    return new ScenarioRun(scenario, await KernelCore.create(optionsFor(scenario, over)));
+    return new ScenarioRun(scenario, await createKernel(optionsFor(scenario, over)));
   }
 
   constructor(

@@ -9,9 +9,9 @@
  * wakes the next, as the paper's algorithm 5 does; a writer that leaves room behind, likewise).
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
-import { closeProgram, companionSpawn, exitProgram } from './companion-lifecycle';
+import { closeProgram, companionSpawn, exitProgram, releaseEnd } from './companion-lifecycle';
 import { concat, lookup, pipeOf, refuseInsideTxn } from './companion-fd';
-import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
+import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, Lock, readEnds, writeEnds } from './types';
 
@@ -306,5 +306,17 @@ export function companionPrograms(): Record<OpName, Program> {
     query: queryProgram(),
     begin: beginProgram(),
     commit: commitProgram(),
+  };
+}
+
+export function companionProfile(): SimProfile {
+  return {
+    programs: companionPrograms(),
+    // fdput(): a read or write held its end open while it ran; letting go may be the last reference.
+    onFinish: (x) => {
+      if (!x.l.holds) return;
+      x.l.holds = false;
+      releaseEnd(x, { dataId: x.l.dataId!, end: x.l.end! }, true);
+    },
   };
 }

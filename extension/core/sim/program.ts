@@ -10,7 +10,7 @@
 import type { StepKind } from './events';
 import type { ProcState, Waiter } from './types';
 import { Lock } from './types';
-import type { KernelCore } from './kernel';
+import type { KernelCore } from './engine';
 
 /** A syscall as its caller issued it. */
 export type OpCall =
@@ -39,6 +39,15 @@ export const KERNEL_FUNCTIONS: Readonly<Record<string, OpName>> = {
   sql_start_transaction: 'begin',
   sql_rollback_transaction: 'commit',
 };
+
+/**
+ * What a profile gives the engine: its syscalls as programs, and what runs when one of them ends
+ * (before its result is reported), e.g. the companion kernel's fdput of an end a read or write held.
+ */
+export interface SimProfile {
+  programs: Record<OpName, Program>;
+  onFinish?(x: Exec): void;
+}
 
 /** Every variable a program keeps between steps; plain data only. */
 export interface Locals {

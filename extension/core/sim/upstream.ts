@@ -8,7 +8,7 @@
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { concat } from './companion-fd';
-import { Exec, OpName, Program, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
+import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { spawnProgram } from './spawn';
 import { Err, KMALLOC_MAX, Lock } from './types';
@@ -273,4 +273,8 @@ export function upstreamPrograms(): Record<OpName, Program> {
     begin: beginProgram(),
     commit: commitProgram(),
   };
+}
+
+export function upstreamProfile(): SimProfile {
+  return { programs: upstreamPrograms() };
 }

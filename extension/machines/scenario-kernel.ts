@@ -6,7 +6,7 @@
 import type { Scenario } from '../core/scenario/ast';
 import { compilePlan } from '../core/scenario/plan';
 import type { RunResult } from '../core/scenario/runner';
-import { KernelRunError, kernelRunResult } from '../core/kernel/run-result';
+import { KernelRunError, kernelRunResult } from '../core/kernel-output/run-result';
 import { HostError, KernelHost } from './kernel-host';
 
 export interface KernelRunOptions {

@@ -8,7 +8,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Helper, Shell } from './kernel-host';
-import type { ShellSource } from './remote';
+import type { ShellSource } from '../targets/remote';
 import { Destination } from './ssh/config';
 import { ConnectionManager, ExecResult } from './ssh/connection';
 import { hostKeyName } from './ssh/known-hosts';

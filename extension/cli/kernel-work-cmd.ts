@@ -8,12 +8,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SourceKind, TreeInfo, WorkEvent } from '../targets/kernel-work';
-import { LocalShell } from '../targets/sources';
-import { resolveWithGuest } from '../targets/guest';
-import { DestinationError } from '../targets/ssh/config';
-import { ConnectionManager, SshError } from '../targets/ssh/connection';
-import { askTerminal, terminalPrompts } from './kernel';
+import { Cancelled, describeTree, KERNEL_CONFIGS, KernelConfig, KernelWork, KernelWorkError, SOURCE_KINDS, SourceKind, TreeInfo, WorkEvent } from '../machines/kernel-work';
+import { LocalShell } from '../machines/sources';
+import { resolveWithGuest } from '../machines/guest';
+import { DestinationError } from '../machines/ssh/config';
+import { ConnectionManager, SshError } from '../machines/ssh/connection';
+import { askTerminal, terminalPrompts } from './inspect-cmd';
 import { CommandSpec, Opt, UsageError, oneOf, parseCommand, wholeNumber } from './options';
 
 const flag: Opt = { kind: 'flag' };

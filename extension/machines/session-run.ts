@@ -5,7 +5,7 @@
  * sent TERM, then KILL, and the session is checked empty. Needs only sh, awk and pkill/pgrep (procps or
  * busybox), so it works in the busybox guest too.
  */
-import { LineSplitter } from '../core/kernel/build-log';
+import { LineSplitter } from '../core/kernel-output/build-log';
 import type { Shell } from './kernel-host';
 
 export class Cancelled extends Error {

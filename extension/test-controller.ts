@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { KernelWork, WorkEvent } from './targets/kernel-work';
+import type { KernelWork, WorkEvent } from './machines/kernel-work';
 
 export type GuestRunner = (work: KernelWork, image: string, on: (e: WorkEvent) => void, token: vscode.CancellationToken) => Promise<{ ok: boolean; message: string } | undefined>;
 

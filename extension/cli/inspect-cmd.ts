@@ -10,13 +10,13 @@ import { queueName } from '../core/model/model';
 import type { Snapshot } from '../core/model/model';
 import { median } from '../core/bench/stats';
 import { stringifyExact, textTable } from '../core/format';
-import { HostError, QueryRefused } from '../targets/kernel-host';
+import { HostError, QueryRefused } from '../machines/kernel-host';
 import { RemoteTarget } from '../targets/remote';
-import { bundledHelper, localSource, sshSource } from '../targets/sources';
-import { NO_PROMPTS, Prompts } from '../targets/ssh/auth';
-import { resolveWithGuest } from '../targets/guest';
-import { DestinationError } from '../targets/ssh/config';
-import { ConnectionManager, SshError } from '../targets/ssh/connection';
+import { bundledHelper, localSource, sshSource } from '../machines/sources';
+import { NO_PROMPTS, Prompts } from '../machines/ssh/auth';
+import { resolveWithGuest } from '../machines/guest';
+import { DestinationError } from '../machines/ssh/config';
+import { ConnectionManager, SshError } from '../machines/ssh/connection';
 
 export interface KernelArgs {
   cmd: 'inspect' | 'query' | 'bench';

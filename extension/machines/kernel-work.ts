@@ -8,10 +8,10 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildLog, Diagnostic, MappedFile, driverLine, mapBuildPath } from '../core/kernel/build-log';
-import { CheckResult, GuestChecks, GuestRun } from '../core/kernel/guest-checks';
-import { TarEntry, tarGz } from '../core/kernel/tar';
-import { WslConfigEdit, setWslKernel } from '../core/kernel/wslconfig';
+import { BuildLog, Diagnostic, MappedFile, driverLine, mapBuildPath } from '../core/kernel-output/build-log';
+import { CheckResult, GuestChecks, GuestRun } from '../core/kernel-output/guest-checks';
+import { TarEntry, tarGz } from '../core/files/tar';
+import { WslConfigEdit, setWslKernel } from '../core/files/wslconfig';
 import { CACHE_DIR_SH, Shell, shellQuote } from './kernel-host';
 import { Cancelled, runInSession } from './session-run';
 

@@ -6,14 +6,10 @@
  */
 import { AnomalyKind, Listener, OpResult, SimEvent } from './events';
 import { checkInvariants, lock, newStore, unlock } from './locks';
-import { Exec, Locals, OpCall, OpName, Program } from './program';
-import { companionPrograms } from './companion';
-import { releaseEnd } from './companion-lifecycle';
-import { upstreamPrograms } from './upstream';
-import { DbSnapshot, loadSqlJs, SimDb } from './db';
+import { Exec, Locals, OpCall, OpName, Program, SimProfile } from './program';
+import { DbSnapshot, SimDb } from './db';
 import { schemaFor } from './schema';
 import { QueueId, queueName } from '../model/model';
-import { resolveOptions } from '../scenario/options';
 import {
   Conn,
   FIRST_FD,
@@ -48,19 +44,13 @@ export class KernelCore {
   private violations = '';
   private lastOutcome: StepOutcome | null = null;
 
-  static async create(opts: Partial<SimOptions> = {}): Promise<KernelCore> {
-    const SQL = await loadSqlJs();
-    const full: SimOptions = {
-      ...resolveOptions({ launch: opts }),
-    };
-    return new KernelCore(full, new SimDb(SQL));
-  }
-
+  /** The engine runs one profile's programs (sim/create.ts picks them: createKernel). */
   constructor(
     readonly opts: SimOptions,
     readonly db: SimDb,
+    private readonly profile: SimProfile,
   ) {
-    this.programs = opts.profile === 'upstream' ? upstreamPrograms() : companionPrograms();
+    this.programs = profile.programs;
     db.execScript(schemaFor(opts.profile));
     this.state = {
       procs: {},
@@ -336,11 +326,7 @@ export class KernelCore {
   }
 
   finish(x: Exec, result: OpResult, error?: string, data?: Uint8Array): void {
-    // fdput(): a read or write held its end open while it ran (companion); letting go may be the last reference.
-    if (x.l.holds) {
-      x.l.holds = false;
-      releaseEnd(x, { dataId: x.l.dataId!, end: x.l.end! }, true);
-    }
+    this.profile.onFinish?.(x);
     const cur = x.p.current!;
     x.p.current = null;
     x.halted = 'done';
