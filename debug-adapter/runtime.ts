@@ -13,6 +13,7 @@ import { LockPolicy, Profile } from '../extension/core/sim/types';
 import { Env, evaluate } from '../extension/core/explore/condition';
 import { KERNEL_FUNCTIONS, OP_NAMES, OpName } from '../extension/core/sim/program';
 import { preview, textTable } from '../extension/core/format';
+import { writeKeyword } from '../extension/core/sim/db';
 import { algorithmLine, renderAlgorithm } from './algorithm';
 import { OptionLayer, resolveOptions } from '../extension/core/scenario/options';
 import { summarize } from '../extension/core/scenario/summary';
@@ -85,7 +86,6 @@ export interface RuntimeScope {
 /** What the debug console says back to an expression, or why it cannot (its message, for the console). */
 export class EvaluateError extends Error {}
 
-const WRITES = /^(insert|update|delete|replace|create|drop|alter|begin|commit|rollback|attach|detach|vacuum)\b/i;
 const CONSOLE_HELP = 'the debug console runs read-only SQL (SELECT, WITH, PRAGMA, VALUES, EXPLAIN) or a condition (numReaders > 1, currentMaxLock == PENDING && writeQ > 0)';
 
 export interface RuntimeEvents {
@@ -188,7 +188,8 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
    */
   evaluate(expr: string, frameId?: number): string {
     const e = expr.trim();
-    if (WRITES.test(e)) throw new EvaluateError(`${e.split(/\s+/)[0].toUpperCase()} would change the kernel: ${CONSOLE_HELP}`);
+    const kw = writeKeyword(e);
+    if (kw) throw new EvaluateError(`${kw} would change the kernel: ${CONSOLE_HELP}`);
     const sql = /^(select|with|pragma|values|explain)\b/i.test(e);
     try {
       if (!sql) return String(this.evaluateCondition(e, frameId === undefined ? undefined : this.frameProcess(frameId)));

@@ -60,6 +60,19 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
   return sqlJs;
 }
 
+/**
+ * The keyword of a statement that would change the database or the connection (INSERT ... VACUUM,
+ * or a PRAGMA that sets a value), upper-cased; undefined for one that only reads. queryReadOnly
+ * refuses those that change the connection (query_only stops the writes), and the debug console
+ * names any of them before it runs SQL.
+ */
+export function writeKeyword(sql: string): string | undefined {
+  const head = sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, '');
+  const m = /^(insert|update|delete|replace|create|drop|alter|begin|commit|rollback|attach|detach|vacuum)\b/i.exec(head);
+  if (m) return m[1].toUpperCase();
+  return /^pragma\b[^;]*=/i.test(head) ? 'PRAGMA' : undefined;
+}
+
 /** sql.js throws Error objects from SQLite but bare strings from its own checks. */
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -225,10 +238,8 @@ export class SimDb {
    */
   queryReadOnly(sql: string): QueryResult {
     // query_only stops writes to the database, not changes to the connection itself.
-    const head = sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, '');
-    if (/^(attach|detach|vacuum)\b/i.test(head) || /^pragma\b[^;]*=/i.test(head)) {
-      throw new SqlError(`attempt to write a readonly database: ${head.split(/\s/)[0].toUpperCase()} changes the connection`, sql);
-    }
+    const kw = writeKeyword(sql);
+    if (kw && /^(ATTACH|DETACH|VACUUM|PRAGMA)$/.test(kw)) throw new SqlError(`attempt to write a readonly database: ${kw} changes the connection`, sql);
     return this.readCommitted(() => {
       this.db.run('PRAGMA query_only=1');
       try {
