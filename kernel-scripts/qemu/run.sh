@@ -22,6 +22,9 @@ touch "$fake/Kbuild" "$fake/Kconfig"
 if bash "$root/kernel-scripts/apply.sh" "$fake" 2>/dev/null; then echo "qemu/run.sh: apply.sh accepted a Linux 5.10 tree" >&2; exit 1; fi
 rm -rf "$fake"
 echo "   apply.sh: idempotent, refuses an unknown tree"
+echo "== checkpatch.pl --strict on sqliteos/"
+bash "$root/kernel-scripts/checkpatch.sh" "$src" | sed 's/^/   /'
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "qemu/run.sh: checkpatch found the above" >&2; exit 1; }
 
 echo "== building bzImage (tinyconfig + config.fragment, -j$jobs)"
 build_kernel "$build"

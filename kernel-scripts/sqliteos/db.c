@@ -25,15 +25,15 @@
 /* Longest statement 549 accepts: enough for any inspection query, bounded for the kernel's sake. */
 #define SQLITEOS_MAX_QUERY	4096
 /*
- * 549 runs holding sqliteos_db_lock, which fork and exit wait for: it ends after QUERY_TIME (or at a
- * fatal signal) with -ETIMEDOUT (-EINTR), and past QUERY_LOG bytes of rows with -E2BIG.
+ * 549 runs holding sqlos_db_lock, which fork and exit wait for: it ends after QUERY_TIME (or at
+ * a fatal signal) with -ETIMEDOUT (-EINTR), and past QUERY_LOG bytes of rows with -E2BIG.
  */
 #define QUERY_TIME	(2 * HZ)
 #define QUERY_LOG	SZ_1M
 
-struct sqlite3 *sqliteos_db;
-DEFINE_MUTEX(sqliteos_db_lock);	/* protects sqliteos_db and everything SQLite holds */
-bool sqliteos_ready;
+struct sqlite3 *sqlos_db;
+DEFINE_MUTEX(sqlos_db_lock);	/* protects sqlos_db and everything SQLite holds */
+bool sqlos_up;
 
 /* ---- memory: SQLITE_ZERO_MALLOC leaves it to us; a size header answers xSize ---- */
 
@@ -51,7 +51,7 @@ static int __init fail_sqlite_setup(char *str)
 }
 __setup("fail_sqlite=", fail_sqlite_setup);
 
-bool sqliteos_alloc_fails(size_t n)
+bool sqlos_alloc_fails(size_t n)
 {
 	return should_fail(&fail_sqlite, n);
 }
@@ -61,7 +61,7 @@ static void sqlmem_fault_init(void)
 	fault_create_debugfs_attr("fail_sqlite", NULL, &fail_sqlite);
 }
 #else
-bool sqliteos_alloc_fails(size_t n)
+bool sqlos_alloc_fails(size_t n)
 {
 	return false;
 }
@@ -73,7 +73,10 @@ static void sqlmem_fault_init(void)
 
 static void *sqlmem_malloc(int n)
 {
-	size_t *p = sqliteos_alloc_fails(n) ? NULL : kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
+	size_t *p = NULL;
+
+	if (!sqlos_alloc_fails(n))
+		p = kvmalloc(sizeof(size_t) + n, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;
@@ -126,7 +129,7 @@ static const sqlite3_mem_methods sqlmem_methods = {
 
 int sqlite3_os_init(void)
 {
-	return sqlite3_vfs_register(sqliteos_memvfs(), 1);
+	return sqlite3_vfs_register(sqlos_memvfs(), 1);
 }
 
 int sqlite3_os_end(void)
@@ -202,7 +205,7 @@ static int __init sqliteos_init(void)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_initialize();
 	if (rc == SQLITE_OK)
-		rc = sqlite3_open_v2("/sqliteos", &sqliteos_db,
+		rc = sqlite3_open_v2("/sqliteos", &sqlos_db,
 				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (db_page_size < 512 || db_page_size > 65536 || !is_power_of_2(db_page_size) ||
 	    auto_vacuum > 2 || synchronous > 2 ||
@@ -217,14 +220,14 @@ static int __init sqliteos_init(void)
 	}
 	if (rc == SQLITE_OK) {
 		sql = sqlite3_mprintf(layout, journal_mode, synchronous, db_page_size, auto_vacuum);
-		rc = sql ? sqlite3_exec(sqliteos_db, sql, NULL, NULL, &err) : SQLITE_NOMEM;
+		rc = sql ? sqlite3_exec(sqlos_db, sql, NULL, NULL, &err) : SQLITE_NOMEM;
 		sqlite3_free(sql);
 	}
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(sqliteos_db, schema, NULL, NULL, &err);
+		rc = sqlite3_exec(sqlos_db, schema, NULL, NULL, &err);
 	if (rc == SQLITE_OK)
 		rc = sqlos_prepare_all();
-	if (rc == SQLITE_OK && sqlpipe_fs_init())
+	if (rc == SQLITE_OK && sqlos_pipe_fs_init())
 		rc = SQLITE_NOMEM;
 	if (rc != SQLITE_OK) {
 		pr_err("sqliteos: cannot create the database: %s (%d)\n",
@@ -235,7 +238,7 @@ static int __init sqliteos_init(void)
 	sqlos_inspect_init();
 	sqlmem_fault_init();
 	/* Only now may a hook or a syscall use the database (fork hooks run from early boot). */
-	smp_store_release(&sqliteos_ready, true);
+	smp_store_release(&sqlos_up, true);
 	pr_info("sqliteos: SQLite %s, tables pid_store, pid_pipe, pipe_data, pipe_chunk\n",
 		sqlite3_libversion());
 	return 0;
@@ -366,9 +369,9 @@ static void qlog_print(const struct qlog *q)
 
 /*
  * SQLite's progress handler, every 1000 VM steps: non-zero ends the statement (SQLITE_INTERRUPT).
- * It also lets others run: a query may take its 2 s, and on a kernel without preemption (tinyconfig,
- * and WSL2's config-wsl: PREEMPT_NONE) nothing else would run on its CPU meanwhile -- not even the
- * task that kills it (seen on 6.12, one CPU: the kill landed only after the 2 s).
+ * It also lets others run: a query may take its 2 s, and on a kernel without preemption
+ * (tinyconfig, and WSL2's config-wsl: PREEMPT_NONE) nothing else would run on its CPU meanwhile --
+ * not even the task that kills it (seen on 6.12, one CPU: the kill landed only after the 2 s).
  */
 static int query_progress(void *arg)
 {
@@ -467,7 +470,7 @@ SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 	char *sql;
 	long ret;
 
-	sqlos_count_syscall(549);
+	sqlos_count_syscall(__NR_ksqlite_query);
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!len || len > SQLITEOS_MAX_QUERY)
@@ -476,10 +479,10 @@ SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 	if (IS_ERR(sql))
 		return PTR_ERR(sql);
 	qlog(&q, "trying to open the db");
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	q.deadline = jiffies + QUERY_TIME;
 	ret = query(&q, sql);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	qlog_print(&q);
 	kvfree(q.buf);
 	kfree(sql);

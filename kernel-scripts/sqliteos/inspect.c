@@ -7,7 +7,7 @@
  * with its version line, is described in kernel-scripts/README.md.
  *
  * Reading never holds up the pipes for more than one short critical section: the state files take
- * sqliteos_db_lock once; the tables are read 256 rows at a time, each page a statement of its own
+ * sqlos_db_lock once; the tables are read 256 rows at a time, each page a statement of its own
  * on a connection that refuses to wait (a table behind a writer's PENDING lock reads "busy"). Pipes
  * come and go under the same lock, so a page never sees half a pipe.
  */
@@ -22,9 +22,9 @@
 #define BLOB_HEX_BYTES	32
 
 u64 sqlos_counters[C_NR];
-atomic64_t sqlos_syscalls[11];	/* 548 .. 558 */
+atomic64_t sqlos_syscalls[SQLOS_NR_LAST - SQLOS_NR_FIRST + 1];
 
-static struct sqlite3 *inspect_db;	/* used under sqliteos_db_lock only, never waits */
+static struct sqlite3 *inspect_db;	/* used under sqlos_db_lock only, never waits */
 
 static void header(struct seq_file *sf, const char *name)
 {
@@ -74,7 +74,7 @@ static int table_page(struct seq_file *sf, const char *table, s64 *after, bool f
 	int i, n = 0, rc;
 
 	snprintf(sql, sizeof(sql), q, table, PAGE_ROWS);
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	rc = sqlos_flush();
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(inspect_db, sql, -1, &st, NULL);
@@ -98,7 +98,7 @@ static int table_page(struct seq_file *sf, const char *table, s64 *after, bool f
 	}
 	if (rc != SQLITE_DONE)
 		seq_printf(sf, "busy\t%s\n", sqlite3_errstr(rc));
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return rc == SQLITE_DONE ? n : -1;
 }
 
@@ -140,12 +140,12 @@ static void queue_show(struct seq_file *sf, const char *name, wait_queue_head_t 
 static int locks_show(struct seq_file *sf, void *unused)
 {
 	header(sf, "locks");
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	sqlos_flush();	/* the kernel connection holds no lock between operations */
-	sqliteos_vfs_show(sf);
+	sqlos_vfs_show(sf);
 	sqlos_wmutex_show(sf, NULL);
 	sqlos_txn_show(sf);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(locks);
@@ -153,11 +153,11 @@ DEFINE_SHOW_ATTRIBUTE(locks);
 static int queues_show(struct seq_file *sf, void *unused)
 {
 	header(sf, "queues");
-	mutex_lock(&sqliteos_db_lock);
-	sqliteos_vfs_queues(sf, queue_show);
+	mutex_lock(&sqlos_db_lock);
+	sqlos_vfs_queues(sf, queue_show);
 	sqlos_wmutex_show(sf, queue_show);
 	sqlos_pipes_show(sf, queue_show);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(queues);
@@ -165,9 +165,9 @@ DEFINE_SHOW_ATTRIBUTE(queues);
 static int pipes_show(struct seq_file *sf, void *unused)
 {
 	header(sf, "pipes");
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	sqlos_pipes_show(sf, NULL);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pipes);
@@ -190,12 +190,13 @@ static int counters_show(struct seq_file *sf, void *unused)
 
 	header(sf, "counters");
 	for (i = 0; i < ARRAY_SIZE(sqlos_syscalls); i++)
-		seq_printf(sf, "syscall.%d\t%lld\n", 548 + i, atomic64_read(&sqlos_syscalls[i]));
-	mutex_lock(&sqliteos_db_lock);
+		seq_printf(sf, "syscall.%d\t%lld\n", SQLOS_NR_FIRST + i,
+			   atomic64_read(&sqlos_syscalls[i]));
+	mutex_lock(&sqlos_db_lock);
 	sqlos_flush();	/* store_bytes: what the tables hold */
 	memcpy(c, sqlos_counters, sizeof(c));
-	bytes = sqliteos_vfs_bytes();
-	mutex_unlock(&sqliteos_db_lock);
+	bytes = sqlos_vfs_bytes();
+	mutex_unlock(&sqlos_db_lock);
 	for (i = 0; i < C_NR; i++)
 		seq_printf(sf, "%s\t%llu\n", counter_names[i], c[i]);
 	seq_printf(sf, "store_bytes\t%zu\n", bytes);
@@ -214,7 +215,7 @@ void sqlos_inspect_init(void)
 		pr_err("sqliteos: no inspection connection: %s\n", sqlite3_errmsg(inspect_db));
 		return;
 	}
-	sqliteos_vfs_nowait(inspect_db, true);
+	sqlos_vfs_nowait(inspect_db, true);
 	dir = debugfs_create_dir("sqliteos", NULL);
 	for (i = 0; i < ARRAY_SIZE(tables); i++)
 		debugfs_create_file(tables[i], 0400, dir, (void *)tables[i], &table_fops);

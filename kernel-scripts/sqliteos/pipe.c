@@ -11,10 +11,10 @@
  * SIGPIPE; a full pipe (its capacity in bytes) blocks writers on write_wq, or fails with -EAGAIN
  * under O_NONBLOCK; a write of at most PIPE_BUF bytes goes in whole, never split around another
  * writer's; write returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and
- * writers wait exclusively and are woken one at a time; one that leaves bytes (or room) behind,
- * or fails after its wake-up, wakes the next (the paper's algorithm 5, and fs/pipe.c's rule).
- * Everything runs under the global write mutex, as the paper's pipes do (lock_pipes() here), and
- * user memory is never waited for under it (read and write: pipe_rw.c). This file makes a pipe
+ * writers wait exclusively and are woken one at a time; one that leaves bytes (or room) behind, or
+ * fails after its wake-up, wakes the next (the paper's algorithm 5, and fs/pipe.c's rule).
+ * Everything runs under the global write mutex, as the paper's pipes do (sqlos_lock_pipes() here),
+ * and user memory is never waited for under it (read and write: pipe_rw.c). This file makes a pipe
  * and its rows, bounds what a user can make (capacity, pages, ends), sizes it (fcntl) and forgets
  * it on close.
  */
@@ -82,10 +82,10 @@ module_param_cb(pipe_max_size, &capacity_ops, &max_pipe_size, 0644);
  */
 static unsigned int user_pipes_max = MAX_PIPE_ID / 8;
 module_param(user_pipes_max, uint, 0644);
-/* uid -> the user's pipes (xa_mk_value); protected by sqliteos_db_lock */
+/* uid -> the user's pipes (xa_mk_value); protected by sqlos_db_lock */
 static DEFINE_XARRAY(user_pipes);
 
-static unsigned long pipe_uid(const struct sqlpipe *p)
+static unsigned long pipe_uid(const struct sqlos_pipe *p)
 {
 	return __kuid_val(p->user->uid);
 }
@@ -105,8 +105,8 @@ static int user_pipes_add(unsigned long uid, long delta)
 	return xa_err(xa_store(&user_pipes, uid, xa_mk_value(n), GFP_KERNEL));
 }
 
-static s64 next_queue_id = 1;	/* protected by sqliteos_db_lock */
-static LIST_HEAD(pipes);	/* protected by sqliteos_db_lock */
+static s64 next_queue_id = 1;	/* protected by sqlos_db_lock */
+static LIST_HEAD(pipes);	/* protected by sqlos_db_lock */
 static DEFINE_IDA(pipe_ids);	/* dataIds in use: from 552 until the pipe's rows are gone */
 
 /*
@@ -120,10 +120,10 @@ static void pipe_id_free(const s64 *args)
 }
 
 /*
- * A pipe's capacity counts in its maker's pipe pages (user_struct.pipe_bufs), the budget stock pipes
- * count in too, under the same limits (fs.pipe-user-pages-soft / -hard): past the soft limit a new
- * pipe gets two pages, past the hard limit none (-ENFILE), and F_SETPIPE_SZ cannot grow a pipe past
- * either (-EPERM), unless the user has CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+ * A pipe's capacity counts in its maker's pipe pages (user_struct.pipe_bufs), the budget stock
+ * pipes count in too, under the same limits (fs.pipe-user-pages-soft / -hard): past the soft limit
+ * a new pipe gets two pages, past the hard limit none (-ENFILE), and F_SETPIPE_SZ cannot grow a
+ * pipe past either (-EPERM), unless the user has CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
  */
 static unsigned long pages_of(unsigned int capacity)
 {
@@ -132,7 +132,7 @@ static unsigned long pages_of(unsigned int capacity)
 
 static void pipe_free(struct kref *ref)
 {
-	struct sqlpipe *p = container_of(ref, struct sqlpipe, ref);
+	struct sqlos_pipe *p = container_of(ref, struct sqlos_pipe, ref);
 
 	if (p->user) {
 		account_pipe_buffers(p->user, pages_of(p->capacity), 0);
@@ -142,7 +142,7 @@ static void pipe_free(struct kref *ref)
 }
 
 /* Counts a new pipe's capacity against its maker's budget, smaller past the soft limit. */
-static int pipe_account(struct sqlpipe *p)
+static int pipe_account(struct sqlos_pipe *p)
 {
 	unsigned int small = min_t(unsigned int, p->capacity, 2 * PAGE_SIZE);
 	unsigned long bufs;
@@ -158,7 +158,7 @@ static int pipe_account(struct sqlpipe *p)
 	return 0;
 }
 
-void sqlpipe_put(struct sqlpipe *p)
+void sqlos_pipe_put(struct sqlos_pipe *p)
 {
 	kref_put(&p->ref, pipe_free);
 }
@@ -167,22 +167,22 @@ void sqlpipe_put(struct sqlpipe *p)
  * Takes the locks every pipe operation runs under. Inside its own read transaction a task cannot
  * write (it would wait for its own SHARED lock): -EDEADLK at once instead.
  */
-int lock_pipes(void)
+int sqlos_lock_pipes(void)
 {
 	int ret = -EDEADLK;
 
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	if (IS_ERR_OR_NULL(sqlos_txn_reader(current)))
 		ret = sqlos_write_lock();
 	if (ret)
-		mutex_unlock(&sqliteos_db_lock);
+		mutex_unlock(&sqlos_db_lock);
 	return ret;
 }
 
-void unlock_pipes(void)
+void sqlos_unlock_pipes(void)
 {
 	sqlos_write_unlock();
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 }
 
 /*
@@ -191,12 +191,12 @@ void unlock_pipes(void)
  * slept: -EDEADLK instead. Woken, but the write mutex not to be had (a signal): the wake-up goes
  * to the next sleeper, so none is lost.
  */
-int pipe_sleep(wait_queue_head_t *q)
+int sqlos_pipe_sleep(wait_queue_head_t *q)
 {
 	int ret;
 
 	if (sqlos_write_nested()) {
-		unlock_pipes();
+		sqlos_unlock_pipes();
 		return -EDEADLK;
 	}
 	sqlos_write_unlock();
@@ -207,7 +207,7 @@ int pipe_sleep(wait_queue_head_t *q)
 			wake_up(q);
 	}
 	if (ret)
-		mutex_unlock(&sqliteos_db_lock);
+		mutex_unlock(&sqlos_db_lock);
 	return ret;
 }
 
@@ -225,7 +225,7 @@ static s64 ends_of(struct task_struct *t)
 	return n;
 }
 
-static int pipe_rows(struct sqlpipe *p, const int *fds)
+static int pipe_rows(struct sqlos_pipe *p, const int *fds)
 {
 	int id = ida_alloc_range(&pipe_ids, 1, MAX_PIPE_ID - 1, GFP_KERNEL);
 	s64 args[3] = { p->queue_id, p->queue_id + 1, id };
@@ -234,18 +234,15 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 	if (id < 0)
 		return id == -ENOSPC ? -ENFILE : id;	/* 2^22 - 1 pipes in the system */
 	ret = user_pipes_add(pipe_uid(p), 1);
-	if (ret) {
-		ida_free(&pipe_ids, id);
-		return ret;
-	}
+	if (ret)
+		goto err_id;
 	rc = sqlos_flush();
 	if (rc == SQLITE_OK)
 		rc = sqlos_run(ST_BEGIN, 0, NULL);
 	if (rc == SQLITE_OK && ends_of(current) + 2 > READ_ONCE(max_pipe_ends)) {
 		sqlos_run(ST_ROLLBACK, 0, NULL);
-		user_pipes_add(pipe_uid(p), -1);
-		ida_free(&pipe_ids, id);
-		return -EMFILE;
+		ret = -EMFILE;
+		goto err_user;
 	}
 	if (rc == SQLITE_OK)
 		rc = sqlos_run(ST_NEW_PIPE, 3, args);
@@ -253,8 +250,6 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 		p->id = id;
 		p->head = p->id << SEQ_SHIFT;
 		p->tail = p->head;
-	}
-	if (rc == SQLITE_OK) {
 		args[0] = task_pid_nr(current);
 		args[1] = fds[0];
 		args[2] = p->id;
@@ -267,19 +262,24 @@ static int pipe_rows(struct sqlpipe *p, const int *fds)
 	rc = sqlos_end_txn(rc);
 	if (rc != SQLITE_OK) {
 		p->id = 0;
-		user_pipes_add(pipe_uid(p), -1);
-		ida_free(&pipe_ids, id);
-	} else {
-		list_add_tail(&p->node, &pipes);
+		ret = sqlos_errno(rc, true);
+		goto err_user;
 	}
-	return sqlos_errno(rc, true);
+	list_add_tail(&p->node, &pipes);
+	return 0;
+
+err_user:
+	user_pipes_add(pipe_uid(p), -1);
+err_id:
+	ida_free(&pipe_ids, id);
+	return ret;
 }
 
 static long make_pipe(int __user *ufds, int flags)
 {
 	struct file *files[2] = { NULL, NULL };
 	int fds[2] = { -1, -1 };
-	struct sqlpipe *p;
+	struct sqlos_pipe *p;
 	long ret;
 	int i;
 
@@ -297,45 +297,56 @@ static long make_pipe(int __user *ufds, int flags)
 	p->writer = true;
 	p->capacity = clamp_t(unsigned int, READ_ONCE(pipe_capacity), 1, CAPACITY_LIMIT);
 	ret = pipe_account(p);
-	if (!ret)
-		ret = sqlpipe_files(p, files, flags);
-	for (i = 0; !ret && i < 2; i++) {
-		fds[i] = get_unused_fd_flags(flags & O_CLOEXEC);
-		ret = min(fds[i], 0);
-	}
-	if (!ret)
-		ret = lock_pipes();
-	if (!ret) {
-		p->queue_id = next_queue_id;
-		next_queue_id += 2;
-		ret = pipe_rows(p, fds);
-		unlock_pipes();
-	}
-	if (!ret && copy_to_user(ufds, fds, sizeof(fds)))
-		ret = -EFAULT;
+	if (ret)
+		goto err;
+	ret = sqlos_pipe_files(p, files, flags);
+	if (ret)
+		goto err;
 	for (i = 0; i < 2; i++) {
-		if (ret) {
-			if (files[i])
-				fput(files[i]);	/* release() deletes the rows */
-			if (fds[i] >= 0)
-				put_unused_fd(fds[i]);
-		} else {
-			fd_install(fds[i], files[i]);
+		fds[i] = get_unused_fd_flags(flags & O_CLOEXEC);
+		if (fds[i] < 0) {
+			ret = fds[i];
+			goto err;
 		}
 	}
-	sqlpipe_put(p);
+	ret = sqlos_lock_pipes();
+	if (ret)
+		goto err;
+	p->queue_id = next_queue_id;
+	next_queue_id += 2;
+	ret = pipe_rows(p, fds);
+	sqlos_unlock_pipes();
+	if (ret)
+		goto err;
+	if (copy_to_user(ufds, fds, sizeof(fds))) {
+		ret = -EFAULT;
+		goto err;
+	}
+	fd_install(fds[0], files[0]);
+	fd_install(fds[1], files[1]);
+	sqlos_pipe_put(p);
+	return 0;
+
+err:
+	for (i = 0; i < 2; i++) {
+		if (files[i])
+			fput(files[i]);	/* release() deletes the rows */
+		if (fds[i] >= 0)
+			put_unused_fd(fds[i]);
+	}
+	sqlos_pipe_put(p);
 	return ret;
 }
 
 SYSCALL_DEFINE1(sql_pipe, int __user *, ufds)
 {
-	sqlos_count_syscall(552);
+	sqlos_count_syscall(__NR_sql_pipe);
 	return make_pipe(ufds, 0);
 }
 
 SYSCALL_DEFINE2(sql_pipe2, int __user *, ufds, int, flags)
 {
-	sqlos_count_syscall(558);
+	sqlos_count_syscall(__NR_sql_pipe2);
 	return make_pipe(ufds, flags);
 }
 
@@ -351,7 +362,7 @@ SYSCALL_DEFINE3(sql_pipe_read, int, fd, char __user *, buf, size_t, n)
 	struct fd f = fdget(fd);
 	ssize_t ret = -EBADF;
 
-	sqlos_count_syscall(550);
+	sqlos_count_syscall(__NR_sql_pipe_read);
 	if (is_end(fd_file(f), FMODE_READ))
 		ret = vfs_read(fd_file(f), buf, n, NULL);
 	fdput(f);
@@ -363,7 +374,7 @@ SYSCALL_DEFINE3(sql_pipe_write, int, fd, const char __user *, buf, size_t, n)
 	struct fd f = fdget(fd);
 	ssize_t ret = -EBADF;
 
-	sqlos_count_syscall(551);
+	sqlos_count_syscall(__NR_sql_pipe_write);
 	if (is_end(fd_file(f), FMODE_WRITE))
 		ret = vfs_write(fd_file(f), buf, n, NULL);
 	fdput(f);
@@ -374,13 +385,16 @@ SYSCALL_DEFINE3(sql_pipe_write, int, fd, const char __user *, buf, size_t, n)
 
 bool sqliteos_is_pipe(struct file *f)
 {
-	return f->f_op == &sqlpipe_fops;
+	return f->f_op == &sqlos_pipe_fops;
 }
 
-/* As a stock pipe: sizes round up to a power of two pages; above pipe_max_size needs CAP_SYS_RESOURCE. */
+/*
+ * As a stock pipe: sizes round up to a power of two pages; above pipe_max_size needs
+ * CAP_SYS_RESOURCE.
+ */
 long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	struct sqlpipe *p = f->private_data;
+	struct sqlos_pipe *p = f->private_data;
 	unsigned int size = 0;
 	unsigned long bufs;
 	long ret = -EINVAL;
@@ -392,7 +406,7 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 		if (size > READ_ONCE(max_pipe_size) && !capable(CAP_SYS_RESOURCE))
 			return -EPERM;
 	}
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	if (cmd == F_GETPIPE_SZ) {
 		ret = p->capacity;
 	} else if (cmd == F_SETPIPE_SZ && size < p->buffered) {
@@ -410,7 +424,7 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
 			ret = size;
 		}
 	}
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return ret;
 }
 
@@ -421,11 +435,11 @@ long sqliteos_pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
  * fds of its table that still name the pipe (up to two, the common case: the other end, or a dup;
  * with more, the rows wait for the pipe or the fd table to go).
  */
-int sqlpipe_flush(struct file *file, fl_owner_t id)
+int sqlos_pipe_flush(struct file *file, fl_owner_t id)
 {
 	struct sqlos_job job = { .n = 1, .nargs = 4, .st = { ST_DEL_STALE } }, *j;
 	struct files_struct *files = current->files;
-	struct sqlpipe *p = file->private_data;
+	struct sqlos_pipe *p = file->private_data;
 	unsigned int fd, n = 0;
 	struct file *f;
 
@@ -436,7 +450,8 @@ int sqlpipe_flush(struct file *file, fl_owner_t id)
 	job.args[1] = task_pid_nr(current);
 	job.args[2] = -1;
 	job.args[3] = -1;
-	rcu_read_lock();	/* files_lookup_fd_raw: under RCU (files_lookup_fd_rcu is gone in 6.12) */
+	/* files_lookup_fd_raw: under RCU (files_lookup_fd_rcu is gone in 6.12) */
+	rcu_read_lock();
 	for (fd = 0; fd < files_fdtable(files)->max_fds; fd++) {
 		f = files_lookup_fd_raw(files, fd);
 		if (f && sqliteos_is_pipe(f) && f->private_data == p && n++ < 2)
@@ -446,24 +461,24 @@ int sqlpipe_flush(struct file *file, fl_owner_t id)
 	if (n > 2)
 		return 0;
 	j = sqlos_job_new(&job);
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	sqlos_job(j);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return 0;
 }
 
 /* The last reference to one end: EOF for readers, EPIPE for writers, rows gone with both ends. */
-int sqlpipe_release(struct inode *inode, struct file *file)
+int sqlos_pipe_release(struct inode *inode, struct file *file)
 {
 	struct sqlos_job job = {
 		.n = 4, .nargs = 1, .st = { ST_DROP_CHUNKS, ST_DROP_FDS, ST_DROP_PIPE, ST_VACUUM },
 		.done = pipe_id_free,	/* the id is free once no row names it */
 	};
-	struct sqlpipe *p = file->private_data;
+	struct sqlos_pipe *p = file->private_data;
 	/* taken before the lock: it cannot fail */
 	struct sqlos_job *j = sqlos_job_new(&job);
 
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	if (file->f_mode & FMODE_READ) {
 		p->reader = false;
 		wake_up_all(&p->write_wq);
@@ -478,16 +493,16 @@ int sqlpipe_release(struct inode *inode, struct file *file)
 		sqlos_job(j);
 		j = NULL;
 	}
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	kfree(j);
-	sqlpipe_put(p);
+	sqlos_pipe_put(p);
 	return 0;
 }
 
 /* Every pipe with rows: its state, and its two queues through show(). */
 void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show)
 {
-	struct sqlpipe *p;
+	struct sqlos_pipe *p;
 	char name[48];
 
 	list_for_each_entry(p, &pipes, node) {

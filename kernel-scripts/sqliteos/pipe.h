@@ -13,8 +13,11 @@
 #include <linux/uio.h>
 #include <linux/wait.h>
 
-/* One SQL pipe; all but ref are protected by sqliteos_db_lock (poll and FIONREAD peek with READ_ONCE). */
-struct sqlpipe {
+/*
+ * One SQL pipe; all but ref are protected by sqlos_db_lock (poll and FIONREAD peek with
+ * READ_ONCE).
+ */
+struct sqlos_pipe {
 	struct kref ref;
 	struct list_head node;	/* in pipes, while it has rows */
 	s64 id;			/* pipe_data.dataId; 0 until the rows exist */
@@ -22,27 +25,29 @@ struct sqlpipe {
 	wait_queue_head_t read_wq;
 	wait_queue_head_t write_wq;
 	size_t buffered;
-	unsigned int capacity;	/* bytes it holds before writers wait: pipe_capacity when made, F_SETPIPE_SZ */
-	struct user_struct *user;	/* who made it: its capacity counts in their pipe-user-pages */
+	/* bytes it holds before writers wait: pipe_capacity when made, F_SETPIPE_SZ */
+	unsigned int capacity;
+	/* who made it: its capacity counts in their pipe-user-pages */
+	struct user_struct *user;
 	s64 head, tail;		/* seq of the oldest chunk, and of the next one written */
 	bool reader, writer;	/* is the end still open? */
 };
 
-extern const struct file_operations sqlpipe_fops;
+extern const struct file_operations sqlos_pipe_fops;
 
-/* pipe.c: the locks every pipe operation runs under (sqliteos_db_lock, then the write mutex) */
-int lock_pipes(void);
-void unlock_pipes(void);
-int pipe_sleep(wait_queue_head_t *q);
-int sqlpipe_flush(struct file *file, fl_owner_t id);
-int sqlpipe_release(struct inode *inode, struct file *file);
-void sqlpipe_put(struct sqlpipe *p);
+/* pipe.c: the locks every pipe operation runs under (sqlos_db_lock, then the write mutex) */
+int sqlos_lock_pipes(void);
+void sqlos_unlock_pipes(void);
+int sqlos_pipe_sleep(wait_queue_head_t *q);
+int sqlos_pipe_flush(struct file *file, fl_owner_t id);
+int sqlos_pipe_release(struct inode *inode, struct file *file);
+void sqlos_pipe_put(struct sqlos_pipe *p);
 
 /* pipe_rw.c */
-ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock);
-ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock);
+ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock);
+ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonblock);
 
 /* pipefs.c: the two ends, write end in files[1], each holding a reference to p. */
-int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags);
+int sqlos_pipe_files(struct sqlos_pipe *p, struct file **files, int flags);
 
 #endif /* _SQLITEOS_PIPE_H */

@@ -2,10 +2,11 @@
 /*
  * An SQL pipe's read and write (pipe.c makes, closes and sizes it): a write appends one pipe_chunk
  * row per piece that fits, a read takes whole chunks by rowid and trims a chunk it takes in part.
- * Everything runs under the locks lock_pipes() takes, and user memory is never waited for under
- * them: copies run with page faults disabled, and a copy that would fault drops the locks, faults
- * the pages in and tries again, so a buffer out of memory never shortens a read or splits a write.
- * Their statements run in the commit window (window.c), which commits many operations at once.
+ * Everything runs under the locks sqlos_lock_pipes() takes, and user memory is never waited for
+ * under them: copies run with page faults disabled, and a copy that would fault drops the locks,
+ * faults the pages in and tries again, so a buffer out of memory never shortens a read or splits a
+ * write. Their statements run in the commit window (window.c), which commits many operations at
+ * once.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -55,7 +56,7 @@ static size_t copy_in_nofault(void *to, struct iov_iter *from, size_t n)
  * without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), and *at
  * the byte the copy stopped at; so a buffer out of memory never shortens a read.
  */
-static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size_t *fault,
+static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, size_t *fault,
 			  size_t *at)
 {
 	u64 t0 = ktime_get_ns();
@@ -96,7 +97,7 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 		seq++;
 	}
 	if (rc != SQLITE_OK && got) {
-		/* a later chunk's SELECT failed, and SQLite may have undone the window: take nothing */
+		/* a later chunk's SELECT failed and SQLite may have undone the window: take none */
 		iov_iter_revert(to, got);
 		got = 0;
 	}
@@ -130,27 +131,27 @@ static ssize_t take_bytes(struct sqlpipe *p, struct iov_iter *to, size_t n, size
 	return got;
 }
 
-ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
+ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock)
 {
 	size_t n = min_t(size_t, iov_iter_count(to), MAX_RW_COUNT), fault, at, stuck = SIZE_MAX;
 	ssize_t ret;
 
 	if (!n)
 		return 0;
-	ret = lock_pipes();
+	ret = sqlos_lock_pipes();
 	if (ret)
 		return ret;
 	for (;;) {
 		while (!p->buffered) {
 			if (!p->writer) {
-				unlock_pipes();
+				sqlos_unlock_pipes();
 				return 0;	/* EOF */
 			}
 			if (nonblock) {
-				unlock_pipes();
+				sqlos_unlock_pipes();
 				return -EAGAIN;
 			}
-			ret = pipe_sleep(&p->read_wq);
+			ret = sqlos_pipe_sleep(&p->read_wq);
 			if (ret)
 				return ret;
 		}
@@ -158,13 +159,16 @@ ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 		if (!fault)
 			break;
 		/*
-		 * The buffer is not in memory: fault it in with no lock held, then try again. A copy
-		 * that stops at the same byte after a fault-in that said it succeeded is EFAULT:
-		 * WSL2's 5.15.146.1 has a fault_in_safe_writeable() that reports success for a page
-		 * it could not fault in, which would retry forever.
+		 * The buffer is not in memory: fault it in with no lock held, then try again. A
+		 * copy that stops at the same byte after a fault-in that said it succeeded is
+		 * EFAULT: WSL2's 5.15.146.1 has a fault_in_safe_writeable() that reports success
+		 * for a page it could not fault in, which would retry forever.
 		 */
-		unlock_pipes();
-		ret = at == stuck || fault_in_iov_iter_writeable(to, fault) ? -EFAULT : lock_pipes();
+		sqlos_unlock_pipes();
+		if (at == stuck || fault_in_iov_iter_writeable(to, fault))
+			ret = -EFAULT;
+		else
+			ret = sqlos_lock_pipes();
 		stuck = at;
 		if (ret) {
 			wake_up(&p->read_wq);	/* whatever woke this reader goes to the next */
@@ -175,7 +179,7 @@ ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
 		wake_up(&p->read_wq);	/* bytes left, or this read failed: the next reader */
 	if (ret > 0)
 		wake_up(&p->write_wq);
-	unlock_pipes();
+	sqlos_unlock_pipes();
 	return ret;
 }
 
@@ -185,7 +189,7 @@ ssize_t sqlpipe_read(struct sqlpipe *p, struct iov_iter *to, bool nonblock)
  * One chunk of k bytes from data, in b; the locks are held. A pipe takes 2^40 - 1 writes (-EFBIG
  * after).
  */
-static int append(struct sqlpipe *p, struct sqlos_wbuf *b, const void *data, size_t k)
+static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const void *data, size_t k)
 {
 	u64 t0 = ktime_get_ns();
 	s64 args[2] = { p->tail, p->id };
@@ -217,7 +221,7 @@ static int append(struct sqlpipe *p, struct sqlos_wbuf *b, const void *data, siz
  * locks), allocated with the locks dropped, and never filled again while the commit window's log
  * holds it.
  */
-ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
+ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonblock)
 {
 	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
 	size_t done = 0, have = 0, off = 0, room, k = 0, stuck = SIZE_MAX;
@@ -232,7 +236,7 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 		if (!wbuf)
 			return -ENOMEM;
 	}
-	ret = lock_pipes();
+	ret = sqlos_lock_pipes();
 	if (ret)
 		goto out;
 	while (done < n) {
@@ -248,11 +252,11 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			if (nonblock)
 				break;
 			if (!atomic && !have) {
-				/* asleep, a writer holds no buffer: a new one fits the room it finds */
+				/* asleep, a writer holds no buffer: the next fits the room */
 				sqlos_wbuf_put(wbuf);
 				wbuf = NULL;
 			}
-			ret = pipe_sleep(&p->write_wq);
+			ret = sqlos_pipe_sleep(&p->write_wq);
 			if (ret)
 				goto out;
 			continue;
@@ -261,9 +265,9 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 			k = min3(n - done, room, (size_t)WRITE_BUF_MAX);
 			wbuf = sqlos_wbuf_reuse(wbuf, k);
 			if (!wbuf) {
-				unlock_pipes();
+				sqlos_unlock_pipes();
 				wbuf = sqlos_wbuf_alloc(k);
-				ret = wbuf ? lock_pipes() : -ENOMEM;
+				ret = wbuf ? sqlos_lock_pipes() : -ENOMEM;
 				if (ret) {
 					wake_up(&p->write_wq);	/* as below */
 					goto out;
@@ -275,16 +279,20 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 		}
 		if (have < k && !off) {
 			/*
-			 * Not all in memory: none of it goes in; fault it in with no lock held. Stopping
-			 * at the same byte twice (done + have) is EFAULT, as for a read.
+			 * Not all in memory: none of it goes in; fault it in with no lock held.
+			 * Stopping at the same byte twice (done + have) is EFAULT, as for a read.
 			 */
 			iov_iter_revert(from, have);
-			unlock_pipes();
-			ret = done + have == stuck || fault_in_iov_iter_readable(from, k) ? -EFAULT : lock_pipes();
+			sqlos_unlock_pipes();
+			if (done + have == stuck || fault_in_iov_iter_readable(from, k))
+				ret = -EFAULT;
+			else
+				ret = sqlos_lock_pipes();
 			stuck = done + have;
 			have = 0;
 			if (ret) {
-				wake_up(&p->write_wq);	/* whatever woke this writer goes to the next */
+				/* whatever woke this writer goes to the next */
+				wake_up(&p->write_wq);
 				goto out;
 			}
 			continue;
@@ -299,7 +307,7 @@ ssize_t sqlpipe_write(struct sqlpipe *p, struct iov_iter *from, bool nonblock)
 	}
 	if (p->reader && p->buffered < p->capacity)
 		wake_up(&p->write_wq);	/* room left, or this write failed: the next writer */
-	unlock_pipes();
+	sqlos_unlock_pipes();
 out:
 	sqlos_wbuf_put(wbuf);	/* the commit window's log may keep it a while */
 	return done ? done : ret;

@@ -22,7 +22,7 @@
 
 #define SQLPIPEFS_MAGIC	0x53514c50	/* "SQLP" */
 
-static struct vfsmount *sqlpipe_mnt __ro_after_init;
+static struct vfsmount *sqlos_pipe_mnt __ro_after_init;
 
 static char *sqlpipefs_dname(struct dentry *dentry, char *buffer, int buflen)
 {
@@ -43,39 +43,40 @@ static int sqlpipefs_init_fs_context(struct fs_context *fc)
 	return 0;
 }
 
-static struct file_system_type sqlpipe_fs_type = {
+static struct file_system_type sqlos_pipe_fs_type = {
 	.name = "sqlpipefs",
 	.init_fs_context = sqlpipefs_init_fs_context,
 	.kill_sb = kill_anon_super,
 };
 
-int __init sqlpipe_fs_init(void)
+int __init sqlos_pipe_fs_init(void)
 {
-	sqlpipe_mnt = kern_mount(&sqlpipe_fs_type);
-	return PTR_ERR_OR_ZERO(sqlpipe_mnt);
+	sqlos_pipe_mnt = kern_mount(&sqlos_pipe_fs_type);
+	return PTR_ERR_OR_ZERO(sqlos_pipe_mnt);
 }
 
 /* Opening /proc/PID/fd/N of an end again would make a file with no pipe behind it: refused. */
-static int sqlpipe_reopen(struct inode *inode, struct file *file)
+static int sqlos_pipe_reopen(struct inode *inode, struct file *file)
 {
 	return -ENXIO;
 }
 
-static const struct file_operations sqlpipe_inode_fops = {
-	.open = sqlpipe_reopen,
+static const struct file_operations sqlos_pipe_inode_fops = {
+	.open = sqlos_pipe_reopen,
 	.llseek = noop_llseek,
 };
 
-int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags)
+int sqlos_pipe_files(struct sqlos_pipe *p, struct file **files, int flags)
 {
-	struct inode *inode = alloc_anon_inode(sqlpipe_mnt->mnt_sb);
+	struct inode *inode = alloc_anon_inode(sqlos_pipe_mnt->mnt_sb);
 	struct file *f;
 
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
 	inode->i_mode = S_IFIFO | 0600;
-	inode->i_fop = &sqlpipe_inode_fops;
-	f = alloc_file_pseudo(inode, sqlpipe_mnt, "", O_WRONLY | (flags & O_NONBLOCK), &sqlpipe_fops);
+	inode->i_fop = &sqlos_pipe_inode_fops;
+	f = alloc_file_pseudo(inode, sqlos_pipe_mnt, "", O_WRONLY | (flags & O_NONBLOCK),
+			      &sqlos_pipe_fops);
 	if (IS_ERR(f)) {
 		iput(inode);
 		return PTR_ERR(f);
@@ -83,13 +84,14 @@ int sqlpipe_files(struct sqlpipe *p, struct file **files, int flags)
 	kref_get(&p->ref);
 	f->private_data = p;
 	files[1] = f;
-	f = alloc_file_clone(files[1], O_RDONLY | (flags & O_NONBLOCK), &sqlpipe_fops);
+	f = alloc_file_clone(files[1], O_RDONLY | (flags & O_NONBLOCK), &sqlos_pipe_fops);
 	if (IS_ERR(f)) {
 		fput(files[1]);
 		files[1] = NULL;
 		return PTR_ERR(f);
 	}
-	kref_get(&p->ref);	/* the clone shares the first file's dentry, and through it the inode */
+	/* the clone shares the first file's dentry, and through it the inode */
+	kref_get(&p->ref);
 	f->private_data = p;
 	files[0] = f;
 	stream_open(inode, files[0]);
@@ -102,14 +104,14 @@ static bool nonblocking(struct kiocb *iocb)
 	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
 }
 
-static ssize_t sqlpipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
+static ssize_t sqlos_pipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	return sqlpipe_read(iocb->ki_filp->private_data, to, nonblocking(iocb));
+	return sqlos_pipe_read(iocb->ki_filp->private_data, to, nonblocking(iocb));
 }
 
-static ssize_t sqlpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
+static ssize_t sqlos_pipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return sqlpipe_write(iocb->ki_filp->private_data, from, nonblocking(iocb));
+	return sqlos_pipe_write(iocb->ki_filp->private_data, from, nonblocking(iocb));
 }
 
 /*
@@ -117,9 +119,9 @@ static ssize_t sqlpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
  * left; the write end is writable when a write of PIPE_BUF bytes (or the whole capacity, if less)
  * would not wait, and in error with no reader left.
  */
-static __poll_t sqlpipe_poll(struct file *f, poll_table *wait)
+static __poll_t sqlos_pipe_poll(struct file *f, poll_table *wait)
 {
-	struct sqlpipe *p = f->private_data;
+	struct sqlos_pipe *p = f->private_data;
 	unsigned int capacity;
 	size_t buffered;
 	__poll_t mask = 0;
@@ -146,9 +148,9 @@ static __poll_t sqlpipe_poll(struct file *f, poll_table *wait)
 }
 
 /* FIONREAD: the bytes buffered, on either end. */
-static long sqlpipe_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+static long sqlos_pipe_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	struct sqlpipe *p = f->private_data;
+	struct sqlos_pipe *p = f->private_data;
 
 	if (cmd != FIONREAD)
 		return -ENOIOCTLCMD;
@@ -159,23 +161,23 @@ static long sqlpipe_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
  * /proc/PID/fdinfo/FD of an end: its pipe's dataId (the key of its rows) and which end it is, so a
  * tool can tie an fd to its rows without reading the tables. An id, never an address.
  */
-static void sqlpipe_show_fdinfo(struct seq_file *sf, struct file *f)
+static void sqlos_pipe_show_fdinfo(struct seq_file *sf, struct file *f)
 {
-	struct sqlpipe *p = f->private_data;
+	struct sqlos_pipe *p = f->private_data;
 
 	seq_printf(sf, "sqliteos-pipe:\t%lld\nsqliteos-end:\t%s\n", READ_ONCE(p->id),
 		   f->f_mode & FMODE_READ ? "read" : "write");
 }
 
-const struct file_operations sqlpipe_fops = {
+const struct file_operations sqlos_pipe_fops = {
 	.owner = THIS_MODULE,
-	.show_fdinfo = sqlpipe_show_fdinfo,
-	.read_iter = sqlpipe_read_iter,
-	.write_iter = sqlpipe_write_iter,
-	.poll = sqlpipe_poll,
-	.unlocked_ioctl = sqlpipe_ioctl,
+	.show_fdinfo = sqlos_pipe_show_fdinfo,
+	.read_iter = sqlos_pipe_read_iter,
+	.write_iter = sqlos_pipe_write_iter,
+	.poll = sqlos_pipe_poll,
+	.unlocked_ioctl = sqlos_pipe_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.flush = sqlpipe_flush,
-	.release = sqlpipe_release,
+	.flush = sqlos_pipe_flush,
+	.release = sqlos_pipe_release,
 	.llseek = no_llseek,
 };

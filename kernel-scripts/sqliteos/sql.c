@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The kernel connection's prepared statements, the global write mutex and the one way SQLiteOS
- * sleeps: prepare_to_wait first, then drop sqliteos_db_lock, so a waker (who must hold the lock to
+ * sleeps: prepare_to_wait first, then drop sqlos_db_lock, so a waker (who must hold the lock to
  * change what the sleeper checked) cannot slip in between the check and the sleep.
  */
 #include <linux/errno.h>
@@ -33,9 +33,9 @@ static const char *const st_sql[ST_NR] = {
 	[ST_FORK_FDS] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT ?1, fd, dataId"
 			" FROM pid_pipe WHERE NOT ?3 AND pid = " HANDLER(2),
 	/*
-	 * (pid): the fd table's rows go first, while the pid still names its handler, if no other task
-	 * has the same handler (decided here, in job order, not from the files_struct's count, which
-	 * two threads exiting together both see above 1)
+	 * (pid): the fd table's rows go first, while the pid still names its handler, if no other
+	 * task has the same handler (decided here, in job order, not from the files_struct's count,
+	 * which two threads exiting together both see above 1)
 	 */
 	[ST_EXIT_FDS] = "DELETE FROM pid_pipe WHERE pid = " HANDLER(1) " AND NOT EXISTS (SELECT 1"
 			" FROM pid_store WHERE parent_id = " HANDLER(1) " AND pid != ?1)",
@@ -44,15 +44,17 @@ static const char *const st_sql[ST_NR] = {
 	 * sharer takes a copy of its handler's rows; a handler others still share with gives them a
 	 * new handler (the lowest of their pids) with a copy of the rows; then the task is its own.
 	 */
-	[ST_UNSHARE_COPY] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId) SELECT coalesce(" OTHERS(1)
-			    ", ?1), fd, dataId FROM pid_pipe WHERE pid = " HANDLER(1)
+	[ST_UNSHARE_COPY] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId)"
+			    " SELECT coalesce(" OTHERS(1) ", ?1), fd, dataId"
+			    " FROM pid_pipe WHERE pid = " HANDLER(1)
 			    " AND (" HANDLER(1) " != ?1 OR " OTHERS(1) " IS NOT NULL)",
 	[ST_UNSHARE_REHOME] = "UPDATE pid_store SET parent_id = " OTHERS(1)
 			      " WHERE parent_id = ?1 AND pid != ?1",
 	[ST_UNSHARE_SELF] = "UPDATE pid_store SET parent_id = ?1 WHERE pid = ?1",
 	[ST_EXIT_PROC] = "DELETE FROM pid_store WHERE pid = ?1",
 	/* (read_wq, write_wq, dataId) */
-	[ST_NEW_PIPE] = "INSERT INTO pipe_data(dataId, read_wq, write_wq, data) VALUES (?3, ?1, ?2, NULL)",
+	[ST_NEW_PIPE] = "INSERT INTO pipe_data(dataId, read_wq, write_wq, data)"
+			" VALUES (?3, ?1, ?2, NULL)",
 	/* (pid, fd, dataId): the row goes under the pid's handler */
 	[ST_ADD_FD] = "INSERT OR REPLACE INTO pid_pipe(pid, fd, dataId)"
 		      " VALUES (" HANDLER(1) ", ?2, ?3)",
@@ -82,10 +84,10 @@ int sqlos_prepare_all(void)
 	int i, rc;
 
 	for (i = 0; i < ST_NR; i++) {
-		rc = sqlite3_prepare_v3(sqliteos_db, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		rc = sqlite3_prepare_v3(sqlos_db, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&stmts[i], NULL);
 		if (rc != SQLITE_OK) {
-			pr_err("sqliteos: %s: %s\n", st_sql[i], sqlite3_errmsg(sqliteos_db));
+			pr_err("sqliteos: %s: %s\n", st_sql[i], sqlite3_errmsg(sqlos_db));
 			return rc;
 		}
 	}
@@ -150,7 +152,7 @@ int sqlos_errno(int rc, bool intr)
 }
 
 /*
- * Sleeps on q with sqliteos_db_lock held on entry and on return. Returns -ERESTARTSYS when an
+ * Sleeps on q with sqlos_db_lock held on entry and on return. Returns -ERESTARTSYS when an
  * interruptible sleep ends by a signal; a woken exclusive waiter that leaves for a signal passes
  * the wake-up on, so the next waiter re-checks instead.
  */
@@ -163,11 +165,11 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr)
 		prepare_to_wait_exclusive(q, &wait, state);
 	else
 		prepare_to_wait(q, &wait, state);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	if (!intr || !signal_pending(current))
 		schedule();
 	finish_wait(q, &wait);
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	sqlos_counters[C_SLEEPS]++;
 	if (intr && signal_pending(current)) {
 		sqlos_counters[C_INTERRUPTED]++;
@@ -181,7 +183,7 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr)
 
 /* ---- jobs: a few statements in one transaction, run now or as soon as they can be ---- */
 
-static LIST_HEAD(deferred);	/* jobs kept, in order; protected by sqliteos_db_lock */
+static LIST_HEAD(deferred);	/* jobs kept, in order; protected by sqlos_db_lock */
 static unsigned int nkept;	/* its length */
 static unsigned int ndeferred;	/* those of them kept for a lock */
 
@@ -213,8 +215,8 @@ struct sqlos_job *sqlos_job_new(const struct sqlos_job *job)
 }
 
 /*
- * The global write mutex: serialises writers and every use of sqliteos_db across their sleeps.
- * Its fields are protected by sqliteos_db_lock.
+ * The global write mutex: serialises writers and every use of sqlos_db across their sleeps.
+ * Its fields are protected by sqlos_db_lock.
  */
 static struct {
 	struct task_struct *owner;
@@ -250,12 +252,12 @@ static int job_run(const struct sqlos_job *job)
 	/* the commit window first; if its log cannot be written now, the job waits for memory */
 	if (sqlos_flush() != SQLITE_OK)
 		return SQLITE_NOMEM;
-	sqliteos_vfs_nowait(sqliteos_db, true);
+	sqlos_vfs_nowait(sqlos_db, true);
 	rc = sqlos_run(ST_BEGIN, 0, NULL);
 	for (i = 0; i < job->n && rc == SQLITE_OK; i++)
 		rc = sqlos_run(job->st[i], job->nargs, job->args);
 	rc = sqlos_end_txn(rc);
-	sqliteos_vfs_nowait(sqliteos_db, false);
+	sqlos_vfs_nowait(sqlos_db, false);
 	if (rc == SQLITE_OK && job->done)
 		job->done(job->args);
 	return rc;
@@ -334,7 +336,7 @@ void sqlos_job(struct sqlos_job *job)
 {
 	enum job_outcome outcome;
 
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	sqlos_counters[C_JOBS]++;
 	if (!wmutex_trylock()) {
 		defer(job, true);
@@ -366,9 +368,9 @@ void sqlos_run_deferred(void)
 
 static void retry_jobs(struct work_struct *work)
 {
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	sqlos_run_deferred();
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 }
 
 /* ---- the global write mutex ---- */
@@ -378,7 +380,7 @@ int sqlos_write_lock(void)
 {
 	int ret;
 
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	while (!wmutex_trylock()) {
 		ret = sqlos_sleep(&wmutex.wq, true, true);
 		if (ret)
@@ -395,7 +397,7 @@ int sqlos_write_lock(void)
  */
 bool sqlos_write_release(struct task_struct *t)
 {
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	if (wmutex.owner != t || wmutex.depth != 1)
 		return false;
 	wmutex.depth = 0;
@@ -407,13 +409,13 @@ bool sqlos_write_release(struct task_struct *t)
 /* Is the caller's hold on the write mutex nested in one it kept in user space (553(8))? */
 bool sqlos_write_nested(void)
 {
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	return wmutex.owner == current && wmutex.depth > 1;
 }
 
 void sqlos_write_unlock(void)
 {
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	if (WARN_ON_ONCE(wmutex.owner != current))
 		return;
 	if (wmutex.depth == 1)

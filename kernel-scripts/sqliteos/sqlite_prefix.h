@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Included before sqlite3.c. The kernel headers the libc shims need are pulled in first, so that
- * the kernel macros that clash with SQLite's own names can be undefined after them:
- * compiler_types.h's fallthrough, noinline and GCC_VERSION, and asm/current.h's `current` (a
- * variable name in SQLite).
+ * the kernel macros that clash with SQLite's own names can be undefined after them: three of
+ * compiler_types.h's (the switch-case attribute, noinline and GCC_VERSION) and asm/current.h's
+ * `current` (a variable name in SQLite).
  */
 #include <linux/kernel.h>
 #include <linux/ctype.h>

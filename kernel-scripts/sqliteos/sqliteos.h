@@ -3,12 +3,12 @@
  * Shared between the SQLiteOS glue files.
  *
  * Two locks, as in the paper:
- *  - sqliteos_db_lock, a kernel mutex, is held whenever SQLite code runs (SQLite is built
+ *  - sqlos_db_lock, a kernel mutex, is held whenever SQLite code runs (SQLite is built
  *    THREADSAFE=0): it protects SQLite, the VFS store and its lock state, the pipes' counters and
  *    the transaction list. It is dropped only to sleep, after prepare_to_wait, so no wake-up is
  *    lost.
  *  - the global write mutex (sqlos_write_lock) serialises every writer, and with it every use of
- *    the kernel connection sqliteos_db, across those sleeps. A task may hold it in user space (553
+ *    the kernel connection sqlos_db, across those sleeps. A task may hold it in user space (553
  *    with flag 8), so it is not a struct mutex: it records its owner, and exit releases it.
  * Syscalls wait for both (signals end the waits). The bookkeeping of fork, exit and close cannot
  * fail and must not wait for user space: it runs as a job (sqlos_job) that is kept and run later
@@ -18,6 +18,7 @@
 #define _SQLITEOS_H
 
 #include <asm/barrier.h>
+#include <asm/unistd.h>
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/list.h>
@@ -41,41 +42,45 @@ struct sqlite3_vfs;
 struct task_struct;
 
 /* The kernel connection: hooks and pipe syscalls, always under the global write mutex. */
-extern struct sqlite3 *sqliteos_db;
-extern struct mutex sqliteos_db_lock;
+extern struct sqlite3 *sqlos_db;
+extern struct mutex sqlos_db_lock;
 
-/* Set once the schema, the statements and the pipe filesystem exist; until then nothing uses them. */
-extern bool sqliteos_ready;
+/*
+ * Set once the schema, the statements and the pipe filesystem exist; until then nothing uses
+ * them.
+ */
+extern bool sqlos_up;
 
 static inline bool sqlos_ready(void)
 {
-	return smp_load_acquire(&sqliteos_ready);
+	/* pairs with the smp_store_release() in sqliteos_init: true means all of it is visible */
+	return smp_load_acquire(&sqlos_up);
 }
 
 /* pipefs.c: the pipes' own pseudo filesystem, mounted at boot. */
-int sqlpipe_fs_init(void);
+int sqlos_pipe_fs_init(void);
 
-struct sqlite3_vfs *sqliteos_memvfs(void);
+struct sqlite3_vfs *sqlos_memvfs(void);
 /* db.c: fault injection (fail_sqlite) for SQLite's allocations and the store's blocks. */
-bool sqliteos_alloc_fails(size_t n);
+bool sqlos_alloc_fails(size_t n);
 /* Whether a connection refuses a lock it would have to wait for (bookkeeping, inspection). */
-void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait);
+void sqlos_vfs_nowait(struct sqlite3 *db, bool nowait);
 
 /* ---- the inspection interface (inspect.c) and what it asks the others ---- */
 
 struct seq_file;
 typedef void (*sqlos_queue_show)(struct seq_file *sf, const char *name, wait_queue_head_t *q);
 
-void sqliteos_vfs_show(struct seq_file *sf);
+void sqlos_vfs_show(struct seq_file *sf);
 /* The bytes the database's files hold in memory (their blocks). */
-size_t sqliteos_vfs_bytes(void);
-void sqliteos_vfs_queues(struct seq_file *sf, sqlos_queue_show show);
+size_t sqlos_vfs_bytes(void);
+void sqlos_vfs_queues(struct seq_file *sf, sqlos_queue_show show);
 void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show);
 void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show);
 void sqlos_txn_show(struct seq_file *sf);
 void sqlos_inspect_init(void);
 
-/* Counters; updated under sqliteos_db_lock, except the syscall counts. */
+/* Counters; updated under sqlos_db_lock, except the syscall counts. */
 enum sqlos_counter {
 	C_SLEEPS, C_WAKEUPS, C_INTERRUPTED, C_BYTES_WRITTEN, C_BYTES_READ, C_WRITES, C_READS,
 	C_JOBS, C_JOBS_DEFERRED, C_NS_WRITE_SQL, C_NS_READ_SQL, C_TXNS_ABORTED,
@@ -83,11 +88,17 @@ enum sqlos_counter {
 };
 
 extern u64 sqlos_counters[C_NR];
-extern atomic64_t sqlos_syscalls[11];
+/*
+ * The SQLiteOS syscalls, numbered by the table apply.sh extends (asm/unistd_64.h): 548
+ * (hello_world) to 558 (sql_pipe2), each counted for the inspection interface.
+ */
+#define SQLOS_NR_FIRST	__NR_hello_world
+#define SQLOS_NR_LAST	__NR_sql_pipe2
+extern atomic64_t sqlos_syscalls[SQLOS_NR_LAST - SQLOS_NR_FIRST + 1];
 
 static inline void sqlos_count_syscall(int nr)
 {
-	atomic64_inc(&sqlos_syscalls[nr - 548]);
+	atomic64_inc(&sqlos_syscalls[nr - SQLOS_NR_FIRST]);
 }
 
 /* ---- sql.c ---- */
@@ -113,7 +124,7 @@ int sqlos_sleep(wait_queue_head_t *q, bool exclusive, bool intr);
 
 /*
  * Up to four statements sharing their first nargs arguments, run in one transaction by
- * sqlos_job(); then, if they were written, done(args) (under sqliteos_db_lock; the arguments past
+ * sqlos_job(); then, if they were written, done(args) (under sqlos_db_lock; the arguments past
  * nargs are done's own).
  */
 struct sqlos_job {
@@ -126,14 +137,14 @@ struct sqlos_job {
 };
 
 /*
- * A job's own copy, made before sqliteos_db_lock is taken; it cannot fail, so no job is ever lost
+ * A job's own copy, made before sqlos_db_lock is taken; it cannot fail, so no job is ever lost
  * for want of memory. sqlos_job() takes it over (runs and frees it, or keeps it until it runs).
  */
 struct sqlos_job *sqlos_job_new(const struct sqlos_job *job);
 void sqlos_job(struct sqlos_job *job);
 void sqlos_run_deferred(void);
 
-/* The global write mutex; sqliteos_db_lock is held around the calls. */
+/* The global write mutex; sqlos_db_lock is held around the calls. */
 int sqlos_write_lock(void);
 void sqlos_write_unlock(void);
 bool sqlos_write_nested(void);

@@ -15,7 +15,7 @@ static const char hello[8] = "HELLOWO";
 /* 548: copies "HELLOWO\0"; fails with -EPERM (-1, as published) below 8 bytes. */
 SYSCALL_DEFINE2(hello_world, char __user *, buf, unsigned long, size)
 {
-	sqlos_count_syscall(548);
+	sqlos_count_syscall(__NR_hello_world);
 	if (size < sizeof(hello))
 		return -EPERM;
 	if (copy_to_user(buf, hello, sizeof(hello)))

@@ -6,7 +6,7 @@
  * its row goes, and with the last task of an fd table, that table's pid_pipe rows. Kernel threads
  * are left out, and so is everything before the database exists at boot. The hooks cannot fail a
  * fork or an exit, and must not wait for user space: they run as jobs (sqlos_job), which wait for
- * nothing but sqliteos_db_lock and, when the tables cannot be written at once (a read transaction
+ * nothing but sqlos_db_lock and, when the tables cannot be written at once (a read transaction
  * or a 553(8) holder in the way, or no memory), are kept in order and written as soon as they can
  * be.
  */
@@ -26,9 +26,9 @@ static void task_job(const struct sqlos_job *job)
 {
 	struct sqlos_job *j = sqlos_job_new(job);
 
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	sqlos_job(j);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 }
 
 void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
@@ -46,7 +46,8 @@ void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
 void sqliteos_exit(struct task_struct *tsk)
 {
 	struct sqlos_job job = {
-		.n = 2, .nargs = 1, .st = { ST_EXIT_FDS, ST_EXIT_PROC }, .args = { task_pid_nr(tsk) },
+		.n = 2, .nargs = 1, .st = { ST_EXIT_FDS, ST_EXIT_PROC },
+		.args = { task_pid_nr(tsk) },
 	};
 
 	if (!tracked(tsk))
@@ -55,7 +56,10 @@ void sqliteos_exit(struct task_struct *tsk)
 	task_job(&job);
 }
 
-/* The task's fd table is its own now (unshare(CLONE_FILES), or exec in a thread): so are its rows. */
+/*
+ * The task's fd table is its own now (unshare(CLONE_FILES), or exec in a thread): so are its
+ * rows.
+ */
 void sqliteos_unshare_files(struct task_struct *t)
 {
 	struct sqlos_job job = {

@@ -35,7 +35,7 @@ struct sqlos_txn {
 	bool aborted;		/* rolled back by sqlos_txn_abort_all(): db closed, mutex let go */
 };
 
-static LIST_HEAD(txns);		/* protected by sqliteos_db_lock */
+static LIST_HEAD(txns);		/* protected by sqlos_db_lock */
 
 /* Is a transaction open? Then pipe operations commit one by one (window.c). */
 bool sqlos_txn_open(void)
@@ -101,7 +101,7 @@ void sqlos_txn_abort_all(void)
 {
 	struct sqlos_txn *x;
 
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	list_for_each_entry(x, &txns, node) {
 		/*
 		 * one still beginning may be asleep inside SQLite on its db: closing that db would
@@ -140,7 +140,7 @@ static long txn_begin(int flag)
 	x->flag = flag;
 	/*
 	 * Joined first: from here pipe operations commit one by one, so no commit window opens
-	 * while this one waits for SHARED below (with sqliteos_db_lock dropped).
+	 * while this one waits for SHARED below (with sqlos_db_lock dropped).
 	 */
 	list_add(&x->node, &txns);
 	/* its snapshot starts after every pipe operation done so far (the commit window's too) */
@@ -166,16 +166,16 @@ SYSCALL_DEFINE1(sql_start_transaction, int, lock_flag)
 {
 	long ret;
 
-	sqlos_count_syscall(553);
+	sqlos_count_syscall(__NR_sql_start_transaction);
 	if (lock_flag != TXN_READ && lock_flag != TXN_WRITE)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!sqlos_ready())
 		return -ENODEV;
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	ret = txn_begin(lock_flag);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return ret;
 }
 
@@ -185,12 +185,12 @@ SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
 	struct sqlos_txn *x;
 	long ret = -EINVAL;
 
-	sqlos_count_syscall(554);
-	mutex_lock(&sqliteos_db_lock);
+	sqlos_count_syscall(__NR_sql_rollback_transaction);
+	mutex_lock(&sqlos_db_lock);
 	x = txn_of(current);
 	if (x)
 		ret = txn_end(x, should_commit == 1);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	return ret;
 }
 
@@ -208,11 +208,11 @@ void sqlos_txn_exit(struct task_struct *t)
 {
 	struct sqlos_txn *x;
 
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	x = txn_of(t);
 	if (x)
 		txn_end(x, false);
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 }
 
 /*
@@ -234,7 +234,7 @@ static long savepoint(const char *verb, const char __user *uname, size_t len)
 		kfree(name);
 		return -EINVAL;
 	}
-	mutex_lock(&sqliteos_db_lock);
+	mutex_lock(&sqlos_db_lock);
 	x = txn_of(current);
 	ret = x ? -ETIMEDOUT : -EINVAL;
 	if (x && !x->aborted) {
@@ -243,25 +243,25 @@ static long savepoint(const char *verb, const char __user *uname, size_t len)
 		sqlite3_free(sql);
 		ret = rc == SQLITE_ERROR ? -EINVAL : sqlos_errno(rc, true);
 	}
-	mutex_unlock(&sqliteos_db_lock);
+	mutex_unlock(&sqlos_db_lock);
 	kfree(name);
 	return ret;
 }
 
 SYSCALL_DEFINE2(sql_start_savepoint, const char __user *, name, size_t, len)
 {
-	sqlos_count_syscall(555);
+	sqlos_count_syscall(__NR_sql_start_savepoint);
 	return savepoint("SAVEPOINT", name, len);
 }
 
 SYSCALL_DEFINE2(sql_release_savepoint, const char __user *, name, size_t, len)
 {
-	sqlos_count_syscall(556);
+	sqlos_count_syscall(__NR_sql_release_savepoint);
 	return savepoint("RELEASE", name, len);
 }
 
 SYSCALL_DEFINE2(sql_rollback_savepoint, const char __user *, name, size_t, len)
 {
-	sqlos_count_syscall(557);
+	sqlos_count_syscall(__NR_sql_rollback_savepoint);
 	return savepoint("ROLLBACK TO", name, len);
 }

@@ -4,11 +4,11 @@
  * shared by every connection that opens the name; each is an xarray of page-sized blocks, allocated
  * as they are first written (memcg-accounted to the task writing) and freed when the file is
  * truncated below them, so the database gives memory back when it shrinks (db.c turns on
- * incremental auto-vacuum) and never asks for the whole file in one allocation. Locking is the paper's
- * MMemLock / MMemUnlock (algorithms 3 and 4) on kernel wait queues: SHARED waits on read_q while a
- * writer holds PENDING or more; RESERVED is always granted (the global write mutex keeps writers
- * apart); EXCLUSIVE is granted when the writer is the only reader, otherwise it takes PENDING and
- * waits on write_q. Every call runs under sqliteos_db_lock, which a wait drops (after
+ * incremental auto-vacuum) and never asks for the whole file in one allocation. Locking is the
+ * paper's MMemLock / MMemUnlock (algorithms 3 and 4) on kernel wait queues: SHARED waits on read_q
+ * while a writer holds PENDING or more; RESERVED is always granted (the global write mutex keeps
+ * writers apart); EXCLUSIVE is granted when the writer is the only reader, otherwise it takes
+ * PENDING and waits on write_q. Every call runs under sqlos_db_lock, which a wait drops (after
  * prepare_to_wait) and takes again.
  *
  * Where the kernel departs from the pseudocode, and why:
@@ -63,7 +63,7 @@ struct mem_file {
 	struct list_head node;	/* in store->files */
 };
 
-/* Protected by sqliteos_db_lock, like everything SQLite touches. */
+/* Protected by sqlos_db_lock, like everything SQLite touches. */
 static struct mem_store stores[MEMVFS_MAX_FILES];
 
 /* Frees the blocks from index first on. */
@@ -86,7 +86,10 @@ static void store_free(struct mem_store *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The block holding offset off, made (zeroed) if create and it is not there yet; NULL if not there. */
+/*
+ * The block holding offset off, made (zeroed) if create and it is not there yet; NULL if not
+ * there.
+ */
 static u8 *store_block(struct mem_store *s, loff_t off, bool create)
 {
 	unsigned long i = off >> PAGE_SHIFT;
@@ -94,7 +97,7 @@ static u8 *store_block(struct mem_store *s, loff_t off, bool create)
 
 	if (b || !create)
 		return b;
-	b = sqliteos_alloc_fails(PAGE_SIZE) ? NULL : kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	b = sqlos_alloc_fails(PAGE_SIZE) ? NULL : kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return NULL;
 	if (xa_err(xa_store(&s->blocks, i, b, GFP_KERNEL_ACCOUNT))) {
@@ -106,7 +109,7 @@ static u8 *store_block(struct mem_store *s, loff_t off, bool create)
 }
 
 /* Bytes a store holds in blocks, for the counters. */
-size_t sqliteos_vfs_bytes(void)
+size_t sqlos_vfs_bytes(void)
 {
 	size_t n = 0;
 	int i;
@@ -236,7 +239,7 @@ static int mem_lock(sqlite3_file *f, int level)
 		return SQLITE_OK;
 	switch (level) {
 	case SQLITE_LOCK_SHARED:
-		/* another connection would read under the commit window: a sqlos_flush() is missing */
+		/* another connection would read under the commit window: sqlos_flush() missing */
 		WARN_ON_ONCE(sqlos_window_held());
 		while (s->current_max_lock > SQLITE_LOCK_RESERVED)
 			if (m->nowait || sqlos_sleep(&s->read_q, false, true))
@@ -448,12 +451,12 @@ static sqlite3_vfs memvfs = {
 	.xCurrentTimeInt64 = vfs_current_time,
 };
 
-struct sqlite3_vfs *sqliteos_memvfs(void)
+struct sqlite3_vfs *sqlos_memvfs(void)
 {
 	return &memvfs;
 }
 
-void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait)
+void sqlos_vfs_nowait(struct sqlite3 *db, bool nowait)
 {
 	struct mem_file *f = NULL;
 
@@ -464,7 +467,7 @@ void sqliteos_vfs_nowait(struct sqlite3 *db, bool nowait)
 static const char *const level_names[] = { "NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE" };
 
 /* The lock state of every store, for debugfs (format in kernel-scripts/README.md). */
-void sqliteos_vfs_show(struct seq_file *sf)
+void sqlos_vfs_show(struct seq_file *sf)
 {
 	struct mem_file *m;
 	int i;
@@ -483,7 +486,7 @@ void sqliteos_vfs_show(struct seq_file *sf)
 }
 
 /* The store's two queues, named store.read_q and store.write_q. */
-void sqliteos_vfs_queues(struct seq_file *sf, sqlos_queue_show show)
+void sqlos_vfs_queues(struct seq_file *sf, sqlos_queue_show show)
 {
 	int i;
 

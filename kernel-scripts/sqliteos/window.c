@@ -73,7 +73,7 @@ struct wlog_entry {
 	size_t len;
 };
 
-/* All protected by sqliteos_db_lock; pipe operations run one at a time (the write mutex). */
+/* All protected by sqlos_db_lock; pipe operations run one at a time (the write mutex). */
 static LIST_HEAD(wlog);
 static unsigned int nlog, wops, op_mark;
 static size_t wbytes;
@@ -172,7 +172,7 @@ static int replay(void)
 	}
 	lost = rc != SQLITE_OK;
 	if (lost) {
-		if (!sqlite3_get_autocommit(sqliteos_db))
+		if (!sqlite3_get_autocommit(sqlos_db))
 			sqlos_run(ST_ROLLBACK, 0, NULL);
 		sqlos_counters[C_REPLAYS_FAILED]++;
 		return rc;
@@ -197,14 +197,14 @@ static int commit(void)
 			if (rc != SQLITE_OK)
 				return rc;
 		}
-		if (sqlite3_get_autocommit(sqliteos_db))
+		if (sqlite3_get_autocommit(sqlos_db))
 			break;
 		rc = sqlos_run(ST_COMMIT, 0, NULL);
 		if (rc == SQLITE_OK) {
 			sqlos_counters[C_COMMITS]++;
 			break;
 		}
-		if (!sqlite3_get_autocommit(sqliteos_db))
+		if (!sqlite3_get_autocommit(sqlos_db))
 			return rc;
 		lost = true;
 	}
@@ -222,7 +222,7 @@ int sqlos_flush(void)
 {
 	int rc;
 
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	if (!held && !lost)
 		return SQLITE_OK;
 	rc = commit();
@@ -243,7 +243,7 @@ int sqlos_window_begin(void)
 {
 	int rc;
 
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	held = false;
 	op_mark = nlog;
 	op_joined = false;
@@ -252,7 +252,7 @@ int sqlos_window_begin(void)
 		if (rc != SQLITE_OK)
 			return rc;
 	}
-	op_joined = !sqlite3_get_autocommit(sqliteos_db);
+	op_joined = !sqlite3_get_autocommit(sqlos_db);
 	return op_joined ? SQLITE_OK : sqlos_run(ST_BEGIN, 0, NULL);
 }
 
@@ -299,7 +299,7 @@ int sqlos_window_end(int rc)
 {
 	bool changed = nlog > op_mark;
 
-	lockdep_assert_held(&sqliteos_db_lock);
+	lockdep_assert_held(&sqlos_db_lock);
 	if (rc == SQLITE_OK) {
 		if (wops + 1 < max(READ_ONCE(commit_window), 1U) && wbytes < WINDOW_BYTES &&
 		    !sqlos_txn_open()) {
@@ -313,7 +313,7 @@ int sqlos_window_end(int rc)
 		changed = true;	/* the commit's wait was cut short (a signal): undo the operation */
 	}
 	drop_log_from(op_mark);
-	if (!sqlite3_get_autocommit(sqliteos_db)) {
+	if (!sqlite3_get_autocommit(sqlos_db)) {
 		if (op_joined && !changed) {
 			held = true;	/* a read that took nothing: the window is as it was */
 			return rc;

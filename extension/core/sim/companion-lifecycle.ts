@@ -12,7 +12,7 @@ import { Exec, Program } from './program';
 import { Q } from './schema';
 import { FdEntry, Lock, readEnds, writeEnds } from './types';
 
-/** The pipe's rows, when its last end goes (pipe.c's sqlpipe_release). */
+/** The pipe's rows, when its last end goes (pipe.c's sqlos_pipe_release). */
 function dropPipe(x: Exec, dataId: number): void {
   x.k.job(x.p, { what: `drop pipe ${dataId}`, sql: [[Q.jobDropChunks, [dataId]], [Q.jobDropFds, [dataId]], [Q.jobDropPipe, [dataId]]] });
 }
