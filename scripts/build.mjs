@@ -61,12 +61,18 @@ function localIncludes(file, seen) {
 // sqliteos-run, which runs a scenario on the real kernel.
 // Rebuilt only when a source (or a header it includes) is newer; without a C compiler the commands that need one say it is missing.
 function buildHelper() {
-  for (const [src, name] of [['kernel-scripts/tools/sqliteos-inspect.c', 'sqliteos-inspect-x86_64'], ['kernel-scripts/bench/pipebench.c', 'pipebench-x86_64'], ['kernel-scripts/tools/sqliteos-run.c', 'sqliteos-run-x86_64']]) {
-    const from = join(root, src);
+  const tools = 'kernel-scripts/tools';
+  const helpers = [
+    [['kernel-scripts/tools/sqliteos-inspect.c'], 'sqliteos-inspect-x86_64'],
+    [['kernel-scripts/bench/pipebench.c'], 'pipebench-x86_64'],
+    [['sqliteos-run.c', 'run-plan.c', 'run-worker.c', 'run-observer.c'].map((f) => `${tools}/${f}`), 'sqliteos-run-x86_64'],
+  ];
+  for (const [srcs, name] of helpers) {
+    const from = srcs.map((f) => join(root, f));
     const out = join(root, 'dist/helpers', name);
-    // the source and the headers it includes (tools/kmsg.h, tools/sqliteos-nr.h): a change to any rebuilds the helper
+    // the sources and the headers they include (tools/kmsg.h, tools/sqliteos-nr.h): a change to any rebuilds the helper
     const inputs = new Set();
-    localIncludes(from, inputs);
+    for (const f of from) localIncludes(f, inputs);
     const built = existsSync(out) ? statSync(out).mtimeMs : -Infinity;
     if ([...inputs].every((f) => built >= statSync(f).mtimeMs)) continue;
     if (process.arch !== 'x64') {
@@ -75,7 +81,7 @@ function buildHelper() {
     }
     mkdirSync(join(root, 'dist/helpers'), { recursive: true });
     try {
-      execFileSync('gcc', ['-static', '-O2', '-Wall', '-o', out, from], { stdio: 'inherit' });
+      execFileSync('gcc', ['-static', '-O2', '-Wall', '-o', out, ...from], { stdio: 'inherit' });
       console.log(`built dist/helpers/${name}`);
     } catch (e) {
       console.warn(`build: cannot build dist/helpers/${name} (${e.message}); install gcc and libc6-dev (Debian: build-essential)`);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 /* /dev/kmsg positioned after its last record; -1 (errno set) if it cannot be opened. */
-static int kmsg_open(void)
+static inline int kmsg_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
@@ -25,7 +25,7 @@ static int kmsg_open(void)
 	return fd;
 }
 
-static int kmsg_hex(int c)
+static inline int kmsg_hex(int c)
 {
 	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
 }
@@ -38,7 +38,7 @@ static int kmsg_hex(int c)
  * a NUL; embedded NULs are kept and counted): the length. o may be m itself (a decoding is never
  * longer).
  */
-static size_t kmsg_decode(char *o, size_t size, const char *m, char stop)
+static inline size_t kmsg_decode(char *o, size_t size, const char *m, char stop)
 {
 	size_t n = 0;
 
@@ -59,7 +59,7 @@ static size_t kmsg_decode(char *o, size_t size, const char *m, char stop)
  * The next record's message, unescaped, into buf (NUL-terminated; embedded NULs are kept and
  * counted): its length (an empty record is 0), or KMSG_END, or KMSG_LOST.
  */
-static long kmsg_next(int fd, char *buf, size_t size)
+static inline long kmsg_next(int fd, char *buf, size_t size)
 {
 	char rec[8192];
 	const char *m;
@@ -85,7 +85,7 @@ static long kmsg_next(int fd, char *buf, size_t size)
  * Decodes, in place, the \\xHH escapes 549 writes for control bytes and backslashes in a column's
  * name or value (a layer under /dev/kmsg's own, which kmsg_next has taken off); the new length.
  */
-static size_t kmsg_unescape(char *s)
+static inline size_t kmsg_unescape(char *s)
 {
 	return kmsg_decode(s, SIZE_MAX, s, 0);
 }
