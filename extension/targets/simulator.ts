@@ -5,7 +5,7 @@
  */
 import { SimEvent } from '../core/sim/events';
 import { simLocks, simPipes, simProcesses, simQueues } from '../core/model/from-sim';
-import { KernelCore } from '../core/sim/engine';
+import { SimEngine } from '../core/sim/engine';
 import { SimOptions } from '../core/sim/types';
 import { Scenario } from '../core/scenario/ast';
 import { quoteIdent } from '../core/sim/db';
@@ -87,7 +87,7 @@ export class SimulatorTarget implements Target {
     return new SimulatorTarget(run, run.kernel.opts);
   }
 
-  get kernel(): KernelCore {
+  get kernel(): SimEngine {
     return this.run.kernel;
   }
 

@@ -15,7 +15,7 @@ import { stateKey } from '../../extension/core/explore/canonical';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { generateScenario } from '../../extension/core/scenario/generate';
 import { ScenarioRun } from '../../extension/core/scenario/runner';
-import { KernelCore } from '../../extension/core/sim/engine';
+import { SimEngine } from '../../extension/core/sim/engine';
 import { LOCK_POLICIES, PROFILES } from '../../extension/core/sim/types';
 import type { Scenario } from '../../extension/core/scenario/ast';
 import { ROOT } from './helpers';
@@ -106,9 +106,9 @@ describe('explorer reduction', () => {
   });
 
   it('finds a wake-up dropped in the model as the full search does, and its shortened schedule replays to it', async () => {
-    const wakeUp = KernelCore.prototype.wakeUp;
+    const wakeUp = SimEngine.prototype.wakeUp;
     // The planted bug: no wake-up on a pipe's read_wq (a writer's, or the last writer's close) arrives.
-    KernelCore.prototype.wakeUp = function (this: KernelCore, by, q, nr, on) {
+    SimEngine.prototype.wakeUp = function (this: SimEngine, by, q, nr, on) {
       return on.kind === 'pipe' && on.queue === 'read_wq' ? 0 : wakeUp.call(this, by, q, nr, on);
     };
     try {
@@ -123,7 +123,7 @@ describe('explorer reduction', () => {
         run.kernel.close();
       }
     } finally {
-      KernelCore.prototype.wakeUp = wakeUp;
+      SimEngine.prototype.wakeUp = wakeUp;
     }
   });
 });

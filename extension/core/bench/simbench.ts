@@ -7,7 +7,7 @@
  */
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { KernelCore } from '../sim/engine';
+import { SimEngine } from '../sim/engine';
 import { createKernel } from '../sim/create';
 import { simTables } from '../model/from-sim';
 import { fmt, mbPerSec, median, ratio, within } from './stats';
@@ -48,7 +48,7 @@ export interface BenchRow {
 
 class Pair {
   private constructor(
-    readonly k: KernelCore,
+    readonly k: SimEngine,
     readonly r: number,
     readonly w: number,
   ) {}

@@ -1,10 +1,10 @@
 /*
  * The simulator in the target model's terms: processes, pipes, locks, wait queues and tables of a
- * KernelCore, for the views and for a run's result alike. The scenario's own vocabulary (the line a
+ * SimEngine, for the views and for a run's result alike. The scenario's own vocabulary (the line a
  * process is at, the micro-step) becomes the `activity` text. Tables are read as committed data (what a
  * reader on its own connection would see).
  */
-import type { KernelCore } from '../sim/engine';
+import type { SimEngine } from '../sim/engine';
 import type { QueryResult } from '../sim/db';
 import type { OpName } from '../sim/program';
 import { LOCK_NAMES } from '../sim/types';
@@ -14,7 +14,7 @@ import type { WakeView } from './stuck';
 
 const STATE = { runnable: 'runnable', blocked: 'blocked', exited: 'exited' } as const;
 
-export function simProcesses(k: KernelCore): Process[] {
+export function simProcesses(k: SimEngine): Process[] {
   return Object.values(k.state.procs).map((p) => ({
     pid: p.pid,
     handler: p.handler,
@@ -31,7 +31,7 @@ export function simProcesses(k: KernelCore): Process[] {
  * and the pid_pipe rows, so that profile's pipes are read from the tables. The companion profile's
  * reads and writes in progress hold their end open (readRefs / writeRefs).
  */
-export function simPipes(k: KernelCore): Pipe[] {
+export function simPipes(k: SimEngine): Pipe[] {
   const upstream = k.opts.profile === 'upstream';
   return Object.values(k.state.pipes).map((p) => {
     let { buffered, readers, writers } = p;
@@ -49,7 +49,7 @@ export function simPipes(k: KernelCore): Pipe[] {
   });
 }
 
-export function simLocks(k: KernelCore): Locks {
+export function simLocks(k: SimEngine): Locks {
   const s = k.state.store;
   const level = (n: number) => LOCK_NAMES[n] as LockLevel;
   return {
@@ -63,7 +63,7 @@ export function simLocks(k: KernelCore): Locks {
   };
 }
 
-export function simQueues(k: KernelCore): WaitQueue[] {
+export function simQueues(k: SimEngine): WaitQueue[] {
   const s = k.state.store;
   const out: WaitQueue[] = [
     { id: { kind: 'store', queue: 'read_q' }, sleepers: s.readQ.map((w) => w.pid) },
@@ -78,7 +78,7 @@ export function simQueues(k: KernelCore): WaitQueue[] {
 }
 
 /** What core/model/stuck.ts reads of a simulated kernel. */
-export function simWakeView(k: KernelCore): WakeView {
+export function simWakeView(k: SimEngine): WakeView {
   return { pipes: simPipes(k), locks: simLocks(k), capacity: k.opts.capacity, eofWakesReaders: k.opts.profile === 'companion' };
 }
 
@@ -87,6 +87,6 @@ export interface TableDump extends QueryResult {
 }
 
 /** Every table's committed rows, in rowid order. */
-export function simTables(k: KernelCore): TableDump[] {
+export function simTables(k: SimEngine): TableDump[] {
   return k.db.tableNames().map((name) => ({ name, ...k.db.dumpTable(name) }));
 }

@@ -6,7 +6,7 @@
  * statement to completion or until it blocks).
  */
 import { resolveOptions } from './options';
-import { KernelCore, KernelSnapshot, StepOutcome } from '../sim/engine';
+import { SimEngine, KernelSnapshot, StepOutcome } from '../sim/engine';
 import { createKernel } from '../sim/create';
 import type { AnomalyKind, OpResult } from '../sim/events';
 import { simLocks, simPipes, simProcesses, simQueues, simTables, simWakeView } from '../model/from-sim';
@@ -111,7 +111,7 @@ export class ScenarioRun {
 
   constructor(
     readonly scenario: Scenario,
-    readonly kernel: KernelCore,
+    readonly kernel: SimEngine,
   ) {
     for (const pid of scenario.pids) this.byPid.set(pid, []);
     for (const s of scenario.statements) this.byPid.get(s.pid)!.push(s);

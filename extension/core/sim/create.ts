@@ -4,12 +4,12 @@
  */
 import { companionProfile } from './companion';
 import { loadSqlJs, SimDb } from './db';
-import { KernelCore } from './engine';
+import { SimEngine } from './engine';
 import { upstreamProfile } from './upstream';
 import { SimOptions } from './types';
 import { resolveOptions } from '../scenario/options';
 
-export async function createKernel(opts: Partial<SimOptions> = {}): Promise<KernelCore> {
+export async function createKernel(opts: Partial<SimOptions> = {}): Promise<SimEngine> {
   const full: SimOptions = resolveOptions({ launch: opts });
-  return new KernelCore(full, new SimDb(await loadSqlJs()), full.profile === 'upstream' ? upstreamProfile() : companionProfile());
+  return new SimEngine(full, new SimDb(await loadSqlJs()), full.profile === 'upstream' ? upstreamProfile() : companionProfile());
 }

@@ -36,7 +36,7 @@ export interface KernelSnapshot {
 
 export class SimulatorError extends Error {}
 
-export class KernelCore {
+export class SimEngine {
   state: KernelState;
   private listeners: Listener[] = [];
   private readonly programs: Record<OpName, Program>;

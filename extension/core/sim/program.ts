@@ -10,7 +10,7 @@
 import type { StepKind } from './events';
 import type { ProcState, Waiter } from './types';
 import { Lock } from './types';
-import type { KernelCore } from './engine';
+import type { SimEngine } from './engine';
 
 /** A syscall as its caller issued it. */
 export type OpCall =
@@ -73,7 +73,7 @@ export interface Locals {
 }
 
 export interface Exec {
-  k: KernelCore;
+  k: SimEngine;
   p: ProcState;
   l: Locals;
   /** Set by finish() / block(): the engine stops stepping this process. */
