@@ -204,11 +204,6 @@ build() {
     tree) ;;
     *) die "unknown configuration '$config' (qemu, wsl, tree)" ;;
   esac
-  # A kernel with BTF (config-wsl) links only with pahole, and its configuration picks DWARF 5 only
-  # when pahole is there: found missing at the link, every object would be compiled again.
-  if [ "${targets[*]}" = bzImage ] && grep -qs '^CONFIG_DEBUG_INFO_BTF=y' "$out/.config"; then
-    need pahole:dwarves
-  fi
   if [ ${#fragments[@]} -gt 0 ]; then
     cat "${fragments[@]}" > "$out/sqliteos-fragments.config"
     "$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$out/sqliteos-fragments.config" >/dev/null
@@ -221,6 +216,11 @@ build() {
       else grep -qx "$sym$val" "$out/.config" || echo "$sym$val"; fi
     done || true)
     [ -z "$lost" ] || die "the kernel configuration lost: $(echo "$lost" | tr '\n' ' ')(a dependency is missing)"
+  fi
+  # A kernel with BTF (config-wsl) links only with pahole, and its configuration picks DWARF 5 only
+  # when pahole is there: found missing at the link, every object would be compiled again.
+  if [ "${targets[*]}" = bzImage ] && grep -qs '^CONFIG_DEBUG_INFO_BTF=y' "$out/.config"; then
+    need pahole:dwarves
   fi
   say "step prepare"
   "${m[@]}" -j"$jobs" prepare 2>&1

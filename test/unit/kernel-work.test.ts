@@ -224,9 +224,11 @@ describe('KernelWork on this machine', () => {
 describe('kernel.sh build', () => {
   it('asks for pahole before compiling a kernel with BTF (config-wsl), not at the link an hour later', () => {
     const tree = tmp();
-    fs.writeFileSync(path.join(tree, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 146\nEXTRAVERSION = .1\nNAME = fake\nall:\n\t@echo compiled\n');
+    fs.writeFileSync(path.join(tree, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 146\nEXTRAVERSION = .1\nNAME = fake\nolddefconfig:\n\t@true\nall:\n\t@echo compiled\n');
     fs.mkdirSync(path.join(tree, 'Microsoft'));
-    fs.writeFileSync(path.join(tree, 'Microsoft', 'config-wsl'), 'CONFIG_DEBUG_INFO_BTF=y\n');
+    fs.writeFileSync(path.join(tree, 'Microsoft', 'config-wsl'), 'CONFIG_DEBUG_INFO_BTF=y\nCONFIG_SQLITEOS=y\nCONFIG_DEBUG_FS=y\n');
+    fs.mkdirSync(path.join(tree, 'scripts', 'kconfig'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'scripts', 'kconfig', 'merge_config.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     // This machine's commands but pahole.
     const bin = tmp();
     for (const dir of ['/usr/local/bin', '/usr/bin', '/bin']) {
