@@ -5,17 +5,11 @@
  * ("pipe 3 read_wq", "write mutex"), and `lockState` is flat (readQ, writeQ, the mutex's owner and
  * waiters, connections by pid).
  */
-import { QueueId, queueName, sleepersOn } from '../model/model';
+import { Pipe, QueueId, queueName, sleepersOn } from '../model/model';
 import type { RunResult } from './runner';
 
-export interface PipeJson {
-  dataId: number;
-  buffered: number;
-  readers: number;
-  writers: number;
-  /** Companion simulator: reads / writes in progress holding an end open (a real kernel counts them in "open"). */
-  readRefs?: number;
-  writeRefs?: number;
+/** A pipe as the model has it, with the pids asleep on each end. */
+export interface PipeJson extends Pipe {
   readWq: number[];
   writeWq: number[];
 }
