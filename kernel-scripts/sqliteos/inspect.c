@@ -11,6 +11,7 @@
  * on a connection that refuses to wait (a table behind a writer's PENDING lock reads "busy"). Pipes
  * come and go under the same lock, so a page never sees half a pipe.
  */
+#include <crypto/sha2.h>
 #include <linux/debugfs.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -20,6 +21,8 @@
 #define FORMAT_VERSION	1
 #define PAGE_ROWS	256U
 #define BLOB_HEX_BYTES	32
+/* what the companion compares blobs by: the first 16 hex digits of the SHA-256 of every byte */
+#define BLOB_DIGEST_BYTES	8
 
 u64 sqlos_counters[C_NR];
 atomic64_t sqlos_syscalls[SQLOS_NR_LAST - SQLOS_NR_FIRST + 1];
@@ -33,6 +36,7 @@ static void header(struct seq_file *sf, const char *name)
 
 static void value(struct seq_file *sf, sqlite3_stmt *st, int i)
 {
+	u8 digest[SHA256_DIGEST_SIZE];
 	const unsigned char *p;
 	int n, k;
 
@@ -56,12 +60,14 @@ static void value(struct seq_file *sf, sqlite3_stmt *st, int i)
 		}
 		seq_putc(sf, '"');
 		break;
-	default:	/* a blob: its length and the hex of its first bytes */
+	default:	/* a blob: its length, the hex of its first bytes, its SHA-256's first 8 */
 		p = sqlite3_column_blob(st, i);
 		n = sqlite3_column_bytes(st, i);
 		seq_printf(sf, "\tx%d:", n);
 		for (k = 0; k < min(n, BLOB_HEX_BYTES); k++)
 			seq_printf(sf, "%02x", p[k]);
+		sha256(p, n, digest);
+		seq_printf(sf, "/%*phN", BLOB_DIGEST_BYTES, digest);
 	}
 }
 

@@ -112,10 +112,10 @@ void inspect_tests(void)
 		return;
 	id = data_id_of(fd[0]);
 	swrite(fd[1], "abc", 3);
-	check(has(slurp(DFS "pipe_chunk"), "\t%ld\tx3:616263\n", id) &&
+	check(has(slurp(DFS "pipe_chunk"), "\t%ld\tx3:616263/ba7816bf8f01cfea\n", id) &&
 	      has(slurp(DFS "pipes"), "pipe\t%ld\tbuffered\t3\treader\t1\twriter\t1\n", id) &&
 	      has(slurp(DFS "pid_pipe"), "row\t%d\t%d\t%ld\n", me, fd[1], id),
-	      "the pipe, its rows and its bytes (blob as length and hex)", "not shown");
+	      "the pipe, its rows and its bytes (blob as length, hex and its SHA-256)", "not shown");
 	sread(fd[0], (char[4]){ 0 }, 3);
 	reader = fork();
 	if (reader == 0)

@@ -62,14 +62,23 @@ static int is_integer(const char *s)
 	return 1;
 }
 
-/* Is s a blob of the debugfs format, x<len>:<hex>, with nothing but hex digits after the colon? */
+#define HEXDIGITS	"0123456789abcdefABCDEF"
+
+/*
+ * Is s a blob of the debugfs format, x<len>:<hex>[/<digest>] (the digest: 16 hex digits, the
+ * SHA-256 of every byte; kernels before it send none), with nothing else after the colon?
+ */
 static int is_blob(const char *s)
 {
 	const char *hex = strchr(s, ':');
+	size_t n;
 
 	if (s[0] != 'x' || !hex || hex == s + 1 || strspn(s + 1, "0123456789") != (size_t)(hex - s - 1))
 		return 0;
-	return strspn(hex + 1, "0123456789abcdefABCDEF") == strlen(hex + 1);
+	n = strspn(hex + 1, HEXDIGITS);
+	if (!hex[1 + n])
+		return 1;
+	return hex[1 + n] == '/' && strspn(hex + 2 + n, HEXDIGITS) == 16 && !hex[18 + n];
 }
 
 /*
@@ -87,7 +96,13 @@ static void json_value(const char *v)
 	} else if (is_integer(v) && strlen(v) < 20) {
 		fputs(v, stdout);
 	} else if (is_blob(v)) {
-		printf("{\"blob\":%ld,\"hex\":\"%s\"}", strtol(v + 1, NULL, 10), strchr(v, ':') + 1);
+		const char *hex = strchr(v, ':') + 1, *digest = strchr(hex, '/');
+
+		printf("{\"blob\":%ld,\"hex\":\"%.*s\"", strtol(v + 1, NULL, 10),
+		       (int)(digest ? digest - hex : (long)strlen(hex)), hex);
+		if (digest)
+			printf(",\"digest\":\"%s\"", digest + 1);
+		putchar('}');
 	} else if (v[0] == '"') {
 		out = o = malloc(strlen(v) + 1);
 		for (p = v + 1; *p && *p != '"' ; p++) {

@@ -13,6 +13,7 @@ import { generateScenario } from '../../extension/core/scenario/generate';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { compilePlan } from '../../extension/core/scenario/plan';
 import type { RunResult } from '../../extension/core/scenario/runner';
+import { bytesDigest } from '../../extension/core/scenario/bytes';
 import { simulate as simulateScenario } from '../../extension/machines/differential';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -177,7 +178,7 @@ describe('scenarios on a real kernel', () => {
     assert.match(d[0].right, /"pid":/);
   });
 
-  it('compares every byte of a blob where both sides have them (the simulator keeps 64 and a digest), the first 32 against a kernel', async () => {
+  it('compares every byte of a blob where both sides have them or their digest (the simulator keeps 64 and a digest; a kernel sends 32 and a digest), the first 32 against a kernel that sends no digest', async () => {
     const text = 'a'.repeat(100);
     const sim = await simulateText(`P1 pipe r w\nP1 write w "${text}"\n`);
     const chunk = sim.tables.pipe_chunk[0].data as { blob: number; truncated?: boolean; digest?: string };
@@ -199,6 +200,14 @@ describe('scenarios on a real kernel', () => {
     };
     assert.deepEqual(compareRuns(sim, shown(other)), [], 'past the 32nd byte a kernel shows nothing to compare');
     assert.equal(compareRuns(sim, shown(`${text.slice(0, 10)}b${text.slice(11)}`)).length, 1, 'byte 10 differs');
+    // The companion kernel's inspection adds the SHA-256 of every byte (its first 16 hex digits).
+    const digested = (bytes: string) => {
+      const k = shown(bytes);
+      (k.tables.pipe_chunk[0].data as { digest?: string }).digest = bytesDigest(new Uint8Array(Buffer.from(bytes, 'latin1')));
+      return k;
+    };
+    assert.deepEqual(compareRuns(sim, digested(text)), [], 'the same 100 bytes, by their digest');
+    assert.deepEqual(compareRuns(sim, digested(other)).map((d) => d.what), ['table pipe_chunk: rows on one side only'], 'byte 80 differs, seen through the digest');
   });
 
   it('generates the same scenario from the same seed, every one of them parses, and they vary', () => {

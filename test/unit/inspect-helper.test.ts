@@ -26,7 +26,7 @@ describe('sqliteos-inspect (the JSON helper)', () => {
     const files: Record<string, string> = {
       pid_store: 'columns\tpid\tparent_id\nrow\t1\t1\nrows\t1\n',
       pid_pipe: 'columns\tpid\tfd"\\\nrow\t"a\\"b\\x0a\\x"\t3\nrow\t"ends in \\x"\t"\\x4"\nrows\t2\n',
-      pipe_data: 'columns\tdataId\tdata\nrow\t1\tx2:zz"}\nrow\t2\tx2:6869\nrows\t2\n',
+      pipe_data: 'columns\tdataId\tdata\nrow\t1\tx2:zz"}\nrow\t2\tx2:6869\nrow\t3\tx40:6869/0123456789abcdef\nrow\t4\tx2:6869/0123"}\nrows\t4\n',
       pipe_chunk: 'columns\tseq\tdataId\tdata\nrows\t0\n',
       locks: 'store\t/sqliteos\tcurrent_max_lock\tNONE\tnum_readers\t0\nwrite_mutex\t0\tdepth\t0\n',
       queues: 'queue\twrite_mutex\n',
@@ -44,5 +44,7 @@ describe('sqliteos-inspect (the JSON helper)', () => {
     assert.deepEqual(j.tables.pid_pipe.rows[1], ['ends in x', 'x4'], 'an escape cut short at the end is not read past');
     assert.deepEqual(j.tables.pipe_data.rows[0], [1, 'x2:zz"}'], 'a blob whose hex is not hex is text');
     assert.deepEqual(j.tables.pipe_data.rows[1], [2, { blob: 2, hex: '6869' }]);
+    assert.deepEqual(j.tables.pipe_data.rows[2], [3, { blob: 40, hex: '6869', digest: '0123456789abcdef' }], "a blob's digest of every byte, where the kernel sends one");
+    assert.deepEqual(j.tables.pipe_data.rows[3], [4, 'x2:6869/0123"}'], 'a digest that is not 16 hex digits makes it text');
   });
 });

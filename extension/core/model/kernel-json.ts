@@ -59,7 +59,10 @@ function value(v: Json, where: string): Value {
   if (typeof o[BIG] === 'string') return BigInt(o[BIG] as string);
   const hex = str(o.hex, `${where}.hex`);
   if (!/^([0-9a-f]{2})*$/i.test(hex)) fail(`${where}.hex`, `not hex: ${show(hex)}`);
-  return { blob: int(o.blob, `${where}.blob`), hex };
+  if (o.digest === undefined) return { blob: int(o.blob, `${where}.blob`), hex };
+  const digest = str(o.digest, `${where}.digest`);
+  if (!/^[0-9a-f]{16}$/i.test(digest)) fail(`${where}.digest`, `not 16 hex digits: ${show(digest)}`);
+  return { blob: int(o.blob, `${where}.blob`), hex, digest };
 }
 
 /** A companion table: {columns, rows: [[...]], count} or {columns, busy}; upstream: {rows: [{col: v}]}. */

@@ -115,9 +115,10 @@ export interface WaitQueue {
 
 /**
  * A table value. Integers past 2^53 (pipe_chunk.seq is dataId << 40) are bigints, so none is rounded; a
- * kernel blob is its length and the hex of its first bytes.
+ * kernel blob is its length, the hex of its first bytes and, from kernels that send it, the first 16 hex
+ * digits of the SHA-256 of every byte.
  */
-export type Value = number | bigint | string | Uint8Array | { blob: number; hex: string } | null;
+export type Value = number | bigint | string | Uint8Array | { blob: number; hex: string; digest?: string } | null;
 
 export interface Table {
   columns: string[];

@@ -4,9 +4,12 @@
  * What must be equal: each statement's result, errno and the bytes a read got (its first 48 bytes and,
  * past them, a digest of all); the order in which each process completed its statements; who is
  * asleep at the end and on what; the final tables (rows as multisets: a duplicate row is a
- * difference), pipes and lock state (levels, holders, queues; not each connection: the kernel's
+ * difference; a blob by its length, its first 32 bytes and, where both sides have it, the digest of
+ * every byte), pipes and lock state (levels, holders, queues; not each connection: the kernel's
  * inspection names its one kernel connection by the task using it, so a transaction's connection
- * cannot be told from it); the anomalies' kinds and lines.
+ * cannot be told from it); the anomalies' kinds and lines. A pipe's ends are compared as open or
+ * closed: that is what the kernel keeps (one file per end, whose reference count also counts reads
+ * and writes in flight); how many fds name each end is compared row by row in pid_pipe.
  * What may differ, and why: the global interleaving of completions (two processes woken by one event
  * run in the order the scheduler picks; the simulator runs them in the order they were woken, which the
  * scheduler usually but not always does), and so
