@@ -8,6 +8,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
+import { createHash } from 'crypto';
 import { queueKey, queueName } from '../../extension/core/model/model';
 import { RemoteTarget } from '../../extension/targets/remote';
 import { bundledHelper, sshSource } from '../../extension/machines/sources';
@@ -43,7 +44,9 @@ describe('the companion kernel over SSH (QEMU guest)', () => {
       assert.deepEqual(pipes.map((p) => p.buffered), [21, 0]);
       assert.equal(queueName(blocked[0].waitingOn!), `pipe ${pipes[1].dataId} read_wq`);
       const chunks = await t.tablePage('pipe_chunk', 0, 10);
-      assert.deepEqual(chunks.rows.map((r) => r[3]), [{ blob: 16, hex: Buffer.from('hello, SQLiteOS\n').toString('hex') }, { blob: 5, hex: '62696e00ff' }]);
+      // Each blob with its bytes' SHA-256 (the first 16 hex digits), computed by the kernel's lib/crypto.
+      const blob = (b: Buffer) => ({ blob: b.length, hex: b.toString('hex'), digest: createHash('sha256').update(b).digest('hex').slice(0, 16) });
+      assert.deepEqual(chunks.rows.map((r) => r[3]), [blob(Buffer.from('hello, SQLiteOS\n')), blob(Buffer.from('62696e00ff', 'hex'))]);
       const ps = await t.tablePage('pid_store', 0, 1000);
       assert.deepEqual(ps.columns, ['#', 'pid', 'parent_id']);
       assert.ok(ps.rows.some((r) => r[1] === blocked[0].pid));
