@@ -14,6 +14,10 @@
 #                                           it (wsl: with the published SQLiteOS taken out). A tarball is
 #                                           unpacked once, into DIR/KIND-VERSION-HASH (its sha256's first 12)
 #   kernel.sh unpublish TREE [--list]       takes the published SQLiteOS out of its WSL2 tree (unpublish.py)
+#   kernel.sh reconstruct TREE              readies the published tree to build out of tree: its missing
+#                                           ksqlite/sqlite3.c reconstructed (kernel-scripts/published/), the
+#                                           build outputs the authors committed removed (as make mrproper
+#                                           would); `source published` does it when it unpacks
 #   kernel.sh patch TREE                    apply.sh (the companion patch)
 #   kernel.sh build TREE OUT qemu|wsl|tree [-jN] [--target=T...] [FRAGMENT...]
 #                                           configures and builds bzImage (or make's targets T: objects
@@ -149,10 +153,25 @@ source_tree() {
       clone "$WSL_REPO" "$WSL66_BRANCH" "$tree" ;;
     published)
       if [ -n "$tarball" ]; then tree=$(unpack "$tarball" "$dir" published)
-      else tree="$dir/SQLiteOS"; clone "$PUBLISHED_REPO" "" "$tree"; fi ;;
+      else tree="$dir/SQLiteOS"; clone "$PUBLISHED_REPO" "" "$tree"; fi
+      reconstruct "$tree" ;;
     *) die "unknown source '$what' (debian, debian-6.12, wsl, wsl-6.6, published)" ;;
   esac
   status "$tree"
+}
+
+# The published tree as its authors left it cannot build here: ksqlite/sqlite3.c is absent from the
+# stored copy (reconstructed, never over the authors' own), and their committed build outputs make an
+# out-of-tree build refuse to start.
+reconstruct() {
+  local tree="$1" d
+  [ -f "$tree/ksqlite/ksqlite.c" ] || die "$tree is not the published SQLiteOS tree (no ksqlite/ksqlite.c)"
+  for d in arch/x86/include/generated include/config include/generated; do
+    [ ! -e "$tree/$d" ] || { echo "removing $d (build output the authors committed)"; rm -rf "${tree:?}/$d"; }
+  done
+  [ -f "$tree/ksqlite/sqlite3.c" ] && ! head -c 400 "$tree/ksqlite/sqlite3.c" | grep -q RECONSTRUCTED && return 0
+  local amalgamation; amalgamation=$(bash "$here/sqlite/fetch.sh" --version 3.45.1) || die "no SQLite 3.45.1 amalgamation"
+  python3 "$here/published/reconstruct.py" "$amalgamation" "$tree" || die "ksqlite/sqlite3.c could not be reconstructed"
 }
 
 # Final value of each CONFIG_ symbol across the fragments, in order ("=value" or " is not set").
@@ -195,7 +214,14 @@ build() {
   case "$config" in
     qemu)
       "${m[@]}" -s tinyconfig >/dev/null
-      fragments=("$here/qemu/config.fragment" "${fragments[@]}") ;;
+      if [ -f "$tree/ksqlite/ksqlite.c" ]; then
+        # The published SQLiteOS is built in unconditionally (no CONFIG_SQLITEOS).
+        [ -f "$tree/ksqlite/sqlite3.c" ] || die "$tree/ksqlite/sqlite3.c is missing: make it with kernel.sh reconstruct $tree"
+        grep -v '^CONFIG_SQLITEOS=' "$here/qemu/config.fragment" > "$out/qemu.fragment"
+        fragments=("$out/qemu.fragment" "$here/qemu/published.fragment" "${fragments[@]}")
+      else
+        fragments=("$here/qemu/config.fragment" "${fragments[@]}")
+      fi ;;
     wsl)
       [ -f "$tree/Microsoft/config-wsl" ] || die "$tree has no Microsoft/config-wsl: the wsl configuration needs Microsoft's WSL2 tree"
       cp "$tree/Microsoft/config-wsl" "$out/.config"
@@ -276,9 +302,10 @@ case "${1:-}" in
   status) [ $# = 2 ] || die "usage: kernel.sh status TREE"; status "$2" ;;
   source) [ $# = 3 ] || die "usage: kernel.sh source debian|debian-6.12|wsl|wsl-6.6|published DIR"; source_tree "$2" "$3" ;;
   unpublish) [ $# -ge 2 ] || die "usage: kernel.sh unpublish TREE [--list]"; shift; python3 "$here/unpublish.py" "$@" ;;
+  reconstruct) [ $# = 2 ] || die "usage: kernel.sh reconstruct TREE"; reconstruct "$2"; status "$2" ;;
   patch) [ $# = 2 ] || die "usage: kernel.sh patch TREE"; bash "$here/apply.sh" "$2"; status "$2" ;;
   build) [ $# -ge 4 ] || die "usage: kernel.sh build TREE OUT qemu|wsl|tree [-jN] [--target=T...] [FRAGMENT...]"; shift; build "$@" ;;
   test) [ $# -ge 2 ] || die "usage: kernel.sh test IMAGE [TIMEOUT]"; test_image "$2" "${3:-600}" ;;
   windows-profile) windows_profile ;;
-  *) die "usage: kernel.sh status|source|unpublish|patch|build|test|windows-profile ..." ;;
+  *) die "usage: kernel.sh status|source|unpublish|reconstruct|patch|build|test|windows-profile ..." ;;
 esac

@@ -32,6 +32,7 @@ const GUEST_COMMANDS: CommandSpec[] = [
     name: 'guest start',
     options: {
       kernel: { kind: 'value', value: 'PATH' },
+      published: flag,
       port: { kind: 'value', value: 'N', check: wholeNumber(1, 65535) },
       'no-demo': flag,
       pending: flag,
@@ -39,7 +40,10 @@ const GUEST_COMMANDS: CommandSpec[] = [
       mem: { kind: 'value', value: 'MiB', check: wholeNumber(128, 16384) },
     },
     positionals: [0, 0],
-    forms: [{ options: ['kernel', 'port', 'no-demo', 'pending', 'holders', 'mem'], about: 'the companion kernel under QEMU with an SSH server on 127.0.0.1' }],
+    forms: [
+      { options: ['kernel', 'port', 'no-demo', 'pending', 'holders', 'mem'], about: 'the companion kernel under QEMU with an SSH server on 127.0.0.1' },
+      { options: ['published', 'port', 'no-demo', 'mem'], about: 'the published SQLiteOS kernel itself (its sqlite3.c reconstructed), the same way' },
+    ],
   },
   { name: 'guest stop', options: {}, positionals: [0, 0], forms: [{ options: [] }] },
   { name: 'guest status', options: {}, positionals: [0, 0], forms: [{ options: [] }] },

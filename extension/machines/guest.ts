@@ -16,6 +16,8 @@ export interface LocalGuest {
   port: number;
   /** The kernel image it booted, and that image's release ("6.1.192"), when known. */
   kernel?: string;
+  /** Which SQLiteOS it runs: ours, or the published kernel (`guest start --published`). */
+  kind: 'companion' | 'published';
   release?: string;
   destination: Destination;
 }
@@ -77,6 +79,7 @@ export function localGuest(root: string): LocalGuest | undefined {
   const kernel = read(path.join(state, 'kernel'));
   return {
     state,
+    kind: read(path.join(state, 'kind')) === 'published' ? 'published' : 'companion',
     running: Number.isInteger(pid) && pid > 0 && alive(pid),
     port,
     kernel,
@@ -94,10 +97,10 @@ export function localGuest(root: string): LocalGuest | undefined {
   };
 }
 
-/** "running, companion kernel 6.1.192" / "not running (sqliteos guest start)". */
+/** "running, companion kernel 6.1.192" / "running, published SQLiteOS kernel 5.15.146.1-…" / "not running …". */
 export function describeGuest(g: LocalGuest): string {
   if (!g.running) return 'not running (start it with `sqliteos guest start`)';
-  return `running, companion kernel${g.release ? ` ${g.release}` : ''}`;
+  return `running, ${g.kind === 'published' ? 'published SQLiteOS kernel' : 'companion kernel'}${g.release ? ` ${g.release}` : ''}`;
 }
 
 /**

@@ -21,3 +21,20 @@ make_initramfs() {
 console_clean() {
   sed -u -E -e 's/\x1b(\[[0-9;?]*[A-Za-z]|c)//g' -e 's/\r$//'
 }
+
+# The published SQLiteOS tarball (sqliteos-published-5.15.146.1.tar.xz): SQLITEOS_PUBLISHED_TARBALL, else
+# shared/kernels beside checkout $1, or beside the checkout it was cloned from (a clean clone elsewhere,
+# as CI's), or at this workplace's /work/shared. Prints its path, or says what to set and fails.
+published_tarball() {
+  local name=sqliteos-published-5.15.146.1.tar.xz origin at
+  if [ -n "${SQLITEOS_PUBLISHED_TARBALL:-}" ]; then
+    [ -f "$SQLITEOS_PUBLISHED_TARBALL" ] || { echo "SQLITEOS_PUBLISHED_TARBALL: no file $SQLITEOS_PUBLISHED_TARBALL" >&2; return 1; }
+    echo "$SQLITEOS_PUBLISHED_TARBALL"; return 0
+  fi
+  origin=$(git -C "$1" config --get remote.origin.url 2>/dev/null || true)
+  for at in "$1/.." ${origin:+"${origin#file://}/.."} /work; do
+    [ -f "$at/shared/kernels/$name" ] && { echo "$at/shared/kernels/$name"; return 0; }
+  done
+  echo "no published SQLiteOS tarball ($name) beside $1 or its origin: set SQLITEOS_PUBLISHED_TARBALL" >&2
+  return 1
+}

@@ -4,10 +4,13 @@
 # 22 forwarded to 127.0.0.1 only, a host key and a user key made for it, and kernel-scripts' demo program
 # holding SQL pipes with a reader asleep, so there is something to see.
 #
-#   guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending]
+#   guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending]
 #                          boots it, waits for sshd, prints the destination (--pending: the demo also
 #                          leaves a writer in PENDING behind a read transaction; --holders N: N more
-#                          processes each holding a pipe, with --mem MiB of memory for them)
+#                          processes each holding a pipe, with --mem MiB of memory for them).
+#                          --published: the published SQLiteOS kernel itself (WSL2 5.15.146.1 + the
+#                          paper's patch, its sqlite3.c reconstructed: kernel-scripts/published/), built
+#                          once from the published tarball when missing; its demo is checks.c's)
 #   guest.sh stop                                            powers it off (QEMU killed if it does not go)
 #   guest.sh status                                          running or not, and where
 #
@@ -16,6 +19,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 state="$(cd "$here/../.." && pwd)/.cache/guest-ssh"
+source "$here/guest-lib.sh"
 mkdir -p "$state"
 
 running() { [ -f "$state/qemu.pid" ] && kill -0 "$(cat "$state/qemu.pid")" 2>/dev/null; }
@@ -44,10 +48,13 @@ with_libs() {
 start() {
   local root; root="$(cd "$here/../.." && pwd)"
   local cache="$root/.cache" default_kernel="$root/.cache/kbuild/arch/x86/boot/bzImage"
-  local kernel="$default_kernel" port=2222 demo=1 mem=512 holders=0
+  local kernel="$default_kernel" port=2222 demo=1 mem=512 holders=0 kind=companion
+  local kcache="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}"
+  local published_kernel="$kcache/kbuild-published/arch/x86/boot/bzImage"
   while [ $# -gt 0 ]; do
     case "$1" in
       --kernel) kernel="$2"; shift 2 ;;
+      --published) kernel="$published_kernel" kind=published; shift ;;
       --port) port="$2"; shift 2 ;;
       --no-demo) demo=0; shift ;;
       --pending) demo=pending; shift ;;
@@ -75,6 +82,16 @@ start() {
       echo "== building the companion kernel first (about 3 min from scratch)"
       build_kernel "$cache/kbuild"
     fi
+  elif [ "$kind" = published ] && [ ! -f "$kernel" ]; then
+    echo "== building the published SQLiteOS kernel first (its tree unpacked once; about 30 min from scratch)"
+    local tarball; tarball=$(published_tarball "$root") || exit 2
+    local tree
+    tree=$(SQLITEOS_PUBLISHED_TARBALL="$tarball" bash "$root/kernel-scripts/kernel.sh" source published "$kcache/trees" |
+      grep '^@@sqliteos tree ' | cut -d' ' -f3-)
+    [ -n "$tree" ] || exit 2
+    mkdir -p "$kcache/kbuild-published"
+    bash "$root/kernel-scripts/kernel.sh" build "$tree" "$kcache/kbuild-published" qemu > "$kcache/kbuild-published/build.log" 2>&1 ||
+      { tail -20 "$kcache/kbuild-published/build.log" >&2; echo "guest.sh: the build failed; make's log: $kcache/kbuild-published/build.log" >&2; exit 2; }
   elif [ ! -f "$kernel" ]; then
     echo "guest.sh: no kernel at $kernel" >&2; exit 2
   fi
@@ -95,7 +112,12 @@ EOF
 
   local guest="$cache/guest"
   mkdir -p "$guest"
-  gcc -static -O2 -Wall -o "$guest/sqliteos-demo" "$root/kernel-scripts/tools/sqliteos-demo.c"
+  if [ "$kind" = published ]; then
+    # The published ABI has no sqliteos-demo: checks.c's demo holds a pipe with bytes in it and a reader asleep.
+    gcc -static -O2 -Wall -o "$guest/sqliteos-demo" "$root/kernel-scripts/published/checks.c"
+  else
+    gcc -static -O2 -Wall -o "$guest/sqliteos-demo" "$root/kernel-scripts/tools/sqliteos-demo.c"
+  fi
   local tree="$state/root"
   rm -rf "$tree" && mkdir -p "$tree"/{bin,sbin,etc,proc,sys,dev,tmp,root/.ssh,usr/lib,etc/dropbear}
   cp /bin/busybox "$tree/bin/busybox"
@@ -111,6 +133,7 @@ EOF
   echo /bin/sh > "$tree/etc/shells"
   local demo_line=':'
   [ "$demo" = 1 ] && demo_line='/bin/sqliteos-demo > /dev/console 2>&1 &'
+  [ "$demo" = 1 ] && [ "$kind" = published ] && demo_line='/bin/sqliteos-demo demo > /dev/console 2>&1 &'
   [ "$demo" = pending ] && demo_line='/bin/sqliteos-demo 0 --pending > /dev/console 2>&1 &'
   [ "$holders" != 0 ] && demo_line="echo 32768 > /proc/sys/kernel/pid_max; /bin/sqliteos-demo 0 --holders $holders > /dev/console 2>&1 &"
   cat > "$tree/init" <<EOF
@@ -146,6 +169,7 @@ EOF
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
     -kernel "$kernel" -initrd "$state/root.cpio.gz" -append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable"
   echo "$port" > "$state/port"
+  echo "$kind" > "$state/kind"
   (cd "$(dirname "$kernel")" && echo "$PWD/$(basename "$kernel")") > "$state/kernel"
   # Up when dropbear answers with its banner (QEMU's forwarder accepts before the guest listens).
   local t0; t0=$(date +%s)
@@ -154,7 +178,7 @@ EOF
     if [ $(( $(date +%s) - t0 )) -gt 60 ]; then echo "guest.sh: no SSH server after 60 s; console log: $state/console.log" >&2; tail -20 "$state/console.log" >&2; stop >/dev/null; exit 1; fi
     sleep 0.3
   done
-  echo "guest: up in $(( $(date +%s) - t0 )) s: the companion kernel $kernel"
+  echo "guest: up in $(( $(date +%s) - t0 )) s: the $(kind_name "$kind") $kernel"
   echo "  destination:  root@127.0.0.1:$port   (key $state/id_ed25519)"
   echo "  host key:     $(ssh-keygen -lf "$state/known_hosts" | cut -d' ' -f2) (also in $state/known_hosts)"
   echo "  connect:      Connect to Host… lists it first; the CLI calls it 'guest' (--ssh guest, --on guest)"
@@ -162,9 +186,11 @@ EOF
   echo "  stop it with: sqliteos guest stop"
 }
 
+kind_name() { [ "${1:-companion}" = published ] && echo "published SQLiteOS kernel" || echo "companion kernel"; }
+
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
-  status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid")), kernel $(cat "$state/kernel" 2>/dev/null || echo unknown)"; else echo "guest: not running"; exit 1; fi ;;
-  *) echo "usage: guest.sh start [--kernel PATH] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] | stop | status" >&2; exit 2 ;;
+  status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid")), the $(kind_name "$(cat "$state/kind" 2>/dev/null)") $(cat "$state/kernel" 2>/dev/null || echo unknown)"; else echo "guest: not running"; exit 1; fi ;;
+  *) echo "usage: guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] | stop | status" >&2; exit 2 ;;
 esac

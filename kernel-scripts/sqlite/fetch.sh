@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Puts a pristine SQLite amalgamation (sqlite3.c, sqlite3.h) into DEST (default .cache/sqlite/ at the
-# repository root) and prints DEST. Sources, in order:
+# repository root; with --version 3.45.1, .cache/sqlite-3.45.1/) and prints DEST. Sources, in order:
 #   $SQLITE_AMALGAMATION   a directory holding sqlite3.c and sqlite3.h (e.g. unpacked from sqlite.org)
 #   npm                    better-sqlite3@12.11.1 ships SQLite 3.53.2 in deps/sqlite3 (the registry is
-#                          reachable where sqlite.org is not)
+#                          reachable where sqlite.org is not); better-sqlite3@9.4.0 ships 3.45.1, the
+#                          version the published SQLiteOS was built with (kernel-scripts/published/)
 # The files are never edited here: nofloat.py writes an edited copy at build time.
+#
+#   fetch.sh [--version 3.53.2|3.45.1] [DEST]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-dest="${1:-$root/.cache/sqlite}"
-pkg=better-sqlite3@12.11.1
+version=3.53.2
+if [ "${1:-}" = --version ]; then version="$2"; shift 2; fi
+case "$version" in
+  3.53.2) pkg=better-sqlite3@12.11.1 dest="${1:-$root/.cache/sqlite}" ;;
+  3.45.1) pkg=better-sqlite3@9.4.0 dest="${1:-$root/.cache/sqlite-3.45.1}" ;;
+  *) echo "fetch.sh: no source known for SQLite $version (3.53.2, 3.45.1)" >&2; exit 2 ;;
+esac
 mkdir -p "$dest"
 if [ -s "$dest/sqlite3.c" ] && [ -s "$dest/sqlite3.h" ]; then echo "$dest"; exit 0; fi
 if [ -n "${SQLITE_AMALGAMATION:-}" ]; then
@@ -22,5 +30,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "$pkg" >/dev/null) || { echo "fetch.sh: npm pack $pkg failed (no registry?); set SQLITE_AMALGAMATION" >&2; exit 1; }
 tar xzf "$tmp"/better-sqlite3-*.tgz -C "$tmp" package/deps/sqlite3/sqlite3.c package/deps/sqlite3/sqlite3.h
+grep -q "^#define SQLITE_VERSION  *\"$version\"" "$tmp/package/deps/sqlite3/sqlite3.h" ||
+  { echo "fetch.sh: $pkg does not carry SQLite $version" >&2; exit 1; }
 cp "$tmp/package/deps/sqlite3/sqlite3.c" "$tmp/package/deps/sqlite3/sqlite3.h" "$dest/"
 echo "$dest"

@@ -8,6 +8,7 @@ compile as shipped. Each edit below names the spot; a spot that is not found exa
 so a new SQLite version fails loudly here instead of somewhere in the kernel build.
 
 usage: nofloat.py IN.c OUT.c
+(kernel-scripts/published/reconstruct.py imports `edit` for SQLite 3.45.1.)
 """
 import sys
 
@@ -58,11 +59,13 @@ FUNCTIONS = [
     ),
 ]
 
+# (old, new) pairs, or (old, new, fine): `fine` is the text of a version that needs no edit there.
 EDITS = [
-    # sqlite3AtoF: the no-float branch uses a stale parameter name (z for zIn).
+    # sqlite3AtoF: the no-float branch uses a stale parameter name (z for zIn); 3.45's compiles.
     (
         "  return sqlite3Atoi64(z, pResult, strlen(z), SQLITE_UTF8)==0;",
         "  return sqlite3Atoi64(zIn, pResult, strlen(zIn), SQLITE_UTF8)==0;",
+        "  return !sqlite3Atoi64(z, pResult, length, enc);\n#endif /* SQLITE_OMIT_FLOATING_POINT */",
     ),
     # sqlite3RealToI64: the clamps are floating literals; without floats r already is an i64.
     (
@@ -86,24 +89,38 @@ EDITS = [
 ]
 
 
-def main() -> int:
-    if len(sys.argv) != 3:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
-    src = open(sys.argv[1], encoding="utf-8").read()
+class EditError(Exception):
+    pass
+
+
+def edit(src: str, name: str) -> str:
+    """The amalgamation `src` (called `name` in messages) with every edit made; EditError names a spot
+    that is not found exactly once."""
     for sig, new in FUNCTIONS:
         if src.count(sig) != 1:
-            print(f"nofloat.py: function '{sig}' expected once in {sys.argv[1]}, found {src.count(sig)}", file=sys.stderr)
-            return 1
+            raise EditError(f"function '{sig}' expected once in {name}, found {src.count(sig)}")
         start = src.index(sig)
         end = src.index("\n}\n", start) + 2
         src = src[:start] + new + src[end:]
-    for i, (old, new) in enumerate(EDITS, 1):
+    for i, (old, new, *fine) in enumerate(EDITS, 1):
         n = src.count(old)
+        if n == 0 and fine and src.count(fine[0]) == 1:
+            continue
         if n != 1:
-            print(f"nofloat.py: edit {i} expects its text exactly once in {sys.argv[1]}, found {n}:\n{old[:200]}", file=sys.stderr)
-            return 1
+            raise EditError(f"edit {i} expects its text exactly once in {name}, found {n}:\n{old[:200]}")
         src = src.replace(old, new)
+    return src
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+        return 2
+    try:
+        src = edit(open(sys.argv[1], encoding="utf-8").read(), sys.argv[1])
+    except EditError as e:
+        print(f"nofloat.py: {e}", file=sys.stderr)
+        return 1
     open(sys.argv[2], "w", encoding="utf-8").write(src)
     return 0
 

@@ -370,7 +370,8 @@ static long log_query(const char *sql, int print)
 		fprintf(stderr, "sqliteos-inspect: /dev/kmsg: %s\n", strerror(errno));
 		exit(1);
 	}
-	if (syscall(NR_KSQLITE_QUERY, sql, strlen(sql)) < 0) {
+	/* The NUL counts: the published 549 copies exactly len bytes and runs them as a C string. */
+	if (syscall(NR_KSQLITE_QUERY, sql, strlen(sql) + 1) < 0) {
 		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
 		exit(1);
 	}
@@ -426,13 +427,25 @@ static long log_query(const char *sql, int print)
 	return rows;
 }
 
-static void upstream_table(const char *name)
-{
-	char sql[64];
+/* The published kernel's tables: the paper's three, and its sqlfs's two where the kernel has them. */
+static const char *upstream_tables[] = { "pid_store", "pid_pipe", "pipe_data", "inode", "partitioned_data" };
 
-	snprintf(sql, sizeof(sql), "SELECT * FROM %s", name);
-	printf("\"%s\":", name);
-	log_query(sql, 1);
+static void upstream_tables_json(void)
+{
+	char sql[128];
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < sizeof(upstream_tables) / sizeof(upstream_tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+			 upstream_tables[i]);
+		if (i >= 3 && !log_query(sql, 0))
+			continue;
+		list(",", &first);
+		snprintf(sql, sizeof(sql), "SELECT * FROM %s", upstream_tables[i]);
+		printf("\"%s\":", upstream_tables[i]);
+		log_query(sql, 1);
+	}
 }
 
 int main(int argc, char **argv)
@@ -478,13 +491,12 @@ int main(int argc, char **argv)
 		upstream = 1;
 	printf("{\"format\":%d,\"kernel\":\"%s\",\"tables\":{", FORMAT_VERSION,
 	       upstream ? "upstream" : "companion");
-	for (i = 0; i < 4 - upstream; i++) {
+	if (upstream)
+		upstream_tables_json();
+	for (i = 0; !upstream && i < 4; i++) {
 		if (i)
 			putchar(',');
-		if (upstream)
-			upstream_table(tables[i]);
-		else
-			table(dir, tables[i]);
+		table(dir, tables[i]);
 	}
 	putchar('}');
 	if (!upstream)

@@ -52,6 +52,11 @@ describe('the local QEMU guest', () => {
     const g = localGuest(root)!;
     assert.equal(g.running, true);
     assert.equal(describeGuest(g), 'running, companion kernel 6.1.192');
+    // guest.sh --published writes the kind beside the port: the published kernel is named as such.
+    fs.writeFileSync(path.join(state, 'kind'), 'published\n');
+    fs.writeFileSync(path.join(root, 'bzImage'), fakeImage('5.15.146.1-microsoft-standard-WSL2 (root@ci) #1'));
+    assert.equal(describeGuest(localGuest(root)!), 'running, published SQLiteOS kernel 5.15.146.1-microsoft-standard-WSL2');
+    fs.rmSync(path.join(state, 'kind'));
     const d = resolveWithGuest('guest', root, src);
     assert.deepEqual([d.host, d.port, d.user, d.identityFiles, d.knownHostsFile], ['127.0.0.1', 2299, 'root', [path.join(state, 'id_ed25519')], path.join(state, 'known_hosts')]);
   });
