@@ -352,6 +352,23 @@ static void log_value(char *v)
 }
 
 /*
+ * The published 549 ends with printk("just finished query"), no newline: the log keeps such a record
+ * open for a continuation and /dev/kmsg shows it only once another record starts. One of our own (at
+ * debug level, so no console shows it) closes it.
+ */
+static void kmsg_flush(void)
+{
+	static const char mark[] = "<7>sqliteos-inspect: end of query\n";
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, mark, sizeof(mark) - 1) < 0)
+			;	/* then the end record may be missing, and that is reported */
+		close(fd);
+	}
+}
+
+/*
  * Runs one statement through 549 and prints its rows, parsed from the kernel log, as
  * {"rows":[{"col":value,...},...]}; the number of rows. The kernel refuses what 549 refuses (not root,
  * not read-only). The rows are read from this call's own records (/dev/kmsg, opened at its end before
@@ -375,6 +392,7 @@ static long log_query(const char *sql, int print)
 		fprintf(stderr, "sqliteos-inspect: syscall 549 (%s): %s\n", sql, strerror(errno));
 		exit(1);
 	}
+	kmsg_flush();
 	while (!done && (n = kmsg_next(kmsg, l, sizeof(l))) >= 0) {
 		if (!started) {
 			started = strstr(l, "trying to open the db") != NULL;

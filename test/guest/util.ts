@@ -46,14 +46,14 @@ export interface GuestWorkbench {
 }
 
 /**
- * The QEMU guest on a free port (with or without its demo), and code-server in Chromium whose extension
+ * The QEMU guest on a free port (with or without its demo; the published kernel with `published`), and code-server in Chromium whose extension
  * host has a HOME of its own, so the user's real ~/.ssh is never read or written. `sshConfig`: none (a
  * new user's empty ~/.ssh), or a Host `myguest` for the guest with its user key and, with `knownHost`,
  * its known_hosts (else the host key is unknown and the user is asked). `settings`: the workspace's.
  */
-export async function guestWorkbench(o: { demo: boolean; knownHost: boolean; sshConfig?: boolean; settings?: Record<string, unknown> }): Promise<GuestWorkbench> {
+export async function guestWorkbench(o: { demo: boolean; knownHost: boolean; sshConfig?: boolean; settings?: Record<string, unknown>; published?: boolean }): Promise<GuestWorkbench> {
   const port = await freePort();
-  guest('start', '--port', String(port), ...(o.demo ? [] : ['--no-demo']));
+  guest('start', '--port', String(port), ...(o.demo ? [] : ['--no-demo']), ...(o.published ? ['--published'] : []));
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-ui-home-'));
   fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
   const known = o.knownHost ? `  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n` : '';
