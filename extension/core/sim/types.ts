@@ -36,6 +36,7 @@ export const Err = {
   EPIPE: -32,
   EDEADLK: -35,
   SQLITE_BUSY: -5,
+  SQLITE_NOMEM: -7,
   SQLITE_DONE: -101,
 } as const;
 
@@ -47,6 +48,7 @@ const ERR_NAMES = new Map<number, string>([
   [Err.EPIPE, 'EPIPE'],
   [Err.EDEADLK, 'EDEADLK'],
   [Err.SQLITE_BUSY, 'SQLITE_BUSY'],
+  [Err.SQLITE_NOMEM, 'SQLITE_NOMEM'],
   [Err.SQLITE_DONE, 'SQLITE_DONE'],
 ]);
 
@@ -198,6 +200,15 @@ export interface SimOptions {
 export const DEFAULT_CAPACITY = 65536;
 /** Largest kmalloc on x86_64 with 4 KiB pages: the published write path cannot buffer more. */
 export const KMALLOC_MAX = 4 * 1024 * 1024;
+/**
+ * The published kernel's database is memdb's one buffer, grown to twice the size a write needs and
+ * rounded to a power of two by its kmalloc allocator: from 2,088,960 bytes it grows to 4,186,112 (1022
+ * pages of 4096) and no further (the next step asks for 8 MiB). 7 pages hold its schema and six table
+ * roots. Measured on the published kernel (kernel-scripts/published/checks.c, part backlog): writes of
+ * 64 KiB, 16 KiB and 1000 bytes fail exactly where these figures say.
+ */
+export const STORE_MAX_PAGES = 1022;
+export const STORE_BASE_PAGES = 7;
 /** The first fd a pipe gets: 0, 1 and 2 are the standard streams. */
 export const FIRST_FD = 3;
 

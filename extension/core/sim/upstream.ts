@@ -11,7 +11,7 @@ import { concat } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { spawnProgram } from './spawn';
-import { Err, KMALLOC_MAX, Lock } from './types';
+import { Err, KMALLOC_MAX, Lock, STORE_BASE_PAGES, STORE_MAX_PAGES } from './types';
 
 /** sqlite3_step returned SQLITE_DONE: no row for (fd, pid). The kernel gives up with -101. */
 function notFound(): Step[] {
@@ -34,6 +34,63 @@ function notFound(): Step[] {
         const c = x.l.call as { fd: number };
         x.k.finish(x, Err.SQLITE_DONE, `SQLITE_DONE (-101): no pid_pipe row for fd ${c.fd} through P${x.p.pid}'s parent_id`);
       },
+    },
+  ];
+}
+
+/** Overflow pages of an n-byte blob in a table leaf of 4096-byte pages (SQLite's local-payload rule). */
+export function overflowPages(n: number): number {
+  const usable = 4096, maxLocal = usable - 35, minLocal = Math.floor(((usable - 12) * 32) / 255) - 23;
+  if (n <= maxLocal) return 0;
+  const surplus = minLocal + ((n - minLocal) % (usable - 4));
+  const local = surplus <= maxLocal ? surplus : minLocal;
+  return Math.ceil((n - local) / (usable - 4));
+}
+
+/**
+ * Whether the UPDATE that gives pipe dataId a blob of newLength bytes needs more of the store than it can
+ * have: SQLite writes the new blob's pages before it frees the old one's, so during the statement the
+ * store holds every pipe's blob and the new one (pages freed earlier are reused first).
+ */
+function storeFull(x: Exec, newLength: number): boolean {
+  const lengths = x.k.db.all('SELECT length(data) FROM pipe_data', []);
+  const held = lengths.reduce((n, r) => n + overflowPages(Number(r[0] ?? 0)), 0);
+  return STORE_BASE_PAGES + held + overflowPages(newLength) > STORE_MAX_PAGES;
+}
+
+/**
+ * The store cannot grow (SQLITE_NOMEM from the UPDATE): the error path gives the code back negated; the
+ * connection's close rolls the transaction back, so nothing of this call is kept.
+ */
+function noMemory(what: 'the read' | 'the write'): Step[] {
+  const steps: Step[] = [
+    {
+      id: 'nomem',
+      kind: 'txn',
+      text: 'the store cannot grow: SQLITE_NOMEM, rolled back',
+      run: (x) => {
+        if (x.k.db.writer === x.p.pid) x.k.db.rollbackWrite();
+        x.k.unlock(x, Lock.NONE, true);
+      },
+    },
+  ];
+  // The read's error path wakes the next reader, as any failed read does.
+  if (what === 'the read') {
+    steps.push({
+      id: 'nomem_wake',
+      kind: 'wake',
+      text: 'wake up read_waitqueue (the error path)',
+      run: (x) => void x.k.wakeUp(x.p, x.k.state.pipes[x.l.dataId!].readWq, 1, { kind: 'pipe', dataId: x.l.dataId!, queue: 'read_wq' }),
+    });
+  }
+  return [
+    ...steps,
+    mutexUnlock('nomem_mutex_unlock'),
+    {
+      id: 'nomem_return',
+      kind: 'return',
+      text: 'return -SQLITE_NOMEM',
+      run: (x) => x.k.finish(x, Err.SQLITE_NOMEM, `SQLITE_NOMEM (-7): ${what} would need more than the store's ${STORE_MAX_PAGES} pages (memdb's buffer stops at 4,186,112 bytes); nothing was ${what === 'the write' ? 'written' : 'read'}`),
     },
   ];
 }
@@ -121,7 +178,10 @@ function readProgram(): Program {
       id: 'update',
       kind: 'sql',
       text: 'UPDATE pipe_data SET data = SUBSTR(data, bytes_read + 1)',
-      run: (x) => void execSql(x, Q.upReadUpdate, [x.l.data!.length + 1, x.l.dataId!]),
+      run: (x) => {
+        if (storeFull(x, x.l.length! - x.l.data!.length)) return 'nomem';
+        execSql(x, Q.upReadUpdate, [x.l.data!.length + 1, x.l.dataId!]);
+      },
     },
     {
       id: 'copy_to_user',
@@ -158,6 +218,7 @@ function readProgram(): Program {
       retry: 'begin',
     }),
     ...notFound(),
+    ...noMemory('the read'),
     ...busyTail(true),
   ]);
 }
@@ -194,7 +255,15 @@ function writeProgram(): Program {
       },
     },
     lockTo(Lock.RESERVED, 'lock_reserved'),
-    { id: 'update', kind: 'sql', text: 'UPDATE pipe_data SET data = new_data', run: (x) => void execSql(x, Q.upWriteUpdate, [x.l.data!, x.l.dataId!]) },
+    {
+      id: 'update',
+      kind: 'sql',
+      text: 'UPDATE pipe_data SET data = new_data',
+      run: (x) => {
+        if (storeFull(x, x.l.data!.length)) return 'nomem';
+        execSql(x, Q.upWriteUpdate, [x.l.data!, x.l.dataId!]);
+      },
+    },
     ...commit(),
     mutexUnlock(),
     {
@@ -209,6 +278,7 @@ function writeProgram(): Program {
     },
     ret('return', 'return 0 (not the byte count)', () => 0),
     ...notFound(),
+    ...noMemory('the write'),
     ...busyTail(true),
   ]);
 }
