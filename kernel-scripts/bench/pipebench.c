@@ -6,8 +6,14 @@
  *   bw_sqlpipe [--stock] [--chunk B] [--ahead N] [--procs N] [--runs R]
  *                          B-byte chunks (64 KiB) from a writer process to a reader process, 4 MiB a
  *                          run (at least 4 chunks), median of R runs (11)
- *   lat_sqlpipe [--stock] [--procs N] [--runs R]
- *                          1-byte ping-pong between two processes, 1000 round trips a run
+ *   lat_sqlpipe [--stock] [--procs N] [--runs R] [--trips T]
+ *                          1-byte ping-pong between two processes, T (1000) round trips a run
+ *
+ * --paced: the paper's method (its section 4: 64 KiB chunks, the writer one chunk ahead): the reader
+ * acknowledges each chunk over a stock pipe and the writer waits for the acknowledgement of the chunk
+ * before the last one, so at most two chunks are ever buffered; configuration "paper".
+ * --published: the published SQLiteOS kernel's ABI (551 returns 0 for a whole write) and fixed-size
+ * runs without warm-up (each of its reads leaks a connection: a long run would exhaust the guest).
  *
  * --ahead N: the writer is N chunks ahead of the reader the whole time (the pipe's capacity is set to
  * N + 1 chunks: sqliteos.pipe_capacity, or F_SETPIPE_SZ). --procs N: N extra processes each holding
@@ -34,7 +40,7 @@
 #define CAPACITY_PARAM	"/sys/module/sqliteos/parameters/pipe_capacity"
 #define COUNTERS	"/sys/kernel/debug/sqliteos/counters"
 
-static int stock, ahead, procs, runs = 11;
+static int stock, ahead, procs, runs = 11, paced, published, trips = ROUND_TRIPS;
 static size_t chunk = 64 * 1024, total = 4 * 1024 * 1024;
 static const char *config = "plain";
 
@@ -50,7 +56,12 @@ static long rd(int fd, void *buf, size_t n)
 
 static long wr(int fd, const void *buf, size_t n)
 {
-	return stock ? write(fd, buf, n) : syscall(NR_SQL_PIPE_WRITE, fd, buf, n);
+	long r;
+
+	if (stock)
+		return write(fd, buf, n);
+	r = syscall(NR_SQL_PIPE_WRITE, fd, buf, n);
+	return published && r == 0 ? (long)n : r;
 }
 
 static void die(const char *what)
@@ -128,7 +139,7 @@ static long set_capacity(long bytes)
 /* One bandwidth run: seconds to read `reps` x `total` bytes, the writer ahead by `ahead` chunks. */
 static double bw_run(char *buf, int reps)
 {
-	int fd[2], go[2], status;
+	int fd[2], go[2], ack[2], status;
 	double t0, t;
 	pid_t w;
 	char c;
@@ -137,6 +148,8 @@ static double bw_run(char *buf, int reps)
 		die("pipe");
 	if (stock && ahead && fcntl(fd[1], F_SETPIPE_SZ, (int)((ahead + 1) * chunk)) < 0)
 		die("F_SETPIPE_SZ");
+	if (paced && pipe(ack))
+		die("pipe");
 	w = fork();
 	if (w == 0) {
 		int i;
@@ -145,15 +158,30 @@ static double bw_run(char *buf, int reps)
 		for (i = 0; i < ahead; i++)
 			wr_all(fd[1], buf, chunk);
 		write(go[1], "g", 1);
-		for (i = 0; i < (int)(total / chunk) * reps; i++)
+		for (i = 0; i < (int)(total / chunk) * reps; i++) {
+			if (paced && i >= 2 && read(ack[0], &c, 1) != 1)
+				die("ack");
 			wr_all(fd[1], buf, chunk);
+		}
 		_exit(0);
 	}
 	close(fd[1]);
 	read(go[0], &c, 1);
 	t0 = now();
-	rd_all(fd[0], buf, total * reps);
+	if (paced) {
+		for (size_t k = 0; k < total / chunk * reps; k++) {
+			rd_all(fd[0], buf, chunk);
+			if (write(ack[1], "a", 1) != 1)
+				die("ack");
+		}
+	} else {
+		rd_all(fd[0], buf, total * reps);
+	}
 	t = now() - t0;
+	if (paced) {
+		close(ack[0]);
+		close(ack[1]);
+	}
 	if (ahead)
 		rd_all(fd[0], buf, (size_t)ahead * chunk);
 	waitpid(w, &status, 0);
@@ -184,11 +212,11 @@ static double lat_run(int reps)
 	wr(there[1], &c, 1);	/* warm the path */
 	rd(back[0], &c, 1);
 	t0 = now();
-	for (i = 0; i < ROUND_TRIPS * reps; i++) {
+	for (i = 0; i < trips * reps; i++) {
 		wr(there[1], &c, 1);
 		rd(back[0], &c, 1);
 	}
-	t0 = (now() - t0) / ((double)ROUND_TRIPS * reps) * 1e6;
+	t0 = (now() - t0) / ((double)trips * reps) * 1e6;
 	kill(echo, SIGKILL);
 	waitpid(echo, &status, 0);
 	close(there[0]);
@@ -286,13 +314,20 @@ int main(int argc, char **argv)
 			chunk = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
 			runs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--trips") && i + 1 < argc)
+			trips = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--paced"))
+			paced = 1;
+		else if (!strcmp(argv[i], "--published"))
+			published = 1;
 		else {
-			fprintf(stderr, "usage: %s [--stock] [--chunk BYTES] [--ahead N] [--procs N] [--runs R]\n", name);
+			fprintf(stderr, "usage: %s [--stock] [--published] [--chunk BYTES] [--ahead N | --paced] [--procs N] [--runs R] [--trips T]\n", name);
 			return 2;
 		}
 	}
-	if (chunk < 1 || chunk > 16 << 20 || runs < 1 || runs > MAX_RUNS || ahead < 0 || procs < 0) {
-		fprintf(stderr, "%s: --chunk 1..16777216, --runs 1..%d, --ahead and --procs >= 0\n", name, MAX_RUNS);
+	if (chunk < 1 || chunk > 16 << 20 || runs < 1 || runs > MAX_RUNS || ahead < 0 || procs < 0 || trips < 1 ||
+	    (paced && ahead)) {
+		fprintf(stderr, "%s: --chunk 1..16777216, --runs 1..%d, --trips >= 1, --ahead and --procs >= 0, --paced without --ahead\n", name, MAX_RUNS);
 		return 2;
 	}
 	if (total < 4 * chunk)
@@ -301,7 +336,9 @@ int main(int argc, char **argv)
 	buf = malloc(chunk);
 	if (!buf)
 		die("malloc");
-	if (ahead)
+	if (paced)
+		config = "paper";
+	else if (ahead)
 		snprintf(cfg, sizeof(cfg), "ahead%d", ahead), config = cfg;
 	else if (procs)
 		snprintf(cfg, sizeof(cfg), "procs%d", procs), config = cfg;
@@ -317,8 +354,8 @@ int main(int argc, char **argv)
 		 */
 		sleep(15);
 	}
-	/* Warm-up, not counted, doubling the repetitions until a run lasts MIN_SECONDS. */
-	while ((bw ? bw_run(buf, reps) : lat_run(reps) * ROUND_TRIPS * reps / 1e6) < MIN_SECONDS && reps < 4096)
+	/* Warm-up, not counted, doubling the repetitions until a run lasts MIN_SECONDS (not --published). */
+	while (!published && (bw ? bw_run(buf, reps) : lat_run(reps) * ROUND_TRIPS * reps / 1e6) < MIN_SECONDS && reps < 4096)
 		reps *= 2;
 	read_counters(before, sizeof(before));
 	for (i = 0; i < runs; i++) {

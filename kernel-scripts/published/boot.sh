@@ -62,6 +62,7 @@ for part in ${SQLITEOS_PUBLISHED_PARTS:-main signal txn-exit backlog}; do boot_p
 # The authors' programs ran (test_fork_mult_read's two readers each got their 8 bytes; its output is
 # buffered into a pipe, so a fork can print a line twice).
 log="$out/published-main.log"
+case " ${SQLITEOS_PUBLISHED_PARTS:-main} " in *" main "*) ;; *) exit 0 ;; esac
 for t in "${authors[@]}"; do grep -q "^guest: authors' $t:" "$log" || { echo "published/boot.sh: $t did not run" >&2; exit 1; }; done
 [ "$(grep -c '^authors: test_fork_mult_read: Read str: HELLBROK' "$log")" -ge 2 ] ||
   { echo "published/boot.sh: test_fork_mult_read's readers did not both read HELLBROK ($log)" >&2; exit 1; }

@@ -42,9 +42,14 @@ interface Config {
 export interface BenchRow {
   config: string;
   baselineMBs: number;
-  upstreamMBs: number;
-  companionMBs: number;
+  /** null where the profile cannot run the configuration (`cannot` says why). */
+  upstreamMBs: number | null;
+  companionMBs: number | null;
+  cannot?: { upstream?: string; companion?: string };
 }
+
+/** A configuration the profile's kernel cannot run: a write failed (the published store is full). */
+class CannotRun extends Error {}
 
 class Pair {
   private constructor(
@@ -65,7 +70,8 @@ class Pair {
   }
 
   write(bytes: Uint8Array): void {
-    this.k.run(2, { op: 'write', fd: this.w, bytes });
+    const out = this.k.run(2, { op: 'write', fd: this.w, bytes });
+    if ((out.result as number) < 0) throw new CannotRun(out.error ?? `the write returned ${String(out.result)}`);
   }
 
   read(): number {
@@ -151,22 +157,35 @@ export async function runBench(o: BenchOptions): Promise<number> {
   const times = configs.map(() => ({ baseline: [] as number[], upstream: [] as number[], companion: [] as number[] }));
   // Garbage one run leaves (upstream's multi-MiB copies) must not be collected in the next one's time.
   const gc = collector();
+  const cannot = configs.map(() => ({}) as { upstream?: string; companion?: string });
   for (const who of ['baseline', ...profiles] as const) {
     for (let r = 0; r <= runs; r++) {
       configs.forEach((c, i) => {
+        if (who !== 'baseline' && cannot[i][who]) return;
         gc();
-        const t = who === 'baseline' ? baselineRun(chunks, c.ahead, buf) : onePipeRun(pairs[i][who], chunks, c.ahead, buf, gc);
-        if (r > 0) times[i][who].push(t);
+        try {
+          const t = who === 'baseline' ? baselineRun(chunks, c.ahead, buf) : onePipeRun(pairs[i][who], chunks, c.ahead, buf, gc);
+          if (r > 0) times[i][who].push(t);
+        } catch (e) {
+          if (!(e instanceof CannotRun) || who === 'baseline') throw e;
+          cannot[i][who] = e.message;
+        }
       });
     }
   }
   const bytes = chunks * CHUNK;
+  const cell = (mbs: number | null, base: number) => (mbs === null ? ['cannot'.padStart(10), '—'.padStart(9)] : [fmt(mbs).padStart(10), fmt(ratio(mbs, base), 4).padStart(9)]);
   configs.forEach((c, i) => {
     const base = mbPerSec(bytes, median(times[i].baseline));
-    const up = mbPerSec(bytes, median(times[i].upstream));
-    const co = mbPerSec(bytes, median(times[i].companion));
-    rows.push({ config: c.name, baselineMBs: base, upstreamMBs: up, companionMBs: co });
-    log(`${c.name.padEnd(34)}${fmt(base).padStart(10)}${fmt(up).padStart(10)}${fmt(ratio(up, base), 4).padStart(9)}${fmt(co).padStart(11)}${fmt(ratio(co, base), 4).padStart(9)}\n`);
+    const up = cannot[i].upstream ? null : mbPerSec(bytes, median(times[i].upstream));
+    const co = cannot[i].companion ? null : mbPerSec(bytes, median(times[i].companion));
+    rows.push({ config: c.name, baselineMBs: base, upstreamMBs: up, companionMBs: co, ...(cannot[i].upstream || cannot[i].companion ? { cannot: cannot[i] } : {}) });
+    const [u, ur] = cell(up, base);
+    const [k, kr] = cell(co, base);
+    log(`${c.name.padEnd(34)}${fmt(base).padStart(10)}${u}${ur}${k.padStart(11)}${kr}\n`);
+  });
+  configs.forEach((c, i) => {
+    for (const p of profiles) if (cannot[i][p]) log(`  ${p} cannot run "${c.name}": ${cannot[i][p]}\n`);
   });
   const crowded = pairs[configs.length - 1];
   for (const p of profiles) {
@@ -178,7 +197,7 @@ export async function runBench(o: BenchOptions): Promise<number> {
   }
   for (const pair of pairs) for (const p of profiles) pair[p].k.close();
   // Each profile against its own figure with the writer 1 chunk ahead, measured in the same run.
-  const rel = (i: number, p: 'upstreamMBs' | 'companionMBs') => rows[i][p] / rows[0][p];
+  const rel = (i: number, p: 'upstreamMBs' | 'companionMBs') => (rows[i][p] ?? NaN) / (rows[0][p] ?? NaN);
   const goals = {
     companionAhead64: rel(2, 'companionMBs'),
     companionCrowd: rel(3, 'companionMBs'),
