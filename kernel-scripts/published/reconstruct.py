@@ -386,13 +386,9 @@ def reconstruct(amalgamation, tree):
         src = once(src, old, new, "a header edit", where)
     for what, old, new in ENGINE_EDITS:
         src = once(src, old, new, what, where)
-    for sig, new in LOCK_FUNCTIONS:
-        if src.count(sig) != 1:
-            raise Refused(f"{where}: '{sig}' expected once, found {src.count(sig)}")
-        start = src.index(sig)
-        end = src.index("\n}\n", start) + 2
-        src = src[:start] + new + src[end:]
     try:
+        for sig, new in LOCK_FUNCTIONS:
+            src = nofloat.replace_function(src, sig, new, where)
         src = nofloat.edit(src, where)
     except nofloat.EditError as e:
         raise Refused(str(e))

@@ -93,15 +93,21 @@ class EditError(Exception):
     pass
 
 
+def replace_function(src: str, sig: str, new: str, name: str) -> str:
+    """`src` with the function whose first line is `sig` (to its closing brace at the start of a line)
+    replaced by `new`; EditError if `sig` is not found exactly once."""
+    if src.count(sig) != 1:
+        raise EditError(f"function '{sig}' expected once in {name}, found {src.count(sig)}")
+    start = src.index(sig)
+    end = src.index("\n}\n", start) + 2
+    return src[:start] + new + src[end:]
+
+
 def edit(src: str, name: str) -> str:
     """The amalgamation `src` (called `name` in messages) with every edit made; EditError names a spot
     that is not found exactly once."""
     for sig, new in FUNCTIONS:
-        if src.count(sig) != 1:
-            raise EditError(f"function '{sig}' expected once in {name}, found {src.count(sig)}")
-        start = src.index(sig)
-        end = src.index("\n}\n", start) + 2
-        src = src[:start] + new + src[end:]
+        src = replace_function(src, sig, new, name)
     for i, (old, new, *fine) in enumerate(EDITS, 1):
         n = src.count(old)
         if n == 0 and fine and src.count(fine[0]) == 1:
