@@ -140,6 +140,21 @@ static int kernel_reports(int k, char *first, size_t size)
 	return found;
 }
 
+/* MemAvailable of /proc/meminfo, in KiB. */
+static long mem_available(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 static void part_main(void)
 {
 	char buf[256], wchan[128];
@@ -149,7 +164,7 @@ static void part_main(void)
 	pid_t pid;
 	int status;
 
-	printf("1..12\n");
+	printf("1..13\n");
 	r = syscall(NR_HELLO_WORLD, buf, sizeof(buf));
 	check(r == 0 && strcmp(buf, "HELLOWO") == 0, "548 hello_world copies \"HELLOWO\" (returned %ld)", r);
 
@@ -220,6 +235,19 @@ static void part_main(void)
 	waitpid(pid, &status, 0);
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "549 serves an unprivileged user, an UPDATE included (child status %d)", WEXITSTATUS(status));
+
+	/* A successful read never finalizes its UPDATE, so sqlite3_close() fails and the connection stays. */
+	long before, after, n = 300;
+
+	for (long i = 0; i < n; i++)
+		sq_write(fd[1], "l", 1);
+	before = mem_available();
+	for (long i = 0; i < n; i++)
+		sq_read(fd[0], buf, 1);
+	after = mem_available();
+	check(before > 0 && (before - after) / n >= 64,
+	      "every successful read leaks its connection: %ld reads took %ld KiB for good (%ld KiB a read)",
+	      n, before - after, (before - after) / n);
 
 	/* A wait queue's kernel address, for anyone to read. */
 	v = query_value("SELECT read_wq AS q FROM pipe_data LIMIT 1", "q", &rc);
