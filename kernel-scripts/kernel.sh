@@ -5,7 +5,8 @@
 # for the program driving it (progress, the image built); everything else is the log.
 #
 #   kernel.sh status TREE                   version, kind (debian / wsl / other), patch state (companion /
-#                                           published / none), whether this project tests that tree
+#                                           published / none; for published, whether its sqlite3.c is the
+#                                           authors', reconstructed or missing), whether this project tests it
 #   kernel.sh source KIND DIR               gets a tree into DIR and prints its path (@@sqliteos tree):
 #                                           debian (6.1) and debian-6.12 from Debian's linux-source
 #                                           packages; wsl (5.15.146.1) and wsl-6.6 from Microsoft's git;
@@ -83,6 +84,13 @@ status() {
   say "version $v"
   say "kind $kind"
   say "patch $patch"
+  if [ "$patch" = published ]; then
+    # Its ksqlite/sqlite3.c: the authors' own, ours (kernel-scripts/published/), or missing.
+    local sq="$tree/ksqlite/sqlite3.c" origin=missing
+    [ -f "$sq" ] && origin=authors
+    [ -f "$sq" ] && head -c 400 "$sq" | grep -q RECONSTRUCTED && origin=reconstructed
+    say "sqlite3 $origin"
+  fi
   say "tested $tested"
 }
 

@@ -35,13 +35,16 @@ export interface TreeInfo {
   version: string;
   kind: 'debian' | 'wsl' | 'other';
   patch: 'companion' | 'published' | 'none';
+  /** A published tree's ksqlite/sqlite3.c: the authors' own, ours (kernel-scripts/published/), or absent. */
+  sqlite3?: 'authors' | 'reconstructed' | 'missing';
   /** One of the trees this project builds and boots in its tests (kernel.sh status says which). */
   tested: boolean;
 }
 
 /** A tree in words: "Linux 6.1.192 (Debian's linux-source, tested here), the companion patch applied". */
 export function describeTree(t: TreeInfo): string {
-  const patch = { companion: 'the companion patch applied', published: 'the published SQLiteOS kernel', none: 'not patched' }[t.patch];
+  const sqlite3 = { authors: '', reconstructed: ' (its sqlite3.c reconstructed)', missing: ' (its sqlite3.c missing: kernel.sh reconstruct makes it)' }[t.sqlite3 ?? 'authors'];
+  const patch = { companion: 'the companion patch applied', published: `the published SQLiteOS kernel${sqlite3}`, none: 'not patched' }[t.patch];
   const kind = t.kind === 'wsl' ? "Microsoft's WSL2 tree" : t.kind === 'debian' ? "Debian's linux-source" : 'a kernel tree';
   return `Linux ${t.version} (${kind}, ${t.tested ? 'tested here' : 'not tested here'}), ${patch}`;
 }
@@ -171,7 +174,7 @@ export class KernelWork {
       const d = driverLine(l);
       if (d) f[d.key] = d.value;
     }
-    return { tree: f.tree ?? '', version: f.version ?? '?', kind: (f.kind as TreeInfo['kind']) ?? 'other', patch: (f.patch as TreeInfo['patch']) ?? 'none', tested: f.tested === 'yes' };
+    return { tree: f.tree ?? '', version: f.version ?? '?', kind: (f.kind as TreeInfo['kind']) ?? 'other', patch: (f.patch as TreeInfo['patch']) ?? 'none', ...(f.sqlite3 ? { sqlite3: f.sqlite3 as TreeInfo['sqlite3'] } : {}), tested: f.tested === 'yes' };
   }
 
   /** Runs a step whose result is the tree facts it prints. */

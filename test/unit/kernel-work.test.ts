@@ -14,7 +14,7 @@ import { BuildLog, LineSplitter, mapBuildPath } from '../../extension/core/kerne
 import { GuestChecks } from '../../extension/core/kernel-output/guest-checks';
 import { tarGz } from '../../extension/core/files/tar';
 import { setWslKernel, wslConfigPath } from '../../extension/core/files/wslconfig';
-import { Cancelled, KernelWork, KernelWorkError } from '../../extension/machines/kernel-work';
+import { Cancelled, KernelWork, KernelWorkError, describeTree } from '../../extension/machines/kernel-work';
 import { LocalShell } from '../../extension/machines/sources';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-kw-'));
@@ -218,6 +218,22 @@ describe('KernelWork on this machine', () => {
     assert.ok(from.startsWith(`from ${cache}/sqliteos-companion/scripts-`), from);
     const again = new KernelWork({ label: 'fake remote', exec: (c, o) => (runs.push(c), shell.exec(c.replace(/\$\{XDG_CACHE_HOME:-\$HOME\/\.cache\}/, cache), o)), upload: () => Promise.reject(new Error('uploaded twice')), stream: (c, on) => shell.stream(c, on) }, { dir }, false);
     await again.status('/t');
+  });
+
+  it('says whether a published tree has its sqlite3.c (kernel.sh status of the real published files, made up here)', async () => {
+    const tree = tmp();
+    fs.mkdirSync(path.join(tree, 'ksqlite'));
+    fs.writeFileSync(path.join(tree, 'ksqlite', 'ksqlite.c'), '');
+    fs.writeFileSync(path.join(tree, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 146\nEXTRAVERSION = .1\nNAME = x\n');
+    fs.writeFileSync(path.join(tree, 'Kconfig'), '');
+    const w = new KernelWork(new LocalShell(), { dir: path.join(__dirname, '..', '..', 'kernel-scripts') }, true);
+    const missing = await w.status(tree);
+    assert.equal(missing.sqlite3, 'missing');
+    assert.match(describeTree(missing), /the published SQLiteOS kernel \(its sqlite3\.c missing: kernel\.sh reconstruct makes it\)$/);
+    fs.writeFileSync(path.join(tree, 'ksqlite', 'sqlite3.c'), '/*\n * ksqlite/sqlite3.c -- RECONSTRUCTED by SQLiteOS Companion\n */\n');
+    assert.match(describeTree(await w.status(tree)), /the published SQLiteOS kernel \(its sqlite3\.c reconstructed\)$/);
+    fs.writeFileSync(path.join(tree, 'ksqlite', 'sqlite3.c'), '/* the authors\' own */\n');
+    assert.match(describeTree(await w.status(tree)), /, the published SQLiteOS kernel$/);
   });
 });
 
