@@ -17,6 +17,7 @@
  * 1 with a message on stderr naming what could not be read.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,6 +467,49 @@ static void upstream_tables_json(void)
 	}
 }
 
+/*
+ * The published kernel says nothing of its processes but their rows: what /proc says of each live one,
+ * as "procs":[[pid,"state letter","wchan"],...] (a pid_store row without an entry is a process gone).
+ */
+static void proc_states(void)
+{
+	char path[300], buf[512], wchan[128], *p;
+	struct dirent *d;
+	int first = 1, fd;
+	ssize_t n;
+	DIR *dir = opendir("/proc");
+
+	fputs(",\"procs\":[", stdout);
+	while (dir && (d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/wchan", d->d_name);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, wchan, sizeof(wchan) - 1);
+		if (fd >= 0)
+			close(fd);
+		wchan[n > 0 ? n : 0] = 0;
+		list(",", &first);
+		printf("[%s,\"%c\",", d->d_name, p[2]);
+		json_log_string(wchan, strlen(wchan));
+		putchar(']');
+	}
+	if (dir)
+		closedir(dir);
+	putchar(']');
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = "/sys/kernel/debug/sqliteos";
@@ -519,6 +563,8 @@ int main(int argc, char **argv)
 	putchar('}');
 	if (!upstream)
 		state(dir);
+	else
+		proc_states();
 	puts("}");
 	return 0;
 }

@@ -40,6 +40,10 @@ describe('the published SQLiteOS kernel over SSH (QEMU guest)', () => {
       assert.ok(data.rows.some((r) => r.includes(DEMO_BYTES)), JSON.stringify(data.rows));
       // Wait-queue addresses are kernel pointers (0xffff8..., negative as int64), for anyone to read through 549.
       assert.ok(data.rows.every((r) => typeof r[2] === 'number' && r[2] < 0 && r[2] >= -(2 ** 47)), JSON.stringify(data.rows));
+      // What /proc says: the demo's reader asleep in sql_pipe_read, the boot script's processes gone (rows kept).
+      const procs = await t.processes();
+      assert.equal(procs.filter((p) => p.state === 'blocked' && /^sql_pipe_read/.test(p.activity ?? '')).length, 1, JSON.stringify(procs));
+      assert.ok(procs.some((p) => p.state === 'exited'), 'a pid_store row of a process gone');
       const q = await t.query('SELECT count(*) AS n FROM pid_pipe');
       assert.deepEqual(q, { columns: ['n'], rows: [[(await t.tablePage('pid_pipe', 0, 0)).total]] });
       await assert.rejects(t.locks(), (e: Error) => e instanceof NotShown && /only its tables/.test(e.message));

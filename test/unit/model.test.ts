@@ -58,6 +58,20 @@ describe('kernel snapshot (sqliteos-inspect format 1)', () => {
     assert.match(s.unavailable!, /only its tables/);
   });
 
+  it("shows the published kernel's processes as /proc sees them: gone ones exited, a reader asleep in its read blocked", () => {
+    const s = parseInspectJson(fixture('published-demo.json'), 'guest');
+    assert.deepEqual(Object.keys(s.tables), ['pid_store', 'pid_pipe', 'pipe_data', 'inode', 'partitioned_data']);
+    const p = (pid: number) => s.processes.find((x) => x.pid === pid)!;
+    assert.equal(p(36).state, 'blocked');
+    assert.match(p(36).activity!, /^sql_pipe_read: a pipe's read_wq .*\(wchan __x64_sys_sql_pipe_read\)$/);
+    assert.equal(p(25).state, 'exited', 'a boot-script process that is gone keeps its row');
+    assert.match(p(25).activity!, /never deletes its pid_store row/);
+    assert.equal(p(33).state, 'runnable', 'asleep in pause(), not in SQLiteOS');
+    // Without "procs" (an older helper) nothing is claimed: every row runnable, as before.
+    const old = parseInspectJson(fixture('published-demo.json').replace(/,"procs":\[.*\]\}\s*$/, "}"), 'guest');
+    assert.ok(old.processes.every((x) => x.state === 'runnable'));
+  });
+
   it('refuses truncated output, naming its length and end', () => {
     const full = fixture('companion-demo.json');
     refuses(full.slice(0, 700), /^guest: sqliteos-inspect: not JSON/, /output of 700 bytes ending .*truncated\?/);

@@ -6,7 +6,7 @@
  * the diff of an unchanged section one identity comparison. Every changed section is checked field by
  * field (kernel-json.ts); damaged output is a KernelFormatError naming the field, never a partial view.
  */
-import { INSPECT_FORMAT, Json, KernelFormatError, counters, fail, locks, obj, pipes, processesFrom, protectBigIntegers, queues, show, table } from './kernel-json';
+import { INSPECT_FORMAT, Json, KernelFormatError, counters, fail, locks, obj, pipes, procStates, processesFrom, protectBigIntegers, publishedProcesses, queues, show, table } from './kernel-json';
 import type { Locks, Pipe, Process, Snapshot, Table, WaitQueue } from './model';
 
 type Span = [number, number];
@@ -112,7 +112,7 @@ export class InspectReader {
         kernel,
         takenAt,
         tables,
-        processes: processesFrom(tables.pid_store, null),
+        processes: publishedProcesses(tables.pid_store, spans.has('procs') ? section('procs', procStates) : undefined),
         pipes: [],
         locks: null,
         queues: null,

@@ -170,6 +170,45 @@ export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | nul
   });
 }
 
+/** What /proc says of a live process on the published kernel: its state letter and where it sleeps. */
+export interface ProcState {
+  state: string;
+  wchan: string;
+}
+
+/** "procs": [[pid, "S", "wchan"], ...] (the helper's upstream mode). */
+export function procStates(v: Json, where: string): Map<number, ProcState> {
+  return new Map(
+    arr(v, where).map((e, i) => {
+      const [pid, state, wchan] = arr(e, `${where}[${i}]`);
+      return [int(pid, `${where}[${i}][0]`), { state: str(state, `${where}[${i}][1]`), wchan: str(wchan, `${where}[${i}][2]`) }];
+    }),
+  );
+}
+
+/** Where the published kernel's code sleeps, by the function /proc/PID/wchan names. */
+const PUBLISHED_SLEEPS: [RegExp, string][] = [
+  [/sql_pipe_read/, "sql_pipe_read: a pipe's read_wq (/proc does not say which pipe)"],
+  [/ksqlite_|mutex_lock/, 'the global write mutex'],
+  [/MMem/, "the store's lock (MMemLock)"],
+];
+
+/**
+ * The published kernel's processes: its pid_store rows, each as /proc sees it. A row whose pid is not
+ * running is a process gone (the kernel never deletes its row); one asleep in SQLiteOS code is blocked,
+ * on what its wchan names.
+ */
+export function publishedProcesses(pidStore: Table | undefined, procs: Map<number, ProcState> | undefined): Process[] {
+  const rows = processesFrom(pidStore, null);
+  if (!procs) return rows;
+  return rows.map((p) => {
+    const live = procs.get(p.pid);
+    if (!live) return { ...p, state: 'exited', activity: 'gone; the published kernel never deletes its pid_store row' };
+    const on = live.state === 'S' || live.state === 'D' ? PUBLISHED_SLEEPS.find(([re]) => re.test(live.wchan)) : undefined;
+    return on ? { ...p, state: 'blocked', activity: `${on[1]} (wchan ${live.wchan})` } : p;
+  });
+}
+
 export const BIG = '$sqliteos.bigint';
 
 /**
