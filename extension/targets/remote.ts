@@ -11,6 +11,11 @@ import type { Helper } from '../machines/kernel-host';
 import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo } from './target';
 
 /** Where the shell comes from: an SSH connection (reopened after a drop) or this machine. */
+
+/** How often the published kernel's tables are read, and why not more often. */
+export const UPSTREAM_POLL_MS = 60000;
+export const UPSTREAM_POLL_WHY = "read once a minute: every query the published kernel runs (syscall 549) leaks its connection (about 200 KiB), and a snapshot takes five to seven; Refresh reads it now";
+
 export interface ShellSource {
   kind: 'ssh' | 'local';
   label: string;
@@ -120,8 +125,17 @@ export class RemoteTarget implements Target {
     }
     if (this.active && !this.facts?.problem) {
       await this.poll().catch(() => undefined);
-      if (this.active) this.schedule(this.opts.pollIntervalMs());
+      if (this.active) this.schedule(this.pollEvery());
     }
+  }
+
+  /**
+   * The published kernel's 549 never closes the connection it opens, and a snapshot of its tables takes
+   * five to seven calls: polled every second, the views alone would eat the guest's memory (about 200
+   * KiB a call) in minutes. Its tables are read once a minute; Refresh reads them now.
+   */
+  private pollEvery(): number {
+    return this.facts?.kernel === 'upstream' ? Math.max(this.opts.pollIntervalMs(), UPSTREAM_POLL_MS) : this.opts.pollIntervalMs();
   }
 
   /** One poll; a second call while one runs waits for it instead of starting another. */
@@ -187,7 +201,7 @@ export class RemoteTarget implements Target {
       details,
       state,
       stale: this.stale,
-      warnings: f?.problem ? [f.problem] : undefined,
+      warnings: f?.problem ? [f.problem] : f?.kernel === 'upstream' ? [UPSTREAM_POLL_WHY] : undefined,
     };
   }
 

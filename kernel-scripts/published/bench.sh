@@ -3,8 +3,8 @@
 # each against its own stock pipe(2) in the same boot (under TCG only ratios within one boot mean
 # anything). The paper's method: 64 KiB chunks with the writer one chunk ahead (bw_sqlpipe --paced,
 # configuration "paper"), and 1-byte round trips. The published kernel's runs are short and fixed
-# (--published: each of its reads leaks a connection), and the companion's are the same size, so the
-# two boots measure alike. Uses the published kernel test:kernel:trees builds (or `sqliteos guest start
+# (--published: each of its reads leaks a connection); the others are doubled by the warm-up until a run
+# lasts 0.1 s (a rate does not depend on a run's length; a short run is only noisier). Uses the published kernel test:kernel:trees builds (or `sqliteos guest start
 # --published`), and qemu/bench.sh for the boots. Consoles and reports in .cache/bench/.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -32,7 +32,7 @@ boot_part() {
 echo \"guest: authors' $t:\"; /bin/$t 2>&1 | sed 's/^/authors: $t: /'"
     done
     body="$body
-dmesg | grep -E -A8 'BUG:|WARNING:|Oops|Call Trace|page allocation failure' | head -40 | sed 's/^/guest: dmesg: /'"
+dmesg | grep -E -A8 'BUG:|WARNING:|Oops|general protection|Call Trace|page allocation failure' | head -40 | sed 's/^/guest: dmesg: /'"
   fi
   make_initramfs "$out/root-$part" "$body" "$out"/bin/*
   local status=0
@@ -50,7 +50,7 @@ dmesg | grep -E -A8 'BUG:|WARNING:|Oops|Call Trace|page allocation failure' | he
     return 1
   fi
   # Part main takes none of the paths that break the kernel: a report there is a failure.
-  if [ "$part" = main ] && grep -qE '^guest: dmesg: .*(BUG:|WARNING:|Oops|general protection)' "$log"; then
+  if [ "$part" = main ] && grep -qE '^guest: dmesg: .*(BUG:|WARNING:|Oops|general protection|Call Trace)' "$log"; then
     grep '^guest: dmesg: ' "$log" | head -20 >&2
     echo "published/boot.sh: part main: the kernel reported a fault; console: $log" >&2
     return 1

@@ -171,7 +171,7 @@ static void part_main(void)
 	pid_t pid;
 	int status;
 
-	printf("1..13\n");
+	printf("1..14\n");
 	r = syscall(NR_HELLO_WORLD, buf, sizeof(buf));
 	check(r == 0 && strcmp(buf, "HELLOWO") == 0, "548 hello_world copies \"HELLOWO\" (returned %ld)", r);
 
@@ -236,12 +236,14 @@ static void part_main(void)
 		v = query_value("SELECT count(*) AS n FROM pipe_data", "n", &rc);
 		if (rc != 0 || !v)
 			_exit(1);
-		v = query_value("UPDATE pipe_data SET write_wq = write_wq WHERE 0", "n", &rc);
-		_exit(rc == 0 ? 0 : 2);
+		/* One call, two statements (sqlite3_exec runs both): a row really changed, counted. */
+		v = query_value("UPDATE pipe_data SET write_wq = write_wq WHERE dataId = (SELECT max(dataId) FROM pipe_data); "
+				"SELECT changes() AS n", "n", &rc);
+		_exit(rc == 0 && v && strcmp(v, "1") == 0 ? 0 : 2);
 	}
 	waitpid(pid, &status, 0);
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "549 serves an unprivileged user, an UPDATE included (child status %d)", WEXITSTATUS(status));
+	      "549 serves an unprivileged user, an UPDATE of a row included (child status %d)", WEXITSTATUS(status));
 
 	/* A successful read never finalizes its UPDATE, so sqlite3_close() fails and the connection stays. */
 	long before, after, n = 300;
@@ -255,6 +257,11 @@ static void part_main(void)
 	check(before > 0 && (before - after) / n >= 64,
 	      "every successful read leaks its connection: %ld reads took %ld KiB for good (%ld KiB a read)",
 	      n, before - after, (before - after) / n);
+
+	/* SQLite's current_timestamp through the reconstruction's strftime: "YYYY-MM-DD HH:MM:SS". */
+	v = query_value("SELECT current_timestamp AS t", "t", &rc);
+	check(rc == 0 && v && strlen(v) == 19 && v[4] == '-' && v[10] == ' ' && v[16] == ':',
+	      "current_timestamp is whole: %s", v ? v : "(nothing logged)");
 
 	/* A wait queue's kernel address, for anyone to read. */
 	v = query_value("SELECT read_wq AS q FROM pipe_data LIMIT 1", "q", &rc);
@@ -292,7 +299,9 @@ static void part_signal(void)
 		sq_write(fd[1], "x", 1);
 		query_value("SELECT 1 AS one", "one", &rc);
 	}
-	found = kernel_reports(k, first, sizeof(first));
+	kernel_reports(k, first, sizeof(first));
+	found = strstr(first, "BUG:") || strstr(first, "Oops") || strstr(first, "general protection") ||
+		strstr(first, "Bad page");
 	check(found > 0, "the killed reader's connection was freed twice: the kernel reports \"%s\"",
 	      found ? first : "(nothing)");
 }
@@ -327,7 +336,8 @@ static void part_txn_exit(void)
 		perror("write");
 	char st = asleep(forker, wchan, sizeof(wchan));
 
-	check(st == 'D', "a later fork sleeps for ever on the mutex (state %c, wchan %s)", st, wchan);
+	check(st == 'D' && (strstr(wchan, "ksqlite_insert_into_pid") || strstr(wchan, "mutex")),
+	      "a later fork sleeps for ever on the mutex (state %c, wchan %s)", st, wchan);
 }
 
 /*

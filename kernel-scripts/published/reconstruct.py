@@ -322,7 +322,9 @@ size_t strftime(char *s, size_t max, const char *fmt, const struct tm *tm)
 {
 	size_t n = 0;
 
-	for (; *fmt && n + 5 < max; fmt++) {
+	if (!max)
+		return 0;
+	for (; *fmt && n + 1 < max; fmt++) {
 		if (*fmt != '%' || !fmt[1]) {
 			s[n++] = *fmt;
 			continue;

@@ -47,6 +47,11 @@ describe('the published SQLiteOS kernel over SSH (QEMU guest)', () => {
       const q = await t.query('SELECT count(*) AS n FROM pid_pipe');
       assert.deepEqual(q, { columns: ['n'], rows: [[(await t.tablePage('pid_pipe', 0, 0)).total]] });
       await assert.rejects(t.locks(), (e: Error) => e instanceof NotShown && /only its tables/.test(e.message));
+      // Every 549 call leaks its connection there: asked to poll every 200 ms, it reads once a minute, and says why.
+      assert.match(t.info().warnings?.join('\n') ?? '', /read once a minute: every query the published kernel runs \(syscall 549\) leaks its connection/);
+      const taken = t.snapshot!.takenAt;
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(t.snapshot!.takenAt, taken, 'no new snapshot within 2 s');
     } finally {
       t.dispose();
       m.closeAll();
