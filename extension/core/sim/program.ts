@@ -204,18 +204,21 @@ export function commit(prefix = 'commit'): Step[] {
  * The tail every locking syscall shares for SQLITE_BUSY (memdb policy): roll back, drop the lock,
  * release the mutex if held, and return -5 as the published kernel does.
  */
-export function busyTail(holdsMutex: boolean): Step[] {
-  const steps: Step[] = [
-    {
-      id: 'busy',
-      kind: 'txn',
-      text: 'ROLLBACK (SQLITE_BUSY)',
-      run: (x) => {
-        if (x.k.db.writer === x.p.pid) x.k.db.rollbackWrite();
-        x.k.unlock(x, Lock.NONE, true);
-      },
+/** A failed statement's transaction given up: this process's writes rolled back, its lock let go. */
+export function rollbackStep(id: string, text: string): Step {
+  return {
+    id,
+    kind: 'txn',
+    text,
+    run: (x) => {
+      if (x.k.db.writer === x.p.pid) x.k.db.rollbackWrite();
+      x.k.unlock(x, Lock.NONE, true);
     },
-  ];
+  };
+}
+
+export function busyTail(holdsMutex: boolean): Step[] {
+  const steps: Step[] = [rollbackStep('busy', 'ROLLBACK (SQLITE_BUSY)')];
   if (holdsMutex) steps.push(mutexUnlock('busy_mutex_unlock'));
   steps.push({
     id: 'busy_return',

@@ -8,7 +8,7 @@
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { concat } from './companion-fd';
-import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
+import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, rollbackStep, sleepOn } from './program';
 import { Q } from './schema';
 import { spawnProgram } from './spawn';
 import { Err, KMALLOC_MAX, Lock, STORE_BASE_PAGES, STORE_MAX_PAGES } from './types';
@@ -63,17 +63,7 @@ function storeFull(x: Exec, newLength: number): boolean {
  * connection's close rolls the transaction back, so nothing of this call is kept.
  */
 function noMemory(what: 'the read' | 'the write'): Step[] {
-  const steps: Step[] = [
-    {
-      id: 'nomem',
-      kind: 'txn',
-      text: 'the store cannot grow: SQLITE_NOMEM, rolled back',
-      run: (x) => {
-        if (x.k.db.writer === x.p.pid) x.k.db.rollbackWrite();
-        x.k.unlock(x, Lock.NONE, true);
-      },
-    },
-  ];
+  const steps: Step[] = [rollbackStep('nomem', 'the store cannot grow: SQLITE_NOMEM, rolled back')];
   // The read's error path wakes the next reader, as any failed read does.
   if (what === 'the read') {
     steps.push({
