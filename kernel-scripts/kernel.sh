@@ -84,13 +84,7 @@ status() {
   say "version $v"
   say "kind $kind"
   say "patch $patch"
-  if [ "$patch" = published ]; then
-    # Its ksqlite/sqlite3.c: the authors' own, ours (kernel-scripts/published/), or missing.
-    local sq="$tree/ksqlite/sqlite3.c" origin=missing
-    [ -f "$sq" ] && origin=authors
-    [ -f "$sq" ] && head -c 400 "$sq" | grep -q RECONSTRUCTED && origin=reconstructed
-    say "sqlite3 $origin"
-  fi
+  [ "$patch" != published ] || say "sqlite3 $(sqlite3_origin "$tree")"
   say "tested $tested"
 }
 
@@ -168,6 +162,14 @@ source_tree() {
   status "$tree"
 }
 
+# A published tree's ksqlite/sqlite3.c: the authors' own, ours (published/reconstruct.py marks it), or missing.
+sqlite3_origin() {
+  local sq="$1/ksqlite/sqlite3.c"
+  if [ ! -f "$sq" ]; then echo missing
+  elif head -c 400 "$sq" | grep -q RECONSTRUCTED; then echo reconstructed
+  else echo authors; fi
+}
+
 # The published tree as its authors left it cannot build here: ksqlite/sqlite3.c is absent from the
 # stored copy (reconstructed, never over the authors' own), and their committed build outputs make an
 # out-of-tree build refuse to start.
@@ -177,7 +179,7 @@ reconstruct() {
   for d in arch/x86/include/generated include/config include/generated; do
     [ ! -e "$tree/$d" ] || { echo "removing $d (build output the authors committed)"; rm -rf "${tree:?}/$d"; }
   done
-  [ -f "$tree/ksqlite/sqlite3.c" ] && ! head -c 400 "$tree/ksqlite/sqlite3.c" | grep -q RECONSTRUCTED && return 0
+  [ "$(sqlite3_origin "$tree")" != authors ] || return 0
   local amalgamation; amalgamation=$(bash "$here/sqlite/fetch.sh" --version 3.45.1) || die "no SQLite 3.45.1 amalgamation"
   python3 "$here/published/reconstruct.py" "$amalgamation" "$tree" || die "ksqlite/sqlite3.c could not be reconstructed"
 }

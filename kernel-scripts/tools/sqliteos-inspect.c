@@ -471,35 +471,37 @@ static void upstream_tables_json(void)
  * The published kernel says nothing of its processes but their rows: what /proc says of each live one,
  * as "procs":[[pid,"state letter","wchan"],...] (a pid_store row without an entry is a process gone).
  */
+/* /proc/PID/NAME's first size - 1 bytes, NUL-terminated (empty if unreadable): their length. */
+static ssize_t proc_file(const char *pid, const char *name, char *buf, size_t size)
+{
+	char path[300];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, name);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
 static void proc_states(void)
 {
-	char path[300], buf[512], wchan[128], *p;
+	char buf[512], wchan[128], *p;
 	struct dirent *d;
-	int first = 1, fd;
-	ssize_t n;
+	int first = 1;
 	DIR *dir = opendir("/proc");
 
 	fputs(",\"procs\":[", stdout);
 	while (dir && (d = readdir(dir))) {
-		if (!isdigit((unsigned char)d->d_name[0]))
+		if (!isdigit((unsigned char)d->d_name[0]) || proc_file(d->d_name, "stat", buf, sizeof(buf)) <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-		fd = open(path, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
 		p = strrchr(buf, ')');
 		if (!p || p[1] != ' ')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/wchan", d->d_name);
-		fd = open(path, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, wchan, sizeof(wchan) - 1);
-		if (fd >= 0)
-			close(fd);
-		wchan[n > 0 ? n : 0] = 0;
+		proc_file(d->d_name, "wchan", wchan, sizeof(wchan));
 		list(",", &first);
 		printf("[%s,\"%c\",", d->d_name, p[2]);
 		json_log_string(wchan, strlen(wchan));
