@@ -282,7 +282,10 @@ export class SimEngine {
 
   /** schedule(): sleeps unless a waker already took us off the queue since prepare_to_wait. */
   sleep(x: Exec, on: QueueId, resumeAt: string): boolean {
-    if (x.p.woken) return false;
+    if (x.p.woken) {
+      x.p.woken = false;
+      return false;
+    }
     this.block(x, on, resumeAt);
     return true;
   }
@@ -307,11 +310,12 @@ export class SimEngine {
   }
 
   private wakeProc(by: ProcState, target: ProcState, on: QueueId): void {
-    target.woken = true;
+    // A sleeper is made runnable; a task between prepare_to_wait and schedule() is told, so its
+    // schedule() falls through (the flag means nothing anywhere else, and is not left set).
     if (target.status === 'blocked') {
       target.status = 'runnable';
       target.waitingOn = null;
-    }
+    } else target.woken = true;
     target.wokenAt = ++this.state.counters.wakeups;
     if (this.listening) this.emit({ ...this.where(by), type: 'wake', target: target.pid, on });
   }
