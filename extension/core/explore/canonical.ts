@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import type { Scenario } from '../scenario/ast';
 import type { ScenarioRun } from '../scenario/runner';
 import { SEQ_BASE } from '../sim/companion';
-import type { ProcState } from '../sim/types';
+import type { PipeState, ProcState } from '../sim/types';
 
 /** A pipe id -> the read label of the statement that made the pipe now holding it; queue ids likewise. */
 interface Names {
@@ -19,28 +19,47 @@ interface Names {
   queue: Map<number, string>;
 }
 
-export function stateKey(run: ScenarioRun): string {
-  return digest(canonical(run));
+/**
+ * The state key. `exact`: the full search's (--no-reduction, the oracle): every field as the simulator
+ * holds it, in the order it holds it, ids kept; only connection ids and the wake-up counter are left out
+ * (counters, not state). Without it, the reduced search's: states that differ only in orders and names
+ * nothing to come can tell apart meet as one (see the header and canonical()).
+ */
+export function stateKey(run: ScenarioRun, exact = false): string {
+  return digest(exact ? exactState(run) : canonical(run));
+}
+
+function exactState(run: ScenarioRun): string {
+  const s = run.kernel.state;
+  const procs = Object.values(s.procs).map((p) => {
+    const base = { ...p, txnConn: p.txnConn === null ? null : 1, wokenAt: undefined };
+    return p.current ? { ...base, current: { ...p.current, locals: { ...p.current.locals, conn: undefined } } } : base;
+  });
+  const conns = s.store.conns.map((c) => [c.pid, c.level, c.purpose]);
+  return serialize([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, s.deferred, run.kernel.db.contentKey(digest), run.labels]);
 }
 
 function canonical(run: ScenarioRun): string {
   const k = run.kernel;
   const s = k.state;
   const names = pipeNames(run);
-  // Connection ids and counters differ between orders that reach the same state: leave them out. Labels
-  // are bound in the order their pipes were made: in key order.
+  // Labels are bound in the order their pipes were made: in key order. Connections are looked up by id
+  // and their levels summed or maxed, never taken in order; read_q is always woken whole: in key order.
   const labels = Object.entries(run.labels).sort(([a], [b]) => (a < b ? -1 : 1));
-  const conns = s.store.conns.map((c) => [c.pid, c.level, c.purpose]);
+  const conns = s.store.conns.map((c) => serialize([c.pid, c.level, c.purpose])).sort();
+  const readQ = s.store.readQ.map((w) => serialize(w)).sort();
   const procs = Object.values(s.procs).map((p) => procKey(p, names));
+  // The references calls in progress hold: set in either order, absent until the first.
+  const refs = (p: PipeState) => ({ ...p, readRefs: undefined, writeRefs: undefined, refs: [p.readRefs ?? 0, p.writeRefs ?? 0] });
   if (!names) {
-    return serialize([procs, s.handlers, s.pipes, { ...s.store, conns }, s.mutex, s.deferred, k.db.contentKey(digest), labels]);
+    return serialize([procs, s.handlers, Object.values(s.pipes).map(refs), { ...s.store, conns, readQ }, s.mutex, s.deferred, k.db.contentKey(digest), labels]);
   }
   const id = (n: number) => names.pipe.get(n) ?? n;
   const handlers = Object.values(s.handlers).map((h) => ({ ...h, fds: Object.entries(h.fds).map(([fd, e]) => [Number(fd), id(e.dataId), e.end]) }));
   const pipes = Object.values(s.pipes)
-    .map((p) => ({ ...p, dataId: id(p.dataId), readWqId: names.queue.get(p.readWqId), writeWqId: names.queue.get(p.writeWqId), tail: seqName(p.tail, names) }))
+    .map((p) => ({ ...refs(p), dataId: id(p.dataId), readWqId: names.queue.get(p.readWqId), writeWqId: names.queue.get(p.writeWqId), tail: seqName(p.tail, names) }))
     .sort((a, b) => (String(a.dataId) < String(b.dataId) ? -1 : 1));
-  return serialize([procs, handlers, pipes, { ...s.store, conns }, s.mutex, dbKey(run, names), labels]);
+  return serialize([procs, handlers, pipes, { ...s.store, conns, readQ }, s.mutex, dbKey(run, names), labels]);
 }
 
 /** Per scenario: each pipe statement's line -> its read label, and whether any statement queries. */
@@ -111,7 +130,8 @@ function procKey(p: ProcState, names: Names | null): unknown {
   const base = { ...p, txnConn: p.txnConn === null ? null : 1, wokenAt: undefined };
   if (!p.current) return base;
   const l = p.current.locals as Record<string, unknown>;
-  const locals: Record<string, unknown> = { ...l, conn: undefined };
+  // lockResumed false is its absence (the lock step reads it as `?? false`).
+  const locals: Record<string, unknown> = { ...l, conn: undefined, lockResumed: l.lockResumed || undefined };
   if (names) {
     if (typeof l.dataId === 'number') locals.dataId = names.pipe.get(l.dataId) ?? l.dataId;
     if (Array.isArray(l.chunks)) locals.chunks = (l.chunks as number[][]).map(([seq, ...rest]) => [seqName(seq, names), ...rest]);
