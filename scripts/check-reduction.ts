@@ -1,8 +1,8 @@
 /*
  * The explorer's reduction against the full search on a generated corpus (npm run check:reduction [N]):
- * for seeds 1..N (300 by default), both searches up to 5,000 states; where the full one ends (exhausted or
- * a violation), the verdict (kind, line), `exhausted` and the end-state count must be the same and the
- * reduced state count no higher. Prints each difference and a summary; exits 1 on any difference.
+ * for seeds 1..N (300 by default), both searches up to 5,000 states, each going on past every violation;
+ * where the full one exhausts, every violation (kind, line) met, `exhausted` and the end-state count must
+ * be the same and the reduced state count no higher. Prints each difference and a summary; exits 1 on any difference.
  */
 import { explore, verdict } from '../extension/core/explore/explorer';
 import { generateScenario } from '../extension/core/scenario/generate';
@@ -19,17 +19,18 @@ async function main(): Promise<number> {
   for (let seed = 1; seed <= n; seed++) {
     const p = parseScenario(generateScenario(seed), `generated-${seed}.sqlos`);
     if (!p.ok) throw new Error(`seed ${seed}: ${p.errors.join('; ')}`);
-    const a = await explore(p.scenario, { reduction: false, maxStates: cap });
-    if (!a.exhausted && !a.violation) {
+    const a = await explore(p.scenario, { reduction: false, maxStates: cap, everyViolation: true });
+    if (!a.exhausted) {
       cut++;
       continue;
     }
-    const b = await explore(p.scenario, { maxStates: cap });
+    const b = await explore(p.scenario, { maxStates: cap, everyViolation: true });
     const ok = JSON.stringify(verdict(a)) === JSON.stringify(verdict(b)) && b.states <= a.states;
     if (ok) same++;
     else {
       different++;
-      const show = (r: typeof a) => `${r.states} states, ${r.complete} end states, ${r.violation ? `${r.violation.kind} at line ${r.violation.line}` : r.exhausted ? 'exhausted' : 'cut'}`;
+      const found = (r: typeof a) => verdict(r).violations!.join(', ') || 'no violation';
+      const show = (r: typeof a) => `${r.states} states, ${r.complete} end states, ${found(r)}, ${r.exhausted ? 'exhausted' : 'cut'}`;
       process.stdout.write(`seed ${seed}: full ${show(a)}; reduced ${show(b)}\n`);
     }
     full += a.states;

@@ -72,10 +72,10 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'explore',
-    options: { ...SIM_OPTIONS, 'max-states': { kind: 'value', value: 'N', check: wholeNumber(1) }, 'no-reduction': flag, json: flag },
+    options: { ...SIM_OPTIONS, 'max-states': { kind: 'value', value: 'N', check: wholeNumber(1) }, 'no-reduction': flag, 'every-violation': flag, json: flag },
     positionals: [1, 1],
     positionalName: 'scenario FILE',
-    forms: [{ args: 'FILE', options: ['profile', 'locks', 'capacity', 'max-states', 'no-reduction', 'json'], about: 'every interleaving of the scenario, searched for a deadlock, lost wake-up or failed expectation' }],
+    forms: [{ args: 'FILE', options: ['profile', 'locks', 'capacity', 'max-states', 'no-reduction', 'every-violation', 'json'], about: 'every interleaving of the scenario, searched for a deadlock, lost wake-up or failed expectation (the first, or with --every-violation each kind and line)' }],
   },
   {
     name: 'bench',
@@ -128,6 +128,8 @@ interface Args {
   maxStates?: number;
   /** explore --no-reduction: every process at every state. */
   reduction?: boolean;
+  /** explore --every-violation: search on past each violation. */
+  everyViolation?: boolean;
   ssh?: string;
   on?: string;
   generated?: number;
@@ -159,6 +161,7 @@ function parseArgsOf(argv: string[]): Args {
   a.seed = v.seed as number | undefined;
   a.maxStates = v['max-states'] as number | undefined;
   if (v['no-reduction']) a.reduction = false;
+  if (v['every-violation']) a.everyViolation = true;
   for (const k of ['profile', 'locks', 'capacity'] as const) if (v[k] !== undefined) (a.opts as Record<string, unknown>)[k] = v[k];
   return a;
 }
@@ -190,18 +193,20 @@ function load(a: Args, cmd: string): { source: string; scenario: Scenario } | un
 async function exploreCmd(a: Args): Promise<number> {
   const l = load(a, 'explore');
   if (!l) return 2;
-  const res = await explore(l.scenario, { ...optionsFor(l.scenario, a.opts), maxStates: a.maxStates, reduction: a.reduction });
+  const res = await explore(l.scenario, { ...optionsFor(l.scenario, a.opts), maxStates: a.maxStates, reduction: a.reduction, everyViolation: a.everyViolation });
   if (a.json) {
     process.stdout.write(`${JSON.stringify(res)}\n`);
   } else {
     const rate = res.states / (res.ms / 1000);
     process.stdout.write(`${a.file}: profile ${res.profile}, locks ${res.locks}\n`);
     process.stdout.write(`${res.states} states, ${res.transitions} transitions, ${res.complete} complete runs in ${(res.ms / 1000).toFixed(2)} s (${rate.toFixed(0)} states/s)${res.exhausted ? ', exhausted' : ''}\n`);
-    process.stdout.write(res.reduction ? `reduction on: ${res.pruned} choices left out (--no-reduction tries every process at every state)\n` : 'reduction off\n');
-    const v = res.violation;
-    if (v) {
+    process.stdout.write(res.reduction ? `reduction on: ${res.pruned} choices left out by persistent sets, ${res.slept} asleep (--no-reduction tries every process at every state)\n` : 'reduction off\n');
+    for (const v of res.violations ?? (res.violation ? [res.violation] : [])) {
       process.stdout.write(`${a.file}:${v.line}: ${v.kind}: ${v.message}\n`);
       process.stdout.write(`${v.shortest === false ? 'schedule, shortened' : 'shortest schedule'} (${v.schedule.length} micro-steps): ${JSON.stringify(v.schedule)}\n`);
+    }
+    if (res.violation) {
+      if (res.violations && !res.exhausted) process.stdout.write(`the search stopped at --max-states ${a.maxStates ?? 50000}: other violations may be left\n`);
     } else if (!res.exhausted) {
       process.stdout.write(`no violation in the states visited; the search stopped at --max-states ${a.maxStates ?? 50000}\n`);
     } else {

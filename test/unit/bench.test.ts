@@ -28,7 +28,7 @@ describe('simulator benchmark', () => {
     assert.match(text, /writer 64 chunks ahead\s+[0-9.]+\s+cannot\s+—\s+[0-9.]+\s+[0-9.]+\n/);
     assert.match(text, /upstream cannot run "writer 64 chunks ahead": SQLITE_NOMEM \(-7\)/);
     assert.match(text, /snapshot of every table with 20 processes and 20 pipes: companion [0-9.]+ ms/);
-    assert.match(text, /two pairs\n\s+reduced\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted\n\s+full\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted\n\s+[0-9.]+x fewer states/);
+    assert.match(text, /two pairs\n\s+reduced\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted; \d+ choices left out by persistent sets, \d+ asleep\n\s+no pers\.\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted; the same without persistent sets: [1-9]\d* choices asleep\n\s+full\s+\d+ states\s+\d+ transitions\s+[0-9.]+ s  exhausted\n\s+[0-9.]+x fewer states/);
     let json = '';
     await runBench({ quick: true, json: true, runs: 1, chunks: 2, crowd: 20, out: (s) => (json += s) });
     const r = JSON.parse(json);

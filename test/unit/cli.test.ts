@@ -109,7 +109,20 @@ describe('sqliteos CLI', () => {
     assert.ok(Array.isArray(j.violation.schedule) && j.violation.schedule.length > 0);
     const good = sqliteos('explore', 'examples/06-epipe.sqlos');
     assert.equal(good.code, 0, good.err);
-    assert.match(good.out, /states, \d+ transitions, \d+ complete runs in [0-9.]+ s \(\d+ states\/s\), exhausted\nreduction on: \d+ choices left out \(--no-reduction tries every process at every state\)\nno violation in any interleaving/);
+    assert.match(good.out, /states, \d+ transitions, \d+ complete runs in [0-9.]+ s \(\d+ states\/s\), exhausted\nreduction on: \d+ choices left out by persistent sets, \d+ asleep \(--no-reduction tries every process at every state\)\nno violation in any interleaving/);
+  });
+
+  it('explore --every-violation searches on past the first and prints each kind and line with its schedule', () => {
+    const first = sqliteos('explore', 'examples/08-pending-writer.sqlos', '--locks', 'memdb');
+    assert.equal(first.code, 1, first.err);
+    assert.equal(first.out.match(/^examples\/08-pending-writer.sqlos:\d+: /gm)?.length, 1, first.out);
+    const every = sqliteos('explore', 'examples/08-pending-writer.sqlos', '--locks', 'memdb', '--every-violation');
+    assert.equal(every.code, 1, every.err);
+    assert.match(every.out, /^examples\/08-pending-writer.sqlos:12: deadlock: /m);
+    assert.match(every.out, /^examples\/08-pending-writer.sqlos:12: expectation: /m);
+    assert.equal(every.out.match(/^schedule, shortened \(\d+ micro-steps\): \[/gm)?.length, every.out.match(/^examples\/08-pending-writer.sqlos:\d+: /gm)?.length, every.out);
+    const j = JSON.parse(sqliteos('explore', 'examples/08-pending-writer.sqlos', '--locks', 'memdb', '--every-violation', '--json').out);
+    assert.ok(j.exhausted && j.violations.length >= 2 && j.violations.every((v: { schedule: number[] }) => v.schedule.length > 0), JSON.stringify(j.violations));
   });
 
   it('explore --json says whether the search was reduced and how many choices it left out; --no-reduction tries them all', () => {

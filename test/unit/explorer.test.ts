@@ -70,7 +70,7 @@ describe('breakpoint conditions', () => {
 describe('exploration report', () => {
   it('says what was searched, the violation, its schedule, and what an order-dependent expectation is', async () => {
     const { exploreReport } = await import('../../extension/core/explore/report');
-    const res = { ok: false, profile: 'companion', locks: 'sqliteos', states: 40, transitions: 60, complete: 3, exhausted: false, ms: 20, reduction: false, pruned: 0, violation: { kind: 'expectation' as const, line: 7, message: 'read expected "EFGH"', schedule: [1, 1, 3] } };
+    const res = { ok: false, profile: 'companion', locks: 'sqliteos', states: 40, transitions: 60, complete: 3, exhausted: false, ms: 20, reduction: false, pruned: 0, slept: 0, violation: { kind: 'expectation' as const, line: 7, message: 'read expected "EFGH"', schedule: [1, 1, 3] } };
     const text = exploreReport('s.sqlos', res, (l) => (l === 7 ? 'P3 read r 4 == "EFGH"' : ''));
     assert.match(text, /^s\.sqlos: every interleaving, profile companion, locks sqliteos$/m);
     assert.match(text, /^EXPECTATION at line 7: P3 read r 4 == "EFGH"$/m);

@@ -22,7 +22,7 @@ export function exploreReport(file: string, res: ExploreResult, lineText?: (line
     `runs ending without a violation  ${res.complete}`,
     `time         ${(res.ms / 1000).toFixed(2)} s (${(res.states / Math.max(res.ms / 1000, 1e-9)).toFixed(0)} states/s)`,
     `searched     ${res.exhausted ? 'every reachable state' : res.violation ? 'until the first violation' : 'until the state limit (not every interleaving)'}`,
-    `reduction    ${res.reduction ? `on: ${res.pruned} choices left out where another process's steps commute with them` : 'off: every process tried at every state'}`,
+    `reduction    ${res.reduction ? `on: ${res.pruned} choices left out where another process's steps commute with them, ${res.slept} asleep (tried already in an order they commute with)` : 'off: every process tried at every state'}`,
     '',
   ];
   const v = res.violation;

@@ -35,6 +35,8 @@ export function queryProgram(): Program {
       id: 'in_txn',
       kind: 'check',
       text: 'inside an open transaction? run on its connection',
+      // Outside one it reads only the caller's own txnConn.
+      unseen: (_k, p) => p.txnConn === null,
       run: (x) => {
         if (x.p.txnConn === null) return;
         x.l.conn = x.p.txnConn;
@@ -58,6 +60,7 @@ export function beginProgram(): Program {
       id: 'check',
       kind: 'check',
       text: 'already inside a transaction?',
+      unseen: () => true,
       run: (x) => {
         if (x.p.txnConn !== null) x.k.finish(x, Err.EINVAL, 'EINVAL (-22): a transaction is already open');
       },
@@ -83,6 +86,7 @@ export function commitProgram(): Program {
       id: 'check',
       kind: 'check',
       text: 'is a transaction open?',
+      unseen: () => true,
       run: (x) => {
         if (x.p.txnConn === null) x.k.finish(x, Err.EINVAL, 'EINVAL (-22): no transaction is open');
       },

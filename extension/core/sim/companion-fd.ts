@@ -9,6 +9,12 @@ export function pipeOf(x: Exec): PipeState {
   return x.k.state.pipes[x.l.dataId!];
 }
 
+/**
+ * A lookup is unseen (program.ts) while nobody shares the caller's fd table: it reads only that table, and
+ * the reference it takes to the end adds to a count the caller's own fd already keeps above zero.
+ */
+export const ownTable = (k: Exec['k'], p: Exec['p']): boolean => k.state.handlers[p.handler].users.length === 1;
+
 /** Looks the fd up in the caller's table; fails the syscall with EBADF unless it is the wanted end. */
 export function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | undefined {
   const e = x.k.fdEntry(x.p, fd);

@@ -7,7 +7,7 @@
  * written when the transaction ends. Ends going away wake the readers (EOF) or writers (EPIPE) they
  * concern, and the last end of a pipe drops its rows (another job).
  */
-import { lookup } from './companion-fd';
+import { lookup, ownTable } from './companion-fd';
 import { Exec, Program } from './program';
 import { Q } from './schema';
 import { FdEntry, Lock, readEnds, writeEnds } from './types';
@@ -41,6 +41,7 @@ export function closeProgram(): Program {
       id: 'lookup',
       kind: 'kernel',
       text: 'pick_file(fd): the fd leaves the table',
+      unseen: ownTable,
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'close' || !lookup(x, c.fd, null)) return;

@@ -10,7 +10,7 @@
  */
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { closeProgram, companionSpawn, exitProgram, releaseEnd } from './companion-lifecycle';
-import { concat, lookup, pipeOf, refuseInsideTxn } from './companion-fd';
+import { concat, lookup, ownTable, pipeOf, refuseInsideTxn } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, Lock, readEnds, writeEnds } from './types';
@@ -91,6 +91,7 @@ function readProgram(): Program {
     {
       id: 'lookup',
       kind: 'kernel',
+      unseen: ownTable,
       text: 'fdget(fd): the read end of a sql pipe? 0 bytes? EDEADLK inside its own read transaction',
       run: (x) => {
         const c = x.l.call;
@@ -197,6 +198,7 @@ function writeProgram(): Program {
     {
       id: 'lookup',
       kind: 'kernel',
+      unseen: ownTable,
       text: 'fdget(fd): the write end of a sql pipe? 0 bytes? EDEADLK inside its own read transaction',
       run: (x) => {
         const c = x.l.call;

@@ -92,6 +92,13 @@ export interface Step {
    * publishes them): the explorer does not try other processes right after it (it commutes with theirs).
    */
   local?: true;
+  /**
+   * True where the step, run now, changes only the process's own state (or a count no other step tells
+   * from zero while the process holds what it counts) and reads nothing another process can change: it
+   * commutes with every step of every other process. The explorer's reduced search then runs it on into
+   * the process's next step, unswitched; the full search (the oracle) does not take its word for it.
+   */
+  unseen?: (k: SimEngine, p: ProcState) => boolean;
   run: (x: Exec) => string | void;
 }
 
