@@ -34,6 +34,7 @@ export function kernelCannotRun(s: Scenario, over: Partial<SimOptions> = {}): st
 export async function simulate(s: Scenario, over: Partial<SimOptions> = {}): Promise<RunResult> {
   const r = await ScenarioRun.create(s, over);
   try {
+    r.watchQueries();
     r.runDefault();
     return r.result();
   } finally {

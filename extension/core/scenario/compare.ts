@@ -13,7 +13,8 @@
  * What may differ, and why: the global interleaving of completions (two processes woken by one event
  * run in the order the scheduler picks; the simulator runs them in the order they were woken, which the
  * scheduler usually but not always does), and so
- * which of the reads woken together got which bytes, as long as between them they got the same; error
+ * which of the reads woken together got which bytes, as long as between them they got the same; the rows
+ * of a query among woken work, as long as they are the tables at some point of that work (excusedOps); error
  * messages beyond the errno (each kernel words its own), and kernel-side numbers with no meaning to the
  * scenario: dataIds are named by the line of the pipe statement that made them (pipe@L3), pipe_chunk's
  * seq by that name and its offset in the pipe's range, queue ids by their pipe.
@@ -137,6 +138,16 @@ function opKey(o: OpRecord): string {
   return `${o.pid}:${o.line}`;
 }
 
+/**
+ * The ops of a real kernel's run in flight in round `round`: handed out by then and completed in it or
+ * later (woken then, some slept again: a writer woken into PENDING behind a reader let in first). A
+ * statement is handed out in the order of lines, the n-th making round n (sqliteos-run).
+ */
+function inFlight(r: RunResult, round: number, ...sides: RunResult[]): string[] {
+  const lines = [...new Set(sides.flatMap((s) => s.ops.map((o) => o.line)))].sort((a, b) => a - b);
+  return r.ops.filter((o) => o.round !== undefined && o.round >= round && lines.indexOf(o.line) + 1 <= round).map(opKey);
+}
+
 /** Ops that completed in one round of a real kernel's run (woken together), per round. */
 function concurrent(r: RunResult): OpRecord[][] {
   const byRound = new Map<number, OpRecord[]>();
@@ -157,19 +168,32 @@ function queriesInTransaction(r: RunResult, begin: OpRecord): string[] {
 /**
  * Work woken by one event runs in the scheduler's order. Reads of such a group may take the bytes in
  * either order: where each side's reads got the same bytes between them, which got which is not a
- * difference. A query among them may see the tables before or after the others' work: its rows are
- * not compared (its errno is). So may a read transaction begun among them (a reader let in as a writer
- * lets go, beside the writer waiting for the write mutex next): its snapshot is the tables before or
- * after that writer's work, so the rows of the queries in it are not compared either.
+ * difference. A query among them may see the tables before or after the others' work. So may a read
+ * transaction begun among them (a reader let in as a writer lets go, beside the writer waiting for the
+ * write mutex next): its snapshot is the tables before or after that writer's work, and so are the rows
+ * of the queries in it. Such a query's rows must be those of the other side's tables at some point of
+ * that work, where that side recorded them (a simulator's queryTimeline: queryRows()); where neither
+ * did, they are not compared (its errno is). `windows`: each such query's work, as op keys.
  */
-function excusedOps(left: RunResult, right: RunResult): Map<string, Excuse> {
+function excusedOps(left: RunResult, right: RunResult): { excused: Map<string, Excuse>; windows: Map<string, string[]> } {
   const excused = new Map<string, Excuse>();
+  const windows = new Map<string, string[]>();
   const groups = [...concurrent(left), ...concurrent(right)];
   for (const g of groups) {
+    const work = inFlight(left.ops.includes(g[0]) ? left : right, g[0].round!, left, right);
     for (const o of g) {
-      if (o.op === 'query') excused.set(opKey(o), 'a query woken with other work: rows not compared');
+      if (o.op === 'query') {
+        excused.set(opKey(o), 'a query woken with other work: rows not compared');
+        windows.set(opKey(o), work);
+      }
       if (o.op === 'begin' && o.result === 0) {
-        for (const r of [left, right]) for (const k of queriesInTransaction(r, o)) if (!excused.has(k)) excused.set(k, 'a query in a read transaction begun among woken work: rows not compared');
+        for (const r of [left, right]) {
+          for (const k of queriesInTransaction(r, o)) {
+            if (excused.has(k)) continue;
+            excused.set(k, 'a query in a read transaction begun among woken work: rows not compared');
+            windows.set(k, work);
+          }
+        }
       }
     }
   }
@@ -184,12 +208,74 @@ function excusedOps(left: RunResult, right: RunResult): Map<string, Excuse> {
       for (const k of group) excused.set(k, 'reads woken together: their bytes compared as a group');
     }
   }
-  return excused;
+  return { excused, windows };
+}
+
+/**
+ * What a query's rows may be, from a side that recorded its tables as it went (RunResult.queryTimeline):
+ * the rows at every point from before the first of `work` to after the last, in that side's order of
+ * completion. Undefined where that side recorded nothing for it.
+ */
+function queryRows(r: RunResult, key: string, work: string[]): string[] | undefined {
+  const t = r.queryTimeline?.[key];
+  const at = work.map((k) => r.ops.findIndex((o) => opKey(o) === k)).filter((i) => i >= 0);
+  if (!t || at.length === 0) return undefined;
+  const out = new Set<string>();
+  for (let done = Math.min(...at); done <= Math.max(...at) + 1; done++) {
+    const e = t.rows.filter((x) => x.done <= done).pop();
+    if (e) out.add(show(e.rows));
+  }
+  return [...out];
+}
+
+/** Tables a side holds rows of outside the scenario that the SQL names (its rows then cannot match). */
+function outsideIn(r: RunResult, sql: string): string[] {
+  return Object.entries(r.outside ?? {})
+    .filter(([t, n]) => n > 0 && new RegExp(`\\b${t}\\b`, 'i').test(sql))
+    .map(([t]) => t);
+}
+
+type QueryCheck = { kind: 'matched' } | { kind: 'outside'; tables: string[] } | { kind: 'differs'; may: string[]; got: string; side: 'left' | 'right' } | { kind: 'unchecked' };
+
+/** An excused query checked against the work it was woken with, from whichever side recorded its tables. */
+function checkQuery(left: RunResult, right: RunResult, key: string, work: string[] | undefined): QueryCheck {
+  if (!work) return { kind: 'unchecked' };
+  for (const [mine, other, side] of [[left, right, 'right'], [right, left, 'left']] as const) {
+    const may = queryRows(mine, key, work);
+    const o = other.ops.find((x) => opKey(x) === key);
+    if (!may || !o) continue;
+    const got = show(o.result);
+    if (may.includes(got)) return { kind: 'matched' };
+    const tables = outsideIn(other, mine.queryTimeline![key].sql);
+    if (tables.length) return { kind: 'outside', tables };
+    return { kind: 'differs', may, got, side };
+  }
+  return { kind: 'unchecked' };
+}
+
+/**
+ * Each excused query checked (checkQuery), its excuse made what the check found: explained by the work,
+ * excused for rows outside the scenario, or no longer excused (a difference). Returns the differing ones.
+ */
+function settleQueries(left: RunResult, right: RunResult, excused: Map<string, Excuse>, windows: Map<string, string[]>): Map<string, Extract<QueryCheck, { kind: 'differs' }>> {
+  const differing = new Map<string, Extract<QueryCheck, { kind: 'differs' }>>();
+  for (const [k, work] of windows) {
+    const c = checkQuery(left, right, k, work);
+    if (c.kind === 'matched') excused.set(k, 'a query among woken work: rows those of the tables before or after that work');
+    if (c.kind === 'outside') excused.set(k, "a query among woken work over a real kernel's rows outside the scenario: rows not compared");
+    if (c.kind === 'differs') {
+      excused.delete(k);
+      differing.set(k, c);
+    }
+  }
+  return differing;
 }
 
 export type Excuse =
   | 'a query woken with other work: rows not compared'
   | 'a query in a read transaction begun among woken work: rows not compared'
+  | 'a query among woken work: rows those of the tables before or after that work'
+  | "a query among woken work over a real kernel's rows outside the scenario: rows not compared"
   | 'reads woken together: their bytes compared as a group'
   | 'a table a kernel could not read at the end (busy): not compared'
   | "a real kernel's rows of processes and pipes outside the scenario: left out";
@@ -212,7 +298,8 @@ export function excusals(left: RunResult, right: RunResult): Map<Excuse, number>
 /** The differences of two runs, and what was excused on the way. */
 export function compare(left: RunResult, right: RunResult): Comparison {
   const out: Difference[] = [];
-  const excused = excusedOps(left, right);
+  const { excused, windows } = excusedOps(left, right);
+  const differing = settleQueries(left, right, excused, windows);
   const ln = pipeNames(left);
   const rn = pipeNames(right);
   const diff = (what: string, a: unknown, b: unknown, line?: number) => {
@@ -231,6 +318,12 @@ export function compare(left: RunResult, right: RunResult): Comparison {
     }
     const norm = (o: OpRecord, names: Map<number, string>) => (o.op === 'pipe' && o.dataId !== undefined ? `${show(o.result)} ${names.get(o.dataId)}` : o.result);
     diff(`${at}: errno`, errno(a.error), errno(b.error), a.line);
+    const c = differing.get(opKey(a));
+    if (c) {
+      const may = `one of ${c.may.join(' ')} (the tables before, during or after the work it was woken with)`;
+      out.push({ what: `${at}: result`, line: a.line, left: c.side === 'left' ? c.got : may, right: c.side === 'right' ? c.got : may });
+      continue;
+    }
     if (excused.has(opKey(a))) continue;
     diff(`${at}: result`, norm(a, ln), norm(b, rn), a.line);
     diff(`${at}: bytes read`, [a.data, a.digest], [b.data, b.digest], a.line);
@@ -278,7 +371,10 @@ export function formatDifferences(d: Difference[], names: [string, string]): str
  * side-by-side diff of the two marks exactly the differences (the extension's Compare with Simulator).
  */
 export function comparableTexts(left: RunResult, right: RunResult): [string, string] {
-  const excused = excusedOps(left, right);
+  const { excused, windows } = excusedOps(left, right);
+  // A query whose rows the work it was woken with explains reads alike on both sides; one whose rows
+  // it does not is shown as each side got it.
+  settleQueries(left, right, excused, windows);
   const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
   const whole = blobsWhole(left) && blobsWhole(right);
   const render = (r: RunResult): string => {
@@ -289,7 +385,13 @@ export function comparableTexts(left: RunResult, right: RunResult): [string, str
       for (const o of r.ops.filter((x) => x.pid === pid)) {
         const res = o.op === 'pipe' && o.dataId !== undefined ? `${show(o.result)} ${names.get(o.dataId)}` : show(o.result);
         const mine = excused.has(opKey(o));
-        const note = o.op === 'query' ? '(rows not compared: tables before or after work woken with it)' : '(woken with others: compared as a group)';
+        const why = excused.get(opKey(o));
+        const note =
+          o.op !== 'query'
+            ? '(woken with others: compared as a group)'
+            : why === 'a query among woken work: rows those of the tables before or after that work'
+              ? '(rows: the tables before or after work woken with it, as the other side had them)'
+              : '(rows not compared: tables before or after work woken with it)';
         const bytes = o.op === 'read' && !mine ? ` ${o.data ?? ''}${o.digest ? ` sha256:${o.digest}` : ''}` : '';
         out.push(`P${pid} line ${o.line} ${o.op}: ${mine ? note : res}${o.error ? ` ${errno(o.error)}` : ''}${bytes}`);
       }

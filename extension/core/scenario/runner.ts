@@ -71,12 +71,25 @@ export interface RunResult {
    * users'), left out of `tables`: how many, per table. Rows of the scenario's pipes are never left out.
    */
   outside?: Record<string, number>;
+  /**
+   * A simulator run's (watchQueries()): per query statement (`pid:line`), the rows its SQL returns on the
+   * committed tables as the run went on, each change with the number of statements completed by then.
+   * How a comparison checks a query that a real kernel ran among other work: its rows must be the
+   * tables at some point of that work here.
+   */
+  queryTimeline?: Record<string, QueryTimeline>;
   pipes: Pipe[];
   processes: RunProcess[];
   /** The locks at the end (not `locks`, which names the lock policy). */
   lockState: Locks;
   queues: WaitQueue[];
   anomalies: Anomaly[];
+}
+
+export interface QueryTimeline {
+  sql: string;
+  /** `done`: statements completed when the SQL returned these rows (0: before any). */
+  rows: { done: number; rows: OpResult }[];
 }
 
 export interface RunSnapshot {
@@ -104,6 +117,8 @@ export class ScenarioRun {
   anomalies: Anomaly[] = [];
   /** The default schedule gives up after this many micro-steps (a guard, far above any real scenario). */
   maxSteps = 50_000_000;
+  /** Set by watchQueries(). */
+  private queryTimeline?: Record<string, QueryTimeline>;
 
   static async create(scenario: Scenario, over: Partial<SimOptions> = {}): Promise<ScenarioRun> {
     return new ScenarioRun(scenario, await createKernel(optionsFor(scenario, over)));
@@ -234,6 +249,27 @@ export class ScenarioRun {
     return out;
   }
 
+  /** From now on, each completed statement records what every query of the scenario would return (RunResult.queryTimeline). */
+  watchQueries(): void {
+    this.queryTimeline = {};
+    this.recordQueries();
+  }
+
+  private recordQueries(): void {
+    for (const s of this.scenario.statements) {
+      if (s.op !== 'query') continue;
+      let rows: OpResult;
+      try {
+        rows = this.kernel.db.queryReadOnly(s.sql).rows as OpResult;
+      } catch {
+        continue; // bad SQL: the statement's own result says so
+      }
+      const t = (this.queryTimeline![`${s.pid}:${s.line}`] ??= { sql: s.sql, rows: [] });
+      const last = t.rows[t.rows.length - 1];
+      if (!last || JSON.stringify(last.rows) !== JSON.stringify(rows)) t.rows.push({ done: this.ops.length, rows });
+    }
+  }
+
   private complete(s: Statement, out: Extract<StepOutcome, { kind: 'done' }>): void {
     const failed = typeof out.result === 'number' && out.result < 0;
     const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: out.result, error: out.error ?? (failed ? errName(out.result as number) : null) };
@@ -257,6 +293,7 @@ export class ScenarioRun {
         this.addAnomaly('expectation', s, `read expected ${showBytes(s.expect.bytes)} (${s.expect.bytes.length} bytes), got ${showBytes(got)} (${got.length} bytes)`);
       }
     }
+    if (this.queryTimeline) this.recordQueries();
   }
 
   private addAnomaly(kind: AnomalyKind, s: { line: number; pid: number }, message: string): void {
@@ -321,6 +358,7 @@ export class ScenarioRun {
       lockState: simLocks(k),
       queues: simQueues(k),
       anomalies,
+      ...(this.queryTimeline ? { queryTimeline: this.queryTimeline } : {}),
     };
   }
 
