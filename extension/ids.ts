@@ -54,6 +54,7 @@ export const Setting = {
   capacity: 'simulator.capacity',
   pageSize: 'tables.pageSize',
   refreshDelay: 'views.refreshDelayMs',
+  hideOwnProcesses: 'views.hideOwnProcesses',
   pollInterval: 'ssh.pollIntervalMs',
   sshHosts: 'ssh.hosts',
   connectTimeout: 'ssh.connectTimeout',
@@ -70,6 +71,7 @@ export const Setting = {
 export const Defaults = {
   [Setting.pageSize]: 200,
   [Setting.refreshDelay]: 100,
+  [Setting.hideOwnProcesses]: false,
   [Setting.pollInterval]: 1000,
   [Setting.connectTimeout]: 30,
 } as const;

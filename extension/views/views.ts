@@ -78,6 +78,9 @@ export class Views implements vscode.Disposable {
         this.tellVisibility();
       }),
       session.onDidChange((c) => this.apply(c)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${Setting.section}.${Setting.hideOwnProcesses}`)) this.target.refresh();
+      }),
     );
   }
 

@@ -167,10 +167,30 @@ static void list(const char *sep, int *first)
 	*first = 0;
 }
 
+/* The pids of pid_store's rows, for their command names (proc_names). */
+static long *row_pids;
+static size_t n_row_pids, cap_row_pids;
+
+static void note_pid(const char *s)
+{
+	long *more;
+
+	if (!is_integer(s))
+		return;
+	if (n_row_pids == cap_row_pids) {
+		cap_row_pids = cap_row_pids ? 2 * cap_row_pids : 256;
+		more = realloc(row_pids, cap_row_pids * sizeof(*row_pids));
+		if (!more)
+			return;	/* names are extra: a pid without one shows as a number */
+		row_pids = more;
+	}
+	row_pids[n_row_pids++] = atol(s);
+}
+
 static void table(const char *dir, const char *name)
 {
 	FILE *f = open_state(dir, name);
-	int n, i, first = 1, open = 0;
+	int n, i, first = 1, open = 0, pidcol = 0;
 	char *line = NULL;
 	size_t cap = 0;
 
@@ -182,10 +202,14 @@ static void table(const char *dir, const char *name)
 			for (i = 1; i < n; i++) {
 				fputs(i > 1 ? "," : "", stdout);
 				json_string(fields[i], strlen(fields[i]));
+				if (!strcmp(name, "pid_store") && !strcmp(fields[i], "pid"))
+					pidcol = i;
 			}
 			fputs("],\"rows\":[", stdout);
 			open = 1;
 		} else if (!strcmp(fields[0], "row")) {
+			if (pidcol && pidcol < n)
+				note_pid(fields[pidcol]);
 			list(",", &first);
 			putchar('[');
 			for (i = 1; i < n; i++) {
@@ -512,6 +536,154 @@ static void proc_states(void)
 	putchar(']');
 }
 
+/* /proc/PID/stat's parent pid, 0 if unreadable. */
+static long parent_of(long pid)
+{
+	char name[24], buf[512], *p;
+	long ppid = 0;
+
+	snprintf(name, sizeof(name), "%ld", pid);
+	if (proc_file(name, "stat", buf, sizeof(buf)) <= 0)
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* Every process proc_names listed, with its parent, to find the companion's own among them. */
+static long *seen_pid, *seen_ppid;
+static size_t n_seen, cap_seen;
+
+static void note_seen(long pid, long ppid)
+{
+	long *a, *b;
+
+	if (n_seen == cap_seen) {
+		cap_seen = cap_seen ? 2 * cap_seen : 256;
+		a = realloc(seen_pid, cap_seen * sizeof(*a));
+		if (a)
+			seen_pid = a;
+		b = realloc(seen_ppid, cap_seen * sizeof(*b));
+		if (b)
+			seen_ppid = b;
+		if (!a || !b)
+			return;	/* then it is not marked own, only named */
+	}
+	seen_pid[n_seen] = pid;
+	seen_ppid[n_seen++] = ppid;
+}
+
+/* [pid,"comm"] from /proc/PID/stat ("pid (comm) S ppid ..."); nothing for a process gone. */
+static void comm_entry(const char *pid, int *first)
+{
+	char buf[512], *open, *close;
+	long ppid;
+
+	if (proc_file(pid, "stat", buf, sizeof(buf)) <= 0)
+		return;
+	open = strchr(buf, '(');
+	close = strrchr(buf, ')');
+	if (!open || !close || close < open || sscanf(close + 1, " %*c %ld", &ppid) != 1)
+		return;
+	note_seen(atol(pid), ppid);
+	list(",", first);
+	printf("[%s,", pid);
+	json_log_string(open + 1, close - open - 1);
+	putchar(']');
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	long x = seen_pid[*(const size_t *)a], y = seen_pid[*(const size_t *)b];
+
+	return (x > y) - (x < y);
+}
+
+/* The index in seen_pid of pid, through order (seen's indices sorted by pid); n_seen if not listed. */
+static size_t seen_at(const size_t *order, long pid)
+{
+	size_t lo = 0, hi = n_seen, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (seen_pid[order[mid]] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n_seen && seen_pid[order[lo]] == pid ? order[lo] : n_seen;
+}
+
+/*
+ * What /proc calls each process, "names":{"comm":[[pid,"comm"],...],"own":[pid,...]}: the command
+ * names of pid_store's pids (all: of every process, where pid_store came through 549 unparsed here);
+ * own: the SSH session this helper runs in (its highest ancestor short of the daemon init started) and
+ * every process under it (this helper, an SFTP server beside it), so that a view can set the
+ * companion's own processes apart from the user's programs.
+ */
+static void proc_names(int all)
+{
+	char pid[24];
+	struct dirent *d;
+	DIR *dir;
+	size_t i, k, *order;
+	int first = 1, more = 1;
+	long p, mine[64];
+	size_t n_mine = 0;
+	char *own;
+
+	fputs(",\"names\":{\"comm\":[", stdout);
+	if (all) {
+		dir = opendir("/proc");
+		while (dir && (d = readdir(dir)))
+			if (isdigit((unsigned char)d->d_name[0]))
+				comm_entry(d->d_name, &first);
+		if (dir)
+			closedir(dir);
+	}
+	for (i = 0; !all && i < n_row_pids; i++) {
+		snprintf(pid, sizeof(pid), "%ld", row_pids[i]);
+		comm_entry(pid, &first);
+	}
+	fputs("],\"own\":[", stdout);
+	/* this helper up to its session: not the daemon init started */
+	for (p = getpid(); p > 1 && parent_of(p) > 1 && n_mine < 64; p = parent_of(p))
+		mine[n_mine++] = p;
+	for (i = 0, first = 1; i < n_mine; i++) {
+		list(",", &first);
+		printf("%ld", mine[i]);
+	}
+	own = calloc(n_seen + 1, 1);
+	order = calloc(n_seen + 1, sizeof(*order));
+	for (i = 0; own && order && i < n_seen; i++) {
+		order[i] = i;
+		for (k = 0; k < n_mine; k++)
+			if (seen_pid[i] == mine[k])
+				own[i] = 2;	/* printed already */
+	}
+	if (own && order)
+		qsort(order, n_seen, sizeof(*order), by_pid);
+	/* and every process under the session: a parent among them makes a child one of them */
+	while (own && order && n_mine && more) {
+		more = 0;
+		for (i = 0; i < n_seen; i++) {
+			if (own[i])
+				continue;
+			k = seen_at(order, seen_ppid[i]);
+			if (seen_ppid[i] == mine[n_mine - 1] || (k < n_seen && own[k])) {
+				own[i] = 1;
+				more = 1;
+				list(",", &first);
+				printf("%ld", seen_pid[i]);
+			}
+		}
+	}
+	free(order);
+	free(own);
+	fputs("]}", stdout);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = "/sys/kernel/debug/sqliteos";
@@ -567,6 +739,7 @@ int main(int argc, char **argv)
 		state(dir);
 	else
 		proc_states();
+	proc_names(upstream);
 	puts("}");
 	return 0;
 }

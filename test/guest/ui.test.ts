@@ -35,6 +35,11 @@ describe('Connect to Host… in code-server, to the QEMU guest, as a new user do
     await page.keyboard.press('Enter');
     await row(page, new RegExp(`root@\\[127\\.0\\.0\\.1\\]:${port}.*connected: companion kernel 6\\.1`)).waitFor({ timeout: 60000 });
     await row(page, /blocked on pipe \d+ read_wq/).waitFor({ timeout: 30000 });
+    // Real processes by their command names; the SSH session and helper the companion runs, folded apart.
+    await row(page, /P\d+ sqliteos-demo.*blocked on pipe \d+ read_wq/).waitFor({ timeout: 30000 });
+    // The helper, the SSH session it runs in and the SFTP server beside it (the daemon is not the session).
+    await row(page, /companion's own.*\d+: .*(sqliteos-inspec.*sftp-server|sftp-server.*sqliteos-inspec)/).waitFor({ timeout: 30000 });
+    for (const own of ['sqliteos-inspec', 'sftp-server']) assert.equal(await row(page, new RegExp(`P\\d+ ${own}`)).count(), 0, `${own} is not listed among the user's processes`);
     await screenshot(page, 'guest-01-connected');
     assert.deepEqual(fs.readdirSync(path.join(w.home, '.ssh')), [], 'no config, no known_hosts written: the guest brought its own');
   });

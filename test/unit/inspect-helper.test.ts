@@ -24,7 +24,8 @@ describe('sqliteos-inspect (the JSON helper)', () => {
     dir = path.join(tmp, 'debugfs');
     fs.mkdirSync(dir);
     const files: Record<string, string> = {
-      pid_store: 'columns\tpid\tparent_id\nrow\t1\t1\nrows\t1\n',
+      // This test's own process, and a pid nobody has.
+      pid_store: `columns\tpid\tparent_id\nrow\t1\t1\nrow\t${process.pid}\t1\nrow\t4194999\t1\nrows\t3\n`,
       pid_pipe: 'columns\tpid\tfd"\\\nrow\t"a\\"b\\x0a\\x"\t3\nrow\t"ends in \\x"\t"\\x4"\nrows\t2\n',
       pipe_data: 'columns\tdataId\tdata\nrow\t1\tx2:zz"}\nrow\t2\tx2:6869\nrow\t3\tx40:6869/0123456789abcdef\nrow\t4\tx2:6869/0123"}\nrows\t4\n',
       pipe_chunk: 'columns\tseq\tdataId\tdata\nrows\t0\n',
@@ -46,5 +47,13 @@ describe('sqliteos-inspect (the JSON helper)', () => {
     assert.deepEqual(j.tables.pipe_data.rows[1], [2, { blob: 2, hex: '6869' }]);
     assert.deepEqual(j.tables.pipe_data.rows[2], [3, { blob: 40, hex: '6869', digest: '0123456789abcdef' }], "a blob's digest of every byte, where the kernel sends one");
     assert.deepEqual(j.tables.pipe_data.rows[3], [4, 'x2:6869/0123"}'], 'a digest that is not 16 hex digits makes it text');
+  });
+
+  it("names pid_store's processes by /proc/PID/comm and marks its own: itself and what it runs under", () => {
+    const j = JSON.parse(execFileSync(bin, ['--debugfs', dir], { encoding: 'utf8' })) as { names: { comm: [number, string][]; own: number[] } };
+    const comm = new Map(j.names.comm);
+    assert.equal(comm.get(process.pid), fs.readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim());
+    assert.equal(comm.has(4194999), false, 'a pid with no process has no name');
+    assert.ok(j.names.own.length >= 2 && j.names.own.includes(process.pid) && !j.names.own.includes(1), `own ${j.names.own}: the helper, this test that ran it, and what runs it, short of init's daemon`);
   });
 });

@@ -49,6 +49,18 @@ describe('kernel snapshot (sqliteos-inspect format 1)', () => {
     assert.equal(s.counters.bytes_written, 21);
   });
 
+  it("names the processes as /proc does and marks the companion's own, where the helper says so (an older helper: numbers only)", () => {
+    const text = fixture('companion-demo.json').trim();
+    const named = `${text.slice(0, -1)},"names":{"comm":[[20,"sqliteos-demo"],[22,"sqliteos-demo"],[24,"sqliteos-inspec"]],"own":[24,9]}}`;
+    const s = parseInspectJson(named, 'guest');
+    assert.deepEqual(
+      s.processes.map((p) => [p.pid, p.comm ?? null, p.own ?? false]),
+      [[1, null, false], [20, 'sqliteos-demo', false], [22, 'sqliteos-demo', false], [23, null, false], [24, 'sqliteos-inspec', true]],
+    );
+    assert.ok(parseInspectJson(text, 'guest').processes.every((p) => p.comm === undefined && !p.own));
+    assert.throws(() => parseInspectJson(`${text.slice(0, -1)},"names":{"comm":[[20]],"own":[]}}`, 'guest'), /names\.comm\[0\]\[1\]/);
+  });
+
   it('shows the published kernel\'s tables and says why there are no locks or queues', () => {
     const s = parseInspectJson(fixture('upstream-demo.json'), 'guest');
     assert.equal(s.kernel, 'upstream');

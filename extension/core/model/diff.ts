@@ -57,5 +57,9 @@ export function holdBusyTables(prev: Snapshot, next: Snapshot): void {
     next.tables[name] = { ...old, busy: t.busy, heldFrom: old.heldFrom ?? prev.takenAt };
     held = true;
   }
-  if (held && next.tables.pid_store?.heldFrom !== undefined) next.processes = processesFrom(next.tables.pid_store, next.queues, true);
+  if (held && next.tables.pid_store?.heldFrom !== undefined) {
+    // Their names as the last snapshot that could read pid_store had them.
+    const names = { comm: new Map(prev.processes.flatMap((p) => (p.comm === undefined ? [] : [[p.pid, p.comm] as const]))), own: new Set(prev.processes.filter((p) => p.own).map((p) => p.pid)) };
+    next.processes = processesFrom(next.tables.pid_store, next.queues, true, names);
+  }
 }

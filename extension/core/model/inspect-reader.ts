@@ -6,7 +6,7 @@
  * the diff of an unchanged section one identity comparison. Every changed section is checked field by
  * field (kernel-json.ts); damaged output is a KernelFormatError naming the field, never a partial view.
  */
-import { INSPECT_FORMAT, Json, KernelFormatError, counters, fail, locks, obj, pipes, procStates, processesFrom, protectBigIntegers, publishedProcesses, queues, show, table } from './kernel-json';
+import { INSPECT_FORMAT, Json, KernelFormatError, ProcNames, counters, fail, locks, obj, pipes, procNames, procStates, processesFrom, protectBigIntegers, publishedProcesses, queues, show, table } from './kernel-json';
 import type { Locks, Pipe, Process, Snapshot, Table, WaitQueue } from './model';
 
 type Span = [number, number];
@@ -72,7 +72,7 @@ interface Kept<T> {
 
 export class InspectReader {
   private kept = new Map<string, Kept<unknown>>();
-  private processes: { pidStore: Table; queues: WaitQueue[] | null; value: Process[] } | undefined;
+  private processes: { pidStore: Table; queues: WaitQueue[] | null; names: ProcNames | undefined; value: Process[] } | undefined;
   /** Sections parsed and reused by the last read (the bench reports these). */
   readonly last = { parsed: 0, reused: 0 };
 
@@ -106,13 +106,15 @@ export class InspectReader {
     const tables: Record<string, Table> = {};
     for (const key of spans.keys()) if (key.startsWith('tables.')) tables[key.slice(7)] = section(key, table);
     if (!spans.has('tables')) fail(`${source}: tables`, 'missing');
+    // A helper older than the names prints none: processes are then numbers only.
+    const names = spans.has('names') ? section('names', procNames) : undefined;
     let result: Snapshot;
     if (kernel === 'upstream') {
       result = {
         kernel,
         takenAt,
         tables,
-        processes: publishedProcesses(tables.pid_store, spans.has('procs') ? section('procs', procStates) : undefined),
+        processes: publishedProcesses(tables.pid_store, spans.has('procs') ? section('procs', procStates) : undefined, names),
         pipes: [],
         locks: null,
         queues: null,
@@ -125,18 +127,18 @@ export class InspectReader {
       const lk = section<Locks>('locks', locks);
       const l = { ...lk, writeMutex: { ...lk.writeMutex, waiters: qs.find((q) => q.id.kind === 'mutex')?.sleepers ?? [] } };
       const ps = section<Pipe[]>('pipes', pipes);
-      result = { kernel, takenAt, tables, processes: this.processesOf(tables.pid_store, qs), pipes: ps, locks: l, queues: qs, counters: section('counters', counters) };
+      result = { kernel, takenAt, tables, processes: this.processesOf(tables.pid_store, qs, names), pipes: ps, locks: l, queues: qs, counters: section('counters', counters) };
     }
     this.kept = next;
     return result;
   }
 
-  /** Processes depend on pid_store and the queues: the same two objects give the same list. */
-  private processesOf(pidStore: Table | undefined, qs: WaitQueue[]): Process[] {
+  /** Processes depend on pid_store, the queues and the names: the same three objects give the same list. */
+  private processesOf(pidStore: Table | undefined, qs: WaitQueue[], names: ProcNames | undefined): Process[] {
     const p = this.processes;
-    if (p && pidStore && p.pidStore === pidStore && p.queues === qs) return p.value;
-    const value = processesFrom(pidStore, qs);
-    if (pidStore) this.processes = { pidStore, queues: qs, value };
+    if (p && pidStore && p.pidStore === pidStore && p.queues === qs && p.names === names) return p.value;
+    const value = processesFrom(pidStore, qs, false, names);
+    if (pidStore) this.processes = { pidStore, queues: qs, names, value };
     return value;
   }
 

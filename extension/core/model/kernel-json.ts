@@ -155,8 +155,26 @@ export function pipes(v: Json, where: string): Pipe[] {
   });
 }
 
-/** Processes from pid_store, with what each sleeps on read off the queues (`held`: an earlier copy). */
-export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | null, held = false): Process[] {
+/** What the helper's "names" say: each pid's command name, and the pids of the companion's own processes. */
+export interface ProcNames {
+  comm: Map<number, string>;
+  own: Set<number>;
+}
+
+/** "names": {"comm": [[pid, "comm"], ...], "own": [pid, ...]}. */
+export function procNames(v: Json, where: string): ProcNames {
+  const o = obj(v, where);
+  const comm = new Map(
+    arr(o.comm, `${where}.comm`).map((e, i) => {
+      const [pid, name] = arr(e, `${where}.comm[${i}]`);
+      return [int(pid, `${where}.comm[${i}][0]`), str(name, `${where}.comm[${i}][1]`)] as const;
+    }),
+  );
+  return { comm, own: new Set(arr(o.own, `${where}.own`).map((p, i) => int(p, `${where}.own[${i}]`))) };
+}
+
+/** Processes from pid_store, with what each sleeps on read off the queues (`held`: an earlier copy) and what /proc calls it. */
+export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | null, held = false, names?: ProcNames): Process[] {
   if (!pidStore || (pidStore.busy && !held)) return [];
   const pidCol = pidStore.columns.indexOf('pid');
   const parentCol = pidStore.columns.indexOf('parent_id');
@@ -166,7 +184,11 @@ export function processesFrom(pidStore: Table | undefined, qs: WaitQueue[] | nul
   return pidStore.rows.map((r) => {
     const pid = Number(r[pidCol]);
     const on = asleep.get(pid) ?? null;
-    return { pid, handler: Number(r[parentCol]), parent: null, state: on ? 'blocked' : 'runnable', waitingOn: on, activity: null };
+    const p: Process = { pid, handler: Number(r[parentCol]), parent: null, state: on ? 'blocked' : 'runnable', waitingOn: on, activity: null };
+    const comm = names?.comm.get(pid);
+    if (comm !== undefined) p.comm = comm;
+    if (names?.own.has(pid)) p.own = true;
+    return p;
   });
 }
 
@@ -198,8 +220,8 @@ const PUBLISHED_SLEEPS: [RegExp, string][] = [
  * running is a process gone (the kernel never deletes its row); one asleep in SQLiteOS code is blocked,
  * on what its wchan names.
  */
-export function publishedProcesses(pidStore: Table | undefined, procs: Map<number, ProcState> | undefined): Process[] {
-  const rows = processesFrom(pidStore, null);
+export function publishedProcesses(pidStore: Table | undefined, procs: Map<number, ProcState> | undefined, names?: ProcNames): Process[] {
+  const rows = processesFrom(pidStore, null, false, names);
   if (!procs) return rows;
   return rows.map((p) => {
     const live = procs.get(p.pid);

@@ -68,6 +68,10 @@ export interface Process {
   waitingOn: QueueId | null;
   /** What it is doing, in the source's words ("write (line 7, sleep)"), or null. */
   activity: string | null;
+  /** A real kernel's: its command name (/proc/PID/comm), where it is still running. */
+  comm?: string;
+  /** A real kernel's: one of the companion's own (the SSH session and helper reading the kernel). */
+  own?: true;
 }
 
 export interface Pipe {

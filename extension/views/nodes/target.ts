@@ -1,6 +1,6 @@
 /* Target view nodes: the active target, its details, and its processes. */
 import * as vscode from 'vscode';
-import { Cmd, Node } from '../../ids';
+import { Cmd, Defaults, Node, Setting } from '../../ids';
 import { queueName } from '../../core/model/model';
 import type { Process, Target } from '../../targets/target';
 import { MoreNode } from './more';
@@ -132,12 +132,37 @@ export class ProcessesNode extends TreeNode {
     return t;
   }
   override async getChildren(): Promise<TreeNode[]> {
-    const all = await this.target.processes();
+    const every = await this.target.processes();
+    // The companion's own (its SSH session, the helper reading the kernel) go in a folded group of their own.
+    const own = every.filter((p) => p.own);
+    const all = own.length ? every.filter((p) => !p.own) : every;
     const order = { blocked: 0, runnable: 1, exited: 2 };
     const shown = all.length > PROCESS_LIMIT ? [...all].sort((a, b) => order[a.state] - order[b.state] || a.pid - b.pid) : all;
     const nodes: TreeNode[] = shown.slice(0, PROCESS_LIMIT).map((p) => new ProcessNode(this, p));
     if (all.length > PROCESS_LIMIT) nodes.push(new MoreNode('target:processes:more', this, `${all.length - PROCESS_LIMIT} more processes`, 'see the pid_store table'));
+    const hide = vscode.workspace.getConfiguration(Setting.section).get<boolean>(Setting.hideOwnProcesses, Defaults[Setting.hideOwnProcesses]);
+    if (own.length && !hide) nodes.push(new OwnProcessesNode(this, own));
     return nodes;
+  }
+}
+
+/** The companion's own processes on a real kernel, folded apart from the user's (sqliteos.views.hideOwnProcesses leaves them out). */
+class OwnProcessesNode extends TreeNode {
+  constructor(
+    parent: TreeNode,
+    private readonly own: Process[],
+  ) {
+    super('target:processes:own', parent);
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.item("companion's own", vscode.TreeItemCollapsibleState.Collapsed);
+    t.description = `${this.own.length}: ${this.own.map((p) => p.comm ?? `P${p.pid}`).join(', ')}`;
+    t.tooltip = `The SSH session and the helper this extension runs to read the kernel: ${this.own.length} process(es), in pid_store like any other.\nSetting sqliteos.views.hideOwnProcesses leaves them out.`;
+    t.iconPath = new vscode.ThemeIcon('plug');
+    return t;
+  }
+  override async getChildren(): Promise<TreeNode[]> {
+    return this.own.map((p) => new ProcessNode(this, p));
   }
 }
 
@@ -152,11 +177,12 @@ class ProcessNode extends TreeNode {
   }
   getTreeItem(): vscode.TreeItem {
     const p = this.p;
-    const t = this.item(`P${p.pid}`);
+    // The command name next to the pid, where a real kernel's /proc gave one.
+    const t = this.item(p.comm === undefined ? `P${p.pid}` : `P${p.pid} ${p.comm}`);
     // State first and short, so it survives a narrow sidebar; the whole story is in the tooltip.
     const state = `${p.state}${p.waitingOn ? ` on ${queueName(p.waitingOn)}` : ''}`;
     t.description = state;
-    const who = `P${p.pid}: handler P${p.handler}${p.parent === null ? '' : `, parent P${p.parent}`}`;
+    const who = `P${p.pid}${p.comm === undefined ? '' : ` (${p.comm})`}: handler P${p.handler}${p.parent === null ? '' : `, parent P${p.parent}`}${p.own ? "; one of the companion's own" : ''}`;
     t.tooltip = [who, state, p.activity ? `in ${p.activity}` : ''].filter(Boolean).join('\n');
     t.contextValue = `sqliteos:process+${p.state}`;
     t.iconPath = new vscode.ThemeIcon(PROC_ICON[p.state]);
