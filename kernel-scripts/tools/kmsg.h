@@ -4,6 +4,9 @@
  * /dev/kmsg opened at its end before the call, then its records one by one, each message unescaped
  * (/dev/kmsg writes a byte below ' ', above '~' or a backslash as \xNN). A record overwritten
  * before it was read (the ring buffer wrapped) is reported, never skipped: the rows would be wrong.
+ * Where the kernel says who logged each record (CONFIG_PRINTK_CALLER), records of other tasks are
+ * passed over; without it two 549 calls at once read each other's rows (CONFIG_SQLITEOS selects it;
+ * the published kernel lacks it).
  */
 #ifndef SQLITEOS_KMSG_H
 #define SQLITEOS_KMSG_H
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,6 +68,7 @@ static inline long kmsg_next(int fd, char *buf, size_t size)
 	char rec[8192];
 	const char *m;
 	ssize_t r;
+	const char *c;
 
 	for (;;) {
 		r = read(fd, rec, sizeof(rec) - 1);
@@ -75,8 +80,16 @@ static inline long kmsg_next(int fd, char *buf, size_t size)
 			return KMSG_END;
 		rec[r] = 0;
 		m = strchr(rec, ';');
-		if (m)
-			break;
+		if (!m)
+			continue;
+		/*
+		 * With CONFIG_PRINTK_CALLER the header names the task that logged the record
+		 * (",caller=T<tid>"): another task's (a 549 running beside this one) is not ours.
+		 */
+		c = memmem(rec, m - rec, ",caller=T", 9);
+		if (c && strtol(c + 9, NULL, 10) != (long)gettid())
+			continue;
+		break;
 	}
 	return kmsg_decode(buf, size, m + 1, '\n');
 }

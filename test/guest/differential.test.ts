@@ -71,6 +71,14 @@ describe('the simulator against the companion kernel', () => {
     assert.ok(ran >= 10, `only ${ran} examples ran on the kernel`);
   });
 
+  it('gives each of two queries at once its own rows (read back from the kernel log by the task that logged them)', { timeout: 120000 }, async () => {
+    const s = scenario(path.join(ROOT, 'test', 'fixtures', 'kernel', 'queries-at-once.sqlos'));
+    const c = await compareWithKernel(g.host, s, runner());
+    const q = (pid: number) => c.kernel.ops.find((o) => o.op === 'query' && o.pid === pid && o.line === (pid === 1 ? 22 : 25))!;
+    assert.deepEqual([q(1).result, q(3).result], [[[3]], [[7], [8]]], 'before CONFIG_PRINTK_CALLER and the filter, P1 got P3\'s [[7],[8]]');
+    assert.deepEqual(c.differences, [], formatDifferences(c.differences, ['simulator', 'kernel']));
+  });
+
   it(`agrees on a generated corpus (seed ${SEED}, up to ${CORPUS} scenarios in 150 s)`, { timeout: 400000 }, async () => {
     console.log(`differential corpus: seed ${SEED} (reproduce: sqliteos diff --generated ${CORPUS} --seed ${SEED})`);
     const r = await runCorpus(g.host, runner(), { seed: SEED, count: CORPUS, budgetMs: 150000 });
