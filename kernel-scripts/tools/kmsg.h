@@ -15,17 +15,60 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* /dev/kmsg positioned after its last record; -1 (errno set) if it cannot be opened. */
+/*
+ * How the kernel names this task in a record's header (",caller=T123"), learnt by kmsg_open; empty
+ * where records name nobody. Not gettid(): the kernel's number, whatever pid namespace this runs in.
+ */
+static char kmsg_self[32];
+
+/* The ",caller=..." field of a record's header (up to the ';' at end), its length in *n; NULL if none. */
+static inline const char *kmsg_caller(const char *rec, const char *end, size_t *n)
+{
+	const char *c = memmem(rec, end - rec, ",caller=", 8);
+
+	if (!c)
+		return NULL;
+	*n = strcspn(c + 1, ",;") + 1;
+	return c;
+}
+
+/*
+ * /dev/kmsg positioned after its last record; -1 (errno set) if it cannot be opened. It writes one
+ * record of its own (debug level: no console shows it) and reads it back, to learn kmsg_self.
+ */
 static inline int kmsg_open(void)
 {
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	static const char probe[] = "<7>sqliteos: kmsg caller probe\n";
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC), w;
+	char rec[8192];
+	const char *m, *c;
+	ssize_t r;
+	size_t n;
 
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
+	kmsg_self[0] = 0;
+	if (fd < 0)
+		return fd;
+	lseek(fd, 0, SEEK_END);
+	w = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (w < 0)
+		return fd;
+	r = write(w, probe, sizeof(probe) - 1);
+	close(w);
+	while (r > 0 && (r = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		rec[r] = 0;
+		m = strchr(rec, ';');
+		if (!m || strncmp(m + 1, probe + 3, sizeof(probe) - 5))
+			continue;	/* another task's, logged before the probe */
+		c = kmsg_caller(rec, m, &n);
+		if (c && n < sizeof(kmsg_self)) {
+			memcpy(kmsg_self, c, n);
+			kmsg_self[n] = 0;
+		}
+		break;
+	}
 	return fd;
 }
 
@@ -66,9 +109,9 @@ static inline size_t kmsg_decode(char *o, size_t size, const char *m, char stop)
 static inline long kmsg_next(int fd, char *buf, size_t size)
 {
 	char rec[8192];
-	const char *m;
+	const char *m, *c;
 	ssize_t r;
-	const char *c;
+	size_t n;
 
 	for (;;) {
 		r = read(fd, rec, sizeof(rec) - 1);
@@ -83,11 +126,11 @@ static inline long kmsg_next(int fd, char *buf, size_t size)
 		if (!m)
 			continue;
 		/*
-		 * With CONFIG_PRINTK_CALLER the header names the task that logged the record
-		 * (",caller=T<tid>"): another task's (a 549 running beside this one) is not ours.
+		 * With CONFIG_PRINTK_CALLER the header names the task (or CPU, in an interrupt) that
+		 * logged the record: anyone else's (a 549 running beside this one) is not ours.
 		 */
-		c = memmem(rec, m - rec, ",caller=T", 9);
-		if (c && strtol(c + 9, NULL, 10) != (long)gettid())
+		c = kmsg_caller(rec, m, &n);
+		if (kmsg_self[0] && (!c || n != strlen(kmsg_self) || memcmp(c, kmsg_self, n)))
 			continue;
 		break;
 	}

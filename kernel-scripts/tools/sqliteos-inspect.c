@@ -173,16 +173,17 @@ static size_t n_row_pids, cap_row_pids;
 
 static void note_pid(const char *s)
 {
+	size_t cap = n_row_pids ? 2 * n_row_pids : 256;
 	long *more;
 
 	if (!is_integer(s))
 		return;
 	if (n_row_pids == cap_row_pids) {
-		cap_row_pids = cap_row_pids ? 2 * cap_row_pids : 256;
-		more = realloc(row_pids, cap_row_pids * sizeof(*row_pids));
+		more = realloc(row_pids, cap * sizeof(*row_pids));
 		if (!more)
 			return;	/* names are extra: a pid without one shows as a number */
 		row_pids = more;
+		cap_row_pids = cap;
 	}
 	row_pids[n_row_pids++] = atol(s);
 }
@@ -511,23 +512,43 @@ static ssize_t proc_file(const char *pid, const char *name, char *buf, size_t si
 	return n;
 }
 
+/*
+ * /proc/PID/stat ("pid (comm) S ppid ..."): its command name into comm (NUL-terminated, its length in
+ * *len), state letter and parent pid. 0, or -1 for a process gone (or not one).
+ */
+static int proc_stat(const char *pid, char *comm, size_t size, size_t *len, char *state, long *ppid)
+{
+	char buf[512], *open, *close;
+
+	if (proc_file(pid, "stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	open = strchr(buf, '(');
+	close = strrchr(buf, ')');
+	if (!open || !close || close < open || sscanf(close + 1, " %c %ld", state, ppid) != 2)
+		return -1;
+	*len = (size_t)(close - open - 1) < size - 1 ? (size_t)(close - open - 1) : size - 1;
+	memcpy(comm, open + 1, *len);
+	comm[*len] = 0;
+	return 0;
+}
+
 static void proc_states(void)
 {
-	char buf[512], wchan[128], *p;
+	char wchan[128], comm[64], state;
 	struct dirent *d;
 	int first = 1;
+	size_t len;
+	long ppid;
 	DIR *dir = opendir("/proc");
 
 	fputs(",\"procs\":[", stdout);
 	while (dir && (d = readdir(dir))) {
-		if (!isdigit((unsigned char)d->d_name[0]) || proc_file(d->d_name, "stat", buf, sizeof(buf)) <= 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (!p || p[1] != ' ')
+		if (!isdigit((unsigned char)d->d_name[0]) ||
+		    proc_stat(d->d_name, comm, sizeof(comm), &len, &state, &ppid))
 			continue;
 		proc_file(d->d_name, "wchan", wchan, sizeof(wchan));
 		list(",", &first);
-		printf("[%s,\"%c\",", d->d_name, p[2]);
+		printf("[%s,\"%c\",", d->d_name, state);
 		json_log_string(wchan, strlen(wchan));
 		putchar(']');
 	}
@@ -536,151 +557,106 @@ static void proc_states(void)
 	putchar(']');
 }
 
-/* /proc/PID/stat's parent pid, 0 if unreadable. */
+/* The parent of pid, 0 if unreadable. */
 static long parent_of(long pid)
 {
-	char name[24], buf[512], *p;
-	long ppid = 0;
-
-	snprintf(name, sizeof(name), "%ld", pid);
-	if (proc_file(name, "stat", buf, sizeof(buf)) <= 0)
-		return 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
-		return 0;
-	return ppid;
-}
-
-/* Every process proc_names listed, with its parent, to find the companion's own among them. */
-static long *seen_pid, *seen_ppid;
-static size_t n_seen, cap_seen;
-
-static void note_seen(long pid, long ppid)
-{
-	long *a, *b;
-
-	if (n_seen == cap_seen) {
-		cap_seen = cap_seen ? 2 * cap_seen : 256;
-		a = realloc(seen_pid, cap_seen * sizeof(*a));
-		if (a)
-			seen_pid = a;
-		b = realloc(seen_ppid, cap_seen * sizeof(*b));
-		if (b)
-			seen_ppid = b;
-		if (!a || !b)
-			return;	/* then it is not marked own, only named */
-	}
-	seen_pid[n_seen] = pid;
-	seen_ppid[n_seen++] = ppid;
-}
-
-/* [pid,"comm"] from /proc/PID/stat ("pid (comm) S ppid ..."); nothing for a process gone. */
-static void comm_entry(const char *pid, int *first)
-{
-	char buf[512], *open, *close;
+	char name[24], comm[64], state;
+	size_t len;
 	long ppid;
 
-	if (proc_file(pid, "stat", buf, sizeof(buf)) <= 0)
+	snprintf(name, sizeof(name), "%ld", pid);
+	return proc_stat(name, comm, sizeof(comm), &len, &state, &ppid) ? 0 : ppid;
+}
+
+/* This helper up to its SSH session (not the daemon init started it from), and how many. */
+static long mine[64];
+static size_t n_mine;
+
+static int is_mine(long pid)
+{
+	size_t i;
+
+	for (i = 0; i < n_mine; i++)
+		if (mine[i] == pid)
+			return 1;
+	return 0;
+}
+
+/*
+ * [pid,"comm"]; a process gone gives nothing. One of the companion's own (in *own, printed later):
+ * the helper's chain up to the session, and an SFTP server the session runs beside it (the extension
+ * copies the helper over SFTP). Everything else under the session (sqliteos-run's scenario processes)
+ * is the user's.
+ */
+static void comm_entry(const char *pid, int *first, char *own)
+{
+	char comm[64], state;
+	size_t len;
+	long ppid;
+
+	if (proc_stat(pid, comm, sizeof(comm), &len, &state, &ppid))
 		return;
-	open = strchr(buf, '(');
-	close = strrchr(buf, ')');
-	if (!open || !close || close < open || sscanf(close + 1, " %*c %ld", &ppid) != 1)
-		return;
-	note_seen(atol(pid), ppid);
+	*own = is_mine(atol(pid)) ||
+	       (n_mine && ppid == mine[n_mine - 1] && !strcmp(comm, "sftp-server"));
 	list(",", first);
 	printf("[%s,", pid);
-	json_log_string(open + 1, close - open - 1);
+	json_log_string(comm, len);
 	putchar(']');
-}
-
-static int by_pid(const void *a, const void *b)
-{
-	long x = seen_pid[*(const size_t *)a], y = seen_pid[*(const size_t *)b];
-
-	return (x > y) - (x < y);
-}
-
-/* The index in seen_pid of pid, through order (seen's indices sorted by pid); n_seen if not listed. */
-static size_t seen_at(const size_t *order, long pid)
-{
-	size_t lo = 0, hi = n_seen, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (seen_pid[order[mid]] < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n_seen && seen_pid[order[lo]] == pid ? order[lo] : n_seen;
 }
 
 /*
  * What /proc calls each process, "names":{"comm":[[pid,"comm"],...],"own":[pid,...]}: the command
- * names of pid_store's pids (all: of every process, where pid_store came through 549 unparsed here);
- * own: the SSH session this helper runs in (its highest ancestor short of the daemon init started) and
- * every process under it (this helper, an SFTP server beside it), so that a view can set the
- * companion's own processes apart from the user's programs.
+ * names of pid_store's pids (all: of every process, where pid_store came through 549 unparsed here),
+ * and the companion's own among them (comm_entry), so that a view can set them apart from the user's.
  */
 static void proc_names(int all)
 {
-	char pid[24];
+	char pid[24], own = 0;
 	struct dirent *d;
-	DIR *dir;
-	size_t i, k, *order;
-	int first = 1, more = 1;
-	long p, mine[64];
-	size_t n_mine = 0;
-	char *own;
+	DIR *dir = NULL;
+	size_t i, n_own = 0, cap = 0;
+	long p, *owns = NULL, *more;
+	int first = 1;
 
-	fputs(",\"names\":{\"comm\":[", stdout);
-	if (all) {
-		dir = opendir("/proc");
-		while (dir && (d = readdir(dir)))
-			if (isdigit((unsigned char)d->d_name[0]))
-				comm_entry(d->d_name, &first);
-		if (dir)
-			closedir(dir);
-	}
-	for (i = 0; !all && i < n_row_pids; i++) {
-		snprintf(pid, sizeof(pid), "%ld", row_pids[i]);
-		comm_entry(pid, &first);
-	}
-	fputs("],\"own\":[", stdout);
-	/* this helper up to its session: not the daemon init started */
 	for (p = getpid(); p > 1 && parent_of(p) > 1 && n_mine < 64; p = parent_of(p))
 		mine[n_mine++] = p;
-	for (i = 0, first = 1; i < n_mine; i++) {
-		list(",", &first);
-		printf("%ld", mine[i]);
-	}
-	own = calloc(n_seen + 1, 1);
-	order = calloc(n_seen + 1, sizeof(*order));
-	for (i = 0; own && order && i < n_seen; i++) {
-		order[i] = i;
-		for (k = 0; k < n_mine; k++)
-			if (seen_pid[i] == mine[k])
-				own[i] = 2;	/* printed already */
-	}
-	if (own && order)
-		qsort(order, n_seen, sizeof(*order), by_pid);
-	/* and every process under the session: a parent among them makes a child one of them */
-	while (own && order && n_mine && more) {
-		more = 0;
-		for (i = 0; i < n_seen; i++) {
-			if (own[i])
+	fputs(",\"names\":{\"comm\":[", stdout);
+	if (all)
+		dir = opendir("/proc");
+	for (i = 0;; i++) {
+		if (all) {
+			d = dir ? readdir(dir) : NULL;
+			if (!d)
+				break;
+			if (!isdigit((unsigned char)d->d_name[0]) || strlen(d->d_name) >= sizeof(pid))
 				continue;
-			k = seen_at(order, seen_ppid[i]);
-			if (seen_ppid[i] == mine[n_mine - 1] || (k < n_seen && own[k])) {
-				own[i] = 1;
-				more = 1;
-				list(",", &first);
-				printf("%ld", seen_pid[i]);
-			}
+			strcpy(pid, d->d_name);
+		} else {
+			if (i == n_row_pids)
+				break;
+			snprintf(pid, sizeof(pid), "%ld", row_pids[i]);
 		}
+		own = 0;
+		comm_entry(pid, &first, &own);
+		if (!own)
+			continue;
+		if (n_own == cap) {
+			more = realloc(owns, (cap ? 2 * cap : 16) * sizeof(*owns));
+			if (!more)
+				continue;	/* then it is listed as the user's */
+			owns = more;
+			cap = cap ? 2 * cap : 16;
+		}
+		owns[n_own++] = atol(pid);
 	}
-	free(order);
-	free(own);
+	if (dir)
+		closedir(dir);
+	fputs("],\"own\":[", stdout);
+	for (i = 0, first = 1; i < n_own; i++) {
+		list(",", &first);
+		printf("%ld", owns[i]);
+	}
+	free(owns);
 	fputs("]}", stdout);
 }
 

@@ -20,9 +20,10 @@ interface Names {
 }
 
 /**
- * The state key. `exact`: the full search's (--no-reduction, the oracle): every field as the simulator
- * holds it, in the order it holds it, ids kept; only connection ids and the wake-up counter are left out
- * (counters, not state). Without it, the reduced search's: states that differ only in orders and names
+ * The state key. `exact`: the full search's (--no-reduction, the oracle): every field of the processes,
+ * fd tables, pipes, store, mutex, kept jobs, tables and labels as the simulator holds it, in the order it
+ * holds it, ids kept; connection ids, the wake-up count and the id and statistics counters are left out
+ * (they count what happened, not what will). Without it, the reduced search's: states that differ only in orders and names
  * nothing to come can tell apart meet as one (see the header and canonical()).
  */
 export function stateKey(run: ScenarioRun, exact = false): string {

@@ -187,8 +187,11 @@ function observed(run: ScenarioRun, pid: number): boolean {
 function unseen(run: ScenarioRun, pid: number): boolean {
   const k = run.kernel;
   const p = k.state.procs[pid];
-  // Between statements, the next one's first step.
-  const op = p.current?.op ?? run.nextStatement(pid)?.op;
+  // Between statements, the next one's first step; a label not bound yet (its pipe is still to be made,
+  // by whoever) ends the statement at once, EBADF, in an order others decide.
+  const s = p.current ? undefined : run.nextStatement(pid);
+  if (s && 'fd' in s && run.labels[s.fd.name] === undefined) return false;
+  const op = p.current?.op ?? s?.op;
   const step = op && k.program(op as OpName).at(p.current?.step ?? k.program(op as OpName).first);
   // A guarded step may be passed over for the next, whose guard reads the state then: not vouched for.
   if (!step || step.when) return false;
@@ -208,6 +211,10 @@ export function advance(run: ScenarioRun, pid: number, reduced = false, onUnseen
     if (yes) onUnseen?.();
     return yes;
   };
+  // Past a switch point on an unseen step's word, the steps the full search runs with it (up to its next
+  // switch point) must be unseen too; the first that is not gets the switch point instead (the unseen
+  // step before it commutes with everything, so a switch after it is the switch before it).
+  let moved = false;
   for (let n = 1; ; n++) {
     if (!shown && !vouched()) shown = true;
     const out = run.step(pid);
@@ -216,8 +223,13 @@ export function advance(run: ScenarioRun, pid: number, reduced = false, onUnseen
     const p = run.kernel.state.procs[pid];
     const step = p.current && run.kernel.programOf(p).at(p.current.step);
     if (!step) return n;
-    if (!SWITCH_KINDS.has(step.kind) || step.local) continue;
+    if (!SWITCH_KINDS.has(step.kind) || step.local) {
+      if (moved && !step.local && !vouched()) return n;
+      continue;
+    }
+    moved = false;
     if (shown && !(reduced && vouched())) return n;
+    moved = shown;
   }
 }
 

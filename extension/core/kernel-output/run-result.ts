@@ -19,6 +19,8 @@ export class KernelRunError extends Error {}
 interface Done {
   /** The statements handed out before it completed: those completing in one round ran concurrently. */
   round: number;
+  /** The round it was handed out in (the runner hands statements out as processes come free, not in line order). */
+  given: number;
   idx: number;
   ns: bigint;
   ret: number;
@@ -41,13 +43,14 @@ export function kernelRunResult(scenario: Scenario, output: string, source: stri
   let inspect: string | undefined;
   let end: string | undefined;
   let round = 0;
+  const given = new Map<number, number>();
   for (let i = 1; i < lines.length; i++) {
     const [kind, ...f] = lines[i].split(' ');
     if (kind === 'pid') real.set(Number(f[0]), Number(f[1]));
-    else if (kind === 'give') round++;
+    else if (kind === 'give') given.set(Number(f[0]), ++round);
     else if (kind === 'done' || kind === 'unbound') {
       const idx = Number(f[0]);
-      const d: Done = { round, idx, ns: BigInt(f[1]), ret: kind === 'unbound' ? NaN : Number(f[2]), extra: f.slice(3), rows: rows.get(idx) ?? [] };
+      const d: Done = { round, given: given.get(idx) ?? round, idx, ns: BigInt(f[1]), ret: kind === 'unbound' ? NaN : Number(f[2]), extra: f.slice(3), rows: rows.get(idx) ?? [] };
       done.push(d);
     } else if (kind === 'row') {
       const idx = Number(f[0]);
@@ -123,7 +126,7 @@ class Assembler {
   }
 
   private op(s: Statement, d: Done): void {
-    const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: d.ret, error: null, round: d.round };
+    const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: d.ret, error: null, round: d.round, given: d.given };
     if (Number.isNaN(d.ret)) {
       const label = 'fd' in s ? s.fd.name : '?';
       rec.result = Err.EBADF;

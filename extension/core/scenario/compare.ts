@@ -140,12 +140,10 @@ function opKey(o: OpRecord): string {
 
 /**
  * The ops of a real kernel's run in flight in round `round`: handed out by then and completed in it or
- * later (woken then, some slept again: a writer woken into PENDING behind a reader let in first). A
- * statement is handed out in the order of lines, the n-th making round n (sqliteos-run).
+ * later (woken then, some slept again: a writer woken into PENDING behind a reader let in first).
  */
-function inFlight(r: RunResult, round: number, ...sides: RunResult[]): string[] {
-  const lines = [...new Set(sides.flatMap((s) => s.ops.map((o) => o.line)))].sort((a, b) => a - b);
-  return r.ops.filter((o) => o.round !== undefined && o.round >= round && lines.indexOf(o.line) + 1 <= round).map(opKey);
+function inFlight(r: RunResult, round: number): string[] {
+  return r.ops.filter((o) => o.round !== undefined && o.round >= round && (o.given ?? o.round) <= round).map(opKey);
 }
 
 /** Ops that completed in one round of a real kernel's run (woken together), per round. */
@@ -180,7 +178,7 @@ function excusedOps(left: RunResult, right: RunResult): { excused: Map<string, E
   const windows = new Map<string, string[]>();
   const groups = [...concurrent(left), ...concurrent(right)];
   for (const g of groups) {
-    const work = inFlight(left.ops.includes(g[0]) ? left : right, g[0].round!, left, right);
+    const work = inFlight(left.ops.includes(g[0]) ? left : right, g[0].round!);
     for (const o of g) {
       if (o.op === 'query') {
         excused.set(opKey(o), 'a query woken with other work: rows not compared');
@@ -213,18 +211,20 @@ function excusedOps(left: RunResult, right: RunResult): { excused: Map<string, E
 
 /**
  * What a query's rows may be, from a side that recorded its tables as it went (RunResult.queryTimeline):
- * the rows at every point from before the first of `work` to after the last, in that side's order of
- * completion. Undefined where that side recorded nothing for it.
+ * the rows at every point from before the first of `work` completed to after the last, in that side's
+ * order of completion (commits in the middle of a statement included). Undefined where that side
+ * recorded nothing for it.
  */
 function queryRows(r: RunResult, key: string, work: string[]): string[] | undefined {
   const t = r.queryTimeline?.[key];
   const at = work.map((k) => r.ops.findIndex((o) => opKey(o) === k)).filter((i) => i >= 0);
   if (!t || at.length === 0) return undefined;
+  const [lo, hi] = [Math.min(...at), Math.max(...at) + 1];
+  // The tables as the work began (the last change before it), then each change until it was over.
   const out = new Set<string>();
-  for (let done = Math.min(...at); done <= Math.max(...at) + 1; done++) {
-    const e = t.rows.filter((x) => x.done <= done).pop();
-    if (e) out.add(show(e.rows));
-  }
+  const start = t.rows.filter((x) => x.done < lo).pop();
+  if (start) out.add(show(start.rows));
+  for (const e of t.rows) if (e.done >= lo && e.done <= hi) out.add(show(e.rows));
   return [...out];
 }
 

@@ -36,6 +36,8 @@ export interface OpRecord {
    * one round ran concurrently (woken by one event), in an order the scheduler chose.
    */
   round?: number;
+  /** A real kernel's run: the round it was handed out in (in flight from then until `round`). */
+  given?: number;
 }
 
 export interface Anomaly {
@@ -73,7 +75,8 @@ export interface RunResult {
   outside?: Record<string, number>;
   /**
    * A simulator run's (watchQueries()): per query statement (`pid:line`), the rows its SQL returns on the
-   * committed tables as the run went on, each change with the number of statements completed by then.
+   * committed tables as the run went on (at each statement's end and each commit), each change with the
+   * number of statements completed by then.
    * How a comparison checks a query that a real kernel ran among other work: its rows must be the
    * tables at some point of that work here.
    */
@@ -117,8 +120,9 @@ export class ScenarioRun {
   anomalies: Anomaly[] = [];
   /** The default schedule gives up after this many micro-steps (a guard, far above any real scenario). */
   maxSteps = 50_000_000;
-  /** Set by watchQueries(). */
+  /** Set by watchQueries(); the committed version it last recorded. */
   private queryTimeline?: Record<string, QueryTimeline>;
+  private timelineVersion = -1;
 
   static async create(scenario: Scenario, over: Partial<SimOptions> = {}): Promise<ScenarioRun> {
     return new ScenarioRun(scenario, await createKernel(optionsFor(scenario, over)));
@@ -244,6 +248,8 @@ export class ScenarioRun {
     const index = p.current!.index;
     const out = this.kernel.stepOnce(pid);
     if (out.kind === 'done') this.complete(this.statementsOf(pid)[index], out);
+    // A commit in the middle of a statement (a write's first chunk before it sleeps, jobs kept for the mutex).
+    else if (this.queryTimeline && this.kernel.db.committedVersion !== this.timelineVersion) this.recordQueries();
     // A statement begun or ended changes the process's place in the default schedule.
     if (started || out.kind !== 'continue') this.offer(pid);
     return out;
@@ -256,6 +262,7 @@ export class ScenarioRun {
   }
 
   private recordQueries(): void {
+    this.timelineVersion = this.kernel.db.committedVersion;
     for (const s of this.scenario.statements) {
       if (s.op !== 'query') continue;
       let rows: OpResult;
