@@ -99,7 +99,7 @@ describe('sqliteos debug adapter', () => {
     await launch(TWO, { stopOnEntry: true });
     const later = await dc.setBreakpointsRequest({ source: { path: other }, breakpoints: [{ line: 6 }] });
     assert.deepEqual(later.body.breakpoints.map((b) => [b.verified, b.message]), [[false, 'this session runs two-writers.sqlos, not 08-pending-writer.sqlos']]);
-    const ended = dc.waitForEvent('terminated');
+    const ended = dc.waitForEvent('terminated', 30000);
     await dc.continueRequest({ threadId: 1 });
     await ended;
   });
@@ -108,7 +108,7 @@ describe('sqliteos debug adapter', () => {
     const lines: string[] = [];
     dc.on('output', (e: DebugProtocol.OutputEvent) => lines.push(e.body.output));
     await launch(ex('09-memdb-busy.sqlos'), { stopOnEntry: false });
-    await dc.waitForEvent('terminated');
+    await dc.waitForEvent('terminated', 30000);
     const text = lines.join('');
     assert.match(text, /09-memdb-busy\.sqlos: profile companion, locks memdb/);
     assert.match(text, /^ +\d+ +P\d .* -> /m, 'one line per statement with its result');
@@ -118,7 +118,7 @@ describe('sqliteos debug adapter', () => {
     fs.writeFileSync(file, 'P1 pipe r w\nP1 write w "abc"\nP1 read r 3 == "xyz"\nP1 exit\n');
     lines.length = 0;
     await launch(file, { stopOnEntry: false });
-    await dc.waitForEvent('terminated');
+    await dc.waitForEvent('terminated', 30000);
     const failed = lines.join('');
     assert.match(failed, /expect\.sqlos:3: expectation: read expected "xyz" \(3 bytes\), got "abc" \(3 bytes\)/);
     assert.match(failed, /^FAILED: 1 anomaly$/m);
@@ -282,7 +282,7 @@ describe('sqliteos debug adapter', () => {
     await dc.stop();
     dc = new DebugClient('node', ADAPTER, 'sqliteos');
     await dc.start();
-    const end = dc.waitForEvent('terminated');
+    const end = dc.waitForEvent('terminated', 30000);
     await launch(ex('01-fork-pipe.sqlos'), {}, ['deadlock', 'lost-wakeup', 'invariant', 'expectation']);
     await end;
   });
