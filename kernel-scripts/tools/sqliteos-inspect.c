@@ -583,25 +583,24 @@ static int is_mine(long pid)
 }
 
 /*
- * [pid,"comm"]; a process gone gives nothing. One of the companion's own (in *own, printed later):
- * the helper's chain up to the session, and an SFTP server the session runs beside it (the extension
- * copies the helper over SFTP). Everything else under the session (sqliteos-run's scenario processes)
- * is the user's.
+ * Prints [pid,"comm"] (a process gone gives nothing): whether it is one of the companion's own, the
+ * helper's chain up to the session or an SFTP server the session runs beside it (the extension copies
+ * the helper over SFTP). Everything else under the session (sqliteos-run's scenario processes) is the
+ * user's.
  */
-static void comm_entry(const char *pid, int *first, char *own)
+static int comm_entry(const char *pid, int *first)
 {
 	char comm[64], state;
 	size_t len;
 	long ppid;
 
 	if (proc_stat(pid, comm, sizeof(comm), &len, &state, &ppid))
-		return;
-	*own = is_mine(atol(pid)) ||
-	       (n_mine && ppid == mine[n_mine - 1] && !strcmp(comm, "sftp-server"));
+		return 0;
 	list(",", first);
 	printf("[%s,", pid);
 	json_log_string(comm, len);
 	putchar(']');
+	return is_mine(atol(pid)) || (n_mine && ppid == mine[n_mine - 1] && !strcmp(comm, "sftp-server"));
 }
 
 /*
@@ -611,14 +610,14 @@ static void comm_entry(const char *pid, int *first, char *own)
  */
 static void proc_names(int all)
 {
-	char pid[24], own = 0;
+	char pid[24];
 	struct dirent *d;
 	DIR *dir = NULL;
 	size_t i, n_own = 0, cap = 0;
-	long p, *owns = NULL, *more;
+	long p, up, *owns = NULL, *more;
 	int first = 1;
 
-	for (p = getpid(); p > 1 && parent_of(p) > 1 && n_mine < 64; p = parent_of(p))
+	for (p = getpid(), up = parent_of(p); p > 1 && up > 1 && n_mine < 64; p = up, up = parent_of(p))
 		mine[n_mine++] = p;
 	fputs(",\"names\":{\"comm\":[", stdout);
 	if (all)
@@ -636,9 +635,7 @@ static void proc_names(int all)
 				break;
 			snprintf(pid, sizeof(pid), "%ld", row_pids[i]);
 		}
-		own = 0;
-		comm_entry(pid, &first, &own);
-		if (!own)
+		if (!comm_entry(pid, &first))
 			continue;
 		if (n_own == cap) {
 			more = realloc(owns, (cap ? 2 * cap : 16) * sizeof(*owns));

@@ -266,11 +266,13 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
   let transitions = 0;
   /** End states, counted by their canonical keys (the full search's exact keys split equal ones). */
   const ends = new Set<string>();
-  /** everyViolation: each kind and line met, first schedule kept. */
+  /** Each kind and line met, first schedule kept (more than one only with everyViolation). */
   const violations = new Map<string, Violation>();
-  const met = (v: Violation) => {
+  /** A violation met: true when the search ends at it, false when it goes on past it (everyViolation). */
+  const meet = (v: Violation): boolean => {
     violation ??= v;
     if (!violations.has(`${v.kind}:${v.line}`)) violations.set(`${v.kind}:${v.line}`, v);
+    return !opts.everyViolation;
   };
   let violation: Violation | null = null;
   let exhausted = true;
@@ -287,7 +289,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
     run.kernel.close();
     // Breadth-first over every interleaving gives a shortest schedule; over the reduced graph (merged
     // steps, states left out), only a short one: shorten it so the debugger replays few steps.
-    for (const v of violation ? new Set([violation, ...violations.values()]) : []) {
+    for (const v of violations.values()) {
       v.shortest = !reduction;
       if (reduction) v.schedule = await shorten(scenario, v, opts);
     }
@@ -340,12 +342,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
       if (all.length === 0) {
         const stuck = run.stuck();
         if (stuck.length > 0) {
-          const found = { kind: stuck[0].kind, line: stuck[0].line, message: stuck[0].message, schedule: node.schedule };
-          if (!opts.everyViolation) {
-            violation = found;
-            return result();
-          }
-          met(found);
+          if (meet({ kind: stuck[0].kind, line: stuck[0].line, message: stuck[0].message, schedule: node.schedule })) return result();
           continue;
         }
         ends.add(hash(run));
@@ -360,12 +357,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
         const schedule = node.schedule.concat(Array<number>(steps).fill(pid));
         if (run.anomalies.length > before) {
           const a = run.anomalies[before];
-          const found = { kind: a.kind, line: a.line, message: a.message, schedule };
-          if (!opts.everyViolation) {
-            violation = found;
-            return result();
-          }
-          met(found);
+          if (meet({ kind: a.kind, line: a.line, message: a.message, schedule })) return result();
           continue;
         }
         const h = key();

@@ -171,9 +171,10 @@ function queriesInTransaction(r: RunResult, begin: OpRecord): string[] {
  * write mutex next): its snapshot is the tables before or after that writer's work, and so are the rows
  * of the queries in it. Such a query's rows must be those of the other side's tables at some point of
  * that work, where that side recorded them (a simulator's queryTimeline: queryRows()); where neither
- * did, they are not compared (its errno is). `windows`: each such query's work, as op keys.
+ * did, they are not compared (its errno is). `differing`: the queries whose rows that work does not
+ * explain (settleQueries).
  */
-function excusedOps(left: RunResult, right: RunResult): { excused: Map<string, Excuse>; windows: Map<string, string[]> } {
+function excusedOps(left: RunResult, right: RunResult): { excused: Map<string, Excuse>; differing: Map<string, QueryDiffers> } {
   const excused = new Map<string, Excuse>();
   const windows = new Map<string, string[]>();
   const groups = [...concurrent(left), ...concurrent(right)];
@@ -206,7 +207,7 @@ function excusedOps(left: RunResult, right: RunResult): { excused: Map<string, E
       for (const k of group) excused.set(k, 'reads woken together: their bytes compared as a group');
     }
   }
-  return { excused, windows };
+  return { excused, differing: settleQueries(left, right, excused, windows) };
 }
 
 /**
@@ -228,26 +229,28 @@ function queryRows(r: RunResult, key: string, work: string[]): string[] | undefi
   return [...out];
 }
 
-/** Tables a side holds rows of outside the scenario that the SQL names (its rows then cannot match). */
-function outsideIn(r: RunResult, sql: string): string[] {
-  return Object.entries(r.outside ?? {})
-    .filter(([t, n]) => n > 0 && new RegExp(`\\b${t}\\b`, 'i').test(sql))
-    .map(([t]) => t);
+/** Whether the SQL names a table the side holds rows of outside the scenario (its rows then cannot match). */
+function outsideIn(r: RunResult, sql: string): boolean {
+  return Object.entries(r.outside ?? {}).some(([t, n]) => n > 0 && new RegExp(`\\b${t}\\b`, 'i').test(sql));
 }
 
-type QueryCheck = { kind: 'matched' } | { kind: 'outside'; tables: string[] } | { kind: 'differs'; may: string[]; got: string; side: 'left' | 'right' } | { kind: 'unchecked' };
+interface QueryDiffers {
+  kind: 'differs';
+  may: string[];
+  got: string;
+  side: 'left' | 'right';
+}
+type QueryCheck = { kind: 'matched' } | { kind: 'outside' } | QueryDiffers | { kind: 'unchecked' };
 
 /** An excused query checked against the work it was woken with, from whichever side recorded its tables. */
-function checkQuery(left: RunResult, right: RunResult, key: string, work: string[] | undefined): QueryCheck {
-  if (!work) return { kind: 'unchecked' };
+function checkQuery(left: RunResult, right: RunResult, key: string, work: string[]): QueryCheck {
   for (const [mine, other, side] of [[left, right, 'right'], [right, left, 'left']] as const) {
     const may = queryRows(mine, key, work);
     const o = other.ops.find((x) => opKey(x) === key);
     if (!may || !o) continue;
     const got = show(o.result);
     if (may.includes(got)) return { kind: 'matched' };
-    const tables = outsideIn(other, mine.queryTimeline![key].sql);
-    if (tables.length) return { kind: 'outside', tables };
+    if (outsideIn(other, mine.queryTimeline![key].sql)) return { kind: 'outside' };
     return { kind: 'differs', may, got, side };
   }
   return { kind: 'unchecked' };
@@ -257,8 +260,8 @@ function checkQuery(left: RunResult, right: RunResult, key: string, work: string
  * Each excused query checked (checkQuery), its excuse made what the check found: explained by the work,
  * excused for rows outside the scenario, or no longer excused (a difference). Returns the differing ones.
  */
-function settleQueries(left: RunResult, right: RunResult, excused: Map<string, Excuse>, windows: Map<string, string[]>): Map<string, Extract<QueryCheck, { kind: 'differs' }>> {
-  const differing = new Map<string, Extract<QueryCheck, { kind: 'differs' }>>();
+function settleQueries(left: RunResult, right: RunResult, excused: Map<string, Excuse>, windows: Map<string, string[]>): Map<string, QueryDiffers> {
+  const differing = new Map<string, QueryDiffers>();
   for (const [k, work] of windows) {
     const c = checkQuery(left, right, k, work);
     if (c.kind === 'matched') excused.set(k, 'a query among woken work: rows those of the tables before or after that work');
@@ -298,8 +301,7 @@ export function excusals(left: RunResult, right: RunResult): Map<Excuse, number>
 /** The differences of two runs, and what was excused on the way. */
 export function compare(left: RunResult, right: RunResult): Comparison {
   const out: Difference[] = [];
-  const { excused, windows } = excusedOps(left, right);
-  const differing = settleQueries(left, right, excused, windows);
+  const { excused, differing } = excusedOps(left, right);
   const ln = pipeNames(left);
   const rn = pipeNames(right);
   const diff = (what: string, a: unknown, b: unknown, line?: number) => {
@@ -371,10 +373,9 @@ export function formatDifferences(d: Difference[], names: [string, string]): str
  * side-by-side diff of the two marks exactly the differences (the extension's Compare with Simulator).
  */
 export function comparableTexts(left: RunResult, right: RunResult): [string, string] {
-  const { excused, windows } = excusedOps(left, right);
   // A query whose rows the work it was woken with explains reads alike on both sides; one whose rows
-  // it does not is shown as each side got it.
-  settleQueries(left, right, excused, windows);
+  // it does not is no longer excused, so it is shown as each side got it.
+  const { excused } = excusedOps(left, right);
   const unreadable = new Set([...(left.unreadable ?? []), ...(right.unreadable ?? [])]);
   const whole = blobsWhole(left) && blobsWhole(right);
   const render = (r: RunResult): string => {
