@@ -17,6 +17,9 @@ import { NO_PROMPTS, Prompts } from '../machines/ssh/auth';
 import { resolveWithGuest } from '../machines/guest';
 import { DestinationError } from '../machines/ssh/config';
 import { ConnectionManager, SshError } from '../machines/ssh/connection';
+import { localGuest } from '../machines/guest';
+import { MemoryError } from '../core/memory/layout';
+import { KernelFormatError } from '../core/model/kernel-json';
 
 export interface KernelArgs {
   cmd: 'inspect' | 'query' | 'bench';
@@ -73,6 +76,7 @@ function describe(s: Snapshot, label: string, release: string): string {
   } else lines.push(`  locks and wait queues: ${s.unavailable}`);
   for (const q of s.queues ?? []) if (q.sleepers.length) lines.push(`  ${queueName(q.id)}: ${q.sleepers.join(', ')} asleep`);
   for (const p of s.pipes) lines.push(`  pipe ${p.dataId}: ${p.buffered} bytes buffered, read end ${p.readers ? 'open' : 'closed'}, write end ${p.writers ? 'open' : 'closed'}`);
+  for (const w of s.warnings ?? []) lines.push(`  warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -143,4 +147,69 @@ export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err
     target?.dispose();
     manager.closeAll();
   }
+}
+
+export interface MemoryArgs {
+  gdb?: string;
+  core?: string;
+  vmlinux?: string;
+  stay: boolean;
+  json: boolean;
+}
+
+/**
+ * `sqliteos inspect --gdb ENDPOINT [--vmlinux PATH] [--stay]` and `--core FILE`: the same output as over
+ * SSH, read from a halted guest's or a saved core's memory. `--gdb guest`: the QEMU guest's own gdbstub
+ * and the vmlinux beside its kernel. Exit 0 read, 1 not readable as a companion kernel, 2 bad input.
+ */
+export async function memoryCommand(a: MemoryArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const { inspectCore, inspectGdb } = await import('../machines/memory-snapshot');
+  try {
+    let r;
+    if (a.core) r = await inspectCore(a.core);
+    else {
+      let endpoint = a.gdb!;
+      let vmlinux = a.vmlinux;
+      if (endpoint === 'guest') {
+        const g = localGuest(path.join(__dirname, '..'));
+        if (!g?.running) throw new MemoryError('the QEMU guest is not running (sqliteos guest start --gdb)');
+        if (!g.gdb) throw new MemoryError('the QEMU guest runs without a gdbstub: start it with sqliteos guest start --gdb');
+        endpoint = g.gdb;
+        vmlinux ??= g.vmlinux;
+      }
+      if (!vmlinux) throw new MemoryError(`${endpoint}: which kernel? --vmlinux PATH (the vmlinux of the running kernel: the layout record's address)`);
+      r = await inspectGdb(endpoint, vmlinux, a.stay);
+    }
+    const s = r.snapshot;
+    out(a.json ? `${stringifyExact({ host: r.source, release: r.release, ...s })}\n` : describe(s, r.source, r.release));
+    if (!a.json) out(`  (${r.pages} pages of memory read in ${r.ms.toFixed(0)} ms${a.gdb ? (a.stay ? '; the guest stays halted' : '; the guest runs on') : ''})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof MemoryError || e instanceof KernelFormatError) {
+      err(`sqliteos inspect: ${e.message}\n`);
+      return 1;
+    }
+    err(`sqliteos inspect: ${(e as Error).message}\n`);
+    return 2;
+  }
+}
+
+/** `sqliteos guest dump FILE`: the running guest's memory as an ELF core, through QEMU's control socket. */
+export async function guestDump(file: string, root: string, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const { qmpCommand } = await import('../machines/qmp');
+  const g = localGuest(root);
+  if (!g?.running) {
+    err('sqliteos guest dump: the QEMU guest is not running (sqliteos guest start)\n');
+    return 1;
+  }
+  const abs = path.resolve(file);
+  const t0 = performance.now();
+  try {
+    await qmpCommand(g.qmp, 'dump-guest-memory', { paging: false, protocol: `file:${abs}` });
+  } catch (e) {
+    err(`sqliteos guest dump: ${(e as Error).message}\n`);
+    return 2;
+  }
+  out(`core: ${abs} (${((performance.now() - t0) / 1000).toFixed(1)} s); read it with sqliteos inspect --core ${file}\n`);
+  return 0;
 }

@@ -38,14 +38,16 @@ const GUEST_COMMANDS: CommandSpec[] = [
       pending: flag,
       holders: { kind: 'value', value: 'N', check: wholeNumber(0, 30000) },
       mem: { kind: 'value', value: 'MiB', check: wholeNumber(128, 16384) },
+      gdb: flag,
     },
     positionals: [0, 0],
     forms: [
-      { options: ['kernel', 'port', 'no-demo', 'pending', 'holders', 'mem'], about: 'the companion kernel under QEMU with an SSH server on 127.0.0.1' },
+      { options: ['kernel', 'port', 'no-demo', 'pending', 'holders', 'mem', 'gdb'], about: 'the companion kernel under QEMU with an SSH server on 127.0.0.1 (--gdb: and its gdbstub on a unix socket)' },
       { options: ['published', 'port', 'no-demo', 'mem'], about: 'the published SQLiteOS kernel itself (its sqlite3.c reconstructed), the same way' },
     ],
   },
   { name: 'guest stop', options: {}, positionals: [0, 0], forms: [{ options: [] }] },
+  { name: 'guest dump', options: {}, positionals: [1, 1], positionalName: 'core FILE', forms: [{ args: 'FILE', options: [], about: "the running guest's memory as an ELF core (for inspect --core)" }] },
   { name: 'guest status', options: {}, positionals: [0, 0], forms: [{ options: [] }] },
 ];
 
@@ -89,9 +91,13 @@ const COMMANDS: CommandSpec[] = [
   ...BENCH_COMMANDS,
   {
     name: 'inspect',
-    options: { ssh: SSH, json: flag, 'accept-new': flag, upstream: flag },
+    options: { ssh: SSH, json: flag, 'accept-new': flag, upstream: flag, gdb: { kind: 'value', value: 'ENDPOINT' }, vmlinux: { kind: 'value', value: 'PATH' }, stay: flag, core: { kind: 'value', value: 'FILE' } },
     positionals: [0, 0],
-    forms: [{ options: ['ssh', 'json', 'accept-new', 'upstream'], about: "a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)" }],
+    forms: [
+      { options: ['ssh', 'json', 'accept-new', 'upstream'], about: "a real kernel's tables, locks, queues, pipes (--upstream: through 549 only)" },
+      { options: ['gdb', 'vmlinux', 'stay', 'json'], about: 'the same read from the memory of a companion kernel halted on its gdbstub (guest: the QEMU guest started with --gdb); it runs on after unless --stay' },
+      { options: ['core', 'json'], about: 'the same from a saved core (sqliteos guest dump)' },
+    ],
   },
   {
     name: 'query',
@@ -136,6 +142,11 @@ interface Args {
   seed?: number;
   acceptNew: boolean;
   upstream: boolean;
+  /** inspect from memory: a gdbstub (and the vmlinux with the layout record's address) or a core */
+  gdb?: string;
+  vmlinux?: string;
+  core?: string;
+  stay?: boolean;
   rest: string[];
   opts: Partial<SimOptions>;
 }
@@ -144,7 +155,7 @@ function parseArgsOf(argv: string[]): Args {
   const a: Args = { cmd: argv[0] ?? '', json: false, quick: false, acceptNew: false, upstream: false, rest: argv.slice(1), opts: {} };
   const c = commandOf(argv);
   if (!c) {
-    if (a.cmd === 'guest' || a.cmd === 'kernel') throw new UsageError(`${a.cmd}: ${a.cmd === 'guest' ? 'start, stop or status' : 'status, source, patch, build, test or install'}? (not '${argv[1] ?? ''}')`);
+    if (a.cmd === 'guest' || a.cmd === 'kernel') throw new UsageError(`${a.cmd}: ${a.cmd === 'guest' ? 'start, stop, status or dump' : 'status, source, patch, build, test or install'}? (not '${argv[1] ?? ''}')`);
     throw new UsageError(a.cmd ? `unknown command '${a.cmd}'` : 'which command?');
   }
   const { values: v, positionals } = parseCommand(c.spec, argv.slice(c.words));
@@ -156,6 +167,10 @@ function parseArgsOf(argv: string[]): Args {
   a.acceptNew = v['accept-new'] === true;
   a.upstream = v.upstream === true;
   a.ssh = v.ssh as string | undefined;
+  a.gdb = v.gdb as string | undefined;
+  a.vmlinux = v.vmlinux as string | undefined;
+  a.core = v.core as string | undefined;
+  a.stay = v.stay === true;
   a.on = v.on as string | undefined;
   a.generated = v.generated as number | undefined;
   a.seed = v.seed as number | undefined;
@@ -287,11 +302,21 @@ export async function main(argv: string[]): Promise<number> {
       return await onKernel(a, 'diff');
     }
     if (a.cmd === 'explore') return await exploreCmd(a);
+    if (a.cmd === 'inspect' && (a.gdb || a.core)) {
+      if (a.ssh || a.upstream || (a.gdb && a.core)) throw new UsageError('one source: --ssh, --gdb or --core', 'inspect');
+      const { memoryCommand } = await import('./inspect-cmd');
+      return await memoryCommand({ gdb: a.gdb, core: a.core, vmlinux: a.vmlinux, stay: a.stay === true, json: a.json }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    }
+    if (a.cmd === 'inspect' && (a.vmlinux || a.stay)) throw new UsageError(`--${a.vmlinux ? 'vmlinux' : 'stay'} goes with --gdb`, 'inspect');
     if (a.cmd === 'inspect' || a.cmd === 'query') {
       const { kernelCommand } = await import('./inspect-cmd');
       const out = (s: string) => process.stdout.write(s);
       const err = (s: string) => process.stderr.write(s);
       return await kernelCommand({ cmd: a.cmd, ssh: a.ssh, json: a.json, acceptNew: a.acceptNew, upstream: a.upstream, sql: a.file }, out, err);
+    }
+    if (a.cmd === 'guest' && a.rest[0] === 'dump') {
+      const { guestDump } = await import('./inspect-cmd');
+      return await guestDump(a.rest[1], path.join(__dirname, '..'), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
     if (a.cmd === 'guest') return guest(a.rest);
     if (a.cmd === 'kernel') {

@@ -20,6 +20,18 @@ export interface LocalGuest {
   kind: 'companion' | 'published';
   release?: string;
   destination: Destination;
+  /** Its gdbstub (`guest start --gdb`), "unix:PATH", and the vmlinux beside its kernel image, when there are. */
+  gdb?: string;
+  vmlinux?: string;
+  /** QEMU's control socket (QMP): `guest dump` writes a core through it. */
+  qmp: string;
+}
+
+/** The vmlinux a bzImage was built with, in the build directory holding arch/x86/boot/bzImage. */
+export function vmlinuxBeside(kernel: string): string | undefined {
+  const m = /^(.*)\/arch\/x86\/boot\/bzImage$/.exec(kernel);
+  const v = m && path.join(m[1], 'vmlinux');
+  return v && fs.existsSync(v) ? v : undefined;
 }
 
 export function guestStateDir(root: string): string {
@@ -84,6 +96,9 @@ export function localGuest(root: string): LocalGuest | undefined {
     port,
     kernel,
     release: kernel ? imageRelease(kernel) : undefined,
+    gdb: read(path.join(state, 'gdb')) || undefined,
+    vmlinux: kernel ? vmlinuxBeside(kernel) : undefined,
+    qmp: path.join(state, 'qmp.sock'),
     destination: {
       name: 'guest',
       host: '127.0.0.1',

@@ -4,8 +4,9 @@
 # 22 forwarded to 127.0.0.1 only, a host key and a user key made for it, and kernel-scripts' demo program
 # holding SQL pipes with a reader asleep, so there is something to see.
 #
-#   guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending]
-#                          boots it, waits for sshd, prints the destination (--pending: the demo also
+#   guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending] [--gdb]
+#                          boots it, waits for sshd, prints the destination (--gdb: QEMU's gdbstub on
+#                          the unix socket .cache/guest-ssh/gdb.sock too; --pending: the demo also
 #                          leaves a writer in PENDING behind a read transaction; --holders N: N more
 #                          processes each holding a pipe, with --mem MiB of memory for them).
 #                          --published: the published SQLiteOS kernel itself (WSL2 5.15.146.1 + the
@@ -15,7 +16,8 @@
 #   guest.sh status                                          running or not, and where
 #
 # State lives in .cache/guest-ssh/: keys, known_hosts (the host key we made, so it is known, not guessed),
-# an ssh_config with `Host sqliteos-guest` for `Include`, the console log, QEMU's pid file.
+# an ssh_config with `Host sqliteos-guest` for `Include`, the console log, QEMU's pid file and control
+# socket (qmp.sock: `sqliteos guest dump FILE` writes a core through it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 state="$(cd "$here/../.." && pwd)/.cache/guest-ssh"
@@ -48,7 +50,7 @@ with_libs() {
 start() {
   local root; root="$(cd "$here/../.." && pwd)"
   local cache="$root/.cache" default_kernel="$root/.cache/kbuild/arch/x86/boot/bzImage"
-  local kernel="$default_kernel" port=2222 demo=1 mem=512 holders=0 kind=companion
+  local kernel="$default_kernel" port=2222 demo=1 mem=512 holders=0 kind=companion gdb=0
   local kcache="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}"
   local published_kernel="$kcache/kbuild-published/arch/x86/boot/bzImage"
   while [ $# -gt 0 ]; do
@@ -60,6 +62,7 @@ start() {
       --pending) demo=pending; shift ;;
       --holders) holders="$2"; shift 2 ;;
       --mem) mem="$2"; shift 2 ;;
+      --gdb) gdb=1; shift ;;
       *) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -161,13 +164,18 @@ EOF
   chmod +x "$tree/init"
   (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) > "$state/root.cpio.gz"
 
-  rm -f "$state/console.log"
+  rm -f "$state/console.log" "$state/gdb" "$state/gdb.sock" "$state/qmp.sock"
+  # QEMU's control socket (guest dump); with --gdb, its gdbstub, on unix sockets only this user reaches.
+  local debug=(-qmp "unix:$state/qmp.sock,server=on,wait=off")
+  [ "$gdb" = 1 ] && debug+=(-gdb "unix:$state/gdb.sock,server=on,wait=off")
   # tsc=reliable: under TCG the clocksource watchdog can drop to jiffies (4 ms steps), which wrecks any
   # timing made in the guest (Run Pipe Benchmarks).
   qemu-system-x86_64 -accel tcg -m "$mem" -display none -no-reboot -daemonize \
     -pidfile "$state/qemu.pid" -serial "file:$state/console.log" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
+    "${debug[@]}" \
     -kernel "$kernel" -initrd "$state/root.cpio.gz" -append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable"
+  [ "$gdb" = 1 ] && echo "unix:$state/gdb.sock" > "$state/gdb"
   echo "$port" > "$state/port"
   echo "$kind" > "$state/kind"
   (cd "$(dirname "$kernel")" && echo "$PWD/$(basename "$kernel")") > "$state/kernel"
@@ -183,6 +191,11 @@ EOF
   echo "  host key:     $(ssh-keygen -lf "$state/known_hosts" | cut -d' ' -f2) (also in $state/known_hosts)"
   echo "  connect:      Connect to Host… lists it first; the CLI calls it 'guest' (--ssh guest, --on guest)"
   echo "  ssh config:   for OpenSSH, add 'Include $state/ssh_config' to ~/.ssh/config and use 'sqliteos-guest'"
+  if [ "$gdb" = 1 ]; then
+    echo "  gdb:          unix:$state/gdb.sock   (sqliteos inspect --gdb guest reads SQLiteOS from its memory)"
+    local vmlinux="${kernel%/arch/x86/boot/bzImage}/vmlinux"
+    [ -f "$vmlinux" ] && echo "  vmlinux:      $vmlinux"
+  fi
   echo "  stop it with: sqliteos guest stop"
 }
 
@@ -192,5 +205,5 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
   status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid")), the $(kind_name "$(cat "$state/kind" 2>/dev/null)") $(cat "$state/kernel" 2>/dev/null || echo unknown)"; else echo "guest: not running"; exit 1; fi ;;
-  *) echo "usage: guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] | stop | status" >&2; exit 2 ;;
+  *) echo "usage: guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] [--gdb] | stop | status" >&2; exit 2 ;;
 esac

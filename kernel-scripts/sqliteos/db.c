@@ -236,6 +236,7 @@ static int __init sqliteos_init(void)
 		return -ENOMEM;
 	}
 	sqlos_inspect_init();
+	sqlos_layout_init();
 	sqlmem_fault_init();
 	/* Only now may a hook or a syscall use the database (fork hooks run from early boot). */
 	smp_store_release(&sqlos_up, true);

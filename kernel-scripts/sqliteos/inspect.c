@@ -13,6 +13,7 @@
  */
 #include <crypto/sha2.h>
 #include <linux/debugfs.h>
+#include <linux/init.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include "sqlite3.h"
@@ -209,6 +210,18 @@ static int counters_show(struct seq_file *sf, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
+
+void __init sqlos_inspect_layout(void)
+{
+	int i;
+
+	LAYOUT_SYMBOL("counters", sqlos_counters);
+	for (i = 0; i < C_NR; i++)
+		sqlos_layout_add("NUMBER(counter.%s)=%d\n", counter_names[i], i);
+	LAYOUT_SYMBOL("syscalls", sqlos_syscalls);
+	LAYOUT_NUMBER("syscalls.first", SQLOS_NR_FIRST);
+	LAYOUT_NUMBER("syscalls.count", ARRAY_SIZE(sqlos_syscalls));
+}
 
 static const char *const tables[] = { "pid_store", "pid_pipe", "pipe_data", "pipe_chunk" };
 

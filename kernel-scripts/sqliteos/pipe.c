@@ -22,6 +22,7 @@
 #include <linux/idr.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/init.h>
 #include <linux/kref.h>
 #include <linux/moduleparam.h>
 #include <linux/pipe_fs_i.h>
@@ -516,4 +517,16 @@ void sqlos_pipes_show(struct seq_file *sf, sqlos_queue_show show)
 		snprintf(name, sizeof(name), "pipe.%lld.write_wq", p->id);
 		show(sf, name, &p->write_wq);
 	}
+}
+
+void __init sqlos_pipes_layout(void)
+{
+	LAYOUT_SYMBOL("pipes", &pipes);
+	LAYOUT_FIELD(sqlos_pipe, node);
+	LAYOUT_FIELD(sqlos_pipe, id);
+	LAYOUT_FIELD(sqlos_pipe, buffered);
+	LAYOUT_FIELD(sqlos_pipe, reader);
+	LAYOUT_FIELD(sqlos_pipe, writer);
+	LAYOUT_FIELD(sqlos_pipe, read_wq);
+	LAYOUT_FIELD(sqlos_pipe, write_wq);
 }

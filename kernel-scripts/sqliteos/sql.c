@@ -5,6 +5,7 @@
  * change what the sleeper checked) cannot slip in between the check and the sleep.
  */
 #include <linux/errno.h>
+#include <linux/init.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -218,7 +219,7 @@ struct sqlos_job *sqlos_job_new(const struct sqlos_job *job)
  * The global write mutex: serialises writers and every use of sqlos_db across their sleeps.
  * Its fields are protected by sqlos_db_lock.
  */
-static struct {
+static struct sqlos_wmutex {
 	struct task_struct *owner;
 	unsigned int depth;
 	wait_queue_head_t wq;
@@ -435,4 +436,14 @@ void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show)
 	seq_printf(sf, "write_mutex\t%d\tdepth\t%u\n",
 		   wmutex.owner ? task_pid_nr(wmutex.owner) : 0, wmutex.depth);
 	seq_printf(sf, "deferred_jobs\t%u\n", nkept);
+}
+
+void __init sqlos_sql_layout(void)
+{
+	LAYOUT_SYMBOL("wmutex", &wmutex);
+	LAYOUT_FIELD(sqlos_wmutex, owner);
+	LAYOUT_FIELD(sqlos_wmutex, depth);
+	LAYOUT_FIELD(sqlos_wmutex, wq);
+	LAYOUT_SYMBOL("deferred_jobs", &nkept);
+	LAYOUT_NUMBER("deferred_jobs.size", sizeof(nkept));
 }

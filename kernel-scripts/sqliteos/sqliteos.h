@@ -80,6 +80,24 @@ void sqlos_wmutex_show(struct seq_file *sf, sqlos_queue_show show);
 void sqlos_txn_show(struct seq_file *sf);
 void sqlos_inspect_init(void);
 
+/* layout.c: the layout record a reader of the kernel's memory goes by (format in layout.c). */
+extern char sqlos_layout[];
+__printf(1, 2) void sqlos_layout_add(const char *fmt, ...);
+#define LAYOUT_SYMBOL(name, addr) \
+	sqlos_layout_add("SYMBOL(%s)=%lx\n", name, (unsigned long)(addr))
+#define LAYOUT_NUMBER(name, v)	sqlos_layout_add("NUMBER(%s)=%lld\n", name, (long long)(v))
+#define LAYOUT_SIZE(s)	sqlos_layout_add("SIZE(%s)=%zu\n", #s, sizeof(struct s))
+#define LAYOUT_FIELD(s, f) \
+	sqlos_layout_add("OFFSET(%s.%s)=%zu\nSIZE(%s.%s)=%zu\n", #s, #f, \
+			 offsetof(struct s, f), #s, #f, sizeof_field(struct s, f))
+void sqlos_layout_init(void);
+void sqlos_vfs_layout(void);
+void sqlos_sql_layout(void);
+void sqlos_txn_layout(void);
+void sqlos_pipes_layout(void);
+void sqlos_window_layout(void);
+void sqlos_inspect_layout(void);
+
 /* Counters; updated under sqlos_db_lock, except the syscall counts. */
 enum sqlos_counter {
 	C_SLEEPS, C_WAKEUPS, C_INTERRUPTED, C_BYTES_WRITTEN, C_BYTES_READ, C_WRITES, C_READS,

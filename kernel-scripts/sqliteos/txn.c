@@ -13,6 +13,7 @@
  * (554 ends it), so holding one costs the rest of the system a bounded amount of memory.
  */
 #include <linux/capability.h>
+#include <linux/init.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -201,6 +202,15 @@ void sqlos_txn_show(struct seq_file *sf)
 	list_for_each_entry(x, &txns, node)
 		seq_printf(sf, "txn\t%d\t%s\n", task_pid_nr(x->task),
 			   x->flag == TXN_READ ? "read" : "write");
+}
+
+void __init sqlos_txn_layout(void)
+{
+	LAYOUT_SYMBOL("txns", &txns);
+	LAYOUT_FIELD(sqlos_txn, node);
+	LAYOUT_FIELD(sqlos_txn, task);
+	LAYOUT_FIELD(sqlos_txn, flag);
+	LAYOUT_NUMBER("TXN_READ", TXN_READ);
 }
 
 /* Called from do_exit: a task that dies inside a transaction leaves nothing held. */

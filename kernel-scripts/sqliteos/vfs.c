@@ -28,6 +28,7 @@
 #include <linux/xarray.h>
 #include <linux/timekeeping.h>
 #include <linux/delay.h>
+#include <linux/init.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include "sqlite3.h"
@@ -483,6 +484,34 @@ void sqlos_vfs_show(struct seq_file *sf)
 			seq_printf(sf, "conn\t%s\t%u\t%s\t%d\n", s->name, m->id,
 				   level_names[m->level], m->owner);
 	}
+}
+
+/* What a reader of memory needs to find the stores, their connections, blocks and lock state. */
+void __init sqlos_vfs_layout(void)
+{
+	LAYOUT_SYMBOL("stores", stores);
+	LAYOUT_NUMBER("stores.count", MEMVFS_MAX_FILES);
+	LAYOUT_SIZE(mem_store);
+	LAYOUT_FIELD(mem_store, name);
+	LAYOUT_FIELD(mem_store, blocks);
+	LAYOUT_FIELD(mem_store, size);
+	LAYOUT_FIELD(mem_store, nblocks);
+	LAYOUT_FIELD(mem_store, used);
+	LAYOUT_FIELD(mem_store, current_max_lock);
+	LAYOUT_FIELD(mem_store, num_readers);
+	LAYOUT_FIELD(mem_store, read_q);
+	LAYOUT_FIELD(mem_store, write_q);
+	LAYOUT_FIELD(mem_store, files);
+	LAYOUT_FIELD(mem_file, node);
+	LAYOUT_FIELD(mem_file, id);
+	LAYOUT_FIELD(mem_file, level);
+	LAYOUT_FIELD(mem_file, owner);
+	LAYOUT_NUMBER("block_size", PAGE_SIZE);
+	LAYOUT_NUMBER("SQLITE_LOCK_NONE", SQLITE_LOCK_NONE);
+	LAYOUT_NUMBER("SQLITE_LOCK_SHARED", SQLITE_LOCK_SHARED);
+	LAYOUT_NUMBER("SQLITE_LOCK_RESERVED", SQLITE_LOCK_RESERVED);
+	LAYOUT_NUMBER("SQLITE_LOCK_PENDING", SQLITE_LOCK_PENDING);
+	LAYOUT_NUMBER("SQLITE_LOCK_EXCLUSIVE", SQLITE_LOCK_EXCLUSIVE);
 }
 
 /* The store's two queues, named store.read_q and store.write_q. */

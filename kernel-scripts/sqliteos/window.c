@@ -18,6 +18,7 @@
  * and every flush first tries it again (failing with SQLITE_NOMEM until it works): nothing a
  * caller was told is written or read is lost or read twice.
  */
+#include <linux/init.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/refcount.h>
@@ -324,4 +325,13 @@ int sqlos_window_end(int rc)
 		replay();
 	held = nlog && !lost;
 	return rc;
+}
+
+/* The open window: a reader of memory says how many operations it holds uncommitted. */
+void __init sqlos_window_layout(void)
+{
+	LAYOUT_SYMBOL("window.held", &held);
+	LAYOUT_NUMBER("window.held.size", sizeof(held));
+	LAYOUT_SYMBOL("window.ops", &wops);
+	LAYOUT_NUMBER("window.ops.size", sizeof(wops));
 }

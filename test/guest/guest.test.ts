@@ -16,7 +16,22 @@ import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
 import { ConnectionManager } from '../../extension/machines/ssh/connection';
 import { NotShown } from '../../extension/targets/target';
 import { freePort, waitFor } from '../ssh/harness';
-import { ROOT, guest, guestDest } from './util';
+import { ROOT, STATE, guest, guestDest } from './util';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import { qmpCommand } from '../../extension/machines/qmp';
+import { protectBigIntegers } from '../../extension/core/model/kernel-json';
+import type { Snapshot } from '../../extension/core/model/model';
+
+/** `sqliteos inspect ARGS --json` from the CLI, as a Snapshot (and its warnings), checked as the SSH path's is. */
+function inspectCli(...args: string[]): Snapshot & { host: string; release: string } {
+  const r = spawnSync('node', [path.join(ROOT, 'bin', 'sqliteos.js'), 'inspect', ...args, '--json'], { encoding: 'utf8', timeout: 120000 });
+  if (r.status !== 0) throw new Error(`sqliteos inspect ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return JSON.parse(protectBigIntegers(r.stdout)) as Snapshot & { host: string; release: string };
+}
+
+const running = async () => ((await qmpCommand(path.join(STATE, 'qmp.sock'), 'query-status', {})) as { running: boolean }).running;
 
 function target(port: number, upstream = false) {
   const m = new ConnectionManager(() => ({ prompts: NO_PROMPTS, hostKeyPolicy: 'strict' }));
@@ -73,7 +88,9 @@ describe('the companion kernel over SSH (QEMU guest)', () => {
   it('shows a writer in PENDING behind a read transaction, and busy tables as busy', { timeout: 600000 }, async () => {
     guest('stop');
     const port = await freePort();
-    guest('start', '--port', String(port), '--pending');
+    const started = guest('start', '--port', String(port), '--pending', '--gdb');
+    assert.match(started, /gdb: +unix:\S+gdb\.sock/);
+    assert.match(started, /vmlinux: +\S+vmlinux/);
     const { t, close } = target(port);
     try {
       await t.start();
@@ -88,6 +105,36 @@ describe('the companion kernel over SSH (QEMU guest)', () => {
       assert.deepEqual(qs.find((q) => queueKey(q.id) === 'store.write_q')!.sleepers, [writer]);
       await assert.rejects(t.tablePage('pid_store', 0, 10), (e: Error) => e instanceof NotShown && /a writer holds PENDING/.test(e.message));
       await assert.rejects(t.processes(), NotShown);
+
+      // The same state read from the guest's memory, halted on its gdbstub, then from a saved core:
+      // locks, queues and pipes agree with debugfs's, and the tables debugfs calls busy are read.
+      const ssh = t.snapshot!;
+      const core = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-core-')), 'guest.core');
+      const fromGdb = inspectCli('--gdb', 'guest');
+      assert.equal(await running(), true, 'the guest runs on after inspect --gdb');
+      const dumped = spawnSync('node', [path.join(ROOT, 'bin', 'sqliteos.js'), 'guest', 'dump', core], { encoding: 'utf8', timeout: 300000 });
+      assert.equal(dumped.status, 0, dumped.stderr);
+      const fromCore = inspectCli('--core', core);
+      fs.rmSync(path.dirname(core), { recursive: true });
+      for (const m of [fromGdb, fromCore]) {
+        assert.match(m.release, /^6\.1\./, m.host);
+        assert.deepEqual(m.locks, ssh.locks, m.host);
+        assert.deepEqual(m.queues, ssh.queues, m.host);
+        assert.deepEqual(m.pipes, ssh.pipes, m.host);
+        assert.equal(m.tables.pid_store.busy, undefined, `${m.host}: memory reads the table debugfs reports busy`);
+        assert.ok(m.tables.pid_store.rows.some((r) => r[0] === reader), `${m.host}: the reader's row`);
+        const sleeper = m.processes.find((p) => p.pid === writer) ?? m.processes.find((p) => p.state === 'blocked');
+        assert.ok(sleeper, `${m.host}: a process asleep`);
+        assert.equal((m.tables.pipe_chunk.rows[0][2] as { hex: string }).hex, Buffer.from('hello, SQLiteOS\n').toString('hex'), m.host);
+        assert.equal(m.counters['syscall.553'], ssh.counters['syscall.553'], `${m.host}: the same kernel's counters`);
+        assert.deepEqual(m.warnings ?? [], [], `${m.host}: halted between operations, nothing half done`);
+      }
+      assert.deepEqual(fromCore.tables, fromGdb.tables, 'the core holds what the gdbstub read');
+      // --stay leaves it halted (the SSH poll would stall); the next read without it lets it run
+      inspectCli('--gdb', 'guest', '--stay');
+      assert.equal(await running(), false, 'halted after --stay');
+      inspectCli('--gdb', 'guest');
+      assert.equal(await running(), true, 'running again');
       // The guest goes away: the last state stays on show, marked stale, while reconnecting.
       t.setVisible(true);
       guest('stop');

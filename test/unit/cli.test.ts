@@ -24,6 +24,27 @@ describe('sqliteos CLI', () => {
     assert.equal(v.out.trim(), `sqliteos ${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`);
   });
 
+  it('inspect from memory: one source at a time, and a source that is not there named (exit 1)', () => {
+    const both = sqliteos('inspect', '--gdb', '1234', '--core', 'x.core');
+    assert.equal(both.code, 2);
+    assert.match(both.err, /^sqliteos inspect: one source: --ssh, --gdb or --core\n/);
+    const stay = sqliteos('inspect', '--stay');
+    assert.equal(stay.code, 2);
+    assert.match(stay.err, /--stay goes with --gdb/);
+    const noCore = sqliteos('inspect', '--core', 'no/such.core');
+    assert.equal(noCore.code, 1);
+    assert.match(noCore.err, /^sqliteos inspect: no\/such\.core: ENOENT/);
+    const notCore = sqliteos('inspect', '--core', 'package.json');
+    assert.equal(notCore.code, 1);
+    assert.equal(notCore.err, 'sqliteos inspect: package.json: not an ELF file\n');
+    const noVmlinux = sqliteos('inspect', '--gdb', '127.0.0.1:1');
+    assert.equal(noVmlinux.code, 1);
+    assert.match(noVmlinux.err, /127\.0\.0\.1:1: which kernel\? --vmlinux PATH/);
+    const nobody = sqliteos('inspect', '--gdb', 'unix:/nonexistent/gdb.sock', '--vmlinux', process.execPath);
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.err, /no symbol sqlos_layout|nothing listens there/);
+  });
+
   it('says plainly that a scenario file is missing (exit 2), naming the command and the path', () => {
     const r = sqliteos('run', 'no/such/file.sqlos');
     assert.equal(r.code, 2);

@@ -150,6 +150,8 @@ export interface Snapshot {
   queues: WaitQueue[] | null;
   unavailable?: string;
   counters: Record<string, number>;
+  /** Read from a halted kernel's memory: what it may have been in the middle of (core/memory). */
+  warnings?: string[];
 }
 
 /** The pids asleep on one queue, in wake-up order ([] for a queue not listed). */
