@@ -29,6 +29,9 @@ export interface KernelArgs {
   json: boolean;
   acceptNew: boolean;
   sql?: string;
+  /** bench: snapshots from memory on this gdbstub too */
+  gdb?: string;
+  vmlinux?: string;
 }
 
 /** One question on the terminal (stderr), the answer hidden when asked; undefined on Ctrl+C. */
@@ -112,6 +115,41 @@ async function benchRemote(t: RemoteTarget, runs: number, out: (s: string) => vo
   return 0;
 }
 
+/** `guest` (the QEMU guest's gdbstub and the vmlinux beside its kernel) or an endpoint with --vmlinux. */
+function gdbSource(spec: string, vmlinux: string | undefined): { endpoint: string; vmlinux: string } {
+  let endpoint = spec;
+  if (spec === 'guest') {
+    const g = localGuest(path.join(__dirname, '..'));
+    if (!g?.running) throw new MemoryError('the QEMU guest is not running (sqliteos guest start --gdb)');
+    if (!g.gdb) throw new MemoryError('the QEMU guest runs without a gdbstub: start it with sqliteos guest start --gdb');
+    endpoint = g.gdb;
+    vmlinux ??= g.vmlinux;
+  }
+  if (!vmlinux) throw new MemoryError(`${endpoint}: which kernel? --vmlinux PATH (the vmlinux of the running kernel: the layout record's address)`);
+  return { endpoint, vmlinux };
+}
+
+/** Snapshots read from memory (halt, read, run on) against SSH polls of the same kernel, alternating, in one run. */
+async function benchMemory(t: RemoteTarget, g: { endpoint: string; vmlinux: string }, runs: number, out: (s: string) => void): Promise<void> {
+  const { inspectGdb } = await import('../machines/memory-snapshot');
+  const poll: number[] = [];
+  const mem: number[] = [];
+  let pages = 0;
+  for (let i = 0; i <= runs; i++) {
+    const t0 = performance.now();
+    await t.poll();
+    const p = performance.now() - t0;
+    const r = await inspectGdb(g.endpoint, g.vmlinux);
+    if (i === 0) continue;
+    poll.push(p);
+    mem.push(r.ms);
+    pages = r.pages;
+  }
+  const m = (xs: number[]) => median(xs).toFixed(1);
+  out(`  snapshot over SSH (poll)      ${m(poll)} ms   (baseline of this comparison)\n`);
+  out(`  snapshot from memory (gdb)    ${m(mem)} ms   = ${(median(mem) / median(poll)).toFixed(2)}x; ${pages} pages read, the guest halted meanwhile\n`);
+}
+
 export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const manager = new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: a.acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
   let target: RemoteTarget | undefined;
@@ -123,7 +161,11 @@ export async function kernelCommand(a: KernelArgs, out: (s: string) => void, err
       err(`sqliteos ${a.cmd}: ${source.label}: ${facts.problem}\n`);
       return 1;
     }
-    if (a.cmd === 'bench') return await benchRemote(target, a.runs ?? 21, out);
+    if (a.cmd === 'bench') {
+      const code = await benchRemote(target, a.runs ?? 21, out);
+      if (a.gdb) await benchMemory(target, gdbSource(a.gdb, a.vmlinux), a.runs ?? 21, out);
+      return code;
+    }
     if (a.cmd === 'query') {
       const res = await target.query(a.sql!);
       out(a.json ? `${stringifyExact(res)}\n` : textTable(res.columns, res.rows));
@@ -168,17 +210,8 @@ export async function memoryCommand(a: MemoryArgs, out: (s: string) => void, err
     let r;
     if (a.core) r = await inspectCore(a.core);
     else {
-      let endpoint = a.gdb!;
-      let vmlinux = a.vmlinux;
-      if (endpoint === 'guest') {
-        const g = localGuest(path.join(__dirname, '..'));
-        if (!g?.running) throw new MemoryError('the QEMU guest is not running (sqliteos guest start --gdb)');
-        if (!g.gdb) throw new MemoryError('the QEMU guest runs without a gdbstub: start it with sqliteos guest start --gdb');
-        endpoint = g.gdb;
-        vmlinux ??= g.vmlinux;
-      }
-      if (!vmlinux) throw new MemoryError(`${endpoint}: which kernel? --vmlinux PATH (the vmlinux of the running kernel: the layout record's address)`);
-      r = await inspectGdb(endpoint, vmlinux, a.stay);
+      const g = gdbSource(a.gdb!, a.vmlinux);
+      r = await inspectGdb(g.endpoint, g.vmlinux, a.stay);
     }
     const s = r.snapshot;
     out(a.json ? `${stringifyExact({ host: r.source, release: r.release, ...s })}\n` : describe(s, r.source, r.release));

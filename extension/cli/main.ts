@@ -81,11 +81,12 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'bench',
-    options: { quick: flag, json: flag, ssh: SSH, 'accept-new': flag },
+    options: { quick: flag, json: flag, ssh: SSH, 'accept-new': flag, gdb: { kind: 'value', value: 'ENDPOINT' }, vmlinux: { kind: 'value', value: 'PATH' } },
     positionals: [0, 0],
     forms: [
       { options: ['quick', 'json'], about: "the simulator's benchmarks" },
       { options: ['ssh', 'quick', 'accept-new'], about: 'polls of a real kernel against a bare round trip' },
+      { options: ['ssh', 'gdb', 'vmlinux', 'quick', 'accept-new'], about: 'and snapshots read from its memory on its gdbstub, against those polls' },
     ],
   },
   ...BENCH_COMMANDS,
@@ -329,7 +330,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (a.cmd === 'bench' && a.ssh) {
       const { kernelCommand } = await import('./inspect-cmd');
-      return await kernelCommand({ cmd: 'bench', ssh: a.ssh, json: false, acceptNew: a.acceptNew, runs: a.quick ? 5 : 21 }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+      return await kernelCommand({ cmd: 'bench', ssh: a.ssh, json: false, acceptNew: a.acceptNew, runs: a.quick ? 5 : 21, gdb: a.gdb, vmlinux: a.vmlinux }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     }
     if (a.cmd === 'bench') {
       const { runBench } = await import('../core/bench/simbench');

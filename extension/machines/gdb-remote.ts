@@ -34,7 +34,8 @@ function unRle(s: string): string {
 export class GdbRemote implements PageSource {
   readonly name: string;
   private buf = '';
-  private pending: { resolve: (s: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; cmd: string } | undefined;
+  /** Commands sent and not answered yet, in order: QEMU answers them one by one as they came. */
+  private pending: { resolve: (s: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; cmd: string }[] = [];
   private closed: Error | undefined;
   private chunk = 1024;
   /** `m` packets sent (what a snapshot costs on the wire). */
@@ -47,10 +48,7 @@ export class GdbRemote implements PageSource {
     this.name = `gdbstub ${spec}`;
     sock.setEncoding('latin1');
     sock.on('data', (d: string) => this.receive(d));
-    const end = (e?: Error) => {
-      this.closed = new MemoryError(`${this.name}: the connection ${e ? `failed: ${e.message}` : 'closed'}`);
-      this.pending?.reject(this.closed);
-    };
+    const end = (e?: Error) => this.fail(new MemoryError(`${this.name}: the connection ${e ? `failed: ${e.message}` : 'closed'}`));
     sock.on('error', end);
     sock.on('close', () => end());
   }
@@ -71,6 +69,15 @@ export class GdbRemote implements PageSource {
         reject(new MemoryError(`gdbstub ${spec}: ${why}`));
       });
     });
+  }
+
+  /** Every command waiting fails with e, and so does every later one. */
+  private fail(e: Error): void {
+    this.closed ??= e;
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
   }
 
   private receive(d: string): void {
@@ -94,24 +101,31 @@ export class GdbRemote implements PageSource {
         continue;
       }
       this.sock.write('+');
-      const p = this.pending;
+      const p = this.pending[0];
+      // QEMU tells a new client that the guest stopped before it is asked (the stop it made when the
+      // client connected): a stop reply is the answer only to a command that waits for one.
+      if (/^[ST][0-9a-f]{2}/i.test(body) && !(p && /^[?cs]/.test(p.cmd))) continue;
       if (p) {
-        this.pending = undefined;
+        this.pending.shift();
         clearTimeout(p.timer);
         p.resolve(unRle(body));
       }
     }
   }
 
-  /** One command and its reply packet. */
+  /**
+   * One command and its reply packet. Commands may be sent before the last is answered (the reads of a
+   * page, the blocks of the store): replies come in order; a reply missing leaves the stream out of
+   * step, so it ends the connection.
+   */
   command(cmd: string): Promise<string> {
     if (this.closed) return Promise.reject(this.closed);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending = undefined;
-        reject(new MemoryError(`${this.name}: no reply to '${cmd.slice(0, 20)}' after ${REPLY_MS} ms`));
+        this.fail(new MemoryError(`${this.name}: no reply to '${cmd.slice(0, 20)}' after ${REPLY_MS} ms`));
+        this.sock.destroy();
       }, REPLY_MS);
-      this.pending = { resolve, reject, timer, cmd };
+      this.pending.push({ resolve, reject, timer, cmd });
       this.sock.write(`$${cmd}#${checksum(cmd)}`);
     });
   }
@@ -124,17 +138,23 @@ export class GdbRemote implements PageSource {
     return this.command('?');
   }
 
+  /** len bytes at addr, in packets of what the stub takes, all sent at once. */
   async read(addr: bigint, len: number): Promise<Buffer> {
     const out = Buffer.alloc(len);
-    for (let done = 0; done < len; ) {
+    const parts: Promise<void>[] = [];
+    for (let done = 0; done < len; done += this.chunk) {
       const n = Math.min(this.chunk, len - done);
       const a = addr + BigInt(done);
+      const at = done;
       this.packets++;
-      const r = await this.command(`m${a.toString(16)},${n.toString(16)}`);
-      if (/^E[0-9a-f]{2}$/i.test(r) || r.length !== 2 * n) throw new MemoryError(`${this.name}: cannot read ${n} bytes at ${hex(a)} (${r.slice(0, 8) || 'empty reply'})`);
-      out.write(r, done, 'hex');
-      done += n;
+      parts.push(
+        this.command(`m${a.toString(16)},${n.toString(16)}`).then((r) => {
+          if (/^E[0-9a-f]{2}$/i.test(r) || r.length !== 2 * n) throw new MemoryError(`${this.name}: cannot read ${n} bytes at ${hex(a)} (${r.slice(0, 8) || 'empty reply'})`);
+          out.write(r, at, 'hex');
+        }),
+      );
     }
+    await Promise.all(parts);
     return out;
   }
 

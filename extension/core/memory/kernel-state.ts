@@ -13,8 +13,8 @@
  */
 import { createHash } from 'crypto';
 import type { SqlJsStatic } from 'sql.js';
-import { Layout, MemoryError } from './layout';
-import { KernelMemory, hex } from './memory';
+import { Field, Layout, MemoryError } from './layout';
+import { KernelMemory, hex, leUnsigned } from './memory';
 
 const LEVELS = ['NONE', 'SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE'] as const;
 const TABLES = ['pid_store', 'pid_pipe', 'pipe_data', 'pipe_chunk'];
@@ -45,12 +45,16 @@ export class KernelReader {
     private readonly listCap = LIST_CAP,
   ) {}
 
-  /** The entries of a kernel list (list_head at head), as addresses of their list_heads, in order. */
-  async list(head: bigint, name: string): Promise<bigint[]> {
+  /**
+   * The entries of a kernel list (list_head at head), as addresses of their list_heads, in order.
+   * `step` reads an entry's next (a walk that reads more of each entry on the way passes its own).
+   */
+  async list(head: bigint, name: string, step?: (at: bigint) => Promise<bigint>): Promise<bigint[]> {
     const next = this.l.field('list_head.next');
+    step ??= (a: bigint) => this.mem.field(a, next);
     const out: bigint[] = [];
     const seen = new Set<bigint>();
-    for (let at = await this.mem.field(head, next); at !== head; at = await this.mem.field(at, next)) {
+    for (let at = await step(head); at !== head; at = await step(at)) {
       if (at === 0n) throw new MemoryError(`${this.mem.source.name}: the list ${name} (${hex(head)}) is broken: entry ${out.length + 1} has no next`);
       if (seen.has(at)) throw new MemoryError(`${this.mem.source.name}: the list ${name} (${hex(head)}) loops back to ${hex(at)} after ${out.length} entries without coming back to its head`);
       if (out.length >= this.listCap) throw new MemoryError(`${this.mem.source.name}: the list ${name} (${hex(head)}) has more than ${this.listCap} entries`);
@@ -145,12 +149,15 @@ export class KernelReader {
     if (s.size > 1n << 32n) throw new MemoryError(`${this.mem.source.name}: the store ${s.name} says it is ${s.size} bytes: not believed`);
     const out = Buffer.alloc(Number(s.size));
     const blocks = await this.xarray(s.base + BigInt(this.l.field('mem_store.blocks').offset), `${s.name}.blocks`, (s.size + bs - 1n) / bs);
-    for (const [i, addr] of blocks) {
-      const at = i * bs;
-      if (at >= s.size) continue;
-      const n = Number(s.size - at < bs ? s.size - at : bs);
-      (await this.mem.read(addr, n)).copy(out, Number(at));
-    }
+    // asked for all at once: a source that can pipeline (the gdbstub) answers them back to back
+    await Promise.all(
+      [...blocks].map(async ([i, addr]) => {
+        const at = i * bs;
+        if (at >= s.size) return;
+        const n = Number(s.size - at < bs ? s.size - at : bs);
+        (await this.mem.read(addr, n)).copy(out, Number(at));
+      }),
+    );
     return out;
   }
 
@@ -256,14 +263,36 @@ export class KernelReader {
     const want = new Set<number>();
     const col = pidStore.columns?.indexOf('pid') ?? -1;
     for (const r of pidStore.rows ?? []) if (col >= 0) want.add(Number(r[col]));
+    // Each leader's fields in one span read on the way along the task list.
+    const f = Object.fromEntries(['pid', 'comm', 'tasks', 'thread_node', 'signal'].map((k) => [k, l.field(`task_struct.${k}`)]));
+    const lo = Math.min(...Object.values(f).map((x) => x.offset));
+    const hi = Math.max(...Object.values(f).map((x) => x.offset + x.size));
+    const spans = new Map<bigint, Buffer>();
+    const next = l.field('list_head.next').offset;
+    const step = async (at: bigint) => {
+      const task = at - BigInt(f.tasks.offset);
+      const b = await this.mem.span(task + BigInt(lo), hi - lo);
+      spans.set(task, b);
+      return b.readBigUInt64LE(f.tasks.offset - lo + next);
+    };
+    await this.list(l.symbol('init_task') + BigInt(f.tasks.offset), 'the task list', step);
+    const get = (b: Buffer, x: Field) => leUnsigned(b, x.offset - lo, x.size);
     const comm: [number, string][] = [];
-    const init = l.symbol('init_task');
-    for (const leader of [init, ...(await this.entries(init + BigInt(l.field('task_struct.tasks').offset), 'task_struct.tasks', 'the task list'))]) {
-      const signal = await this.mem.field(leader, l.field('task_struct.signal'));
-      const threads = signal ? await this.entries(signal + BigInt(l.field('signal_struct.thread_head').offset), 'task_struct.thread_node', `the threads of ${hex(leader)}`) : [leader];
-      for (const t of threads.includes(leader) ? threads : [leader, ...threads]) {
-        const pid = await this.pidOf(t);
-        if (want.has(pid)) comm.push([pid, await this.mem.chars(t, l.field('task_struct.comm'))]);
+    const name = (b: Buffer) => {
+      const c = b.subarray(f.comm.offset - lo, f.comm.offset - lo + f.comm.size);
+      return c.subarray(0, c.indexOf(0) < 0 ? c.length : c.indexOf(0)).toString('latin1');
+    };
+    for (const [leader, b] of spans) {
+      const pid = Number(BigInt.asIntN(32, get(b, f.pid)));
+      if (want.has(pid)) comm.push([pid, name(b)]);
+      const signal = get(b, f.signal);
+      const head = signal + BigInt(l.field('signal_struct.thread_head').offset);
+      // one thread: its thread_node leads straight back to the head (the signal_struct not read)
+      if (!signal || b.readBigUInt64LE(f.thread_node.offset - lo + next) === head) continue;
+      for (const t of await this.entries(head, 'task_struct.thread_node', `the threads of ${hex(leader)}`)) {
+        if (t === leader) continue;
+        const p = await this.pidOf(t);
+        if (want.has(p)) comm.push([p, await this.mem.chars(t, f.comm)]);
       }
     }
     comm.sort((a, b) => a[0] - b[0]);
