@@ -12,6 +12,7 @@ import { KernelCommands } from './commands/kernel-work';
 import { EditorMarks } from './editor';
 import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
+import { registerKernelDebugging } from './debug-kernel';
 import { registerExplore } from './commands/explore';
 import { registerDiagnostics } from './diagnostics';
 import { registerHover } from './hover';
@@ -61,6 +62,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   registerDiagnostics(ctx);
   registerHover(ctx);
   registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
+  registerKernelDebugging(ctx, session);
   registerExplore(ctx, log, () => scenarios.optionSources(), docs);
   ctx.subscriptions.push(log, connections, kernel, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_EXAMPLE;

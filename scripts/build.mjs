@@ -37,6 +37,7 @@ if (process.argv.includes('--tests')) {
   await bundle('extension/cli/main.ts', 'dist/cli.js');
   await bundle('extension/extension.ts', 'dist/extension.js', ['vscode']);
   await bundle('debug-adapter/main.ts', 'dist/debug-adapter.js');
+  await bundle('debug-adapter/kernel-main.ts', 'dist/kernel-debug-adapter.js');
   copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
   // The benchmark report's page: its script for the browser, Chart.js (npm, shipped: no CDN) and its licence.
   mkdirSync(join(root, 'dist/media'), { recursive: true });
@@ -45,7 +46,7 @@ if (process.argv.includes('--tests')) {
   copyFileSync(join(chartJs, 'dist', 'chart.umd.min.js'), join(root, 'dist/media/chart.umd.min.js'));
   copyFileSync(join(chartJs, 'LICENSE.md'), join(root, 'dist/media/chart.js-LICENSE.md'));
   copyFileSync(join(root, 'media/bench-report.css'), join(root, 'dist/media/bench-report.css'));
-  console.log('built dist/cli.js, dist/extension.js, dist/debug-adapter.js');
+  console.log('built dist/cli.js, dist/extension.js, dist/debug-adapter.js, dist/kernel-debug-adapter.js');
   buildHelper();
 }
 

@@ -5,6 +5,7 @@
  * connecting to it needs no edit of ~/.ssh/config. Named `guest` in the CLI (`--ssh guest`, `--on guest`)
  * and listed first by Connect to Host….
  */
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ConfigSource, Destination } from './ssh/config';
@@ -181,4 +182,36 @@ export function builtImages(...caches: string[]): BuiltImage[] {
     .filter((b) => fs.existsSync(b.path))
     .map((b) => ({ ...b, release: imageRelease(b.path), mtimeMs: fs.statSync(b.path).mtimeMs }))
     .sort((a, b) => b.mtimeMs - a.mtimeMs);
+}
+
+/**
+ * The QEMU guest with its gdbstub, for the kernel debugger: the running one if it has a gdbstub, else
+ * started with `guest.sh start --gdb` (which builds the DWARF kernel when missing). A guest running
+ * without a gdbstub is the user's: it is named, not stopped.
+ */
+export async function gdbGuest(root: string, log: (s: string) => void): Promise<{ gdb: string; vmlinux: string }> {
+  let g = localGuest(root);
+  if (g?.running && !g.gdb) throw new Error('the QEMU guest runs without a gdbstub: stop it (sqliteos guest stop) and start it with --gdb, or debug it from the start');
+  if (!g?.running) {
+    const script = path.join(root, 'kernel-scripts', 'qemu', 'guest.sh');
+    if (!fs.existsSync(script)) throw new Error(`${script} is missing (the guest runs from a checkout of the repository)`);
+    log('starting the QEMU guest with its gdbstub: sqliteos guest start --gdb');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const p = spawn('bash', [script, 'start', '--gdb'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout.on('data', (d: Buffer) => log(d.toString()));
+      p.stderr.on('data', (d: Buffer) => log(d.toString()));
+      p.on('error', reject);
+      p.on('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`sqliteos guest start --gdb failed (exit ${code}); its output is above`);
+    g = localGuest(root);
+  }
+  if (!g?.gdb || !g.vmlinux) throw new Error(`the QEMU guest has no ${g?.gdb ? 'vmlinux beside its kernel' : 'gdbstub'}`);
+  return { gdb: g.gdb, vmlinux: g.vmlinux };
+}
+
+/** Stops the QEMU guest (the debugger's launch started it). */
+export function stopGuest(root: string): void {
+  const script = path.join(root, 'kernel-scripts', 'qemu', 'guest.sh');
+  spawnSync('bash', [script, 'stop'], { stdio: 'ignore' });
 }

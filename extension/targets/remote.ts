@@ -4,11 +4,12 @@
  * snapshots is announced. When the connection drops, the last good snapshot stays on show marked stale
  * (with its time) while reconnecting with backoff; it never turns into an empty view.
  */
-import { Snapshot, Value } from '../core/model/model';
+import { Snapshot } from '../core/model/model';
 import { diffSnapshots, holdBusyTables } from '../core/model/diff';
 import { HostFacts, KernelHost, Shell } from '../machines/kernel-host';
 import type { Helper } from '../machines/kernel-host';
-import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo } from './target';
+import { Change, Disposer, NotShown, QueryRows, TablePage, Target, TargetError, TargetInfo, ChangeListeners } from './target';
+import { locksOf, processesOf, queuesOf, rowOf, tablePageOf } from './snapshot-reads';
 
 /** Where the shell comes from: an SSH connection (reopened after a drop) or this machine. */
 
@@ -43,7 +44,7 @@ export class RemoteTarget implements Target {
   private snap: Snapshot | undefined;
   private state: 'connecting' | 'connected' | 'disconnected' | 'closed' = 'connecting';
   private stale: { since: number; reason: string } | undefined;
-  private listeners: ((c: Change) => void)[] = [];
+  private readonly listeners = new ChangeListeners();
   private active = false;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -214,41 +215,25 @@ export class RemoteTarget implements Target {
   }
 
   async processes() {
-    const s = await this.current();
-    const ps = s.tables.pid_store;
-    if (ps?.busy && ps.heldFrom === undefined) throw new NotShown(`the processes come from pid_store, which could not be read: ${ps.busy} (a writer holds PENDING)`);
-    return s.processes;
+    return processesOf(await this.current());
   }
   async pipes() {
     return (await this.current()).pipes;
   }
   async locks() {
-    const s = await this.current();
-    if (!s.locks) throw new NotShown(s.unavailable ?? 'this kernel does not show its locks');
-    return s.locks;
+    return locksOf(await this.current());
   }
   async waitQueues() {
-    const s = await this.current();
-    if (!s.queues) throw new NotShown(s.unavailable ?? 'this kernel does not show its wait queues');
-    return s.queues;
+    return queuesOf(await this.current());
   }
   async tableNames() {
     return Object.keys((await this.current()).tables);
   }
-
-  /** Rows keyed by their position in rowid order (`#`): debugfs does not print rowids. */
   async tablePage(table: string, offset: number, limit: number): Promise<TablePage> {
-    const t = (await this.current()).tables[table];
-    if (!t) throw new TargetError(`${this.source.label}: no table ${table}`);
-    if (t.busy && t.heldFrom === undefined) throw new NotShown(`${table} could not be read: ${t.busy} (a writer holds PENDING, so readers wait); it shows again once the writer is through`);
-    const rows: Value[][] = t.rows.slice(offset, offset + limit).map((r, i) => [offset + i + 1, ...r]);
-    const note = t.heldFrom !== undefined ? `busy now (${t.busy}: a writer holds PENDING); rows as of ${new Date(t.heldFrom).toLocaleTimeString()}` : undefined;
-    return { columns: ['#', ...t.columns], rows, total: t.rows.length, note };
+    return tablePageOf(await this.current(), this.source.label, table, offset, limit);
   }
-
   async row(table: string, key: number) {
-    const page = await this.tablePage(table, key - 1, 1);
-    return page.rows[0] ? { columns: page.columns, row: page.rows[0] } : undefined;
+    return rowOf(await this.current(), this.source.label, table, key);
   }
 
   async query(sql: string): Promise<QueryRows> {
@@ -257,18 +242,17 @@ export class RemoteTarget implements Target {
   }
 
   onDidChange(listener: (c: Change) => void): Disposer {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+    return this.listeners.add(listener);
   }
 
   private fire(c: Change): void {
-    for (const l of this.listeners) l(c);
+    this.listeners.fire(c);
   }
 
   dispose(): void {
     this.state = 'closed';
     if (this.timer) clearTimeout(this.timer);
-    this.listeners = [];
+    this.listeners.clear();
     this.source.close();
   }
 }

@@ -10,7 +10,7 @@ import { SimOptions } from '../core/sim/types';
 import { Scenario } from '../core/scenario/ast';
 import { quoteIdent } from '../core/sim/db';
 import { RunResult, ScenarioRun } from '../core/scenario/runner';
-import { Change, Disposer, QueryRows, Target, TargetError, TablePage, TargetInfo, WaitQueue } from './target';
+import { Change, Disposer, QueryRows, Target, TargetError, TablePage, TargetInfo, WaitQueue, ChangeListeners } from './target';
 
 const EMPTY: Scenario = { file: '(no scenario)', statements: [], pids: [1] };
 
@@ -57,7 +57,7 @@ export function simulatorOf(t: Target | undefined): SimulatorTarget | undefined 
 }
 
 export class SimulatorTarget implements Target {
-  private listeners: ((c: Change) => void)[] = [];
+  private readonly listeners = new ChangeListeners();
   private readonly touched = new Set<string>();
   /** The scenario file's path, so the views can take the user to a line of it. */
   sourcePath: string | undefined;
@@ -96,7 +96,7 @@ export class SimulatorTarget implements Target {
   }
 
   private fire(c: Change): void {
-    for (const l of this.listeners) l(c);
+    this.listeners.fire(c);
   }
 
   info(): TargetInfo {
@@ -183,12 +183,11 @@ export class SimulatorTarget implements Target {
   }
 
   onDidChange(listener: (c: Change) => void): Disposer {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+    return this.listeners.add(listener);
   }
 
   dispose(): void {
-    this.listeners = [];
+    this.listeners.clear();
     this.release();
   }
 }

@@ -79,3 +79,21 @@ export interface Target {
   setVisible?(visible: boolean): void;
   dispose(): void;
 }
+
+/** A target's change listeners: added (with a way to remove), told of a change, dropped at dispose. */
+export class ChangeListeners {
+  private list: ((c: Change) => void)[] = [];
+
+  add(listener: (c: Change) => void): Disposer {
+    this.list.push(listener);
+    return { dispose: () => (this.list = this.list.filter((l) => l !== listener)) };
+  }
+
+  fire(c: Change): void {
+    for (const l of this.list) l(c);
+  }
+
+  clear(): void {
+    this.list = [];
+  }
+}

@@ -67,6 +67,8 @@ start() {
     esac
   done
   if running; then echo "guest: already running on 127.0.0.1:$(cat "$state/port") (guest.sh stop first)" >&2; exit 1; fi
+  # --gdb boots the kernel built with DWARF, for the debugger (a kernel given by path is booted as it is).
+  [ "$gdb" = 1 ] && [ "$kernel" = "$default_kernel" ] && kernel="$kcache/kbuild-gdb/arch/x86/boot/bzImage"
   # What the guest is made of (a kernel given by path needs nothing else: the Install Kernel command).
   local tool missing=()
   for tool in qemu-system-x86_64:qemu-system-x86 dropbearkey:dropbear-bin /usr/lib/openssh/sftp-server:openssh-sftp-server \
@@ -85,6 +87,8 @@ start() {
       echo "== building the companion kernel first (about 3 min from scratch)"
       build_kernel "$cache/kbuild"
     fi
+  elif [ "$kernel" = "$kcache/kbuild-gdb/arch/x86/boot/bzImage" ]; then
+    gdb_kernel "$root" "$kcache" || exit 2
   elif [ "$kind" = published ] && [ ! -f "$kernel" ]; then
     echo "== building the published SQLiteOS kernel first (its tree unpacked once; about 30 min from scratch)"
     local tarball; tarball=$(published_tarball "$root") || exit 2
@@ -197,6 +201,25 @@ EOF
     [ -f "$vmlinux" ] && echo "  vmlinux:      $vmlinux"
   fi
   echo "  stop it with: sqliteos guest stop"
+}
+
+# The companion kernel with DWARF (config.fragment + gdb.fragment) in the machine's kernel cache, from a
+# 6.1 tree unpacked there once: the same paths every clone, so make rebuilds only what changed and a clean
+# clone (CI's) does not pay the DWARF build again. Rebuilt when the patch or a fragment is not what it was
+# built from (a stamp of their contents).
+gdb_kernel() {
+  local root="$1" kcache="$2" out="$2/kbuild-gdb" stamp tree
+  stamp=$(cat "$root"/kernel-scripts/sqliteos/* "$root"/kernel-scripts/include/linux/sqliteos.h "$root"/kernel-scripts/apply.sh \
+    "$here/config.fragment" "$here/gdb.fragment" 2>/dev/null | sha256sum | cut -c1-16)
+  [ -f "$out/arch/x86/boot/bzImage" ] && [ "$(cat "$out/.sqliteos-sources" 2>/dev/null)" = "$stamp" ] && return 0
+  echo "== building the companion kernel with DWARF for gdb (once per machine, then only what changed; about 25 min from scratch)"
+  tree=$(bash "$root/kernel-scripts/kernel.sh" source debian "$kcache/trees/debian-6.1" | grep '^@@sqliteos tree ' | cut -d' ' -f3-)
+  [ -n "$tree" ] || return 1
+  bash "$root/kernel-scripts/apply.sh" "$tree" > /dev/null || return 1
+  mkdir -p "$out"
+  bash "$root/kernel-scripts/kernel.sh" build "$tree" "$out" qemu "$here/gdb.fragment" > "$out/build.log" 2>&1 ||
+    { tail -20 "$out/build.log" >&2; echo "guest.sh: the build failed; make's log: $out/build.log" >&2; return 1; }
+  echo "$stamp" > "$out/.sqliteos-sources"
 }
 
 kind_name() { [ "${1:-companion}" = published ] && echo "published SQLiteOS kernel" || echo "companion kernel"; }
