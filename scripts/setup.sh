@@ -15,7 +15,7 @@ declare -A parts=(
   [start]="libkrb5-dev ripgrep"
   [ssh]="openssh-server openssh-client"
   [test]="libkrb5-dev ripgrep chromium openssh-server openssh-client"
-  [kernel]="linux-source-6.1 build-essential ccache python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils dropbear-bin openssh-sftp-server openssh-client"
+  [kernel]="linux-source-6.1 build-essential ccache python3 bc bison flex libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils dropbear-bin openssh-sftp-server openssh-client gdb"
   [trees]="linux-source-6.12"
   [guest]="qemu-system-x86 dropbear-bin openssh-sftp-server busybox-static gcc libc6-dev openssh-client cpio"
 )
