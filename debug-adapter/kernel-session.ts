@@ -18,15 +18,12 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'fs';
 import * as path from 'path';
 import { MiTuple, miList, miQuote, miString, miTuple } from '../extension/core/gdb/mi';
-import { Layout } from '../extension/core/memory/layout';
-import { KernelMemory } from '../extension/core/memory/memory';
-import { KernelReader } from '../extension/core/memory/kernel-state';
-import { parseInspectJson } from '../extension/core/model/inspect-reader';
+import type { Layout } from '../extension/core/memory/layout';
 import { queueName } from '../extension/core/model/model';
 import type { Snapshot } from '../extension/core/model/model';
 import { stringifyExact } from '../extension/core/format';
-import { loadSqlJs } from '../extension/core/sim/db';
 import { GdbMemory, GdbMi } from '../extension/machines/gdb-mi';
+import { layoutAt, snapshotFrom } from '../extension/machines/memory-snapshot';
 
 export interface KernelLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   /** gdbstub: "guest" (the QEMU guest's), unix:PATH, HOST:PORT. */
@@ -67,7 +64,9 @@ type VarSource = { kind: 'frame'; thread: number; level: number } | { kind: 'var
 export class KernelDebugSession extends LoggingDebugSession {
   private gdb: GdbMi | undefined;
   private ours = path.join(__dirname, '..', 'kernel-scripts', 'sqliteos');
-  private layoutAt: bigint | undefined;
+  /** sqlos_layout's address, and the record once read (it does not change after boot) */
+  private layoutAddress: bigint | undefined;
+  private layout: Layout | undefined;
   /** launch started the guest: the session's end stops it */
   private startedGuest = false;
   private stopOnEntry = false;
@@ -139,7 +138,7 @@ export class KernelDebugSession extends LoggingDebugSession {
       const where = endpoint!.replace(/^unix:/, '');
       if (/\s/.test(where)) throw new Error(`gdb cannot connect to an endpoint with a space in it: ${where}`);
       await this.gdb.command(`-target-select remote ${where}`);
-      this.layoutAt = BigInt(String((await this.gdb.command('-data-evaluate-expression "(unsigned long)&sqlos_layout"')).value));
+      this.layoutAddress = BigInt(String((await this.gdb.command('-data-evaluate-expression "(unsigned long)&sqlos_layout"')).value));
     } catch (e) {
       return this.sendErrorResponse(response, 2001, `Cannot ${launch ? 'launch' : 'attach'}: ${(e as Error).message}`);
     }
@@ -184,16 +183,13 @@ export class KernelDebugSession extends LoggingDebugSession {
 
   /** Reads SQLiteOS from the halted kernel, then tells the client it stopped. */
   private async stopped(reason: string, thread: number, text: string): Promise<void> {
-    this.varObjects.length = 0;
-    await this.gdb!.command('-var-delete -c *').catch(() => undefined);
+    // the last stop's variable objects go (gdb keeps each until deleted)
+    for (const v of this.varObjects.splice(0)) await this.gdb!.command(`-var-delete ${v}`).catch(() => undefined);
     this.handles.reset();
     try {
       const mem = new GdbMemory(this.gdb!, 'the halted kernel');
-      const raw = (await mem.read(this.layoutAt!, 8192)).toString('latin1');
-      const layout = Layout.parse(raw.slice(0, Math.max(0, raw.indexOf('\0'))) || raw, 'the layout record');
-      const { json, warnings } = await new KernelReader(new KernelMemory(mem), layout).read(await loadSqlJs());
-      this.snapshot = parseInspectJson(stringifyExact(json), mem.name);
-      if (warnings.length) this.snapshot.warnings = warnings;
+      this.layout ??= await layoutAt(mem, this.layoutAddress!);
+      this.snapshot = (await snapshotFrom(mem, this.layout)).snapshot;
       this.snapshotError = undefined;
     } catch (e) {
       this.snapshot = undefined;

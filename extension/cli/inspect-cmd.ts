@@ -14,10 +14,9 @@ import { HostError, QueryRefused } from '../machines/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { bundledHelper, localSource, sshSource } from '../machines/sources';
 import { NO_PROMPTS, Prompts } from '../machines/ssh/auth';
-import { resolveWithGuest } from '../machines/guest';
+import { GuestError, localGuest, resolveWithGuest, runningGdbGuest } from '../machines/guest';
 import { DestinationError } from '../machines/ssh/config';
 import { ConnectionManager, SshError } from '../machines/ssh/connection';
-import { localGuest } from '../machines/guest';
 import { MemoryError } from '../core/memory/layout';
 import { KernelFormatError } from '../core/model/kernel-json';
 
@@ -119,9 +118,7 @@ async function benchRemote(t: RemoteTarget, runs: number, out: (s: string) => vo
 function gdbSource(spec: string, vmlinux: string | undefined): { endpoint: string; vmlinux: string } {
   let endpoint = spec;
   if (spec === 'guest') {
-    const g = localGuest(path.join(__dirname, '..'));
-    if (!g?.running) throw new MemoryError('the QEMU guest is not running (sqliteos guest start --gdb)');
-    if (!g.gdb) throw new MemoryError('the QEMU guest runs without a gdbstub: start it with sqliteos guest start --gdb');
+    const g = runningGdbGuest(path.join(__dirname, '..'));
     endpoint = g.gdb;
     vmlinux ??= g.vmlinux;
   }
@@ -218,7 +215,7 @@ export async function memoryCommand(a: MemoryArgs, out: (s: string) => void, err
     if (!a.json) out(`  (${r.pages} pages of memory read in ${r.ms.toFixed(0)} ms${a.gdb ? (a.stay ? '; the guest stays halted' : '; the guest runs on') : ''})\n`);
     return 0;
   } catch (e) {
-    if (e instanceof MemoryError || e instanceof KernelFormatError) {
+    if (e instanceof MemoryError || e instanceof KernelFormatError || e instanceof GuestError) {
       err(`sqliteos inspect: ${e.message}\n`);
       return 1;
     }

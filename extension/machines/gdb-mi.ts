@@ -28,8 +28,6 @@ export class GdbMi extends EventEmitter {
   private waiting = new Map<number, Waiting>();
   private current: Waiting | undefined;
   private exited: Error | undefined;
-  /** Everything gdb said on its console and log streams, for the debug console. */
-  readonly transcript: string[] = [];
 
   private constructor(private readonly proc: ChildProcess) {
     super();
@@ -71,7 +69,6 @@ export class GdbMi extends EventEmitter {
       case 'console':
       case 'target':
       case 'log':
-        this.transcript.push(r.text);
         this.current?.console.push(r.text);
         this.emit('output', r.text, r.kind);
         return;

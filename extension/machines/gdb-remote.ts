@@ -38,8 +38,6 @@ export class GdbRemote implements PageSource {
   private pending: { resolve: (s: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; cmd: string }[] = [];
   private closed: Error | undefined;
   private chunk = 1024;
-  /** `m` packets sent (what a snapshot costs on the wire). */
-  packets = 0;
 
   private constructor(
     private readonly sock: net.Socket,
@@ -146,7 +144,6 @@ export class GdbRemote implements PageSource {
       const n = Math.min(this.chunk, len - done);
       const a = addr + BigInt(done);
       const at = done;
-      this.packets++;
       parts.push(
         this.command(`m${a.toString(16)},${n.toString(16)}`).then((r) => {
           if (/^E[0-9a-f]{2}$/i.test(r) || r.length !== 2 * n) throw new MemoryError(`${this.name}: cannot read ${n} bytes at ${hex(a)} (${r.slice(0, 8) || 'empty reply'})`);

@@ -190,9 +190,7 @@ export function builtImages(...caches: string[]): BuiltImage[] {
  * without a gdbstub is the user's: it is named, not stopped.
  */
 export async function gdbGuest(root: string, log: (s: string) => void): Promise<{ gdb: string; vmlinux: string }> {
-  let g = localGuest(root);
-  if (g?.running && !g.gdb) throw new Error('the QEMU guest runs without a gdbstub: stop it (sqliteos guest stop) and start it with --gdb, or debug it from the start');
-  if (!g?.running) {
+  if (!localGuest(root)?.running) {
     const script = path.join(root, 'kernel-scripts', 'qemu', 'guest.sh');
     if (!fs.existsSync(script)) throw new Error(`${script} is missing (the guest runs from a checkout of the repository)`);
     log('starting the QEMU guest with its gdbstub: sqliteos guest start --gdb');
@@ -204,9 +202,20 @@ export async function gdbGuest(root: string, log: (s: string) => void): Promise<
       p.on('exit', resolve);
     });
     if (code !== 0) throw new Error(`sqliteos guest start --gdb failed (exit ${code}); its output is above`);
-    g = localGuest(root);
   }
-  if (!g?.gdb || !g.vmlinux) throw new Error(`the QEMU guest has no ${g?.gdb ? 'vmlinux beside its kernel' : 'gdbstub'}`);
+  const g = runningGdbGuest(root);
+  if (!g.vmlinux) throw new GuestError('the QEMU guest has no vmlinux beside its kernel');
+  return { gdb: g.gdb, vmlinux: g.vmlinux };
+}
+
+/** The QEMU guest is not there as asked (not running, or without its gdbstub). */
+export class GuestError extends Error {}
+
+/** The running QEMU guest's gdbstub ("unix:PATH") and the vmlinux beside its kernel, if there is one. */
+export function runningGdbGuest(root: string): { gdb: string; vmlinux?: string } {
+  const g = localGuest(root);
+  if (!g?.running) throw new GuestError('the QEMU guest is not running (sqliteos guest start --gdb)');
+  if (!g.gdb) throw new GuestError('the QEMU guest runs without a gdbstub: stop it (sqliteos guest stop) and start it with sqliteos guest start --gdb');
   return { gdb: g.gdb, vmlinux: g.vmlinux };
 }
 

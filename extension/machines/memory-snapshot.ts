@@ -25,21 +25,26 @@ export interface MemorySnapshot {
   ms: number;
 }
 
-async function readFrom(source: PageSource, layout: Layout, t0: number): Promise<MemorySnapshot> {
+/** SQLiteOS in a halted kernel's memory as the Snapshot the SSH path gives (plus warnings), and the memory read. */
+export async function snapshotFrom(source: PageSource, layout: Layout): Promise<{ snapshot: Snapshot; mem: KernelMemory }> {
   const mem = new KernelMemory(source);
-  const SQL = await loadSqlJs();
-  const { json, warnings } = await new KernelReader(mem, layout).read(SQL);
+  const { json, warnings } = await new KernelReader(mem, layout).read(await loadSqlJs());
   const snapshot = parseInspectJson(stringifyExact(json), source.name);
   if (warnings.length) snapshot.warnings = warnings;
+  return { snapshot, mem };
+}
+
+async function readFrom(source: PageSource, layout: Layout, t0: number): Promise<MemorySnapshot> {
+  const { snapshot, mem } = await snapshotFrom(source, layout);
   const release = (await mem.chars(layout.symbol('uts_release'), { offset: 0, size: layout.int('uts_release.size') })) || 'unknown';
   return { snapshot, source: source.name, release, pages: mem.pagesRead, ms: performance.now() - t0 };
 }
 
-/** The layout record at its symbol's address, read over gdb. */
-async function layoutAt(g: GdbRemote, addr: bigint): Promise<Layout> {
-  const raw = (await g.read(addr, 8192)).toString('latin1');
+/** The layout record at its symbol's address (sqlos_layout), read from a source that reads by address. */
+export async function layoutAt(source: Required<Pick<PageSource, 'name' | 'read'>>, addr: bigint): Promise<Layout> {
+  const raw = (await source.read(addr, 8192)).toString('latin1');
   const end = raw.indexOf('\0');
-  return Layout.parse(end < 0 ? raw : raw.slice(0, end), `${g.name}: the layout record at sqlos_layout`);
+  return Layout.parse(end < 0 ? raw : raw.slice(0, end), `${source.name}: the layout record at sqlos_layout`);
 }
 
 /** Halts the guest on its gdbstub, reads, and lets it run on (unless stay). */

@@ -14,7 +14,7 @@
 import { createHash } from 'crypto';
 import type { SqlJsStatic } from 'sql.js';
 import { Field, Layout, MemoryError } from './layout';
-import { KernelMemory, hex, leUnsigned } from './memory';
+import { KernelMemory, cString, hex, leUnsigned } from './memory';
 
 const LEVELS = ['NONE', 'SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE'] as const;
 const TABLES = ['pid_store', 'pid_pipe', 'pipe_data', 'pipe_chunk'];
@@ -278,10 +278,7 @@ export class KernelReader {
     await this.list(l.symbol('init_task') + BigInt(f.tasks.offset), 'the task list', step);
     const get = (b: Buffer, x: Field) => leUnsigned(b, x.offset - lo, x.size);
     const comm: [number, string][] = [];
-    const name = (b: Buffer) => {
-      const c = b.subarray(f.comm.offset - lo, f.comm.offset - lo + f.comm.size);
-      return c.subarray(0, c.indexOf(0) < 0 ? c.length : c.indexOf(0)).toString('latin1');
-    };
+    const name = (b: Buffer) => cString(b.subarray(f.comm.offset - lo, f.comm.offset - lo + f.comm.size));
     for (const [leader, b] of spans) {
       const pid = Number(BigInt.asIntN(32, get(b, f.pid)));
       if (want.has(pid)) comm.push([pid, name(b)]);

@@ -69,10 +69,6 @@ export class Layout {
     return Number(this.number(name));
   }
 
-  has(kind: 'NUMBER' | 'SYMBOL', name: string): boolean {
-    return (kind === 'NUMBER' ? this.numbers : this.symbols).has(name);
-  }
-
   /** A field of a struct, "mem_store.num_readers". */
   field(name: string): Field {
     const offset = this.offsets.get(name);

@@ -83,10 +83,14 @@ export class KernelMemory {
 
   /** A NUL-terminated string in a char array field. */
   async chars(base: bigint, f: Field): Promise<string> {
-    const b = await this.read(base + BigInt(f.offset), f.size);
-    const end = b.indexOf(0);
-    return b.subarray(0, end < 0 ? b.length : end).toString('latin1');
+    return cString(await this.read(base + BigInt(f.offset), f.size));
   }
+}
+
+/** A char array's string: up to its first NUL, or all of it. */
+export function cString(b: Buffer): string {
+  const end = b.indexOf(0);
+  return b.subarray(0, end < 0 ? b.length : end).toString('latin1');
 }
 
 export function leUnsigned(b: Buffer, off: number, size: number): bigint {
