@@ -101,4 +101,13 @@ describe('exploration report', () => {
     assert.match(text, /^ {2}\s?\d+\. P2 {2}line 9: P2 read r 5 == "hello"/m);
     assert.match(text, /^ {2}as pids: \[/m);
   });
+
+  it('reports each sleeper at a dead end: a lost wake-up is not hidden behind the deadlock it causes', async () => {
+    // P2 can lose the wake-up of "hello" (algorithm 5 as printed); P1 then waits for P2's "x" for ever.
+    const src = '@locks sqliteos-as-printed\nP1 pipe r w\nP1 pipe l lw\nP1 fork P2\nP2 read r 5 == "hello"\nP2 write lw "x"\nP1 write w "hello"\nP1 read l 1 == "x"\n';
+    const r = await explore(scenario(src), { everyViolation: true });
+    const found = (r.violations ?? []).map((v) => `${v.kind} at line ${v.line}`);
+    assert.ok(found.includes('lost-wakeup at line 5'), found.join(', '));
+    assert.ok(found.includes('deadlock at line 8'), found.join(', '));
+  });
 });

@@ -342,7 +342,8 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
       if (all.length === 0) {
         const stuck = run.stuck();
         if (stuck.length > 0) {
-          if (meet({ kind: stuck[0].kind, line: stuck[0].line, message: stuck[0].message, schedule: node.schedule })) return result();
+          // Each sleeper is its own violation (another's wait can hide a lost wake-up behind a deadlock).
+          for (const a of stuck) if (meet({ kind: a.kind, line: a.line, message: a.message, schedule: node.schedule })) return result();
           continue;
         }
         ends.add(hash(run));
