@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { blobOf, hexDump, rowDocument, textTable } from './core/format';
 import { Cmd, SCHEME } from './ids';
 import { Session } from './session';
+import type { AnomalyKind } from './core/sim/events';
+import type { MinimizeTarget } from './commands/minimize';
 
 
 /** What replays an exploration's counterexample: the launch configuration the lens starts. */
@@ -14,7 +16,9 @@ export interface Replay {
   schedule: number[];
   profile: string;
   locks: string;
-  kind: string;
+  kind: AnomalyKind;
+  /** The violating statement's line in `file`. */
+  line: number;
 }
 
 export class Documents implements vscode.TextDocumentContentProvider, vscode.CodeLensProvider {
@@ -53,7 +57,12 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const r = this.replays.get(doc.uri.toString());
     if (!r) return [];
-    return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `$(debug-alt) Replay the ${r.kind} in the debugger`, command: Cmd.replay, arguments: [r] })];
+    const top = new vscode.Range(0, 0, 0, 0);
+    const target: MinimizeTarget = { file: r.file, kind: r.kind, line: r.line };
+    return [
+      new vscode.CodeLens(top, { title: `$(debug-alt) Replay the ${r.kind} in the debugger`, command: Cmd.replay, arguments: [r] }),
+      new vscode.CodeLens(top, { title: `$(fold) Minimize the scenario to this ${r.kind}`, command: Cmd.minimize, arguments: [target] }),
+    ];
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {

@@ -14,6 +14,7 @@ import { ScenarioCommands } from './commands/scenario';
 import { registerDebugging } from './debug';
 import { registerKernelDebugging } from './debug-kernel';
 import { registerExplore } from './commands/explore';
+import { registerMinimize } from './commands/minimize';
 import { registerDiagnostics } from './diagnostics';
 import { registerHover } from './hover';
 import { Documents } from './documents';
@@ -64,6 +65,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   registerDebugging(ctx, session, log, () => views.refreshAll(), () => scenarios.optionSources());
   registerKernelDebugging(ctx, session);
   registerExplore(ctx, log, () => scenarios.optionSources(), docs);
+  registerMinimize(ctx, log, () => scenarios.optionSources());
   ctx.subscriptions.push(log, connections, kernel, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_EXAMPLE;
   if (start) {

@@ -27,6 +27,7 @@ export const Cmd = {
   setLocks: 'sqliteos.setLocks',
   explore: 'sqliteos.explore',
   replay: 'sqliteos.replay',
+  minimize: 'sqliteos.minimize',
   runOnKernel: 'sqliteos.runOnKernel',
   compareWithSimulator: 'sqliteos.compareWithSimulator',
   kernelSource: 'sqliteos.kernel.source',

@@ -16,6 +16,7 @@ import { BENCH_COMMANDS } from './bench-cmd';
 import { KERNEL_COMMANDS } from './kernel-work-cmd';
 import { CommandSpec, Opt, UsageError, oneOf, parseCommand, usageOf, wholeNumber } from './options';
 import { LOCK_POLICIES, PROFILES, SimOptions } from '../core/sim/types';
+import { ANOMALY_KINDS, AnomalyKind } from '../core/sim/events';
 
 const SIM_OPTIONS: Record<string, Opt> = {
   profile: { kind: 'value', check: oneOf(PROFILES, 'profile') },
@@ -78,6 +79,19 @@ const COMMANDS: CommandSpec[] = [
     positionals: [1, 1],
     positionalName: 'scenario FILE',
     forms: [{ args: 'FILE', options: ['profile', 'locks', 'capacity', 'max-states', 'no-reduction', 'every-violation', 'json'], about: 'every interleaving of the scenario, searched for a deadlock, lost wake-up or failed expectation (the first, or with --every-violation each kind and line)' }],
+  },
+  {
+    name: 'minimize',
+    options: { ...SIM_OPTIONS, kind: { kind: 'value', value: 'K', check: oneOf(ANOMALY_KINDS, 'violation kind') }, line: { kind: 'value', value: 'N', check: wholeNumber(1) }, run: flag, out: { kind: 'value', value: 'FILE' }, 'max-states': { kind: 'value', value: 'N', check: wholeNumber(1) }, 'max-tests': { kind: 'value', value: 'N', check: wholeNumber(1) }, json: flag },
+    positionals: [1, 1],
+    positionalName: 'scenario FILE',
+    forms: [
+      {
+        args: 'FILE',
+        options: ['kind', 'line', 'run', 'out', 'profile', 'locks', 'capacity', 'max-states', 'max-tests', 'json'],
+        about: "the scenario made small while explore (--run: the default schedule) still shows its violation (--kind K, --line N: that one) at the same statement; written to --out FILE or printed, never over FILE",
+      },
+    ],
   },
   {
     name: 'bench',
@@ -148,6 +162,12 @@ interface Args {
   vmlinux?: string;
   core?: string;
   stay?: boolean;
+  /** minimize */
+  kind?: AnomalyKind;
+  line?: number;
+  byRun?: boolean;
+  out?: string;
+  maxTests?: number;
   rest: string[];
   opts: Partial<SimOptions>;
 }
@@ -176,6 +196,11 @@ function parseArgsOf(argv: string[]): Args {
   a.generated = v.generated as number | undefined;
   a.seed = v.seed as number | undefined;
   a.maxStates = v['max-states'] as number | undefined;
+  a.maxTests = v['max-tests'] as number | undefined;
+  a.kind = v.kind as AnomalyKind | undefined;
+  a.line = v.line as number | undefined;
+  a.byRun = v.run === true;
+  a.out = v.out as string | undefined;
   if (v['no-reduction']) a.reduction = false;
   if (v['every-violation']) a.everyViolation = true;
   for (const k of ['profile', 'locks', 'capacity'] as const) if (v[k] !== undefined) (a.opts as Record<string, unknown>)[k] = v[k];
@@ -230,6 +255,43 @@ async function exploreCmd(a: Args): Promise<number> {
     }
   }
   return res.violation ? 1 : 0;
+}
+
+async function minimizeCmd(a: Args): Promise<number> {
+  const l = load(a, 'minimize');
+  if (!l) return 2;
+  if (a.out && path.resolve(a.out) === path.resolve(a.file!)) throw new UsageError(`--out ${a.out} is the scenario being minimized: write the result beside it`, 'minimize');
+  const { minimize, MinimizeError } = await import('../core/explore/minimize');
+  let res;
+  try {
+    const statements = l.scenario.statements.length;
+    const tty = process.stderr.isTTY && !a.json;
+    res = await minimize(l.scenario, l.source, {
+      ...a.opts,
+      maxStates: a.maxStates,
+      maxTests: a.maxTests,
+      kind: a.kind,
+      line: a.line,
+      by: a.byRun ? 'run' : 'explore',
+      progress: tty ? (p) => process.stderr.write(`\r${p.tests} tests, ${p.statements} of ${statements} statements left `) : undefined,
+    });
+    if (tty) process.stderr.write('\n');
+  } catch (e) {
+    if (!(e instanceof MinimizeError)) throw e;
+    process.stderr.write(`sqliteos minimize: ${a.file}: ${e.message}\n`);
+    return 2;
+  }
+  if (a.out) fs.writeFileSync(a.out, res.source);
+  if (a.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+  else if (!a.out) process.stdout.write(res.source);
+  const where = a.out ?? 'the result';
+  const o = res.original;
+  process.stderr.write(
+    `${a.file}:${o.line}: ${res.kind} kept: ${where}:${res.line}: ${res.message}\n` +
+      `${o.statements} statements -> ${res.statements}, ${o.bytes} bytes written -> ${res.bytes}; ${res.tests} candidates tested in ${(res.ms / 1000).toFixed(1)} s` +
+      `${res.stopped ? ` (stopped at ${res.stopped === 'max-tests' ? '--max-tests' : 'a cancel'}: smaller may exist)` : ''}\n`,
+  );
+  return 0;
 }
 
 async function onKernel(a: Args, cmd: 'run' | 'diff'): Promise<number> {
@@ -303,6 +365,7 @@ export async function main(argv: string[]): Promise<number> {
       return await onKernel(a, 'diff');
     }
     if (a.cmd === 'explore') return await exploreCmd(a);
+    if (a.cmd === 'minimize') return await minimizeCmd(a);
     if (a.cmd === 'inspect' && (a.gdb || a.core)) {
       if (a.ssh || a.upstream || (a.gdb && a.core)) throw new UsageError('one source: --ssh, --gdb or --core', 'inspect');
       const { memoryCommand } = await import('./inspect-cmd');

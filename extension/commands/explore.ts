@@ -43,7 +43,7 @@ export function registerExplore(
     log.info(`explore ${name}: ${res.states} states, ${res.transitions} transitions in ${(res.ms / 1000).toFixed(2)} s${res.exhausted ? ' (exhausted)' : ''}`);
     const v = res.violation;
     // The results stay, in a document beside the scenario (with a Replay lens when there is a violation).
-    const replay: Replay | undefined = v ? { file: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, kind: v.kind } : undefined;
+    const replay: Replay | undefined = v ? { file: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, kind: v.kind, line: v.line } : undefined;
     const lines = source.split('\n');
     const steps = v ? await scheduleSteps(parsed.scenario, v.schedule, opts) : undefined;
     const doc = docs.addExploreReport(path.basename(file.fsPath), exploreReport(name, res, (l) => lines[l - 1] ?? '', steps), replay);

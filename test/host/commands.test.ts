@@ -139,12 +139,39 @@ describe('commands', () => {
     assert.match(text, /An order-dependent expectation/);
     assert.ok(text.includes(JSON.stringify(res.violation.schedule)));
     const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', report.uri)) as vscode.CodeLens[];
-    assert.deepStrictEqual(lenses.map((l) => [l.command?.title, l.command?.command]), [['$(debug-alt) Replay the expectation in the debugger', Cmd.replay]]);
+    assert.deepStrictEqual(
+      lenses.map((l) => [l.command?.title, l.command?.command]),
+      [
+        ['$(debug-alt) Replay the expectation in the debugger', Cmd.replay],
+        ['$(fold) Minimize the scenario to this expectation', Cmd.minimize],
+      ],
+    );
     assert.match(report.uri.path, /\/explore 03-several-readers\.sqlos\.txt$/, 'the first exploration of a file has no number');
     assert.match(text, /^ {3}1\. P1 {2}line \d+: P1 pipe r w/m, 'the schedule as steps');
     const problems = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'sqliteos explore');
     assert.strictEqual(problems.length, 1, 'the violation is in Problems');
     const line = doc.lineAt(problems[0].range.start.line).text;
     assert.match(line, /read r 4 == /, `at the statement's line: ${line}`);
+  });
+
+  it("minimizes a scenario to its violation into a new file beside it, opened, never over one that exists", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-minimize-'));
+    const file = path.join(dir, 'alg5.sqlos');
+    fs.copyFileSync(example('15-paper-lost-wakeup.sqlos').fsPath, file);
+    fs.writeFileSync(path.join(dir, 'alg5.min.sqlos'), 'P1 exit\n');
+    // As the explore report's lens passes it: the violation to keep.
+    const res = (await vscode.commands.executeCommand(Cmd.minimize, { file, kind: 'lost-wakeup', line: 9 })) as { file: string; statements: number; line: number };
+    assert.strictEqual(res.file, path.join(dir, 'alg5.min-2.sqlos'), 'the existing alg5.min.sqlos is left alone');
+    assert.strictEqual(fs.readFileSync(path.join(dir, 'alg5.min.sqlos'), 'utf8'), 'P1 exit\n');
+    const text = fs.readFileSync(res.file, 'utf8');
+    assert.match(text, /^@locks sqliteos-as-printed$/m);
+    assert.strictEqual(text.split('\n').filter((l) => /^P\d/.test(l)).length, res.statements);
+    assert.ok(res.statements <= 4, text);
+    assert.match(text.split('\n')[res.line - 1], /^P2 read r \d+/);
+    assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, res.file, 'the result is open');
+    // The result is a scenario of its own: Explore finds the same violation at the line minimize named.
+    const again = (await vscode.commands.executeCommand(Cmd.explore, vscode.Uri.file(res.file))) as { violation: { kind: string; line: number } };
+    assert.deepStrictEqual([again.violation.kind, again.violation.line], ['lost-wakeup', res.line]);
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -133,6 +133,29 @@ describe('sqliteos CLI', () => {
     assert.match(good.out, /states, \d+ transitions, \d+ complete runs in [0-9.]+ s \(\d+ states\/s\), exhausted\nreduction on: \d+ choices left out by persistent sets, \d+ asleep \(--no-reduction tries every process at every state\)\nno violation in any interleaving/);
   });
 
+  it('minimize prints the smaller scenario (or writes --out, never over its input) and says what it kept; exit 2 with nothing to keep', () => {
+    const printed = sqliteos('minimize', 'examples/15-paper-lost-wakeup.sqlos');
+    assert.equal(printed.code, 0, printed.err);
+    assert.match(printed.out, /^# Minimized by sqliteos minimize from examples\/15-paper-lost-wakeup\.sqlos \(6 statements, 5 bytes written\):\n# its lost-wakeup at line 9, P2 read r 5 == "hello"\n@locks sqliteos-as-printed\nP1 pipe r w\n/);
+    assert.match(printed.err, /^examples\/15-paper-lost-wakeup\.sqlos:9: lost-wakeup kept: the result:\d+: P2 is asleep .*\n6 statements -> 4, 5 bytes written -> 1; \d+ candidates tested in [0-9.]+ s\n$/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-min-'));
+    const out = path.join(dir, 'small.sqlos');
+    const written = sqliteos('minimize', 'examples/15-paper-lost-wakeup.sqlos', '--out', out, '--json');
+    assert.equal(written.code, 0, written.err);
+    assert.equal(fs.readFileSync(out, 'utf8'), JSON.parse(written.out).source);
+    const again = sqliteos('explore', out);
+    assert.equal(again.code, 1);
+    assert.match(again.out, new RegExp(`${out.replace(/[.]/g, '\\.')}:${JSON.parse(written.out).line}: lost-wakeup`));
+    const self = sqliteos('minimize', 'examples/15-paper-lost-wakeup.sqlos', '--out', './examples/15-paper-lost-wakeup.sqlos');
+    assert.equal(self.code, 2);
+    assert.match(self.err, /^sqliteos minimize: --out \.\/examples\/15-paper-lost-wakeup\.sqlos is the scenario being minimized/);
+    const clean = sqliteos('minimize', 'examples/06-epipe.sqlos');
+    assert.equal(clean.code, 2);
+    assert.equal(clean.err, 'sqliteos minimize: examples/06-epipe.sqlos: no violation in any interleaving: nothing to keep\n');
+    assert.equal(clean.out, '');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('explore --every-violation searches on past the first and prints each kind and line with its schedule', () => {
     const first = sqliteos('explore', 'examples/08-pending-writer.sqlos', '--locks', 'memdb');
     assert.equal(first.code, 1, first.err);

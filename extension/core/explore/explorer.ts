@@ -69,6 +69,10 @@ export interface ExploreOptions extends Partial<SimOptions> {
    * scenario with two violations may show either first, by the order each search tries things.
    */
   everyViolation?: boolean;
+  /** With everyViolation: the search ends at the first violation this accepts (minimize.ts looks for one). */
+  stopWhen?: (v: Violation) => boolean;
+  /** false: the reduced search's schedules are left as found, not shortened (minimize.ts's many searches). */
+  shorten?: boolean;
   /** false: the reduction without persistent sets (sleep sets and the rest still apply): to measure each alone. */
   persistentSets?: boolean;
   /** false: the reduction without sleep sets, likewise. */
@@ -272,7 +276,10 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
   const meet = (v: Violation): boolean => {
     violation ??= v;
     if (!violations.has(`${v.kind}:${v.line}`)) violations.set(`${v.kind}:${v.line}`, v);
-    return !opts.everyViolation;
+    if (!opts.everyViolation) return true;
+    if (opts.stopWhen?.(v) !== true) return false;
+    exhausted = false;
+    return true;
   };
   let violation: Violation | null = null;
   let exhausted = true;
@@ -291,7 +298,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions = {}): Pr
     // steps, states left out), only a short one: shorten it so the debugger replays few steps.
     for (const v of violations.values()) {
       v.shortest = !reduction;
-      if (reduction) v.schedule = await shorten(scenario, v, opts);
+      if (reduction && opts.shorten !== false) v.schedule = await shorten(scenario, v, opts);
     }
     const res: ExploreResult = {
       ok: violation === null,

@@ -25,7 +25,8 @@ export type SimEvent =
   | (Base & { type: 'op-done'; op: string; result: OpResult; error?: string; data?: Uint8Array })
   | (Base & { type: 'anomaly'; kind: AnomalyKind; message: string });
 
-export type AnomalyKind = 'deadlock' | 'expectation' | 'invariant' | 'lost-wakeup' | 'error';
+export const ANOMALY_KINDS = ['deadlock', 'expectation', 'invariant', 'lost-wakeup', 'error'] as const;
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 /** A syscall's result: a byte count, fd numbers, a child pid, query rows, or a negative error. */
 export type OpResult = number | number[] | unknown[][];
