@@ -29,12 +29,13 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
 
   constructor(private readonly session: Session) {}
 
-  rowUri(table: string, rowid: number): vscode.Uri {
-    return vscode.Uri.from({ scheme: SCHEME, path: `/${table}/row-${rowid}.txt` });
+  /** A row's document, titled by its key when known ("pid_pipe pid 36 fd 3.txt"); the rowid finds it. */
+  rowUri(table: string, rowid: number, key?: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: SCHEME, path: `/${table}/row-${rowid}${key ? `/${table} ${key}` : ''}.txt` });
   }
 
-  blobUri(table: string, rowid: number, column: string): vscode.Uri {
-    return vscode.Uri.from({ scheme: SCHEME, path: `/${table}/row-${rowid}-${column}.hex` });
+  blobUri(table: string, rowid: number, column: string, key?: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: SCHEME, path: `/${table}/row-${rowid}-${column}${key ? `/${table} ${key} ${column}` : ''}.hex` });
   }
 
   /** Keeps a text result under a name that says what it is ("query 2 on pid_store") and returns its URI. */
@@ -68,7 +69,7 @@ export class Documents implements vscode.TextDocumentContentProvider, vscode.Cod
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const kept = this.results.get(uri.toString());
     if (kept !== undefined) return kept;
-    const m = /^\/([^/]+)\/row-(\d+)(?:-([^.]+))?\.(txt|hex)$/.exec(uri.path);
+    const m = /^\/([^/]+)\/row-(\d+)(?:-([^./]+))?(?:\/[^/]*)?\.(txt|hex)$/.exec(uri.path);
     const target = this.session.target;
     if (!m || !target) return `Nothing to show for ${uri.toString()}: ${target ? 'unknown document' : 'no target is active'}\n`;
     const [, table, rowid, column] = m;

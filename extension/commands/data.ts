@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { toCsv, toJson } from '../core/format';
+import { rowKey } from '../core/sim/schema';
 import { Cmd, Defaults, Setting } from '../ids';
 import { Documents } from '../documents';
 import { Session } from '../session';
@@ -26,8 +27,8 @@ export class DataCommands {
     r(Cmd.query, (sql?: string) => this.query(sql));
     r(Cmd.refresh, () => this.views.refreshAll());
     r(Cmd.exportTable, (node?: TableNode | string, file?: vscode.Uri) => this.exportTable(node, file));
-    r(Cmd.openRow, (ref: RowRef) => this.open(this.docs.rowUri(ref.table, ref.rowid)));
-    r(Cmd.openBlob, (ref: RowRef) => this.open(this.docs.blobUri(ref.table, ref.rowid, ref.column!)));
+    r(Cmd.openRow, async (ref: RowRef) => this.open(this.docs.rowUri(ref.table, ref.rowid, await this.keyOf(ref))));
+    r(Cmd.openBlob, async (ref: RowRef) => this.open(this.docs.blobUri(ref.table, ref.rowid, ref.column!, await this.keyOf(ref))));
     r(Cmd.copyValue, (node: ValueNode) => this.copy(node));
     r(Cmd.loadMore, (node: TableNode) => {
       node.shown += vscode.workspace.getConfiguration(Setting.section).get<number>(Setting.pageSize, Defaults[Setting.pageSize]);
@@ -39,6 +40,12 @@ export class DataCommands {
     const t = this.session.target;
     if (!t) throw new UserError('No target: open an example scenario or use the simulator first.');
     return t;
+  }
+
+  /** The row's key for its document's title ("pid 36 fd 3"); none when the row is gone (the document says so). */
+  private async keyOf(ref: RowRef): Promise<string | undefined> {
+    const res = await this.target().row(ref.table, ref.rowid);
+    return res ? rowKey(ref.table, res.columns, res.row) : undefined;
   }
 
   private async open(uri: vscode.Uri): Promise<void> {
@@ -90,7 +97,9 @@ export class DataCommands {
     const text = json ? toJson(page.columns, page.rows) : toCsv(page.columns, page.rows);
     await vscode.workspace.fs.writeFile(dest, Buffer.from(text, 'utf8'));
     this.log.info(`exported ${page.rows.length} row(s) of ${table} to ${dest.fsPath}`);
-    void vscode.window.showInformationMessage(`Exported ${page.rows.length} row(s) of ${table} to ${dest.fsPath}`);
+    void vscode.window.showInformationMessage(`Exported ${page.rows.length} row(s) of ${table} to ${dest.fsPath}`, 'Open').then(async (pick) => {
+      if (pick) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dest), { preview: false });
+    });
     return dest;
   }
 }

@@ -88,11 +88,17 @@ export class OnKernelCommands {
     const base = path.basename(sc.file.fsPath);
     const l = this.docs.addResult(`${base} on the simulator`, left);
     const r = this.docs.addResult(`${base} on ${host.shell.label.replace(/[[\]:@]/g, '_')}`, right);
-    await vscode.commands.executeCommand('vscode.diff', l, r, `${base}: simulator ↔ ${host.shell.label}`, { preview: false });
+    const diff = () => vscode.commands.executeCommand('vscode.diff', l, r, `${base}: simulator ↔ ${host.shell.label}`, { preview: false });
     const n = c.differences.length;
     this.log.info(n ? `${sc.name}: ${n} difference(s) between the simulator and ${host.shell.label}\n${formatDifferences(c.differences, ['simulator', 'kernel'])}` : `${sc.name}: the simulator and ${host.shell.label} agree`);
+    // The same text on both sides: an empty diff says nothing, so say it, and open the two on request.
+    if (left === right) {
+      void vscode.window.showInformationMessage(`SQLiteOS: the simulator and ${host.shell.label} give the same result on ${sc.name}: statements, tables, pipes, locks and anomalies.`, 'Open Both').then((pick) => (pick ? diff() : undefined));
+      return c;
+    }
+    await diff();
     if (n) void vscode.window.showWarningMessage(`SQLiteOS: ${n} difference${n === 1 ? '' : 's'} between the simulator and ${host.shell.label}: ${c.differences[0].what}. See the SQLiteOS output.`);
-    else void vscode.window.showInformationMessage(`SQLiteOS: the simulator and ${host.shell.label} agree on ${sc.name}.`);
+    else void vscode.window.showInformationMessage(`SQLiteOS: the simulator and ${host.shell.label} agree on ${sc.name}; what differs in the two is marked "not compared" and why.`);
     return c;
   }
 }

@@ -1,7 +1,7 @@
 /*
  * The extension as a person sees it, in a real code-server in a real Chromium: the SQLiteOS container,
  * each view filled from an example scenario, commands from the palette, a parse error in Problems, and a
- * table exported to a file. Screenshots of each step go to test-results/ (look at them).
+ * table exported to a file and opened from the toast. Screenshots of each step go to test-results/ (look at them).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,5 +78,11 @@ describe('the extension in code-server', () => {
     for (let i = 0; i < 100 && !fs.existsSync(dest); i++) await new Promise((r) => setTimeout(r, 100));
     await screenshot(page, '08-exported');
     assert.equal(fs.readFileSync(dest, 'utf8'), 'rowid,pid,parent_id\r\n1,1,1\r\n2,2,2\r\n3,3,3\r\n');
+    // The toast opens what it wrote.
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Exported 3 row(s) of pid_store' });
+    await toast.getByRole('button', { name: 'Open', exact: true }).click({ timeout: 20000 });
+    await page.locator('.tab', { hasText: 'pid_store.csv' }).waitFor({ timeout: 20000 });
+    await page.locator('.editor-container', { hasText: 'rowid,pid,parent_id' }).first().waitFor();
+    await screenshot(page, '09-export-opened');
   });
 });

@@ -11,13 +11,12 @@ describe('commands', () => {
   it('explains a statement on hover, in a .sqlos file', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'sqlos', content: 'P1 pipe r w\nP1 begin\n' });
     const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 4))) as vscode.Hover[];
-    // As rendered: the Markdown escapes appendText added (spaces, underscores, brackets) undone.
-    const text = hovers
-      .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
-      .join('\n')
-      .replace(/&nbsp;/g, ' ')
-      .replace(/\\(.)/g, '$1');
-    assert.match(text, /sql_start_transaction\(4\) \(553\): opens a read transaction that holds SHARED until commit/);
+    const markdown = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    // Spaces stay spaces, so the hover wraps between words (every space an &nbsp; broke "mute x").
+    assert.ok(!markdown.includes('&nbsp;'), markdown);
+    // As rendered: Markdown's escapes undone, the form as code.
+    const text = markdown.replace(/\\(.)/g, '$1');
+    assert.match(text, /^`P begin` — sql_start_transaction\(4\) \(553\): opens a read transaction that holds SHARED until commit/);
     const none = (await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 0))) as vscode.Hover[];
     assert.strictEqual(none.length, 0, 'no help on the process name');
   });
@@ -90,8 +89,14 @@ describe('commands', () => {
     const doc = vscode.window.activeTextEditor!.document;
     assert.strictEqual(doc.uri.scheme, SCHEME);
     assert.match(doc.getText(), /00000000 {2}6c 65 66 74 20 62 65 68 69 6e 64 +\|left behind\|/);
+    // Titled by what names the row (its key), not by its rowid.
+    assert.strictEqual(path.posix.basename(doc.uri.path), 'pipe_data dataId 1 data.hex');
     await vscode.commands.executeCommand(Cmd.openRow, { table: 'pid_store', rowid: 2 });
-    assert.match(vscode.window.activeTextEditor!.document.getText(), /^pid_store row 2\n\npid {10}= 2\nparent_id {4}= 2\n$/);
+    const row = vscode.window.activeTextEditor!.document;
+    assert.match(row.getText(), /^pid_store row 2\n\npid {10}= 2\nparent_id {4}= 2\n$/);
+    assert.strictEqual(path.posix.basename(row.uri.path), 'pid_store pid 2.txt');
+    await vscode.commands.executeCommand(Cmd.openRow, { table: 'pid_pipe', rowid: 1 });
+    assert.match(path.posix.basename(vscode.window.activeTextEditor!.document.uri.path), /^pid_pipe pid \d+ fd \d+\.txt$/);
   });
 
   it('reports a malformed scenario in Problems and refuses to run it', async () => {

@@ -400,7 +400,9 @@ export function comparableTexts(left: RunResult, right: RunResult): [string, str
       out.push(`P${pid} at the end: ${p ? `${p.state}${p.waitingOn ? ` on ${queueOf(p.waitingOn, names)}` : ''}` : '—'}`, '');
     }
     for (const t of Object.keys(r.tables).sort()) {
-      out.push(`## table ${t}`, ...(unreadable.has(t) ? ['(not compared: a kernel could not read it at the end)'] : rows(r, t, names, whole)), '');
+      // An intended difference, marked where it shows: a real kernel's rows of the machine's own processes.
+      const outside = r.outside?.[t] ? [`(not compared: ${r.outside[t]} row(s) of processes outside the scenario, the machine's own, left out)`] : [];
+      out.push(`## table ${t}`, ...(unreadable.has(t) ? ['(not compared: a kernel could not read it at the end)'] : rows(r, t, names, whole)), ...outside, '');
     }
     out.push('## pipes', ...pipeLines(r, names), '');
     out.push('## locks', ...Object.entries(lockState(r)).map(([k, v]) => `${k} ${show(v)}`), '');

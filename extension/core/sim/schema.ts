@@ -26,6 +26,15 @@ CREATE TABLE pipe_chunk(seq INTEGER PRIMARY KEY, dataId INT NOT NULL, data BLOB 
 CREATE INDEX pipe_chunk_pipe ON pipe_chunk(dataId, seq);
 `;
 
+/** What names a row to a person (its primary key, and a chunk's pipe); other tables: their first column. */
+export const ROW_KEYS: Record<string, string[]> = { pid_store: ['pid'], pid_pipe: ['pid', 'fd'], pipe_data: ['dataId'], pipe_chunk: ['dataId', 'seq'] };
+
+/** A row named by its key: "pid 36 fd 3". */
+export function rowKey(table: string, columns: string[], row: unknown[]): string {
+  const named = (ROW_KEYS[table] ?? [columns.find((c) => c !== 'rowid') ?? 'rowid']).filter((c) => columns.includes(c));
+  return named.map((c) => `${c} ${String(row[columns.indexOf(c)])}`).join(' ');
+}
+
 export function schemaFor(profile: Profile): string {
   return profile === 'upstream' ? UPSTREAM_SCHEMA : COMPANION_SCHEMA;
 }
