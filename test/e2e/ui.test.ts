@@ -29,18 +29,28 @@ describe('the extension in code-server', () => {
     await page.locator('.activitybar [aria-label^="SQLiteOS"]').first().click();
     await page.getByRole('button', { name: 'Open example scenario', exact: true }).waitFor({ timeout: 30000 });
     await page.getByRole('button', { name: 'Use simulator', exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Connect to host…', exact: true }).waitFor();
+    const connect = page.getByRole('button', { name: 'Connect to host…', exact: true });
+    await connect.waitFor();
+    // Every button of the welcome in sight at the default layout, inside the Target view (the tallest).
+    const body = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^Target/ }) }).locator('.pane-body').first();
+    const [pane, button] = [await body.boundingBox(), await connect.boundingBox()];
+    assert.ok(pane && button && button.y + button.height <= pane.y + pane.height, `the Connect button (${JSON.stringify(button)}) inside the Target view (${JSON.stringify(pane)})`);
     await screenshot(page, '01-welcome');
   });
 
   it('fills all four views from an example scenario stepped from the palette', { timeout: 120000 }, async () => {
     await palette(page, 'SQLiteOS: Open Example Scenario', '08-pending-writer.sqlos');
-    await row(page, 'simulator (companion, sqliteos)').waitFor({ timeout: 30000 });
+    await row(page, /simulator.*companion, sqliteos/).waitFor({ timeout: 30000 });
     for (let i = 0; i < 6; i++) await palette(page, 'SQLiteOS: Step One Syscall');
     await row(page, /P1.*blocked on write_q/).waitFor({ timeout: 20000 });
     await row(page, /P3.*blocked on read_q/).waitFor();
     await screenshot(page, '02-target');
-    await row(page, 'current_max_lock: PENDING').waitFor();
+    // The level and the readers are the label, whole at the default width; the names come after.
+    const store = row(page, 'PENDING · 2 readers');
+    await store.waitFor();
+    const [name, box] = [await store.locator('.label-name').first().boundingBox(), await store.locator('.monaco-icon-label-container').first().boundingBox()];
+    assert.ok(name && box && name.x + name.width <= box.x + box.width + 0.5, `'PENDING · 2 readers' not cut: ${JSON.stringify({ name, box })}`);
+    assert.equal(await row(page, /^simulator/).locator('.label-name').first().textContent(), 'simulator');
     await row(page, /global write mutex.*held by P1/).waitFor();
     await screenshot(page, '03-locks');
     await row(page, /VFS store · write_q.*1 sleeping: P1/).waitFor();

@@ -36,7 +36,7 @@ describe('debugging a scenario', () => {
       }
       await settled(a.views);
       const locks = await labels(a.views.locks, 1);
-      assert.ok(locks.includes('current_max_lock: PENDING — num_readers 2'), locks.join('\n'));
+      assert.ok(locks.includes('PENDING · 2 readers — VFS store current_max_lock'), locks.join('\n'));
       const queues = await labels(a.views.waitQueues, 1);
       assert.ok(queues.includes('VFS store · write_q — 1 sleeping: P1'), queues.join('\n'));
       const trace = (await s.customRequest('stackTrace', { threadId: 1 })) as { stackFrames: { name: string }[] };

@@ -17,11 +17,12 @@ describe('views', () => {
     for (let i = 0; i < 6; i++) await vscode.commands.executeCommand(Cmd.stepStatement);
     await settled(a.views);
     const target = await labels(a.views.target, 3);
-    assert.ok(target[0].startsWith('simulator (companion, sqliteos)'), target[0]);
+    // The name first, then the state, the profile and lock policy last (what a narrow sidebar cuts).
+    assert.match(target[0], /^simulator — next: line \d+ \(P2 commit\) · companion, sqliteos$/);
     assert.ok(target.some((l) => /P1 — blocked on write_q$/.test(l)), target.join('\n'));
     assert.ok(target.some((l) => /P3 — blocked on read_q/.test(l)), target.join('\n'));
     const locks = await labels(a.views.locks, 2);
-    assert.deepStrictEqual(locks.slice(0, 2), ['current_max_lock: PENDING — num_readers 2', 'global write mutex — held by P1']);
+    assert.deepStrictEqual(locks.slice(0, 2), ['PENDING · 2 readers — VFS store current_max_lock', 'global write mutex — held by P1']);
     assert.ok(locks.some((l) => /^ {2}P1: PENDING — connection \d+ \(write\)$/.test(l)), locks.join('\n'));
     assert.ok(locks.some((l) => /P2: SHARED — connection \d+ \(begin\)/.test(l)), locks.join('\n'));
     const queues = await labels(a.views.waitQueues, 2);

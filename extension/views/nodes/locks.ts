@@ -18,9 +18,11 @@ export class StoreNode extends TreeNode {
     super('locks:store', undefined);
   }
   getTreeItem(): vscode.TreeItem {
-    const t = this.item(`current_max_lock: ${this.l.currentMaxLock}`);
-    t.description = `num_readers ${this.l.numReaders}`;
-    t.tooltip = `VFS store: current_max_lock ${this.l.currentMaxLock}, num_readers ${this.l.numReaders}\n\n${LEVEL_HELP[this.l.currentMaxLock]}`;
+    // What matters first (the level and the readers), so a narrow sidebar cuts only the names.
+    const n = this.l.numReaders;
+    const t = this.item(`${this.l.currentMaxLock} · ${n} reader${n === 1 ? '' : 's'}`);
+    t.description = 'VFS store current_max_lock';
+    t.tooltip = `VFS store current_max_lock ${this.l.currentMaxLock}, num_readers ${n}\n\n${LEVEL_HELP[this.l.currentMaxLock]}`;
     t.contextValue = `${Node.lockSummary}+${this.l.currentMaxLock.toLowerCase()}`;
     t.iconPath = levelIcon(this.l.currentMaxLock);
     return t;

@@ -12,10 +12,13 @@ export class TargetNode extends TreeNode {
   }
   getTreeItem(): vscode.TreeItem {
     const info = this.target.info();
-    const t = this.item(info.label, vscode.TreeItemCollapsibleState.Expanded);
+    // "simulator (companion, sqliteos)": the name as the label, the state next, the parenthesis last, so a
+    // narrow sidebar cuts the least useful words.
+    const [, name, variant] = /^(.*?)(?: \((.*)\))?$/.exec(info.label)!;
+    const t = this.item(name, vscode.TreeItemCollapsibleState.Expanded);
     const stale = info.stale ? `stale since ${new Date(info.stale.since).toLocaleTimeString()}: ` : '';
-    t.description = `${stale}${info.state}`;
-    t.tooltip = [info.label, info.state, info.stale ? `Showing the snapshot of ${new Date(info.stale.since).toLocaleString()}: ${info.stale.reason}` : '', ...(info.warnings ?? [])].filter(Boolean).join('\n');
+    t.description = `${stale}${info.state}${variant ? ` · ${variant}` : ''}`;
+    t.tooltip = [info.label, t.description, info.stale ? `Showing the snapshot of ${new Date(info.stale.since).toLocaleString()}: ${info.stale.reason}` : '', ...(info.warnings ?? [])].filter(Boolean).join('\n');
     t.contextValue = `${Node.target}+${info.kind}${info.stale ? '+stale' : ''}`;
     const icon = info.kind === 'simulator' ? 'beaker' : info.kind === 'local' ? 'vm' : 'remote';
     t.iconPath = new vscode.ThemeIcon(info.stale ? 'debug-disconnect' : icon, info.stale ? new vscode.ThemeColor('charts.yellow') : undefined);
