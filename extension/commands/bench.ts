@@ -63,9 +63,21 @@ export class BenchCommands {
     return fs.readFileSync(file);
   }
 
-  /** The plan: asked when not given (chunk sizes, then configurations). */
+  /** The plan: asked when not given (a preset, or chunk sizes, then configurations). */
   private async plan(a: BenchArgs, real: boolean): Promise<BenchPlan | undefined> {
     let chunks = a.chunks;
+    if (!chunks && a.runs === undefined) {
+      const preset = await vscode.window.showQuickPick(
+        [
+          { label: 'Quick', description: '64 KiB, 3 runs', chunks: [65536], runs: 3 },
+          { label: 'Every Chunk Size', description: '4 KiB to 1 MiB, 5 runs each', chunks: CHUNKS, runs: 5 },
+          { label: 'Choose…', description: 'chunk sizes, then more configurations (a writer ahead, idle pipe holders)' },
+        ],
+        { title: 'Pipe benchmarks' },
+      );
+      if (!preset) return undefined;
+      if (preset.chunks) return { chunks: preset.chunks, ahead: 0, holders: 0, runs: preset.runs, lmbench: true };
+    }
     if (!chunks) {
       const picked = await vscode.window.showQuickPick(
         CHUNKS.map((c) => ({ label: c >= 1 << 20 ? `${c >> 20} MiB` : `${c >> 10} KiB`, picked: c === 65536, chunk: c })),
@@ -130,11 +142,14 @@ export class BenchCommands {
     if (!record) return undefined;
     this.history.add(record);
     for (const p of record.problems) this.log.warn(`pipe benchmarks on ${where}: ${p}`);
-    const noLmbench = remote && record.problems.some((p) => p.startsWith('lmbench is not installed'));
+    for (const n of record.notes ?? []) this.log.info(`pipe benchmarks on ${where}: ${n}`);
     if (record.problems.length) {
+      void vscode.window.showWarningMessage(`SQLiteOS: pipe benchmarks on ${where}: ${record.problems.length} problem(s), listed in the report.`);
+    } else if (remote && record.notes?.length) {
+      // Not a problem of the run: said plainly, with the install offered only where it can work.
       const install = 'Install lmbench There';
-      void vscode.window.showWarningMessage(`SQLiteOS: pipe benchmarks on ${where}: ${record.problems.length} problem(s), listed in the report.`, ...(noLmbench ? [install] : [])).then((b) => {
-        if (b === install && remote) void this.installLmbench(remote);
+      void vscode.window.showInformationMessage(`SQLiteOS: ${record.notes[0]}.`, ...(record.lmbenchInstallable ? [install] : [])).then((b) => {
+        if (b === install) void this.installLmbench(remote);
       });
     }
     this.report([record.id]);

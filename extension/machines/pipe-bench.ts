@@ -40,6 +40,8 @@ const FACTS = [
   'printf "release\\t%s\\n" "$(uname -r)"',
   `printf "cpu\\t%s\\n" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"`,
   `printf "cache\\t%s\\n" ${CACHE_DIR_SH}`,
+  // Where installing lmbench can work: apt-get, and root or sudo that asks no password.
+  'command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; } && printf "apt\\tyes\\n"',
   'for d in /usr/lib/lmbench/bin/*; do [ -x "$d/bw_pipe" ] && printf "lmbench\\t%s\\n" "$d" && break; done; command -v bw_pipe >/dev/null && printf "lmbench\\t%s\\n" "$(dirname "$(command -v bw_pipe)")"; true',
 ].join('; ');
 
@@ -101,7 +103,11 @@ export async function runPipeBench(
     problems: [],
     raw: [],
   };
-  if (plan.lmbench && !f.lmbench) record.problems.push(`lmbench is not installed on ${shell.label} (Debian/Ubuntu: the lmbench package; Debian has it in non-free): its lines are left out`);
+  if (plan.lmbench && !f.lmbench) {
+    record.lmbenchInstallable = f.apt === 'yes';
+    const how = record.lmbenchInstallable ? 'Install lmbench There installs it' : 'no apt-get with root there: install it by hand to compare with it';
+    record.notes = [`lmbench not installed on ${shell.label}: its rows are left out (${how})`];
+  }
   const steps = planSteps(plan, bin, f.lmbench);
   for (const [i, step] of steps.entries()) {
     on({ kind: 'step', index: i, total: steps.length, label: step.label });

@@ -4,9 +4,9 @@
  * ratio beside the paper's Table 1, bandwidth and latency of stock and SQL pipes, and every number in a
  * table under them. Runs under emulation are labelled: only their ratios mean anything.
  */
-import type { Chart as ChartType, ChartConfiguration } from 'chart.js';
+import type { Chart as ChartType, ChartConfiguration, Plugin } from 'chart.js';
 import type { FromPage, RecordView, ToPage } from '../core/bench/report-messages';
-import type { Series } from '../core/bench/pipes';
+import { Series, versusStock } from '../core/bench/pipes';
 
 declare const Chart: typeof ChartType;
 declare function acquireVsCodeApi(): { postMessage(m: FromPage): void };
@@ -64,6 +64,27 @@ function pairs(r: RecordView, bench: 'bw' | 'lat') {
   return out;
 }
 
+/** Each bar's value written above it (the ratio chart: a bar's height alone is hard to read off). */
+function valueLabels(color: string, format: (v: number) => string): Plugin<'bar'> {
+  return {
+    id: 'valueLabels',
+    afterDatasetsDraw(chart) {
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.fillStyle = color;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'bottom';
+      chart.data.datasets.forEach((ds, i) =>
+        chart.getDatasetMeta(i).data.forEach((bar, j) => {
+          const v = ds.data[j];
+          if (typeof v === 'number') ctx.fillText(format(v), bar.x, bar.y - 2);
+        }),
+      );
+      ctx.restore();
+    },
+  };
+}
+
 function draw(id: string, config: ChartConfiguration): void {
   charts.get(id)?.destroy();
   const canvas = document.getElementById(id) as HTMLCanvasElement;
@@ -88,26 +109,41 @@ function render(): void {
   (document.getElementById('charts') as HTMLElement).hidden = selected.length === 0;
   renderRuns();
 
+  // The paper's bars and the runs' in two datasets (a legend says which is which), one bar per label.
   const ratioLabels: string[] = [];
-  const ratioValues: number[] = [];
-  const ratioColors: string[] = [];
+  const paperValues: (number | null)[] = [];
+  const runValues: (number | null)[] = [];
   for (const p of state.paper) {
     ratioLabels.push(`paper: ${p.cpu} (lmbench)`);
-    ratioValues.push(p.ratio);
-    ratioColors.push(t.paper);
+    paperValues.push(p.ratio);
+    runValues.push(null);
   }
   for (const r of selected) {
     for (const p of pairs(r, 'bw')) {
       if (p.sql === undefined || p.stock === undefined) continue;
       ratioLabels.push(p.label);
-      ratioValues.push(p.sql / p.stock);
-      ratioColors.push(t.sql);
+      paperValues.push(null);
+      runValues.push(p.sql / p.stock);
     }
   }
   draw('ratio', {
     type: 'bar',
-    data: { labels: ratioLabels, datasets: [{ label: 'SQL pipe / stock pipe', data: ratioValues, backgroundColor: ratioColors, borderColor: t.grid, borderWidth: 1 }] },
-    options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `SQL / stock ${Number(c.raw).toFixed(4)}` } } }, scales: axes(t, 'SQL / stock') },
+    data: {
+      labels: ratioLabels,
+      datasets: [
+        { label: "the paper's Table 1 (lmbench)", data: paperValues, backgroundColor: t.paper, borderColor: t.grid, borderWidth: 1, grouped: false },
+        { label: 'the runs compared here', data: runValues, backgroundColor: t.sql, borderColor: t.grid, borderWidth: 1, grouped: false },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      layout: { padding: { top: 18 } },
+      plugins: { legend: { labels: { color: t.fg } }, tooltip: { callbacks: { label: (c) => `SQL / stock bandwidth ${Number(c.raw).toFixed(4)}: the SQL pipe ${versusStock('bw', Number(c.raw), 1)}` } } },
+      scales: axes(t, 'SQL / stock bandwidth (1 = as fast)'),
+    },
+    plugins: [valueLabels(t.fg, (v) => v.toFixed(v < 0.1 ? 3 : 2))],
   });
 
   for (const [id, bench, unit] of [['bw', 'bw', 'MB/s'], ['lat', 'lat', 'µs']] as const) {
@@ -171,7 +207,7 @@ function renderTable(selected: RecordView[]): void {
     if (r.emulated) box.append(el('p', 'Measured under emulation (QEMU TCG): compare the ratios, not the MB/s or µs.', 'note'));
     const table = el('table', undefined, 'numbers');
     const head = el('tr');
-    for (const h of ['program', 'measure', 'configuration', 'chunk', 'stock pipe', 'SQL pipe', 'SQL / stock']) head.append(el('th', h));
+    for (const h of ['program', 'measure', 'configuration', 'chunk', 'stock pipe', 'SQL pipe', 'SQL pipe vs stock']) head.append(el('th', h));
     table.append(head);
     for (const bench of ['bw', 'lat'] as const) {
       const unit = bench === 'bw' ? 'MB/s' : 'µs';
@@ -181,7 +217,9 @@ function renderTable(selected: RecordView[]): void {
         const st = stock ? median(stock.values) : undefined;
         const tr = el('tr');
         tr.append(el('td', s.program === 'simulator' ? 'simulator (ours)' : s.program === 'ours' ? 'bw_sqlpipe / lat_sqlpipe (ours)' : 'lmbench'), el('td', bench === 'bw' ? 'bandwidth' : 'latency'), el('td', s.config), el('td', bench === 'bw' ? chunkLabel(s.chunk) : '1 B'));
-        tr.append(el('td', st === undefined ? '—' : `${st.toFixed(2)} ${unit}`), el('td', `${sq.toFixed(2)} ${unit}`), el('td', st === undefined ? '—' : (sq / st).toFixed(4)));
+        const vs = el('td', st === undefined ? '—' : versusStock(bench, sq, st));
+        if (st !== undefined) vs.title = `SQL / stock ${bench === 'bw' ? 'bandwidth' : 'latency'} = ${(sq / st).toFixed(4)}`;
+        tr.append(el('td', st === undefined ? '—' : `${st.toFixed(2)} ${unit}`), el('td', `${sq.toFixed(2)} ${unit}`), vs);
         table.append(tr);
       }
       for (const s of r.series.filter((x) => x.bench === bench && x.program === 'lmbench')) {
@@ -191,17 +229,18 @@ function renderTable(selected: RecordView[]): void {
       }
     }
     box.append(table);
+    for (const n of r.notes ?? []) box.append(el('p', n, 'note'));
     for (const p of r.problems) box.append(el('p', `problem: ${p}`, 'problem'));
   }
   if (state) {
     box.append(el('h2', "The paper's Table 1 (pipe bandwidth, lmbench)"));
     const table = el('table', undefined, 'numbers');
     const head = el('tr');
-    for (const h of ['CPU', 'memory', 'stock pipe', 'SQL pipe', 'SQL / stock']) head.append(el('th', h));
+    for (const h of ['CPU', 'memory', 'stock pipe', 'SQL pipe', 'SQL pipe vs stock']) head.append(el('th', h));
     table.append(head);
     for (const p of state.paper) {
       const tr = el('tr');
-      tr.append(el('td', p.cpu), el('td', p.memory), el('td', `${p.stock.toFixed(2)} MB/s`), el('td', `${p.sql.toFixed(2)} MB/s`), el('td', p.ratio.toFixed(4)));
+      tr.append(el('td', p.cpu), el('td', p.memory), el('td', `${p.stock.toFixed(2)} MB/s`), el('td', `${p.sql.toFixed(2)} MB/s`), el('td', versusStock('bw', p.sql, p.stock)));
       table.append(tr);
     }
     box.append(table);

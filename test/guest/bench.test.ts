@@ -37,7 +37,10 @@ describe('pipe benchmarks on the QEMU guest', () => {
     assert.deepEqual(steps, ['bandwidth, stock pipe, 16 KiB', 'bandwidth, stock pipe, 64 KiB', 'latency, stock pipe', 'bandwidth, SQL pipe, 16 KiB', 'bandwidth, SQL pipe, 64 KiB', 'latency, SQL pipe']);
     assert.equal(rec.emulated, true, rec.cpu);
     assert.match(rec.release, /^6\.1\./);
-    assert.match(rec.problems.join('\n'), /lmbench is not installed/, 'the guest has no lmbench, and the record says so');
+    // The guest has no lmbench and no apt-get: a note that says so (not a problem of the run), no install offered.
+    assert.deepEqual(rec.problems, []);
+    assert.deepEqual(rec.notes, ['lmbench not installed on ' + conn.label + ': its rows are left out (no apt-get with root there: install it by hand to compare with it)']);
+    assert.equal(rec.lmbenchInstallable, false);
     const r = ratios(rec.series);
     assert.deepEqual(r.map((x) => `${x.bench} ${x.chunk}`), ['bw 16384', 'bw 65536', 'lat 1']);
     for (const x of r) assert.ok(x.bench === 'bw' ? x.ratio > 0 && x.ratio < 1 : x.ratio > 1, `${x.bench} ${x.chunk}: SQL ${x.sql} stock ${x.stock}`);

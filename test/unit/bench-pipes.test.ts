@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BenchRecord, PAPER_TABLE_1, parseBenchOutput, ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
+import { BenchRecord, PAPER_TABLE_1, versusStock, parseBenchOutput, ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
 import { BenchHistory } from '../../extension/bench/history';
 import { planSteps } from '../../extension/machines/pipe-bench';
 import { ROOT } from './helpers';
@@ -66,6 +66,16 @@ describe('benchmark output', () => {
     assert.deepEqual({ sql: r[0].sql, stock: r[0].stock, ratio: r[0].ratio }, { sql: 100, stock: 1000, ratio: 0.1 });
     assert.equal(PAPER_TABLE_1[0].ratio.toFixed(4), '0.0674');
     assert.equal(PAPER_TABLE_1[1].ratio.toFixed(4), '0.0312');
+  });
+
+  it('words SQL against stock the same way for bandwidth (higher is better) and latency (higher is worse)', () => {
+    // SQL / stock is 0.28 for bandwidth and 3.84 for latency: both mean the SQL pipe is slower.
+    assert.equal(versusStock('bw', 28, 100), '3.57× slower');
+    assert.equal(versusStock('lat', 38.4, 10), '3.84× slower');
+    assert.equal(versusStock('bw', 120, 100), '1.20× faster');
+    assert.equal(versusStock('lat', 5, 10), '2.00× faster');
+    assert.equal(versusStock('bw', PAPER_TABLE_1[0].sql, PAPER_TABLE_1[0].stock), '14.8× slower');
+    assert.equal(versusStock('bw', 1, 250), '250× slower');
   });
 });
 

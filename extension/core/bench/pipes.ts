@@ -136,6 +136,17 @@ export const PAPER_TABLE_1 = [
   { cpu: 'i5-13600KF', memory: '32GB', sql: 102.18, stock: 3271.53 },
 ].map((r) => ({ ...r, ratio: r.sql / r.stock }));
 
+/**
+ * The SQL pipe against the stock pipe in words that read the same way for both measures (more bandwidth
+ * is better, more latency worse): "3.56× slower", "1.20× faster". The bare ratio SQL / stock says the
+ * opposite thing for the two.
+ */
+export function versusStock(bench: 'bw' | 'lat', sql: number, stock: number): string {
+  const slower = bench === 'bw' ? stock / sql : sql / stock;
+  const x = slower >= 1 ? slower : 1 / slower;
+  return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}× ${slower >= 1 ? 'slower' : 'faster'}`;
+}
+
 /** One stored run of the Run Pipe Benchmarks command. */
 export interface BenchRecord {
   id: string;
@@ -150,6 +161,10 @@ export interface BenchRecord {
   configuration: { chunks: number[]; ahead: number; holders: number; runs: number };
   series: Series[];
   problems: string[];
+  /** What was left out and why, not a fault of the run (lmbench not installed there); absent in older records. */
+  notes?: string[];
+  /** lmbench is missing but apt-get and root (or sudo without a password) are there: it can be installed. */
+  lmbenchInstallable?: boolean;
   /** The programs' own lines, as they printed them. */
   raw: string[];
 }
