@@ -24,6 +24,7 @@ import type { Snapshot } from '../extension/core/model/model';
 import { stringifyExact } from '../extension/core/format';
 import { GdbMemory, GdbMi } from '../extension/machines/gdb-mi';
 import { layoutAt, snapshotFrom } from '../extension/machines/memory-snapshot';
+import { disassemble } from './kernel-disassembly';
 
 export interface KernelLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   /** gdbstub: "guest" (the QEMU guest's), unix:PATH, HOST:PORT. */
@@ -98,6 +99,7 @@ export class KernelDebugSession extends LoggingDebugSession {
       supportsConditionalBreakpoints: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      supportsDisassembleRequest: true,
     };
     this.sendResponse(response);
   }
@@ -303,6 +305,19 @@ export class KernelDebugSession extends LoggingDebugSession {
       this.sendResponse(response);
     } catch (e) {
       this.sendErrorResponse(response, 2002, (e as Error).message);
+    }
+  }
+
+  /** The instructions around a frame's address (the Disassembly view), each with its line of our files. */
+  protected override async disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): Promise<void> {
+    if (this.running) return this.sendErrorResponse(response, 2003, 'The kernel is running: pause it to disassemble.');
+    try {
+      const at = BigInt(args.memoryReference) + BigInt(args.offset ?? 0);
+      const instructions = await disassemble((c) => this.gdb!.command(c), at, args.instructionOffset ?? 0, args.instructionCount, (f) => this.source(f));
+      response.body = { instructions };
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, 2003, `Cannot disassemble at ${args.memoryReference}: ${(e as Error).message}`);
     }
   }
 

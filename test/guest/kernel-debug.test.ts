@@ -5,7 +5,7 @@
  * on the guest over SSH hits it (the SSH server forking the session writes the new process's row); the
  * top frame is our vfs.c, the locals show the level asked for, the SQLiteOS scope (read from the halted
  * kernel's memory) shows that writer (dropbear, by name) holding the write mutex inside sqlos_db_lock;
- * the breakpoint cleared and continue, and the run completes.
+ * the frame disassembled; the breakpoint cleared and continue, and the run completes.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,14 @@ describe('the kernel debugger: gdb on the QEMU guest', () => {
       assert.equal(frames[0].name, 'mem_lock');
       assert.equal(frames[0].source?.path, path.join(ROOT, 'kernel-scripts', 'sqliteos', 'vfs.c'), 'the frame shows our file, not the tree\'s copy');
       assert.ok(frames.length > 2 && frames[0].line > 0, JSON.stringify(frames.slice(0, 4)));
+      // the Disassembly view: instructions around the frame's address, on x86's boundaries, ours by line
+      const pc = frames[0].instructionPointerReference!;
+      const dis = (await dc.customRequest('disassemble', { memoryReference: pc, instructionOffset: -4, instructionCount: 10 })).body.instructions as DebugProtocol.DisassembledInstruction[];
+      assert.equal(dis.length, 10);
+      assert.equal(BigInt(dis[4].address), BigInt(pc), JSON.stringify(dis));
+      assert.match(dis[4].symbol ?? '', /^mem_lock\+\d+$/);
+      for (let i = 1; i < dis.length; i++) assert.ok(BigInt(dis[i].address) > BigInt(dis[i - 1].address), 'in address order');
+      assert.equal(dis[4].location?.path, path.join(ROOT, 'kernel-scripts', 'sqliteos', 'vfs.c'));
       const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
       const locals = await vars(dc, scopes.find((s) => s.name === 'Locals')!.variablesReference);
       assert.equal(locals.level?.value, '4', `the level asked for: EXCLUSIVE (${JSON.stringify(Object.keys(locals))})`);
