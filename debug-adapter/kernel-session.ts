@@ -10,8 +10,10 @@
  *                                    it is stopped again when the session ends
  *   attach  {gdb: endpoint, vmlinux}  any companion kernel on a gdbstub ("guest": the QEMU guest's);
  *                                    it runs on when the session ends
- * A saved core is read with `sqliteos inspect --core` (physical memory, no gdb): gdb cannot read a
- * kernel's virtual addresses from QEMU's physical dump.
+ *   launch  {core: FILE}             post-mortem: a saved core (`sqliteos guest dump`), read by our own
+ *                                    ELF reader (physical memory through the page tables), no gdb: gdb
+ *                                    cannot read a kernel's virtual addresses from QEMU's physical dump.
+ *                                    One stop, SQLiteOS as the kernel held it; nothing runs.
  */
 import { Breakpoint, Event, Handles, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -19,12 +21,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MiTuple, miList, miQuote, miString, miTuple } from '../extension/core/gdb/mi';
 import type { Layout } from '../extension/core/memory/layout';
-import { queueName } from '../extension/core/model/model';
 import type { Snapshot } from '../extension/core/model/model';
 import { stringifyExact } from '../extension/core/format';
 import { GdbMemory, GdbMi } from '../extension/machines/gdb-mi';
-import { layoutAt, snapshotFrom } from '../extension/machines/memory-snapshot';
+import { inspectCore, layoutAt, snapshotFrom } from '../extension/machines/memory-snapshot';
 import { disassemble } from './kernel-disassembly';
+import { sqliteosVariables } from './sqliteos-scope';
 
 export interface KernelLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   /** gdbstub: "guest" (the QEMU guest's), unix:PATH, HOST:PORT. */
@@ -35,6 +37,8 @@ export interface KernelLaunchArgs extends DebugProtocol.LaunchRequestArguments {
   stopOnEntry?: boolean;
   /** the gdb to run */
   gdbPath?: string;
+  /** post-mortem: a saved core instead of a running kernel */
+  core?: string;
 }
 
 /** Where a guest is and how to start it; the extension and the standalone adapter each give theirs. */
@@ -78,6 +82,8 @@ export class KernelDebugSession extends LoggingDebugSession {
   private snapshot: Snapshot | undefined;
   private snapshotError: string | undefined;
   private varObjects: string[] = [];
+  /** post-mortem: the saved core read (no gdb, nothing runs) */
+  private core: string | undefined;
   /** Halted only to insert breakpoints (gdb's all-stop mode takes them only then): not reported. */
   private quiet = false;
   private configured = false;
@@ -120,6 +126,7 @@ export class KernelDebugSession extends LoggingDebugSession {
     const args = given ?? {}; // a launch with no arguments at all is the QEMU guest's
     if (args.sources) this.ours = args.sources;
     this.stopOnEntry = !!args.stopOnEntry;
+    if (args.core) return this.openCore(response, args.core);
     try {
       let { gdb: endpoint, vmlinux } = args;
       if (launch || endpoint === 'guest' || !endpoint) {
@@ -148,9 +155,30 @@ export class KernelDebugSession extends LoggingDebugSession {
     this.sendEvent(new InitializedEvent());
   }
 
+  /** Post-mortem: the core read once; configurationDone reports it as the one stop. */
+  private async openCore(response: DebugProtocol.Response, file: string): Promise<void> {
+    try {
+      const m = await inspectCore(file);
+      this.core = `${path.basename(file)} (${m.release})`;
+      this.snapshot = m.snapshot;
+    } catch (e) {
+      return this.sendErrorResponse(response, 2001, `Cannot open the core ${file}: ${(e as Error).message}`);
+    }
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  /** What a saved core cannot do, said instead of doing nothing. */
+  private notOnCore(response: DebugProtocol.Response): boolean {
+    if (!this.core) return false;
+    this.sendErrorResponse(response, 2005, `${this.core} is a saved core: nothing runs, and there is no gdb on it (its SQLiteOS state is in the variables and the views).`);
+    return true;
+  }
+
   protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
     this.sendResponse(response);
     this.configured = true;
+    if (this.core) return this.report('entry', 1, `post-mortem: core ${this.core}`);
     if (this.stopOnEntry) return this.stopped('entry', 1, 'halted on attach');
     await this.run('-exec-continue');
   }
@@ -197,6 +225,11 @@ export class KernelDebugSession extends LoggingDebugSession {
       this.snapshot = undefined;
       this.snapshotError = (e as Error).message;
     }
+    this.report(reason, thread, text);
+  }
+
+  /** The snapshot to the views and the client, and the stop. */
+  private report(reason: string, thread: number, text: string): void {
     this.onSnapshot?.(this.snapshot, text, this.snapshotError);
     // the snapshot as JSON text: integers past 2^53 stay exact (readers use protectBigIntegers)
     this.sendEvent(new Event('sqliteos/kernelSnapshot', { text, snapshot: this.snapshot ? stringifyExact(this.snapshot) : null, error: this.snapshotError }));
@@ -250,7 +283,18 @@ export class KernelDebugSession extends LoggingDebugSession {
     }
   }
 
+  /** On a saved core a breakpoint is never hit: each one unverified, with the reason. */
+  private onCore(wanted: number): DebugProtocol.Breakpoint[] | undefined {
+    if (!this.core) return undefined;
+    return Array.from({ length: wanted }, () => ({ verified: false, message: `${this.core} is a saved core: nothing runs to hit a breakpoint` }));
+  }
+
   protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    const core = this.onCore(args.breakpoints?.length ?? 0);
+    if (core) {
+      response.body = { breakpoints: core };
+      return this.sendResponse(response);
+    }
     const file = args.source.path ?? '';
     const out = await this.halted(async () => {
       const old = this.bySource.get(file) ?? [];
@@ -265,6 +309,11 @@ export class KernelDebugSession extends LoggingDebugSession {
   }
 
   protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
+    const core = this.onCore(args.breakpoints.length);
+    if (core) {
+      response.body = { breakpoints: core };
+      return this.sendResponse(response);
+    }
     const out = await this.halted(async () => {
       if (this.functions.length) await this.gdb!.command(`-break-delete ${this.functions.join(' ')}`).catch(() => undefined);
       const bps: DebugProtocol.Breakpoint[] = [];
@@ -282,6 +331,10 @@ export class KernelDebugSession extends LoggingDebugSession {
   }
 
   protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
+    if (this.core) {
+      response.body = { threads: [new Thread(1, `core ${this.core}`)] };
+      return this.sendResponse(response);
+    }
     try {
       const r = await this.gdb!.command('-thread-info');
       response.body = { threads: miList(r.threads).map((t) => new Thread(Number(miTuple(t).id), `CPU ${miTuple(t).id}: ${String(miTuple(miTuple(t).frame).func ?? '?')}`)) };
@@ -292,6 +345,10 @@ export class KernelDebugSession extends LoggingDebugSession {
   }
 
   protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    if (this.core) {
+      response.body = { stackFrames: [new StackFrame(10000, `post-mortem: ${this.core}`)], totalFrames: 1 };
+      return this.sendResponse(response);
+    }
     try {
       const r = await this.gdb!.command(`-stack-list-frames --thread ${args.threadId}`);
       const frames = miList(r.stack).map((v) => {
@@ -310,6 +367,7 @@ export class KernelDebugSession extends LoggingDebugSession {
 
   /** The instructions around a frame's address (the Disassembly view), each with its line of our files. */
   protected override async disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): Promise<void> {
+    if (this.notOnCore(response)) return;
     if (this.running) return this.sendErrorResponse(response, 2003, 'The kernel is running: pause it to disassemble.');
     try {
       const at = BigInt(args.memoryReference) + BigInt(args.offset ?? 0);
@@ -324,8 +382,13 @@ export class KernelDebugSession extends LoggingDebugSession {
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const thread = Math.floor(args.frameId / 10000);
     const level = args.frameId % 10000;
+    const sqliteos = new Scope(this.core ? 'SQLiteOS (from the core)' : 'SQLiteOS (from memory)', this.handles.create({ kind: 'sqliteos' }), false);
+    if (this.core) {
+      response.body = { scopes: [sqliteos] };
+      return this.sendResponse(response);
+    }
     response.body = {
-      scopes: [new Scope('Locals', this.handles.create({ kind: 'frame', thread, level }), false), new Scope('SQLiteOS (from memory)', this.handles.create({ kind: 'sqliteos' }), false)],
+      scopes: [new Scope('Locals', this.handles.create({ kind: 'frame', thread, level }), false), sqliteos],
     };
     this.sendResponse(response);
   }
@@ -351,7 +414,7 @@ export class KernelDebugSession extends LoggingDebugSession {
           const t = miTuple(c);
           return { name: String(t.exp), value: String(t.value ?? ''), type: miString(t.type), variablesReference: Number(t.numchild ?? 0) ? this.handles.create({ kind: 'var', name: String(t.name) }) : 0 };
         });
-      } else if (src?.kind === 'sqliteos') vars = this.sqliteosVariables();
+      } else if (src?.kind === 'sqliteos') vars = sqliteosVariables(this.snapshot, this.snapshotError, (items) => this.handles.create({ kind: 'list', items }));
       else if (src?.kind === 'list') vars = src.items;
       response.body = { variables: vars };
       this.sendResponse(response);
@@ -360,28 +423,8 @@ export class KernelDebugSession extends LoggingDebugSession {
     }
   }
 
-  /** The snapshot read at this stop, as the views would show it. */
-  private sqliteosVariables(): DebugProtocol.Variable[] {
-    const s = this.snapshot;
-    if (!s) return [{ name: 'unavailable', value: this.snapshotError ?? 'not read', variablesReference: 0 }];
-    const leaf = (name: string, value: string | number): DebugProtocol.Variable => ({ name, value: String(value), variablesReference: 0 });
-    const list = (name: string, value: string, items: DebugProtocol.Variable[]): DebugProtocol.Variable => ({ name, value, variablesReference: items.length ? this.handles.create({ kind: 'list', items }) : 0 });
-    const l = s.locks!;
-    const out = [
-      leaf('current_max_lock', l.currentMaxLock),
-      leaf('num_readers', l.numReaders),
-      leaf('write mutex', l.writeMutex.owner === null ? 'free' : `held by ${l.writeMutex.owner}${l.writeMutex.waiters.length ? `, ${l.writeMutex.waiters.join(', ')} waiting` : ''}`),
-      list('connections', `${l.connections.length}`, l.connections.map((c) => leaf(`connection ${c.id} (${c.purpose})`, `${c.level}${c.owner ? ` by ${c.owner}` : ''}`))),
-      list('transactions', `${l.transactions.length}`, l.transactions.map((t) => leaf(`${t.pid}`, t.kind))),
-      list('wait queues', `${(s.queues ?? []).reduce((n, q) => n + q.sleepers.length, 0)} asleep`, (s.queues ?? []).map((q) => leaf(queueName(q.id), q.sleepers.join(', ') || 'empty'))),
-      list('pipes', `${s.pipes.length}`, s.pipes.map((p) => leaf(`pipe ${p.dataId}`, `${p.buffered} bytes, read end ${p.readers ? 'open' : 'closed'}, write end ${p.writers ? 'open' : 'closed'}`))),
-      list('tables', Object.keys(s.tables).join(', '), Object.entries(s.tables).map(([n, t]) => leaf(n, t.busy ? `unreadable: ${t.busy}` : `${t.count} rows`))),
-    ];
-    for (const w of s.warnings ?? []) out.push(leaf('warning', w));
-    return out;
-  }
-
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
+    if (this.notOnCore(response)) return;
     try {
       if (args.context === 'repl' && !args.frameId) {
         response.body = { result: (await this.gdb!.cli(args.expression)).trimEnd(), variablesReference: 0 };
@@ -397,6 +440,7 @@ export class KernelDebugSession extends LoggingDebugSession {
   }
 
   private async resume(response: DebugProtocol.Response, cmd: string): Promise<void> {
+    if (this.notOnCore(response)) return;
     this.sendResponse(response);
     await this.run(cmd);
   }
@@ -419,6 +463,7 @@ export class KernelDebugSession extends LoggingDebugSession {
   }
 
   protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
+    if (this.notOnCore(response)) return;
     this.sendResponse(response);
     await this.gdb?.command('-exec-interrupt').catch((e: Error) => this.log(e.message));
   }

@@ -17,10 +17,11 @@ export const KERNEL_DEBUG_TYPE = 'sqliteos-kernel';
 export function registerKernelDebugging(ctx: vscode.ExtensionContext, session: Session): void {
   ctx.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(KERNEL_DEBUG_TYPE, {
-      createDebugAdapterDescriptor: () => {
+      createDebugAdapterDescriptor: (debug) => {
         const root = ctx.extensionPath;
         const s = new KernelDebugSession({ ensure: (log) => gdbGuest(root, log), stop: () => stopGuest(root) });
-        const target = new HaltedKernelTarget('the companion kernel');
+        const core = debug.configuration.core as string | undefined;
+        const target = core ? new HaltedKernelTarget(`core ${path.basename(core)}`, 'core') : new HaltedKernelTarget('the companion kernel');
         let lease: vscode.Disposable | undefined;
         s.onSnapshot = (snap, where, error) => {
           lease ??= session.lend(target);

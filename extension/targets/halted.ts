@@ -16,7 +16,11 @@ export class HaltedKernelTarget implements Target {
   private running = false;
   private readonly listeners = new ChangeListeners();
 
-  constructor(private readonly label: string) {}
+  /** label: "the companion kernel" (under gdb), or "core FILE" (post-mortem, read by our own reader). */
+  constructor(
+    private readonly label: string,
+    private readonly from: 'gdb' | 'core' = 'gdb',
+  ) {}
 
   /** A stop: what was read from memory there (undefined, with why, when it could not be read). */
   stopped(s: Snapshot | undefined, where: string, error?: string): void {
@@ -35,12 +39,12 @@ export class HaltedKernelTarget implements Target {
   }
 
   info(): TargetInfo {
-    const details: Record<string, string> = { kernel: this.label, 'read from': 'its memory, through gdb (the layout record)' };
+    const details: Record<string, string> = { kernel: this.label, 'read from': this.from === 'gdb' ? 'its memory, through gdb (the layout record)' : 'the saved core (the layout record, physical memory through its page tables)' };
     if (this.snap) details['last snapshot'] = new Date(this.snap.takenAt).toLocaleTimeString();
     const warnings = [...(this.error ? [`SQLiteOS could not be read from memory: ${this.error}`] : []), ...(this.snap?.warnings ?? [])];
     return {
       kind: 'local',
-      label: `${this.label} under gdb`,
+      label: this.from === 'gdb' ? `${this.label} under gdb` : this.label,
       details,
       state: this.running ? 'running under the debugger' : this.where,
       stale: this.running && this.snap ? { since: this.snap.takenAt, reason: `running: the views show it as it was ${this.where}` } : undefined,

@@ -23,6 +23,8 @@ import * as os from 'os';
 import { qmpCommand } from '../../extension/machines/qmp';
 import { protectBigIntegers } from '../../extension/core/model/kernel-json';
 import type { Snapshot } from '../../extension/core/model/model';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 
 /** `sqliteos inspect ARGS --json` from the CLI, as a Snapshot (and its warnings), checked as the SSH path's is. */
 function inspectCli(...args: string[]): Snapshot & { host: string; release: string } {
@@ -115,6 +117,29 @@ describe('the companion kernel over SSH (QEMU guest)', () => {
       const dumped = spawnSync('node', [path.join(ROOT, 'bin', 'sqliteos.js'), 'guest', 'dump', core], { encoding: 'utf8', timeout: 300000 });
       assert.equal(dumped.status, 0, dumped.stderr);
       const fromCore = inspectCli('--core', core);
+      // The debugger's post-mortem on that core: one stop, SQLiteOS in its scope, nothing runs.
+      const dc = new DebugClient('node', path.join(ROOT, 'dist', 'kernel-debug-adapter.js'), 'sqliteos-kernel');
+      await dc.start();
+      try {
+        const [, , stop] = await Promise.all([
+          dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()),
+          dc.launch({ core } as DebugProtocol.LaunchRequestArguments),
+          dc.waitForEvent('stopped'),
+        ]);
+        assert.equal(stop.body.reason, 'entry');
+        assert.match(stop.body.description, /^post-mortem: core guest\.core \(6\.1\./);
+        const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+        const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+        assert.deepEqual(scopes.map((s) => s.name), ['SQLiteOS (from the core)']);
+        const v = Object.fromEntries((await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables.map((x) => [x.name, x.value]));
+        assert.equal(v.current_max_lock, 'PENDING');
+        assert.equal(v['write mutex'], `held by ${writer}`);
+        await assert.rejects(dc.continueRequest({ threadId: 1 }), /guest\.core .* is a saved core: nothing runs/);
+        const bp = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mem_lock' }] });
+        assert.equal(bp.body.breakpoints[0].verified, false);
+      } finally {
+        await dc.stop();
+      }
       fs.rmSync(path.dirname(core), { recursive: true });
       for (const m of [fromGdb, fromCore]) {
         assert.match(m.release, /^6\.1\./, m.host);
