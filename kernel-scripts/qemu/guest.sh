@@ -21,6 +21,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 state="$(cd "$here/../.." && pwd)/.cache/guest-ssh"
+# the machine's kernel cache: the trees, the DWARF and published kernels (trees.sh and bench.sh use the same)
+kcache="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}"
 source "$here/guest-lib.sh"
 mkdir -p "$state"
 
@@ -51,7 +53,6 @@ start() {
   local root; root="$(cd "$here/../.." && pwd)"
   local cache="$root/.cache" default_kernel="$root/.cache/kbuild/arch/x86/boot/bzImage"
   local kernel="$default_kernel" port=2222 demo=1 mem=512 holders=0 kind=companion gdb=0
-  local kcache="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}"
   local published_kernel="$kcache/kbuild-published/arch/x86/boot/bzImage"
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -226,7 +227,12 @@ kind_name() { [ "${1:-companion}" = published ] && echo "published SQLiteOS kern
 
 case "${1:-}" in
   start) shift; start "$@" ;;
+  # the DWARF kernel start --gdb boots, built now if missing or stale (test:guest runs this first, so no
+  # test's timeout has to cover a build from scratch)
+  gdb-kernel)
+    gdb_kernel "$(cd "$here/../.." && pwd)" "$kcache" || exit 2
+    echo "vmlinux: $kcache/kbuild-gdb/vmlinux" ;;
   stop) stop ;;
   status) if running; then echo "guest: running on 127.0.0.1:$(cat "$state/port") (pid $(cat "$state/qemu.pid")), the $(kind_name "$(cat "$state/kind" 2>/dev/null)") $(cat "$state/kernel" 2>/dev/null || echo unknown)"; else echo "guest: not running"; exit 1; fi ;;
-  *) echo "usage: guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] [--gdb] | stop | status" >&2; exit 2 ;;
+  *) echo "usage: guest.sh start [--kernel PATH | --published] [--port N] [--no-demo | --pending | --holders N] [--mem MiB] [--gdb] | stop | status | gdb-kernel" >&2; exit 2 ;;
 esac
