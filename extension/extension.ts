@@ -15,6 +15,7 @@ import { registerDebugging } from './debug';
 import { registerKernelDebugging } from './debug-kernel';
 import { registerExplore } from './commands/explore';
 import { registerMinimize } from './commands/minimize';
+import { registerScenarioLenses } from './scenario-lenses';
 import { registerDiagnostics } from './diagnostics';
 import { registerHover } from './hover';
 import { Documents } from './documents';
@@ -66,6 +67,7 @@ export function activate(ctx: vscode.ExtensionContext): Api {
   registerKernelDebugging(ctx, session);
   registerExplore(ctx, log, () => scenarios.optionSources(), docs);
   registerMinimize(ctx, log, () => scenarios.optionSources());
+  registerScenarioLenses(ctx, log);
   ctx.subscriptions.push(log, connections, kernel, editor, session, views, vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs));
   const start = process.env.SQLITEOS_START_EXAMPLE;
   if (start) {

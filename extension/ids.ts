@@ -28,6 +28,7 @@ export const Cmd = {
   explore: 'sqliteos.explore',
   replay: 'sqliteos.replay',
   minimize: 'sqliteos.minimize',
+  debugScenario: 'sqliteos.debugScenario',
   runOnKernel: 'sqliteos.runOnKernel',
   compareWithSimulator: 'sqliteos.compareWithSimulator',
   kernelSource: 'sqliteos.kernel.source',

@@ -179,4 +179,28 @@ describe('commands', () => {
     assert.deepStrictEqual([again.violation.kind, again.violation.line], ['lost-wakeup', res.line]);
     fs.rmSync(dir, { recursive: true });
   });
+
+  it('puts Debug, Explore and Minimize over a scenario\'s first statement, and Debug starts the simulator\'s debugger on it', async () => {
+    const doc = await vscode.workspace.openTextDocument(example('15-paper-lost-wakeup.sqlos'));
+    await vscode.window.showTextDocument(doc);
+    const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri)) as vscode.CodeLens[];
+    const ours = lenses.filter((l) => l.command?.command.startsWith('sqliteos.'));
+    assert.deepStrictEqual(
+      ours.map((l) => [l.command?.title, l.command?.command, l.range.start.line]),
+      [
+        ['$(debug-alt) Debug', Cmd.debugScenario, 6],
+        ['$(search-fuzzy) Explore', Cmd.explore, 6],
+        ['$(fold) Minimize', Cmd.minimize, 6],
+      ],
+      'over line 7, the first statement (after the comments and @locks)',
+    );
+    const started = new Promise<vscode.DebugSession>((r) => {
+      const d = vscode.debug.onDidStartDebugSession((s) => (d.dispose(), r(s)));
+    });
+    await vscode.commands.executeCommand(ours[0].command!.command, ...(ours[0].command!.arguments ?? []));
+    const s = await started;
+    assert.strictEqual(s.type, 'sqliteos');
+    assert.strictEqual(s.configuration.program, doc.uri.fsPath);
+    await vscode.debug.stopDebugging(s);
+  });
 });
