@@ -141,7 +141,7 @@ function render(): void {
       animation: false,
       layout: { padding: { top: 18 } },
       plugins: { legend: { labels: { color: t.fg } }, tooltip: { callbacks: { label: (c) => `SQL / stock bandwidth ${Number(c.raw).toFixed(4)}: the SQL pipe ${versusStock('bw', Number(c.raw), 1)}` } } },
-      scales: axes(t, 'SQL / stock bandwidth (1 = as fast)'),
+      scales: axes(t, 'SQL / stock (1 = as fast)'),
     },
     plugins: [valueLabels(t.fg, (v) => v.toFixed(v < 0.1 ? 3 : 2))],
   });

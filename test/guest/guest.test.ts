@@ -127,7 +127,7 @@ describe('the companion kernel over SSH (QEMU guest)', () => {
           dc.waitForEvent('stopped'),
         ]);
         assert.equal(stop.body.reason, 'entry');
-        assert.match(stop.body.description, /^post-mortem: core guest\.core \(6\.1\./);
+        assert.match((stop.body as DebugProtocol.StoppedEvent['body']).text ?? '', /^post-mortem: core guest\.core \(6\.1\./);
         const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
         const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
         assert.deepEqual(scopes.map((s) => s.name), ['SQLiteOS (from the core)']);
