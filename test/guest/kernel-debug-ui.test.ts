@@ -4,7 +4,7 @@
  * guest with its gdbstub and the DWARF kernel, then attaches gdb), the stop in our vfs.c with its line in
  * the editor, the SQLiteOS scope read from the halted kernel's memory, and the four views showing that
  * memory ("halted at vfs.c:N, mem_lock"); then breakpoints cleared, continue, stop. The screenshots are
- * the README's (docs/images/).
+ * the README's (media/screenshots/).
  */
 import { after, before, describe, it } from 'node:test';
 import * as fs from 'fs';
