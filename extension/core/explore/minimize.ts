@@ -2,13 +2,14 @@
  * A scenario made small while it still shows one violation: the same kind at the same statement, as
  * syzkaller and C-Reduce shrink a crash's reproducer. The order is syzkaller's: everything after the
  * violating statement in one go, then statements in chunks halved down to one at a time (ddmin) and
- * neighbouring pairs, each removal taking what depends on it (a fork its child's statements, a pipe the statements on its fds),
- * then expectations no longer needed and the data halved; the statement passes again while anything
+ * neighbouring pairs, each removal taking what depends on it (a fork its child's statements, a pipe the
+ * statements on its fds), then expectations no longer needed and the data halved; the statement passes again while anything
  * changes. Each candidate is tested by replaying the last schedule that showed the violation (its steps on
  * the statements kept: fast, and a real schedule when it works), else by a bounded exploration. Only
  * what the test accepts is kept, so the result shows the violation whatever a pass tried.
  */
 import type { Literal, Scenario, Statement } from '../scenario/ast';
+import { showBytes } from '../scenario/bytes';
 import { DEFAULT_OPTIONS, resolveOptions } from '../scenario/options';
 import { parseScenario } from '../scenario/parser';
 import { Anomaly, ScenarioRun } from '../scenario/runner';
@@ -57,23 +58,25 @@ type Items = Statement[];
 /** One micro-step of a schedule that showed the violation: the process and its statement's original line. */
 type Guide = { pid: number; line: number }[];
 
-const hex = (b: Uint8Array) => `x"${Buffer.from(b).toString('hex')}"`;
-
-function text(b: Uint8Array): string {
-  let out = '"';
-  for (const c of b) {
-    if (c === 0x22 || c === 0x5c) out += `\\${String.fromCharCode(c)}`;
-    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
-    else out += ({ 10: '\\n', 9: '\\t', 13: '\\r', 0: '\\0' } as Record<number, string>)[c] ?? `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return `${out}"`;
-}
-
 /** A literal cut to its first n bytes, written as it was (a count stays a count: its pattern's prefix is the shorter pattern). */
 function prefix(l: Literal, n: number): Literal {
   const bytes = l.bytes.subarray(0, n);
-  const source = l.kind === 'count' ? String(n) : l.kind === 'hex' ? hex(bytes) : text(bytes);
+  const source = l.kind === 'count' ? String(n) : l.kind === 'hex' ? `x"${Buffer.from(bytes).toString('hex')}"` : showBytes(bytes, Infinity);
   return { ...l, bytes, source };
+}
+
+/** The simulator options minimize was given (the scenario's own directives apply under them). */
+const simOf = (o: MinimizeOptions): Partial<SimOptions> => ({ profile: o.profile, locks: o.locks, capacity: o.capacity });
+
+/** `sqliteos run`'s anomalies: the default schedule to its end, dead ends included. */
+async function defaultAnomalies(scenario: Scenario, sim: Partial<SimOptions>): Promise<Anomaly[]> {
+  const run = await ScenarioRun.create(scenario, sim);
+  try {
+    run.runDefault();
+    return run.result().anomalies;
+  } finally {
+    run.kernel.close();
+  }
 }
 
 function withText(s: Statement): Statement {
@@ -135,7 +138,7 @@ class Shrinker {
       (scenario.locks || o.locks !== d.locks) && `@locks ${o.locks}`,
       o.profile === 'companion' && (scenario.capacity !== undefined || o.capacity !== d.capacity) && `@capacity ${o.capacity}`,
     ].filter((l): l is string => !!l);
-    this.sim = { profile: opts.profile, locks: opts.locks, capacity: opts.capacity };
+    this.sim = simOf(opts);
   }
 
   get result(): Items {
@@ -170,15 +173,7 @@ class Shrinker {
     const scenario = parsed.scenario;
     const original = (line: number) => items[line - this.header.length - 1]?.line;
     const hit = (as: readonly Pick<Anomaly, 'kind' | 'line'>[]) => as.some((a) => a.kind === this.target.kind && original(a.line) === this.target.line);
-    if (this.opts.by === 'run') {
-      const run = await ScenarioRun.create(scenario, this.sim);
-      try {
-        run.runDefault();
-        return hit(run.result().anomalies);
-      } finally {
-        run.kernel.close();
-      }
-    }
+    if (this.opts.by === 'run') return hit(await defaultAnomalies(scenario, this.sim));
     if (await this.replays(scenario, original, hit)) return true;
     const res = await explore(scenario, { ...this.opts, maxStates: this.maxStates, everyViolation: true, stopWhen: (v) => hit([v]), shorten: false });
     const v = res.violations?.find((w) => hit([w]));
@@ -273,13 +268,9 @@ class Shrinker {
 async function confirm(source: string, file: string, at: { kind: AnomalyKind; line: number }, opts: MinimizeOptions): Promise<{ message: string; schedule?: number[] }> {
   const parsed = parseScenario(source, file);
   if (!parsed.ok) throw new Error(`minimize: the result does not parse: ${parsed.errors[0].toString()}`);
-  const sim = { profile: opts.profile, locks: opts.locks, capacity: opts.capacity };
   const hit = (a: { kind: AnomalyKind; line: number }) => a.kind === at.kind && a.line === at.line;
   if (opts.by === 'run') {
-    const run = await ScenarioRun.create(parsed.scenario, sim);
-    run.runDefault();
-    const a = run.result().anomalies.find(hit);
-    run.kernel.close();
+    const a = (await defaultAnomalies(parsed.scenario, simOf(opts))).find(hit);
     if (a) return { message: a.message };
   } else {
     const res = await explore(parsed.scenario, { ...opts, maxStates: undefined, everyViolation: true, stopWhen: hit });
@@ -305,22 +296,14 @@ async function guideOf(scenario: Scenario, schedule: number[], sim: Partial<SimO
 
 export async function minimize(scenario: Scenario, source: string, opts: MinimizeOptions = {}): Promise<MinimizeResult> {
   const t0 = performance.now();
-  const sim = { profile: opts.profile, locks: opts.locks, capacity: opts.capacity };
+  const sim = simOf(opts);
   const wanted = (k: AnomalyKind, line: number) => (opts.kind === undefined || k === opts.kind) && (opts.line === undefined || line === opts.line);
   const what = `${opts.kind ?? 'violation'}${opts.line === undefined ? '' : ` at line ${opts.line}`}`;
   let target: { kind: AnomalyKind; line: number; message: string };
   let guide: Guide = [];
   let maxStates = opts.maxStates ?? 0;
   if (opts.by === 'run') {
-    const run = await ScenarioRun.create(scenario, sim);
-    const found = (() => {
-      try {
-        run.runDefault();
-        return run.result().anomalies;
-      } finally {
-        run.kernel.close();
-      }
-    })();
+    const found = await defaultAnomalies(scenario, sim);
     const a = found.find((x) => wanted(x.kind, x.line));
     if (!a) throw new MinimizeError(`no ${what} in the default schedule${found.length ? ` (it shows ${found.map((x) => `${x.kind} at line ${x.line}`).join(', ')})` : ''}; without --run every interleaving is searched`);
     target = a;
