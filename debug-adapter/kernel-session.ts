@@ -283,18 +283,16 @@ export class KernelDebugSession extends LoggingDebugSession {
     }
   }
 
-  /** On a saved core a breakpoint is never hit: each one unverified, with the reason. */
-  private onCore(wanted: number): DebugProtocol.Breakpoint[] | undefined {
-    if (!this.core) return undefined;
-    return Array.from({ length: wanted }, () => ({ verified: false, message: `${this.core} is a saved core: nothing runs to hit a breakpoint` }));
+  /** On a saved core a breakpoint is never hit: each one answered unverified, with the reason (true: answered). */
+  private breakpointsOnCore(response: DebugProtocol.SetBreakpointsResponse | DebugProtocol.SetFunctionBreakpointsResponse, wanted: number): boolean {
+    if (!this.core) return false;
+    response.body = { breakpoints: Array.from({ length: wanted }, () => ({ verified: false, message: `${this.core} is a saved core: nothing runs to hit a breakpoint` })) };
+    this.sendResponse(response);
+    return true;
   }
 
   protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
-    const core = this.onCore(args.breakpoints?.length ?? 0);
-    if (core) {
-      response.body = { breakpoints: core };
-      return this.sendResponse(response);
-    }
+    if (this.breakpointsOnCore(response, args.breakpoints?.length ?? 0)) return;
     const file = args.source.path ?? '';
     const out = await this.halted(async () => {
       const old = this.bySource.get(file) ?? [];
@@ -309,11 +307,7 @@ export class KernelDebugSession extends LoggingDebugSession {
   }
 
   protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
-    const core = this.onCore(args.breakpoints.length);
-    if (core) {
-      response.body = { breakpoints: core };
-      return this.sendResponse(response);
-    }
+    if (this.breakpointsOnCore(response, args.breakpoints.length)) return;
     const out = await this.halted(async () => {
       if (this.functions.length) await this.gdb!.command(`-break-delete ${this.functions.join(' ')}`).catch(() => undefined);
       const bps: DebugProtocol.Breakpoint[] = [];

@@ -15,6 +15,11 @@ import { OptionLayer } from './core/scenario/options';
 
 export const DEBUG_TYPE = 'sqliteos';
 
+/** F5 on a .sqlos file without a launch.json, and the Debug lens: the file, stopped on its first statement. */
+export function scenarioDebugConfig(file: vscode.Uri): vscode.DebugConfiguration {
+  return { type: DEBUG_TYPE, request: 'launch', name: 'Debug scenario', program: file.fsPath, stopOnEntry: true };
+}
+
 
 export function registerDebugging(
   ctx: vscode.ExtensionContext,
@@ -55,7 +60,7 @@ export function registerDebugging(
         if (!config.type && !config.request && !config.name) {
           const ed = vscode.window.activeTextEditor;
           if (ed?.document.languageId !== LANGUAGE) return undefined;
-          return { type: DEBUG_TYPE, request: 'launch', name: 'Debug scenario', program: ed.document.uri.fsPath, stopOnEntry: true };
+          return scenarioDebugConfig(ed.document.uri);
         }
         if (!config.program) {
           void vscode.window.showErrorMessage('SQLiteOS: the launch configuration needs a "program" (a .sqlos file).');

@@ -4,7 +4,7 @@
  * arrives in an editor (a recording, a minimized one, an example) is one click from each.
  */
 import * as vscode from 'vscode';
-import { DEBUG_TYPE } from './debug';
+import { scenarioDebugConfig } from './debug';
 import { Cmd, LANGUAGE } from './ids';
 import { register } from './commands/register';
 
@@ -12,7 +12,7 @@ export function registerScenarioLenses(ctx: vscode.ExtensionContext, log: vscode
   register(ctx, log, Cmd.debugScenario, (uri?: vscode.Uri) => {
     const file = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!file) return false;
-    return vscode.debug.startDebugging(undefined, { type: DEBUG_TYPE, request: 'launch', name: 'Debug scenario', program: file.fsPath, stopOnEntry: true });
+    return vscode.debug.startDebugging(undefined, scenarioDebugConfig(file));
   });
   ctx.subscriptions.push(
     vscode.languages.registerCodeLensProvider(

@@ -8,12 +8,11 @@ import * as vscode from 'vscode';
 import { explore, scheduleSteps } from '../core/explore/explorer';
 import { exploreReport } from '../core/explore/report';
 import { OptionLayer, resolveOptions } from '../core/scenario/options';
-import { parseScenario } from '../core/scenario/parser';
 import { DEBUG_TYPE } from '../debug';
 import { Documents, Replay } from '../documents';
-import { Cmd, LANGUAGE, SCHEME } from '../ids';
-import { textOf } from '../text';
-import { UserError, register } from './register';
+import { Cmd, SCHEME } from '../ids';
+import { register } from './register';
+import { scenarioFile } from './scenario-file';
 
 export function registerExplore(
   ctx: vscode.ExtensionContext,
@@ -30,22 +29,17 @@ export function registerExplore(
     }),
   );
   register(ctx, log, Cmd.explore, async (uri?: vscode.Uri) => {
-    const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.languageId === LANGUAGE ? vscode.window.activeTextEditor.document.uri : undefined;
-    if (!file) throw new UserError('Open a .sqlos scenario to explore.');
-    const name = vscode.workspace.asRelativePath(file);
-    const source = await textOf(file);
-    const parsed = parseScenario(source, name);
-    if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
-    const opts = resolveOptions({ ...sources(), file: parsed.scenario });
+    const { file, name, source, scenario } = await scenarioFile(uri, { none: 'Open a .sqlos scenario to explore.', broken: ': ' });
+    const opts = resolveOptions({ ...sources(), file: scenario });
     const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exploring the interleavings of ${name} (${opts.profile}, ${opts.locks})…` }, () =>
-      explore(parsed.scenario, opts),
+      explore(scenario, opts),
     );
     log.info(`explore ${name}: ${res.states} states, ${res.transitions} transitions in ${(res.ms / 1000).toFixed(2)} s${res.exhausted ? ' (exhausted)' : ''}`);
     const v = res.violation;
     // The results stay, in a document beside the scenario (with a Replay lens when there is a violation).
     const replay: Replay | undefined = v ? { file: file.fsPath, schedule: v.schedule, profile: res.profile, locks: res.locks, kind: v.kind, line: v.line } : undefined;
     const lines = source.split('\n');
-    const steps = v ? await scheduleSteps(parsed.scenario, v.schedule, opts) : undefined;
+    const steps = v ? await scheduleSteps(scenario, v.schedule, opts) : undefined;
     const doc = docs.addExploreReport(path.basename(file.fsPath), exploreReport(name, res, (l) => lines[l - 1] ?? '', steps), replay);
     found.delete(file);
     if (v) {

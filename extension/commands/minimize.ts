@@ -7,11 +7,10 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { MinimizeError, minimize } from '../core/explore/minimize';
 import { OptionLayer, resolveOptions } from '../core/scenario/options';
-import { parseScenario } from '../core/scenario/parser';
 import type { AnomalyKind } from '../core/sim/events';
-import { Cmd, LANGUAGE } from '../ids';
-import { textOf } from '../text';
+import { Cmd } from '../ids';
 import { UserError, register } from './register';
+import { scenarioFile } from './scenario-file';
 
 /** What the report's Minimize lens passes: the violation it found. */
 export interface MinimizeTarget {
@@ -35,21 +34,15 @@ async function freeName(file: vscode.Uri): Promise<vscode.Uri> {
 
 export function registerMinimize(ctx: vscode.ExtensionContext, log: vscode.LogOutputChannel, sources: () => { overrides: OptionLayer; settings: OptionLayer }): void {
   register(ctx, log, Cmd.minimize, async (arg?: vscode.Uri | MinimizeTarget) => {
-    const active = vscode.window.activeTextEditor?.document;
-    const file = arg instanceof vscode.Uri ? arg : arg ? vscode.Uri.file(arg.file) : active?.languageId === LANGUAGE ? active.uri : undefined;
-    if (!file) throw new UserError('Open a .sqlos scenario to minimize.');
     const target = arg && !(arg instanceof vscode.Uri) ? arg : undefined;
-    const name = vscode.workspace.asRelativePath(file);
-    const source = await textOf(file);
-    const parsed = parseScenario(source, name);
-    if (!parsed.ok) throw new UserError(`${name} has errors (see Problems): ${parsed.errors[0].toString()}`);
-    const opts = resolveOptions({ ...sources(), file: parsed.scenario });
-    const total = parsed.scenario.statements.length;
+    const { file, name, source, scenario } = await scenarioFile(target ? vscode.Uri.file(target.file) : arg, { none: 'Open a .sqlos scenario to minimize.', broken: ': ' });
+    const opts = resolveOptions({ ...sources(), file: scenario });
+    const total = scenario.statements.length;
     const res = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Minimizing ${name}`, cancellable: true },
       async (progress, token) => {
         try {
-          return await minimize(parsed.scenario, source, {
+          return await minimize(scenario, source, {
             ...opts,
             kind: target?.kind,
             line: target?.line,

@@ -9,20 +9,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { comparableTexts, formatDifferences } from '../core/scenario/compare';
-import { parseScenario } from '../core/scenario/parser';
 import type { Scenario } from '../core/scenario/ast';
 import type { RunResult } from '../core/scenario/runner';
 import { resolveOptions } from '../core/scenario/options';
 import { summarize } from '../core/scenario/summary';
 import { Documents } from '../documents';
-import { Cmd, LANGUAGE } from '../ids';
+import { Cmd } from '../ids';
 import { Session } from '../session';
 import { Compared, compareWithKernel, kernelCannotRun } from '../machines/differential';
 import { KernelHost } from '../machines/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { runOnKernel } from '../machines/scenario-kernel';
-import { textOf } from '../text';
 import { UserError, register } from './register';
+import { scenarioFile } from './scenario-file';
 import type { OptionLayer } from '../core/scenario/options';
 
 export class OnKernelCommands {
@@ -53,16 +52,10 @@ export class OnKernelCommands {
   }
 
   private async scenario(uri: vscode.Uri | undefined): Promise<{ file: vscode.Uri; name: string; source: string; s: Scenario }> {
-    const ed = vscode.window.activeTextEditor;
-    const file = uri instanceof vscode.Uri ? uri : ed?.document.languageId === LANGUAGE ? ed.document.uri : undefined;
-    if (!file) throw new UserError('Open a .sqlos scenario first.');
-    const name = vscode.workspace.asRelativePath(file);
-    const source = await textOf(file);
-    const parsed = parseScenario(source, name);
-    if (!parsed.ok) throw new UserError(`${name} has errors (see Problems); nothing ran. First: ${parsed.errors[0].toString()}`);
-    const why = kernelCannotRun(parsed.scenario, this.optionSources().overrides);
+    const { file, name, source, scenario } = await scenarioFile(uri, { none: 'Open a .sqlos scenario first.', broken: '; nothing ran. First: ' });
+    const why = kernelCannotRun(scenario, this.optionSources().overrides);
     if (why) throw new UserError(why);
-    return { file, name, source, s: parsed.scenario };
+    return { file, name, source, s: scenario };
   }
 
   async run(uri?: vscode.Uri): Promise<RunResult | undefined> {
