@@ -35,10 +35,11 @@ export const COLUMN_HELP: Record<string, string> = {
   'pipe_data.dataId': 'the pipe\'s id',
   'pipe_data.read_wq': 'the readers\' wait queue: a queue id (companion) or a raw kernel address (published kernel)',
   'pipe_data.write_wq': 'the writers\' wait queue: a queue id (companion) or a raw kernel address (published kernel)',
+  'pipe_data.head_read': 'how many bytes of the pipe\'s oldest chunk are read already (companion kernel): a read of part of a chunk notes this instead of rewriting the chunk',
   'pipe_data.data': 'the buffered bytes (published kernel); NULL on the companion kernel, which keeps them in pipe_chunk',
   'pipe_chunk.seq': 'the chunk\'s place: dataId << 40 plus the pipe\'s write count (the rowid)',
   'pipe_chunk.dataId': 'the pipe the bytes belong to',
-  'pipe_chunk.data': 'the bytes of one write not yet read',
+  'pipe_chunk.data': 'bytes written and not yet read, up to 64 KiB a chunk (a write of a few bytes joins the newest chunk while it holds under 4 KiB); the oldest chunk\'s first pipe_data.head_read bytes are read already',
 };
 
 /** A table's columns with what each means, for the schema node ("no description" for unknown ones). */

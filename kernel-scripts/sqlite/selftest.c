@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Runs the edited, float-free amalgamation in user space on the statements the kernel will run (the
- * companion schema, a pipe's chunk insert, read and trim), plus the spots nofloat.py rewrote, and checks
+ * companion schema, a pipe's chunk insert, merge and read), plus the spots nofloat.py rewrote, and checks
  * the answers. Built by check-nofloat.sh with SQLite's own unix VFS: only the engine is under test here.
  */
 #include <stdio.h>
@@ -107,8 +107,10 @@ int main(void)
 		     NULL, NULL, NULL);
 	expect(db, "SELECT count(*) FROM pid_pipe WHERE dataId = 1", "4");
 	expect(db, "SELECT seq, length(data), substr(data, 1, 3) FROM pipe_chunk WHERE dataId = 1 AND seq > -1 ORDER BY seq LIMIT 1", "1|6|hel");
-	sqlite3_exec(db, "UPDATE pipe_chunk SET data = substr(data, 4) WHERE seq = 1", NULL, NULL, NULL);
-	expect(db, "SELECT hex(data) FROM pipe_chunk", "6C6F0A");
+	/* a small write joins the chunk: NUL bytes kept, still a BLOB */
+	sqlite3_exec(db, "UPDATE pipe_chunk SET data = CAST(data || X'0021' AS BLOB) WHERE seq = 1 AND dataId = 1",
+		     NULL, NULL, NULL);
+	expect(db, "SELECT hex(data), typeof(data) FROM pipe_chunk", "68656C6C6F0A0021|blob");
 	expect(db, "SELECT sign(-7), sign(0), sign(9)", "-1|0|1");
 	expect(db, "SELECT 2 < 3, CAST('12' AS REAL), CAST('2.9' AS REAL)", "1|12|2");
 	/* Without floating point a decimal literal is not a token at all. */

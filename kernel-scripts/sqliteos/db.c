@@ -192,7 +192,7 @@ static const char schema[] =
 	" PRIMARY KEY(pid, fd));"
 	"CREATE INDEX pid_pipe_data ON pid_pipe(dataId);"
 	"CREATE TABLE pipe_data(dataId INTEGER PRIMARY KEY NOT NULL, read_wq INT, write_wq INT,"
-	" data BLOB);"
+	" data BLOB, head_read INT NOT NULL DEFAULT 0);"
 	"CREATE TABLE pipe_chunk(seq INTEGER PRIMARY KEY, dataId INT NOT NULL, data BLOB NOT NULL);"
 	"INSERT INTO pid_store VALUES (1, 1);";
 

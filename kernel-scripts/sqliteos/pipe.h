@@ -30,6 +30,8 @@ struct sqlos_pipe {
 	/* who made it: its capacity counts in their pipe-user-pages */
 	struct user_struct *user;
 	s64 head, tail;		/* seq of the oldest chunk, and of the next one written */
+	size_t head_read;	/* pipe_data.head_read: bytes of the oldest chunk already read */
+	size_t tail_len;	/* bytes in the newest chunk, while there is one (tail > head) */
 	bool reader, writer;	/* is the end still open? */
 };
 

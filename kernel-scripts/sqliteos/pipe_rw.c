@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * An SQL pipe's read and write (pipe.c makes, closes and sizes it): a write appends one pipe_chunk
- * row per piece that fits, a read takes whole chunks by rowid and trims a chunk it takes in part.
+ * An SQL pipe's read and write (pipe.c makes, closes and sizes it): a write appends pipe_chunk rows
+ * of at most 64 KiB (a small one joins the newest chunk), a read takes whole chunks by rowid and
+ * notes how much of a chunk it takes in part (pipe_data.head_read).
  * Everything runs under the locks sqlos_lock_pipes() takes, and user memory is never waited for
  * under them: copies run with page faults disabled, and a copy that would fault drops the locks,
  * faults the pages in and tries again, so a buffer out of memory never shortens a read or splits a
@@ -24,6 +25,17 @@
 #define WRITE_BUF_MAX	SZ_1M
 /* A read takes at most this many chunks, as Linux reads across at most 16 pipe buffers. */
 #define CHUNKS_PER_READ	16
+/*
+ * A chunk holds at most this many bytes (the paper's chunk): a longer write is several, so reading
+ * into one never walks more than 64 KiB of overflow pages.
+ */
+#define CHUNK_MAX	SZ_64K
+/*
+ * A write that fits, with the newest unread chunk's bytes, in this many joins that chunk, as
+ * fs/pipe.c merges small writes into its last page: 1-byte writes cost about what they hold, not a
+ * row each.
+ */
+#define MERGE_MAX	PIPE_BUF
 
 /* ---- read ---- */
 
@@ -49,32 +61,73 @@ static size_t copy_in_nofault(void *to, struct iov_iter *from, size_t n)
 }
 
 /*
- * Copies up to n bytes from the oldest chunks to the caller and deletes what was taken: each chunk
- * is found by its seq (a rowid lookup), the chunks taken whole go in one rowid range, a chunk taken
- * in part keeps its tail. If the caller's buffer cannot take a chunk now (not in memory, or not
- * there at all), nothing is consumed, *fault is the bytes the buffer must take, to be faulted in
- * without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), and *at
- * the byte the copy stopped at; so a buffer out of memory never shortens a read.
+ * Copies up to max bytes of chunk seq, from its byte skip on, to the caller; *len is the chunk's
+ * length and *take what was copied. A chunk read from its start is one SELECT; from further in,
+ * SQLite's incremental blob I/O reads only the pages from skip on, through a kernel buffer, so a
+ * small read of a big chunk costs what it takes, not the chunk.
+ */
+static int chunk_out(s64 seq, size_t skip, struct iov_iter *to, size_t max, size_t *len,
+		     size_t *take)
+{
+	sqlite3_stmt *st;
+	sqlite3_blob *blob;
+	void *buf;
+	size_t want;
+	int rc;
+
+	if (!skip) {
+		st = sqlos_st(ST_CHUNK, 1, &seq);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*len = sqlite3_column_bytes(st, 0);
+			*take = copy_out_nofault(to, sqlite3_column_blob(st, 0), min(*len, max));
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_CORRUPT;	/* buffered promised this chunk */
+		}
+		sqlos_done(st);
+		return rc;
+	}
+	rc = sqlite3_blob_open(sqlos_db, "main", "pipe_chunk", "data", seq, 0, &blob);
+	if (rc != SQLITE_OK)
+		return rc == SQLITE_ERROR ? SQLITE_CORRUPT : rc;	/* no such row: as above */
+	*len = sqlite3_blob_bytes(blob);
+	rc = SQLITE_CORRUPT;	/* a chunk is deleted when read to its end */
+	if (*len > skip) {
+		want = min(*len - skip, max);
+		buf = kvmalloc(want, GFP_KERNEL_ACCOUNT);
+		rc = buf ? sqlite3_blob_read(blob, buf, want, skip) : SQLITE_NOMEM;
+		if (rc == SQLITE_OK)
+			*take = copy_out_nofault(to, buf, want);
+		kvfree(buf);
+	}
+	sqlite3_blob_close(blob);
+	return rc;
+}
+
+/*
+ * Copies up to n bytes from the oldest chunks to the caller and deletes the chunks read to their
+ * end (one rowid range); of a chunk read in part, pipe_data.head_read says how much is read, and
+ * the chunk is never rewritten. If the caller's buffer cannot take a chunk now (not in memory, or
+ * not there at all), nothing is consumed, *fault is the bytes the buffer must take, to be faulted
+ * in without the locks before the read starts again (EFAULT if it cannot be, as read(2) does), and
+ * *at the byte the copy stopped at; so a buffer out of memory never shortens a read.
  */
 static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, size_t *fault,
 			  size_t *at)
 {
 	u64 t0 = ktime_get_ns();
 	s64 seq = p->head, args[2];
-	size_t got = 0, take = 0, len = 0, want;
-	sqlite3_stmt *st;
+	size_t got = 0, take, len = 0, skip = p->head_read, want, part = 0;
 	int k, rc;
 
 	*fault = 0;
 	rc = sqlos_window_begin();
 	for (k = 0; rc == SQLITE_OK && got < n && k < CHUNKS_PER_READ && seq < p->tail; k++) {
-		st = sqlos_st(ST_CHUNK, 1, &seq);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			len = sqlite3_column_bytes(st, 0);
-			want = min(len, n - got);
-			take = copy_out_nofault(to, sqlite3_column_blob(st, 0), want);
-			rc = SQLITE_OK;
+		take = 0;
+		rc = chunk_out(seq, skip, to, n - got, &len, &take);
+		if (rc == SQLITE_OK) {
+			want = min(len - skip, n - got);
 			if (take < want) {
 				iov_iter_revert(to, got + take);
 				*fault = got + want;
@@ -82,22 +135,19 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 				got = 0;
 				rc = SQLITE_ABORT;
 			}
-		} else if (rc == SQLITE_DONE) {
-			rc = SQLITE_CORRUPT;	/* buffered promised this chunk */
 		}
-		sqlos_done(st);
-		if (rc != SQLITE_OK) {
-			take = 0;	/* this chunk stays whole */
-			len = 0;
-			break;
-		}
+		if (rc != SQLITE_OK)
+			break;	/* this chunk stays as it was */
 		got += take;
-		if (take < len)
+		if (skip + take < len) {
+			part = skip + take;	/* the chunk at seq, read in part */
 			break;
+		}
 		seq++;
+		skip = 0;
 	}
 	if (rc != SQLITE_OK && got) {
-		/* a later chunk's SELECT failed and SQLite may have undone the window: take none */
+		/* a later chunk's read failed and SQLite may have undone the window: take none */
 		iov_iter_revert(to, got);
 		got = 0;
 	}
@@ -113,11 +163,10 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 	args[1] = seq - 1;
 	if (seq > p->head)
 		rc = sqlos_window_run(ST_DEL_CHUNKS, args, NULL, NULL, 0);
-	if (rc == SQLITE_OK && take < len) {
-		args[0] = take + 1;
-		args[1] = seq;
-		rc = sqlos_window_run(ST_TRIM_CHUNK, args, NULL, NULL, 0);
-	}
+	args[0] = part;
+	args[1] = p->id;
+	if (rc == SQLITE_OK && args[0] != p->head_read)
+		rc = sqlos_window_run(ST_HEAD_READ, args, NULL, NULL, 0);
 	rc = sqlos_window_end(rc);
 	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK) {
@@ -125,6 +174,7 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 		return sqlos_errno(rc, true);
 	}
 	p->head = seq;
+	p->head_read = part;
 	p->buffered -= got;
 	sqlos_counters[C_BYTES_READ] += got;
 	sqlos_counters[C_READS]++;
@@ -186,25 +236,43 @@ ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock
 /* ---- write ---- */
 
 /*
- * One chunk of k bytes from data, in b; the locks are held. A pipe takes 2^40 - 1 writes (-EFBIG
- * after).
+ * k bytes from data, in b, as one operation; the locks are held. They join the newest chunk if it
+ * is unread and they fit in MERGE_MAX with it, else go in new chunks of at most CHUNK_MAX. A pipe
+ * takes 2^40 - 1 chunks (-EFBIG after).
  */
-static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const void *data, size_t k)
+static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const char *data, size_t k)
 {
 	u64 t0 = ktime_get_ns();
-	s64 args[2] = { p->tail, p->id };
+	s64 args[2], tail = p->tail;
+	size_t off = 0, piece, tail_len = p->tail_len;
 	int rc;
 
-	if ((p->tail + 1) >> SEQ_SHIFT != p->id)
-		return -EFBIG;	/* the next seq would be the next dataId's */
 	rc = sqlos_window_begin();
-	if (rc == SQLITE_OK)
-		rc = sqlos_window_run(ST_APPEND, args, b, data, k);
+	if (rc == SQLITE_OK && p->buffered && tail_len + k <= MERGE_MAX) {
+		args[0] = tail - 1;
+		args[1] = p->id;
+		rc = sqlos_window_run(ST_MERGE_CHUNK, args, b, data, k);
+		tail_len += k;
+		off = k;
+	}
+	for (; rc == SQLITE_OK && off < k; off += piece) {
+		if ((tail + 1) >> SEQ_SHIFT != p->id) {
+			/* the next seq would be the next dataId's: none of it goes in */
+			sqlos_window_end(SQLITE_ABORT);
+			return -EFBIG;
+		}
+		piece = min_t(size_t, k - off, CHUNK_MAX);
+		args[0] = tail++;
+		args[1] = p->id;
+		rc = sqlos_window_run(ST_APPEND, args, b, data + off, piece);
+		tail_len = piece;
+	}
 	rc = sqlos_window_end(rc);
 	sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);
-	p->tail++;
+	p->tail = tail;
+	p->tail_len = tail_len;
 	p->buffered += k;
 	sqlos_counters[C_BYTES_WRITTEN] += k;
 	sqlos_counters[C_WRITES]++;

@@ -65,9 +65,13 @@ static const char *const st_sql[ST_NR] = {
 	/* (pid): the rows of the pid's fd table, which its forks copy */
 	[ST_COUNT_FDS] = "SELECT count(*) FROM pid_pipe WHERE pid = " HANDLER(1),
 	[ST_APPEND] = "INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?1, ?2, ?3)",
+	/* (seq, dataId, bytes): a small write joins the newest chunk ('||' makes TEXT) */
+	[ST_MERGE_CHUNK] = "UPDATE pipe_chunk SET data = CAST(data || ?3 AS BLOB)"
+			   " WHERE seq = ?1 AND dataId = ?2",
 	[ST_CHUNK] = "SELECT data FROM pipe_chunk WHERE seq = ?1",
 	[ST_DEL_CHUNKS] = "DELETE FROM pipe_chunk WHERE seq BETWEEN ?1 AND ?2",
-	[ST_TRIM_CHUNK] = "UPDATE pipe_chunk SET data = substr(data, ?1) WHERE seq = ?2",
+	/* (bytes, dataId): how far the oldest chunk is read (a read never rewrites a chunk) */
+	[ST_HEAD_READ] = "UPDATE pipe_data SET head_read = ?1 WHERE dataId = ?2",
 	/* (dataId): its rowid range, see pipe.c */
 	[ST_DROP_CHUNKS] = "DELETE FROM pipe_chunk"
 			   " WHERE seq >= (?1 << " __stringify(SEQ_SHIFT) ")"

@@ -217,6 +217,8 @@ long data_id_of(int fd)
 
 long buffered_of(int fd)
 {
-	return scalar("SELECT coalesce(sum(length(data)), 0) AS v FROM pipe_chunk WHERE dataId = %ld",
-		      data_id_of(fd));
+	long id = data_id_of(fd);
+
+	return scalar("SELECT coalesce(sum(length(data)), 0) - (SELECT head_read FROM pipe_data"
+		      " WHERE dataId = %ld) AS v FROM pipe_chunk WHERE dataId = %ld", id, id);
 }

@@ -82,7 +82,7 @@ static inline long swrite(int fd, const void *buf, size_t n)
 long sread_all(int fd, void *buf, size_t n);
 /* Has the child finished within ms milliseconds? Reaps it and stores its status if so. */
 int finished_within(pid_t pid, int ms, int *status);
-/* The byte count pipe_chunk holds for the pipe whose read end is fd. */
+/* The unread bytes pipe_chunk holds for the pipe whose read end is fd (less head_read). */
 long buffered_of(int fd);
 long data_id_of(int fd);
 
@@ -98,6 +98,7 @@ void inspect_tests(void);
 void posix_tests(void);
 void wakeup_tests(void);
 void memory_tests(void);
+void chunk_tests(void);
 void window_tests(void);
 void limit_tests(void);
 void storm_tests(void);

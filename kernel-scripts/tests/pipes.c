@@ -65,11 +65,11 @@ static void basics(void)
 	      "pipe_data holds small queue ids, no kernel address", "odd read_wq / write_wq");
 	CHECK(swrite(fd[1], "hello", 5) == 5, "sql_pipe_write (551) returns the byte count");
 	check(buffered_of(fd[0]) == 5 && scalar(chunk_rows, id) == 1,
-	      "the bytes wait in pipe_chunk, one row per write", "no chunk row");
+	      "the bytes wait in pipe_chunk, in one row", "no chunk row");
 	CHECK(swrite(fd[1], " world", 6) == 6 && sread(fd[0], buf, 3) == 3 && !memcmp(buf, "hel", 3),
 	      "sql_pipe_read (550) takes the oldest bytes first");
 	CHECK(sread(fd[0], buf, sizeof(buf)) == 8 && !memcmp(buf, "lo world", 8),
-	      "a read takes across chunks, and a chunk taken in part keeps its tail");
+	      "a small write joins the unread chunk, and a read goes on where the last stopped");
 	check(scalar(chunk_rows, id) == 0, "read chunks are deleted", "chunk rows left");
 	CHECK(write(fd[1], "abc", 3) == 3 && read(fd[0], buf, 10) == 3 && !memcmp(buf, "abc", 3),
 	      "read(2) and write(2) work on the same fds");

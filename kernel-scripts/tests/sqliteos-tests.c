@@ -252,6 +252,7 @@ static const struct test_group groups[] = {
 	{ "posix", posix_tests, 16 },
 	{ "wakeups", wakeup_tests, 13 },
 	{ "memory", memory_tests, 2 },
+	{ "chunks", chunk_tests, 4 },
 	{ "window", window_tests, 2, 4 },
 	{ "limits", limit_tests, 6 },
 	{ "stress", stress_tests, 1 },

@@ -132,6 +132,36 @@ P1 query "SELECT count(*) FROM pipe_chunk"
     r.kernel.close();
   });
 
+  it('companion chunks, as pipe_rw.c lays them: 64 KiB at most, small writes joined, a part read noted in head_read', async () => {
+    const r = await start(`
+P1 pipe r w
+P1 write w "ab"
+P1 write w "cd"
+P1 read r 3 == "abc"
+P1 query "SELECT count(*), sum(length(data)) FROM pipe_chunk"
+P1 query "SELECT head_read FROM pipe_data"
+P1 write w 5000
+P1 write w "e"
+P1 read r 2
+P1 query "SELECT length(data) FROM pipe_chunk ORDER BY seq"
+P1 query "SELECT head_read FROM pipe_data"
+`, { capacity: 200000 });
+    r.runDefault();
+    const res = r.result();
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    const q = (line: number) => res.ops.find((o) => o.line === line)!.result;
+    // "cd" joined "ab"'s chunk; reading 3 of its 4 bytes left it whole, noted as read to byte 3
+    assert.deepEqual([q(6), q(7)], [[[1, 4]], [[3]]]);
+    // 5000 bytes do not fit in 4 KiB with it: a chunk of their own, and "e" cannot join that one;
+    // the read of 2 ended the first chunk (deleted) and read 1 byte into the next
+    assert.deepEqual([q(11), q(12)], [[[5000], [1]], [[1]]]);
+    r.kernel.close();
+    const big = await start('P1 pipe r w\nP1 write w 200000\nP1 query "SELECT length(data) FROM pipe_chunk ORDER BY seq"\n', { capacity: 262144 });
+    big.runDefault();
+    assert.deepEqual(big.result().ops.find((o) => o.line === 3)!.result, [[65536], [65536], [65536], [3392]]);
+    big.kernel.close();
+  });
+
   it('streams every micro-step, lock change, sleep and wake-up with its process and line', async () => {
     const r = await start(`
 P1 pipe r w

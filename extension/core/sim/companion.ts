@@ -2,8 +2,9 @@
  * The companion profile: the design our kernel patch implements (DESIGN.md); pipe, read and write here,
  * close, exit, fork and thread in companion-lifecycle.ts. fds are real files that name
  * their pipe and end, so no lookup join is needed; the kernel keeps each pipe's byte count and reader /
- * writer counts under the global write mutex; bytes live in pipe_chunk, one row per write, so a write costs
- * its own size. read returns 0 at EOF, write without a reader fails with EPIPE, a full pipe blocks writers
+ * writer counts under the global write mutex; bytes live in pipe_chunk, in chunks of at most 64 KiB (a
+ * write that fits in the newest unread chunk's 4 KiB joins it), so a write costs its own size; a read
+ * deletes the chunks it read to their end and notes how far it read into one (pipe_data.head_read). read returns 0 at EOF, write without a reader fails with EPIPE, a full pipe blocks writers
  * on write_wq, a write of at most PIPE_BUF bytes waits until it fits whole, close and exit delete rows.
  * Readers and writers wait exclusively and are woken one at a time (a reader that leaves bytes behind
  * wakes the next, as the paper's algorithm 5 does; a writer that leaves room behind, likewise).
@@ -83,8 +84,18 @@ export const SEQ_BASE = 2 ** 40;
 
 /** Up to 16 chunks per read, as Linux reads across at most 16 pipe buffers. */
 const CHUNKS_PER_READ = 16;
+/** A chunk holds at most this many bytes (pipe_rw.c's CHUNK_MAX): a longer write is several chunks. */
+const CHUNK_MAX = 65536;
+/** A write that fits with the newest unread chunk's bytes in this many joins it (pipe_rw.c's MERGE_MAX). */
+const MERGE_MAX = 4096;
 /** Writes of at most this many bytes are atomic (Linux's PIPE_BUF). */
 const PIPE_BUF = 4096;
+
+/** How far this read leaves the chunk it read in part (0 if it read every chunk it touched to its end). */
+function partRead(x: Exec): number {
+  const part = x.l.chunks!.find(([, upTo, len]) => upTo < len);
+  return part ? part[1] : 0;
+}
 
 function readProgram(): Program {
   return new Program('read', [
@@ -117,7 +128,7 @@ function readProgram(): Program {
     {
       id: 'select_data',
       kind: 'sql',
-      text: 'SELECT seq, length(data), substr(data, 1, k) FROM pipe_chunk (oldest chunks first)',
+      text: 'SELECT seq, length(data), substr(data, head_read + 1, k) FROM pipe_chunk (oldest chunks first)',
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'read') return;
@@ -125,15 +136,17 @@ function readProgram(): Program {
         const parts: Uint8Array[] = [];
         let want = Math.min(c.n, pipeOf(x).buffered);
         let after = -1;
+        let skip = pipeOf(x).headRead ?? 0;
         x.l.chunks = [];
         while (want > 0 && x.l.chunks.length < CHUNKS_PER_READ) {
-          const row = querySql(x, Q.coNextChunk, [want, x.l.dataId!, after])[0] as [number, number, Uint8Array] | undefined;
+          const row = querySql(x, Q.coNextChunk, [skip + 1, want, x.l.dataId!, after])[0] as [number, number, Uint8Array] | undefined;
           if (!row) break;
           const [seq, len, bytes] = row;
           parts.push(bytes);
-          x.l.chunks.push([seq, bytes.length, len]);
+          x.l.chunks.push([seq, skip + bytes.length, len]);
           want -= bytes.length;
           after = seq;
+          skip = 0;
         }
         x.l.data = concat(parts);
       },
@@ -142,31 +155,29 @@ function readProgram(): Program {
     {
       id: 'delete_chunks',
       kind: 'sql',
-      text: 'DELETE FROM pipe_chunk (consumed chunks)',
-      when: (x) => x.l.chunks!.some(([, take, len]) => take === len),
+      text: 'DELETE FROM pipe_chunk (chunks read to their end)',
+      when: (x) => x.l.chunks!.some(([, upTo, len]) => upTo === len),
       run: (x) => {
-        const last = x.l.chunks!.filter(([, take, len]) => take === len).pop()!;
+        const last = x.l.chunks!.filter(([, upTo, len]) => upTo === len).pop()!;
         execSql(x, Q.coChunkDeleteUpTo, [x.l.dataId!, last[0]]);
       },
     },
     {
-      id: 'trim_chunk',
+      id: 'head_read',
       kind: 'sql',
-      text: 'UPDATE pipe_chunk SET data = substr(data, k + 1) (partly read chunk)',
-      when: (x) => x.l.chunks!.some(([, take, len]) => take < len),
-      run: (x) => {
-        const [seq, take] = x.l.chunks!.find(([, t, len]) => t < len)!;
-        execSql(x, Q.coChunkTrim, [take + 1, seq]);
-      },
+      text: 'UPDATE pipe_data SET head_read = k (how far the oldest chunk is read; no chunk is rewritten)',
+      when: (x) => partRead(x) !== (pipeOf(x).headRead ?? 0),
+      run: (x) => void execSql(x, Q.coHeadRead, [partRead(x), x.l.dataId!]),
     },
     ...commit(),
     {
       id: 'copy_to_user',
       kind: 'kernel',
-      text: 'copy_to_user; buffered -= bytes_read',
+      text: 'copy_to_user; buffered -= bytes_read; head_read',
       run: (x) => {
         const n = x.l.data!.length;
         pipeOf(x).buffered -= n;
+        pipeOf(x).headRead = partRead(x);
         x.k.state.counters.bytesRead += n;
       },
     },
@@ -233,25 +244,38 @@ function writeProgram(): Program {
     {
       id: 'insert_chunk',
       kind: 'sql',
-      text: 'INSERT INTO pipe_chunk(seq = tail, dataId, data)',
+      text: 'INSERT INTO pipe_chunk(seq = tail, dataId, data), 64 KiB a chunk (or UPDATE the newest unread chunk: a write that fits in its 4 KiB joins it)',
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'write') return;
-        const room = x.k.opts.capacity - pipeOf(x).buffered;
+        const pipe = pipeOf(x);
+        const room = x.k.opts.capacity - pipe.buffered;
         const n = Math.min(room, c.bytes.length - x.l.done!);
         x.l.chunk = n;
         const part = n === c.bytes.length ? c.bytes : c.bytes.subarray(x.l.done!, x.l.done! + n);
-        execSql(x, Q.coChunkAppend, [pipeOf(x).tail!, x.l.dataId!, part]);
+        x.l.tail = pipe.tail!;
+        x.l.tailLen = pipe.tailLen ?? 0;
+        if (pipe.buffered > 0 && x.l.tailLen + n <= MERGE_MAX) {
+          execSql(x, Q.coChunkMerge, [x.l.tail - 1, x.l.dataId!, part]);
+          x.l.tailLen += n;
+          return;
+        }
+        for (let off = 0; off < n; off += CHUNK_MAX) {
+          const piece = part.subarray(off, Math.min(n, off + CHUNK_MAX));
+          execSql(x, Q.coChunkAppend, [x.l.tail++, x.l.dataId!, piece]);
+          x.l.tailLen = piece.length;
+        }
       },
     },
     ...commit(),
     {
       id: 'account',
       kind: 'kernel',
-      text: 'buffered += n; tail++',
+      text: 'buffered += n; tail, tail_len',
       run: (x) => {
         pipeOf(x).buffered += x.l.chunk!;
-        pipeOf(x).tail!++;
+        pipeOf(x).tail = x.l.tail!;
+        pipeOf(x).tailLen = x.l.tailLen!;
         x.l.done! += x.l.chunk!;
         x.k.state.counters.bytesWritten += x.l.chunk!;
       },

@@ -62,7 +62,11 @@ export interface Locals {
   wakeNext?: boolean;
   done?: number;
   chunk?: number;
+  /** A read's chunks: [seq, how far it is read after this read, its length]. */
   chunks?: number[][];
+  /** A write's pipe_chunk tail and newest chunk's length, until it is accounted. */
+  tail?: number;
+  tailLen?: number;
   toClose?: number[];
   busy?: boolean;
   end?: 'r' | 'w';

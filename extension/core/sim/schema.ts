@@ -5,8 +5,9 @@
  * upstream: the published tree's schema and statements (reference/upstream-sqliteos.md): no keys on
  * pid_pipe, pipe_data.data holding the whole backlog, wait-queue kernel addresses in read_wq/write_wq.
  * companion: the same three tables and column names, plus keys and indexes, and pipe_chunk holding the
- * bytes one write at a time, so a write costs its own size rather than the backlog's. pipe_data.data stays
- * NULL there and read_wq/write_wq hold small queue ids, never a kernel address.
+ * bytes in chunks of at most 64 KiB (small writes joined), so a write costs its own size rather than the
+ * backlog's; pipe_data.head_read says how much of the oldest chunk is read. pipe_data.data stays NULL
+ * there and read_wq/write_wq hold small queue ids, never a kernel address.
  */
 import type { Profile } from './types';
 
@@ -21,7 +22,7 @@ CREATE TABLE pid_store(pid INTEGER PRIMARY KEY NOT NULL, parent_id INT NOT NULL)
 CREATE INDEX pid_store_parent ON pid_store(parent_id);
 CREATE TABLE pid_pipe(pid INT NOT NULL, fd INT NOT NULL, dataId INT NOT NULL, PRIMARY KEY(pid, fd));
 CREATE INDEX pid_pipe_data ON pid_pipe(dataId);
-CREATE TABLE pipe_data(dataId INTEGER PRIMARY KEY NOT NULL, read_wq INT, write_wq INT, data BLOB);
+CREATE TABLE pipe_data(dataId INTEGER PRIMARY KEY NOT NULL, read_wq INT, write_wq INT, data BLOB, head_read INT NOT NULL DEFAULT 0);
 CREATE TABLE pipe_chunk(seq INTEGER PRIMARY KEY, dataId INT NOT NULL, data BLOB NOT NULL);
 CREATE INDEX pipe_chunk_pipe ON pipe_chunk(dataId, seq);
 `;
@@ -72,10 +73,11 @@ export const Q = {
   coPipe:
     'INSERT INTO pipe_data(dataId, read_wq, write_wq, data) VALUES ((SELECT min(d) FROM (SELECT 1 AS d UNION ALL SELECT dataId + 1 FROM pipe_data) ' +
     'WHERE d NOT IN (SELECT dataId FROM pipe_data)), ?, ?, NULL)',
-  coNextChunk: 'SELECT seq, length(data), substr(data, 1, ?) FROM pipe_chunk WHERE dataId = ? AND seq > ? ORDER BY seq LIMIT 1',
+  coNextChunk: 'SELECT seq, length(data), substr(data, ?, ?) FROM pipe_chunk WHERE dataId = ? AND seq > ? ORDER BY seq LIMIT 1',
   coChunkAppend: 'INSERT INTO pipe_chunk(seq, dataId, data) VALUES (?, ?, ?)',
+  coChunkMerge: 'UPDATE pipe_chunk SET data = CAST(data || ?3 AS BLOB) WHERE seq = ?1 AND dataId = ?2',
   coChunkDeleteUpTo: 'DELETE FROM pipe_chunk WHERE dataId = ? AND seq <= ?',
-  coChunkTrim: 'UPDATE pipe_chunk SET data = substr(data, ?) WHERE seq = ?',
+  coHeadRead: 'UPDATE pipe_data SET head_read = ?1 WHERE dataId = ?2',
   coCloseFd: 'DELETE FROM pid_pipe WHERE pid = ? AND fd = ?',
   coDropPipeChunks: 'DELETE FROM pipe_chunk WHERE dataId = ?',
   coDropPipe: 'DELETE FROM pipe_data WHERE dataId = ?',

@@ -99,6 +99,10 @@ export interface PipeState {
   writeWqId: number;
   /** Companion: pipe_chunk.seq of the next chunk written: dataId << 40, plus one per chunk (pipe.c's tail). */
   tail?: number;
+  /** Companion: pipe_data.head_read, the bytes of the oldest chunk already read (pipe.c's head_read). */
+  headRead?: number;
+  /** Companion: the bytes in the newest chunk while one is unread (pipe.c's tail_len), for merging small writes. */
+  tailLen?: number;
 }
 
 /** A database connection opened by a syscall or by a `begin` transaction. */
