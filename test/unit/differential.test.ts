@@ -201,6 +201,28 @@ describe('scenarios on a real kernel', () => {
     assert.match(d[0].right, /"pid":/);
   });
 
+  it("compares the connections holding a lock as (process, level) pairs: a level, a holder or one too many differs", async () => {
+    // P2's read transaction is open at the end (its commit is cut), P1's write asleep in PENDING behind it
+    const sim = await simulateText('P1 pipe r w\nP1 fork P2\nP2 begin\nP2 query "SELECT count(*) FROM pipe_data"\nP1 write w "x"\n');
+    const held = sim.lockState.connections.filter((c) => c.level !== 'NONE').map((c) => `P${c.owner} ${c.level}`).sort();
+    assert.deepEqual(held, ['P1 PENDING', 'P2 SHARED']);
+    assert.deepEqual(compareRuns(sim, clone(sim)), []);
+    const level = clone(sim);
+    level.lockState.connections.find((c) => c.owner === 2)!.level = 'RESERVED';
+    const holder = clone(sim);
+    holder.lockState.connections.find((c) => c.owner === 2)!.owner = 1;
+    const more = clone(sim);
+    more.lockState.connections.push({ ...more.lockState.connections.find((c) => c.owner === 2)!, id: 99 });
+    const none = clone(sim);
+    none.lockState.connections.push({ id: 98, owner: 0, level: 'NONE', purpose: 'kernel' });
+    for (const [k, shows] of [[level, 'P2 RESERVED'], [holder, '"P1 SHARED"'], [more, '"P2 SHARED","P2 SHARED"']] as const) {
+      const d = compareRuns(sim, k);
+      assert.deepEqual(d.map((x) => x.what), ['lock state at the end']);
+      assert.ok(d[0].right.includes(shows), d[0].right);
+    }
+    assert.deepEqual(compareRuns(sim, none), [], 'a connection holding no lock names no task on the kernel: not compared');
+  });
+
   it('compares every byte of a blob where both sides have them or their digest (the simulator keeps 64 and a digest; a kernel sends 32 and a digest), the first 32 against a kernel that sends no digest', async () => {
     const text = 'a'.repeat(100);
     const sim = await simulateText(`P1 pipe r w\nP1 write w "${text}"\n`);

@@ -5,9 +5,10 @@
  * past them, a digest of all); the order in which each process completed its statements; who is
  * asleep at the end and on what; the final tables (rows as multisets: a duplicate row is a
  * difference; a blob by its length, its first 32 bytes and, where both sides have it, the digest of
- * every byte), pipes and lock state (levels, holders, queues; not each connection: the kernel's
- * inspection names its one kernel connection by the task using it, so a transaction's connection
- * cannot be told from it); the anomalies' kinds and lines. A pipe's ends are compared as open or
+ * every byte), pipes and lock state (levels, holders, queues, and each connection that holds a lock
+ * as the pair of its process and level, a multiset: the kernel's inspection names its one kernel
+ * connection by the task using it, so what it is for — a syscall or a transaction — cannot be
+ * compared, and a connection at NONE names no task there); the anomalies' kinds and lines. A pipe's ends are compared as open or
  * closed: that is what the kernel keeps (one file per end, whose reference count also counts reads
  * and writes in flight); how many fds name each end is compared row by row in pid_pipe.
  * What may differ, and why: the global interleaving of completions (two processes woken by one event
@@ -120,6 +121,10 @@ function lockState(r: RunResult): Record<string, unknown> {
     writeMutexWaiters: [...l.writeMutex.waiters].sort(),
     readQ: sorted({ kind: 'store', queue: 'read_q' }),
     writeQ: sorted({ kind: 'store', queue: 'write_q' }),
+    connections: l.connections
+      .filter((c) => c.level !== 'NONE')
+      .map((c) => `P${c.owner} ${c.level}`)
+      .sort(),
   };
 }
 
