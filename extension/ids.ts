@@ -31,6 +31,7 @@ export const Cmd = {
   debugScenario: 'sqliteos.debugScenario',
   runOnKernel: 'sqliteos.runOnKernel',
   compareWithSimulator: 'sqliteos.compareWithSimulator',
+  recordProgram: 'sqliteos.recordProgram',
   kernelSource: 'sqliteos.kernel.source',
   kernelPatch: 'sqliteos.kernel.patch',
   kernelBuild: 'sqliteos.kernel.build',

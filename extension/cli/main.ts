@@ -14,6 +14,7 @@ import { summarize } from '../core/scenario/summary';
 import { runJson } from '../core/scenario/run-json';
 import { BENCH_COMMANDS } from './bench-cmd';
 import { KERNEL_COMMANDS } from './kernel-work-cmd';
+import { RECORD_SPEC } from './record-cmd';
 import { CommandSpec, Opt, UsageError, oneOf, parseCommand, usageOf, wholeNumber } from './options';
 import { LOCK_POLICIES, PROFILES, SimOptions } from '../core/sim/types';
 import { ANOMALY_KINDS, AnomalyKind } from '../core/sim/events';
@@ -127,6 +128,7 @@ const COMMANDS: CommandSpec[] = [
       },
     ],
   },
+  RECORD_SPEC,
   ...GUEST_COMMANDS,
   ...KERNEL_COMMANDS,
 ];
@@ -352,6 +354,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    if (argv[0] === 'record') {
+      const { recordCommand } = await import('./record-cmd');
+      return await recordCommand(argv.slice(1), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    }
     const a = parseArgsOf(argv);
     if (a.cmd === 'run') return await run(a);
     if (a.cmd === 'diff' && a.generated) {

@@ -40,7 +40,7 @@ export interface OnArgs {
   opts: Partial<SimOptions>;
 }
 
-async function connect(on: string, manager: ConnectionManager, distDir: string): Promise<KernelHost> {
+export async function connect(on: string, manager: ConnectionManager, distDir: string): Promise<KernelHost> {
   let shell;
   if (on === 'local') shell = new LocalShell();
   else if (on === 'guest') shell = await manager.get(resolveWithGuest('guest', path.join(distDir, '..')));
@@ -49,11 +49,11 @@ async function connect(on: string, manager: ConnectionManager, distDir: string):
   return new KernelHost(shell, bundledHelper(distDir));
 }
 
-function managerFor(acceptNew: boolean): ConnectionManager {
+export function managerFor(acceptNew: boolean): ConnectionManager {
   return new ConnectionManager(() => ({ prompts: terminalPrompts(), hostKeyPolicy: acceptNew ? 'accept-new' : process.stdin.isTTY ? 'ask' : 'strict' }));
 }
 
-function known(e: unknown): boolean {
+export function known(e: unknown): boolean {
   return e instanceof OnError || e instanceof SshError || e instanceof DestinationError || e instanceof HostError || e instanceof KernelRunError || e instanceof NotOnKernel;
 }
 

@@ -3,7 +3,9 @@
  * kernel (the companion kernel: the QEMU guest, WSL2, any SSH host), with real processes; the result in
  * the SQLiteOS output as `sqliteos run` prints it. Compare runs it on the simulator too and opens the two
  * results side by side in a diff editor, normalised the way they are compared, so exactly the differences
- * are marked; the list of differences goes to the output.
+ * are marked; the list of differences goes to the output. Record Program on Kernel: a static program
+ * run there under the kernel's recorder, written as a scenario beside it and opened (its lenses: Debug,
+ * Explore, Minimize); what the language cannot say is listed, by record, and nothing is written.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -20,6 +22,8 @@ import { Compared, compareWithKernel, kernelCannotRun } from '../machines/differ
 import { KernelHost } from '../machines/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { runOnKernel } from '../machines/scenario-kernel';
+import { recordOnKernel } from '../machines/record-kernel';
+import { recordingToScenario } from '../core/record/to-scenario';
 import { UserError, register } from './register';
 import { scenarioFile } from './scenario-file';
 import type { OptionLayer } from '../core/scenario/options';
@@ -36,6 +40,40 @@ export class OnKernelCommands {
   registerAll(): void {
     register(this.ctx, this.log, Cmd.runOnKernel, (uri?: vscode.Uri) => this.run(uri));
     register(this.ctx, this.log, Cmd.compareWithSimulator, (uri?: vscode.Uri) => this.compare(uri));
+    register(this.ctx, this.log, Cmd.recordProgram, (program?: vscode.Uri, args?: string[]) => this.record(program, args));
+  }
+
+  /** `program` and `args` skip the pickers (tests, other commands); the scenario's file is returned. */
+  async record(program?: vscode.Uri, args?: string[]): Promise<vscode.Uri | undefined> {
+    const host = this.host('Record Program on Kernel');
+    const exe = program ?? (await vscode.window.showOpenDialog({ title: 'A static x86_64 program to record on the kernel', openLabel: 'Record', canSelectMany: false }))?.[0];
+    if (!exe) return undefined;
+    const argText = args ? undefined : await vscode.window.showInputBox({ title: `Arguments for ${path.basename(exe.fsPath)}`, prompt: 'separated by spaces (none: leave empty)' });
+    if (argText === undefined && !args) return undefined;
+    const argv = args ?? argText!.split(/\s+/).filter(Boolean);
+    const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Recording ${path.basename(exe.fsPath)} on ${host.shell.label}…` }, () =>
+      recordOnKernel(host, { local: exe.fsPath, data: fs.readFileSync(exe.fsPath) }, argv),
+    );
+    const command = [exe.fsPath, ...argv];
+    this.log.info(`${command.join(' ')} on ${host.shell.label} exited with ${run.code}; ${run.recording.records.length} records${run.output ? `\n${run.output}` : ''}`);
+    const s = recordingToScenario(run.recording, { command, host: host.shell.label, release: run.release, date: new Date().toISOString().slice(0, 10) });
+    const problems = [
+      ...(run.recording.lost ? [`the recorder lost ${run.recording.lost} records (sqliteos.record_max)`] : []),
+      ...(run.recording.following ? [`${run.recording.following} process(es) still running when the recording was read`] : []),
+      ...s.refusals.map((x) => `record ${x.record.seq} (pid ${x.record.pid} ${x.record.op}): ${x.why}`),
+    ];
+    if (problems.length) {
+      this.log.warn(`no scenario written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+      this.log.show(true);
+      throw new UserError(`the recording of ${path.basename(exe.fsPath)} cannot be a scenario: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the SQLiteOS output)` : ''}`);
+    }
+    let file = `${exe.fsPath}.sqlos`;
+    for (let i = 2; fs.existsSync(file); i++) file = `${exe.fsPath}-${i}.sqlos`;
+    fs.writeFileSync(file, s.source, { flag: 'wx' });
+    const uri = vscode.Uri.file(file);
+    await vscode.window.showTextDocument(uri);
+    void vscode.window.showInformationMessage(`SQLiteOS: ${path.basename(file)}: ${s.processes} process(es), ${s.calls} calls recorded on ${host.shell.label}.`);
+    return uri;
   }
 
   private runner(): Buffer {

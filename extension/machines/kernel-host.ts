@@ -162,13 +162,26 @@ export class KernelHost {
    * `args` may name the helper's path. Fails with the host's problem when it cannot read the kernel.
    */
   async runAsRoot(name: string, data: Buffer, args: (helper: string) => string[], stdin: string, timeoutMs: number): Promise<ExecResult> {
+    const path = await this.place(name, data);
+    return this.execAsRoot([path, ...args(this.helperPath!)].map(shellQuote).join(' '), stdin, timeoutMs);
+  }
+
+  /** A program placed in the cache there (once a session, and only when that exact file is not there): its path. */
+  async place(name: string, data: Buffer): Promise<string> {
     if (!this.facts) await this.probe();
     if (this.facts!.problem || !this.helperPath || !this.cacheDir) throw new HostError(`${this.shell.label}: ${this.facts!.problem ?? 'the helper is not in place'}`);
     const key = `${name} ${createHash('sha256').update(data).digest('hex')}`;
     let path = this.placed.get(key);
     if (!path) this.placed.set(key, (path = await placeCached(this.shell, this.cacheDir, name, data, this.timeoutMs)));
+    return path;
+  }
+
+  /** A shell command there as root (through `sudo -n` where the probe found it is needed). */
+  async execAsRoot(command: string, stdin: string, timeoutMs: number): Promise<ExecResult> {
+    if (!this.facts) await this.probe();
+    if (this.facts!.problem) throw new HostError(`${this.shell.label}: ${this.facts!.problem}`);
     const sudo = this.facts!.privilege === 'sudo' ? 'sudo -n ' : '';
-    return this.shell.exec(`${sudo}${[path, ...args(this.helperPath)].map(shellQuote).join(' ')}`, { stdin, timeoutMs });
+    return this.shell.exec(sudo ? `${sudo}sh -c ${shellQuote(command)}` : command, { stdin, timeoutMs });
   }
 
   private helperRun(args: string[], asRoot = true): Promise<string> {

@@ -467,6 +467,7 @@ static long query(struct qlog *q, const char *sql)
 
 SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 {
+	u64 start = sqlos_record_start();
 	struct qlog q = { };
 	char *sql;
 	long ret;
@@ -486,6 +487,7 @@ SYSCALL_DEFINE2(ksqlite_query, const char __user *, usql, unsigned long, len)
 	mutex_unlock(&sqlos_db_lock);
 	qlog_print(&q);
 	kvfree(q.buf);
+	sqlos_record(start, REC_QUERY, 0, 0, ret, sql, len);
 	kfree(sql);
 	return ret;
 }

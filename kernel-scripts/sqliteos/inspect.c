@@ -242,4 +242,5 @@ void sqlos_inspect_init(void)
 	debugfs_create_file("queues", 0400, dir, NULL, &queues_fops);
 	debugfs_create_file("pipes", 0400, dir, NULL, &pipes_fops);
 	debugfs_create_file("counters", 0400, dir, NULL, &counters_fops);
+	sqlos_record_init(dir);
 }

@@ -279,6 +279,7 @@ err_id:
 static long make_pipe(int __user *ufds, int flags)
 {
 	struct file *files[2] = { NULL, NULL };
+	u64 start = sqlos_record_start();
 	int fds[2] = { -1, -1 };
 	struct sqlos_pipe *p;
 	long ret;
@@ -325,6 +326,7 @@ static long make_pipe(int __user *ufds, int flags)
 	}
 	fd_install(fds[0], files[0]);
 	fd_install(fds[1], files[1]);
+	sqlos_record(start, REC_PIPE, p->id, flags, 0, NULL, 0);
 	sqlos_pipe_put(p);
 	return 0;
 
@@ -336,6 +338,7 @@ err:
 			put_unused_fd(fds[i]);
 	}
 	sqlos_pipe_put(p);
+	sqlos_record(start, REC_PIPE, 0, flags, ret, NULL, 0);
 	return ret;
 }
 
@@ -447,6 +450,8 @@ int sqlos_pipe_flush(struct file *file, fl_owner_t id)
 	/* At exit, current->files is already gone: the exit hook has deleted the rows. */
 	if (id != files || !p->id)
 		return 0;
+	sqlos_record(sqlos_record_start(), REC_CLOSE, p->id, !(file->f_mode & FMODE_READ), 0, NULL,
+		     0);
 	job.args[0] = p->id;
 	job.args[1] = task_pid_nr(current);
 	job.args[2] = -1;

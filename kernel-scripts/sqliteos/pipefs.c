@@ -104,14 +104,27 @@ static bool nonblocking(struct kiocb *iocb)
 	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
 }
 
+/* read(2), readv(2) and 550 alike; the recorder sees the caller's buffer as it was */
 static ssize_t sqlos_pipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	return sqlos_pipe_read(iocb->ki_filp->private_data, to, nonblocking(iocb));
+	struct sqlos_pipe *p = iocb->ki_filp->private_data;
+	u64 start = sqlos_record_start();
+	struct iov_iter seen = *to;
+	ssize_t ret = sqlos_pipe_read(p, to, nonblocking(iocb));
+
+	sqlos_record_io(start, REC_READ, p->id, &seen, ret);
+	return ret;
 }
 
 static ssize_t sqlos_pipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return sqlos_pipe_write(iocb->ki_filp->private_data, from, nonblocking(iocb));
+	struct sqlos_pipe *p = iocb->ki_filp->private_data;
+	u64 start = sqlos_record_start();
+	struct iov_iter seen = *from;
+	ssize_t ret = sqlos_pipe_write(p, from, nonblocking(iocb));
+
+	sqlos_record_io(start, REC_WRITE, p->id, &seen, ret);
+	return ret;
 }
 
 /*

@@ -119,6 +119,24 @@ static inline void sqlos_count_syscall(int nr)
 	atomic64_inc(&sqlos_syscalls[nr - SQLOS_NR_FIRST]);
 }
 
+/* ---- record.c: the recorder (debugfs record) ---- */
+
+enum sqlos_rec {
+	REC_PIPE, REC_READ, REC_WRITE, REC_CLOSE, REC_FORK, REC_EXIT, REC_BEGIN, REC_COMMIT,
+	REC_QUERY, REC_SAVEPOINT, REC_RELEASE, REC_ROLLBACK_TO, REC_NR
+};
+
+struct dentry;
+struct iov_iter;
+/* A call's start number if current is followed, else 0 (and nothing is recorded for it). */
+u64 sqlos_record_start(void);
+void sqlos_record(u64 start, enum sqlos_rec op, s64 a0, s64 a1, s64 result, const void *buf,
+		  size_t bytes);
+void sqlos_record_io(u64 start, enum sqlos_rec op, s64 id, struct iov_iter *seen, ssize_t ret);
+void sqlos_record_fork(struct task_struct *child, bool files);
+void sqlos_record_exit(struct task_struct *t);
+void sqlos_record_init(struct dentry *dir);
+
 /* ---- sql.c ---- */
 
 /* The kernel connection's statements, prepared once at boot. */

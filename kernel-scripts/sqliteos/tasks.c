@@ -40,6 +40,7 @@ void sqliteos_fork(struct task_struct *p, unsigned long clone_flags)
 
 	if (!tracked(p))
 		return;
+	sqlos_record_fork(p, clone_flags & CLONE_FILES);
 	task_job(&job);
 }
 
@@ -52,6 +53,7 @@ void sqliteos_exit(struct task_struct *tsk)
 
 	if (!tracked(tsk))
 		return;
+	sqlos_record_exit(tsk);
 	sqlos_txn_exit(tsk);
 	task_job(&job);
 }

@@ -165,24 +165,29 @@ static long txn_begin(int flag)
 /* 553: 4 = a read transaction, 8 = the global write mutex as well. */
 SYSCALL_DEFINE1(sql_start_transaction, int, lock_flag)
 {
+	u64 start = sqlos_record_start();
 	long ret;
 
 	sqlos_count_syscall(__NR_sql_start_transaction);
-	if (lock_flag != TXN_READ && lock_flag != TXN_WRITE)
-		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!sqlos_ready())
-		return -ENODEV;
-	mutex_lock(&sqlos_db_lock);
-	ret = txn_begin(lock_flag);
-	mutex_unlock(&sqlos_db_lock);
+	if (lock_flag != TXN_READ && lock_flag != TXN_WRITE) {
+		ret = -EINVAL;
+	} else if (!capable(CAP_SYS_ADMIN)) {
+		ret = -EPERM;
+	} else if (!sqlos_ready()) {
+		ret = -ENODEV;
+	} else {
+		mutex_lock(&sqlos_db_lock);
+		ret = txn_begin(lock_flag);
+		mutex_unlock(&sqlos_db_lock);
+	}
+	sqlos_record(start, REC_BEGIN, lock_flag, 0, ret, NULL, 0);
 	return ret;
 }
 
 /* 554: 1 commits, anything else rolls back; the write mutex goes with it. */
 SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
 {
+	u64 start = sqlos_record_start();
 	struct sqlos_txn *x;
 	long ret = -EINVAL;
 
@@ -192,6 +197,7 @@ SYSCALL_DEFINE1(sql_rollback_transaction, int, should_commit)
 	if (x)
 		ret = txn_end(x, should_commit == 1);
 	mutex_unlock(&sqlos_db_lock);
+	sqlos_record(start, REC_COMMIT, should_commit, 0, ret, NULL, 0);
 	return ret;
 }
 
@@ -228,8 +234,9 @@ void sqlos_txn_exit(struct task_struct *t)
 /*
  * 555-557: "SAVEPOINT name" and friends on the caller's transaction; the name is quoted, never SQL.
  */
-static long savepoint(const char *verb, const char __user *uname, size_t len)
+static long savepoint(const char *verb, enum sqlos_rec op, const char __user *uname, size_t len)
 {
+	u64 start = sqlos_record_start();
 	struct sqlos_txn *x;
 	char *name, *sql;
 	long ret;
@@ -254,6 +261,7 @@ static long savepoint(const char *verb, const char __user *uname, size_t len)
 		ret = rc == SQLITE_ERROR ? -EINVAL : sqlos_errno(rc, true);
 	}
 	mutex_unlock(&sqlos_db_lock);
+	sqlos_record(start, op, 0, 0, ret, name, len);
 	kfree(name);
 	return ret;
 }
@@ -261,17 +269,17 @@ static long savepoint(const char *verb, const char __user *uname, size_t len)
 SYSCALL_DEFINE2(sql_start_savepoint, const char __user *, name, size_t, len)
 {
 	sqlos_count_syscall(__NR_sql_start_savepoint);
-	return savepoint("SAVEPOINT", name, len);
+	return savepoint("SAVEPOINT", REC_SAVEPOINT, name, len);
 }
 
 SYSCALL_DEFINE2(sql_release_savepoint, const char __user *, name, size_t, len)
 {
 	sqlos_count_syscall(__NR_sql_release_savepoint);
-	return savepoint("RELEASE", name, len);
+	return savepoint("RELEASE", REC_RELEASE, name, len);
 }
 
 SYSCALL_DEFINE2(sql_rollback_savepoint, const char __user *, name, size_t, len)
 {
 	sqlos_count_syscall(__NR_sql_rollback_savepoint);
-	return savepoint("ROLLBACK TO", name, len);
+	return savepoint("ROLLBACK TO", REC_ROLLBACK_TO, name, len);
 }

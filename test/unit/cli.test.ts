@@ -111,6 +111,10 @@ describe('sqliteos CLI', () => {
       [['explore', 'examples/06-epipe.sqlos', '--max-states'], 'sqliteos explore: --max-states needs a value'],
       [['inspect', '--json=yes'], 'sqliteos inspect: --json takes no value'],
       [['run', 'examples/06-epipe.sqlos', '--bogus'], 'sqliteos run: unknown option --bogus'],
+      [['record', '--on', 'guest'], 'sqliteos record: which program? (after --)'],
+      [['record', './prog', '--', 'x'], "sqliteos record: './prog': the program goes after --"],
+      [['record', '--', 'no/such/program'], 'sqliteos record: no/such/program: no such file here (--remote: a path on the target)'],
+      [['record', '--out', 'README.md', '--', 'bin/sqliteos.js'], 'sqliteos record: --out README.md exists: the recording is never written over a file'],
     ];
     for (const [args, first] of cases) {
       const r = sqliteos(...args);

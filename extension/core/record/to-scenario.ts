@@ -1,0 +1,153 @@
+/*
+ * A recording made a scenario: the recorded process is P1, each process it (or a child) forked the next
+ * P in the order of the forks; each pipe's ends are labels (r / w, or r1 / w1, r2 / w2 ... with more
+ * than one pipe), shared by every process, as the language has them; the calls in the order they began,
+ * each read with `==` the bytes it got. What the language cannot say (O_NONBLOCK, 553(8), a rollback,
+ * savepoints, a call cut short by a signal, bytes the recorder did not keep) is refused, naming the
+ * record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing is dropped.
+ */
+import { showBytes } from '../scenario/bytes';
+import { patternBytes } from '../scenario/parser';
+import type { CallRecord, Recording } from './recording';
+
+export interface RecordedProgram {
+  /** The program and its arguments as run, the machine and its kernel release, when. */
+  command: string[];
+  host: string;
+  release: string;
+  date: string;
+}
+
+export interface Refusal {
+  record: CallRecord;
+  why: string;
+}
+
+export interface RecordedScenario {
+  source: string;
+  processes: number;
+  calls: number;
+  /** What the scenario keeps with a note (also in its header). */
+  notes: string[];
+  refusals: Refusal[];
+}
+
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const ERRNO: Record<number, string> = { 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 14: 'EFAULT', 22: 'EINVAL', 24: 'EMFILE', 27: 'EFBIG', 32: 'EPIPE', 35: 'EDEADLK' };
+const errName = (r: number) => ERRNO[-r] ?? `errno ${-r}`;
+
+/** Bytes as the language writes them: a count where they are its pattern, else a string or hex literal. */
+function literal(b: Uint8Array): string {
+  const p = patternBytes(b.length);
+  if (b.length >= 8 && b.every((v, i) => v === p[i])) return String(b.length);
+  return showBytes(b, b.length);
+}
+
+function sqlString(sql: Uint8Array): string | undefined {
+  const s = showBytes(sql, sql.length);
+  return s.startsWith('"') ? s : undefined;
+}
+
+export function recordingToScenario(rec: Recording, prog: RecordedProgram): RecordedScenario {
+  const refusals: Refusal[] = [];
+  const notes: string[] = [];
+  const refuse = (r: CallRecord, why: string) => refusals.push({ record: r, why });
+  const records = [...rec.records].sort((a, b) => a.start - b.start || a.seq - b.seq);
+
+  // Processes: the one no fork made is P1, then each child in the order of its fork.
+  const children = new Set(records.filter((r) => r.op === 'fork').map((r) => r.args[0]));
+  const roots = [...new Set(records.map((r) => r.pid))].filter((p) => !children.has(p));
+  const names = new Map<number, number>();
+  if (roots.length) names.set(roots[0], 1);
+  for (const r of records) if (r.op === 'fork' && !names.has(r.args[0])) names.set(r.args[0], names.size + 1);
+  const P = (pid: number) => `P${names.get(pid)}`;
+
+  // Pipes: labels in the order they were made.
+  const made = records.filter((r) => r.op === 'pipe' && r.result === 0);
+  const labels = new Map<number, [string, string]>();
+  made.forEach((r, i) => labels.set(r.args[0], made.length === 1 ? ['r', 'w'] : [`r${i + 1}`, `w${i + 1}`]));
+  const end = (r: CallRecord, which: 0 | 1): string | undefined => {
+    const l = labels.get(r.args[0])?.[which];
+    if (!l) refuse(r, `pipe ${r.args[0]} was made before the recording began (its ends have no label)`);
+    return l;
+  };
+
+  const lines: string[] = [];
+  let cloexec = false;
+  for (const r of records) {
+    if (roots.length > 1 && r.pid !== roots[0] && !names.has(r.pid)) {
+      refuse(r, `pid ${r.pid} was followed but made by no recorded fork`);
+      continue;
+    }
+    const p = P(r.pid);
+    const failed = r.result < 0 ? `  # the kernel returned -${errName(r.result)}` : '';
+    const interrupted = r.result === -4 || r.result === -11;
+    switch (r.op) {
+      case 'pipe':
+        if (r.result < 0) refuse(r, `a pipe that failed (${errName(r.result)}): the language has no failing pipe`);
+        else if (r.args[1] & O_NONBLOCK) refuse(r, 'a pipe made with O_NONBLOCK: not in the scenario language yet');
+        else {
+          if (r.args[1] & O_CLOEXEC) cloexec = true;
+          const [rl, wl] = labels.get(r.args[0])!;
+          lines.push(`${p} pipe ${rl} ${wl}`);
+        }
+        break;
+      case 'read': {
+        const l = end(r, 0);
+        if (!l) break;
+        if (interrupted) refuse(r, `a read that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
+        else if (r.result >= 0 && r.data.length < r.result) refuse(r, `a read of ${r.result} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
+        else lines.push(`${p} read ${l} ${r.args[1]}${r.result >= 0 ? ` == ${r.result ? literal(r.data) : '""'}` : failed}`);
+        break;
+      }
+      case 'write': {
+        const l = end(r, 1);
+        if (!l) break;
+        if (interrupted) refuse(r, `a write that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
+        else if (r.result >= 0 && r.result < r.args[1]) refuse(r, `a write of ${r.args[1]} bytes that wrote ${r.result} (cut short): not in the scenario language yet`);
+        else if (r.data.length < r.args[1]) refuse(r, `a write of ${r.args[1]} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
+        else if (r.args[1] === 0) refuse(r, 'a write of 0 bytes: the language writes at least one');
+        else lines.push(`${p} write ${l} ${literal(r.data)}${failed}`);
+        break;
+      }
+      case 'close': {
+        const l = end(r, r.args[1] ? 1 : 0);
+        if (l) lines.push(`${p} close ${l}`);
+        break;
+      }
+      case 'fork':
+        lines.push(`${p} ${r.args[1] ? 'thread' : 'fork'} ${P(r.args[0])}`);
+        break;
+      case 'exit':
+        lines.push(`${p} exit`);
+        break;
+      case 'begin':
+        if (r.args[0] !== 4) refuse(r, `553(${r.args[0]}): only read transactions (553(4)) are in the scenario language yet`);
+        else lines.push(`${p} begin${failed}`);
+        break;
+      case 'commit':
+        if (r.args[0] !== 1) refuse(r, `554(${r.args[0]}) rolls back: not in the scenario language yet`);
+        else lines.push(`${p} commit${failed}`);
+        break;
+      case 'query': {
+        const s = sqlString(r.data);
+        if (!s || r.data.length < r.bytes) refuse(r, 'a query whose SQL the language cannot quote (control bytes, or not kept whole)');
+        else lines.push(`${p} query ${s}${failed}`);
+        break;
+      }
+      default:
+        refuse(r, `${r.op} (savepoints, 555-557): not in the scenario language yet`);
+    }
+  }
+  if (cloexec) notes.push('a pipe was made with O_CLOEXEC; the recording has no exec, so it changed nothing here');
+  const header = [
+    `# Recorded by \`sqliteos record\` on ${prog.host} (kernel ${prog.release}), ${prog.date}:`,
+    `#   ${prog.command.join(' ')}`,
+    `# ${names.size} process${names.size === 1 ? '' : 'es'}, ${records.length} calls, in the order they began. A recording keeps the`,
+    '# calls on SQL pipes and the tables and their bytes; not timing, other syscalls, or control flow',
+    '# that depended on what was read (a replay makes these calls whatever it reads).',
+    ...notes.map((n) => `# Note: ${n}.`),
+  ];
+  return { source: `${[...header, ...lines].join('\n')}\n`, processes: names.size, calls: records.length, notes, refusals };
+}

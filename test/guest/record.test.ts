@@ -1,0 +1,91 @@
+/*
+ * `sqliteos record` on the companion kernel in the QEMU guest: real programs (test/fixtures/record/*.c,
+ * static) run under the kernel's recorder; each recording, as a scenario, runs on the simulator with every
+ * expectation met and `sqliteos diff FILE --on guest` finds no difference. Calls the language cannot say
+ * are refused by name, and a recorder that lost records makes `record` exit 2.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseScenario } from '../../extension/core/scenario/parser';
+import { simulate as simulateScenario } from '../../extension/machines/differential';
+import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
+import { Connection, connect } from '../../extension/machines/ssh/connection';
+import { freePort } from '../ssh/harness';
+import { ROOT, guest, guestDest } from './util';
+
+const CLI = path.join(ROOT, 'bin', 'sqliteos.js');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-record-'));
+const cli = (...args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 180000 });
+
+function program(name: string, source = path.join(ROOT, 'test', 'fixtures', 'record', `${name}.c`)): string {
+  const out = path.join(work, name);
+  const cc = spawnSync('gcc', ['-static', '-O2', '-Wall', '-o', out, source], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, cc.stderr);
+  return out;
+}
+
+/** Records the program, checks the scenario by itself and against the kernel; its text. */
+async function recordAndReplay(name: string, exe: string): Promise<string> {
+  const file = path.join(work, `${name}.sqlos`);
+  const r = cli('record', '--on', 'guest', '--out', file, '--', exe);
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`${path.basename(exe)} exited with 0`));
+  const text = fs.readFileSync(file, 'utf8');
+  const parsed = parseScenario(text, file);
+  assert.ok(parsed.ok, `${text}\n${JSON.stringify(!parsed.ok && parsed.errors)}`);
+  const sim = await simulateScenario(parsed.scenario);
+  assert.equal(sim.ok, true, `${text}\n${JSON.stringify(sim.anomalies)}`);
+  const d = cli('diff', file, '--on', 'guest');
+  assert.equal(d.status, 0, `${text}\n${d.stdout}\n${d.stderr}`);
+  return text;
+}
+
+describe('sqliteos record on the companion kernel', () => {
+  let conn: Connection;
+  before(async () => {
+    const port = await freePort();
+    guest('start', '--port', String(port), '--no-demo');
+    conn = await connect(guestDest(port), { prompts: NO_PROMPTS, hostKeyPolicy: 'strict' });
+  });
+  after(() => {
+    conn?.close();
+    guest('stop');
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('records a parent and a child on an SQL pipe through read(2), write(2), 550 and 551; the scenario replays and matches the kernel', { timeout: 300000 }, async () => {
+    const text = await recordAndReplay('fork-pipe', program('fork-pipe'));
+    const body = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(body.filter((l) => l.startsWith('P1')), ['P1 pipe r w', 'P1 fork P2', 'P1 close w', 'P1 read r 5 == "hello"', 'P1 read r 64 == ", world!"', 'P1 read r 64 == ""', 'P1 close r', 'P1 exit']);
+    assert.deepEqual(body.filter((l) => l.startsWith('P2')), ['P2 close r', 'P2 write w "hello, world"', 'P2 write w "!"', 'P2 exit']);
+    assert.match(text, /^# Recorded by `sqliteos record` on .* \(kernel 6\.1\.\d+\)/);
+  });
+
+  it('records a thread (CLONE_FILES), a read transaction with a query, and a count pattern as a count', { timeout: 300000 }, async () => {
+    const text = await recordAndReplay('threads-txn', program('threads-txn'));
+    const body = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(body, ['P1 pipe r w', 'P1 thread P2', 'P2 write w 4096', 'P2 exit', 'P1 begin', 'P1 query "SELECT count(*) FROM pipe_data"', 'P1 commit', 'P1 read r 4096 == 4096', 'P1 exit']);
+  });
+
+  it('refuses what the language cannot say, naming the record, and a recording that lost records', { timeout: 300000 }, async () => {
+    const nb = path.join(work, 'nonblock.c');
+    fs.writeFileSync(nb, '#include <fcntl.h>\n#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){int fd[2];char b;syscall(558,fd,O_NONBLOCK);return syscall(550,fd[0],&b,1)==-1?0:1;}\n');
+    const refused = cli('record', '--on', 'guest', '--', program('nonblock', nb));
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ pipe\): a pipe made with O_NONBLOCK: not in the scenario language yet/);
+    assert.equal(refused.stdout, '');
+    const max = '/sys/module/sqliteos/parameters/record_max';
+    assert.equal((await conn.exec(`echo 3 > ${max}`)).code, 0);
+    try {
+      const lost = cli('record', '--on', 'guest', '--', program('fork-pipe'));
+      assert.equal(lost.status, 2, lost.stderr);
+      assert.match(lost.stderr, /no scenario written:\n {2}the recorder lost \d+ records \(sqliteos\.record_max/);
+    } finally {
+      await conn.exec(`echo 16384 > ${max}`);
+    }
+  });
+});

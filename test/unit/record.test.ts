@@ -1,0 +1,97 @@
+/*
+ * The recorder's text made a scenario (core/record): processes named in fork order, pipe ends labelled,
+ * reads with the bytes they got, a count where the bytes are the language's pattern; refusals named by
+ * record; bad text by line. The kernel side is test/guest/record.test.ts.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RecordingError, parseRecording } from '../../extension/core/record/recording';
+import { recordingToScenario } from '../../extension/core/record/to-scenario';
+import { parseScenario } from '../../extension/core/scenario/parser';
+import { simulate } from '../../extension/machines/differential';
+
+const PROG = { command: ['./demo', '-x'], host: 'root@127.0.0.1:2222', release: '6.1.192', date: '2026-12-07' };
+const hex = (s: string) => Buffer.from(s).toString('hex');
+const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => 97 + (i % 26))).toString('hex');
+
+function text(records: string[], head = 'following 0\nlost 0'): string {
+  return `sqliteos-record 1\n${head}\nrecords ${records.length}\n${records.join('\n')}\n`;
+}
+
+describe('a recording as a scenario', () => {
+  it('names processes in fork order and pipe ends by pipe, keeps read bytes, writes a pattern as a count, and replays', async () => {
+    const rec = parseRecording(
+      text([
+        '1 1 40 pipe 1 0 = 0 0 ',
+        '2 2 40 pipe 2 524288 = 0 0 ',
+        '3 3 40 fork 41 0 = 0 0 ',
+        '5 5 41 fork 42 1 = 0 0 ',
+        `7 6 42 write 1 3 = 3 3 ${hex('abc')}`,
+        `6 4 40 read 1 8 = 3 3 ${hex('abc')}`,
+        `8 8 41 write 2 26 = 26 26 ${pattern(26)}`,
+        `9 9 40 read 2 100 = 26 26 ${pattern(26)}`,
+        '10 10 42 exit 0 0 = 0 0 ',
+        '11 11 41 close 1 1 = 0 0 ',
+        '12 12 41 exit 0 0 = 0 0 ',
+        `13 13 40 query 0 0 = 0 13 ${hex('SELECT "x", 1')}`,
+        '14 14 40 exit 0 0 = 0 0 ',
+      ]),
+    );
+    const s = recordingToScenario(rec, PROG);
+    assert.deepEqual(s.refusals, []);
+    const body = s.source.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(body, [
+      'P1 pipe r1 w1',
+      'P1 pipe r2 w2',
+      'P1 fork P2',
+      'P1 read r1 8 == "abc"',
+      'P2 thread P3',
+      'P3 write w1 "abc"',
+      'P2 write w2 26',
+      'P1 read r2 100 == 26',
+      'P3 exit',
+      'P2 close w1',
+      'P2 exit',
+      'P1 query "SELECT \\"x\\", 1"',
+      'P1 exit',
+    ]);
+    assert.match(s.source, /^# Recorded by `sqliteos record` on root@127\.0\.0\.1:2222 \(kernel 6\.1\.192\), 2026-12-07:\n# {3}\.\/demo -x\n# 3 processes, 13 calls/);
+    assert.match(s.source, /# Note: a pipe was made with O_CLOEXEC/);
+    const parsed = parseScenario(s.source, 'rec.sqlos');
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
+    const run = await simulate(parsed.scenario);
+    assert.equal(run.ok, true, JSON.stringify(run.anomalies));
+  });
+
+  it('refuses, by record, what the language cannot say; never drops it', () => {
+    const rec = parseRecording(
+      text([
+        '1 1 40 pipe 1 2048 = 0 0 ',
+        '2 2 40 pipe 2 0 = 0 0 ',
+        `3 3 40 write 2 10 = 10 4 ${hex('abcd')}`,
+        '4 4 40 read 2 1 = -11 0 ',
+        '5 5 40 begin 8 0 = 0 0 ',
+        '6 6 40 commit 0 0 = 0 0 ',
+        `7 7 40 savepoint 0 0 = 0 1 ${hex('s')}`,
+        '8 8 40 close 9 0 = 0 0 ',
+      ]),
+    );
+    const why = recordingToScenario(rec, PROG).refusals.map((r) => `${r.record.line} ${r.why}`);
+    assert.deepEqual(why, [
+      '5 a pipe made with O_NONBLOCK: not in the scenario language yet',
+      '7 a write of 10 bytes, 4 kept (raise sqliteos.record_bytes)',
+      '8 a read that returned EAGAIN (O_NONBLOCK or a signal): not in the scenario language yet',
+      '9 553(8): only read transactions (553(4)) are in the scenario language yet',
+      '10 554(0) rolls back: not in the scenario language yet',
+      '11 savepoint (savepoints, 555-557): not in the scenario language yet',
+      '12 pipe 9 was made before the recording began (its ends have no label)',
+    ]);
+  });
+
+  it('says where a recording cannot be read', () => {
+    assert.throws(() => parseRecording('hello\n', 'g:/rec'), (e: Error) => e instanceof RecordingError && /^g:\/rec:1: not a recording/.test(e.message));
+    assert.throws(() => parseRecording(text(['1 1 40 pipe x 0 = 0 0 ']), 'g:/rec'), (e: Error) => e.message.startsWith("g:/rec:5: cannot read this record: '1 1 40 pipe x"));
+    assert.throws(() => parseRecording(text(['1 1 40 fly 1 0 = 0 0 ']), 'g:/rec'), /g:\/rec:5: cannot read/);
+    assert.throws(() => parseRecording('sqliteos-record 1\nfollowing 0\nlost 0\nrecords 2\n1 1 40 exit 0 0 = 0 0 \n'), /the header says 2 records, 1 follow/);
+  });
+});
