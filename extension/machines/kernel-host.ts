@@ -166,6 +166,11 @@ export class KernelHost {
     return this.execAsRoot([path, ...args(this.helperPath!)].map(shellQuote).join(' '), stdin, timeoutMs);
   }
 
+  /** Where the helper is there, once the probe placed it. */
+  get helperOnHost(): string | undefined {
+    return this.helperPath;
+  }
+
   /** A program placed in the cache there (once a session, and only when that exact file is not there): its path. */
   async place(name: string, data: Buffer): Promise<string> {
     if (!this.facts) await this.probe();

@@ -6,14 +6,15 @@
  * "stop" follows none, "clear" forgets the records. Reading gives a header (how many tasks are
  * followed, how many records were lost) and the records in the order they completed:
  *
- *	SEQ START PID OP A0 A1 = RESULT BYTES [HEX]
+ *	SEQ START PID OP A0 A1 = RESULT BYTES DIGEST [HEX]
  *
  * START numbers the calls in the order they began, SEQ in the order they completed; OP is pipe
  * (A0 the dataId), read / write (dataId, count asked for), close (dataId, 0 for the read end, 1
  * for the write end), fork (the child, 1 if it shares the fd table), exit, begin / commit (553's
  * and 554's argument), query / savepoint / release / rollback_to (the SQL or the savepoint's name
  * in HEX), and RESULT the call's return value. BYTES is how many bytes the call moved (a write:
- * those it was given); HEX holds them up to sqliteos.record_bytes. Records past
+ * those it was given), DIGEST their 64-bit FNV-1a (- if they could not all be read); HEX holds them
+ * up to sqliteos.record_bytes. Records past
  * sqliteos.record_max, or past 64 MiB of bytes kept, are lost: counted, never hidden.
  */
 #include <linux/debugfs.h>
@@ -46,7 +47,8 @@ static const char *const op_names[REC_NR] = {
 
 struct record {
 	struct list_head node;
-	u64 seq, start;
+	u64 seq, start, digest;
+	bool hashed;
 	pid_t pid;
 	enum sqlos_rec op;
 	s64 args[2], result;
@@ -73,9 +75,35 @@ u64 sqlos_record_start(void)
 	return is_followed(current) ? atomic64_inc_return(&clock) : 0;
 }
 
+#define FNV_BASIS	0xcbf29ce484222325ULL
+
+static u64 fnv1a(u64 h, const u8 *p, size_t n)
+{
+	while (n--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Keeps up to room of the bytes in `from` and digests all of them (false if some faulted). */
+static bool keep_bytes(struct record *r, size_t room, struct iov_iter *from, size_t bytes)
+{
+	size_t done, got = 1;
+	u8 part[256];
+
+	r->kept = copy_from_iter(r->data, room, from);
+	r->digest = fnv1a(FNV_BASIS, r->data, r->kept);
+	for (done = r->kept; done < bytes && got; done += got) {
+		got = copy_from_iter(part, min_t(size_t, sizeof(part), bytes - done), from);
+		r->digest = fnv1a(r->digest, part, got);
+	}
+	return done == bytes;
+}
+
 /*
  * A record of op by pid, with up to record_bytes of the bytes in `from` (a caller's buffer, read
- * before rec_lock is taken) or buf.
+ * before rec_lock is taken) or buf, and the digest of all of them.
  */
 static void add(u64 start, pid_t pid, enum sqlos_rec op, s64 a0, s64 a1, s64 result,
 		struct iov_iter *from, const void *buf, size_t bytes)
@@ -84,17 +112,23 @@ static void add(u64 start, pid_t pid, enum sqlos_rec op, s64 a0, s64 a1, s64 res
 	struct record *r = kvmalloc(struct_size(r, data, keep), GFP_KERNEL_ACCOUNT);
 
 	if (r) {
-		if (from)
-			keep = copy_from_iter(r->data, keep, from);
-		else if (buf)
+		r->kept = 0;
+		r->digest = FNV_BASIS;
+		r->hashed = true;
+		if (from) {
+			r->hashed = keep_bytes(r, keep, from, bytes);
+		} else if (buf) {
 			memcpy(r->data, buf, keep);
+			r->kept = keep;
+			r->digest = fnv1a(FNV_BASIS, buf, bytes);
+		}
 		r->pid = pid;
 		r->op = op;
 		r->args[0] = a0;
 		r->args[1] = a1;
 		r->result = result;
 		r->bytes = bytes;
-		r->kept = keep;
+		keep = r->kept;
 	}
 	mutex_lock(&rec_lock);
 	if (!r || nrec >= READ_ONCE(record_max) || kept_total + keep > RECORD_TOTAL) {
@@ -180,6 +214,10 @@ static int record_show(struct seq_file *sf, void *unused)
 	list_for_each_entry(r, &records, node) {
 		seq_printf(sf, "%llu %llu %d %s %lld %lld = %lld %zu ", r->seq, r->start, r->pid,
 			   op_names[r->op], r->args[0], r->args[1], r->result, r->bytes);
+		if (r->hashed)
+			seq_printf(sf, "%016llx ", r->digest);
+		else
+			seq_puts(sf, "- ");
 		for (i = 0; i < r->kept; i += 64)
 			seq_printf(sf, "%*phN", (int)min_t(size_t, 64, r->kept - i), r->data + i);
 		seq_putc(sf, '\n');

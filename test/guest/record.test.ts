@@ -11,6 +11,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseScenario } from '../../extension/core/scenario/parser';
+import type { Scenario, Statement } from '../../extension/core/scenario/ast';
+import { compilePlan } from '../../extension/core/scenario/plan';
+import { recordingToScenario } from '../../extension/core/record/to-scenario';
+import { kernelCannotRun } from '../../extension/machines/differential';
+import { KernelHost } from '../../extension/machines/kernel-host';
+import { recordOnKernel } from '../../extension/machines/record-kernel';
+import { bundledHelper } from '../../extension/machines/sources';
 import { simulate as simulateScenario } from '../../extension/machines/differential';
 import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
 import { Connection, connect } from '../../extension/machines/ssh/connection';
@@ -44,6 +51,35 @@ async function recordAndReplay(name: string, exe: string): Promise<string> {
   return text;
 }
 
+/**
+ * Each process's statements (P1 first, then in order of creation) in a form that leaves labels and lines
+ * aside: a pipe end by the pipe's place and the end, a write by its bytes, a fork by the child's place.
+ */
+function shape(s: Scenario, pids: number[]): string[][] {
+  const ends = new Map<string, string>();
+  let pipes = 0;
+  for (const st of s.statements) {
+    if (st.op !== 'pipe') continue;
+    pipes++;
+    ends.set(st.read.name, `pipe${pipes}.r`);
+    ends.set(st.write.name, `pipe${pipes}.w`);
+  }
+  const place = (pid: number) => `P#${pids.indexOf(pid) + 1}`;
+  const one = (st: Statement): string | undefined => {
+    switch (st.op) {
+      case 'pipe': return 'pipe';
+      case 'fork': case 'thread': return `${st.op} ${place(st.child)}`;
+      case 'write': return `write ${ends.get(st.fd.name)} ${Buffer.from(st.data.bytes).toString('hex')}`;
+      case 'read': return `read ${ends.get(st.fd.name)} ${st.n}`;
+      case 'close': return `close ${ends.get(st.fd.name)}`;
+      case 'query': return `query ${st.sql}`;
+      case 'exit': return undefined; // a recording has every process's exit; a scenario writes those it needs
+      default: return st.op;
+    }
+  };
+  return pids.map((p) => s.statements.filter((st) => st.pid === p).map(one).filter((x): x is string => x !== undefined));
+}
+
 describe('sqliteos record on the companion kernel', () => {
   let conn: Connection;
   before(async () => {
@@ -69,6 +105,32 @@ describe('sqliteos record on the companion kernel', () => {
     const text = await recordAndReplay('threads-txn', program('threads-txn'));
     const body = text.split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(body, ['P1 pipe r w', 'P1 thread P2', 'P2 write w 4096', 'P2 exit', 'P1 begin', 'P1 query "SELECT count(*) FROM pipe_data"', 'P1 commit', 'P1 read r 4096 == 4096', 'P1 exit']);
+  });
+
+  it('gives back every example sqliteos-run plays to its end: the same statements per process, bytes and fork tree', { timeout: 600000 }, async () => {
+    const host = new KernelHost(conn, bundledHelper(path.join(ROOT, 'dist')));
+    await host.probe();
+    const runner = await host.place('sqliteos-run', fs.readFileSync(path.join(ROOT, 'dist', 'helpers', 'sqliteos-run-x86_64')));
+    const dir = path.join(ROOT, 'examples');
+    let compared = 0;
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.sqlos'))) {
+      const parsed = parseScenario(fs.readFileSync(path.join(dir, f), 'utf8'), f);
+      assert.ok(parsed.ok, f);
+      const ex = parsed.scenario;
+      if (kernelCannotRun(ex, {})) continue;
+      const run = await recordOnKernel(host, { remote: runner }, ['--inspect', host.helperOnHost!, '--settle-ms', '20000'], 120000, compilePlan(ex, ex.capacity ?? 65536).text);
+      if (!/\nend ok\n/.test(run.output)) continue; // a run that ends asleep: its last calls never return
+      const rec = recordingToScenario(run.recording, { command: ['sqliteos-run'], host: 'guest', release: run.release, date: '' });
+      assert.deepEqual(rec.refusals.map((r) => r.why), [], f);
+      const back = parseScenario(rec.source, `${f} recorded`);
+      assert.ok(back.ok, `${f}\n${rec.source}`);
+      // The recording's P1 is sqliteos-run itself: the scenario's processes are the next ones, in order.
+      const recorded = back.scenario.pids.slice(1, 1 + ex.pids.length);
+      assert.deepEqual(shape(back.scenario, recorded), shape(ex, ex.pids), `${f}\n${rec.source}`);
+      compared++;
+    }
+    console.log(`round trip: ${compared} examples recorded and given back`);
+    assert.ok(compared >= 8, `only ${compared} examples ran to their end under the recorder`);
   });
 
   it('refuses what the language cannot say, naming the record, and a recording that lost records', { timeout: 300000 }, async () => {

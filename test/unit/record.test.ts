@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordingError, parseRecording } from '../../extension/core/record/recording';
+import { RecordingError, fnv1a64, parseRecording } from '../../extension/core/record/recording';
 import { recordingToScenario } from '../../extension/core/record/to-scenario';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { simulate } from '../../extension/machines/differential';
@@ -14,8 +14,14 @@ const PROG = { command: ['./demo', '-x'], host: 'root@127.0.0.1:2222', release: 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => 97 + (i % 26))).toString('hex');
 
+/** Records as the kernel prints them, from 'SEQ START PID OP A0 A1 = RESULT BYTES HEX': the digest added (of HEX's bytes, or as given after BYTES). */
 function text(records: string[], head = 'following 0\nlost 0'): string {
-  return `sqliteos-record 1\n${head}\nrecords ${records.length}\n${records.join('\n')}\n`;
+  const withDigest = records.map((r) => {
+    const m = /^(.* = -?\d+ \d+) (#\S+ )?([0-9a-f]*)$/.exec(r);
+    if (!m) return r;
+    return `${m[1]} ${m[2] ? m[2].trim().slice(1) : fnv1a64(Buffer.from(m[3], 'hex'))}${m[3] ? ` ${m[3]}` : ' '}`;
+  });
+  return `sqliteos-record 1\n${head}\nrecords ${records.length}\n${withDigest.join('\n')}\n`;
 }
 
 describe('a recording as a scenario', () => {
@@ -88,10 +94,33 @@ describe('a recording as a scenario', () => {
     ]);
   });
 
+  it('keeps bytes past the bound by their digest: a pattern as its count; other read bytes without an expectation, noted', () => {
+    const big = Buffer.from(pattern(100000), 'hex');
+    const rec = parseRecording(
+      text([
+        '1 1 40 pipe 1 0 = 0 0 ',
+        `2 2 40 write 1 100000 = 100000 100000 #${fnv1a64(big)} ${pattern(64)}`,
+        `3 3 40 read 1 100000 = 70000 70000 #${fnv1a64(big.subarray(0, 70000))} ${pattern(64)}`,
+        `4 4 40 read 1 100000 = 30000 30000 #${fnv1a64(big.subarray(70000))} ${big.subarray(70000, 70064).toString('hex')}`,
+        `5 5 40 write 1 8 = 3 8 ${hex('xyzxyzxy')}`,
+      ]),
+    );
+    const s = recordingToScenario(rec, PROG);
+    assert.deepEqual(s.refusals, []);
+    assert.deepEqual(s.source.split('\n').filter((l) => l && !l.startsWith('#')), [
+      'P1 pipe r w',
+      'P1 write w 100000',
+      'P1 read r 100000 == 70000',
+      'P1 read r 100000',
+      'P1 write w "xyzxyzxy"  # the kernel wrote 3 of them',
+    ]);
+    assert.match(s.source, new RegExp(`# Note: statement 4: a read of 30000 bytes, 64 kept \\(sqliteos\\.record_bytes\\): it has no expectation \\(their digest: ${fnv1a64(big.subarray(70000))}\\)`));
+  });
+
   it('says where a recording cannot be read', () => {
     assert.throws(() => parseRecording('hello\n', 'g:/rec'), (e: Error) => e instanceof RecordingError && /^g:\/rec:1: not a recording/.test(e.message));
     assert.throws(() => parseRecording(text(['1 1 40 pipe x 0 = 0 0 ']), 'g:/rec'), (e: Error) => e.message.startsWith("g:/rec:5: cannot read this record: '1 1 40 pipe x"));
     assert.throws(() => parseRecording(text(['1 1 40 fly 1 0 = 0 0 ']), 'g:/rec'), /g:\/rec:5: cannot read/);
-    assert.throws(() => parseRecording('sqliteos-record 1\nfollowing 0\nlost 0\nrecords 2\n1 1 40 exit 0 0 = 0 0 \n'), /the header says 2 records, 1 follow/);
+    assert.throws(() => parseRecording('sqliteos-record 1\nfollowing 0\nlost 0\nrecords 2\n1 1 40 exit 0 0 = 0 0 cbf29ce484222325 \n'), /the header says 2 records, 1 follow/);
   });
 });

@@ -1,6 +1,7 @@
 /*
  * A recording as the companion kernel's recorder gives it (debugfs sqliteos/record, record.c): a header
- * (how many tasks it still follows, how many records it lost) and one record per call. Parsed here, with
+ * (how many tasks it still follows, how many records it lost) and one record per call, its bytes kept up to
+ * a bound and digested whole. Parsed here, with
  * the line of anything it cannot read; no vscode, no machine.
  */
 
@@ -20,6 +21,8 @@ export interface CallRecord {
   /** The bytes the call moved (a write: the bytes it was given) and those kept (up to sqliteos.record_bytes). */
   bytes: number;
   data: Uint8Array;
+  /** The 64-bit FNV-1a of all `bytes` bytes, in hex; undefined where the kernel could not read them all. */
+  digest?: string;
   /** The record's line in the recorder's text, for messages. */
   line: number;
 }
@@ -31,6 +34,13 @@ export interface Recording {
 }
 
 export class RecordingError extends Error {}
+
+/** The recorder's digest (record.c's fnv1a): 64-bit FNV-1a, in 16 hex digits. */
+export function fnv1a64(b: Uint8Array): string {
+  let h = 0xcbf29ce484222325n;
+  for (const x of b) h = BigInt.asUintN(64, (h ^ BigInt(x)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
 
 export function parseRecording(text: string, where = 'the recording'): Recording {
   const lines = text.split('\n');
@@ -45,8 +55,8 @@ export function parseRecording(text: string, where = 'the recording'): Recording
       head.set(h[1], Number(h[2]));
       continue;
     }
-    const m = /^(\d+) (\d+) (\d+) ([a-z_]+) (-?\d+) (-?\d+) = (-?\d+) (\d+) ?([0-9a-f]*)$/.exec(l);
-    if (!m || !(RECORD_OPS as readonly string[]).includes(m[4]) || m[9].length % 2) throw new RecordingError(`${where}:${i + 1}: cannot read this record: '${l.slice(0, 80)}'`);
+    const m = /^(\d+) (\d+) (\d+) ([a-z_]+) (-?\d+) (-?\d+) = (-?\d+) (\d+) ([0-9a-f]{16}|-) ?([0-9a-f]*)$/.exec(l);
+    if (!m || !(RECORD_OPS as readonly string[]).includes(m[4]) || m[10].length % 2) throw new RecordingError(`${where}:${i + 1}: cannot read this record: '${l.slice(0, 80)}'`);
     records.push({
       seq: Number(m[1]),
       start: Number(m[2]),
@@ -55,7 +65,8 @@ export function parseRecording(text: string, where = 'the recording'): Recording
       args: [Number(m[5]), Number(m[6])],
       result: Number(m[7]),
       bytes: Number(m[8]),
-      data: Uint8Array.from(Buffer.from(m[9], 'hex')),
+      digest: m[9] === '-' ? undefined : m[9],
+      data: Uint8Array.from(Buffer.from(m[10], 'hex')),
       line: i + 1,
     });
   }

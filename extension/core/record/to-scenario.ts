@@ -8,7 +8,7 @@
  */
 import { showBytes } from '../scenario/bytes';
 import { patternBytes } from '../scenario/parser';
-import type { CallRecord, Recording } from './recording';
+import { CallRecord, Recording, fnv1a64 } from './recording';
 
 export interface RecordedProgram {
   /** The program and its arguments as run, the machine and its kernel release, when. */
@@ -37,11 +37,16 @@ const O_CLOEXEC = 0o2000000;
 const ERRNO: Record<number, string> = { 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 14: 'EFAULT', 22: 'EINVAL', 24: 'EMFILE', 27: 'EFBIG', 32: 'EPIPE', 35: 'EDEADLK' };
 const errName = (r: number) => ERRNO[-r] ?? `errno ${-r}`;
 
-/** Bytes as the language writes them: a count where they are its pattern, else a string or hex literal. */
-function literal(b: Uint8Array): string {
-  const p = patternBytes(b.length);
-  if (b.length >= 8 && b.every((v, i) => v === p[i])) return String(b.length);
-  return showBytes(b, b.length);
+/**
+ * A call's bytes as the language writes them: a count where they are its pattern (also past the bytes
+ * kept, by the digest of all of them), else a string or hex literal; undefined if not all were kept.
+ */
+function literal(r: CallRecord, n: number): string | undefined {
+  const p = patternBytes(n);
+  if (r.data.length < n) return r.digest !== undefined && r.digest === fnv1a64(p) ? String(n) : undefined;
+  const b = r.data.subarray(0, n);
+  if (n >= 8 && b.every((v, i) => v === p[i])) return String(n);
+  return showBytes(b, n);
 }
 
 function sqlString(sql: Uint8Array): string | undefined {
@@ -96,19 +101,27 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
       case 'read': {
         const l = end(r, 0);
         if (!l) break;
-        if (interrupted) refuse(r, `a read that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
-        else if (r.result >= 0 && r.data.length < r.result) refuse(r, `a read of ${r.result} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
-        else lines.push(`${p} read ${l} ${r.args[1]}${r.result >= 0 ? ` == ${r.result ? literal(r.data) : '""'}` : failed}`);
+        if (interrupted) {
+          refuse(r, `a read that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
+          break;
+        }
+        if (r.result < 0) {
+          lines.push(`${p} read ${l} ${r.args[1]}${failed}`);
+          break;
+        }
+        const got = r.result ? literal(r, r.result) : '""';
+        if (got === undefined) notes.push(`statement ${lines.length + 1}: a read of ${r.result} bytes, ${r.data.length} kept (sqliteos.record_bytes): it has no expectation (their digest: ${r.digest ?? 'not read'})`);
+        lines.push(`${p} read ${l} ${r.args[1]}${got === undefined ? '' : ` == ${got}`}`);
         break;
       }
       case 'write': {
         const l = end(r, 1);
         if (!l) break;
+        const bytes = r.args[1] ? literal(r, r.args[1]) : undefined;
         if (interrupted) refuse(r, `a write that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
-        else if (r.result >= 0 && r.result < r.args[1]) refuse(r, `a write of ${r.args[1]} bytes that wrote ${r.result} (cut short): not in the scenario language yet`);
-        else if (r.data.length < r.args[1]) refuse(r, `a write of ${r.args[1]} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
         else if (r.args[1] === 0) refuse(r, 'a write of 0 bytes: the language writes at least one');
-        else lines.push(`${p} write ${l} ${literal(r.data)}${failed}`);
+        else if (bytes === undefined) refuse(r, `a write of ${r.args[1]} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
+        else lines.push(`${p} write ${l} ${bytes}${failed || (r.result < r.args[1] ? `  # the kernel wrote ${r.result} of them` : '')}`);
         break;
       }
       case 'close': {
