@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench:kernel. Boots the patched kernel (the same tinyconfig build as the tests) under QEMU
 # with the benchmark programs: bw_sqlpipe / lat_sqlpipe on SQL pipes and on stock pipe(2) in the same
-# boot, plain, with the writer 64 chunks ahead, and with 10,000 live processes holding pipes; and
+# boot, plain, with the writer 64 chunks ahead, and with 10,000 live processes holding pipes; a
+# bystander's forks per second beside a process that forks holding 4096 pipe fds (forkbench.c); and
 # lmbench's own bw_pipe / lat_pipe (Debian's lmbench, from its non-free section). Prints lmbench's
 # lines, one JSON object per run, and the ratios SQL pipe / stock pipe (`sqliteos bench report`: the
 # parser and statistics the extension's report uses). Under TCG only ratios within
@@ -45,10 +46,12 @@ fi
 echo "== benchmark programs and initramfs"
 gcc -static -O2 -Wall -o "$bench/bw_sqlpipe" "$root/kernel-scripts/bench/pipebench.c"
 cp "$bench/bw_sqlpipe" "$bench/lat_sqlpipe"
-progs=("$bench/bw_sqlpipe" "$bench/lat_sqlpipe" ${BENCH_PROGS:-})
+gcc -static -O2 -Wall -o "$bench/fork_bystander" "$root/kernel-scripts/bench/forkbench.c"
+progs=("$bench/bw_sqlpipe" "$bench/lat_sqlpipe" "$bench/fork_bystander" ${BENCH_PROGS:-})
 script='for a in "" --stock; do bw_sqlpipe $a; lat_sqlpipe $a; done
 for a in "" --stock; do bw_sqlpipe $a --ahead 64; done
-for a in "" --stock; do bw_sqlpipe $a --procs 10000; lat_sqlpipe $a --procs 10000; done'
+for a in "" --stock; do bw_sqlpipe $a --procs 10000; lat_sqlpipe $a --procs 10000; done
+for a in "" --stock; do fork_bystander $a; done'
 if [ -x "$lmbench/bw_pipe" ] && [ -z "${BENCH_QUICK:-}" ]; then
   progs+=("$lmbench/bw_pipe" "$lmbench/lat_pipe")
   script="$script
@@ -78,7 +81,7 @@ qemu_boot "$image" "$bench/root.cpio.gz" "$log" 1500 2048 "tsc=reliable ${BENCH_
 echo "   $(( $(date +%s) - t0 )) s"
 no_reports "$log"
 grep -q '^bench: done' "$log" || { echo "bench.sh: the guest did not finish; console log: $log" >&2; tail -30 "$log" >&2; exit 1; }
-grep -E 'bandwidth:|latency:|^\{"bench":"profile"' "$log"
+grep -E 'bandwidth:|latency:|^fork bystander:|^\{"bench":"profile"' "$log"
 grep -E '^\{"bench":' "$log" > "$bench/runs.jsonl"
 echo "   one JSON object per run: $bench/runs.jsonl"
 sqliteos bench report "$log" --emulated
