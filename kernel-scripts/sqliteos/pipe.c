@@ -2,21 +2,21 @@
 /*
  * SQL pipes: 552 sql_pipe, 550 sql_pipe_read, 551 sql_pipe_write (the published numbers and
  * arguments), with the companion semantics, and 558 sql_pipe2 (552 with O_CLOEXEC / O_NONBLOCK).
- * Each end is a real file (pipefs.c: a FIFO inode of its own), so close(), dup(), fork, exec, exit,
- * poll, readv / writev and fcntl work on it, and 550 / 551 are read(2) / write(2) on it, with the
- * same checks (rw_verify_area, the LSM hook, fsnotify). The bytes live in pipe_chunk, one row per
- * write, so a write costs its own size and a read the chunks it takes; pipe_data keeps one row per
- * pipe with queue ids (never kernel addresses) in read_wq / write_wq; pid_pipe has a row per
- * (fd-table owner, fd). read returns 0 at EOF; write with no reader left fails with -EPIPE and
- * SIGPIPE; a full pipe (its capacity in bytes) blocks writers on write_wq, or fails with -EAGAIN
- * under O_NONBLOCK; a write of at most PIPE_BUF bytes goes in whole, never split around another
- * writer's; write returns the byte count; sleeps end with -ERESTARTSYS on a signal. Readers and
- * writers wait exclusively and are woken one at a time; one that leaves bytes (or room) behind, or
- * fails after its wake-up, wakes the next (the paper's algorithm 5, and fs/pipe.c's rule).
- * Everything runs under the global write mutex, as the paper's pipes do (sqlos_lock_pipes() here),
- * and user memory is never waited for under it (read and write: pipe_rw.c). This file makes a pipe
- * and its rows, bounds what a user can make (capacity, pages, ends), sizes it (fcntl) and forgets
- * it on close.
+ * Each end is a real file (pipefs.c: a FIFO inode of its own), so close(), dup(), fork, exec,
+ * exit, poll, readv / writev and fcntl work on it, and 550 / 551 are read(2) / write(2) on it,
+ * with the same checks (rw_verify_area, the LSM hook, fsnotify). The bytes live in pipe_chunk, in
+ * chunks of at most 64 KiB (pipe_rw.c), so a write costs its own size and a read what it takes;
+ * pipe_data keeps one row per pipe with queue ids (never kernel addresses) in read_wq / write_wq;
+ * pid_pipe has a row per (fd-table owner, fd). read returns 0 at EOF; write with no reader left
+ * fails with -EPIPE and SIGPIPE; a full pipe (its capacity in bytes) blocks writers on write_wq,
+ * or fails with -EAGAIN under O_NONBLOCK; a write of at most PIPE_BUF bytes goes in whole, never
+ * split around another writer's; write returns the byte count; sleeps end with -ERESTARTSYS on a
+ * signal. Readers and writers wait exclusively and are woken one at a time; one that leaves bytes
+ * (or room) behind, or fails after its wake-up, wakes the next (the paper's algorithm 5, and
+ * fs/pipe.c's rule). Everything runs under the global write mutex, as the paper's pipes do
+ * (sqlos_lock_pipes() here), and user memory is never waited for under it (read and write:
+ * pipe_rw.c). This file makes a pipe and its rows, bounds what a user can make (capacity, pages,
+ * ends), sizes it (fcntl) and forgets it on close.
  */
 #include <linux/fdtable.h>
 #include <linux/idr.h>

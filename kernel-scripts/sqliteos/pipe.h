@@ -13,6 +13,8 @@
 #include <linux/uio.h>
 #include <linux/wait.h>
 
+struct sqlos_rec_io;
+
 /*
  * One SQL pipe; all but ref are protected by sqlos_db_lock (poll and FIONREAD peek with
  * READ_ONCE).
@@ -45,9 +47,11 @@ int sqlos_pipe_flush(struct file *file, fl_owner_t id);
 int sqlos_pipe_release(struct inode *inode, struct file *file);
 void sqlos_pipe_put(struct sqlos_pipe *p);
 
-/* pipe_rw.c */
-ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock);
-ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonblock);
+/* pipe_rw.c; rio: the recorder's capture of the bytes moved, or NULL */
+ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock,
+			struct sqlos_rec_io *rio);
+ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonblock,
+			 struct sqlos_rec_io *rio);
 
 /* pipefs.c: the two ends, write end in files[1], each holding a reference to p. */
 int sqlos_pipe_files(struct sqlos_pipe *p, struct file **files, int flags);

@@ -62,17 +62,17 @@ static size_t copy_in_nofault(void *to, struct iov_iter *from, size_t n)
 
 /*
  * Copies up to max bytes of chunk seq, from its byte skip on, to the caller; *len is the chunk's
- * length and *take what was copied. A chunk read from its start is one SELECT; from further in,
- * SQLite's incremental blob I/O reads only the pages from skip on, through a kernel buffer, so a
- * small read of a big chunk costs what it takes, not the chunk.
+ * length and *take what was copied (and taken for the recorder, rio). A chunk read from its start
+ * is one SELECT; from further in, SQLite's incremental blob I/O reads only the pages from skip on,
+ * so a small read of a big chunk costs what it takes, not the chunk.
  */
 static int chunk_out(s64 seq, size_t skip, struct iov_iter *to, size_t max, size_t *len,
-		     size_t *take)
+		     size_t *take, struct sqlos_rec_io *rio)
 {
+	size_t want, piece, got;
 	sqlite3_stmt *st;
 	sqlite3_blob *blob;
-	void *buf;
-	size_t want;
+	u8 part[256];
 	int rc;
 
 	if (!skip) {
@@ -81,6 +81,7 @@ static int chunk_out(s64 seq, size_t skip, struct iov_iter *to, size_t max, size
 		if (rc == SQLITE_ROW) {
 			*len = sqlite3_column_bytes(st, 0);
 			*take = copy_out_nofault(to, sqlite3_column_blob(st, 0), min(*len, max));
+			sqlos_rec_io_take(rio, sqlite3_column_blob(st, 0), *take);
 			rc = SQLITE_OK;
 		} else if (rc == SQLITE_DONE) {
 			rc = SQLITE_CORRUPT;	/* buffered promised this chunk */
@@ -92,14 +93,20 @@ static int chunk_out(s64 seq, size_t skip, struct iov_iter *to, size_t max, size
 	if (rc != SQLITE_OK)
 		return rc == SQLITE_ERROR ? SQLITE_CORRUPT : rc;	/* no such row: as above */
 	*len = sqlite3_blob_bytes(blob);
-	rc = SQLITE_CORRUPT;	/* a chunk is deleted when read to its end */
-	if (*len > skip) {
-		want = min(*len - skip, max);
-		buf = kvmalloc(want, GFP_KERNEL_ACCOUNT);
-		rc = buf ? sqlite3_blob_read(blob, buf, want, skip) : SQLITE_NOMEM;
-		if (rc == SQLITE_OK)
-			*take = copy_out_nofault(to, buf, want);
-		kvfree(buf);
+	rc = *len > skip ? SQLITE_OK : SQLITE_CORRUPT;	/* a chunk read to its end is deleted */
+	want = rc == SQLITE_OK ? min(*len - skip, max) : 0;
+	/* a piece at a time through the stack: no allocation under the locks */
+	for (*take = 0; rc == SQLITE_OK && *take < want; *take += got) {
+		piece = min(sizeof(part), want - *take);
+		rc = sqlite3_blob_read(blob, part, piece, skip + *take);
+		if (rc != SQLITE_OK)
+			break;
+		got = copy_out_nofault(to, part, piece);
+		sqlos_rec_io_take(rio, part, got);
+		if (got < piece) {
+			*take += got;
+			break;
+		}
 	}
 	sqlite3_blob_close(blob);
 	return rc;
@@ -114,7 +121,7 @@ static int chunk_out(s64 seq, size_t skip, struct iov_iter *to, size_t max, size
  * *at the byte the copy stopped at; so a buffer out of memory never shortens a read.
  */
 static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, size_t *fault,
-			  size_t *at)
+			  size_t *at, struct sqlos_rec_io *rio)
 {
 	u64 t0 = ktime_get_ns();
 	s64 seq = p->head, args[2];
@@ -125,7 +132,7 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 	rc = sqlos_window_begin();
 	for (k = 0; rc == SQLITE_OK && got < n && k < CHUNKS_PER_READ && seq < p->tail; k++) {
 		take = 0;
-		rc = chunk_out(seq, skip, to, n - got, &len, &take);
+		rc = chunk_out(seq, skip, to, n - got, &len, &take, rio);
 		if (rc == SQLITE_OK) {
 			want = min(len - skip, n - got);
 			if (take < want) {
@@ -152,6 +159,7 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 		got = 0;
 	}
 	if (!got) {
+		sqlos_rec_io_reset(rio);
 		sqlos_window_end(rc == SQLITE_OK ? SQLITE_ABORT : rc);
 		if (*fault)
 			return 0;
@@ -171,8 +179,10 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 	sqlos_counters[C_NS_READ_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK) {
 		iov_iter_revert(to, got);
+		sqlos_rec_io_reset(rio);
 		return sqlos_errno(rc, true);
 	}
+	sqlos_rec_io_stamp(rio);
 	p->head = seq;
 	p->head_read = part;
 	p->buffered -= got;
@@ -181,7 +191,8 @@ static ssize_t take_bytes(struct sqlos_pipe *p, struct iov_iter *to, size_t n, s
 	return got;
 }
 
-ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock)
+ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock,
+			struct sqlos_rec_io *rio)
 {
 	size_t n = min_t(size_t, iov_iter_count(to), MAX_RW_COUNT), fault, at, stuck = SIZE_MAX;
 	ssize_t ret;
@@ -205,7 +216,7 @@ ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock
 			if (ret)
 				return ret;
 		}
-		ret = take_bytes(p, to, n, &fault, &at);
+		ret = take_bytes(p, to, n, &fault, &at, rio);
 		if (!fault)
 			break;
 		/*
@@ -240,7 +251,8 @@ ssize_t sqlos_pipe_read(struct sqlos_pipe *p, struct iov_iter *to, bool nonblock
  * is unread and they fit in MERGE_MAX with it, else go in new chunks of at most CHUNK_MAX. A pipe
  * takes 2^40 - 1 chunks (-EFBIG after).
  */
-static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const char *data, size_t k)
+static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const char *data, size_t k,
+		  struct sqlos_rec_io *rio)
 {
 	u64 t0 = ktime_get_ns();
 	s64 args[2], tail = p->tail;
@@ -252,6 +264,8 @@ static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const char *data, 
 		args[0] = tail - 1;
 		args[1] = p->id;
 		rc = sqlos_window_run(ST_MERGE_CHUNK, args, b, data, k);
+		if (rc == SQLITE_OK && sqlite3_changes(sqlos_db) != 1)
+			rc = SQLITE_CORRUPT;	/* no newest chunk where buffered said */
 		tail_len += k;
 		off = k;
 	}
@@ -271,6 +285,8 @@ static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const char *data, 
 	sqlos_counters[C_NS_WRITE_SQL] += ktime_get_ns() - t0;
 	if (rc != SQLITE_OK)
 		return sqlos_errno(rc, true);
+	sqlos_rec_io_take(rio, data, k);
+	sqlos_rec_io_stamp(rio);
 	p->tail = tail;
 	p->tail_len = tail_len;
 	p->buffered += k;
@@ -289,7 +305,8 @@ static int append(struct sqlos_pipe *p, struct sqlos_wbuf *b, const char *data, 
  * locks), allocated with the locks dropped, and never filled again while the commit window's log
  * holds it.
  */
-ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonblock)
+ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonblock,
+			 struct sqlos_rec_io *rio)
 {
 	size_t n = min_t(size_t, iov_iter_count(from), MAX_RW_COUNT);
 	size_t done = 0, have = 0, off = 0, room, k = 0, stuck = SIZE_MAX;
@@ -366,7 +383,7 @@ ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonbl
 			continue;
 		}
 		k = min(have, room);
-		ret = append(p, wbuf, sqlos_wbuf_data(wbuf) + off, k);
+		ret = append(p, wbuf, sqlos_wbuf_data(wbuf) + off, k, rio);
 		if (ret)
 			break;
 		off += k;
@@ -377,6 +394,8 @@ ssize_t sqlos_pipe_write(struct sqlos_pipe *p, struct iov_iter *from, bool nonbl
 		wake_up(&p->write_wq);	/* room left, or this write failed: the next writer */
 	sqlos_unlock_pipes();
 out:
+	if (have)
+		iov_iter_revert(from, have);	/* copied, not written: `from` is next */
 	sqlos_wbuf_put(wbuf);	/* the commit window's log may keep it a while */
 	return done ? done : ret;
 }

@@ -104,15 +104,19 @@ static bool nonblocking(struct kiocb *iocb)
 	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
 }
 
-/* read(2), readv(2) and 550 alike; the recorder sees the caller's buffer as it was */
+/*
+ * read(2), readv(2) and 550 alike. A followed task's bytes are taken for the recorder where they
+ * are copied out, and a write's that did not go in from its buffer afterwards.
+ */
 static ssize_t sqlos_pipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct sqlos_pipe *p = iocb->ki_filp->private_data;
 	u64 start = sqlos_record_start();
-	struct iov_iter seen = *to;
-	ssize_t ret = sqlos_pipe_read(p, to, nonblocking(iocb));
+	size_t asked = iov_iter_count(to);
+	struct sqlos_rec_io *rio = sqlos_rec_io_new(start, asked);
+	ssize_t ret = sqlos_pipe_read(p, to, nonblocking(iocb), rio);
 
-	sqlos_record_io(start, REC_READ, p->id, &seen, ret);
+	sqlos_record_io(start, REC_READ, p->id, rio, NULL, asked, ret);
 	return ret;
 }
 
@@ -120,10 +124,12 @@ static ssize_t sqlos_pipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct sqlos_pipe *p = iocb->ki_filp->private_data;
 	u64 start = sqlos_record_start();
-	struct iov_iter seen = *from;
-	ssize_t ret = sqlos_pipe_write(p, from, nonblocking(iocb));
+	size_t asked = iov_iter_count(from);
+	struct sqlos_rec_io *rio = sqlos_rec_io_new(start, asked);
+	ssize_t ret = sqlos_pipe_write(p, from, nonblocking(iocb), rio);
 
-	sqlos_record_io(start, REC_WRITE, p->id, &seen, ret);
+	/* from: what was not written is next in it (a source: readable again on every kernel) */
+	sqlos_record_io(start, REC_WRITE, p->id, rio, from, asked, ret);
 	return ret;
 }
 

@@ -128,11 +128,28 @@ enum sqlos_rec {
 
 struct dentry;
 struct iov_iter;
+
+/*
+ * What a followed read or write moved, taken where the bytes are (the chunk, the write buffer)
+ * under sqlos_db_lock: the order the tables saw (seq), the bytes up to room, and the digest of all.
+ */
+struct sqlos_rec_io {
+	u64 seq, digest;
+	size_t room, kept, moved;
+	u8 *buf;
+};
+
 /* A call's start number if current is followed, else 0 (and nothing is recorded for it). */
 u64 sqlos_record_start(void);
 void sqlos_record(u64 start, enum sqlos_rec op, s64 a0, s64 a1, s64 result, const void *buf,
 		  size_t bytes);
-void sqlos_record_io(u64 start, enum sqlos_rec op, s64 id, struct iov_iter *seen, ssize_t ret);
+/* A capture for a followed read or write of up to n bytes; NULL: not followed or no memory */
+struct sqlos_rec_io *sqlos_rec_io_new(u64 start, size_t n);
+void sqlos_rec_io_take(struct sqlos_rec_io *rio, const void *data, size_t n);
+void sqlos_rec_io_reset(struct sqlos_rec_io *rio);
+void sqlos_rec_io_stamp(struct sqlos_rec_io *rio);
+void sqlos_record_io(u64 start, enum sqlos_rec op, s64 id, struct sqlos_rec_io *rio,
+		     struct iov_iter *rest, size_t asked, ssize_t ret);
 void sqlos_record_fork(struct task_struct *child, bool files);
 void sqlos_record_exit(struct task_struct *t);
 void sqlos_record_init(struct dentry *dir);

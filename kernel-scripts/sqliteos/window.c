@@ -39,7 +39,8 @@ static unsigned int commit_window = 16;
 
 /*
  * At most WINDOW_OPS_MAX (anything else is refused with -EINVAL): reads keep no buffer, so the
- * log's length is bounded by the operation count alone.
+ * log's length is bounded by the operation count (a write logs up to 17 statements: its 64 KiB
+ * chunks of at most 1 MiB, WRITE_BUF_MAX, and a merge).
  */
 #define WINDOW_OPS_MAX	256
 
@@ -69,7 +70,7 @@ struct wlog_entry {
 	struct list_head node;
 	enum sqlos_st st;
 	s64 args[2];
-	struct sqlos_wbuf *buf;	/* ST_APPEND: holds data */
+	struct sqlos_wbuf *buf;	/* ST_APPEND, ST_MERGE_CHUNK: holds data */
 	const void *data;
 	size_t len;
 };
@@ -258,8 +259,8 @@ int sqlos_window_begin(void)
 }
 
 /*
- * Runs one of the operation's write statements (two s64 arguments, and for ST_APPEND data, from
- * buf, as its third) and logs it.
+ * Runs one of the operation's write statements (two s64 arguments, and for ST_APPEND and
+ * ST_MERGE_CHUNK data, from buf, as its third) and logs it.
  */
 int sqlos_window_run(enum sqlos_st id, const s64 *args, struct sqlos_wbuf *buf, const void *data,
 		     size_t len)

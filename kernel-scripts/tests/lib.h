@@ -99,6 +99,7 @@ void posix_tests(void);
 void wakeup_tests(void);
 void memory_tests(void);
 void chunk_tests(void);
+void record_tests(void);
 void window_tests(void);
 void limit_tests(void);
 void storm_tests(void);

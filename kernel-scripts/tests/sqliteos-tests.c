@@ -253,6 +253,7 @@ static const struct test_group groups[] = {
 	{ "wakeups", wakeup_tests, 13 },
 	{ "memory", memory_tests, 2 },
 	{ "chunks", chunk_tests, 4 },
+	{ "record", record_tests, 3 },
 	{ "window", window_tests, 2, 4 },
 	{ "limits", limit_tests, 6 },
 	{ "stress", stress_tests, 1 },

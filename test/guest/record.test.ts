@@ -101,6 +101,31 @@ describe('sqliteos record on the companion kernel', () => {
     assert.match(text, /^# Recorded by `sqliteos record` on .* \(kernel 6\.1\.\d+\)/);
   });
 
+  it("records the published tree's own test programs as their authors wrote them; each replays and matches the kernel", { timeout: 600000 }, async () => {
+    // The published tree, unpacked once into the kernel cache (npm run test:kernel:trees has done it in CI).
+    const find = spawnSync('bash', ['-c', [
+      'set -e; source kernel-scripts/qemu/guest-lib.sh',
+      'kcache="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}"',
+      'SQLITEOS_PUBLISHED_TARBALL="$(published_tarball "$PWD")" bash kernel-scripts/kernel.sh source published "$kcache/trees" | grep "^@@sqliteos tree " | cut -d" " -f3-',
+    ].join('\n')], { cwd: ROOT, encoding: 'utf8', timeout: 1800000 });
+    const tree = find.stdout.trim();
+    assert.ok(find.status === 0 && fs.existsSync(path.join(tree, 'test_fork_mult_read.c')), `the published tree: ${find.stderr}`);
+    const built = (name: string) => {
+      const out = path.join(work, name);
+      const cc = spawnSync('gcc', ['-static', '-O0', '-w', '-pthread', '-o', out, path.join(tree, `${name}.c`)], { encoding: 'utf8' });
+      assert.equal(cc.status, 0, cc.stderr);
+      return out;
+    };
+    // Two readers (a child and its child) each get the 8 bytes one writer sends (550 / 551 / 552).
+    const mult = (await recordAndReplay('test_fork_mult_read', built('test_fork_mult_read'))).split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(mult.filter((l) => / read | write /.test(l)).sort(), ['P1 write w "HELLBROK"', 'P2 read r 8 == "HELLBROK"', 'P2 write w "HELLBROK"', 'P3 read r 8 == "HELLBROK"']);
+    // Stock pipes and plain forks: only the processes come back.
+    for (const t of ['test_pipe', 'test_fork']) {
+      const body = (await recordAndReplay(t, built(t))).split('\n').filter((l) => l && !l.startsWith('#'));
+      assert.deepEqual([...body].sort(), ['P1 exit', 'P1 fork P2', 'P2 exit'], t);
+    }
+  });
+
   it('records a thread (CLONE_FILES), a read transaction with a query, and a count pattern as a count', { timeout: 300000 }, async () => {
     const text = await recordAndReplay('threads-txn', program('threads-txn'));
     const body = text.split('\n').filter((l) => l && !l.startsWith('#'));

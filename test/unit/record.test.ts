@@ -25,15 +25,15 @@ function text(records: string[], head = 'following 0\nlost 0'): string {
 }
 
 describe('a recording as a scenario', () => {
-  it('names processes in fork order and pipe ends by pipe, keeps read bytes, writes a pattern as a count, and replays', async () => {
+  it('names processes in fork order and pipe ends by pipe, orders calls as the tables saw them (a read that began first but got its bytes after the write comes after it), keeps read bytes, writes a pattern as a count, and replays', async () => {
     const rec = parseRecording(
       text([
         '1 1 40 pipe 1 0 = 0 0 ',
         '2 2 40 pipe 2 524288 = 0 0 ',
         '3 3 40 fork 41 0 = 0 0 ',
         '5 5 41 fork 42 1 = 0 0 ',
-        `7 6 42 write 1 3 = 3 3 ${hex('abc')}`,
-        `6 4 40 read 1 8 = 3 3 ${hex('abc')}`,
+        `6 6 42 write 1 3 = 3 3 ${hex('abc')}`,
+        `7 4 40 read 1 8 = 3 3 ${hex('abc')}`,
         `8 8 41 write 2 26 = 26 26 ${pattern(26)}`,
         `9 9 40 read 2 100 = 26 26 ${pattern(26)}`,
         '10 10 42 exit 0 0 = 0 0 ',
@@ -50,9 +50,9 @@ describe('a recording as a scenario', () => {
       'P1 pipe r1 w1',
       'P1 pipe r2 w2',
       'P1 fork P2',
-      'P1 read r1 8 == "abc"',
       'P2 thread P3',
       'P3 write w1 "abc"',
+      'P1 read r1 8 == "abc"',
       'P2 write w2 26',
       'P1 read r2 100 == 26',
       'P3 exit',

@@ -1,8 +1,8 @@
 /*
  * A recording made a scenario: the recorded process is P1, each process it (or a child) forked the next
  * P in the order of the forks; each pipe's ends are labels (r / w, or r1 / w1, r2 / w2 ... with more
- * than one pipe), shared by every process, as the language has them; the calls in the order they began,
- * each read with `==` the bytes it got. What the language cannot say (O_NONBLOCK, 553(8), a rollback,
+ * than one pipe), shared by every process, as the language has them; the calls in the order the tables
+ * saw them (a read's and a write's taken under the kernel's locks), each read with `==` the bytes it got. What the language cannot say (O_NONBLOCK, 553(8), a rollback,
  * savepoints, a call cut short by a signal, bytes the recorder did not keep) is refused, naming the
  * record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing is dropped.
  */
@@ -58,7 +58,8 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
   const refusals: Refusal[] = [];
   const notes: string[] = [];
   const refuse = (r: CallRecord, why: string) => refusals.push({ record: r, why });
-  const records = [...rec.records].sort((a, b) => a.start - b.start || a.seq - b.seq);
+  // In the order the tables saw them: a replay in that order gives each read the bytes it got.
+  const records = [...rec.records].sort((a, b) => a.seq - b.seq);
 
   // Processes: the one no fork made is P1, then each child in the order of its fork.
   const children = new Set(records.filter((r) => r.op === 'fork').map((r) => r.args[0]));
@@ -157,7 +158,7 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
   const header = [
     `# Recorded by \`sqliteos record\` on ${prog.host} (kernel ${prog.release}), ${prog.date}:`,
     `#   ${prog.command.join(' ')}`,
-    `# ${names.size} process${names.size === 1 ? '' : 'es'}, ${records.length} calls, in the order they began. A recording keeps the`,
+    `# ${names.size} process${names.size === 1 ? '' : 'es'}, ${records.length} calls, in the order the kernel's tables saw them. A recording keeps the`,
     '# calls on SQL pipes and the tables and their bytes; not timing, other syscalls, or control flow',
     '# that depended on what was read (a replay makes these calls whatever it reads).',
     ...notes.map((n) => `# Note: ${n}.`),
