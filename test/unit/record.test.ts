@@ -117,6 +117,25 @@ describe('a recording as a scenario', () => {
     assert.match(s.source, new RegExp(`# Note: statement 4: a read of 30000 bytes, 64 kept \\(sqliteos\\.record_bytes\\): it has no expectation \\(their digest: ${fnv1a64(big.subarray(70000))}\\)`));
   });
 
+  it('labels a pipe whose dataId the kernel gave again (the first pipe closed and gone) as the new pipe', () => {
+    const rec = parseRecording(
+      text([
+        '1 1 40 pipe 1 0 = 0 0 ',
+        `2 2 40 write 1 2 = 2 2 ${hex('hi')}`,
+        `3 3 40 read 1 2 = 2 2 ${hex('hi')}`,
+        '4 4 40 close 1 0 = 0 0 ',
+        '5 5 40 close 1 1 = 0 0 ',
+        '6 6 40 pipe 1 0 = 0 0 ',
+        `7 7 40 write 1 3 = 3 3 ${hex('two')}`,
+        '8 8 40 exit 0 0 = 0 0 ',
+      ]),
+    );
+    const s = recordingToScenario(rec, PROG);
+    assert.deepEqual(s.refusals, []);
+    assert.deepEqual(s.source.split('\n').filter((l) => l && !l.startsWith('#')), ['P1 pipe r1 w1', 'P1 write w1 "hi"', 'P1 read r1 2 == "hi"', 'P1 close r1', 'P1 close w1', 'P1 pipe r2 w2', 'P1 write w2 "two"', 'P1 exit']);
+    assert.ok(parseScenario(s.source, 'reuse.sqlos').ok);
+  });
+
   it('says where a recording cannot be read', () => {
     assert.throws(() => parseRecording('hello\n', 'g:/rec'), (e: Error) => e instanceof RecordingError && /^g:\/rec:1: not a recording/.test(e.message));
     assert.throws(() => parseRecording(text(['1 1 40 pipe x 0 = 0 0 ']), 'g:/rec'), (e: Error) => e.message.startsWith("g:/rec:5: cannot read this record: '1 1 40 pipe x"));

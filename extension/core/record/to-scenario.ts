@@ -69,12 +69,14 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
   for (const r of records) if (r.op === 'fork' && !names.has(r.args[0])) names.set(r.args[0], names.size + 1);
   const P = (pid: number) => `P${names.get(pid)}`;
 
-  // Pipes: labels in the order they were made.
+  // Pipes: labels in the order they were made. A dataId is used again once a pipe's rows are gone,
+  // so each call takes the label of the pipe its dataId named when it ran (records are in that order).
   const made = records.filter((r) => r.op === 'pipe' && r.result === 0);
-  const labels = new Map<number, [string, string]>();
-  made.forEach((r, i) => labels.set(r.args[0], made.length === 1 ? ['r', 'w'] : [`r${i + 1}`, `w${i + 1}`]));
+  const labelsOf = new Map<CallRecord, [string, string]>();
+  made.forEach((r, i) => labelsOf.set(r, made.length === 1 ? ['r', 'w'] : [`r${i + 1}`, `w${i + 1}`]));
+  const current = new Map<number, [string, string]>();
   const end = (r: CallRecord, which: 0 | 1): string | undefined => {
-    const l = labels.get(r.args[0])?.[which];
+    const l = current.get(r.args[0])?.[which];
     if (!l) refuse(r, `pipe ${r.args[0]} was made before the recording began (its ends have no label)`);
     return l;
   };
@@ -95,7 +97,8 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         else if (r.args[1] & O_NONBLOCK) refuse(r, 'a pipe made with O_NONBLOCK: not in the scenario language yet');
         else {
           if (r.args[1] & O_CLOEXEC) cloexec = true;
-          const [rl, wl] = labels.get(r.args[0])!;
+          const [rl, wl] = labelsOf.get(r)!;
+          current.set(r.args[0], [rl, wl]);
           lines.push(`${p} pipe ${rl} ${wl}`);
         }
         break;
