@@ -324,7 +324,7 @@ static long make_pipe(int __user *ufds, int flags)
 		ret = -EFAULT;
 		goto err;
 	}
-	/* recorded before the fds can be used (a thread sharing them), so before its reads and writes */
+	/* recorded before a thread sharing the fds can use them: before its reads and writes */
 	sqlos_record(start, REC_PIPE, p->id, flags, 0, NULL, 0);
 	fd_install(fds[0], files[0]);
 	fd_install(fds[1], files[1]);
