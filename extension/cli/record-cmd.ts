@@ -7,9 +7,8 @@
  * (each named with its record); the program's own exit status and output go to stderr.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import { RecordingError } from '../core/record/recording';
-import { recordingToScenario } from '../core/record/to-scenario';
+import { recordingProblems, recordingToScenario } from '../core/record/to-scenario';
 import { recordOnKernel } from '../machines/record-kernel';
 import { CommandSpec, UsageError, parseCommand } from './options';
 import { connect, known, managerFor } from './scenario-kernel-cmd';
@@ -39,7 +38,7 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
   let source;
   if (v.remote) source = { remote: program };
   else {
-    if (!fs.existsSync(program)) throw new UsageError(`${program}: no such file here (--remote: a path on the target)`, 'record');
+    if (!fs.existsSync(program) || !fs.statSync(program).isFile()) throw new UsageError(`${program}: no such file here (--remote: a path on the target)`, 'record');
     source = { local: program, data: fs.readFileSync(program) };
   }
   const manager = managerFor(v['accept-new'] === true);
@@ -49,11 +48,8 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
     if (run.output) err(run.output.endsWith('\n') ? run.output : `${run.output}\n`);
     err(`sqliteos record: ${program} exited with ${run.code}; ${run.recording.records.length} records\n`);
     const s = recordingToScenario(run.recording, { command, host: host.shell.label, release: run.release, date: new Date().toISOString().slice(0, 10) });
-    if (v.json) out(`${JSON.stringify({ program: command, exit: run.code, lost: run.recording.lost, following: run.recording.following, scenario: s.source, processes: s.processes, calls: s.calls, fidelity: s.notes, refused: s.refusals.map((x) => ({ line: x.record.line, seq: x.record.seq, pid: x.record.pid, op: x.record.op, why: x.why })) }, null, 2)}\n`);
-    const problems: string[] = [];
-    if (run.recording.lost) problems.push(`the recorder lost ${run.recording.lost} record${run.recording.lost === 1 ? '' : 's'} (sqliteos.record_max, or 64 MiB of bytes): the scenario would miss calls`);
-    if (run.recording.following) problems.push(`${run.recording.following} process${run.recording.following === 1 ? ' was' : 'es were'} still running when the recording was read: their later calls are missing`);
-    for (const x of s.refusals) problems.push(`record ${x.record.seq} (line ${x.record.line}: pid ${x.record.pid} ${x.record.op}): ${x.why}`);
+    const problems = recordingProblems(run.recording, s, run.code);
+    if (v.json) out(`${JSON.stringify({ program: command, exit: run.code, lost: run.recording.lost, following: run.recording.following, processes: s.processes, calls: s.calls, notes: s.notes, problems, ...(problems.length ? {} : { scenario: s.source, file: outFile ?? null }) }, null, 2)}\n`);
     if (problems.length) {
       err(`sqliteos record: no scenario written:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
       return 2;
@@ -62,7 +58,7 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
       if (outFile) fs.writeFileSync(outFile, s.source, { flag: 'wx' });
       else out(s.source);
     } else if (outFile) fs.writeFileSync(outFile, s.source, { flag: 'wx' });
-    err(`sqliteos record: ${s.processes} process${s.processes === 1 ? '' : 'es'}, ${s.calls} calls${outFile ? ` in ${outFile}` : ''}${os.EOL}`);
+    err(`sqliteos record: ${s.processes} process${s.processes === 1 ? '' : 'es'}, ${s.calls} calls${outFile ? ` in ${outFile}` : ''}\n`);
     return 0;
   } catch (e) {
     if (known(e) || e instanceof RecordingError) {

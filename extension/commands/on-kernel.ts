@@ -23,7 +23,7 @@ import { KernelHost } from '../machines/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { runOnKernel } from '../machines/scenario-kernel';
 import { recordOnKernel } from '../machines/record-kernel';
-import { recordingToScenario } from '../core/record/to-scenario';
+import { recordingProblems, recordingToScenario } from '../core/record/to-scenario';
 import { UserError, register } from './register';
 import { scenarioFile } from './scenario-file';
 import type { OptionLayer } from '../core/scenario/options';
@@ -57,22 +57,21 @@ export class OnKernelCommands {
     const command = [exe.fsPath, ...argv];
     this.log.info(`${command.join(' ')} on ${host.shell.label} exited with ${run.code}; ${run.recording.records.length} records${run.output ? `\n${run.output}` : ''}`);
     const s = recordingToScenario(run.recording, { command, host: host.shell.label, release: run.release, date: new Date().toISOString().slice(0, 10) });
-    const problems = [
-      ...(run.recording.lost ? [`the recorder lost ${run.recording.lost} records (sqliteos.record_max)`] : []),
-      ...(run.recording.following ? [`${run.recording.following} process(es) still running when the recording was read`] : []),
-      ...s.refusals.map((x) => `record ${x.record.seq} (pid ${x.record.pid} ${x.record.op}): ${x.why}`),
-    ];
+    const problems = recordingProblems(run.recording, s, run.code);
     if (problems.length) {
       this.log.warn(`no scenario written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
       this.log.show(true);
       throw new UserError(`the recording of ${path.basename(exe.fsPath)} cannot be a scenario: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the SQLiteOS output)` : ''}`);
     }
-    let file = `${exe.fsPath}.sqlos`;
-    for (let i = 2; fs.existsSync(file); i++) file = `${exe.fsPath}-${i}.sqlos`;
-    fs.writeFileSync(file, s.source, { flag: 'wx' });
-    const uri = vscode.Uri.file(file);
+    let beside = `${exe.fsPath}.sqlos`;
+    for (let i = 2; fs.existsSync(beside); i++) beside = `${exe.fsPath}-${i}.sqlos`;
+    // Asked where (beside the program by default) unless a caller named the program.
+    const uri = program ? vscode.Uri.file(beside) : await vscode.window.showSaveDialog({ title: 'Save the recording as a scenario', defaultUri: vscode.Uri.file(beside), filters: { 'SQLiteOS scenario': ['sqlos'] } });
+    if (!uri) return undefined;
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(s.source));
     await vscode.window.showTextDocument(uri);
-    void vscode.window.showInformationMessage(`SQLiteOS: ${path.basename(file)}: ${s.processes} process(es), ${s.calls} calls recorded on ${host.shell.label}.`);
+    const exit = run.code ? ` ${path.basename(exe.fsPath)} exited with ${run.code} (its output is in the SQLiteOS output).` : '';
+    void (run.code ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`SQLiteOS: ${path.basename(uri.fsPath)}: ${s.processes} process(es), ${s.calls} calls recorded on ${host.shell.label}.${exit}`);
     return uri;
   }
 

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordingError, fnv1a64, parseRecording } from '../../extension/core/record/recording';
-import { recordingToScenario } from '../../extension/core/record/to-scenario';
+import { recordingProblems, recordingToScenario } from '../../extension/core/record/to-scenario';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { simulate } from '../../extension/machines/differential';
 
@@ -134,6 +134,25 @@ describe('a recording as a scenario', () => {
     assert.deepEqual(s.refusals, []);
     assert.deepEqual(s.source.split('\n').filter((l) => l && !l.startsWith('#')), ['P1 pipe r1 w1', 'P1 write w1 "hi"', 'P1 read r1 2 == "hi"', 'P1 close r1', 'P1 close w1', 'P1 pipe r2 w2', 'P1 write w2 "two"', 'P1 exit']);
     assert.ok(parseScenario(s.source, 'reuse.sqlos').ok);
+  });
+
+  it('leaves out a call a signal cut and the kernel made again (with a note); refuses a program that never ran', () => {
+    const rec = parseRecording(
+      text([
+        '1 1 40 pipe 1 0 = 0 0 ',
+        '2 2 40 fork 41 0 = 0 0 ',
+        '3 3 40 read 1 4 = -512 0 ',
+        `4 4 41 write 1 2 = 2 2 ${hex('ok')}`,
+        `5 5 40 read 1 4 = 2 2 ${hex('ok')}`,
+      ]),
+    );
+    const s = recordingToScenario(rec, PROG);
+    assert.deepEqual(s.refusals, []);
+    assert.ok(!s.source.includes('-512') && s.source.split('\n').filter((l) => /^P1 read /.test(l)).length === 1, s.source);
+    assert.match(s.source, /# Note: record 3: P1 read was cut by a signal and made again/);
+    const never = parseRecording(text(['1 1 40 exit 0 0 = 0 0 ']));
+    assert.deepEqual(recordingProblems(never, recordingToScenario(never, PROG), 127), ['the program did not run (exit 127: not found, not executable, or no loader for it there)']);
+    assert.deepEqual(recordingProblems(never, recordingToScenario(never, PROG), 0), []);
   });
 
   it('says where a recording cannot be read', () => {

@@ -7,7 +7,7 @@
  * record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing is dropped.
  */
 import { showBytes } from '../scenario/bytes';
-import { patternBytes } from '../scenario/parser';
+import { parseScenario, patternBytes } from '../scenario/parser';
 import { CallRecord, Recording, fnv1a64 } from './recording';
 
 export interface RecordedProgram {
@@ -35,7 +35,9 @@ export interface RecordedScenario {
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const ERRNO: Record<number, string> = { 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 14: 'EFAULT', 22: 'EINVAL', 24: 'EMFILE', 27: 'EFBIG', 32: 'EPIPE', 35: 'EDEADLK' };
-const errName = (r: number) => ERRNO[-r] ?? `errno ${-r}`;
+const errName = (r: number) => ERRNO[-r] ?? (RESTART.has(-r) ? `ERESTART (${-r})` : `errno ${-r}`);
+/** -ERESTARTSYS .. -ERESTART_RESTARTBLOCK: a sleep cut by a signal; the call is made again and recorded again. */
+const RESTART = new Set([512, 513, 514, 516]);
 
 /**
  * A call's bytes as the language writes them: a count where they are its pattern (also past the bytes
@@ -74,11 +76,13 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
   const made = records.filter((r) => r.op === 'pipe' && r.result === 0);
   const labelsOf = new Map<CallRecord, [string, string]>();
   made.forEach((r, i) => labelsOf.set(r, made.length === 1 ? ['r', 'w'] : [`r${i + 1}`, `w${i + 1}`]));
-  const current = new Map<number, [string, string]>();
+  // A dataId's pipe now: its labels, or why its calls are refused with it.
+  const current = new Map<number, [string, string] | string>();
   const end = (r: CallRecord, which: 0 | 1): string | undefined => {
-    const l = current.get(r.args[0])?.[which];
-    if (!l) refuse(r, `pipe ${r.args[0]} was made before the recording began (its ends have no label)`);
-    return l;
+    const l = current.get(r.args[0]);
+    if (typeof l === 'string') refuse(r, `a call on ${l}`);
+    else if (!l) refuse(r, `pipe ${r.args[0]} was made before the recording began (its ends have no label)`);
+    return typeof l === 'object' ? l[which] : undefined;
   };
 
   const lines: string[] = [];
@@ -91,11 +95,18 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
     const p = P(r.pid);
     const failed = r.result < 0 ? `  # the kernel returned -${errName(r.result)}` : '';
     const interrupted = r.result === -4 || r.result === -11;
+    if (RESTART.has(-r.result)) {
+      // Nothing happened: the kernel makes the call again after the signal, and records it again.
+      notes.push(`record ${r.seq}: ${p} ${r.op} was cut by a signal and made again (the record of the first try is left out)`);
+      continue;
+    }
     switch (r.op) {
       case 'pipe':
         if (r.result < 0) refuse(r, `a pipe that failed (${errName(r.result)}): the language has no failing pipe`);
-        else if (r.args[1] & O_NONBLOCK) refuse(r, 'a pipe made with O_NONBLOCK: not in the scenario language yet');
-        else {
+        else if (r.args[1] & O_NONBLOCK) {
+          refuse(r, 'a pipe made with O_NONBLOCK: not in the scenario language yet');
+          current.set(r.args[0], `pipe ${r.args[0]}, made with O_NONBLOCK (refused above)`);
+        } else {
           if (r.args[1] & O_CLOEXEC) cloexec = true;
           const [rl, wl] = labelsOf.get(r)!;
           current.set(r.args[0], [rl, wl]);
@@ -110,7 +121,9 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
           break;
         }
         if (r.result < 0) {
-          lines.push(`${p} read ${l} ${r.args[1]}${failed}`);
+          // only the errors the simulator makes too replay as they were
+          if (r.result === -9) lines.push(`${p} read ${l} ${r.args[1]}${failed}`);
+          else refuse(r, `a read that failed with ${errName(r.result)}: a replay would read`);
           break;
         }
         const got = r.result ? literal(r, r.result) : '""';
@@ -123,6 +136,7 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         if (!l) break;
         const bytes = r.args[1] ? literal(r, r.args[1]) : undefined;
         if (interrupted) refuse(r, `a write that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
+        else if (r.result < 0 && r.result !== -32 && r.result !== -9) refuse(r, `a write that failed with ${errName(r.result)}: a replay would write`);
         else if (r.args[1] === 0) refuse(r, 'a write of 0 bytes: the language writes at least one');
         else if (bytes === undefined) refuse(r, `a write of ${r.args[1]} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
         else lines.push(`${p} write ${l} ${bytes}${failed || (r.result < r.args[1] ? `  # the kernel wrote ${r.result} of them` : '')}`);
@@ -141,15 +155,17 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         break;
       case 'begin':
         if (r.args[0] !== 4) refuse(r, `553(${r.args[0]}): only read transactions (553(4)) are in the scenario language yet`);
-        else lines.push(`${p} begin${failed}`);
+        else if (r.result < 0) refuse(r, `a begin that failed with ${errName(r.result)}: a replay would begin`);
+        else lines.push(`${p} begin`);
         break;
       case 'commit':
         if (r.args[0] !== 1) refuse(r, `554(${r.args[0]}) rolls back: not in the scenario language yet`);
-        else lines.push(`${p} commit${failed}`);
+        else if (r.result < 0) refuse(r, `a commit that failed with ${errName(r.result)}: a replay would commit`);
+        else lines.push(`${p} commit`);
         break;
       case 'query': {
         const s = sqlString(r.data);
-        if (!s || r.data.length < r.bytes) refuse(r, 'a query whose SQL the language cannot quote (control bytes, or not kept whole)');
+        if (!s || r.data.length < r.bytes || !r.bytes) refuse(r, 'a query whose SQL the language cannot quote (empty, control or non-ASCII bytes, or not kept whole)');
         else lines.push(`${p} query ${s}${failed}`);
         break;
       }
@@ -160,11 +176,27 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
   if (cloexec) notes.push('a pipe was made with O_CLOEXEC; the recording has no exec, so it changed nothing here');
   const header = [
     `# Recorded by \`sqliteos record\` on ${prog.host} (kernel ${prog.release}), ${prog.date}:`,
-    `#   ${prog.command.join(' ')}`,
+    `#   ${prog.command.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`,
     `# ${names.size} process${names.size === 1 ? '' : 'es'}, ${records.length} calls, in the order the kernel's tables saw them. A recording keeps the`,
     '# calls on SQL pipes and the tables and their bytes; not timing, other syscalls, or control flow',
     '# that depended on what was read (a replay makes these calls whatever it reads).',
     ...notes.map((n) => `# Note: ${n}.`),
   ];
-  return { source: `${[...header, ...lines].join('\n')}\n`, processes: names.size, calls: records.length, notes, refusals };
+  const source = `${[...header, ...lines].join('\n')}\n`;
+  // The scenario must read back as what was written: anything else is a fault of ours, named, not a file.
+  const back = parseScenario(source, 'the recording');
+  if (!back.ok && records.length) for (const e of back.errors) refusals.push({ record: records[0], why: `the scenario written from the recording does not parse (${e.message} at its line ${e.line}): a fault of sqliteos record` });
+  return { source, processes: names.size, calls: records.length, notes, refusals };
+}
+
+/** Why a recording cannot be a scenario, one line each; empty when it can. */
+export function recordingProblems(rec: Recording, s: RecordedScenario, exitCode: number): string[] {
+  const only = rec.records.every((r) => r.op === 'exit');
+  return [
+    ...(rec.records.length ? [] : ['nothing was recorded (not even an exit): the recorder did not follow the program']),
+    ...(exitCode >= 126 && only ? [`the program did not run (exit ${exitCode}: not found, not executable, or no loader for it there)`] : []),
+    ...(rec.lost ? [`the recorder lost ${rec.lost} record${rec.lost === 1 ? '' : 's'} (past sqliteos.record_max records or 64 MiB of bytes): the scenario would miss calls`] : []),
+    ...(rec.following ? [`${rec.following} process${rec.following === 1 ? ' was' : 'es were'} still running when the recording was read: their later calls are missing`] : []),
+    ...s.refusals.map((x) => `record ${x.record.seq} (line ${x.record.line}: pid ${x.record.pid} ${x.record.op}): ${x.why}`),
+  ];
 }
