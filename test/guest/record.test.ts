@@ -170,7 +170,7 @@ describe('sqliteos record on the companion kernel', () => {
     try {
       const lost = cli('record', '--on', 'guest', '--', program('fork-pipe'));
       assert.equal(lost.status, 2, lost.stderr);
-      assert.match(lost.stderr, /no scenario written:\n {2}the recorder lost \d+ records \(sqliteos\.record_max/);
+      assert.match(lost.stderr, /no scenario written:\n {2}the recorder lost \d+ records \(past sqliteos\.record_max/);
     } finally {
       await conn.exec(`echo 16384 > ${max}`);
     }

@@ -121,8 +121,8 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
           break;
         }
         if (r.result < 0) {
-          // only the errors the simulator makes too replay as they were
-          if (r.result === -9) lines.push(`${p} read ${l} ${r.args[1]}${failed}`);
+          // only the errors the simulator makes too replay as they were (EBADF, EDEADLK)
+          if (r.result === -9 || r.result === -35) lines.push(`${p} read ${l} ${r.args[1]}${failed}`);
           else refuse(r, `a read that failed with ${errName(r.result)}: a replay would read`);
           break;
         }
@@ -136,7 +136,7 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         if (!l) break;
         const bytes = r.args[1] ? literal(r, r.args[1]) : undefined;
         if (interrupted) refuse(r, `a write that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
-        else if (r.result < 0 && r.result !== -32 && r.result !== -9) refuse(r, `a write that failed with ${errName(r.result)}: a replay would write`);
+        else if (r.result < 0 && ![-9, -32, -35].includes(r.result)) refuse(r, `a write that failed with ${errName(r.result)}: a replay would write`);
         else if (r.args[1] === 0) refuse(r, 'a write of 0 bytes: the language writes at least one');
         else if (bytes === undefined) refuse(r, `a write of ${r.args[1]} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
         else lines.push(`${p} write ${l} ${bytes}${failed || (r.result < r.args[1] ? `  # the kernel wrote ${r.result} of them` : '')}`);
