@@ -20,6 +20,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
@@ -345,6 +346,7 @@ static ssize_t record_write(struct file *file, const char __user *ubuf, size_t l
 	struct pid *pid;
 	char cmd[32];
 	int nr, ret = len;
+	bool alive;
 
 	if (len >= sizeof(cmd))
 		return -EINVAL;
@@ -355,10 +357,10 @@ static ssize_t record_write(struct file *file, const char __user *ubuf, size_t l
 	if (sscanf(cmd, "follow %d", &nr) == 1 && nr > 0) {
 		/* a task that is there: its struct pid, so a later task with the number is not */
 		pid = find_get_pid(nr);
-		if (!pid || !pid_task(pid, PIDTYPE_PID))
-			ret = -ESRCH;
-		else
-			ret = follow(pid) ?: len;
+		rcu_read_lock();
+		alive = pid && pid_task(pid, PIDTYPE_PID);
+		rcu_read_unlock();
+		ret = alive ? follow(pid) ?: len : -ESRCH;
 		put_pid(pid);
 	} else if (sysfs_streq(cmd, "stop")) {
 		unfollow_all();
