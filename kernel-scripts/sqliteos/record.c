@@ -19,6 +19,7 @@
  * sqliteos.record_max, or past 64 MiB of bytes kept, are lost: counted, never hidden.
  */
 #include <linux/debugfs.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
