@@ -54,10 +54,8 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
       err(`sqliteos record: no scenario written:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
       return 2;
     }
-    if (!v.json) {
-      if (outFile) fs.writeFileSync(outFile, s.source, { flag: 'wx' });
-      else out(s.source);
-    } else if (outFile) fs.writeFileSync(outFile, s.source, { flag: 'wx' });
+    if (outFile) fs.writeFileSync(outFile, s.source, { flag: 'wx' });
+    else if (!v.json) out(s.source);
     err(`sqliteos record: ${s.processes} process${s.processes === 1 ? '' : 'es'}, ${s.calls} calls${outFile ? ` in ${outFile}` : ''}\n`);
     return 0;
   } catch (e) {

@@ -10,19 +10,15 @@ import * as path from 'path';
 import { ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
 import { runPipeBench } from '../../extension/machines/pipe-bench';
 import { Cancelled } from '../../extension/machines/session-run';
-import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
-import { Connection, connect } from '../../extension/machines/ssh/connection';
-import { freePort } from '../ssh/harness';
-import { ROOT, guest, guestDest } from './util';
+import type { Connection } from '../../extension/machines/ssh/connection';
+import { ROOT, guest, startGuestConnected } from './util';
 
 const programs = () => fs.readFileSync(path.join(ROOT, 'dist', 'helpers', 'pipebench-x86_64'));
 
 describe('pipe benchmarks on the QEMU guest', () => {
   let conn: Connection;
   before(async () => {
-    const port = await freePort();
-    guest('start', '--port', String(port), '--no-demo');
-    conn = await connect(guestDest(port), { prompts: NO_PROMPTS, hostKeyPolicy: 'strict' });
+    ({ conn } = await startGuestConnected());
   });
   after(() => {
     conn?.close();

@@ -19,10 +19,8 @@ import { KernelHost } from '../../extension/machines/kernel-host';
 import { recordOnKernel } from '../../extension/machines/record-kernel';
 import { bundledHelper } from '../../extension/machines/sources';
 import { simulate as simulateScenario } from '../../extension/machines/differential';
-import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
-import { Connection, connect } from '../../extension/machines/ssh/connection';
-import { freePort } from '../ssh/harness';
-import { ROOT, guest, guestDest } from './util';
+import type { Connection } from '../../extension/machines/ssh/connection';
+import { ROOT, guest, startGuestConnected } from './util';
 
 const CLI = path.join(ROOT, 'bin', 'sqliteos.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-record-'));
@@ -83,9 +81,7 @@ function shape(s: Scenario, pids: number[]): string[][] {
 describe('sqliteos record on the companion kernel', () => {
   let conn: Connection;
   before(async () => {
-    const port = await freePort();
-    guest('start', '--port', String(port), '--no-demo');
-    conn = await connect(guestDest(port), { prompts: NO_PROMPTS, hostKeyPolicy: 'strict' });
+    ({ conn } = await startGuestConnected());
   });
   after(() => {
     conn?.close();

@@ -10,6 +10,8 @@ import { Browser, Page } from 'playwright-core';
 import { Server, launchChromium, openWorkbench, startCodeServer } from '../e2e/harness';
 import { freePort } from '../ssh/harness';
 import type { Destination } from '../../extension/machines/ssh/config';
+import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
+import { Connection, connect } from '../../extension/machines/ssh/connection';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const STATE = path.join(ROOT, '.cache', 'guest-ssh');
@@ -32,6 +34,13 @@ export function guestDest(port: number): Destination {
     jumps: [],
     source: 'test',
   };
+}
+
+/** The guest on a free port without its demo, and an SSH connection to it (host key checked strictly). */
+export async function startGuestConnected(): Promise<{ conn: Connection; port: number }> {
+  const port = await freePort();
+  guest('start', '--port', String(port), '--no-demo');
+  return { conn: await connect(guestDest(port), { prompts: NO_PROMPTS, hostKeyPolicy: 'strict' }), port };
 }
 
 export interface GuestWorkbench {
