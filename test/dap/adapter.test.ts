@@ -14,6 +14,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 const ROOT = path.join(__dirname, '..', '..');
 const ADAPTER = path.join(ROOT, 'dist', 'debug-adapter.js');
 const TWO = path.join(ROOT, 'test', 'fixtures', 'two-writers.sqlos');
+const PENDING = path.join(ROOT, 'test', 'fixtures', 'pending-writer.sqlos');
 const ex = (name: string) => path.join(ROOT, 'examples', name);
 
 let dc: DebugClient;
@@ -184,7 +185,7 @@ describe('sqliteos debug adapter', () => {
   });
 
   it('shows the process, the locks and the wait queues, and evaluates read-only SQL and conditions', async () => {
-    await launch(ex('10-self-deadlock.sqlos'), { profile: 'upstream' }, ['block']);
+    await launch(PENDING, {}, ['block']);
     const e = await stopped();
     assert.equal(e.body.reason, 'exception');
     assert.match(e.body.text!, /P1 blocks on write_q/);
@@ -198,7 +199,7 @@ describe('sqliteos debug adapter', () => {
     assert.equal(queues.write_q, 'P1');
     const frame = (await top(1))[0];
     const sql = await dc.evaluateRequest({ expression: 'SELECT count(*) AS n FROM pid_pipe', context: 'repl', frameId: frame.id });
-    assert.match(sql.body.result, /^n\n-\n2\n\n1 row\(s\)$/);
+    assert.match(sql.body.result, /^n\n-\n4\n\n1 row\(s\)$/);
     const cond = await dc.evaluateRequest({ expression: 'numReaders == 2 && blocked == 1', context: 'watch', frameId: frame.id });
     assert.equal(cond.body.result, '1');
     await assert.rejects(dc.evaluateRequest({ expression: 'DELETE FROM pid_store', context: 'repl' }), /DELETE would change the kernel: the debug console runs read-only SQL \(SELECT, WITH, PRAGMA, VALUES, EXPLAIN\) or a condition/);

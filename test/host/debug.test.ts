@@ -4,7 +4,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { api, example, labels, settled, until } from './util';
+import { api, labels, settled, until } from './util';
+
+/** A writer in PENDING behind another process's read transaction (test/fixtures/pending-writer.sqlos). */
+function pendingWriter(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sqliteos-debug-')), 'pending-writer.sqlos');
+  fs.writeFileSync(file, 'P1 pipe r w\nP1 fork P2\nP2 begin\nP1 write w "x"\nP2 commit\nP1 exit\nP2 exit\n');
+  return file;
+}
 
 function waitForStop(seen: unknown[], count: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -26,12 +33,13 @@ describe('debugging a scenario', () => {
     try {
       await vscode.commands.executeCommand('sqliteos.openExample', '03-several-readers.sqlos');
       const before = (await labels(a.views.target, 1))[0];
-      const ok = await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'test', program: example('10-self-deadlock.sqlos').fsPath, profile: 'upstream', stopOnEntry: true });
+      const ok = await vscode.debug.startDebugging(undefined, { type: 'sqliteos', request: 'launch', name: 'test', program: pendingWriter(), stopOnEntry: true });
       assert.ok(ok, 'the session started');
       await waitForStop(seen, 1);
       const s = vscode.debug.activeDebugSession!;
-      for (let i = 0; i < 3; i++) {
-        await s.customRequest('next', { threadId: 1 });
+      // P1 makes the pipe and forks, P2 begins its read transaction, P1's write then waits in PENDING.
+      for (const [i, threadId] of [1, 1, 2, 1].entries()) {
+        await s.customRequest('next', { threadId });
         await waitForStop(seen, i + 2);
       }
       await settled(a.views);

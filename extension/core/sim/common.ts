@@ -29,21 +29,29 @@ function queryResult(x: Exec): void {
   x.k.finish(x, code, msg);
 }
 
-export function queryProgram(): Program {
+/**
+ * 549. `inTxn`: a query inside the caller's open transaction runs on its connection (the companion
+ * kernel); the published 549 always opens a connection of its own (and never closes it).
+ */
+export function queryProgram(inTxn = true): Program {
   const steps: Step[] = [
-    {
-      id: 'in_txn',
-      kind: 'check',
-      text: 'inside an open transaction? run on its connection',
-      // Outside one it reads only the caller's own txnConn.
-      unseen: (_k, p) => p.txnConn === null,
-      run: (x) => {
-        if (x.p.txnConn === null) return;
-        x.l.conn = x.p.txnConn;
-        runQuery(x);
-        queryResult(x);
-      },
-    },
+    ...(inTxn
+      ? [
+          {
+            id: 'in_txn',
+            kind: 'check',
+            text: 'inside an open transaction? run on its connection',
+            // Outside one it reads only the caller's own txnConn.
+            unseen: (_k, p) => p.txnConn === null,
+            run: (x) => {
+              if (x.p.txnConn === null) return;
+              x.l.conn = x.p.txnConn;
+              runQuery(x);
+              queryResult(x);
+            },
+          } satisfies Step,
+        ]
+      : []),
     begin('begin', false),
     lockTo(Lock.SHARED, 'lock_shared'),
     { id: 'run_sql', kind: 'sql', text: 'sqlite3_step(user statement), PRAGMA query_only', run: runQuery },

@@ -254,7 +254,8 @@ export class SimEngine {
     }
     if (this.listening) this.emit({ ...this.where(x.p), type: 'lock', conn: c.id, from, to: c.level, queue: out.queue });
     const q = out.queue === 'read_q' ? this.state.store.readQ : this.state.store.writeQ;
-    q.push({ pid: x.p.pid, exclusive: out.queue === 'write_q' });
+    // Both kernels sleep on read_q with prepare_to_wait (at the head), on write_q exclusively (the tail).
+    this.prepareToWait(x.p, q, out.queue === 'write_q');
     x.l.lockResumed = out.queue === 'write_q';
     this.block(x, { kind: 'store', queue: out.queue }, x.p.current!.step);
     return 'wait';
@@ -275,8 +276,17 @@ export class SimEngine {
   // ---- wait queues ---------------------------------------------------------------------------------
 
   /** prepare_to_wait: join the queue while still holding what protects the condition. */
+  /**
+   * prepare_to_wait(_exclusive): as Linux queues them, an exclusive waiter at the tail, a non-exclusive
+   * one at the head (__add_wait_queue), so that a wake-up of every waiter wakes the non-exclusive ones
+   * last-come first, and at one priority they run in that order (seen on the published kernel: three
+   * readers of one pipe woken by one write read in the reverse of the order they slept).
+   */
   prepareToWait(p: ProcState, q: Waiter[], exclusive: boolean): void {
-    if (!q.some((w) => w.pid === p.pid)) q.push({ pid: p.pid, exclusive });
+    if (q.some((w) => w.pid === p.pid)) {
+      // already queued: stays where it is
+    } else if (exclusive) q.push({ pid: p.pid, exclusive });
+    else q.unshift({ pid: p.pid, exclusive });
     p.woken = false;
   }
 

@@ -56,7 +56,8 @@ export const Q = {
   insertFd: 'INSERT INTO pid_pipe(pid, fd, dataId) VALUES (?, ?, ?)',
 
   // upstream: one statement finds the pipe by (fd, calling pid) through the handler join.
-  upPipe: `INSERT INTO pipe_data(read_wq, write_wq, data) VALUES (${UPSTREAM_WQ_BASE} + ? * 64, ${UPSTREAM_WQ_BASE} + ? * 64 + 32, X'')`,
+  // data is left NULL (its default) until the first write, as the published INSERT leaves it.
+  upPipe: `INSERT INTO pipe_data(read_wq, write_wq) VALUES (${UPSTREAM_WQ_BASE} + ? * 64, ${UPSTREAM_WQ_BASE} + ? * 64 + 32)`,
   upReadSelect:
     'SELECT read_wq, write_wq, substr(data, 1, ?), length(data), pipe_data.dataId FROM pid_pipe ' +
     'JOIN pipe_data ON pipe_data.dataId = pid_pipe.dataId JOIN pid_store ON pid_store.parent_id = pid_pipe.pid ' +

@@ -6,7 +6,7 @@
  * no EOF, EPIPE or capacity, readers wait non-exclusively (every one is woken), and a successful read leaks
  * its connection.
  */
-import { beginProgram, commitProgram, queryProgram } from './common';
+import { queryProgram } from './common';
 import { concat } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, rollbackStep, sleepOn } from './program';
 import { Q } from './schema';
@@ -102,7 +102,7 @@ function pipeProgram(): Program {
     {
       id: 'insert_pipe',
       kind: 'sql',
-      text: 'INSERT INTO pipe_data(read_wq, write_wq, data) (kmalloc\'d wait queue addresses)',
+      text: 'INSERT INTO pipe_data(read_wq, write_wq) (kmalloc\'d wait queue addresses; data NULL)',
       run: (x) => {
         const q = x.k.state.nextQueueId;
         x.k.state.nextQueueId += 1;
@@ -148,8 +148,9 @@ function readProgram(): Program {
         const row = querySql(x, Q.upReadSelect, [c.n, c.fd, x.p.pid])[0];
         if (!row) return 'not_found';
         x.l.readQueue = row[0] as number;
-        x.l.data = row[2] as Uint8Array;
-        x.l.length = row[3] as number;
+        // A pipe never written holds NULL: no bytes (sqlite3_column_int of NULL is 0 there).
+        x.l.data = (row[2] as Uint8Array | null) ?? new Uint8Array(0);
+        x.l.length = (row[3] as number | null) ?? 0;
         x.l.dataId = row[4] as number;
       },
     },
@@ -227,8 +228,8 @@ function writeProgram(): Program {
         if (c.op !== 'write') return;
         const row = querySql(x, Q.upWriteSelect, [c.fd, x.p.pid])[0];
         if (!row) return 'not_found';
-        x.l.data = row[0] as Uint8Array;
-        x.l.length = row[1] as number;
+        x.l.data = (row[0] as Uint8Array | null) ?? new Uint8Array(0);
+        x.l.length = (row[1] as number | null) ?? 0;
         x.l.dataId = row[2] as number;
       },
     },
@@ -301,9 +302,68 @@ function exitProgram(): Program {
         const h = x.k.state.handlers[x.p.handler];
         h.users = h.users.filter((u) => u !== x.p.pid);
         if (h.users.length === 0) delete x.k.state.handlers[h.id];
-        // An open read transaction is not released: its SHARED lock stays counted in num_readers.
+        // An open transaction's connection is never closed (it holds no lock: see beginProgram).
         x.k.finish(x, 0);
         x.p.status = 'exited';
+      },
+    },
+  ]);
+}
+
+/**
+ * 553(SQL_LOCKED_FOR_READ) as published (ksqlite_setup_for_write): a connection of the task's own and
+ * BEGIN TRANSACTION on it — deferred, so no lock until it reads, and nothing ever reads through it (549
+ * and the pipe calls open their own). It holds nothing: a write inside it does not wait for it (seen
+ * on the published kernel: examples 10 and 13 run through). A second 553 finds it and returns 0.
+ */
+function beginProgram(): Program {
+  return new Program('begin', [
+    {
+      id: 'check',
+      kind: 'check',
+      text: 'current->sql_ref set? "utilizing a previous lock": return 0',
+      unseen: () => true,
+      run: (x) => {
+        if (x.p.txnConn !== null) x.k.finish(x, 0);
+      },
+    },
+    begin('begin', false),
+    {
+      id: 'hold',
+      kind: 'txn',
+      text: 'current->sql_ref <- the connection (mode 4: the write mutex is not taken); return 0',
+      run: (x) => {
+        x.p.txnConn = x.l.conn!;
+        x.k.finish(x, 0);
+      },
+    },
+  ]);
+}
+
+/** 554(1): COMMIT on the task's connection (nothing to commit: it never locked), close it. */
+function commitProgram(): Program {
+  return new Program('commit', [
+    {
+      id: 'check',
+      kind: 'check',
+      text: 'current->sql_ref->mode read with sql_ref NULL: the published kernel oopses',
+      unseen: () => true,
+      run: (x) => {
+        if (x.p.txnConn !== null) return;
+        const msg = 'kernel oops in ksqlite_close_for_write: 554 with no transaction open dereferences current->sql_ref (NULL)';
+        x.k.anomaly(x.p, 'error', msg);
+        x.k.finish(x, Err.EFAULT, msg);
+        x.p.status = 'exited';
+      },
+    },
+    {
+      id: 'commit',
+      kind: 'txn',
+      text: 'COMMIT; sqlite3_close; kfree(current->sql_ref)',
+      run: (x) => {
+        x.k.closeConn(x.p.txnConn!);
+        x.p.txnConn = null;
+        x.k.finish(x, 0);
       },
     },
   ]);
@@ -329,7 +389,7 @@ export function upstreamPrograms(): Record<OpName, Program> {
     exit: exitProgram(),
     fork: upstreamSpawn('fork'),
     thread: upstreamSpawn('thread'),
-    query: queryProgram(),
+    query: queryProgram(false),
     begin: beginProgram(),
     commit: commitProgram(),
   };
