@@ -62,16 +62,16 @@ const COMMANDS: CommandSpec[] = [
     positionalName: 'scenario FILE',
     forms: [
       { args: 'FILE', options: ['profile', 'locks', 'capacity', 'json'] },
-      { args: 'FILE', options: ['on', 'capacity', 'json', 'accept-new'], about: 'the scenario on a real companion kernel, with real processes' },
+      { args: 'FILE', options: ['on', 'profile', 'capacity', 'json', 'accept-new'], about: 'the scenario on a real kernel, with real processes (the companion profile on the companion kernel, upstream on the published one)' },
     ],
   },
   {
     name: 'diff',
-    options: { on: ON, json: flag, 'accept-new': flag, capacity: SIM_OPTIONS.capacity, generated: { kind: 'value', value: 'N', check: wholeNumber(1) }, seed: { kind: 'value', value: 'S', check: wholeNumber(0) } },
+    options: { on: ON, json: flag, 'accept-new': flag, profile: SIM_OPTIONS.profile, capacity: SIM_OPTIONS.capacity, generated: { kind: 'value', value: 'N', check: wholeNumber(1) }, seed: { kind: 'value', value: 'S', check: wholeNumber(0) } },
     positionals: [0, 1],
     forms: [
-      { args: 'FILE', options: ['on', 'capacity', 'json', 'accept-new'], about: 'the simulator against a real kernel: exit 0 the same, 1 different, 2 bad input or no kernel' },
-      { options: ['generated', 'seed', 'on', 'accept-new'], about: 'N generated scenarios (seeds S, S+1, ...) on both' },
+      { args: 'FILE', options: ['on', 'profile', 'capacity', 'json', 'accept-new'], about: 'the simulator against a real kernel: exit 0 the same, 1 different, 2 bad input or no kernel' },
+      { options: ['generated', 'seed', 'on', 'accept-new'], about: "N generated scenarios (seeds S, S+1, ...) on both, for the kernel's profile" },
     ],
   },
   {

@@ -65,14 +65,15 @@ export async function scenarioOnKernel(a: OnArgs, out: (s: string) => void, err:
     if (why) throw new OnError(why);
     const host = await connect(a.on, manager, distDir);
     if (a.cmd === 'run') {
-      const kernel = await runOnKernel(host, a.scenario, runnerProgram(distDir), { capacity: optionsFor(a.scenario, a.opts).capacity });
+      const o = optionsFor(a.scenario, a.opts);
+      const kernel = await runOnKernel(host, a.scenario, runnerProgram(distDir), { capacity: o.capacity, profile: o.profile });
       out(a.json ? `${JSON.stringify(runJson(kernel), null, 2)}\n` : `${summarize(kernel, a.source.split('\n'))}\n`);
       return kernel.ok ? 0 : 1;
     }
     const { simulator, kernel, differences: d, excused } = await compareWithKernel(host, a.scenario, runnerProgram(distDir), a.opts);
     const label = host.shell.label;
     if (a.json) out(`${JSON.stringify({ file: a.scenario.file, same: d.length === 0, differences: d, simulator: runJson(simulator), kernel: runJson(kernel) }, null, 2)}\n`);
-    else if (d.length === 0) out(`${a.scenario.file}: the simulator and ${label} agree (${kernel.ops.length} statements, final tables, pipes, locks; ${describeExcusals(excused)})\n`);
+    else if (d.length === 0) out(`${a.scenario.file}: the simulator and ${label} agree (${kernel.ops.length} statements, final tables${kernel.hidden ? '' : ', pipes, locks'}; ${describeExcusals(excused)})\n`);
     else out(`${a.scenario.file}: ${d.length} difference${d.length === 1 ? '' : 's'} between the simulator and ${label}\n${formatDifferences(d, ['simulator', 'kernel'])}\n`);
     return d.length ? 1 : 0;
   } catch (e) {
@@ -94,7 +95,8 @@ export async function generatedDiff(a: { count: number; seed: number; on: string
   const manager = managerFor(a.acceptNew);
   try {
     const host = await connect(a.on, manager, __dirname);
-    out(`seed ${a.seed}, ${a.count} scenarios on ${host.shell.label}\n`);
+    const facts = host.known ?? (await host.probe(true));
+    out(`seed ${a.seed}, ${a.count} ${facts.kernel === 'upstream' ? 'upstream-profile ' : ''}scenarios on ${host.shell.label}\n`);
     const r = await runCorpus(host, runnerProgram(__dirname), { seed: a.seed, count: a.count });
     for (const d of r.differing) out(`\nseed ${d.seed}: ${d.differences.length} difference(s)\n${d.text}${formatDifferences(d.differences, ['simulator', 'kernel'])}\n`);
     out(`\n${r.ran} scenarios (${r.deadlocks} ending in a deadlock on both), ${r.differing.length} with differences, in ${(r.ms / 1000).toFixed(1)} s (seed ${a.seed}); ${describeExcusals(r.excused)}\n`);

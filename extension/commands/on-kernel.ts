@@ -98,9 +98,9 @@ export class OnKernelCommands {
   async run(uri?: vscode.Uri): Promise<RunResult | undefined> {
     const host = this.host('Run Scenario on Kernel');
     const sc = await this.scenario(uri);
-    const capacity = resolveOptions({ ...this.optionSources(), file: sc.s }).capacity;
+    const { capacity, profile } = resolveOptions({ ...this.optionSources(), file: sc.s });
     const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${sc.name} on ${host.shell.label}…` }, () =>
-      runOnKernel(host, sc.s, this.runner(), { capacity }),
+      runOnKernel(host, sc.s, this.runner(), { capacity, profile }),
     );
     this.log.info(`\n${summarize(res, sc.source.split('\n'))}`);
     this.log.show(true);

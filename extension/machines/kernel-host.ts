@@ -107,8 +107,12 @@ export class KernelHost {
     return this.facts;
   }
 
-  /** Reads the machine's facts, puts the helper in place and finds out which kernel it runs. */
-  async probe(): Promise<HostFacts> {
+  /**
+   * Reads the machine's facts, puts the helper in place and finds out which kernel it runs: from a first
+   * snapshot (kept for the target to show), or with `kindOnly` from the helper's --kind, reading no
+   * table (a scenario run needs only the kind; the published kernel's whole tables grow with its uptime).
+   */
+  async probe(kindOnly = false): Promise<HostFacts> {
     const r = await this.shell.exec(PROBE, { timeoutMs: this.timeoutMs });
     if (r.code !== 0) throw new HostError(`${this.shell.label}: the probe of the host failed (exit ${r.code}): ${r.stderr.trim()}`);
     const kv = new Map(
@@ -141,8 +145,14 @@ export class KernelHost {
         facts.problem = `${facts.headline}: this is a SQLiteOS kernel, but its debugfs files are root-only and syscall 549 needs CAP_SYS_ADMIN. Connect as root, or allow this user \`sudo\` without a password`;
         return facts;
       }
-      this.probed = await this.snapshot();
-      facts.kernel = this.probed.kernel as 'companion' | 'upstream';
+      if (kindOnly) {
+        const kind = (JSON.parse(await this.helperRun(['--kind'])) as { kernel?: string }).kernel;
+        if (kind !== 'companion' && kind !== 'upstream') throw new HostError(`${this.shell.label}: sqliteos-inspect --kind said ${JSON.stringify(kind)}`);
+        facts.kernel = this.asUpstream ? 'upstream' : kind;
+      } else {
+        this.probed = await this.snapshot();
+        facts.kernel = this.probed.kernel as 'companion' | 'upstream';
+      }
     } catch (e) {
       if (!(e instanceof HostError) || !/Function not implemented|ENOSYS/.test(e.message)) throw e;
       facts.kernel = 'none';

@@ -1,9 +1,11 @@
 /*
  * A scenario on a real kernel: compiled to a plan, run there by sqliteos-run (static, shipped in the
  * extension, placed in the target's cache like the inspect helper) as root, read back as a RunResult.
- * Only the companion kernel can run one: the runner watches its debugfs wait queues.
+ * A companion-profile scenario runs on the companion kernel (the runner watches its debugfs wait
+ * queues), an upstream one on the published kernel (sleeps from /proc, tables through 549).
  */
 import type { Scenario } from '../core/scenario/ast';
+import type { Profile } from '../core/sim/types';
 import { compilePlan } from '../core/scenario/plan';
 import type { RunResult } from '../core/scenario/runner';
 import { KernelRunError, kernelRunResult } from '../core/kernel-output/run-result';
@@ -11,6 +13,8 @@ import { HostError, KernelHost } from './kernel-host';
 
 export interface KernelRunOptions {
   capacity: number;
+  /** The scenario's profile: which kernel it is for (companion: the companion kernel; upstream: the published one). */
+  profile: Profile;
   /** How long a statement may neither finish nor sleep before the run is called hung (ms). */
   settleMs?: number;
   timeoutMs?: number;
@@ -18,12 +22,18 @@ export interface KernelRunOptions {
 
 export async function runOnKernel(host: KernelHost, scenario: Scenario, runner: Buffer, o: KernelRunOptions): Promise<RunResult> {
   // Probed once per host (a probe reads the whole kernel): a corpus runs many scenarios on one host.
-  const facts = host.known ?? (await host.probe());
+  const facts = host.known ?? (await host.probe(true));
   if (facts.problem) throw new HostError(`${host.shell.label}: ${facts.problem}`);
-  if (facts.kernel !== 'companion') throw new HostError(`${host.shell.label}: runs the ${facts.kernel} SQLiteOS kernel; scenarios run on the companion kernel only (its debugfs wait queues show when a process sleeps)`);
-  const plan = compilePlan(scenario, o.capacity);
+  if (facts.kernel !== o.profile) {
+    const name = (k: string) => (k === 'upstream' ? 'the published SQLiteOS kernel' : 'the companion kernel');
+    throw new HostError(`${host.shell.label}: runs ${name(facts.kernel)}; ${scenario.file} is for the ${o.profile} profile, which runs on ${name(o.profile)} (\`@profile ${facts.kernel}\` runs here)`);
+  }
+  const upstream = o.profile === 'upstream';
+  // The published kernel has no pipe capacity to set: its pipes hold what its store can.
+  const plan = compilePlan(scenario, upstream ? undefined : o.capacity);
   const settle = String(o.settleMs ?? 20000);
-  const r = await host.runAsRoot('sqliteos-run', runner, (inspect) => ['--inspect', inspect, '--settle-ms', settle], plan.text, o.timeoutMs ?? 120000);
+  const args = (inspect: string) => [...(upstream ? ['--upstream'] : []), '--inspect', inspect, '--settle-ms', settle];
+  const r = await host.runAsRoot('sqliteos-run', runner, args, plan.text, o.timeoutMs ?? 120000);
   const out = r.stdout.toString('utf8');
   if (r.code !== 0 && !out.includes('\nerror ')) {
     throw new KernelRunError(`${host.shell.label}: sqliteos-run exited with ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);

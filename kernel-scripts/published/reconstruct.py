@@ -138,7 +138,7 @@ static void MMemStoreInit(MemStore *p)
 }
 
 /* Sleeps on q (uninterruptibly: xLock has no way to say "interrupted") with mmem_lock dropped. */
-static void MMemSleep(MemStore *p, wait_queue_head_t *q)
+static inline void MMemSleep(MemStore *p, wait_queue_head_t *q)
 {
 	DEFINE_WAIT(wait);
 
@@ -147,6 +147,20 @@ static void MMemSleep(MemStore *p, wait_queue_head_t *q)
 	schedule();
 	finish_wait(q, &wait);
 	spin_lock(&p->mmem_lock);
+}
+
+/*
+ * One function per queue, never inlined, so that /proc/PID/wchan says which queue a task sleeps on (the
+ * published kernel has no other window on them): the scenario runner tells read_q from write_q by it.
+ */
+static __attribute__((__noinline__)) void MMemWaitReadQ(MemStore *p)
+{
+	MMemSleep(p, &p->read_q);
+}
+
+static __attribute__((__noinline__)) void MMemWaitWriteQ(MemStore *p)
+{
+	MMemSleep(p, &p->write_q);
 }
 
 /*
@@ -166,13 +180,13 @@ static __attribute__((__noinline__)) int MMemLock(MemFile *pThis, int eLock)
 	spin_lock(&p->mmem_lock);
 	if (eLock == SQLITE_LOCK_SHARED) {
 		while (p->current_max_lock > SQLITE_LOCK_RESERVED)
-			MMemSleep(p, &p->read_q);
+			MMemWaitReadQ(p);
 		p->num_readers++;
 	} else if (eLock == SQLITE_LOCK_EXCLUSIVE && p->num_readers != 1) {
 		p->current_max_lock = SQLITE_LOCK_PENDING;
 		pThis->eLock = SQLITE_LOCK_PENDING;
 		while (p->num_readers != 1)
-			MMemSleep(p, &p->write_q);
+			MMemWaitWriteQ(p);
 	}
 	p->current_max_lock = eLock;
 	pThis->eLock = eLock;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* sqliteos-run: what /proc and the companion kernel's debugfs say about a scenario process. */
 #include "sqliteos-run.h"
+#include "kmsg.h"
 
 /* The state letter of /proc/PID/stat, or 0 when the process is gone. */
 char proc_state(pid_t pid)
@@ -76,5 +77,78 @@ long long fdinfo_data_id(pid_t pid, int fd)
 	while (fgets(line, sizeof(line), f))
 		sscanf(line, "sqliteos-pipe:\t%lld", &id);
 	fclose(f);
+	return id;
+}
+
+/*
+ * The published kernel has no debugfs: the queue a task sleeps on is told by /proc/PID/wchan (the
+ * first function on its stack outside the scheduler) and its state. Asleep reading an empty pipe:
+ * interruptibly in sql_pipe_read ("pipe-read": which pipe, read_dataid says); on the store's
+ * queues in the reconstructed MMemLock's two wait functions; on the write mutex: uninterruptibly in
+ * any other SQLiteOS function (mutex_lock is a scheduler function, so wchan names its caller).
+ */
+int wchan_queue(pid_t pid, char state, char *out, size_t size)
+{
+	char path[64], fn[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, fn, sizeof(fn) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	fn[n] = 0;
+	if (!strcmp(fn, "MMemWaitReadQ"))
+		snprintf(out, size, "store.read_q");
+	else if (!strcmp(fn, "MMemWaitWriteQ"))
+		snprintf(out, size, "store.write_q");
+	else if (state == 'S' && strstr(fn, "sql_pipe_read"))
+		snprintf(out, size, "pipe-read");
+	else if (state == 'D' && (strstr(fn, "ksqlite") || strstr(fn, "sys_sql")))
+		snprintf(out, size, "write_mutex");
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * The pipe a reader asleep in the published sql_pipe_read sleeps on: the first row of that kernel's own
+ * lookup (pid_pipe joined through pid_store's handler, by fd and calling pid), run through 549 on the
+ * same tables by the same SQLite. A process may hold one fd number for two pipes there (a forked child
+ * gets its parent's rows, and its own pipe the same numbers), so the label it read is not enough.
+ */
+long long read_dataid(pid_t pid, int fd)
+{
+	char sql[512], *rows = NULL, *p, *q;
+	size_t len = 0;
+	long long id = -1;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT pipe_data.dataId FROM pid_pipe JOIN pipe_data ON pipe_data.dataId = pid_pipe.dataId "
+		 "JOIN pid_store ON pid_store.parent_id = pid_pipe.pid WHERE fd = %d AND pid_store.pid = %d",
+		 fd, pid);
+	if (log_query(sql, strlen(sql), 0, &rows, &len) < 0 || !rows)
+		return -1;
+	/* "row 0 COLHEX VALHEX": the value of the first row's one column, in hex */
+	p = strchr(rows + 4, ' ');
+	p = p ? strchr(p + 1, ' ') : NULL;
+	if (p) {
+		q = p + 1;
+		id = 0;
+		for (; isxdigit((unsigned char)q[0]) && isxdigit((unsigned char)q[1]); q += 2) {
+			int c = kmsg_hex(q[0]) << 4 | kmsg_hex(q[1]);
+
+			if (c < '0' || c > '9') {
+				id = -1;
+				break;
+			}
+			id = id * 10 + c - '0';
+		}
+	}
+	free(rows);
 	return id;
 }

@@ -96,18 +96,20 @@ static void append_hex(char **buf, size_t *len, size_t *cap, const char *s, size
 }
 
 /*
- * 549 and its rows, read back from the kernel log: each row is "Query from user space: ", one
- * "column = value" record per column, an empty record; "just finished query" ends the call. Records
- * lost to a wrap of the log's ring buffer make the query fail with -EOVERFLOW.
+ * 549 and its rows, read back from the kernel log: "trying to open the db" starts the call's records,
+ * each row is "Query from user space: ", one "column = value" record per column, an empty record; "just
+ * finished query" ends the call. Records lost to a wrap of the log's ring buffer make the query fail
+ * with -EOVERFLOW. The SQL goes with its NUL: the published 549 copies exactly the length it is given
+ * and runs it as a C string.
  */
-static long query(const struct stmt *s, char **rows, size_t *rlen)
+long log_query(const char *sql, size_t len, int idx, char **rows, size_t *rlen)
 {
 	char msg[8192], head[64], *eq;
 	size_t cap = 0;
-	int kmsg = kmsg_open(), inrow = 0;
+	int kmsg = kmsg_open(), inrow = 0, started = 0;
 	long ret, n;
 
-	ret = sys(NR_KSQLITE_QUERY, (long)s->data, s->len, 0);
+	ret = sys(NR_KSQLITE_QUERY, (long)sql, len + 1, 0);
 	*rows = NULL;
 	*rlen = 0;
 	if (kmsg < 0)
@@ -118,12 +120,16 @@ static long query(const struct stmt *s, char **rows, size_t *rlen)
 			ret = -EOVERFLOW;
 			break;
 		}
+		if (!started) {
+			started = strstr(msg, "trying to open the db") != NULL;
+			continue;
+		}
 		if (strstr(msg, "just finished query"))
 			break;
 		if (!strncmp(msg, "Query from user space:", 22)) {
 			if (inrow)
 				append(rows, rlen, &cap, "\n", 1);
-			snprintf(head, sizeof(head), "row %d", s->idx);
+			snprintf(head, sizeof(head), "row %d", idx);
 			append(rows, rlen, &cap, head, strlen(head));
 			inrow = 1;
 		} else if (inrow && (eq = strstr(msg, " = "))) {
@@ -221,7 +227,7 @@ void serve(int self)
 			ret = sys(NR_SQL_END, 1, 0, 0);
 			break;
 		case OP_QUERY:
-			ret = query(s, &payload, &plen);
+			ret = log_query((const char *)s->data, s->len, s->idx, &payload, &plen);
 			break;
 		case OP_EXIT:
 			r.exiting = 1;

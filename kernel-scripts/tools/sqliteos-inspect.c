@@ -10,10 +10,18 @@
  * With --query SQL it runs that one statement through 549 instead and prints
  * {"format":1,"query":{"rows":[{"column":value,...},...]}} (549's own refusals apply).
  *
+ * With --kind it only says which kernel this is, {"format":1,"kernel":"companion|upstream"}, reading no
+ * table (the published kernel's tables come through its log, and grow with every process it ever ran).
+ *
  * With --hello it only asks syscall 548 (open to every user on both kernels) whether this is a
  * SQLiteOS kernel at all: {"format":1,"hello":true}, or exit 1 naming the error (ENOSYS: not one).
  *
- * Usage: sqliteos-inspect [--debugfs DIR] [--upstream] [--query SQL | --hello]. Needs root. Exit status 0, or
+ * With --upstream --pids LIST (comma-separated pids: sqliteos-run's scenario processes) only the rows
+ * of those processes and of the pipes they hold are read, and pipe_data's data as a blob literal
+ * (x'HEX': 549 prints values as C strings, which end at a NUL byte). The published kernel never
+ * deletes a row, so SELECT * grows with everything the machine ever ran, and past the kernel log.
+ *
+ * Usage: sqliteos-inspect [--debugfs DIR] [--upstream [--pids LIST]] [--query SQL | --hello | --kind]. Needs root. Exit status 0, or
  * 1 with a message on stderr naming what could not be read.
  */
 #define _GNU_SOURCE
@@ -474,6 +482,27 @@ static long log_query(const char *sql, int print)
 /* The published kernel's tables: the paper's three, and its sqlfs's two where the kernel has them. */
 static const char *upstream_tables[] = { "pid_store", "pid_pipe", "pipe_data", "inode", "partitioned_data" };
 
+/* The run's own rows: its processes' and their pipes' (whoever else holds those pipes). */
+static void run_tables_json(const char *pids)
+{
+	static char sql[1024];
+	static const char *const fmt[] = {
+		"SELECT * FROM pid_store WHERE pid IN (%s)",
+		"SELECT * FROM pid_pipe WHERE dataId IN (SELECT dataId FROM pid_pipe WHERE pid IN (%s))",
+		"SELECT dataId, read_wq, write_wq, CASE WHEN data IS NULL THEN NULL ELSE 'x''' || hex(data) || '''' END AS data "
+		"FROM pipe_data WHERE dataId IN (SELECT dataId FROM pid_pipe WHERE pid IN (%s))",
+	};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (i)
+			putchar(',');
+		snprintf(sql, sizeof(sql), fmt[i], pids);
+		printf("\"%s\":", upstream_tables[i]);
+		log_query(sql, 1);
+	}
+}
+
 static void upstream_tables_json(void)
 {
 	char sql[128];
@@ -660,8 +689,8 @@ static void proc_names(int all)
 int main(int argc, char **argv)
 {
 	const char *dir = "/sys/kernel/debug/sqliteos";
-	const char *query = NULL;
-	int upstream = 0, hello = 0, i;
+	const char *query = NULL, *pids = NULL;
+	int upstream = 0, hello = 0, kind = 0, i;
 	char buf[8];
 	struct stat sb;
 
@@ -674,8 +703,13 @@ int main(int argc, char **argv)
 			query = argv[++i];
 		} else if (!strcmp(argv[i], "--hello")) {
 			hello = 1;
+		} else if (!strcmp(argv[i], "--kind")) {
+			kind = 1;
+		} else if (!strcmp(argv[i], "--pids") && i + 1 < argc && *argv[i + 1] &&
+			   strspn(argv[i + 1], "0123456789,") == strlen(argv[i + 1]) && strlen(argv[i + 1]) < 700) {
+			pids = argv[++i];
 		} else {
-			fprintf(stderr, "usage: sqliteos-inspect [--debugfs DIR] [--upstream] [--query SQL | --hello]\n");
+			fprintf(stderr, "usage: sqliteos-inspect [--debugfs DIR] [--upstream [--pids LIST]] [--query SQL | --hello | --kind]\n");
 			return 2;
 		}
 	}
@@ -698,9 +732,15 @@ int main(int argc, char **argv)
 		;	/* mounted it: the stat below decides */
 	if (!upstream && stat(dir, &sb))
 		upstream = 1;
+	if (kind) {
+		printf("{\"format\":%d,\"kernel\":\"%s\"}\n", FORMAT_VERSION, upstream ? "upstream" : "companion");
+		return 0;
+	}
 	printf("{\"format\":%d,\"kernel\":\"%s\",\"tables\":{", FORMAT_VERSION,
 	       upstream ? "upstream" : "companion");
-	if (upstream)
+	if (upstream && pids)
+		run_tables_json(pids);
+	else if (upstream)
 		upstream_tables_json();
 	for (i = 0; !upstream && i < 4; i++) {
 		if (i)

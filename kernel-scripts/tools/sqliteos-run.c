@@ -20,7 +20,8 @@
  * pid, far above the scenario's own fds (0-2 are /dev/null, so pipes start at 3 as in the simulator).
  * This program, the coordinator, hands out one statement at a time: the runnable process with the
  * lowest next line runs it to completion or until it sleeps. Sleeping is observed, never guessed: the
- * process is listed on an SQLiteOS wait queue in debugfs and /proc says it is asleep. Before the next
+ * process is listed on an SQLiteOS wait queue in debugfs and /proc says it is asleep (on the published
+ * kernel, --upstream: /proc says it is asleep and its wchan names an SQLiteOS function). Before the next
  * statement every process is quiescent (finished its statement or asleep). SIGPIPE is ignored, so a
  * write to a pipe without readers shows its -EPIPE, as in the simulator.
  *
@@ -30,12 +31,19 @@
  * done; "~" is NULL), "unbound IDX", "asleep P QUEUE", "error TEXT", then "inspect" followed by
  * sqliteos-inspect's JSON when --inspect names it, and "end ok|deadlock|error".
  *
- * Usage: sqliteos-run [--inspect PATH] [--settle-ms N] < PLAN. Needs root (debugfs, 549).
+ * --upstream runs on the published kernel: no debugfs (sleeps from wchan, run-observer.c; which pipe a
+ * reader sleeps on, from that kernel's own lookup of its fd: read_dataid), no
+ * capacity parameter, and the inspection is of the run's own processes' rows only (the published
+ * kernel keeps every row of every process it ever ran). A process asleep at the end is left asleep,
+ * never killed: a signal to a reader asleep on a pipe corrupts that kernel, and one asleep on a lock
+ * cannot die. "left N" says how many were left.
+ *
+ * Usage: sqliteos-run [--upstream] [--inspect PATH] [--settle-ms N] < PLAN. Needs root (debugfs, 549).
  */
 #include "sqliteos-run.h"
 
 static int slots[MAX_SLOTS];
-static int settle_ms = 20000;
+static int settle_ms = 20000, upstream;
 static const char *inspect_path;
 
 static struct proc procs[MAX_PROCS + 1];
@@ -197,7 +205,8 @@ static void settle(void)
 
 			if (st == 0 || st == 'Z' || st == 'X')
 				die("P%d (pid %d) died in line %d", who[i], pr->real, stmts[pr->running].line);
-			if ((st == 'S' || st == 'D') && queue_of(pr->real, q, sizeof(q))) {
+			if ((st == 'S' || st == 'D') &&
+			    (upstream ? wchan_queue(pr->real, st, q, sizeof(q)) : queue_of(pr->real, q, sizeof(q)))) {
 				if (pr->seen_asleep++ >= 1) {
 					pr->state = P_ASLEEP;
 					snprintf(pr->queue, sizeof(pr->queue), "%s", q);
@@ -329,14 +338,22 @@ static void restore_capacity(const char *old)
 
 static void run_inspect(void)
 {
+	char pids[MAX_PROCS * 12 + 1] = "";
+	size_t len = 0;
 	pid_t pid;
-	int status;
+	int status, p;
 
+	for (p = 1; p <= MAX_PROCS; p++)
+		if (procs[p].real > 0)
+			len += snprintf(pids + len, sizeof(pids) - len, "%s%d", len ? "," : "", procs[p].real);
 	printf("inspect\n");
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		execl(inspect_path, inspect_path, (char *)NULL);
+		if (upstream)
+			execl(inspect_path, inspect_path, "--upstream", "--pids", pids, (char *)NULL);
+		else
+			execl(inspect_path, inspect_path, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -347,22 +364,26 @@ static void run_inspect(void)
 int main(int argc, char **argv)
 {
 	char old_capacity[32] = "";
-	int i, p, asleep = 0;
+	int i, p, asleep = 0, left = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--inspect") && i + 1 < argc)
 			inspect_path = argv[++i];
 		else if (!strcmp(argv[i], "--settle-ms") && i + 1 < argc)
 			settle_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--upstream"))
+			upstream = 1;
 		else
-			die("usage: sqliteos-run [--inspect PATH] [--settle-ms N] < PLAN");
+			die("usage: sqliteos-run [--upstream] [--inspect PATH] [--settle-ms N] < PLAN");
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	printf("sqliteos-run 1\n");
 	read_plan(stdin);
 	for (i = 0; i < MAX_SLOTS; i++)
 		slots[i] = -1;
-	if (access(DEBUGFS "/queues", R_OK))
+	if (upstream && capacity >= 0)
+		die("the published kernel has no pipe capacity to set (the plan asks for %d)", capacity);
+	if (!upstream && access(DEBUGFS "/queues", R_OK))
 		die("%s/queues: %s (the runner needs the companion kernel, debugfs mounted, and root)", DEBUGFS, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -395,18 +416,39 @@ int main(int argc, char **argv)
 		give(best);
 		fflush(stdout);
 	}
-	for (p = 1; p <= MAX_PROCS; p++)
-		if (procs[p].state == P_ASLEEP) {
-			printf("asleep %d %s\n", p, procs[p].queue);
-			asleep++;
+	for (p = 1; p <= MAX_PROCS; p++) {
+		struct proc *pr = &procs[p];
+
+		if (pr->state != P_ASLEEP)
+			continue;
+		if (!strcmp(pr->queue, "pipe-read")) {
+			int fd = slots[stmts[pr->running].a];
+			long long id = read_dataid(pr->real, fd);
+
+			if (id < 0)
+				die("P%d is asleep in sql_pipe_read, but the kernel's lookup of its fd %d finds no pipe", p, fd);
+			snprintf(pr->queue, sizeof(pr->queue), "pipe.%lld.read_wq", id);
 		}
+		printf("asleep %d %s\n", p, pr->queue);
+		asleep++;
+	}
 	if (inspect_path)
 		run_inspect();
-	for (p = 1; p <= MAX_PROCS; p++)
-		if (procs[p].state != P_NONE && procs[p].state != P_EXITED)
-			kill(procs[p].real, SIGKILL);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
+	for (p = 1; p <= MAX_PROCS; p++) {
+		if (procs[p].state == P_NONE || procs[p].state == P_EXITED)
+			continue;
+		if (upstream && procs[p].state == P_ASLEEP) {
+			left++;
+			continue;
+		}
+		kill(procs[p].real, SIGKILL);
+		waitpid(procs[p].real, NULL, 0);
+	}
+	if (left)
+		printf("left %d\n", left);
+	else
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
 	if (capacity >= 0 && old_capacity[0])
 		restore_capacity(old_capacity);
 	printf("end %s\n", asleep ? "deadlock" : "ok");

@@ -78,6 +78,7 @@ void read_plan(FILE *in);
 
 /* run-worker.c: a scenario process, and the coordinator's side of its control socket */
 void serve(int self) __attribute__((noreturn));
+long log_query(const char *sql, size_t len, int idx, char **rows, size_t *rlen);
 int send_fd(int sock, const void *msg, size_t len, int fd);
 
 /* run-observer.c */
@@ -85,6 +86,8 @@ char proc_state(pid_t pid);
 char *slurp(const char *path);
 int queue_of(pid_t pid, char *out, size_t size);
 long long fdinfo_data_id(pid_t pid, int fd);
+int wchan_queue(pid_t pid, char state, char *out, size_t size);
+long long read_dataid(pid_t pid, int fd);
 
 /* sqliteos-run.c */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

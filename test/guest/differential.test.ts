@@ -17,6 +17,7 @@ import { formatDifferences } from '../../extension/core/scenario/compare';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import { KernelHost } from '../../extension/machines/kernel-host';
 import { compareWithKernel, describeExcusals, kernelCannotRun, runCorpus } from '../../extension/machines/differential';
+import { optionsFor } from '../../extension/core/scenario/runner';
 import { bundledHelper } from '../../extension/machines/sources';
 import { NO_PROMPTS } from '../../extension/machines/ssh/auth';
 import { Connection, connect } from '../../extension/machines/ssh/connection';
@@ -61,7 +62,7 @@ describe('the simulator against the companion kernel', () => {
     let ran = 0;
     for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.sqlos'))) {
       const s = scenario(path.join(dir, f));
-      if (kernelCannotRun(s)) continue; // another profile or lock policy: the simulator's alone
+      if (kernelCannotRun(s) || optionsFor(s).profile !== 'companion') continue; // another lock policy (the simulator's alone) or the published kernel's
       const c = await compareWithKernel(g.host, s, runner());
       ran++;
       assert.deepEqual(c.differences, [], `${f}\n${formatDifferences(c.differences, ['simulator', 'kernel'])}`);
@@ -106,7 +107,10 @@ describe('the simulator against the companion kernel', () => {
     assert.match(d.stdout, /1 difference between the simulator and root@\[127\.0\.0\.1\]:\d+\nline 1 P1 query: result\n {2}simulator {2}\[\[1\]\]\n {2}kernel {5}\[\[\d+\]\]/);
     const memdb = cli('diff', path.join(ROOT, 'examples', '09-memdb-busy.sqlos'));
     assert.equal(memdb.status, 2);
-    assert.match(memdb.stderr, /09-memdb-busy\.sqlos: the kernel runs the companion profile with sqliteos locks; this scenario asks for companion\/memdb/);
+    assert.match(memdb.stderr, /09-memdb-busy\.sqlos: a kernel runs sqliteos locks \(the paper's MMemLock\); this scenario asks for companion\/memdb/);
+    const published = cli('diff', path.join(ROOT, 'examples', '12-upstream-rows-kept.sqlos'));
+    assert.equal(published.status, 2);
+    assert.match(published.stderr, /runs the companion kernel; .*12-upstream-rows-kept\.sqlos is for the upstream profile, which runs on the published SQLiteOS kernel \(`@profile companion` runs here\)/);
     // The same guest as any SSH target, through ~/.ssh/config: its key and known host.
     fs.mkdirSync(path.join(env.HOME, '.ssh'), { mode: 0o700 });
     fs.writeFileSync(path.join(env.HOME, '.ssh', 'config'), `Host 127.0.0.1\n  IdentityFile ${path.join(STATE, 'id_ed25519')}\n  UserKnownHostsFile ${path.join(STATE, 'known_hosts')}\n`);

@@ -13,6 +13,7 @@ import * as path from 'path';
 import { parseScenario } from '../../extension/core/scenario/parser';
 import type { Scenario, Statement } from '../../extension/core/scenario/ast';
 import { compilePlan } from '../../extension/core/scenario/plan';
+import { optionsFor } from '../../extension/core/scenario/runner';
 import { recordingToScenario } from '../../extension/core/record/to-scenario';
 import { kernelCannotRun } from '../../extension/machines/differential';
 import { KernelHost } from '../../extension/machines/kernel-host';
@@ -138,7 +139,7 @@ describe('sqliteos record on the companion kernel', () => {
       const parsed = parseScenario(fs.readFileSync(path.join(dir, f), 'utf8'), f);
       assert.ok(parsed.ok, f);
       const ex = parsed.scenario;
-      if (kernelCannotRun(ex, {})) continue;
+      if (kernelCannotRun(ex, {}) || optionsFor(ex).profile !== 'companion') continue;
       const run = await recordOnKernel(host, { remote: runner }, ['--inspect', host.helperOnHost!, '--settle-ms', '20000'], 120000, compilePlan(ex, ex.capacity ?? 65536).text);
       if (!/\nend ok\n/.test(run.output)) continue; // a run that ends asleep: its last calls never return
       const rec = recordingToScenario(run.recording, { command: ['sqliteos-run'], host: 'guest', release: run.release, date: '' });

@@ -204,17 +204,17 @@ describe('scenarios on a real kernel', () => {
   it("compares the connections holding a lock as (process, level) pairs: a level, a holder or one too many differs", async () => {
     // P2's read transaction is open at the end (its commit is cut), P1's write asleep in PENDING behind it
     const sim = await simulateText('P1 pipe r w\nP1 fork P2\nP2 begin\nP2 query "SELECT count(*) FROM pipe_data"\nP1 write w "x"\n');
-    const held = sim.lockState.connections.filter((c) => c.level !== 'NONE').map((c) => `P${c.owner} ${c.level}`).sort();
+    const held = sim.lockState!.connections.filter((c) => c.level !== 'NONE').map((c) => `P${c.owner} ${c.level}`).sort();
     assert.deepEqual(held, ['P1 PENDING', 'P2 SHARED']);
     assert.deepEqual(compareRuns(sim, clone(sim)), []);
     const level = clone(sim);
-    level.lockState.connections.find((c) => c.owner === 2)!.level = 'RESERVED';
+    level.lockState!.connections.find((c) => c.owner === 2)!.level = 'RESERVED';
     const holder = clone(sim);
-    holder.lockState.connections.find((c) => c.owner === 2)!.owner = 1;
+    holder.lockState!.connections.find((c) => c.owner === 2)!.owner = 1;
     const more = clone(sim);
-    more.lockState.connections.push({ ...more.lockState.connections.find((c) => c.owner === 2)!, id: 99 });
+    more.lockState!.connections.push({ ...more.lockState!.connections.find((c) => c.owner === 2)!, id: 99 });
     const none = clone(sim);
-    none.lockState.connections.push({ id: 98, owner: 0, level: 'NONE', purpose: 'kernel' });
+    none.lockState!.connections.push({ id: 98, owner: 0, level: 'NONE', purpose: 'kernel' });
     for (const [k, shows] of [[level, 'P2 RESERVED'], [holder, '"P1 SHARED"'], [more, '"P2 SHARED","P2 SHARED"']] as const) {
       const d = compareRuns(sim, k);
       assert.deepEqual(d.map((x) => x.what), ['lock state at the end']);
@@ -269,5 +269,31 @@ describe('scenarios on a real kernel', () => {
       if (p.scenario.capacity) seen.add('capacity');
     }
     assert.deepEqual([...seen].sort(), ['begin', 'big write', 'capacity', 'close', 'commit', 'exit', 'fork', 'pipe', 'query', 'read', 'thread', 'write']);
+  });
+
+  it('generates upstream scenarios the published kernel can run one after another: small writes, no capacity, transactions closed', async () => {
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 300; seed++) {
+      const text = generateScenario(seed, 'upstream');
+      const p = parseScenario(text, `u${seed}.sqlos`);
+      assert.ok(p.ok, `seed ${seed}: ${p.ok ? '' : p.errors.join('; ')}\n${text}`);
+      assert.equal(p.scenario.profile, 'upstream', text);
+      assert.equal(p.scenario.capacity, undefined, text);
+      const open = new Set<number>();
+      for (const st of p.scenario.statements) {
+        seen.add(st.op);
+        if (st.op === 'write') assert.ok(st.data.bytes.length <= 100, `seed ${seed} line ${st.line}: a write of ${st.data.bytes.length} bytes`);
+        if (st.op === 'begin') open.add(st.pid);
+        else if (st.op === 'commit') open.delete(st.pid);
+        else if (open.has(st.pid)) assert.ok(st.op === 'query', `seed ${seed} line ${st.line}: ${st.op} inside a transaction`);
+      }
+      assert.deepEqual([...open], [], `seed ${seed}: a transaction left open\n${text}`);
+      if (seed < 20) {
+        // The simulator's upstream profile runs each; its queries' rows do not depend on earlier runs.
+        const r = await simulateScenario(p.scenario);
+        for (const o of r.ops.filter((x) => x.op === 'query' && x.error === null)) assert.deepEqual(o.result, [[1]], `seed ${seed} line ${o.line}`);
+      }
+    }
+    assert.deepEqual([...seen].sort(), ['begin', 'close', 'commit', 'exit', 'fork', 'pipe', 'query', 'read', 'thread', 'write']);
   });
 });

@@ -39,7 +39,8 @@ describe('a recording as a scenario', () => {
         '10 10 42 exit 0 0 = 0 0 ',
         '11 11 41 close 1 1 = 0 0 ',
         '12 12 41 exit 0 0 = 0 0 ',
-        `13 13 40 query 0 0 = 0 13 ${hex('SELECT "x", 1')}`,
+        // With its C string's NUL, as sqliteos-run and the published ABI pass it: not part of the SQL.
+        `13 13 40 query 0 0 = 0 14 ${hex('SELECT "x", 1\0')}`,
         '14 14 40 exit 0 0 = 0 0 ',
       ]),
     );

@@ -1,9 +1,14 @@
 /*
  * What sqliteos-run printed, as `sqliteos run --json`'s contract (a RunResult with profile
- * "companion-kernel"). Processes are named as the scenario names them (P1 …), everywhere: ops, tables,
- * pipes, locks, query columns named pid or parent_id. Pipes keep the kernel's own dataIds; each pipe
- * op carries the dataId it made, which is how a comparison names pipes. Tables show only the rows of
- * the scenario's processes and pipes (a guest may run other SQLiteOS programs beside it).
+ * "companion-kernel", or "upstream-kernel" from the published kernel). Processes are named as the
+ * scenario names them (P1 …), everywhere: ops, tables, pipes, locks, query columns named pid or
+ * parent_id. Pipes keep the kernel's own dataIds; each pipe op carries the dataId it made, which is how
+ * a comparison names pipes. Tables show only the rows of the scenario's processes and pipes (a guest
+ * may run other SQLiteOS programs beside it).
+ *
+ * The published kernel shows only its tables: a pipe's dataId is its pid_pipe row (the process that
+ * made it, the read fd it got), and there is no lock state and no pipe ends (`hidden` says so; a
+ * comparison leaves them out).
  */
 import type { Scenario, Statement } from '../scenario/ast';
 import { bytesDigest, sameBytes, showBytes } from '../scenario/bytes';
@@ -15,6 +20,9 @@ import { WakeView, classifyStuck } from '../model/stuck';
 import { Err, errName } from '../sim/types';
 
 export class KernelRunError extends Error {}
+
+/** What a run on the published kernel cannot show, in its RunResult (`hidden`). */
+export const UPSTREAM_HIDDEN = 'the published SQLiteOS kernel shows only its tables: no lock state, no wait queues but what /proc says of each sleeper, no pipe ends';
 
 interface Done {
   /** The statements handed out before it completed: those completing in one round ran concurrently. */
@@ -65,7 +73,8 @@ export function kernelRunResult(scenario: Scenario, output: string, source: stri
   if (!end) throw new KernelRunError(`${source}: sqliteos-run stopped before its end line (killed, or the connection dropped)`);
   if (inspect === undefined) throw new KernelRunError(`${source}: sqliteos-run printed no kernel state`);
   const snap = new InspectReader().read(inspect, `${source}: sqliteos-inspect`);
-  return new Assembler(scenario, real, snap, capacity).build(done, asleep);
+  const a = new Assembler(scenario, real, snap, capacity);
+  return snap.kernel === 'upstream' ? a.buildUpstream(done, asleep) : a.build(done, asleep);
 }
 
 class Assembler {
@@ -88,9 +97,65 @@ class Assembler {
   /** A kernel pid as the scenario names it; one not of the scenario stays as it is, negated. */
   private pid = (r: number): number => this.byReal.get(r) ?? -r;
 
+  private sorted(done: Done[]): Done[] {
+    return [...done].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+  }
+
+  /**
+   * The published kernel's run. Its pipes' dataIds come from pid_pipe (the maker's pid and read fd),
+   * before the ops are assembled; the runner names the pipe a reader sleeps on (that kernel's own lookup).
+   */
+  buildUpstream(done: Done[], asleepOn: Map<number, string>): RunResult {
+    const t = this.snap.tables.pid_pipe;
+    for (const d of done) {
+      const s = this.scenario.statements[d.idx];
+      if (s.op !== 'pipe' || d.ret !== 0) continue;
+      const maker = this.real.get(s.pid);
+      // The newest of the maker's rows for that fd: a forked child has its parent's rows copied, under
+      // the same fd numbers its own pipe then gets (reserved fds are not copied); dataIds only grow.
+      const ids = (t?.rows ?? [])
+        .filter((r) => Number(r[t!.columns.indexOf('pid')]) === maker && Number(r[t!.columns.indexOf('fd')]) === Number(d.extra[0]))
+        .map((r) => Number(r[t!.columns.indexOf('dataId')]));
+      d.extra[2] = ids.length ? String(Math.max(...ids)) : '-1';
+    }
+    for (const d of this.sorted(done)) this.op(this.scenario.statements[d.idx], d);
+    const tables = this.tables();
+    const asleep = new Map([...asleepOn].map(([p, q]) => [p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`)]));
+    const buffered = new Map((tables.pipe_data ?? []).map((r) => [r.dataId as number, (r.data as { blob?: number } | null)?.blob ?? 0]));
+    for (const [p, on] of asleep) {
+      const st = this.nextStatement(p);
+      const what = `P${p} is asleep on ${on.kind === 'pipe' ? `pipe ${on.dataId} read_wq` : on.kind === 'mutex' ? 'the write mutex' : on.queue} in '${st?.text ?? '?'}' (line ${st?.line ?? 0})`;
+      // Only a reader's wake condition can be seen here (the bytes its pipe holds); a lock's cannot.
+      const holds = on.kind === 'pipe' && (buffered.get(on.dataId) ?? 0) > 0;
+      this.anomaly(holds ? 'lost-wakeup' : 'deadlock', { line: st?.line ?? 0, pid: p }, holds ? `${what}: what it waits for already holds, but no wake-up can come` : `${what} and nothing can run to wake it`);
+    }
+    const queues: WaitQueue[] = [];
+    for (const [p, on] of asleep) {
+      const q = queues.find((x) => JSON.stringify(x.id) === JSON.stringify(on));
+      if (q) q.sleepers.push(p);
+      else queues.push({ id: on, sleepers: [p] });
+    }
+    return {
+      file: this.scenario.file,
+      profile: 'upstream-kernel',
+      locks: 'sqliteos',
+      capacity: this.capacity,
+      ok: this.anomalies.length === 0,
+      ops: this.ops,
+      tables,
+      ...(Object.keys(this.outside).length ? { outside: this.outside } : {}),
+      pipes: [],
+      processes: this.processes(asleep),
+      lockState: null,
+      hidden: UPSTREAM_HIDDEN,
+      queues,
+      anomalies: this.anomalies,
+    };
+  }
+
+
   build(done: Done[], asleepOn: Map<number, string>): RunResult {
-    const sorted = [...done].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
-    for (const d of sorted) this.op(this.scenario.statements[d.idx], d);
+    for (const d of this.sorted(done)) this.op(this.scenario.statements[d.idx], d);
     const asleep = new Map([...asleepOn].map(([p, q]) => [p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`)]));
     const k = this.snap.locks!;
     const lockState: Locks = {
@@ -192,6 +257,9 @@ class Assembler {
               const v = r[i];
               if (i === pid || i === parent) return [c, this.pid(Number(v))];
               if (i === seq && typeof v === 'bigint') return [c, v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()];
+              // The published kernel's blobs, sent as blob literals (549 prints C strings): run_tables_json.
+              const lit = typeof v === 'string' ? /^x'([0-9A-F]*)'$/.exec(v) : null;
+              if (lit && this.snap.kernel === 'upstream') return [c, jsonValue(new Uint8Array(Buffer.from(lit[1], 'hex')))];
               return [c, jsonValue(v)];
             }),
           ),

@@ -164,7 +164,10 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         else lines.push(`${p} commit`);
         break;
       case 'query': {
-        const s = sqlString(r.data);
+        // One NUL at the end is the C string's end, passed as the published 549 needs it (it runs
+        // exactly the bytes it is given as a C string); it is not part of the SQL.
+        const nul = r.data.length === r.bytes && r.bytes > 1 && r.data[r.bytes - 1] === 0;
+        const s = sqlString(nul ? r.data.subarray(0, r.bytes - 1) : r.data);
         if (!s || r.data.length < r.bytes || !r.bytes) refuse(r, 'a query whose SQL the language cannot quote (empty, control or non-ASCII bytes, or not kept whole)');
         else lines.push(`${p} query ${s}${failed}`);
         break;

@@ -4,6 +4,12 @@
  * transactions, queries and exits, in an order that parses (every process and label exists where it is
  * used) but is otherwise free: a label may name an fd the process never had or has closed, a read may
  * wait for ever. The same seed gives the same text, so a failure is reproduced from its seed alone.
+ *
+ * For the upstream profile (the published kernel, which many scenarios run on one after another
+ * without a reboot): no capacity (it has none), writes of at most 100 bytes (its store is one 4 MiB
+ * buffer, never emptied: bytes left unread stay), queries whose rows do not depend on what ran before
+ * (it keeps every row of every process), and a read transaction holds only queries and ends in a
+ * commit before its process exits (a transaction left open wedges that kernel: 553 then exit).
  */
 
 /** mulberry32: a small, fast PRNG; enough for test inputs. */
@@ -21,16 +27,22 @@ export function prng(seed: number): () => number {
 /** Queries whose answer depends on the scenario only (not on the machine's other processes). */
 const QUERIES = ['SELECT count(*) FROM pipe_data', 'SELECT count(*), sum(length(data)) FROM pipe_chunk', 'SELECT fd FROM pid_pipe WHERE dataId = (SELECT max(dataId) FROM pipe_data) ORDER BY fd LIMIT 3'];
 
-export function generateScenario(seed: number): string {
+/** Queries for the published kernel: true of every machine once the scenario has made a pipe. */
+const UPSTREAM_QUERIES = ['SELECT count(*) > 0 AS any FROM pipe_data', 'SELECT 1 AS one', 'SELECT count(*) >= 2 AS both_ends FROM pid_pipe'];
+
+export function generateScenario(seed: number, profile: 'companion' | 'upstream' = 'companion'): string {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const chance = (p: number) => rnd() < p;
+  const up = profile === 'upstream';
   const capacity = pick([0, 0, 16, 100, 4096]);
-  const cap = capacity || 65536;
-  const sizes = [1, 3, 8, 17, 100, 4096, cap, cap + 5].filter((n) => n <= 70000);
+  const cap = up ? 65536 : capacity || 65536;
+  const sizes = up ? [1, 3, 8, 17, 100] : [1, 3, 8, 17, 100, 4096, cap, cap + 5].filter((n) => n <= 70000);
   const small = sizes.filter((n) => n <= Math.min(cap / 2, 100));
+  const queries = up ? UPSTREAM_QUERIES : QUERIES;
   const out = [`# generated: seed ${seed}`];
-  if (capacity) out.push(`@capacity ${capacity}`);
+  if (up) out.push('@profile upstream');
+  else if (capacity) out.push(`@capacity ${capacity}`);
   const alive = [1];
   const inTxn = new Set<number>();
   /** Each pipe's labels and the bytes written to it less those asked for, as the file reads (a guess: the order may differ). */
@@ -50,9 +62,9 @@ export function generateScenario(seed: number): string {
     const e = pick(ends);
     const r = rnd();
     const fed = ends.filter((x) => x.balance > 0);
-    if (inTxn.has(p) && chance(0.6)) {
+    if (inTxn.has(p) && (up || chance(0.6))) {
       // Inside its read transaction a process's pipe calls fail (EDEADLK): mostly it queries or commits.
-      out.push(chance(0.5) ? `P${p} commit` : `P${p} query "${pick(QUERIES)}"`);
+      out.push(chance(0.5) ? `P${p} commit` : `P${p} query "${pick(queries)}"`);
       if (out[out.length - 1].endsWith('commit')) inTxn.delete(p);
       continue;
     }
@@ -80,13 +92,13 @@ export function generateScenario(seed: number): string {
       out.push(`P${p} ${inTxn.has(p) ? 'commit' : 'begin'}`);
       if (inTxn.has(p)) inTxn.delete(p);
       else inTxn.add(p);
-    } else if (r < 0.9) out.push(`P${p} query "${pick(QUERIES)}"`);
-    else if (r < 0.95 && alive.length > 1 && p !== 1) {
+    } else if (r < 0.9) out.push(`P${p} query "${pick(queries)}"`);
+    else if (r < 0.95 && alive.length > 1 && p !== 1 && !(up && inTxn.has(p))) {
       out.push(`P${p} exit`);
       alive.splice(alive.indexOf(p), 1);
     }
   }
-  for (const p of [...inTxn]) if (alive.includes(p) && chance(0.8)) out.push(`P${p} commit`);
+  for (const p of [...inTxn]) if (alive.includes(p) && (up || chance(0.8))) out.push(`P${p} commit`);
   // Mostly, what was written is read and what was asked for is written before the exits (else most
   // scenarios would end with someone waiting for ever, and the statements after it never run).
   for (const e of ends) {

@@ -36,7 +36,7 @@ export interface LockStateJson {
 export type RunJson = Omit<RunResult, 'pipes' | 'processes' | 'lockState' | 'queues'> & {
   pipes: PipeJson[];
   processes: ProcJson[];
-  lockState: LockStateJson;
+  lockState: LockStateJson | null;
 };
 
 export function runJson(r: RunResult): RunJson {
@@ -57,7 +57,7 @@ export function runJson(r: RunResult): RunJson {
       waitingOn: p.waitingOn ? queueName(p.waitingOn) : null,
       inside: p.inside,
     })),
-    lockState: {
+    lockState: l && {
       currentMaxLock: l.currentMaxLock,
       numReaders: l.numReaders,
       writeMutexOwner: l.writeMutex.owner,

@@ -59,8 +59,8 @@ export interface RunProcess extends Process {
  */
 export interface RunResult {
   file: string;
-  /** companion-kernel: the result of a real kernel (sqliteos run --on). */
-  profile: Profile | 'companion-kernel';
+  /** companion-kernel, upstream-kernel: the result of a real kernel (sqliteos run --on). */
+  profile: Profile | 'companion-kernel' | 'upstream-kernel';
   locks: LockPolicy;
   capacity: number;
   ok: boolean;
@@ -83,8 +83,10 @@ export interface RunResult {
   queryTimeline?: Record<string, QueryTimeline>;
   pipes: Pipe[];
   processes: RunProcess[];
-  /** The locks at the end (not `locks`, which names the lock policy). */
-  lockState: Locks;
+  /** The locks at the end (not `locks`, which names the lock policy); null where the kernel shows none (`hidden`). */
+  lockState: Locks | null;
+  /** What this run's kernel cannot show (the published kernel: lock state, pipe ends), and why. */
+  hidden?: string;
   queues: WaitQueue[];
   anomalies: Anomaly[];
 }

@@ -27,7 +27,8 @@ export function summarize(res: RunResult, source: string[]): string {
     out.push('pipes:     ' + res.pipes.map((p) => `#${p.dataId} ${p.buffered} B buffered, ${p.readers}r/${p.writers}w`).join('; '));
   }
   const l = res.lockState;
-  out.push(`locks:     current_max_lock ${l.currentMaxLock}, num_readers ${l.numReaders}, write mutex ${l.writeMutex.owner === null ? 'free' : `P${l.writeMutex.owner}`}`);
+  if (l) out.push(`locks:     current_max_lock ${l.currentMaxLock}, num_readers ${l.numReaders}, write mutex ${l.writeMutex.owner === null ? 'free' : `P${l.writeMutex.owner}`}`);
+  else out.push(`locks:     not shown (${res.hidden ?? 'this kernel shows none'})`);
   const rows = Object.entries(res.tables).map(([t, r]) => (res.unreadable?.includes(t) ? `${t} unreadable (busy: a writer holds PENDING)` : `${t} ${r.length}`));
   out.push(`tables:    ${rows.join(', ')} row(s)`);
   out.push('');
