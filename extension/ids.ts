@@ -40,6 +40,7 @@ export const Cmd = {
   benchRun: 'sqliteos.bench.run',
   benchReport: 'sqliteos.bench.report',
   benchExport: 'sqliteos.bench.export',
+  benchImport: 'sqliteos.bench.import',
 } as const;
 
 export const View = {

@@ -2,13 +2,16 @@
  * Run Pipe Benchmarks on the active target (the simulator: its SQL pipe against this machine's stock pipe;
  * a real kernel over SSH or on this machine: our programs on SQL and stock pipes, lmbench's where
  * installed), with a progress notification per run whose Cancel stops the program there; Show Benchmark
- * Report; Export Benchmark Results (CSV or JSON). Every run is kept in the history.
+ * Report; Export Benchmark Results (CSV or JSON); Import Benchmark Results (those exports, or the output
+ * of runs made elsewhere: `npm run bench:kernel` / `bench:published` console logs, so the report holds
+ * the published and the companion kernel side by side). Every run is kept in the history.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { BenchRecord, recordsToCsv } from '../core/bench/pipes';
+import { ImportError, importBenchFile } from '../core/bench/import';
 import { BenchHistory } from '../bench/history';
 import { BenchReportPanel } from '../bench/report-panel';
 import { Cmd } from '../ids';
@@ -46,6 +49,7 @@ export class BenchCommands {
     r(Cmd.benchRun, (a?: BenchArgs) => this.run(a ?? {}));
     r(Cmd.benchReport, () => this.report());
     r(Cmd.benchExport, (format?: 'csv' | 'json', ids?: string[], to?: vscode.Uri) => this.exportRecords(format, ids, to));
+    r(Cmd.benchImport, (from?: vscode.Uri[]) => this.importRecords(from));
   }
 
   /** The open report, if any (tests look at it through the extension's API). */
@@ -168,6 +172,40 @@ export class BenchCommands {
     });
     if (r.code === 0) void vscode.window.showInformationMessage(`SQLiteOS: lmbench is installed on ${shell.label}; the next run measures with it too.`);
     else if (r.code !== -1) void vscode.window.showErrorMessage(`SQLiteOS: lmbench could not be installed on ${shell.label}: ${lines.slice(-1)[0] ?? `exit ${r.code}`} (Debian has it in non-free)`);
+  }
+
+  /**
+   * Reads benchmark results from files (`from`, else the files the user picks) into the history, and
+   * opens the report on them. A run already there (the same id) is not added twice. A file that holds
+   * none is an error naming it; the files before it are kept.
+   */
+  async importRecords(from?: vscode.Uri[]): Promise<BenchRecord[]> {
+    const files = from ?? (await vscode.window.showOpenDialog({ canSelectMany: true, title: 'Import benchmark results', openLabel: 'Import', filters: { 'Benchmark results': ['json', 'csv', 'log', 'txt'], 'All files': ['*'] } }));
+    if (!files?.length) return [];
+    const have = new Set(this.history.all().map((r) => r.id));
+    const added: BenchRecord[] = [];
+    for (const f of files) {
+      let records: BenchRecord[];
+      try {
+        const text = Buffer.from(await vscode.workspace.fs.readFile(f)).toString('utf8');
+        const stat = await vscode.workspace.fs.stat(f);
+        records = importBenchFile(text, path.basename(f.fsPath), new Date(stat.mtime).toISOString());
+      } catch (e) {
+        if (e instanceof ImportError) throw new UserError(`${e.message} (${f.fsPath})${added.length ? `; ${added.length} run(s) from the files before it were imported` : ''}`);
+        throw new UserError(`${f.fsPath}: ${(e as Error).message}`);
+      }
+      const fresh = records.filter((x) => !have.has(x.id));
+      for (const r of [...fresh].reverse()) {
+        this.history.add(r);
+        have.add(r.id);
+      }
+      added.push(...fresh);
+      this.log.info(`imported ${fresh.length} benchmark run(s) from ${f.fsPath}${records.length > fresh.length ? ` (${records.length - fresh.length} there already)` : ''}`);
+    }
+    const ids = added.map((r) => r.id);
+    if (ids.length) this.report(ids);
+    else void vscode.window.showInformationMessage('SQLiteOS: every run in those files is in the benchmark history already.');
+    return added;
   }
 
   /** Writes the runs (all, or those named) as CSV or JSON: to `to` when given, else where the user says. */

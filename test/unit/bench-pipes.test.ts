@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BenchRecord, PAPER_TABLE_1, versusStock, parseBenchOutput, ratios, recordsFromCsv, recordsToCsv } from '../../extension/core/bench/pipes';
 import { BenchHistory } from '../../extension/bench/history';
+import { ImportError, importBenchFile } from '../../extension/core/bench/import';
 import { planSteps } from '../../extension/machines/pipe-bench';
 import { ROOT } from './helpers';
 
@@ -148,5 +149,33 @@ describe('the plan', () => {
     const rt = ratios(rec.series);
     assert.equal(rt.length, 2);
     assert.ok(rt.every((x) => x.ratio > 0 && Number.isFinite(x.ratio)));
+  });
+});
+
+describe('importing results made elsewhere', () => {
+  // A QEMU console as `npm run bench:published` leaves it: the boot, then our programs' lines.
+  const console_ = `SeaBIOS (version 1.16.2-debian-1.16.2-1)\n[    0.000000] Linux version 5.15.146.1-microsoft-standard-WSL2 (root@build) #1\n${fixture('ours-host.txt')}bench: done\n`;
+
+  it('reads a console log as one run (its kernel, emulated), the same file twice as the same run', () => {
+    const [r] = importBenchFile(console_, 'published.log', '2026-12-07T00:00:00.000Z');
+    assert.equal(r.release, '5.15.146.1-microsoft-standard-WSL2');
+    assert.equal(r.emulated, true);
+    assert.equal(r.host, 'imported: published.log');
+    assert.deepEqual(r.series, parseBenchOutput(fixture('ours-host.txt')).series);
+    assert.deepEqual(r.configuration.chunks, [...new Set(r.series.filter((s) => s.bench === 'bw').map((s) => s.chunk))].sort((a, b) => a - b));
+    assert.equal(importBenchFile(console_, 'other-name.log', 'x')[0].id, r.id, 'the id is the content’s');
+    assert.equal(importBenchFile(fixture('ours-host.txt'), 'host.txt', 'x')[0].emulated, false);
+  });
+
+  it('reads both exports back (JSON: one record, a list, or the export; CSV) and refuses what holds no runs, naming the file', () => {
+    const recs = [record('a1', 'root@[127.0.0.1]:2222'), record('b2', 'box')];
+    assert.deepEqual(importBenchFile(JSON.stringify({ version: 1, records: recs }), 'x.json', 'x'), recs);
+    assert.deepEqual(importBenchFile(JSON.stringify(recs[0]), 'x.json', 'x'), [recs[0]]);
+    assert.deepEqual(importBenchFile(JSON.stringify(recs), 'x.json', 'x'), recs);
+    assert.deepEqual(importBenchFile(recordsToCsv(recs), 'x.csv', 'x').map((r) => r.id), ['a1', 'b2']);
+    assert.throws(() => importBenchFile('hello\nworld\n', 'notes.txt', 'x'), (e: Error) => e instanceof ImportError && /^notes\.txt: no benchmark results in it/.test(e.message));
+    assert.throws(() => importBenchFile('{"version": 1, "records": [', 'cut.json', 'x'), /cut\.json: not valid JSON/);
+    assert.throws(() => importBenchFile('{"a": 1}', 'other.json', 'x'), /other\.json: JSON, but not benchmark records/);
+    assert.throws(() => importBenchFile('id,date,host\n1,2,3\n', 'bad.csv', 'x'), /bad\.csv: not a benchmark CSV/);
   });
 });
