@@ -12,6 +12,8 @@
  * --paced: the paper's method (its section 4: 64 KiB chunks, the writer one chunk ahead): the reader
  * acknowledges each chunk over a stock pipe and the writer waits for the acknowledgement of the chunk
  * before the last one, so at most two chunks are ever buffered; configuration "paper".
+ * --config NAME: the runs' configuration is called NAME in the output (e.g. "recorded": the same runs
+ * with the recorder following the program, bench-record.sh).
  * --published: the published SQLiteOS kernel's ABI (551 returns 0 for a whole write) and fixed-size
  * runs without warm-up (each of its reads leaks a connection: a long run would exhaust the guest).
  *
@@ -43,6 +45,8 @@
 static int stock, ahead, procs, runs = 11, paced, published, trips = ROUND_TRIPS;
 static size_t chunk = 64 * 1024, total = 4 * 1024 * 1024;
 static const char *config = "plain";
+/* --config NAME: the configuration's name in the output instead (the same runs under another condition) */
+static const char *label;
 
 static int mkpipe(int fd[2])
 {
@@ -326,8 +330,11 @@ int main(int argc, char **argv)
 			paced = 1;
 		else if (!strcmp(argv[i], "--published"))
 			published = 1;
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc && strlen(argv[i + 1]) < 32 &&
+			 strspn(argv[i + 1], "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(argv[i + 1]))
+			label = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--stock] [--published] [--chunk BYTES] [--ahead N | --paced] [--procs N] [--runs R] [--trips T]\n", name);
+			fprintf(stderr, "usage: %s [--stock] [--published] [--chunk BYTES] [--ahead N | --paced] [--procs N] [--runs R] [--trips T] [--config NAME]\n", name);
 			return 2;
 		}
 	}
@@ -348,6 +355,8 @@ int main(int argc, char **argv)
 		snprintf(cfg, sizeof(cfg), "ahead%d", ahead), config = cfg;
 	else if (procs)
 		snprintf(cfg, sizeof(cfg), "procs%d", procs), config = cfg;
+	if (label)
+		config = label;
 	memset(buf, 'b', chunk);
 	signal(SIGPIPE, SIG_IGN);
 	if (!stock && ahead)
