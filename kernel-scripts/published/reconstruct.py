@@ -138,7 +138,7 @@ static void MMemStoreInit(MemStore *p)
 }
 
 /* Sleeps on q (uninterruptibly: xLock has no way to say "interrupted") with mmem_lock dropped. */
-static inline void MMemSleep(MemStore *p, wait_queue_head_t *q)
+static inline __attribute__((__always_inline__)) void MMemSleep(MemStore *p, wait_queue_head_t *q)
 {
 	DEFINE_WAIT(wait);
 

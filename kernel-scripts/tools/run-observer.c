@@ -137,17 +137,19 @@ long long read_dataid(pid_t pid, int fd)
 	p = strchr(rows + 4, ' ');
 	p = p ? strchr(p + 1, ' ') : NULL;
 	if (p) {
-		q = p + 1;
+		int digits = 0;
+
 		id = 0;
-		for (; isxdigit((unsigned char)q[0]) && isxdigit((unsigned char)q[1]); q += 2) {
+		for (q = p + 1; isxdigit((unsigned char)q[0]) && isxdigit((unsigned char)q[1]); q += 2, digits++) {
 			int c = kmsg_hex(q[0]) << 4 | kmsg_hex(q[1]);
 
-			if (c < '0' || c > '9') {
-				id = -1;
+			if (c < '0' || c > '9' || digits > 17)
 				break;
-			}
 			id = id * 10 + c - '0';
 		}
+		/* NULL ("~"), empty or not a whole number: no pipe */
+		if (!digits || (*q && *q != ' ' && *q != '\n'))
+			id = -1;
 	}
 	free(rows);
 	return id;

@@ -17,8 +17,9 @@
  * SQLiteOS kernel at all: {"format":1,"hello":true}, or exit 1 naming the error (ENOSYS: not one).
  *
  * With --upstream --pids LIST (comma-separated pids: sqliteos-run's scenario processes) only the rows
- * of those processes and of the pipes they hold are read, and pipe_data's data as a blob literal
- * (x'HEX': 549 prints values as C strings, which end at a NUL byte). The published kernel never
+ * of those processes and of the pipes they hold are read, and pipe_data's data as its length and a
+ * blob literal of its first 400 bytes (x'HEX': 549 prints values as C strings, which end at a NUL byte,
+ * and a log record holds about 1000 characters). The published kernel never
  * deletes a row, so SELECT * grows with everything the machine ever ran, and past the kernel log.
  *
  * Usage: sqliteos-inspect [--debugfs DIR] [--upstream [--pids LIST]] [--query SQL | --hello | --kind]. Needs root. Exit status 0, or
@@ -489,8 +490,8 @@ static void run_tables_json(const char *pids)
 	static const char *const fmt[] = {
 		"SELECT * FROM pid_store WHERE pid IN (%s)",
 		"SELECT * FROM pid_pipe WHERE dataId IN (SELECT dataId FROM pid_pipe WHERE pid IN (%s))",
-		"SELECT dataId, read_wq, write_wq, CASE WHEN data IS NULL THEN NULL ELSE 'x''' || hex(data) || '''' END AS data "
-		"FROM pipe_data WHERE dataId IN (SELECT dataId FROM pid_pipe WHERE pid IN (%s))",
+		"SELECT dataId, read_wq, write_wq, CASE WHEN data IS NULL THEN NULL ELSE 'x''' || hex(substr(data, 1, 400)) || '''' END AS data, "
+		"length(data) AS \"data.length\" FROM pipe_data WHERE dataId IN (SELECT dataId FROM pid_pipe WHERE pid IN (%s))",
 	};
 	size_t i;
 

@@ -36,7 +36,7 @@
  * capacity parameter, and the inspection is of the run's own processes' rows only (the published
  * kernel keeps every row of every process it ever ran). A process asleep at the end is left asleep,
  * never killed: a signal to a reader asleep on a pipe corrupts that kernel, and one asleep on a lock
- * cannot die. "left N" says how many were left.
+ * cannot die (the "asleep" lines name them).
  *
  * Usage: sqliteos-run [--upstream] [--inspect PATH] [--settle-ms N] < PLAN. Needs root (debugfs, 549).
  */
@@ -54,8 +54,9 @@ void die(const char *fmt, ...)
 	va_list ap;
 	int p;
 
+	/* On the published kernel a reader asleep on a pipe is left asleep: a signal there corrupts it. */
 	for (p = 1; p <= MAX_PROCS; p++)
-		if (procs[p].real > 0)
+		if (procs[p].real > 0 && !(upstream && procs[p].state == P_ASLEEP))
 			kill(procs[p].real, SIGKILL);
 
 	printf("error ");
@@ -421,6 +422,9 @@ int main(int argc, char **argv)
 
 		if (pr->state != P_ASLEEP)
 			continue;
+		if (upstream && !strncmp(pr->queue, "store.", 6))
+			die("P%d is asleep on %s at the end: the published kernel's store is held (PENDING), so its tables cannot be read (549 would wait too)",
+			    p, pr->queue);
 		if (!strcmp(pr->queue, "pipe-read")) {
 			int fd = slots[stmts[pr->running].a];
 			long long id = read_dataid(pr->real, fd);
@@ -444,9 +448,7 @@ int main(int argc, char **argv)
 		kill(procs[p].real, SIGKILL);
 		waitpid(procs[p].real, NULL, 0);
 	}
-	if (left)
-		printf("left %d\n", left);
-	else
+	if (!left)
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
 	if (capacity >= 0 && old_capacity[0])

@@ -176,6 +176,8 @@ describe('importing results made elsewhere', () => {
     assert.throws(() => importBenchFile('hello\nworld\n', 'notes.txt', 'x'), (e: Error) => e instanceof ImportError && /^notes\.txt: no benchmark results in it/.test(e.message));
     assert.throws(() => importBenchFile('{"version": 1, "records": [', 'cut.json', 'x'), /cut\.json: not valid JSON/);
     assert.throws(() => importBenchFile('{"a": 1}', 'other.json', 'x'), /other\.json: JSON, but not benchmark records/);
+    assert.throws(() => importBenchFile('[]', 'empty.json', 'x'), /empty\.json: JSON, but not benchmark records/);
+    assert.deepEqual(importBenchFile(JSON.stringify([recs[0], recs[0]]), 'twice.json', 'x'), [recs[0]], 'a run twice in one file is one run');
     assert.throws(() => importBenchFile('id,date,host\n1,2,3\n', 'bad.csv', 'x'), /bad\.csv: not a benchmark CSV/);
   });
 });

@@ -41,7 +41,8 @@ describe('a recording as a scenario', () => {
         '12 12 41 exit 0 0 = 0 0 ',
         // With its C string's NUL, as sqliteos-run and the published ABI pass it: not part of the SQL.
         `13 13 40 query 0 0 = 0 14 ${hex('SELECT "x", 1\0')}`,
-        '14 14 40 exit 0 0 = 0 0 ',
+        `14 14 40 query 0 0 = 0 8 ${hex('SELECT 2')}`,
+        '15 15 40 exit 0 0 = 0 0 ',
       ]),
     );
     const s = recordingToScenario(rec, PROG);
@@ -60,9 +61,10 @@ describe('a recording as a scenario', () => {
       'P2 close w1',
       'P2 exit',
       'P1 query "SELECT \\"x\\", 1"',
+      'P1 query "SELECT 2"',
       'P1 exit',
     ]);
-    assert.match(s.source, /^# Recorded by `sqliteos record` on root@127\.0\.0\.1:2222 \(kernel 6\.1\.192\), 2026-12-07:\n# {3}\.\/demo -x\n# 3 processes, 13 calls/);
+    assert.match(s.source, /^# Recorded by `sqliteos record` on root@127\.0\.0\.1:2222 \(kernel 6\.1\.192\), 2026-12-07:\n# {3}\.\/demo -x\n# 3 processes, 14 calls/);
     assert.match(s.source, /# Note: a pipe was made with O_CLOEXEC/);
     const parsed = parseScenario(s.source, 'rec.sqlos');
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));

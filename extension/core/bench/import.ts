@@ -33,15 +33,16 @@ export function recordFromOutput(text: string, name: string, date: string): Benc
     throw new ImportError(`${name}: no benchmark results in it (neither our programs' JSON lines nor lmbench's lines)${parsed.problems.length ? `; ${parsed.problems[0]}` : ''}`);
   }
   const release = /Linux version (\S+)/.exec(text)?.[1];
-  // A console log of a QEMU guest: under TCG only the ratios mean anything.
-  const emulated = /SeaBIOS|QEMU|Hypervisor detected: KVM/.test(text);
+  // A console log of a QEMU guest without KVM (as this project's benchmarks boot it): TCG, where only
+  // the ratios mean anything.
+  const emulated = /SeaBIOS|QEMU/.test(text) && !/Hypervisor detected: KVM/.test(text);
   return {
     id: `import-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
     date,
     host: `imported: ${name}`,
     kind: 'local',
     release: release ?? 'unknown (not in the file)',
-    cpu: emulated ? 'QEMU (emulated)' : 'unknown (not in the file)',
+    cpu: emulated ? 'QEMU TCG (emulated)' : 'unknown (not in the file)',
     emulated,
     configuration: configurationOf(parsed.series),
     series: parsed.series,
@@ -51,8 +52,13 @@ export function recordFromOutput(text: string, name: string, date: string): Benc
   };
 }
 
-/** The records in a file's text (`name`: the file, for errors and the records' host). */
+/** The records in a file's text (`name`: the file, for errors and the records' host), each id once. */
 export function importBenchFile(text: string, name: string, date: string): BenchRecord[] {
+  const seen = new Set<string>();
+  return readBenchFile(text, name, date).filter((r) => !seen.has(r.id) && !!seen.add(r.id));
+}
+
+function readBenchFile(text: string, name: string, date: string): BenchRecord[] {
   const trimmed = text.trimStart();
   if ((trimmed.startsWith('{') && !trimmed.startsWith('{"bench":')) || trimmed.startsWith('[')) {
     let j: unknown;
@@ -62,7 +68,7 @@ export function importBenchFile(text: string, name: string, date: string): Bench
       throw new ImportError(`${name}: not valid JSON (${(e as Error).message})`);
     }
     const list = isRecord(j) ? [j] : Array.isArray(j) ? j : Array.isArray((j as { records?: unknown }).records) ? (j as { records: unknown[] }).records : undefined;
-    if (!list || !list.every(isRecord)) throw new ImportError(`${name}: JSON, but not benchmark records (an export of Show Benchmark Report, or \`sqliteos bench pipes --json\`)`);
+    if (!list || !list.length || !list.every(isRecord)) throw new ImportError(`${name}: JSON, but not benchmark records (an export of Show Benchmark Report, or \`sqliteos bench pipes --json\`)`);
     return list;
   }
   if (trimmed.startsWith('id,date,')) {

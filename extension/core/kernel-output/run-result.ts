@@ -116,7 +116,8 @@ class Assembler {
       const ids = (t?.rows ?? [])
         .filter((r) => Number(r[t!.columns.indexOf('pid')]) === maker && Number(r[t!.columns.indexOf('fd')]) === Number(d.extra[0]))
         .map((r) => Number(r[t!.columns.indexOf('dataId')]));
-      d.extra[2] = ids.length ? String(Math.max(...ids)) : '-1';
+      if (!ids.length) throw new KernelRunError(`${this.scenario.file}:${s.line}: P${s.pid}'s pipe (fds ${d.extra[0]}, ${d.extra[1]}) has no pid_pipe row on the published kernel`);
+      d.extra[2] = String(Math.max(...ids));
     }
     for (const d of this.sorted(done)) this.op(this.scenario.statements[d.idx], d);
     const tables = this.tables();
@@ -257,11 +258,15 @@ class Assembler {
               const v = r[i];
               if (i === pid || i === parent) return [c, this.pid(Number(v))];
               if (i === seq && typeof v === 'bigint') return [c, v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()];
-              // The published kernel's blobs, sent as blob literals (549 prints C strings): run_tables_json.
+              // The published kernel's blobs, sent as their length and a literal of their first 400 bytes
+              // (549 prints C strings; a log record holds about 1000 characters): run_tables_json.
               const lit = typeof v === 'string' ? /^x'([0-9A-F]*)'$/.exec(v) : null;
-              if (lit && this.snap.kernel === 'upstream') return [c, jsonValue(new Uint8Array(Buffer.from(lit[1], 'hex')))];
+              if (lit && this.snap.kernel === 'upstream') {
+                const length = r[t.columns.indexOf('data.length')];
+                return [c, { blob: typeof length === 'number' ? length : lit[1].length / 2, hex: lit[1].toLowerCase() }];
+              }
               return [c, jsonValue(v)];
-            }),
+            }).filter(([c]) => c !== 'data.length'),
           ),
         );
     }

@@ -31,7 +31,8 @@ function queryResult(x: Exec): void {
 
 /**
  * 549. `inTxn`: a query inside the caller's open transaction runs on its connection (the companion
- * kernel); the published 549 always opens a connection of its own (and never closes it).
+ * kernel); the published 549 always opens a connection of its own (and never closes it: a leak this
+ * model does not count, as it counts a read's).
  */
 export function queryProgram(inTxn = true): Program {
   const steps: Step[] = [

@@ -275,9 +275,8 @@ export class SimEngine {
 
   // ---- wait queues ---------------------------------------------------------------------------------
 
-  /** prepare_to_wait: join the queue while still holding what protects the condition. */
   /**
-   * prepare_to_wait(_exclusive): as Linux queues them, an exclusive waiter at the tail, a non-exclusive
+   * prepare_to_wait(_exclusive), while still holding what protects the condition: as Linux queues them, an exclusive waiter at the tail, a non-exclusive
    * one at the head (__add_wait_queue), so that a wake-up of every waiter wakes the non-exclusive ones
    * last-come first, and at one priority they run in that order (seen on the published kernel: three
    * readers of one pipe woken by one write read in the reverse of the order they slept).
