@@ -20,14 +20,14 @@ while [ $i -lt '"$rounds"' ]; do
     echo clear > $R
     sh -c "echo follow \$\$ > $R && exec $t --runs 5 --config recorded"
     echo stop > $R
-    echo "record: $t: $(head -1 $R)"
+    echo "record: $t: $(sed -n 3,4p $R | tr "\n" " ")"
   done
 done'
 BENCH_QUICK=1 BENCH_SCRIPT="$script" bash "$here/bench.sh" > /dev/null
 log="${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion/bench-record.log"
 root="$(cd "$here/../.." && pwd)"
 cp "$root/.cache/bench/console.log" "$log"
-grep '^record: ' "$log" | sort | uniq -c | sed 's/^/   /'
+grep '^record: ' "$log" | sed 's/^/   /'
 node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.startsWith("{\"bench\":\"b") || l.startsWith("{\"bench\":\"l"));
 const runs = lines.map((l) => JSON.parse(l)).filter((j) => j.pipe === "sql");
