@@ -35,9 +35,9 @@ function program(name: string, source = path.join(ROOT, 'test', 'fixtures', 'rec
 }
 
 /** Records the program, checks the scenario by itself and against the kernel; its text. */
-async function recordAndReplay(name: string, exe: string): Promise<string> {
+async function recordAndReplay(name: string, exe: string, args: string[] = []): Promise<string> {
   const file = path.join(work, `${name}.sqlos`);
-  const r = cli('record', '--on', 'guest', '--out', file, '--', exe);
+  const r = cli('record', '--on', 'guest', '--out', file, '--', exe, ...args);
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stderr, new RegExp(`${path.basename(exe)} exited with 0`));
   const text = fs.readFileSync(file, 'utf8');
@@ -121,6 +121,22 @@ describe('sqliteos record on the companion kernel', () => {
       const body = (await recordAndReplay(t, built(t))).split('\n').filter((l) => l && !l.startsWith('#'));
       assert.deepEqual([...body].sort(), ['P1 exit', 'P1 fork P2', 'P2 exit'], t);
     }
+  });
+
+  it("records our guest checks' paper tests (sqliteos-tests --group paper: the paper's example and the published tree's three) alone; each replays and matches the kernel", { timeout: 300000 }, async () => {
+    const exe = path.join(work, 'sqliteos-tests');
+    const cc = spawnSync('bash', ['-c', `gcc -static -O2 -Wall -pthread -o ${exe} kernel-scripts/tests/*.c`], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const body = (await recordAndReplay('paper', exe, ['--group', 'paper'])).split('\n').filter((l) => l && !l.startsWith('#'));
+    const reads = body.filter((l) => / read /.test(l)).map((l) => l.replace(/^P\d+ read r\d+ /, ''));
+    // The three threads' reads of one 17-byte write: 4, 4 and 9 bytes, which thread first is the
+    // kernel's; in the order the tables saw them they are the write's bytes in order.
+    const threads = reads.filter((r) => /^(4|9) == /.test(r));
+    assert.deepEqual(threads.map((r) => Number(r.split(' ')[0])).sort(), [4, 4, 9], body.join('\n'));
+    assert.equal(threads.map((r) => JSON.parse(r.split(' == ')[1])).join(''), '0123456789abcdefg');
+    // fork + pipe; two readers, one gets EOF; a grandchild's write, then EOF.
+    assert.deepEqual(reads.filter((r) => !threads.includes(r)).sort(), ['1 == ""', '11 == "hello child"', '15 == "from grandchild"', '8 == ""', '8 == "8 bytes!"'].sort(), body.join('\n'));
+    assert.equal(body.filter((l) => / thread /.test(l)).length, 3, 'pthreads share the fd table: thread');
   });
 
   it('records a thread (CLONE_FILES), a read transaction with a query, and a count pattern as a count', { timeout: 300000 }, async () => {
