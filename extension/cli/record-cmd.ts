@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import { RecordingError } from '../core/record/recording';
 import { recordingProblems, recordingToScenario } from '../core/record/to-scenario';
 import { recordOnKernel } from '../machines/record-kernel';
+import { Cancelled } from '../machines/session-run';
 import { CommandSpec, UsageError, parseCommand } from './options';
 import { connect, known, managerFor } from './scenario-kernel-cmd';
 
@@ -42,9 +43,13 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
     source = { local: program, data: fs.readFileSync(program) };
   }
   const manager = managerFor(v['accept-new'] === true);
+  // Ctrl-C ends the program there and everything it forked, and the recorder stops following.
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
   try {
     const host = await connect((v.on as string | undefined) ?? 'guest', manager, __dirname);
-    const run = await recordOnKernel(host, source, args);
+    const run = await recordOnKernel(host, source, args, undefined, '', abort.signal);
     if (run.output) err(run.output.endsWith('\n') ? run.output : `${run.output}\n`);
     err(`sqliteos record: ${program} exited with ${run.code}; ${run.recording.records.length} records\n`);
     const s = recordingToScenario(run.recording, { command, host: host.shell.label, release: run.release, date: new Date().toISOString().slice(0, 10) });
@@ -59,12 +64,17 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
     err(`sqliteos record: ${s.processes} process${s.processes === 1 ? '' : 'es'}, ${s.calls} calls${outFile ? ` in ${outFile}` : ''}\n`);
     return 0;
   } catch (e) {
+    if (e instanceof Cancelled) {
+      err(`sqliteos record: ${e.message}; no scenario written\n`);
+      return 130;
+    }
     if (known(e) || e instanceof RecordingError) {
       err(`sqliteos record: ${(e as Error).message}\n`);
       return 2;
     }
     throw e;
   } finally {
+    process.off('SIGINT', onSigint);
     manager.closeAll();
   }
 }

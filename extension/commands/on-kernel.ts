@@ -23,6 +23,7 @@ import { KernelHost } from '../machines/kernel-host';
 import { RemoteTarget } from '../targets/remote';
 import { runOnKernel } from '../machines/scenario-kernel';
 import { recordOnKernel } from '../machines/record-kernel';
+import { Cancelled } from '../machines/session-run';
 import { recordingProblems, recordingToScenario } from '../core/record/to-scenario';
 import { UserError, register } from './register';
 import { scenarioFile } from './scenario-file';
@@ -51,9 +52,22 @@ export class OnKernelCommands {
     const argText = args ? undefined : await vscode.window.showInputBox({ title: `Arguments for ${path.basename(exe.fsPath)}`, prompt: 'separated by spaces (none: leave empty)' });
     if (argText === undefined && !args) return undefined;
     const argv = args ?? argText!.split(/\s+/).filter(Boolean);
-    const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Recording ${path.basename(exe.fsPath)} on ${host.shell.label}…` }, () =>
-      recordOnKernel(host, { local: exe.fsPath, data: fs.readFileSync(exe.fsPath) }, argv),
-    );
+    const abort = new AbortController();
+    let run;
+    try {
+      run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Recording ${path.basename(exe.fsPath)} on ${host.shell.label}…`, cancellable: true }, (_p, token) => {
+        token.onCancellationRequested(() => abort.abort());
+        return recordOnKernel(host, { local: exe.fsPath, data: fs.readFileSync(exe.fsPath) }, argv, undefined, '', abort.signal);
+      });
+    } catch (e) {
+      if (!(e instanceof Cancelled)) throw e;
+      // Said plainly: what was ended, and anything that could not be.
+      this.log.warn(`recording ${exe.fsPath} on ${host.shell.label}: ${e.message}`);
+      void (e.leftBehind.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(
+        `SQLiteOS: recording cancelled; ${e.leftBehind.length ? `still running on ${host.shell.label}: ${e.leftBehind.join('; ')}` : `nothing of ${path.basename(exe.fsPath)} is left running, and no scenario was written`}.`,
+      );
+      return undefined;
+    }
     const command = [exe.fsPath, ...argv];
     this.log.info(`${command.join(' ')} on ${host.shell.label} exited with ${run.code}; ${run.recording.records.length} records${run.output ? `\n${run.output}` : ''}`);
     const s = recordingToScenario(run.recording, { command, host: host.shell.label, release: run.release, date: new Date().toISOString().slice(0, 10) });

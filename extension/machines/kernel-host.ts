@@ -17,7 +17,8 @@ export interface Shell {
   exec(command: string, opts?: { stdin?: Buffer | string; timeoutMs?: number }): Promise<ExecResult>;
   upload(path: string, data: Buffer, mode?: number): Promise<void>;
   /** Runs a command with its output handed over as it comes (long work: builds, boots). */
-  stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }>;
+  /** `stdin`: the command's input (none: it reads end of file at once). */
+  stream(command: string, onData: (chunk: Buffer) => void, stdin?: Buffer | string): Promise<{ code: number | null; signal?: string }>;
 }
 
 export interface HostFacts {
@@ -193,10 +194,14 @@ export class KernelHost {
 
   /** A shell command there as root (through `sudo -n` where the probe found it is needed). */
   async execAsRoot(command: string, stdin: string, timeoutMs: number): Promise<ExecResult> {
+    return this.shell.exec(await this.asRoot(command), { stdin, timeoutMs });
+  }
+
+  /** `command` (a shell script) as the command line that runs it as root there. */
+  async asRoot(command: string): Promise<string> {
     if (!this.facts) await this.probe();
     if (this.facts!.problem) throw new HostError(`${this.shell.label}: ${this.facts!.problem}`);
-    const sudo = this.facts!.privilege === 'sudo' ? 'sudo -n ' : '';
-    return this.shell.exec(sudo ? `${sudo}sh -c ${shellQuote(command)}` : command, { stdin, timeoutMs });
+    return this.facts!.privilege === 'sudo' ? `sudo -n sh -c ${shellQuote(command)}` : `sh -c ${shellQuote(command)}`;
   }
 
   private helperRun(args: string[], asRoot = true): Promise<string> {

@@ -53,12 +53,16 @@ export class LocalShell implements Shell {
       }
     });
   }
-  stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }> {
+  stream(command: string, onData: (chunk: Buffer) => void, stdin?: Buffer | string): Promise<{ code: number | null; signal?: string }> {
     return new Promise((resolve, reject) => {
       // A session of its own (setsid), as sshd gives each command: cancelling long work kills that session.
-      const p = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      p.stdout.on('data', onData);
-      p.stderr.on('data', onData);
+      const p = spawn('/bin/sh', ['-c', command], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
+      if (stdin !== undefined && p.stdin) {
+        p.stdin.on('error', () => undefined);
+        p.stdin.end(stdin);
+      }
+      p.stdout!.on('data', onData);
+      p.stderr!.on('data', onData);
       p.on('error', reject);
       p.on('close', (code, signal) => resolve({ code, signal: signal ?? undefined }));
     });

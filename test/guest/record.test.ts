@@ -18,6 +18,7 @@ import { recordingToScenario } from '../../extension/core/record/to-scenario';
 import { kernelCannotRun } from '../../extension/machines/differential';
 import { KernelHost } from '../../extension/machines/kernel-host';
 import { recordOnKernel } from '../../extension/machines/record-kernel';
+import { Cancelled } from '../../extension/machines/session-run';
 import { bundledHelper } from '../../extension/machines/sources';
 import { simulate as simulateScenario } from '../../extension/machines/differential';
 import type { Connection } from '../../extension/machines/ssh/connection';
@@ -121,6 +122,27 @@ describe('sqliteos record on the companion kernel', () => {
       const body = (await recordAndReplay(t, built(t))).split('\n').filter((l) => l && !l.startsWith('#'));
       assert.deepEqual([...body].sort(), ['P1 exit', 'P1 fork P2', 'P2 exit'], t);
     }
+  });
+
+  it('cancelled, ends the program and what it forked there, and the recorder follows nothing', { timeout: 120000 }, async () => {
+    const host = new KernelHost(conn, bundledHelper(path.join(ROOT, 'dist')));
+    const exe = program('waits');
+    const abort = new AbortController();
+    const running = recordOnKernel(host, { local: exe, data: fs.readFileSync(exe) }, [], 120000, '', abort.signal);
+    // Both processes asleep on the pipe, followed, before the cancel.
+    const followed = async () => (await conn.exec('sed -n 2p /sys/kernel/debug/sqliteos/record')).stdout.toString().trim();
+    for (let i = 0; i < 100 && (await followed()) !== 'following 2'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await followed(), 'following 2');
+    const t0 = Date.now();
+    abort.abort();
+    await assert.rejects(running, (e: Error) => e instanceof Cancelled && e.leftBehind.length === 0);
+    // Ended by the cancel, not by the time limit the recording gives the program (60 s here): before
+    // the kill worked without pkill and outside an SSH session of its own, this took 91 s.
+    assert.ok(Date.now() - t0 < 15000, `the cancel took ${Date.now() - t0} ms`);
+    assert.equal(await followed(), 'following 0', 'the trap stopped the recorder');
+    // (from /proc: the guest's busybox has no pgrep)
+    const left = await conn.exec('for d in /proc/[0-9]*; do cat $d/comm 2>/dev/null; done | grep -c "^waits$" || true');
+    assert.equal(left.stdout.toString().trim(), '0', 'nothing of the program is left');
   });
 
   it("records our guest checks' paper tests (sqliteos-tests --group paper: the paper's example and the published tree's three) alone; each replays and matches the kernel", { timeout: 300000 }, async () => {

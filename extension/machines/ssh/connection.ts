@@ -106,7 +106,7 @@ export class Connection {
   }
 
   /** Runs a command, handing its output (stdout and stderr as they come) to onData; resolves at its end. */
-  stream(command: string, onData: (chunk: Buffer) => void): Promise<{ code: number | null; signal?: string }> {
+  stream(command: string, onData: (chunk: Buffer) => void, stdin?: Buffer | string): Promise<{ code: number | null; signal?: string }> {
     if (this.closed) return Promise.reject(new SshError(this.label, 'not connected', 'closed'));
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch) => {
@@ -114,7 +114,8 @@ export class Connection {
         ch.on('data', onData);
         ch.stderr.on('data', onData);
         ch.on('close', (code: number | null, signal?: string) => resolve({ code, signal }));
-        ch.end();
+        if (stdin !== undefined) ch.end(stdin);
+        else ch.end();
       });
     });
   }
