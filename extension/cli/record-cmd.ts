@@ -45,7 +45,8 @@ export async function recordCommand(argv: string[], out: (s: string) => void, er
   const manager = managerFor(v['accept-new'] === true);
   // Ctrl-C ends the program there and everything it forked, and the recorder stops following.
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
+  // A second Ctrl-C does not wait for the cancel.
+  const onSigint = () => (abort.signal.aborted ? process.exit(130) : abort.abort());
   process.on('SIGINT', onSigint);
   try {
     const host = await connect((v.on as string | undefined) ?? 'guest', manager, __dirname);

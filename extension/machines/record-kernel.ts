@@ -58,14 +58,15 @@ export async function recordOnKernel(host: KernelHost, program: ProgramSource, a
   const both = signal ? AbortSignal.any([signal, timer]) : timer;
   let code: number | null;
   try {
-    code = (await runInSession(host.shell, await host.asRoot(script), (l) => lines.push(l), both, stdin)).code;
+    code = (await runInSession(host.shell, await host.asRoot(script), (l) => lines.push(l), both, stdin, (s) => host.asRoot(s))).code;
   } catch (e) {
     if (timer.aborted && !signal?.aborted) throw new HostError(`${host.shell.label}: the recording did not finish within ${seconds} s (stopped: ${(e as Error).message})`);
     throw e;
   }
   const text = lines.join('\n');
   if (code !== null && code >= 97 && code <= 99) throw new HostError(`${host.shell.label}: ${text.trim()}`);
-  const [begin, end] = [lines.indexOf('@@recording'), lines.indexOf('@@recording-end')];
+  const begin = lines.indexOf('@@recording');
+  const end = lines.indexOf('@@recording-end', begin);
   const exit = lines.length ? /^sqliteos-record-exit (\d+)$/.exec(lines[lines.length - 1]) : null;
   if (!exit || begin < 0 || end < begin) throw new HostError(`${host.shell.label}: the recording did not finish (exit ${code}): ${text.trim().slice(-300)}`);
   const output = lines.slice(0, begin).map((l) => (l.startsWith('@@out ') ? l.slice(6) : l));

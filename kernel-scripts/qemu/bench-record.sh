@@ -8,6 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rounds="${ROUNDS:-3}"
+case "$rounds" in ''|*[!0-9]*) echo "bench-record.sh: ROUNDS must be a whole number" >&2; exit 2 ;; esac
 script='R=/sys/kernel/debug/sqliteos/record
 P=/sys/module/sqliteos/parameters
 echo 1048576 > $P/record_max
@@ -24,10 +25,11 @@ while [ $i -lt '"$rounds"' ]; do
   done
 done'
 BENCH_QUICK=1 BENCH_SCRIPT="$script" bash "$here/bench.sh" > /dev/null
-log="${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion/bench-record.log"
+log="${SQLITEOS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sqliteos-companion}/bench-record.log"
+mkdir -p "$(dirname "$log")"
 root="$(cd "$here/../.." && pwd)"
 cp "$root/.cache/bench/console.log" "$log"
-grep '^record: ' "$log" | sed 's/^/   /'
+grep '^record: ' "$log" | sed 's/^/   /' || { echo "bench-record.sh: no recorded run finished; console: $log" >&2; exit 1; }
 node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.startsWith("{\"bench\":\"b") || l.startsWith("{\"bench\":\"l"));
 const runs = lines.map((l) => JSON.parse(l)).filter((j) => j.pipe === "sql");

@@ -139,7 +139,8 @@ describe('sqliteos record on the companion kernel', () => {
     // Ended by the cancel, not by the time limit the recording gives the program (60 s here): before
     // the kill worked without pkill and outside an SSH session of its own, this took 91 s.
     assert.ok(Date.now() - t0 < 15000, `the cancel took ${Date.now() - t0} ms`);
-    assert.equal(await followed(), 'following 0', 'the trap stopped the recorder');
+    assert.equal(await followed(), 'following 0', 'the recorder follows nothing');
+    assert.equal((await conn.exec('sed -n 3p /sys/kernel/debug/sqliteos/record')).stdout.toString().trim(), 'records 0', "the script's trap cleared it");
     // (from /proc: the guest's busybox has no pgrep)
     const left = await conn.exec('for d in /proc/[0-9]*; do cat $d/comm 2>/dev/null; done | grep -c "^waits$" || true');
     assert.equal(left.stdout.toString().trim(), '0', 'nothing of the program is left');
