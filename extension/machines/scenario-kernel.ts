@@ -21,7 +21,7 @@ export interface KernelRunOptions {
 }
 
 export async function runOnKernel(host: KernelHost, scenario: Scenario, runner: Buffer, o: KernelRunOptions): Promise<RunResult> {
-  // Probed once per host (a probe reads the whole kernel): a corpus runs many scenarios on one host.
+  // Probed once per host, for the kernel's kind only: a corpus runs many scenarios on one host.
   const facts = host.known ?? (await host.probe(true));
   if (facts.problem) throw new HostError(`${host.shell.label}: ${facts.problem}`);
   if (facts.kernel !== o.profile) {

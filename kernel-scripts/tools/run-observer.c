@@ -3,22 +3,32 @@
 #include "sqliteos-run.h"
 #include "kmsg.h"
 
-/* The state letter of /proc/PID/stat, or 0 when the process is gone. */
-char proc_state(pid_t pid)
+/* /proc/PID/NAME's first size - 1 bytes into buf, NUL-terminated: 0 when it cannot be read or is empty. */
+static int proc_read(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[512], *p;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
+	return 1;
+}
+
+/* The state letter of /proc/PID/stat, or 0 when the process is gone. */
+char proc_state(pid_t pid)
+{
+	char buf[512], *p;
+
+	if (!proc_read(pid, "stat", buf, sizeof(buf)))
+		return 0;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' ? p[2] : 0;
 }
@@ -89,19 +99,10 @@ long long fdinfo_data_id(pid_t pid, int fd)
  */
 int wchan_queue(pid_t pid, char state, char *out, size_t size)
 {
-	char path[64], fn[128];
-	ssize_t n;
-	int fd;
+	char fn[128];
 
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (!proc_read(pid, "wchan", fn, sizeof(fn)))
 		return 0;
-	n = read(fd, fn, sizeof(fn) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	fn[n] = 0;
 	if (!strcmp(fn, "MMemWaitReadQ"))
 		snprintf(out, size, "store.read_q");
 	else if (!strcmp(fn, "MMemWaitWriteQ"))

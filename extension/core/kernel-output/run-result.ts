@@ -15,7 +15,7 @@ import { bytesDigest, sameBytes, showBytes } from '../scenario/bytes';
 import type { Anomaly, OpRecord, RunProcess, RunResult } from '../scenario/runner';
 import { InspectReader } from '../model/inspect-reader';
 import { parseQueueName } from '../model/kernel-json';
-import { Locks, QueueId, Snapshot, Value, WaitQueue } from '../model/model';
+import { Locks, Pipe, QueueId, Snapshot, Value, WaitQueue, queueKey } from '../model/model';
 import { WakeView, classifyStuck } from '../model/stuck';
 import { Err, errName } from '../sim/types';
 
@@ -121,43 +121,50 @@ class Assembler {
     }
     for (const d of this.sorted(done)) this.op(this.scenario.statements[d.idx], d);
     const tables = this.tables();
-    const asleep = new Map([...asleepOn].map(([p, q]) => [p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`)]));
-    const buffered = new Map((tables.pipe_data ?? []).map((r) => [r.dataId as number, (r.data as { blob?: number } | null)?.blob ?? 0]));
+    const asleep = this.asleep(asleepOn);
+    // The wake rule on what this kernel shows: a reader's pipe by the bytes its row holds (no EOF there,
+    // and no writer ever waits: the ends, which it does not show, are taken as open); no lock state.
+    const pipes: Pipe[] = (tables.pipe_data ?? []).map((r) => ({ dataId: r.dataId as number, buffered: (r.data as { blob?: number } | null)?.blob ?? 0, readers: 1, writers: 1 }));
+    const view: WakeView = { pipes, locks: null, capacity: this.capacity, eofWakesReaders: false };
+    for (const [p, on] of asleep) this.anomalies.push(classifyStuck(p, on, this.nextStatement(p), view));
+    const queues = new Map<string, WaitQueue>();
     for (const [p, on] of asleep) {
-      const st = this.nextStatement(p);
-      const what = `P${p} is asleep on ${on.kind === 'pipe' ? `pipe ${on.dataId} read_wq` : on.kind === 'mutex' ? 'the write mutex' : on.queue} in '${st?.text ?? '?'}' (line ${st?.line ?? 0})`;
-      // Only a reader's wake condition can be seen here (the bytes its pipe holds); a lock's cannot.
-      const holds = on.kind === 'pipe' && (buffered.get(on.dataId) ?? 0) > 0;
-      this.anomaly(holds ? 'lost-wakeup' : 'deadlock', { line: st?.line ?? 0, pid: p }, holds ? `${what}: what it waits for already holds, but no wake-up can come` : `${what} and nothing can run to wake it`);
+      const q = queues.get(queueKey(on)) ?? { id: on, sleepers: [] };
+      q.sleepers.push(p);
+      queues.set(queueKey(on), q);
     }
-    const queues: WaitQueue[] = [];
-    for (const [p, on] of asleep) {
-      const q = queues.find((x) => JSON.stringify(x.id) === JSON.stringify(on));
-      if (q) q.sleepers.push(p);
-      else queues.push({ id: on, sleepers: [p] });
-    }
+    return this.result(asleep, { profile: 'upstream-kernel', tables, pipes: [], lockState: null, hidden: UPSTREAM_HIDDEN, queues: [...queues.values()] });
+  }
+
+  /** The runner's "asleep" lines, each queue as the model names it. */
+  private asleep(asleepOn: Map<number, string>): Map<number, QueueId> {
+    return new Map([...asleepOn].map(([p, q]) => [p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`)]));
+  }
+
+  /** A RunResult of what was assembled, with what differs between the two kernels. */
+  private result(asleep: Map<number, QueueId>, k: Pick<RunResult, 'profile' | 'tables' | 'pipes' | 'lockState' | 'queues' | 'unreadable' | 'hidden'>): RunResult {
     return {
       file: this.scenario.file,
-      profile: 'upstream-kernel',
+      profile: k.profile,
       locks: 'sqliteos',
       capacity: this.capacity,
       ok: this.anomalies.length === 0,
       ops: this.ops,
-      tables,
+      tables: k.tables,
+      ...(k.unreadable ? { unreadable: k.unreadable } : {}),
       ...(Object.keys(this.outside).length ? { outside: this.outside } : {}),
-      pipes: [],
+      pipes: k.pipes,
       processes: this.processes(asleep),
-      lockState: null,
-      hidden: UPSTREAM_HIDDEN,
-      queues,
+      lockState: k.lockState,
+      ...(k.hidden ? { hidden: k.hidden } : {}),
+      queues: k.queues,
       anomalies: this.anomalies,
     };
   }
 
-
   build(done: Done[], asleepOn: Map<number, string>): RunResult {
     for (const d of this.sorted(done)) this.op(this.scenario.statements[d.idx], d);
-    const asleep = new Map([...asleepOn].map(([p, q]) => [p, parseQueueName(q, `${this.scenario.file}: asleep P${p}`)]));
+    const asleep = this.asleep(asleepOn);
     const k = this.snap.locks!;
     const lockState: Locks = {
       currentMaxLock: k.currentMaxLock,
@@ -173,22 +180,8 @@ class Assembler {
     const pipes = this.snap.pipes.filter((p) => this.dataIds.has(p.dataId));
     const view: WakeView = { pipes, locks: lockState, capacity: this.capacity, eofWakesReaders: true };
     for (const [p, on] of asleep) this.anomalies.push(classifyStuck(p, on, this.nextStatement(p), view));
-    return {
-      file: this.scenario.file,
-      profile: 'companion-kernel',
-      locks: 'sqliteos',
-      capacity: this.capacity,
-      ok: this.anomalies.length === 0,
-      ops: this.ops,
-      tables: this.tables(),
-      ...(this.busy().length ? { unreadable: this.busy() } : {}),
-      ...(Object.keys(this.outside).length ? { outside: this.outside } : {}),
-      pipes,
-      processes: this.processes(asleep),
-      lockState,
-      queues,
-      anomalies: this.anomalies,
-    };
+    const tables = this.tables();
+    return this.result(asleep, { profile: 'companion-kernel', tables, ...(this.busy().length ? { unreadable: this.busy() } : {}), pipes, lockState, queues });
   }
 
   private op(s: Statement, d: Done): void {

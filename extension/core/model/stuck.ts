@@ -9,7 +9,8 @@ import { Locks, Pipe, QueueId, openEnds, queueName } from './model';
 /** What the rule reads at the end of a run. */
 export interface WakeView {
   pipes: Pipe[];
-  locks: Locks;
+  /** null: the kernel shows none (the published one); a sleeper on a lock's wait condition is then unseen. */
+  locks: Locks | null;
   /** The bytes a pipe holds before its writers wait. */
   capacity: number;
   /** Whether a reader is woken when the last write end closes (the companion kernel; not the published one). */
@@ -27,10 +28,11 @@ export function wakeConditionHolds(on: QueueId, v: WakeView): boolean {
       return p.buffered < v.capacity || open.read === 0;
     }
     case 'store':
+      if (!v.locks) return false;
       // read_q: a reader waits while a writer holds PENDING or EXCLUSIVE; write_q: for the last reader but itself.
       return on.queue === 'read_q' ? v.locks.currentMaxLock !== 'PENDING' && v.locks.currentMaxLock !== 'EXCLUSIVE' : v.locks.numReaders === 1;
     case 'mutex':
-      return v.locks.writeMutex.owner === null;
+      return v.locks !== null && v.locks.writeMutex.owner === null;
   }
 }
 
