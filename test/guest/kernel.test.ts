@@ -26,10 +26,13 @@ const SCRIPTS = path.join(ROOT, 'kernel-scripts');
 const AMALGAMATION = path.join(ROOT, '.cache', 'sqlite');
 const BROKEN_LINE = 40;
 
-/** Nothing of a build running on this machine (the "remote" is this machine). */
+/**
+ * Nothing of a build running on this machine (the "remote" is this machine). A zombie is not running:
+ * what the kill ended is reaped by init, and this container's init reaps when it gets to it.
+ */
 function builders(): string[] {
-  const r = spawnSync('pgrep', ['-l', '-x', 'make|cc1|gcc|as|ld'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean);
+  const r = spawnSync('ps', ['-eo', 'pid=,stat=,comm='], { encoding: 'utf8' });
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^(make|cc1|gcc|as|ld)$/.test(f[2] ?? '') && !f[1].startsWith('Z')).map((f) => f.join(' '));
 }
 
 const SUITE = 'Kernel work over SSH (a real sshd as the build machine)';
