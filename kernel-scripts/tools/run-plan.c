@@ -65,7 +65,16 @@ void read_plan(FILE *in)
 		s->idx = nstmts;
 		hex = big + k;
 		switch (s->op) {
-		case OP_PIPE:
+		case OP_PIPE: {
+			char flag[16] = "";
+
+			if (sscanf(hex, "%ld %ld %15s", &s->a, &s->b, flag) < 2)
+				die("plan line %d: pipe needs two slots", lineno);
+			if (flag[0] && strcmp(flag, "nonblock"))
+				die("plan line %d: unknown pipe flag %s", lineno, flag);
+			s->flags = flag[0] ? O_NONBLOCK : 0;
+			break;
+		}
 		case OP_READ:
 			if (sscanf(hex, "%ld %ld", &s->a, &s->b) != 2)
 				die("plan line %d: %s needs two numbers", lineno, opname);

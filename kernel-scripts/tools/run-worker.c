@@ -172,7 +172,10 @@ void serve(int self)
 		case OP_PIPE: {
 			int fd[2] = { -1, -1 };
 
-			ret = sys(NR_SQL_PIPE, (long)fd, 0, 0);
+			if (s->flags)
+				ret = sys(NR_SQL_PIPE2, (long)fd, s->flags, 0);
+			else
+				ret = sys(NR_SQL_PIPE, (long)fd, 0, 0);
 			r.fd[0] = fd[0];
 			r.fd[1] = fd[1];
 			break;

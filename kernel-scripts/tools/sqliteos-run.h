@@ -41,6 +41,7 @@ struct stmt {
 	int line, pid, idx;
 	enum op op;
 	long a, b;		/* pipe: slots; fork/thread: child; read: slot, n; write/close: slot */
+	int flags;		/* pipe: O_NONBLOCK or 0 */
 	unsigned char *data;	/* write: bytes; query: SQL (NUL-terminated) */
 	size_t len;
 };

@@ -200,12 +200,26 @@ describe('sqliteos record on the companion kernel', () => {
     assert.ok(compared >= 8, `only ${compared} examples ran to their end under the recorder`);
   });
 
-  it('refuses what the language cannot say, naming the record, and a recording that lost records', { timeout: 300000 }, async () => {
+  it('records an O_NONBLOCK program with its EAGAIN and a short write; refuses what the language cannot say, naming the record, and a recording that lost records', { timeout: 300000 }, async () => {
     const nb = path.join(work, 'nonblock.c');
-    fs.writeFileSync(nb, '#include <fcntl.h>\n#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){int fd[2];char b;syscall(558,fd,O_NONBLOCK);return syscall(550,fd[0],&b,1)==-1?0:1;}\n');
-    const refused = cli('record', '--on', 'guest', '--', program('nonblock', nb));
+    // 65,000 bytes, then 4,097 (more than PIPE_BUF) into the 536 left of 64 KiB: a short write.
+    const fill = 'static char big[65000];for(int i=0;i<65000;i++)big[i]=97+i%26;';
+    fs.writeFileSync(nb, `#include <fcntl.h>\n#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){int fd[2];char b[8];${fill}if(syscall(558,fd,O_NONBLOCK))return 1;if(read(fd[0],b,1)!=-1)return 2;if(write(fd[1],big,65000)!=65000||write(fd[1],big,4097)!=536)return 3;if(write(fd[1],"x",1)!=-1)return 4;return read(fd[0],b,8)==8?0:5;}\n`);
+    const text = await recordAndReplay('nonblock', program('nonblock', nb));
+    assert.deepEqual(text.split('\n').filter((l) => l && !l.startsWith('#')), [
+      'P1 pipe r w nonblock',
+      'P1 read r 1 == EAGAIN',
+      'P1 write w 65000',
+      'P1 write w 4097 == 536',
+      'P1 write w "x" == EAGAIN',
+      'P1 read r 8 == 8',
+      'P1 exit',
+    ]);
+    const txn = path.join(work, 'write-txn.c');
+    fs.writeFileSync(txn, '#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){syscall(553,8);syscall(554,1);return 0;}\n');
+    const refused = cli('record', '--on', 'guest', '--', program('write-txn', txn));
     assert.equal(refused.status, 2, refused.stderr);
-    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ pipe\): a pipe made with O_NONBLOCK: not in the scenario language yet/);
+    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ begin\): 553\(8\): only read transactions \(553\(4\)\) are in the scenario language yet/);
     assert.equal(refused.stdout, '');
     const max = '/sys/module/sqliteos/parameters/record_max';
     assert.equal((await conn.exec(`echo 3 > ${max}`)).code, 0);

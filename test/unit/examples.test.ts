@@ -223,4 +223,25 @@ describe('example scenarios', () => {
     assert.deepEqual([r.violation, r.exhausted, r.reduction], [null, true, true]);
     assert.ok(r.pruned > 0 && r.states < 5000, `${r.states} states`);
   });
+
+  it('17-nonblock.sqlos: EAGAIN instead of sleeping, a partial write above PIPE_BUF, every expectation checked', async () => {
+    const res = await runExample('17-nonblock.sqlos');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    assert.deepEqual([7, 9, 10, 13].map((l) => opAt(res, l).result), [-11, -11, 2, -9]);
+    assert.equal(opAt(res, 14).data, '"defab"');
+    // The same file with one expectation changed, each kind: each is reported, at its line.
+    const src = fs.readFileSync(path.join(ROOT, 'examples', '17-nonblock.sqlos'), 'utf8');
+    const { run } = await import('./helpers');
+    const wrong = await run(src.replace('"ghi" == EAGAIN', '"ghi" == EPIPE').replace('5000 == 2', '5000 == 3').replace('close w == 0', 'close w == EBADF'), {}, 'wrong.sqlos');
+    assert.deepEqual(kinds(wrong), ['expectation@9', 'expectation@10', 'expectation@12']);
+    assert.match(wrong.anomalies[0].message, /write expected EPIPE, got EAGAIN \(-11\)/);
+    assert.match(wrong.anomalies[1].message, /write expected 3 bytes written, got result 2/);
+    // Without O_NONBLOCK the first read waits for a writer that never writes.
+    const blocking = await run(src.replace('pipe r w nonblock', 'pipe r w'), {}, 'blocking.sqlos');
+    assert.deepEqual(kinds(blocking), ['deadlock@7']);
+    // The published kernel has no 558: the pipe fails, and so does everything on its labels.
+    const up = await runExample('17-nonblock.sqlos', { profile: 'upstream' });
+    assert.equal(opAt(up, 6).result, -38);
+    assert.match(opAt(up, 6).error ?? '', /ENOSYS \(-38\): the published kernel has no sql_pipe2 \(558\)/);
+  });
 });

@@ -70,6 +70,17 @@ describe('minimize', () => {
     run.kernel.close();
   });
 
+  it('keeps a write\'s and a close\'s expectation in the text it writes, also with the data halved', async () => {
+    // The close's EBADF is what fails; the short write's `== 2` is not needed.
+    const src = '@capacity 8\nP1 pipe r w nonblock\nP1 write w "abcdef"\nP1 write w 5000 == 2\nP1 query "SELECT 1"\nP1 close w == EBADF\nP1 exit\n';
+    const res = await minimize(parse(src), src, { by: 'run' });
+    assert.equal(res.kind, 'expectation');
+    assert.deepEqual(statementsOf(res.source), ['P1 pipe r w nonblock', 'P1 close w == EBADF'], res.source);
+    const short = 'P1 pipe r w nonblock\nP1 write w 5000 == 7\nP1 exit\n';
+    const kept = await minimize(parse(short), short, { by: 'run' });
+    assert.deepEqual(statementsOf(kept.source), ['P1 pipe r w nonblock', 'P1 write w 1 == 7'], kept.source);
+  });
+
   it('--run keeps an anomaly of the default schedule (the published kernel has no EOF)', async () => {
     const { res } = await shrink('examples/05-eof.sqlos', { by: 'run', profile: 'upstream' });
     assert.equal(res.kind, 'deadlock');

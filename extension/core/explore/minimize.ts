@@ -80,8 +80,10 @@ async function defaultAnomalies(scenario: Scenario, sim: Partial<SimOptions>): P
 }
 
 function withText(s: Statement): Statement {
-  if (s.op === 'write') return { ...s, text: `P${s.pid} write ${s.fd.name} ${s.data.source}` };
-  if (s.op === 'read') return { ...s, text: `P${s.pid} read ${s.fd.name} ${s.n}${s.expect ? ` == ${s.expect.source}` : ''}` };
+  const expect = 'expect' in s && s.expect ? ` == ${s.expect.source}` : '';
+  if (s.op === 'write') return { ...s, text: `P${s.pid} write ${s.fd.name} ${s.data.source}${expect}` };
+  if (s.op === 'read') return { ...s, text: `P${s.pid} read ${s.fd.name} ${s.n}${expect}` };
+  if (s.op === 'close') return { ...s, text: `P${s.pid} close ${s.fd.name}${expect}` };
   return s;
 }
 
@@ -234,7 +236,7 @@ class Shrinker {
     let any = false;
     for (let i = this.items.length - 1; i >= 0 && !this.stopped; i--) {
       const s = this.items[i];
-      if (s.op === 'read' && s.expect) any = (await this.try(this.replace(i, { ...s, expect: undefined }))) || any;
+      if ((s.op === 'read' || s.op === 'write' || s.op === 'close') && s.expect) any = (await this.try(this.replace(i, { ...s, expect: undefined } as Statement))) || any;
     }
     for (let i = this.items.length - 1; i >= 0 && !this.stopped; i--) {
       for (;;) {
@@ -243,7 +245,7 @@ class Shrinker {
           s.op === 'write' && s.data.bytes.length > 1
             ? { ...s, data: prefix(s.data, s.data.bytes.length >> 1) }
             : s.op === 'read' && s.n > 1
-              ? { ...s, n: s.n >> 1, expect: s.expect && prefix(s.expect, Math.min(s.expect.bytes.length, s.n >> 1)) }
+              ? { ...s, n: s.n >> 1, expect: s.expect && 'bytes' in s.expect ? prefix(s.expect, Math.min(s.expect.bytes.length, s.n >> 1)) : s.expect }
               : undefined;
         if (!halved || !(await this.try(this.replace(i, halved)))) break;
         any = true;

@@ -11,7 +11,8 @@
  * comparison leaves them out).
  */
 import type { Scenario, Statement } from '../scenario/ast';
-import { bytesDigest, sameBytes, showBytes } from '../scenario/bytes';
+import { bytesDigest, showBytes } from '../scenario/bytes';
+import { unmetExpectation } from '../scenario/expect';
 import type { Anomaly, OpRecord, RunProcess, RunResult } from '../scenario/runner';
 import { InspectReader } from '../model/inspect-reader';
 import { parseQueueName } from '../model/kernel-json';
@@ -186,6 +187,7 @@ class Assembler {
 
   private op(s: Statement, d: Done): void {
     const rec: OpRecord = { line: s.line, pid: s.pid, op: s.op, result: d.ret, error: null, round: d.round, given: d.given };
+    let data: Uint8Array | undefined;
     if (Number.isNaN(d.ret)) {
       const label = 'fd' in s ? s.fd.name : '?';
       rec.result = Err.EBADF;
@@ -203,11 +205,10 @@ class Assembler {
       const bytes = new Uint8Array(Buffer.from(d.extra[0] ?? '', 'hex'));
       rec.data = showBytes(bytes);
       if (bytes.length > 48) rec.digest = bytesDigest(bytes);
-      if (s.expect && !sameBytes(bytes, s.expect.bytes)) {
-        this.anomaly('expectation', s, `read expected ${showBytes(s.expect.bytes)} (${s.expect.bytes.length} bytes), got ${showBytes(bytes)} (${bytes.length} bytes)`);
-      }
+      data = bytes;
     } else if (s.op === 'query') rec.result = d.rows.map((r) => r.map(([col, v]) => this.cell(col, v)));
-    if (s.op === 'read' && s.expect && (Number.isNaN(d.ret) || d.ret < 0)) this.anomaly('expectation', s, `read expected ${s.expect.source}, got ${rec.error}`);
+    const unmet = unmetExpectation(s, rec.result, rec.error, data);
+    if (unmet) this.anomaly('expectation', s, unmet);
     this.ops.push(rec);
   }
 

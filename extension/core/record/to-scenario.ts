@@ -2,12 +2,16 @@
  * A recording made a scenario: the recorded process is P1, each process it (or a child) forked the next
  * P in the order of the forks; each pipe's ends are labels (r / w, or r1 / w1, r2 / w2 ... with more
  * than one pipe), shared by every process, as the language has them; the calls in the order the tables
- * saw them (a read's and a write's taken under the kernel's locks), each read with `==` the bytes it got. What the language cannot say (O_NONBLOCK, 553(8), a rollback,
- * savepoints, a call cut short by a signal, bytes the recorder did not keep) is refused, naming the
- * record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing is dropped.
+ * saw them (a read's and a write's taken under the kernel's locks), each read with `==` the bytes it got,
+ * and a call that failed or wrote less than it was given with `==` what it returned (an errno by
+ * name, or the count). What the language cannot say (553(8), a rollback, savepoints, a call cut short
+ * by a signal, O_NONBLOCK set after the pipe was made, bytes the recorder did not keep) is refused,
+ * naming the record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing
+ * is dropped.
  */
 import { showBytes } from '../scenario/bytes';
 import { parseScenario, patternBytes } from '../scenario/parser';
+import { ERRNOS, Err } from '../sim/types';
 import { CallRecord, Recording, fnv1a64 } from './recording';
 
 export interface RecordedProgram {
@@ -34,8 +38,10 @@ export interface RecordedScenario {
 
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
-const ERRNO: Record<number, string> = { 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 14: 'EFAULT', 22: 'EINVAL', 24: 'EMFILE', 27: 'EFBIG', 32: 'EPIPE', 35: 'EDEADLK' };
-const errName = (r: number) => ERRNO[-r] ?? (RESTART.has(-r) ? `ERESTART (${-r})` : `errno ${-r}`);
+const ERRNO_NAMES = new Map([...ERRNOS].map(([name, code]) => [code, name]));
+const errName = (r: number) => ERRNO_NAMES.get(r) ?? (RESTART.has(-r) ? `ERESTART (${-r})` : `errno ${-r}`);
+/** The errors a replay gets too, so a recording expects them by name: a closed or wrong end, no reader, its own transaction. */
+const REPLAYED = new Set<number>([Err.EBADF, Err.EPIPE, Err.EDEADLK]);
 /** -ERESTARTSYS .. -ERESTART_RESTARTBLOCK: a sleep cut by a signal; the call is made again and recorded again. */
 const RESTART = new Set([512, 513, 514, 516]);
 
@@ -87,14 +93,18 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
 
   const lines: string[] = [];
   let cloexec = false;
+  /** dataIds whose pipe now was made with O_NONBLOCK. */
+  const nonblocking = new Set<number>();
   for (const r of records) {
     if (roots.length > 1 && r.pid !== roots[0] && !names.has(r.pid)) {
       refuse(r, `pid ${r.pid} was followed but made by no recorded fork`);
       continue;
     }
     const p = P(r.pid);
-    const failed = r.result < 0 ? `  # the kernel returned -${errName(r.result)}` : '';
-    const interrupted = r.result === -4 || r.result === -11;
+    // EAGAIN is replayed where the pipe was made O_NONBLOCK (fcntl's F_SETFL is not recorded)
+    const nonblock = (r.op === 'read' || r.op === 'write') && nonblocking.has(r.args[0]);
+    const expected = r.result < 0 && (REPLAYED.has(r.result) || (r.result === Err.EAGAIN && nonblock)) ? ` == ${errName(r.result)}` : undefined;
+    const interrupted = r.result === Err.EINTR || (r.result === Err.EAGAIN && !nonblock);
     if (RESTART.has(-r.result)) {
       // Nothing happened: the kernel makes the call again after the signal, and records it again.
       notes.push(`record ${r.seq}: ${p} ${r.op} was cut by a signal and made again (the record of the first try is left out)`);
@@ -103,26 +113,25 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
     switch (r.op) {
       case 'pipe':
         if (r.result < 0) refuse(r, `a pipe that failed (${errName(r.result)}): the language has no failing pipe`);
-        else if (r.args[1] & O_NONBLOCK) {
-          refuse(r, 'a pipe made with O_NONBLOCK: not in the scenario language yet');
-          current.set(r.args[0], `pipe ${r.args[0]}, made with O_NONBLOCK (refused above)`);
-        } else {
+        else {
           if (r.args[1] & O_CLOEXEC) cloexec = true;
           const [rl, wl] = labelsOf.get(r)!;
           current.set(r.args[0], [rl, wl]);
-          lines.push(`${p} pipe ${rl} ${wl}`);
+          if (r.args[1] & O_NONBLOCK) nonblocking.add(r.args[0]);
+          else nonblocking.delete(r.args[0]);
+          lines.push(`${p} pipe ${rl} ${wl}${r.args[1] & O_NONBLOCK ? ' nonblock' : ''}`);
         }
         break;
       case 'read': {
         const l = end(r, 0);
         if (!l) break;
         if (interrupted) {
-          refuse(r, `a read that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
+          refuse(r, `a read that returned ${errName(r.result)} on a pipe made without O_NONBLOCK (a signal, or F_SETFL, which is not recorded): not in the scenario language yet`);
           break;
         }
         if (r.result < 0) {
-          // only the errors the simulator makes too replay as they were (EBADF, EDEADLK)
-          if (r.result === -9 || r.result === -35) lines.push(`${p} read ${l} ${r.args[1]}${failed}`);
+          // only the errors a replay gets too are expected as they were
+          if (expected) lines.push(`${p} read ${l} ${r.args[1]}${expected}`);
           else refuse(r, `a read that failed with ${errName(r.result)}: a replay would read`);
           break;
         }
@@ -135,16 +144,16 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         const l = end(r, 1);
         if (!l) break;
         const bytes = r.args[1] ? literal(r, r.args[1]) : undefined;
-        if (interrupted) refuse(r, `a write that returned ${errName(r.result)} (O_NONBLOCK or a signal): not in the scenario language yet`);
-        else if (r.result < 0 && ![-9, -32, -35].includes(r.result)) refuse(r, `a write that failed with ${errName(r.result)}: a replay would write`);
+        if (interrupted) refuse(r, `a write that returned ${errName(r.result)} on a pipe made without O_NONBLOCK (a signal, or F_SETFL, which is not recorded): not in the scenario language yet`);
+        else if (r.result < 0 && !expected) refuse(r, `a write that failed with ${errName(r.result)}: a replay would write`);
         else if (r.args[1] === 0) refuse(r, 'a write of 0 bytes: the language writes at least one');
         else if (bytes === undefined) refuse(r, `a write of ${r.args[1]} bytes, ${r.data.length} kept (raise sqliteos.record_bytes)`);
-        else lines.push(`${p} write ${l} ${bytes}${failed || (r.result < r.args[1] ? `  # the kernel wrote ${r.result} of them` : '')}`);
+        else lines.push(`${p} write ${l} ${bytes}${expected ?? (r.result < r.args[1] ? ` == ${r.result}` : '')}`);
         break;
       }
       case 'close': {
         const l = end(r, r.args[1] ? 1 : 0);
-        if (l) lines.push(`${p} close ${l}`);
+        if (l) lines.push(`${p} close ${l}${r.result < 0 ? ` == ${errName(r.result)}` : ''}`);
         break;
       }
       case 'fork':
@@ -169,7 +178,7 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         const nul = r.data.length === r.bytes && r.bytes > 1 && r.data[r.bytes - 1] === 0;
         const s = sqlString(nul ? r.data.subarray(0, r.bytes - 1) : r.data);
         if (!s || r.data.length < r.bytes || !r.bytes) refuse(r, 'a query whose SQL the language cannot quote (empty, control or non-ASCII bytes, or not kept whole)');
-        else lines.push(`${p} query ${s}${failed}`);
+        else lines.push(`${p} query ${s}${r.result < 0 ? `  # the kernel returned ${errName(r.result)}` : ''}`);
         break;
       }
       default:

@@ -20,6 +20,24 @@ export interface Literal extends Located {
   source: string;
 }
 
+/** A result a statement must give: an errno by name (`== EAGAIN`). */
+export interface ErrnoExpect extends Located {
+  kind: 'errno';
+  name: string;
+  /** The negative errno, as the kernel returns it. */
+  code: number;
+  source: string;
+}
+
+/** A result a statement must give: a count (a write's bytes written; a close's 0). */
+export interface ResultExpect extends Located {
+  kind: 'result';
+  n: number;
+  source: string;
+}
+
+export type Expectation = Literal | ErrnoExpect | ResultExpect;
+
 interface StmtBase extends Located {
   pid: number;
   /** The statement as written, without its comment. */
@@ -28,11 +46,11 @@ interface StmtBase extends Located {
 
 export type Statement = StmtBase &
   (
-    | { op: 'pipe'; read: Label; write: Label }
+    | { op: 'pipe'; read: Label; write: Label; nonblock?: true }
     | { op: 'fork' | 'thread'; child: number }
-    | { op: 'write'; fd: Label; data: Literal }
-    | { op: 'read'; fd: Label; n: number; expect?: Literal }
-    | { op: 'close'; fd: Label }
+    | { op: 'write'; fd: Label; data: Literal; expect?: ResultExpect | ErrnoExpect }
+    | { op: 'read'; fd: Label; n: number; expect?: Literal | ErrnoExpect }
+    | { op: 'close'; fd: Label; expect?: ResultExpect | ErrnoExpect }
     | { op: 'exit' }
     | { op: 'query'; sql: string }
     | { op: 'begin' }

@@ -4,6 +4,8 @@
  * transactions, queries and exits, in an order that parses (every process and label exists where it is
  * used) but is otherwise free: a label may name an fd the process never had or has closed, a read may
  * wait for ever. The same seed gives the same text, so a failure is reproduced from its seed alone.
+ * Choices added to the language later (O_NONBLOCK pipes) draw from a second stream, so a seed's
+ * other statements stay as they were.
  *
  * For the upstream profile (the published kernel, which many scenarios run on one after another
  * without a reboot): no capacity (it has none), writes of at most 100 bytes (its store is one 4 MiB
@@ -32,6 +34,7 @@ const UPSTREAM_QUERIES = ['SELECT count(*) > 0 AS any FROM pipe_data', 'SELECT 1
 
 export function generateScenario(seed: number, profile: 'companion' | 'upstream' = 'companion'): string {
   const rnd = prng(seed);
+  const later = prng(seed ^ 0x5bd1e995);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const chance = (p: number) => rnd() < p;
   const up = profile === 'upstream';
@@ -53,7 +56,8 @@ export function generateScenario(seed: number, profile: 'companion' | 'upstream'
   const pipe = (p: number) => {
     const n = ends.length;
     ends.push({ r: `r${n}`, w: `w${n}`, balance: 0 });
-    out.push(`P${p} pipe r${n} w${n}`);
+    // a third of the companion's pipes are O_NONBLOCK (the published kernel has no 558)
+    out.push(`P${p} pipe r${n} w${n}${!up && later() < 0.33 ? ' nonblock' : ''}`);
   };
   pipe(1);
   const steps = 8 + Math.floor(rnd() * 18);

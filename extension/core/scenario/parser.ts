@@ -4,8 +4,8 @@
  * label is named by an earlier pipe. Every malformed line is reported, each as FILE:LINE:COL, so a user
  * fixes them all in one go; a file with any error yields no scenario.
  */
-import { LOCK_POLICIES, LockPolicy, PROFILES, Profile } from '../sim/types';
-import { Label, Literal, ParseError, ParseResult, Scenario, Statement } from './ast';
+import { ERRNOS, LOCK_POLICIES, LockPolicy, PROFILES, Profile } from '../sim/types';
+import { ErrnoExpect, Label, Literal, ParseError, ParseResult, ResultExpect, Scenario, Statement } from './ast';
 import { LexError, Token, tokenize } from './lexer';
 import { OP_NAMES } from '../sim/program';
 
@@ -96,6 +96,29 @@ function literal(c: Cursor, line: number, what: string): Literal {
   throw new LineError(`expected ${what}, got ${describe(t)}`, t.col);
 }
 
+/** `== ENAME`: an errno the statement must fail with. */
+function errnoExpect(t: Extract<Token, { t: 'word' }>, line: number): ErrnoExpect {
+  const code = ERRNOS.get(t.v);
+  if (code === undefined) throw new LineError(`unknown errno '${t.v}' (${[...ERRNOS.keys()].join(', ')})`, t.col);
+  return { kind: 'errno', name: t.v, code, source: t.v, line, col: t.col };
+}
+
+/**
+ * What follows `==`, if anything: for a read, the bytes (a literal) or an errno; for a write, the bytes
+ * it returns written or an errno; for a close, 0 or an errno.
+ */
+function expectation(c: Cursor, line: number, op: 'read' | 'write' | 'close'): Literal | ErrnoExpect | ResultExpect | undefined {
+  if (c.peek()?.t !== 'eq') return undefined;
+  c.next('==');
+  const what = { read: 'the bytes it reads ("text", x"00ff" or a count) or an errno (EAGAIN, ...)', write: 'the bytes it writes (a number) or an errno (EAGAIN, ...)', close: '0 or an errno (EBADF, ...)' }[op];
+  const t = c.peek();
+  if (t?.t === 'word') return errnoExpect(c.next(what) as Extract<Token, { t: 'word' }>, line);
+  if (op === 'read') return literal(c, line, what);
+  const n = c.next(what);
+  if (n.t !== 'int' || (op === 'close' && n.v !== 0)) throw new LineError(`expected ${what}, got ${describe(n)}`, n.col);
+  return { kind: 'result', n: n.v, source: n.raw, line, col: n.col };
+}
+
 type Directives = Pick<Scenario, 'profile' | 'locks' | 'capacity'>;
 
 function parseDirective(c: Cursor, d: Directives, seen: Map<string, number>, line: number): void {
@@ -127,31 +150,35 @@ function parseStatement(c: Cursor, line: number, text: string): Statement {
   const base = { line, col: p.col, pid: p.pid, text };
   let s: Statement;
   switch (opTok.v) {
-    case 'pipe':
+    case 'pipe': {
       s = { ...base, op: 'pipe', read: label(c, line), write: label(c, line) };
+      const flag = c.peek();
+      if (flag?.t === 'word') {
+        if (flag.v !== 'nonblock') throw new LineError(`unknown pipe flag '${flag.v}' (nonblock)`, flag.col);
+        c.next('a flag');
+        s.nonblock = true;
+      }
       break;
+    }
     case 'fork':
     case 'thread':
       s = { ...base, op: opTok.v, child: proc(c, 'the new process (P2, P3, ...)').pid };
       break;
     case 'write':
       s = { ...base, op: 'write', fd: label(c, line), data: literal(c, line, 'the bytes to write ("text", x"00ff" or a count)') };
+      s.expect = expectation(c, line, 'write') as ResultExpect | ErrnoExpect | undefined;
       break;
     case 'read': {
       const fd = label(c, line);
       const n = c.next('a byte count');
       if (n.t !== 'int') throw new LineError(`expected a byte count, got ${describe(n)}`, n.col);
       if (n.v > MAX_COUNT) throw new LineError(`count ${n.raw} is larger than ${MAX_COUNT}`, n.col);
-      let expect: Literal | undefined;
-      if (c.peek()?.t === 'eq') {
-        c.next('==');
-        expect = literal(c, line, 'the expected bytes ("text", x"00ff" or a count)');
-      }
-      s = { ...base, op: 'read', fd, n: n.v, expect };
+      s = { ...base, op: 'read', fd, n: n.v, expect: expectation(c, line, 'read') as Literal | ErrnoExpect | undefined };
       break;
     }
     case 'close':
       s = { ...base, op: 'close', fd: label(c, line) };
+      s.expect = expectation(c, line, 'close') as ResultExpect | ErrnoExpect | undefined;
       break;
     case 'query': {
       const q = c.next('SQL in double quotes');
@@ -168,7 +195,7 @@ function parseStatement(c: Cursor, line: number, text: string): Statement {
     default:
       throw new LineError(`unknown operation '${opTok.v}' (${OP_NAMES.join(', ')})`, opTok.col);
   }
-  if (s.op !== 'read' && c.peek()?.t === 'eq') throw new LineError("'==' only follows a read", c.peek()!.col);
+  if (c.peek()?.t === 'eq') throw new LineError("'==' only follows a read, a write or a close", c.peek()!.col);
   c.end();
   return s;
 }
@@ -247,6 +274,11 @@ export function parseScenario(source: string, file = '<scenario>'): ParseResult 
   });
   if (directives.capacity !== undefined && directives.profile === 'upstream') {
     errors.push(new ParseError(file, seen.get('@capacity')!, 1, '@capacity applies to the companion profile only: the published kernel has no bound'));
+  }
+  if (directives.profile === 'upstream') {
+    for (const st of stmts) {
+      if (st.op === 'pipe' && st.nonblock) errors.push(new ParseError(file, st.line, st.col + st.text.lastIndexOf('nonblock'), 'nonblock: the published kernel has no sql_pipe2 (558), so no O_NONBLOCK pipe (the companion profile has one)'));
+    }
   }
   const pids = checkReferences(file, stmts, errors);
   if (errors.length > 0) {

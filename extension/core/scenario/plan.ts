@@ -27,7 +27,7 @@ export function compilePlan(s: Scenario, capacity?: number): Plan {
     const head = `s ${st.line} ${st.pid} ${st.op}`;
     switch (st.op) {
       case 'pipe':
-        lines.push(`${head} ${slot(st.read.name)} ${slot(st.write.name)}`);
+        lines.push(`${head} ${slot(st.read.name)} ${slot(st.write.name)}${st.nonblock ? ' nonblock' : ''}`);
         break;
       case 'fork':
       case 'thread':

@@ -15,7 +15,8 @@ import { classifyStuck } from '../model/stuck';
 import { OpCall } from '../sim/program';
 import { Err, LockPolicy, Profile, SimOptions, errName } from '../sim/types';
 import type { Scenario, Statement } from './ast';
-import { blobJson, sameBytes, showBytes } from './bytes';
+import { blobJson, showBytes } from './bytes';
+import { unmetExpectation } from './expect';
 import { MinHeap } from './heap';
 import { bytesDigest } from './bytes';
 
@@ -206,7 +207,7 @@ export class ScenarioRun {
     const fd = (name: string): number | string => this.labels[name] ?? `fd label '${name}' is not bound yet: its pipe has not run`;
     switch (s.op) {
       case 'pipe':
-        return { op: 'pipe' };
+        return s.nonblock ? { op: 'pipe', nonblock: true } : { op: 'pipe' };
       case 'fork':
       case 'thread':
         return { op: s.op, child: s.child };
@@ -294,14 +295,8 @@ export class ScenarioRun {
       const id = this.kernel.fdEntry(this.kernel.proc(s.pid), out.result[0] as number)?.dataId;
       if (id !== undefined) rec.dataId = id;
     }
-    if (s.op === 'read' && s.expect) {
-      const got = out.data;
-      if (!got) {
-        this.addAnomaly('expectation', s, `read expected ${s.expect.source}, got ${out.error ?? `result ${String(out.result)}`}`);
-      } else if (!sameBytes(got, s.expect.bytes)) {
-        this.addAnomaly('expectation', s, `read expected ${showBytes(s.expect.bytes)} (${s.expect.bytes.length} bytes), got ${showBytes(got)} (${got.length} bytes)`);
-      }
-    }
+    const unmet = unmetExpectation(s, out.result, rec.error, out.data);
+    if (unmet) this.addAnomaly('expectation', s, unmet);
     if (this.queryTimeline) this.recordQueries();
   }
 

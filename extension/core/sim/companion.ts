@@ -12,7 +12,7 @@
 import { beginProgram, commitProgram, queryProgram } from './common';
 import { closeProgram, companionSpawn, exitProgram, releaseEnd } from './companion-lifecycle';
 import { concat, lookup, ownTable, pipeOf, refuseInsideTxn } from './companion-fd';
-import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, sleepOn } from './program';
+import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, sleepOn } from './program';
 import { Q } from './schema';
 import { Err, Lock, readEnds, writeEnds } from './types';
 
@@ -67,6 +67,7 @@ function pipeProgram(): Program {
         const id = x.l.dataId!;
         const q = x.k.state.nextQueueId - 2;
         x.k.state.pipes[id] = { dataId: id, buffered: 0, readers: 1, writers: 1, readFd: r, writeFd: w, readWq: [], writeWq: [], readWqId: q, writeWqId: q + 1, tail: id * SEQ_BASE };
+        if (x.l.call.op === 'pipe' && x.l.call.nonblock) x.k.state.pipes[id].nonblock = true;
         const h = x.k.state.handlers[x.p.handler];
         h.fds[r] = { dataId: id, end: 'r' };
         h.fds[w] = { dataId: id, end: 'w' };
@@ -115,10 +116,11 @@ function readProgram(): Program {
     {
       id: 'check_empty',
       kind: 'check',
-      text: 'if buffered = 0: EOF when no writer is left, else sleep on read_wq',
+      text: 'if buffered = 0: EOF when no writer is left, else -EAGAIN under O_NONBLOCK, else sleep on read_wq',
       run: (x) => {
         const pipe = pipeOf(x);
         if (pipe.buffered > 0) return;
+        if (writeEnds(pipe) > 0 && pipe.nonblock) return 'eagain';
         x.l.wakeNext = true;
         return writeEnds(pipe) === 0 ? 'eof' : 'prepare_wait';
       },
@@ -199,6 +201,8 @@ function readProgram(): Program {
     { id: 'return', kind: 'return', text: 'return bytes_read', run: (x) => x.k.finish(x, x.l.data!.length, undefined, x.l.data) },
     mutexUnlock('eof'),
     { id: 'return_eof', kind: 'return', text: 'return 0 (EOF: no writer left)', run: (x) => x.k.finish(x, 0, undefined, new Uint8Array(0)) },
+    mutexUnlock('eagain'),
+    { id: 'return_eagain', kind: 'return', text: 'return -EAGAIN (O_NONBLOCK: nothing to read yet)', run: (x) => x.k.finish(x, Err.EAGAIN, 'EAGAIN (-11): the pipe is empty and O_NONBLOCK') },
     ...waitSteps('readWq', 'read_wq', 'check_empty'),
     ...busyTail(true),
   ]);
@@ -229,14 +233,17 @@ function writeProgram(): Program {
     {
       id: 'check_room',
       kind: 'check',
-      text: 'room = capacity - buffered; full, or a write of at most PIPE_BUF bytes that does not fit whole? sleep on write_wq',
+      text: 'room = capacity - buffered; full, or a write of at most PIPE_BUF bytes that does not fit whole? -EAGAIN under O_NONBLOCK (what was written so far returned), else sleep on write_wq',
       run: (x) => {
         const c = x.l.call;
         if (c.op !== 'write') return;
         const cap = x.k.opts.capacity;
         const room = Math.max(0, cap - pipeOf(x).buffered);
         const whole = c.bytes.length <= PIPE_BUF ? Math.min(c.bytes.length - x.l.done!, cap) : 1;
-        return room < whole ? 'prepare_wait' : undefined;
+        if (room >= whole) return;
+        if (!pipeOf(x).nonblock) return 'prepare_wait';
+        x.l.eagain = true;
+        return 'wake_next_writer';
       },
     },
     begin(),
@@ -304,7 +311,12 @@ function writeProgram(): Program {
       run: (x) => void x.k.wakeUp(x.p, pipeOf(x).writeWq, 1, { kind: 'pipe', dataId: x.l.dataId!, queue: 'write_wq' }),
     },
     mutexUnlock(),
-    ret('return', 'return bytes written', (x) => x.l.done!),
+    {
+      id: 'return',
+      kind: 'return',
+      text: 'return bytes written (-EAGAIN if none, under O_NONBLOCK)',
+      run: (x) => (x.l.eagain && !x.l.done ? x.k.finish(x, Err.EAGAIN, 'EAGAIN (-11): the pipe is full and O_NONBLOCK') : x.k.finish(x, x.l.done!)),
+    },
     mutexUnlock('epipe'),
     {
       id: 'return_epipe',

@@ -14,7 +14,7 @@ import type { SimEngine } from './engine';
 
 /** A syscall as its caller issued it. */
 export type OpCall =
-  | { op: 'pipe' }
+  | { op: 'pipe'; nonblock?: boolean }
   | { op: 'fork'; child: number }
   | { op: 'thread'; child: number }
   | { op: 'write'; fd: number; bytes: Uint8Array }
@@ -60,6 +60,8 @@ export interface Locals {
   data?: Uint8Array;
   readQueue?: number;
   wakeNext?: boolean;
+  /** A write under O_NONBLOCK found no room: it returns what it wrote, or -EAGAIN. */
+  eagain?: boolean;
   done?: number;
   chunk?: number;
   /** A read's chunks: [seq, how far it is read after this read, its length]. */

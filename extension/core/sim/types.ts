@@ -30,27 +30,24 @@ export const LOCK_NAMES = ['NONE', 'SHARED', 'RESERVED', 'PENDING', 'EXCLUSIVE']
 /** Negative results a syscall can return: Linux errno values and the SQLite codes upstream returns. */
 export const Err = {
   EPERM: -1,
+  EINTR: -4,
   EBADF: -9,
+  EAGAIN: -11,
+  ENOMEM: -12,
   EFAULT: -14,
   EINVAL: -22,
   EPIPE: -32,
   EDEADLK: -35,
+  ENOSYS: -38,
   SQLITE_BUSY: -5,
   SQLITE_NOMEM: -7,
   SQLITE_DONE: -101,
 } as const;
 
-const ERR_NAMES = new Map<number, string>([
-  [Err.EPERM, 'EPERM'],
-  [Err.EBADF, 'EBADF'],
-  [Err.EFAULT, 'EFAULT'],
-  [Err.EINVAL, 'EINVAL'],
-  [Err.EPIPE, 'EPIPE'],
-  [Err.EDEADLK, 'EDEADLK'],
-  [Err.SQLITE_BUSY, 'SQLITE_BUSY'],
-  [Err.SQLITE_NOMEM, 'SQLITE_NOMEM'],
-  [Err.SQLITE_DONE, 'SQLITE_DONE'],
-]);
+const ERR_NAMES = new Map<number, string>(Object.entries(Err).map(([name, code]) => [code, name]));
+
+/** Linux errno values by name, as a scenario's `== ENAME` names them (SQLite's codes are not errnos). */
+export const ERRNOS: ReadonlyMap<string, number> = new Map(Object.entries(Err).filter(([name]) => name.startsWith('E')));
 
 export function errName(code: number): string {
   return `${ERR_NAMES.get(code) ?? 'error'} (${code})`;
@@ -103,6 +100,8 @@ export interface PipeState {
   headRead?: number;
   /** Companion: the bytes in the newest chunk while one is unread (pipe.c's tail_len), for merging small writes. */
   tailLen?: number;
+  /** Companion: made by sql_pipe2 with O_NONBLOCK (both ends): -EAGAIN instead of sleeping for bytes or room. */
+  nonblock?: true;
 }
 
 /** A database connection opened by a syscall or by a `begin` transaction. */

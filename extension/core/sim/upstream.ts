@@ -90,8 +90,9 @@ function pipeProgram(): Program {
     {
       id: 'alloc_fds',
       kind: 'kernel',
-      text: 'get_unused_fd_flags() x2 (numbers only, no struct file)',
+      text: 'get_unused_fd_flags() x2 (numbers only, no struct file); 558 (O_NONBLOCK) is not there: ENOSYS',
       run: (x) => {
+        if (x.l.call.op === 'pipe' && x.l.call.nonblock) return x.k.finish(x, Err.ENOSYS, 'ENOSYS (-38): the published kernel has no sql_pipe2 (558), so no O_NONBLOCK pipe');
         const r = x.k.allocFd(x.p);
         x.l.fds = [r, x.k.allocFd(x.p, [r])];
       },
