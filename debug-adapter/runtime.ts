@@ -141,9 +141,9 @@ export class ScenarioRuntime extends EventEmitter<RuntimeEvents> {
   setFunctionBreakpoints(names: string[]): boolean[] {
     this.functions = new Set();
     return names.map((n) => {
-      const op = KERNEL_FUNCTIONS[n] ?? n;
-      if (!(OP_NAMES as readonly string[]).includes(op)) return false;
-      this.functions.add(op);
+      const ops = KERNEL_FUNCTIONS[n] ?? [n];
+      if (!ops.every((op) => (OP_NAMES as readonly string[]).includes(op))) return false;
+      for (const op of ops) this.functions.add(op);
       return true;
     });
   }

@@ -7,7 +7,7 @@
 import type { Scenario } from '../core/scenario/ast';
 import type { Profile } from '../core/sim/types';
 import { compilePlan } from '../core/scenario/plan';
-import type { RunResult } from '../core/scenario/runner';
+import { type RunResult, ScenarioRun } from '../core/scenario/runner';
 import { KernelRunError, kernelRunResult } from '../core/kernel-output/run-result';
 import { HostError, KernelHost } from './kernel-host';
 
@@ -29,6 +29,8 @@ export async function runOnKernel(host: KernelHost, scenario: Scenario, runner: 
     throw new HostError(`${host.shell.label}: runs ${name(facts.kernel)}; ${scenario.file} is for the ${o.profile} profile, which runs on ${name(o.profile)} (\`@profile ${facts.kernel}\` runs here)`);
   }
   const upstream = o.profile === 'upstream';
+  const wedge = upstream ? await wedgesPublished(scenario) : undefined;
+  if (wedge) throw new HostError(`${host.shell.label}: ${wedge}`);
   // The published kernel has no pipe capacity to set: its pipes hold what its store can.
   const plan = compilePlan(scenario, upstream ? undefined : o.capacity);
   const settle = String(o.settleMs ?? 20000);
@@ -39,4 +41,23 @@ export async function runOnKernel(host: KernelHost, scenario: Scenario, runner: 
     throw new KernelRunError(`${host.shell.label}: sqliteos-run exited with ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
   }
   return kernelRunResult(scenario, out, host.shell.label, o.capacity);
+}
+
+/**
+ * Why the scenario would wedge the published kernel, if it would: there a 553(8) holder's mutex is
+ * never let go when it sleeps on it or exits (and the run ends by killing what is left), so every
+ * later fork waits for ever, the SSH server's and the runner's own too. Read from the simulator's
+ * upstream run, which models exactly that.
+ */
+async function wedgesPublished(scenario: Scenario): Promise<string | undefined> {
+  const run = await ScenarioRun.create(scenario, { profile: 'upstream' });
+  try {
+    run.runDefault();
+    const owner = run.kernel.state.mutex.owner;
+    if (owner === null) return undefined;
+    const begin = [...scenario.statements].reverse().find((x) => x.pid === owner && x.op === 'begin' && x.write);
+    return `${scenario.file}:${begin?.line ?? 0}: P${owner}'s \`begin write\` keeps the published kernel's write mutex for ever (it sleeps on it, or exits, or is killed at the end holding it), and every later fork there, the SSH server's too, would hang: not run (\`sqliteos run ${scenario.file} --profile upstream\` shows it on the simulator)`;
+  } finally {
+    run.kernel.close();
+  }
 }

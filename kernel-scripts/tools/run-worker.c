@@ -109,6 +109,15 @@ long log_query(const char *sql, size_t len, int idx, char **rows, size_t *rlen)
 	int kmsg = kmsg_open(), inrow = 0, started = 0;
 	long ret, n;
 
+	/*
+	 * Out of the scenario's way: the query may sleep, and a thread sharing this fd table would
+	 * otherwise find the lowest free fd taken by /dev/kmsg meanwhile, and its pipe other fds.
+	 */
+	if (kmsg >= 0 && kmsg < KMSG_FD_BASE) {
+		n = fcntl(kmsg, F_DUPFD_CLOEXEC, KMSG_FD_BASE);
+		close(kmsg);
+		kmsg = n;
+	}
 	ret = sys(NR_KSQLITE_QUERY, (long)sql, len + 1, 0);
 	*rows = NULL;
 	*rlen = 0;
@@ -224,10 +233,11 @@ void serve(int self)
 			ret = close(c.fd) < 0 ? -errno : 0;
 			break;
 		case OP_BEGIN:
-			ret = sys(NR_SQL_BEGIN, 4, 0, 0);
+			ret = sys(NR_SQL_BEGIN, s->flags ? s->flags : 4, 0, 0);
 			break;
 		case OP_COMMIT:
-			ret = sys(NR_SQL_END, 1, 0, 0);
+		case OP_ROLLBACK:
+			ret = sys(NR_SQL_END, s->op == OP_COMMIT, 0, 0);
 			break;
 		case OP_QUERY:
 			ret = log_query((const char *)s->data, s->len, s->idx, &payload, &plen);

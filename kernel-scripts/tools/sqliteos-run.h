@@ -29,19 +29,21 @@
 
 #define CTL_BASE	1000
 #define MAX_PROCS	64
+#define KMSG_FD_BASE	(CTL_BASE - MAX_PROCS)	/* a query's /dev/kmsg: above any scenario fd */
 #define MAX_STMTS	4096
 #define MAX_SLOTS	512
 #define DEBUGFS		"/sys/kernel/debug/sqliteos"
 #define CAPACITY_PARAM	"/sys/module/sqliteos/parameters/pipe_capacity"
 
-enum op { OP_PIPE, OP_FORK, OP_THREAD, OP_WRITE, OP_READ, OP_CLOSE, OP_EXIT, OP_BEGIN, OP_COMMIT, OP_QUERY };
+enum op { OP_PIPE, OP_FORK, OP_THREAD, OP_WRITE, OP_READ, OP_CLOSE, OP_EXIT, OP_BEGIN, OP_COMMIT, OP_QUERY,
+	  OP_ROLLBACK };
 extern const char *const op_names[];
 
 struct stmt {
 	int line, pid, idx;
 	enum op op;
 	long a, b;		/* pipe: slots; fork/thread: child; read: slot, n; write/close: slot */
-	int flags;		/* pipe: O_NONBLOCK or 0 */
+	int flags;		/* pipe: O_NONBLOCK or 0; begin: 553's flag (4 or 8) */
 	unsigned char *data;	/* write: bytes; query: SQL (NUL-terminated) */
 	size_t len;
 };

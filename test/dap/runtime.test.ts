@@ -58,3 +58,14 @@ describe('debug runtime: the invariant exception breakpoint', () => {
     rt.close();
   });
 });
+
+describe('debug runtime: function breakpoints by kernel name', () => {
+  it('stops on 554 by its kernel name whether it commits or rolls back', async () => {
+    const rt = await launched(example('18-write-transaction.sqlos'));
+    assert.deepEqual(rt.setFunctionBreakpoints(['sql_rollback_transaction']), [true]);
+    const s = (await nextStop(rt, () => rt.start(false))) as Stop;
+    assert.equal(s.reason, 'function breakpoint');
+    assert.equal(s.description, 'Breakpoint on rollback');
+    rt.close();
+  });
+});

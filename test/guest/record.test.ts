@@ -55,6 +55,7 @@ async function recordAndReplay(name: string, exe: string, args: string[] = []): 
 /**
  * Each process's statements (P1 first, then in order of creation) in a form that leaves labels and lines
  * aside: a pipe end by the pipe's place and the end, a write by its bytes, a fork by the child's place.
+ * Expectations aside too: a recording writes what the kernel returned, an example what it expects.
  */
 function shape(s: Scenario, pids: number[]): string[][] {
   const ends = new Map<string, string>();
@@ -68,11 +69,13 @@ function shape(s: Scenario, pids: number[]): string[][] {
   const place = (pid: number) => `P#${pids.indexOf(pid) + 1}`;
   const one = (st: Statement): string | undefined => {
     switch (st.op) {
-      case 'pipe': return 'pipe';
+      case 'pipe': return st.nonblock ? 'pipe nonblock' : 'pipe';
+      case 'begin': return st.write ? 'begin write' : 'begin';
       case 'fork': case 'thread': return `${st.op} ${place(st.child)}`;
       case 'write': return `write ${ends.get(st.fd.name)} ${Buffer.from(st.data.bytes).toString('hex')}`;
       case 'read': return `read ${ends.get(st.fd.name)} ${st.n}`;
-      case 'close': return `close ${ends.get(st.fd.name)}`;
+      // a close of an fd not open reaches no file, so nothing records it
+      case 'close': return st.expect?.kind === 'errno' && st.expect.name === 'EBADF' ? undefined : `close ${ends.get(st.fd.name)}`;
       case 'query': return `query ${st.sql}`;
       case 'exit': return undefined; // a recording has every process's exit; a scenario writes those it needs
       default: return st.op;
@@ -200,26 +203,28 @@ describe('sqliteos record on the companion kernel', () => {
     assert.ok(compared >= 8, `only ${compared} examples ran to their end under the recorder`);
   });
 
-  it('records an O_NONBLOCK program with its EAGAIN and a short write; refuses what the language cannot say, naming the record, and a recording that lost records', { timeout: 300000 }, async () => {
+  it('records an O_NONBLOCK program with its EAGAIN, a short write and a write transaction rolled back; refuses what the language cannot say, naming the record, and a recording that lost records', { timeout: 300000 }, async () => {
     const nb = path.join(work, 'nonblock.c');
-    // 65,000 bytes, then 4,097 (more than PIPE_BUF) into the 536 left of 64 KiB: a short write.
+    // 65,000 bytes, then 4,097 (more than PIPE_BUF) into the 536 left of 64 KiB: a short write; inside 553(8).
     const fill = 'static char big[65000];for(int i=0;i<65000;i++)big[i]=97+i%26;';
-    fs.writeFileSync(nb, `#include <fcntl.h>\n#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){int fd[2];char b[8];${fill}if(syscall(558,fd,O_NONBLOCK))return 1;if(read(fd[0],b,1)!=-1)return 2;if(write(fd[1],big,65000)!=65000||write(fd[1],big,4097)!=536)return 3;if(write(fd[1],"x",1)!=-1)return 4;return read(fd[0],b,8)==8?0:5;}\n`);
+    fs.writeFileSync(nb, `#include <fcntl.h>\n#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){int fd[2];char b[8];${fill}if(syscall(558,fd,O_NONBLOCK))return 1;if(read(fd[0],b,1)!=-1)return 2;if(syscall(553,8))return 6;if(write(fd[1],big,65000)!=65000||write(fd[1],big,4097)!=536)return 3;if(write(fd[1],"x",1)!=-1)return 4;if(syscall(554,0))return 7;return read(fd[0],b,8)==8?0:5;}\n`);
     const text = await recordAndReplay('nonblock', program('nonblock', nb));
     assert.deepEqual(text.split('\n').filter((l) => l && !l.startsWith('#')), [
       'P1 pipe r w nonblock',
       'P1 read r 1 == EAGAIN',
+      'P1 begin write',
       'P1 write w 65000',
       'P1 write w 4097 == 536',
       'P1 write w "x" == EAGAIN',
+      'P1 rollback',
       'P1 read r 8 == 8',
       'P1 exit',
     ]);
-    const txn = path.join(work, 'write-txn.c');
-    fs.writeFileSync(txn, '#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){syscall(553,8);syscall(554,1);return 0;}\n');
-    const refused = cli('record', '--on', 'guest', '--', program('write-txn', txn));
+    const sp = path.join(work, 'savepoint.c');
+    fs.writeFileSync(sp, '#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){syscall(553,8);syscall(555,"sp",2);syscall(554,1);return 0;}\n');
+    const refused = cli('record', '--on', 'guest', '--', program('savepoint', sp));
     assert.equal(refused.status, 2, refused.stderr);
-    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ begin\): 553\(8\): only read transactions \(553\(4\)\) are in the scenario language yet/);
+    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ savepoint\): savepoint \(savepoints, 555-557\): not in the scenario language yet/);
     assert.equal(refused.stdout, '');
     const max = '/sys/module/sqliteos/parameters/record_max';
     assert.equal((await conn.exec(`echo 3 > ${max}`)).code, 0);

@@ -244,4 +244,26 @@ describe('example scenarios', () => {
     assert.equal(opAt(up, 6).result, -38);
     assert.match(opAt(up, 6).error ?? '', /ENOSYS \(-38\): the published kernel has no sql_pipe2 \(558\)/);
   });
+
+  it('18-write-transaction.sqlos: 553(8) holds every other writer off until 554, its holder\'s own writes go and its sleep is EDEADLK; the published mutex deadlocks its holder', async () => {
+    const res = await runExample('18-write-transaction.sqlos');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    const order = res.ops.map((o) => o.line);
+    assert.ok(order.indexOf(9) > order.indexOf(13), `P2's write completes only after the rollback: ${order}`);
+    assert.equal(opAt(res, 12).result, -35);
+    assert.match(opAt(res, 12).error ?? '', /holds the write mutex \(553\(8\)\)/);
+    const up = await runExample('18-write-transaction.sqlos', { profile: 'upstream' });
+    assert.deepEqual(kinds(up), ['deadlock@8']);
+    assert.match(up.anomalies[0].message, /P1 is asleep on write mutex in 'P1 fork P2'/);
+    // Exit inside it: the companion rolls it back and lets the mutex go; the published kernel keeps it held.
+    const { run } = await import('./helpers');
+    const src = 'P1 pipe r w\nP1 fork P2\nP2 begin write\nP1 write w "x"\nP2 exit\nP1 read r 1 == "x"\nP1 exit\n';
+    const exit = await run(src);
+    assert.equal(exit.ok, true, JSON.stringify(exit.anomalies));
+    assert.equal(opAt(exit, 4).result, 1);
+    assert.deepEqual(kinds(await run(src, { profile: 'upstream' })), ['deadlock@4']);
+    // A read transaction's pipe calls are refused; a write transaction's are not. A second begin, and an end without one, are EINVAL.
+    const twice = await run('P1 pipe r w\nP1 begin write\nP1 begin\nP1 write w "x" == 1\nP1 commit\nP1 rollback\n');
+    assert.deepEqual([3, 4, 5, 6].map((l) => opAt(twice, l).result), [-22, 1, 0, -22]);
+  });
 });

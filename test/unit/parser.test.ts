@@ -55,7 +55,7 @@ describe('scenario parser', () => {
   it('reports each malformed line with its line and column, and all of them at once', () => {
     const errs = errors(['P1 pipe r w', 'P1 frobnicate', 'P1 read r', 'P1 write w "unterminated', 'P1 read r 5 == ', 'Q1 exit', 'P1 write w x"0g"'].join('\n'));
     assert.deepEqual(errs, [
-      "f.sqlos:2:4: unknown operation 'frobnicate' (pipe, fork, thread, write, read, close, exit, query, begin, commit)",
+      "f.sqlos:2:4: unknown operation 'frobnicate' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback)",
       'f.sqlos:3:10: expected a byte count',
       'f.sqlos:4:12: unterminated string: expected a closing "',
       'f.sqlos:5:15: expected the bytes it reads ("text", x"00ff" or a count) or an errno (EAGAIN, ...)',
@@ -89,7 +89,7 @@ describe('scenario parser', () => {
     ]);
   });
 
-  it('parses O_NONBLOCK pipes and expected results: an errno by name, a write\'s count, a close\'s 0', () => {
+  it('parses O_NONBLOCK pipes, write transactions and rollback, and expected results: an errno by name, a write\'s count, a close\'s 0', () => {
     const r = parseScenario('P1 pipe r w nonblock\nP1 read r 4 == EAGAIN\nP1 write w 5000 == 2\nP1 write w "x" == EPIPE\nP1 close w == 0\nP1 close w == EBADF\n', 'f.sqlos');
     assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
     const [pipe, read, write, epipe, close, ebadf] = r.scenario.statements;
@@ -104,6 +104,10 @@ describe('scenario parser', () => {
       "f.sqlos:2:16: unknown errno 'EWHAT' (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EFAULT, EINVAL, EPIPE, EDEADLK, ENOSYS)",
       'f.sqlos:3:15: expected 0 or an errno (EBADF, ...), got number 3',
     ]);
+    const t = parseScenario('P1 begin write\nP1 rollback\nP1 begin read\nP1 commit\n', 'f.sqlos');
+    assert.ok(t.ok);
+    assert.deepEqual(t.scenario.statements.map((x) => [x.op, x.op === 'begin' && x.write === true]), [['begin', true], ['rollback', false], ['begin', false], ['commit', false]]);
+    assert.deepEqual(errors('P1 begin now'), ["f.sqlos:1:10: unknown transaction kind 'now' (read, write)"]);
     // The published kernel has no 558: said where the flag is, not at run time.
     assert.deepEqual(errors('@profile upstream\nP1 pipe r w  nonblock'), ['f.sqlos:2:14: nonblock: the published kernel has no sql_pipe2 (558), so no O_NONBLOCK pipe (the companion profile has one)']);
   });

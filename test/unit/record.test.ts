@@ -72,7 +72,7 @@ describe('a recording as a scenario', () => {
     assert.equal(run.ok, true, JSON.stringify(run.anomalies));
   });
 
-  it('refuses, by record, what the language cannot say; never drops it', () => {
+  it('refuses, by record, what the language cannot say; never drops it; O_NONBLOCK, EAGAIN, 553(8) and rollback it says', () => {
     const rec = parseRecording(
       text([
         '1 1 40 pipe 1 2048 = 0 0 ',
@@ -92,13 +92,13 @@ describe('a recording as a scenario', () => {
     assert.deepEqual(why, [
       '7 a write of 10 bytes, 4 kept (raise sqliteos.record_bytes)',
       '8 a read that returned EAGAIN on a pipe made without O_NONBLOCK (a signal, or F_SETFL, which is not recorded): not in the scenario language yet',
-      '9 553(8): only read transactions (553(4)) are in the scenario language yet',
-      '10 554(0) rolls back: not in the scenario language yet',
       '11 savepoint (savepoints, 555-557): not in the scenario language yet',
       '12 pipe 9 was made before the recording began (its ends have no label)',
     ]);
     // A pipe made with O_NONBLOCK is one, and its EAGAIN is expected by name.
     assert.deepEqual(s.source.split('\n').filter((l) => /r1|w1/.test(l) && !l.startsWith('#')), ['P1 pipe r1 w1 nonblock', 'P1 read r1 1 == EAGAIN', 'P1 write w1 "a" == EAGAIN']);
+    // 553(8) and 554(0): a write transaction and its rollback.
+    assert.deepEqual(s.source.split('\n').filter((l) => /begin|commit|rollback/.test(l) && !l.startsWith('#')), ['P1 begin write', 'P1 rollback']);
   });
 
   it('keeps bytes past the bound by their digest: a pattern as its count; other read bytes without an expectation, noted', () => {

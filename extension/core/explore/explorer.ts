@@ -164,7 +164,7 @@ function checkUnseen(run: ScenarioRun, snap: RunSnapshot, u: number, q: number, 
   if (hash(run) !== first) throw new IndependenceError(`P${u}'s step called unseen, but it and P${q}'s step differ in their two orders ${at}`);
 }
 
-const READER_OPS = new Set(['query', 'begin', 'commit']);
+const READER_OPS = new Set(['query', 'begin', 'commit', 'rollback']);
 
 /**
  * Whether anyone else could observe `pid`'s steps while it holds the write mutex: only a process that

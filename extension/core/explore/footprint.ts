@@ -60,7 +60,7 @@ export class FutureStatements {
       const list = run.statementsOf(pid);
       for (let i = this.firstLeft(run, pid); i < list.length; i++) {
         const op = list[i].op;
-        if (op === 'query' || op === 'begin' || op === 'commit') return true;
+        if (op === 'query' || op === 'begin' || op === 'commit' || op === 'rollback') return true;
       }
     }
     return false;
@@ -137,6 +137,7 @@ export class FutureStatements {
         case 'query':
         case 'begin':
         case 'commit':
+        case 'rollback':
           // The whole store, under its lock levels; quiet() is false while any is left, so 'cs' conflicts.
           out.add('cs');
           break;

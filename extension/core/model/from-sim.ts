@@ -59,7 +59,7 @@ export function simLocks(k: SimEngine): Locks {
     connections: s.conns.map((c) => ({ id: c.id, owner: c.pid, level: level(c.level), purpose: c.purpose })),
     transactions: Object.values(k.state.procs)
       .filter((p) => p.txnConn !== null)
-      .map((p) => ({ pid: p.pid, kind: 'read' as const })),
+      .map((p) => ({ pid: p.pid, kind: p.txnWrite ? ('write' as const) : ('read' as const) })),
   };
 }
 

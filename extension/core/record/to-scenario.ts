@@ -4,8 +4,8 @@
  * than one pipe), shared by every process, as the language has them; the calls in the order the tables
  * saw them (a read's and a write's taken under the kernel's locks), each read with `==` the bytes it got,
  * and a call that failed or wrote less than it was given with `==` what it returned (an errno by
- * name, or the count). What the language cannot say (553(8), a rollback, savepoints, a call cut short
- * by a signal, O_NONBLOCK set after the pipe was made, bytes the recorder did not keep) is refused,
+ * name, or the count). What the language cannot say (savepoints, a call cut short by a signal,
+ * O_NONBLOCK set after the pipe was made, bytes the recorder did not keep) is refused,
  * naming the record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing
  * is dropped.
  */
@@ -163,14 +163,13 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         lines.push(`${p} exit`);
         break;
       case 'begin':
-        if (r.args[0] !== 4) refuse(r, `553(${r.args[0]}): only read transactions (553(4)) are in the scenario language yet`);
+        if (r.args[0] !== 4 && r.args[0] !== 8) refuse(r, `553(${r.args[0]}): the language has read (4) and write (8) transactions`);
         else if (r.result < 0) refuse(r, `a begin that failed with ${errName(r.result)}: a replay would begin`);
-        else lines.push(`${p} begin`);
+        else lines.push(`${p} begin${r.args[0] === 8 ? ' write' : ''}`);
         break;
       case 'commit':
-        if (r.args[0] !== 1) refuse(r, `554(${r.args[0]}) rolls back: not in the scenario language yet`);
-        else if (r.result < 0) refuse(r, `a commit that failed with ${errName(r.result)}: a replay would commit`);
-        else lines.push(`${p} commit`);
+        if (r.result < 0) refuse(r, `a ${r.args[0] === 1 ? 'commit' : 'rollback'} that failed with ${errName(r.result)}: a replay would end the transaction`);
+        else lines.push(`${p} ${r.args[0] === 1 ? 'commit' : 'rollback'}`);
         break;
       case 'query': {
         // One NUL at the end is the C string's end, passed as the published 549 needs it (it runs

@@ -53,8 +53,8 @@ export type Statement = StmtBase &
     | { op: 'close'; fd: Label; expect?: ResultExpect | ErrnoExpect }
     | { op: 'exit' }
     | { op: 'query'; sql: string }
-    | { op: 'begin' }
-    | { op: 'commit' }
+    | { op: 'begin'; write?: true }
+    | { op: 'commit' | 'rollback' }
   );
 
 export interface Scenario {

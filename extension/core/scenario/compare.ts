@@ -170,7 +170,7 @@ function concurrent(r: RunResult): OpRecord[][] {
  */
 function queriesInTransaction(r: RunResult, begin: OpRecord): string[] {
   const mine = r.ops.filter((o) => o.pid === begin.pid && o.line > begin.line);
-  const end = mine.find((o) => o.op === 'commit')?.line ?? Infinity;
+  const end = mine.find((o) => o.op === 'commit' || o.op === 'rollback')?.line ?? Infinity;
   return mine.filter((o) => o.op === 'query' && o.line < end).map(opKey);
 }
 

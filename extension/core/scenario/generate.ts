@@ -4,14 +4,16 @@
  * transactions, queries and exits, in an order that parses (every process and label exists where it is
  * used) but is otherwise free: a label may name an fd the process never had or has closed, a read may
  * wait for ever. The same seed gives the same text, so a failure is reproduced from its seed alone.
- * Choices added to the language later (O_NONBLOCK pipes) draw from a second stream, so a seed's
- * other statements stay as they were.
+ * Choices added to the language later (O_NONBLOCK pipes, write transactions, rollback) draw from a
+ * second stream, so a seed's other statements stay as they were where it makes none of them.
  *
  * For the upstream profile (the published kernel, which many scenarios run on one after another
  * without a reboot): no capacity (it has none), writes of at most 100 bytes (its store is one 4 MiB
  * buffer, never emptied: bytes left unread stay), queries whose rows do not depend on what ran before
  * (it keeps every row of every process), and a read transaction holds only queries and ends in a
- * commit (554 without a transaction oopses that kernel, and a process in one does not exit here).
+ * commit (554 without a transaction oopses that kernel, and a process in one does not exit here); no
+ * write transaction (there the holder's own pipe call or fork sleeps for ever on the mutex it holds,
+ * and the guest with it).
  */
 
 /** mulberry32: a small, fast PRNG; enough for test inputs. */
@@ -48,6 +50,13 @@ export function generateScenario(seed: number, profile: 'companion' | 'upstream'
   else if (capacity) out.push(`@capacity ${capacity}`);
   const alive = [1];
   const inTxn = new Set<number>();
+  /** Those in a write transaction (553(8)): their pipe calls go through, everyone else's wait. */
+  const writing = new Set<number>();
+  const end = (p: number) => {
+    inTxn.delete(p);
+    writing.delete(p);
+    return `P${p} ${!up && later() < 0.3 ? 'rollback' : 'commit'}`;
+  };
   /** Each pipe's labels and the bytes written to it less those asked for, as the file reads (a guess: the order may differ). */
   const ends: { r: string; w: string; balance: number }[] = [];
   let nextPid = 2;
@@ -66,10 +75,9 @@ export function generateScenario(seed: number, profile: 'companion' | 'upstream'
     const e = pick(ends);
     const r = rnd();
     const fed = ends.filter((x) => x.balance > 0);
-    if (inTxn.has(p) && (up || chance(0.6))) {
+    if (inTxn.has(p) && !writing.has(p) && (up || chance(0.6))) {
       // Inside its read transaction a process's pipe calls fail (EDEADLK): mostly it queries or commits.
-      out.push(chance(0.5) ? `P${p} commit` : `P${p} query "${pick(queries)}"`);
-      if (out[out.length - 1].endsWith('commit')) inTxn.delete(p);
+      out.push(chance(0.5) ? end(p) : `P${p} query "${pick(queries)}"`);
       continue;
     }
     if (r < 0.16 && nextPid <= maxProcs) {
@@ -93,16 +101,19 @@ export function generateScenario(seed: number, profile: 'companion' | 'upstream'
       e.balance += 1;
     } else if (r < 0.77) out.push(`P${p} close ${chance(0.5) ? e.r : e.w}`);
     else if (r < 0.86) {
-      out.push(`P${p} ${inTxn.has(p) ? 'commit' : 'begin'}`);
-      if (inTxn.has(p)) inTxn.delete(p);
-      else inTxn.add(p);
+      if (inTxn.has(p)) out.push(end(p));
+      else {
+        inTxn.add(p);
+        if (!up && later() < 0.3) writing.add(p);
+        out.push(`P${p} begin${writing.has(p) ? ' write' : ''}`);
+      }
     } else if (r < 0.9) out.push(`P${p} query "${pick(queries)}"`);
     else if (r < 0.95 && alive.length > 1 && p !== 1) {
       out.push(`P${p} exit`);
       alive.splice(alive.indexOf(p), 1);
     }
   }
-  for (const p of [...inTxn]) if (alive.includes(p) && (up || chance(0.8))) out.push(`P${p} commit`);
+  for (const p of [...inTxn]) if (alive.includes(p) && (up || chance(0.8))) out.push(end(p));
   // Mostly, what was written is read and what was asked for is written before the exits (else most
   // scenarios would end with someone waiting for ever, and the statements after it never run).
   for (const e of ends) {

@@ -187,9 +187,19 @@ function parseStatement(c: Cursor, line: number, text: string): Statement {
       s = { ...base, op: 'query', sql: q.v };
       break;
     }
+    case 'begin': {
+      s = { ...base, op: 'begin' };
+      const kind = c.peek();
+      if (kind?.t === 'word') {
+        if (kind.v !== 'write' && kind.v !== 'read') throw new LineError(`unknown transaction kind '${kind.v}' (read, write)`, kind.col);
+        c.next('a transaction kind');
+        if (kind.v === 'write') s.write = true;
+      }
+      break;
+    }
     case 'exit':
-    case 'begin':
     case 'commit':
+    case 'rollback':
       s = { ...base, op: opTok.v };
       break;
     default:

@@ -45,6 +45,9 @@ export function compilePlan(s: Scenario, capacity?: number): Plan {
       case 'query':
         lines.push(`${head} ${hex(Buffer.from(st.sql, 'utf8'))}`);
         break;
+      case 'begin':
+        lines.push(st.write ? `${head} write` : head);
+        break;
       default:
         lines.push(head);
     }

@@ -225,6 +225,8 @@ export class ScenarioRun {
       }
       case 'query':
         return { op: 'query', sql: s.sql };
+      case 'begin':
+        return s.write ? { op: 'begin', write: true } : { op: 'begin' };
       default:
         return { op: s.op };
     }

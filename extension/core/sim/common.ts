@@ -4,7 +4,7 @@
  * None of them takes the global write mutex: readers meet writers only in the VFS lock.
  */
 import { SqlError } from './db';
-import { Exec, Program, Step, begin, busyTail, lockTo } from './program';
+import { Exec, Program, Step, begin, busyTail, lockTo, mutexLock } from './program';
 import { Err, Lock } from './types';
 
 function runQuery(x: Exec): string | void {
@@ -30,8 +30,8 @@ function queryResult(x: Exec): void {
 }
 
 /**
- * 549. `inTxn`: a query inside the caller's open transaction runs on its connection (the companion
- * kernel); the published 549 always opens a connection of its own (and never closes it: a leak this
+ * 549. `inTxn`: a query inside the caller's open read transaction runs on its connection (the
+ * companion kernel); the published 549 always opens a connection of its own (and never closes it: a leak this
  * model does not count, as it counts a read's).
  */
 export function queryProgram(inTxn = true): Program {
@@ -42,10 +42,10 @@ export function queryProgram(inTxn = true): Program {
             id: 'in_txn',
             kind: 'check',
             text: 'inside an open transaction? run on its connection',
-            // Outside one it reads only the caller's own txnConn.
-            unseen: (_k, p) => p.txnConn === null,
+            // Outside one (or in 553(8)'s, whose connection 549 does not use) it reads only the caller's own state.
+            unseen: (_k, p) => p.txnConn === null || p.txnWrite === true,
             run: (x) => {
-              if (x.p.txnConn === null) return;
+              if (x.p.txnConn === null || x.p.txnWrite) return;
               x.l.conn = x.p.txnConn;
               runQuery(x);
               queryResult(x);
@@ -63,6 +63,15 @@ export function queryProgram(inTxn = true): Program {
   return new Program('query', steps);
 }
 
+const SHARED_NOW = lockTo(Lock.SHARED, 'lock_shared');
+const isWrite = (x: Exec) => x.l.call.op === 'begin' && x.l.call.write === true;
+
+/**
+ * 553: 4 opens a read transaction (its connection takes SHARED now and holds it); 8 takes the global
+ * write mutex and returns to user space holding it (its connection holds no lock: 549 does not use
+ * it), so every other task's pipe calls wait until 554, while the holder's own go through (the mutex
+ * is recursive for it).
+ */
 export function beginProgram(): Program {
   return new Program('begin', [
     {
@@ -74,14 +83,16 @@ export function beginProgram(): Program {
         if (x.p.txnConn !== null) x.k.finish(x, Err.EINVAL, 'EINVAL (-22): a transaction is already open');
       },
     },
+    { ...mutexLock('write_lock'), text: '553(8): lock the write mutex (kept in user space)', when: isWrite },
     begin('begin', false),
-    lockTo(Lock.SHARED, 'lock_shared'),
+    { ...SHARED_NOW, when: (x) => !isWrite(x) && SHARED_NOW.when!(x) },
     {
       id: 'hold',
       kind: 'txn',
-      text: 'return to user space holding SHARED',
+      text: 'return to user space holding SHARED (553(4)) or the write mutex (553(8))',
       run: (x) => {
         x.p.txnConn = x.l.conn!;
+        if (isWrite(x)) x.p.txnWrite = true;
         x.k.finish(x, 0);
       },
     },
@@ -89,8 +100,9 @@ export function beginProgram(): Program {
   ]);
 }
 
-export function commitProgram(): Program {
-  return new Program('commit', [
+/** 554: 1 commits, anything else (`rollback`) rolls back; the write mutex of a 553(8) goes with it. */
+export function commitProgram(op: 'commit' | 'rollback' = 'commit'): Program {
+  return new Program(op, [
     {
       id: 'check',
       kind: 'check',
@@ -103,15 +115,24 @@ export function commitProgram(): Program {
     {
       id: 'unlock_none',
       kind: 'lock',
-      text: 'COMMIT; xUnlock(NONE); run the jobs kept while it read',
+      text: `${op === 'commit' ? 'COMMIT' : 'ROLLBACK'}; xUnlock(NONE); run the jobs kept while it was open; let the write mutex go (553(8))`,
       run: (x) => {
         x.l.conn = x.p.txnConn!;
         x.k.unlock(x, Lock.NONE, true);
-        x.p.txnConn = null;
-        // Companion jobs (fork, exit, close) kept for this transaction's end.
-        x.k.runDeferred(x.p);
+        endTxn(x);
         x.k.finish(x, 0);
       },
     },
   ]);
+}
+
+/** The caller's transaction is over (its connection already at NONE): the jobs it kept run, its write mutex goes. */
+export function endTxn(x: Exec): void {
+  x.p.txnConn = null;
+  // Companion jobs (fork, exit, close) kept for this transaction's end.
+  x.k.runDeferred(x.p);
+  if (x.p.txnWrite) {
+    delete x.p.txnWrite;
+    x.k.mutexUnlock(x.p);
+  }
 }

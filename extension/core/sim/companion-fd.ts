@@ -41,7 +41,8 @@ export function lookup(x: Exec, fd: number, end: 'r' | 'w' | null): FdEntry | un
  * (kernel-scripts/sqliteos/pipe.c) instead of deadlocking as the paper's algorithm does.
  */
 export function refuseInsideTxn(x: Exec): boolean {
-  if (x.p.txnConn === null) return false;
+  // 553(8)'s holder is not refused: its calls take the write mutex again (sqlos_lock_pipes).
+  if (x.p.txnConn === null || x.p.txnWrite) return false;
   x.k.finish(x, Err.EDEADLK, 'EDEADLK (-35): inside its own read transaction the caller would wait for its own SHARED lock');
   return true;
 }

@@ -7,6 +7,7 @@
  * written when the transaction ends. Ends going away wake the readers (EOF) or writers (EPIPE) they
  * concern, and the last end of a pipe drops its rows (another job).
  */
+import { endTxn } from './common';
 import { lookup, ownTable } from './companion-fd';
 import { Exec, Program } from './program';
 import { Q } from './schema';
@@ -76,12 +77,11 @@ export function exitProgram(): Program {
       // First, so the task's own SHARED lock cannot keep its exit's rows from being written.
       id: 'end_txn',
       kind: 'lock',
-      text: 'an open transaction? roll it back: xUnlock(NONE); run the jobs it kept waiting',
+      text: 'an open transaction? roll it back: xUnlock(NONE); run the jobs it kept waiting; let the write mutex go (553(8))',
       when: (x) => x.p.txnConn !== null,
       run: (x) => {
         x.k.unlock({ ...x, l: { ...x.l, conn: x.p.txnConn! } }, Lock.NONE, true);
-        x.p.txnConn = null;
-        x.k.runDeferred(x.p);
+        endTxn(x);
       },
     },
     {

@@ -344,6 +344,7 @@ export function companionPrograms(): Record<OpName, Program> {
     query: queryProgram(),
     begin: beginProgram(),
     commit: commitProgram(),
+    rollback: commitProgram('rollback'),
   };
 }
 

@@ -163,7 +163,15 @@ export class SimEngine {
       this.applyDeferred(p);
       return true;
     }
-    if (m.owner === p.pid) throw new SimulatorError(`P${p.pid} locks the write mutex it already holds`);
+    if (m.owner === p.pid) {
+      if (!p.txnWrite) throw new SimulatorError(`P${p.pid} locks the write mutex it already holds`);
+      // 553(8)'s holder: the companion's mutex is recursive for it; the published one is a plain
+      // mutex, so its holder's own pipe call or fork sleeps on it for ever (below).
+      if (this.opts.profile === 'companion') {
+        m.nested = (m.nested ?? 0) + 1;
+        return true;
+      }
+    }
     m.waiters.push(p.pid);
     if (this.listening) this.emit({ ...this.where(p), type: 'mutex', action: 'wait' });
     return false;
@@ -172,6 +180,10 @@ export class SimEngine {
   mutexUnlock(p: ProcState): void {
     const m = this.state.mutex;
     if (m.owner !== p.pid) throw new SimulatorError(`P${p.pid} unlocks the write mutex held by ${m.owner === null ? 'nobody' : `P${m.owner}`}`);
+    if (m.nested) {
+      if (--m.nested === 0) delete m.nested;
+      return;
+    }
     this.applyDeferred(p);
     const next = m.waiters.shift();
     const handoff = next !== undefined && this.mutexHandoff;

@@ -9,7 +9,7 @@
  */
 import type { StepKind } from './events';
 import type { ProcState, Waiter } from './types';
-import { Lock } from './types';
+import { Err, Lock } from './types';
 import type { SimEngine } from './engine';
 
 /** A syscall as its caller issued it. */
@@ -22,22 +22,23 @@ export type OpCall =
   | { op: 'close'; fd: number }
   | { op: 'exit' }
   | { op: 'query'; sql: string }
-  | { op: 'begin' }
-  | { op: 'commit' };
+  | { op: 'begin'; write?: boolean }
+  | { op: 'commit' }
+  | { op: 'rollback' };
 
 export type OpName = OpCall['op'];
 
 /** The scenario language's operations, in the order its help lists them. */
-export const OP_NAMES: readonly OpName[] = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit'];
+export const OP_NAMES: readonly OpName[] = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit', 'rollback'];
 
 /** The published kernel's functions behind the operations that have one (function breakpoints take either name). */
-export const KERNEL_FUNCTIONS: Readonly<Record<string, OpName>> = {
-  sql_pipe: 'pipe',
-  sql_pipe_write: 'write',
-  sql_pipe_read: 'read',
-  ksqlite_query: 'query',
-  sql_start_transaction: 'begin',
-  sql_rollback_transaction: 'commit',
+export const KERNEL_FUNCTIONS: Readonly<Record<string, readonly OpName[]>> = {
+  sql_pipe: ['pipe'],
+  sql_pipe_write: ['write'],
+  sql_pipe_read: ['read'],
+  ksqlite_query: ['query'],
+  sql_start_transaction: ['begin'],
+  sql_rollback_transaction: ['commit', 'rollback'],
 };
 
 /**
@@ -284,7 +285,19 @@ export function sleepOn(w: WaitSpec): Step[] {
   // printed ("Unlock write mutex; sleep on read_waitqueue"); a writer in that gap wakes nobody.
   const asPrinted = (x: Exec) => w.name === 'read_wq' && x.k.opts.locks === 'sqliteos-as-printed';
   return [
-    { id: 'prepare_wait', kind: 'sleep', text: w.prepareText, when: (x) => !asPrinted(x), run: (x) => x.k.prepareToWait(x.p, w.queue(x)!, w.exclusive) },
+    {
+      // Companion: asleep, 553(8)'s holder would hold every pipe (sqlos_pipe_sleep); a write returns what it wrote.
+      id: 'prepare_wait',
+      kind: 'check',
+      text: 'holding the write mutex from user space (553(8))? -EDEADLK instead of sleeping',
+      when: (x) => x.k.state.mutex.owner === x.p.pid && x.k.state.mutex.nested !== undefined,
+      run: (x) => {
+        x.k.mutexUnlock(x.p);
+        if (x.l.done) return x.k.finish(x, x.l.done);
+        x.k.finish(x, Err.EDEADLK, `EDEADLK (-35): it holds the write mutex (553(8)) and would sleep on ${w.name} holding every pipe`);
+      },
+    },
+    { id: 'prepare_to_wait', kind: 'sleep', text: w.prepareText, when: (x) => !asPrinted(x), run: (x) => x.k.prepareToWait(x.p, w.queue(x)!, w.exclusive) },
     mutexUnlock('wait_mutex_unlock'),
     {
       id: 'late_prepare',

@@ -127,6 +127,8 @@ export interface LockStore {
 export interface MutexState {
   owner: number | null;
   waiters: number[];
+  /** Companion: holds beyond the first, by a 553(8) holder's own calls (the kernel's wmutex.depth - 1). */
+  nested?: number;
 }
 
 export type ProcStatus = 'runnable' | 'blocked' | 'exited';
@@ -155,6 +157,8 @@ export interface ProcState {
   wokenAt: number;
   /** The connection of an open `begin` transaction. */
   txnConn: number | null;
+  /** That transaction is 553(8)'s: the process holds the global write mutex in user space. */
+  txnWrite?: true;
   current: InFlight | null;
   /** Index of the next statement this process will start. */
   next: number;

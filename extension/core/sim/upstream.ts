@@ -312,38 +312,48 @@ function exitProgram(): Program {
 }
 
 /**
- * 553(SQL_LOCKED_FOR_READ) as published (ksqlite_setup_for_write): a connection of the task's own and
- * BEGIN TRANSACTION on it — deferred, so no lock until it reads, and nothing ever reads through it (549
- * and the pipe calls open their own). It holds nothing: a write inside it does not wait for it (seen
- * on the published kernel: examples 10 and 13 run through). A second 553 finds it and returns 0.
+ * 553 as published (ksqlite_setup_for_write): a connection of the task's own and BEGIN TRANSACTION on
+ * it — deferred, so no lock until it reads, and nothing ever reads through it (549 and the pipe calls
+ * open their own). A read transaction (4) holds nothing: a write inside it does not wait for it (seen
+ * on the published kernel: examples 10 and 13 run through). 8 first takes the global write mutex, a
+ * plain mutex: the holder's own pipe calls and forks then sleep on it for ever, and an exit keeps it
+ * held. A second 553 finds the first: 0 if it asked for no more than that one's mode, else EINVAL as a
+ * positive 22 (`return EINVAL`).
  */
 function beginProgram(): Program {
   return new Program('begin', [
     {
       id: 'check',
       kind: 'check',
-      text: 'current->sql_ref set? "utilizing a previous lock": return 0',
+      text: 'current->sql_ref set? a mode below the one asked: return EINVAL (+22); else "utilizing a previous lock": return 0',
       unseen: () => true,
       run: (x) => {
-        if (x.p.txnConn !== null) x.k.finish(x, 0);
+        if (x.p.txnConn === null) return;
+        // "Invalid lock requested!": `return EINVAL`, a positive 22 that user space takes for success
+        if (isWrite(x) && !x.p.txnWrite) return x.k.finish(x, -Err.EINVAL);
+        x.k.finish(x, 0);
       },
     },
+    { ...mutexLock('write_lock'), text: 'lock_flag >= SQL_LOCKED_FOR_WRITE: mutex_lock(&ksqlite_write_mutex)', when: isWrite },
     begin('begin', false),
     {
       id: 'hold',
       kind: 'txn',
-      text: 'current->sql_ref <- the connection (mode 4: the write mutex is not taken); return 0',
+      text: 'current->sql_ref <- the connection and its mode; return 0',
       run: (x) => {
         x.p.txnConn = x.l.conn!;
+        if (isWrite(x)) x.p.txnWrite = true;
         x.k.finish(x, 0);
       },
     },
   ]);
 }
 
-/** 554(1): COMMIT on the task's connection (nothing to commit: it never locked), close it. */
-function commitProgram(): Program {
-  return new Program('commit', [
+const isWrite = (x: Exec) => x.l.call.op === 'begin' && x.l.call.write === true;
+
+/** 554: the write mutex let go first if 8 took it; COMMIT (1) or nothing (anything else: no ROLLBACK runs); close the connection. */
+function commitProgram(op: 'commit' | 'rollback'): Program {
+  return new Program(op, [
     {
       id: 'check',
       kind: 'check',
@@ -358,10 +368,14 @@ function commitProgram(): Program {
       },
     },
     {
-      id: 'commit',
+      id: op,
       kind: 'txn',
-      text: 'COMMIT; sqlite3_close; kfree(current->sql_ref)',
+      text: `mode SQL_LOCKED_FOR_WRITE? mutex_unlock; ${op === 'commit' ? 'COMMIT' : 'no COMMIT (nothing was written through it)'}; sqlite3_close; kfree(current->sql_ref)`,
       run: (x) => {
+        if (x.p.txnWrite) {
+          delete x.p.txnWrite;
+          x.k.mutexUnlock(x.p);
+        }
         x.k.closeConn(x.p.txnConn!);
         x.p.txnConn = null;
         x.k.finish(x, 0);
@@ -392,7 +406,8 @@ export function upstreamPrograms(): Record<OpName, Program> {
     thread: upstreamSpawn('thread'),
     query: queryProgram(false),
     begin: beginProgram(),
-    commit: commitProgram(),
+    commit: commitProgram('commit'),
+    rollback: commitProgram('rollback'),
   };
 }
 
