@@ -3,7 +3,10 @@
 #include "sqliteos-run.h"
 #include "kmsg.h"
 
-const char *const op_names[] = { "pipe", "fork", "thread", "write", "read", "close", "exit", "begin", "commit", "query", "rollback" };
+const char *const op_names[] = {
+	"pipe", "fork", "thread", "write", "read", "close", "exit", "begin", "commit", "query", "rollback",
+	"savepoint", "release", "rollback_to"
+};
 struct stmt stmts[MAX_STMTS];
 int nstmts, capacity = -1;
 
@@ -55,9 +58,9 @@ void read_plan(FILE *in)
 			die("plan line %d: more than %d statements", lineno, MAX_STMTS);
 		if (sscanf(big, "s %d %d %15s %n", &s->line, &s->pid, opname, &k) != 3)
 			die("plan line %d: cannot read '%.40s'", lineno, big);
-		for (i = 0; i <= OP_ROLLBACK && strcmp(op_names[i], opname); i++)
+		for (i = 0; i <= OP_ROLLBACK_TO && strcmp(op_names[i], opname); i++)
 			;
-		if (i > OP_ROLLBACK)
+		if (i > OP_ROLLBACK_TO)
 			die("plan line %d: unknown op %s", lineno, opname);
 		if (s->pid < 1 || s->pid > MAX_PROCS)
 			die("plan line %d: P%d is out of range (1-%d)", lineno, s->pid, MAX_PROCS);
@@ -91,6 +94,9 @@ void read_plan(FILE *in)
 			s->data = unhex(hex + k, &s->len, lineno);
 			break;
 		case OP_QUERY:
+		case OP_SAVEPOINT:
+		case OP_RELEASE:
+		case OP_ROLLBACK_TO:
 			s->data = unhex(hex, &s->len, lineno);
 			break;
 		case OP_BEGIN:

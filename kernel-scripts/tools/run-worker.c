@@ -239,6 +239,11 @@ void serve(int self)
 		case OP_ROLLBACK:
 			ret = sys(NR_SQL_END, s->op == OP_COMMIT, 0, 0);
 			break;
+		case OP_SAVEPOINT:
+		case OP_RELEASE:
+		case OP_ROLLBACK_TO:
+			ret = sys(NR_SQL_SAVEPOINT + (s->op - OP_SAVEPOINT), (long)s->data, s->len, 0);
+			break;
 		case OP_QUERY:
 			ret = log_query((const char *)s->data, s->len, s->idx, &payload, &plen);
 			break;

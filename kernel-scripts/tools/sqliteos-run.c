@@ -11,12 +11,14 @@
  *	s LINE PID fork|thread CHILD
  *	s LINE PID write SLOT HEX | read SLOT N | close SLOT
  *	s LINE PID exit | begin [write] | commit | rollback | query HEX
+ *	s LINE PID savepoint|release|rollback_to HEX
  *	end
  *
  * fork is fork(2), thread is clone(CLONE_FILES), pipe/read/write are syscalls 552/550/551 (a
  * nonblock pipe is 558 with O_NONBLOCK; the published kernel has no 558: -ENOSYS), close is
- * close(2), begin / begin write / commit / rollback are 553(4) / 553(8) / 554(1) / 554(0), query is
- * 549 with its rows read back from /dev/kmsg.
+ * close(2), begin / begin write / commit / rollback are 553(4) / 553(8) / 554(1) / 554(0),
+ * savepoint / release / rollback_to are 555 / 556 / 557 with the name, query is 549 with its rows
+ * read back from /dev/kmsg.
  *
  * Each scenario process serves its statements over a control socket at fd CTL_BASE + its scenario
  * pid, far above the scenario's own fds (0-2 are /dev/null, so pipes start at 3 as in the simulator).

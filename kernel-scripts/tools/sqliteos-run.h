@@ -36,7 +36,7 @@
 #define CAPACITY_PARAM	"/sys/module/sqliteos/parameters/pipe_capacity"
 
 enum op { OP_PIPE, OP_FORK, OP_THREAD, OP_WRITE, OP_READ, OP_CLOSE, OP_EXIT, OP_BEGIN, OP_COMMIT, OP_QUERY,
-	  OP_ROLLBACK };
+	  OP_ROLLBACK, OP_SAVEPOINT, OP_RELEASE, OP_ROLLBACK_TO };
 extern const char *const op_names[];
 
 struct stmt {
@@ -44,7 +44,7 @@ struct stmt {
 	enum op op;
 	long a, b;		/* pipe: slots; fork/thread: child; read: slot, n; write/close: slot */
 	int flags;		/* pipe: O_NONBLOCK or 0; begin: 553's flag (4 or 8) */
-	unsigned char *data;	/* write: bytes; query: SQL (NUL-terminated) */
+	unsigned char *data;	/* write: bytes; query: SQL; savepoints: the name (NUL-terminated) */
 	size_t len;
 };
 

@@ -101,8 +101,10 @@ describe("the simulator's upstream profile against the published kernel", () => 
     assert.equal(d.status, 0, d.stdout + d.stderr);
     assert.match(d.stdout, /agree \(7 statements, final tables; .*a kernel that shows no lock state or pipe ends \(the published one\): neither compared/);
     // 553(8) there: what runs agrees; what would keep the mutex for ever (its holder's own fork) is refused, not run.
-    const txn = cli('diff', path.join(ROOT, 'test', 'fixtures', 'published', 'write-transaction.sqlos'));
-    assert.equal(txn.status, 0, txn.stdout + txn.stderr);
+    for (const f of ['write-transaction.sqlos', 'savepoints.sqlos']) {
+      const txn = cli('diff', path.join(ROOT, 'test', 'fixtures', 'published', f));
+      assert.equal(txn.status, 0, `${f}\n${txn.stdout}${txn.stderr}`);
+    }
     const wedge = cli('diff', path.join(ROOT, 'examples', '18-write-transaction.sqlos'), '--profile', 'upstream');
     assert.equal(wedge.status, 2, wedge.stdout + wedge.stderr);
     assert.match(wedge.stderr, /18-write-transaction\.sqlos:7: P1's `begin write` keeps the published kernel's write mutex for ever .* every later fork there, the SSH server's too, would hang: not run/);

@@ -71,6 +71,7 @@ function shape(s: Scenario, pids: number[]): string[][] {
     switch (st.op) {
       case 'pipe': return st.nonblock ? 'pipe nonblock' : 'pipe';
       case 'begin': return st.write ? 'begin write' : 'begin';
+      case 'savepoint': case 'release': case 'rollback_to': return `${st.op} ${st.name.name}`;
       case 'fork': case 'thread': return `${st.op} ${place(st.child)}`;
       case 'write': return `write ${ends.get(st.fd.name)} ${Buffer.from(st.data.bytes).toString('hex')}`;
       case 'read': return `read ${ends.get(st.fd.name)} ${st.n}`;
@@ -221,10 +222,11 @@ describe('sqliteos record on the companion kernel', () => {
       'P1 exit',
     ]);
     const sp = path.join(work, 'savepoint.c');
-    fs.writeFileSync(sp, '#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){syscall(553,8);syscall(555,"sp",2);syscall(554,1);return 0;}\n');
+    // a savepoint the kernel takes (any name but a NUL) that the language cannot write
+    fs.writeFileSync(sp, '#include <sys/syscall.h>\n#include <unistd.h>\nint main(void){syscall(553,4);syscall(555,"a b",3);syscall(554,1);return 0;}\n');
     const refused = cli('record', '--on', 'guest', '--', program('savepoint', sp));
     assert.equal(refused.status, 2, refused.stderr);
-    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ savepoint\): savepoint \(savepoints, 555-557\): not in the scenario language yet/);
+    assert.match(refused.stderr, /no scenario written:\n {2}record \d+ \(line \d+: pid \d+ savepoint\): a savepoint name the language cannot write \(letters, digits and _, at most 64\): "a b"/);
     assert.equal(refused.stdout, '');
     const max = '/sys/module/sqliteos/parameters/record_max';
     assert.equal((await conn.exec(`echo 3 > ${max}`)).code, 0);

@@ -112,7 +112,7 @@ describe('commands', () => {
     }
     assert.deepStrictEqual(
       diags.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`),
-      ["2:4 unknown operation 'wirte' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback)", '3:1 unknown process P7: no fork or thread creates it'],
+      ["2:4 unknown operation 'wirte' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback, savepoint, release, rollback to)", '3:1 unknown process P7: no fork or thread creates it'],
     );
     const a = await api();
     const before = a.session.target;

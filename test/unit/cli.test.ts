@@ -87,7 +87,7 @@ describe('sqliteos CLI', () => {
     const r = sqliteos('run', f, '--json');
     assert.equal(r.code, 2);
     assert.equal(r.out, '');
-    assert.equal(r.err, `${f}:3:4: unknown operation 'wirte' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback)\n${f}:4:1: unknown process P9: no fork or thread creates it\n`);
+    assert.equal(r.err, `${f}:3:4: unknown operation 'wirte' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback, savepoint, release, rollback to)\n${f}:4:1: unknown process P9: no fork or thread creates it\n`);
   });
 
   it('bad arguments and unreadable files exit 2 with a message', () => {

@@ -272,7 +272,7 @@ describe('scenarios on a real kernel', () => {
       }
       if (p.scenario.capacity) seen.add('capacity');
     }
-    assert.deepEqual([...seen].sort(), ['begin', 'begin write', 'big write', 'capacity', 'close', 'commit', 'exit', 'fork', 'nonblock pipe', 'pipe', 'query', 'read', 'rollback', 'thread', 'write']);
+    assert.deepEqual([...seen].sort(), ['begin', 'begin write', 'big write', 'capacity', 'close', 'commit', 'exit', 'fork', 'nonblock pipe', 'pipe', 'query', 'read', 'release', 'rollback', 'rollback_to', 'savepoint', 'thread', 'write']);
   });
 
   it('generates upstream scenarios the published kernel can run one after another: small writes, no capacity, transactions closed', async () => {

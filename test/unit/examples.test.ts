@@ -266,4 +266,15 @@ describe('example scenarios', () => {
     const twice = await run('P1 pipe r w\nP1 begin write\nP1 begin\nP1 write w "x" == 1\nP1 commit\nP1 rollback\n');
     assert.deepEqual([3, 4, 5, 6].map((l) => opAt(twice, l).result), [-22, 1, 0, -22]);
   });
+
+  it('19-savepoints.sqlos: rollback to keeps the name, release drops it, names without case; EINVAL for a name not there or with no transaction; the published kernel\'s +1 and oops', async () => {
+    const res = await runExample('19-savepoints.sqlos');
+    assert.equal(res.ok, true, JSON.stringify(res.anomalies));
+    assert.deepEqual([6, 7, 8, 9, 10, 11, 12, 13].map((l) => opAt(res, l).result), [0, 0, 0, 0, -22, 0, 0, -22]);
+    assert.match(opAt(res, 10).error ?? '', /no such savepoint: b/);
+    const up = await runExample('19-savepoints.sqlos', { profile: 'upstream' });
+    assert.equal(opAt(up, 10).result, 1);
+    assert.deepEqual(kinds(up), ['expectation@10', 'error@13', 'expectation@13']);
+    assert.match(up.anomalies[1].message, /kernel oops in perform_on_savepoint/);
+  });
 });

@@ -55,7 +55,7 @@ describe('scenario parser', () => {
   it('reports each malformed line with its line and column, and all of them at once', () => {
     const errs = errors(['P1 pipe r w', 'P1 frobnicate', 'P1 read r', 'P1 write w "unterminated', 'P1 read r 5 == ', 'Q1 exit', 'P1 write w x"0g"'].join('\n'));
     assert.deepEqual(errs, [
-      "f.sqlos:2:4: unknown operation 'frobnicate' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback)",
+      "f.sqlos:2:4: unknown operation 'frobnicate' (pipe, fork, thread, write, read, close, exit, query, begin, commit, rollback, savepoint, release, rollback to)",
       'f.sqlos:3:10: expected a byte count',
       'f.sqlos:4:12: unterminated string: expected a closing "',
       'f.sqlos:5:15: expected the bytes it reads ("text", x"00ff" or a count) or an errno (EAGAIN, ...)',
@@ -85,7 +85,7 @@ describe('scenario parser', () => {
     ]);
     assert.deepEqual(errors('P1 pipe r w\nP1 write w "x" == "x"\nP1 exit == 0'), [
       'f.sqlos:2:19: expected the bytes it writes (a number) or an errno (EAGAIN, ...), got string',
-      "f.sqlos:3:9: '==' only follows a read, a write or a close",
+      "f.sqlos:3:9: '==' does not follow exit: it follows read, write, close and the transaction's statements",
     ]);
   });
 

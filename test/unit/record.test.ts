@@ -81,10 +81,15 @@ describe('a recording as a scenario', () => {
         '4 4 40 read 2 1 = -11 0 ',
         '5 5 40 begin 8 0 = 0 0 ',
         '6 6 40 commit 0 0 = 0 0 ',
-        `7 7 40 savepoint 0 0 = 0 1 ${hex('s')}`,
+        `7 7 40 savepoint 0 0 = 0 3 ${hex('a b')}`,
         '8 8 40 close 9 0 = 0 0 ',
         '9 9 40 read 1 1 = -11 0 ',
         '10 10 40 write 1 1 = -11 1 61',
+        '11 11 40 begin 4 0 = 0 0 ',
+        `12 12 40 savepoint 0 0 = 0 2 ${hex('sp')}`,
+        `13 13 40 rollback_to 0 0 = 0 2 ${hex('sp')}`,
+        `14 14 40 release 0 0 = -22 2 ${hex('no')}`,
+        '15 15 40 commit 1 0 = 0 0 ',
       ]),
     );
     const s = recordingToScenario(rec, PROG);
@@ -92,13 +97,21 @@ describe('a recording as a scenario', () => {
     assert.deepEqual(why, [
       '7 a write of 10 bytes, 4 kept (raise sqliteos.record_bytes)',
       '8 a read that returned EAGAIN on a pipe made without O_NONBLOCK (a signal, or F_SETFL, which is not recorded): not in the scenario language yet',
-      '11 savepoint (savepoints, 555-557): not in the scenario language yet',
+      '11 a savepoint name the language cannot write (letters, digits and _, at most 64): "a b"',
       '12 pipe 9 was made before the recording began (its ends have no label)',
     ]);
     // A pipe made with O_NONBLOCK is one, and its EAGAIN is expected by name.
     assert.deepEqual(s.source.split('\n').filter((l) => /r1|w1/.test(l) && !l.startsWith('#')), ['P1 pipe r1 w1 nonblock', 'P1 read r1 1 == EAGAIN', 'P1 write w1 "a" == EAGAIN']);
-    // 553(8) and 554(0): a write transaction and its rollback.
-    assert.deepEqual(s.source.split('\n').filter((l) => /begin|commit|rollback/.test(l) && !l.startsWith('#')), ['P1 begin write', 'P1 rollback']);
+    // 553(8) and 554(0): a write transaction and its rollback; savepoints, an unknown one's EINVAL kept as it fails again.
+    assert.deepEqual(s.source.split('\n').filter((l) => /begin|commit|rollback|savepoint|release/.test(l) && !l.startsWith('#')), [
+      'P1 begin write',
+      'P1 rollback',
+      'P1 begin',
+      'P1 savepoint sp',
+      'P1 rollback to sp',
+      'P1 release no == EINVAL',
+      'P1 commit',
+    ]);
   });
 
   it('keeps bytes past the bound by their digest: a pattern as its count; other read bytes without an expectation, noted', () => {

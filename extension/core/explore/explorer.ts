@@ -16,7 +16,7 @@
  * search's is shortened (shorten.ts). The debug adapter replays either.
  */
 import type { AnomalyKind } from '../sim/events';
-import type { OpName } from '../sim/program';
+import { type OpName, TXN_OPS } from '../sim/program';
 import type { SimOptions } from '../sim/types';
 import type { Scenario } from '../scenario/ast';
 import { RunSnapshot, ScenarioRun } from '../scenario/runner';
@@ -164,7 +164,7 @@ function checkUnseen(run: ScenarioRun, snap: RunSnapshot, u: number, q: number, 
   if (hash(run) !== first) throw new IndependenceError(`P${u}'s step called unseen, but it and P${q}'s step differ in their two orders ${at}`);
 }
 
-const READER_OPS = new Set(['query', 'begin', 'commit', 'rollback']);
+const READER_OPS = new Set(['query', ...TXN_OPS]);
 
 /**
  * Whether anyone else could observe `pid`'s steps while it holds the write mutex: only a process that

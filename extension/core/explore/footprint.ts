@@ -17,6 +17,7 @@
  */
 import type { Scenario, Statement } from '../scenario/ast';
 import type { ScenarioRun } from '../scenario/runner';
+import { TXN_OPS } from '../sim/program';
 import { pipeLabels, scenarioQueries } from './canonical';
 
 export type Footprint = Set<string>;
@@ -60,7 +61,7 @@ export class FutureStatements {
       const list = run.statementsOf(pid);
       for (let i = this.firstLeft(run, pid); i < list.length; i++) {
         const op = list[i].op;
-        if (op === 'query' || op === 'begin' || op === 'commit' || op === 'rollback') return true;
+        if (op === 'query' || TXN_OPS.has(op)) return true;
       }
     }
     return false;
@@ -138,6 +139,9 @@ export class FutureStatements {
         case 'begin':
         case 'commit':
         case 'rollback':
+        case 'savepoint':
+        case 'release':
+        case 'rollback_to':
           // The whole store, under its lock levels; quiet() is false while any is left, so 'cs' conflicts.
           out.add('cs');
           break;

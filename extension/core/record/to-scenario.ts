@@ -4,7 +4,7 @@
  * than one pipe), shared by every process, as the language has them; the calls in the order the tables
  * saw them (a read's and a write's taken under the kernel's locks), each read with `==` the bytes it got,
  * and a call that failed or wrote less than it was given with `==` what it returned (an errno by
- * name, or the count). What the language cannot say (savepoints, a call cut short by a signal,
+ * name, or the count). What the language cannot say (a call cut short by a signal,
  * O_NONBLOCK set after the pipe was made, bytes the recorder did not keep) is refused,
  * naming the record; what it need not say (close-on-exec without an exec) is kept with a note. Nothing
  * is dropped.
@@ -180,8 +180,17 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         else lines.push(`${p} query ${s}${r.result < 0 ? `  # the kernel returned ${errName(r.result)}` : ''}`);
         break;
       }
-      default:
-        refuse(r, `${r.op} (savepoints, 555-557): not in the scenario language yet`);
+      case 'savepoint':
+      case 'release':
+      case 'rollback_to': {
+        const name = Buffer.from(r.data).toString('latin1');
+        const verb = r.op === 'rollback_to' ? 'rollback to' : r.op;
+        if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || r.data.length < r.bytes) refuse(r, `a savepoint name the language cannot write (letters, digits and _, at most 64): ${JSON.stringify(name)}`);
+        // an unknown name fails the replay too (EINVAL)
+        else if (r.result < 0 && r.result !== Err.EINVAL) refuse(r, `a ${verb} that failed with ${errName(r.result)}: a replay would not fail`);
+        else lines.push(`${p} ${verb} ${name}${r.result < 0 ? ` == ${errName(r.result)}` : ''}`);
+        break;
+      }
     }
   }
   if (cloexec) notes.push('a pipe was made with O_CLOEXEC; the recording has no exec, so it changed nothing here');

@@ -53,8 +53,9 @@ export type Statement = StmtBase &
     | { op: 'close'; fd: Label; expect?: ResultExpect | ErrnoExpect }
     | { op: 'exit' }
     | { op: 'query'; sql: string }
-    | { op: 'begin'; write?: true }
-    | { op: 'commit' | 'rollback' }
+    | { op: 'begin'; write?: true; expect?: ResultExpect | ErrnoExpect }
+    | { op: 'commit' | 'rollback'; expect?: ResultExpect | ErrnoExpect }
+    | { op: 'savepoint' | 'release' | 'rollback_to'; name: Label; expect?: ResultExpect | ErrnoExpect }
   );
 
 export interface Scenario {

@@ -10,7 +10,7 @@ import { sameBytes, showBytes } from './bytes';
  * `result`: the return value (negative: an errno); `error`: its text; `data`: a read's bytes.
  */
 export function unmetExpectation(s: Statement, result: unknown, error: string | null | undefined, data?: Uint8Array): string | undefined {
-  if ((s.op !== 'read' && s.op !== 'write' && s.op !== 'close') || !s.expect) return undefined;
+  if (!('expect' in s) || !s.expect) return undefined;
   const e = s.expect;
   const got = () => error ?? (data ? `${showBytes(data)} (${data.length} bytes)` : `result ${String(result)}`);
   if (e.kind === 'errno') return result === e.code ? undefined : `${s.op} expected ${e.name}, got ${got()}`;

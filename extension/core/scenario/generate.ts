@@ -4,8 +4,8 @@
  * transactions, queries and exits, in an order that parses (every process and label exists where it is
  * used) but is otherwise free: a label may name an fd the process never had or has closed, a read may
  * wait for ever. The same seed gives the same text, so a failure is reproduced from its seed alone.
- * Choices added to the language later (O_NONBLOCK pipes, write transactions, rollback) draw from a
- * second stream, so a seed's other statements stay as they were where it makes none of them.
+ * Choices added to the language later (O_NONBLOCK pipes, write transactions, rollback, savepoints)
+ * draw from a second stream.
  *
  * For the upstream profile (the published kernel, which many scenarios run on one after another
  * without a reboot): no capacity (it has none), writes of at most 100 bytes (its store is one 4 MiB
@@ -75,6 +75,12 @@ export function generateScenario(seed: number, profile: 'companion' | 'upstream'
     const e = pick(ends);
     const r = rnd();
     const fed = ends.filter((x) => x.balance > 0);
+    if (inTxn.has(p) && !up && later() < 0.3) {
+      // a savepoint, or a release or rollback to one of two names (it may not exist: EINVAL)
+      const name = `s${Math.floor(later() * 2)}`;
+      out.push(`P${p} ${['savepoint', 'savepoint', 'release', 'rollback to'][Math.floor(later() * 4)]} ${name}`);
+      continue;
+    }
     if (inTxn.has(p) && !writing.has(p) && (up || chance(0.6))) {
       // Inside its read transaction a process's pipe calls fail (EDEADLK): mostly it queries or commits.
       out.push(chance(0.5) ? end(p) : `P${p} query "${pick(queries)}"`);

@@ -9,6 +9,16 @@ import { ErrnoExpect, Label, Literal, ParseError, ParseResult, ResultExpect, Sce
 import { LexError, Token, tokenize } from './lexer';
 import { OP_NAMES } from '../sim/program';
 
+/** The operations as a file writes them (`rollback to NAME` is 557). */
+const OPS_AS_WRITTEN = OP_NAMES.map((n) => n.replace('_', ' ')).join(', ');
+
+/** A savepoint's name: an identifier, as 555-557 take it (1-64 bytes). */
+function savepointName(c: Cursor, line: number): Label {
+  const t = word(c, 'a savepoint name');
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(t.v)) throw new LineError(`'${t.v}' cannot be a savepoint name (letters, digits and _, at most 64)`, t.col);
+  return { name: t.v, line, col: t.col };
+}
+
 /** Largest count literal: enough for any benchmark-like scenario, small enough to keep memory sane. */
 export const MAX_COUNT = 64 * 1024 * 1024;
 
@@ -105,12 +115,13 @@ function errnoExpect(t: Extract<Token, { t: 'word' }>, line: number): ErrnoExpec
 
 /**
  * What follows `==`, if anything: for a read, the bytes (a literal) or an errno; for a write, the bytes
- * it returns written or an errno; for a close, 0 or an errno.
+ * it returns written or an errno; for a close, 0 or an errno; for a transaction's statement (553-557),
+ * what it returns (0, or the published kernel's positive codes) or an errno.
  */
-function expectation(c: Cursor, line: number, op: 'read' | 'write' | 'close'): Literal | ErrnoExpect | ResultExpect | undefined {
+function expectation(c: Cursor, line: number, op: 'read' | 'write' | 'close' | 'txn'): Literal | ErrnoExpect | ResultExpect | undefined {
   if (c.peek()?.t !== 'eq') return undefined;
   c.next('==');
-  const what = { read: 'the bytes it reads ("text", x"00ff" or a count) or an errno (EAGAIN, ...)', write: 'the bytes it writes (a number) or an errno (EAGAIN, ...)', close: '0 or an errno (EBADF, ...)' }[op];
+  const what = { read: 'the bytes it reads ("text", x"00ff" or a count) or an errno (EAGAIN, ...)', write: 'the bytes it writes (a number) or an errno (EAGAIN, ...)', close: '0 or an errno (EBADF, ...)', txn: 'what it returns (a number) or an errno (EINVAL, ...)' }[op];
   const t = c.peek();
   if (t?.t === 'word') return errnoExpect(c.next(what) as Extract<Token, { t: 'word' }>, line);
   if (op === 'read') return literal(c, line, what);
@@ -146,7 +157,7 @@ function parseDirective(c: Cursor, d: Directives, seen: Map<string, number>, lin
 
 function parseStatement(c: Cursor, line: number, text: string): Statement {
   const p = proc(c);
-  const opTok = word(c, `an operation (${OP_NAMES.join(', ')})`);
+  const opTok = word(c, `an operation (${OPS_AS_WRITTEN})`);
   const base = { line, col: p.col, pid: p.pid, text };
   let s: Statement;
   switch (opTok.v) {
@@ -195,17 +206,29 @@ function parseStatement(c: Cursor, line: number, text: string): Statement {
         c.next('a transaction kind');
         if (kind.v === 'write') s.write = true;
       }
+      s.expect = expectation(c, line, 'txn') as ResultExpect | ErrnoExpect | undefined;
       break;
     }
-    case 'exit':
-    case 'commit':
     case 'rollback':
+    case 'commit':
+      if (opTok.v === 'rollback' && c.peek()?.t === 'word' && (c.peek() as Extract<Token, { t: 'word' }>).v === 'to') {
+        c.next('to');
+        s = { ...base, op: 'rollback_to', name: savepointName(c, line) };
+      } else s = { ...base, op: opTok.v };
+      s.expect = expectation(c, line, 'txn') as ResultExpect | ErrnoExpect | undefined;
+      break;
+    case 'savepoint':
+    case 'release':
+      s = { ...base, op: opTok.v, name: savepointName(c, line) };
+      s.expect = expectation(c, line, 'txn') as ResultExpect | ErrnoExpect | undefined;
+      break;
+    case 'exit':
       s = { ...base, op: opTok.v };
       break;
     default:
-      throw new LineError(`unknown operation '${opTok.v}' (${OP_NAMES.join(', ')})`, opTok.col);
+      throw new LineError(`unknown operation '${opTok.v}' (${OPS_AS_WRITTEN})`, opTok.col);
   }
-  if (c.peek()?.t === 'eq') throw new LineError("'==' only follows a read, a write or a close", c.peek()!.col);
+  if (c.peek()?.t === 'eq') throw new LineError(`'==' does not follow ${s.op}: it follows read, write, close and the transaction's statements`, c.peek()!.col);
   c.end();
   return s;
 }

@@ -48,6 +48,11 @@ export function compilePlan(s: Scenario, capacity?: number): Plan {
       case 'begin':
         lines.push(st.write ? `${head} write` : head);
         break;
+      case 'savepoint':
+      case 'release':
+      case 'rollback_to':
+        lines.push(`${head} ${hex(Buffer.from(st.name.name, 'utf8'))}`);
+        break;
       default:
         lines.push(head);
     }

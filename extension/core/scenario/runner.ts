@@ -227,6 +227,10 @@ export class ScenarioRun {
         return { op: 'query', sql: s.sql };
       case 'begin':
         return s.write ? { op: 'begin', write: true } : { op: 'begin' };
+      case 'savepoint':
+      case 'release':
+      case 'rollback_to':
+        return { op: s.op, name: s.name.name };
       default:
         return { op: s.op };
     }

@@ -129,10 +129,69 @@ export function commitProgram(op: 'commit' | 'rollback' = 'commit'): Program {
 /** The caller's transaction is over (its connection already at NONE): the jobs it kept run, its write mutex goes. */
 export function endTxn(x: Exec): void {
   x.p.txnConn = null;
+  delete x.p.savepoints;
   // Companion jobs (fork, exit, close) kept for this transaction's end.
   x.k.runDeferred(x.p);
   if (x.p.txnWrite) {
     delete x.p.txnWrite;
     x.k.mutexUnlock(x.p);
   }
+}
+
+/**
+ * Where RELEASE or ROLLBACK TO of `name` leaves the caller's savepoints, or undefined if it has none
+ * by that name (SQLite's "no such savepoint"; names compare without case, as SQLite's do).
+ */
+function savepointsAfter(x: Exec, op: 'savepoint' | 'release' | 'rollback_to', name: string): string[] | undefined {
+  const list = x.p.savepoints ?? [];
+  if (op === 'savepoint') return [...list, name];
+  const at = list.map((n) => n.toLowerCase()).lastIndexOf(name.toLowerCase());
+  if (at < 0) return undefined;
+  // RELEASE drops it and every one after it; ROLLBACK TO keeps it
+  return list.slice(0, op === 'release' ? at : at + 1);
+}
+
+const SAVEPOINT_SQL = { savepoint: 'SAVEPOINT', release: 'RELEASE', rollback_to: 'ROLLBACK TO' } as const;
+
+/**
+ * 555-557 on the caller's open transaction: SAVEPOINT / RELEASE / ROLLBACK TO "name". Nothing is
+ * written through a transaction's connection (pipe calls commit on their own), so a savepoint changes
+ * no row; what is seen is which names exist. The companion kernel: -EINVAL without a transaction or
+ * for a name it has not got. The published one: no transaction oopses (current->sql_ref is NULL),
+ * and an unknown name returns SQLITE_ERROR as a positive 1.
+ */
+export function savepointProgram(op: 'savepoint' | 'release' | 'rollback_to'): Program {
+  return new Program(op, [
+    {
+      id: 'check',
+      kind: 'check',
+      text: 'is a transaction open?',
+      unseen: () => true,
+      run: (x) => {
+        if (x.p.txnConn !== null) return;
+        if (x.k.opts.profile === 'companion') return x.k.finish(x, Err.EINVAL, 'EINVAL (-22): no transaction is open');
+        const msg = 'kernel oops in perform_on_savepoint: current->sql_ref is NULL with no transaction open';
+        x.k.anomaly(x.p, 'error', msg);
+        x.k.finish(x, Err.EFAULT, msg);
+        x.p.status = 'exited';
+      },
+    },
+    {
+      id: 'exec',
+      kind: 'txn',
+      text: `${SAVEPOINT_SQL[op]} "name" on the transaction's connection`,
+      run: (x) => {
+        const call = x.l.call;
+        if (call.op !== op) return;
+        const after = savepointsAfter(x, op, call.name);
+        if (!after) {
+          if (x.k.opts.profile === 'companion') return x.k.finish(x, Err.EINVAL, `EINVAL (-22): no such savepoint: ${call.name}`);
+          return x.k.finish(x, 1);
+        }
+        if (after.length) x.p.savepoints = after;
+        else delete x.p.savepoints;
+        x.k.finish(x, 0);
+      },
+    },
+  ]);
 }

@@ -9,7 +9,7 @@
  * Readers and writers wait exclusively and are woken one at a time (a reader that leaves bytes behind
  * wakes the next, as the paper's algorithm 5 does; a writer that leaves room behind, likewise).
  */
-import { beginProgram, commitProgram, queryProgram } from './common';
+import { beginProgram, commitProgram, queryProgram, savepointProgram } from './common';
 import { closeProgram, companionSpawn, exitProgram, releaseEnd } from './companion-lifecycle';
 import { concat, lookup, ownTable, pipeOf, refuseInsideTxn } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, sleepOn } from './program';
@@ -345,6 +345,9 @@ export function companionPrograms(): Record<OpName, Program> {
     begin: beginProgram(),
     commit: commitProgram(),
     rollback: commitProgram('rollback'),
+    savepoint: savepointProgram('savepoint'),
+    release: savepointProgram('release'),
+    rollback_to: savepointProgram('rollback_to'),
   };
 }
 

@@ -24,12 +24,16 @@ export type OpCall =
   | { op: 'query'; sql: string }
   | { op: 'begin'; write?: boolean }
   | { op: 'commit' }
-  | { op: 'rollback' };
+  | { op: 'rollback' }
+  | { op: 'savepoint' | 'release' | 'rollback_to'; name: string };
 
 export type OpName = OpCall['op'];
 
 /** The scenario language's operations, in the order its help lists them. */
-export const OP_NAMES: readonly OpName[] = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit', 'rollback'];
+export const OP_NAMES: readonly OpName[] = ['pipe', 'fork', 'thread', 'write', 'read', 'close', 'exit', 'query', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to'];
+
+/** The operations on a process's own transaction (553-557): none takes the write mutex but 553(8). */
+export const TXN_OPS: ReadonlySet<string> = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
 
 /** The published kernel's functions behind the operations that have one (function breakpoints take either name). */
 export const KERNEL_FUNCTIONS: Readonly<Record<string, readonly OpName[]>> = {
@@ -39,6 +43,9 @@ export const KERNEL_FUNCTIONS: Readonly<Record<string, readonly OpName[]>> = {
   ksqlite_query: ['query'],
   sql_start_transaction: ['begin'],
   sql_rollback_transaction: ['commit', 'rollback'],
+  sql_start_savepoint: ['savepoint'],
+  sql_release_savepoint: ['release'],
+  sql_rollback_savepoint: ['rollback_to'],
 };
 
 /**

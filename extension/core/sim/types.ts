@@ -159,6 +159,8 @@ export interface ProcState {
   txnConn: number | null;
   /** That transaction is 553(8)'s: the process holds the global write mutex in user space. */
   txnWrite?: true;
+  /** Its savepoints (555), oldest first, as named. */
+  savepoints?: string[];
   current: InFlight | null;
   /** Index of the next statement this process will start. */
   next: number;

@@ -6,7 +6,7 @@
  * no EOF, EPIPE or capacity, readers wait non-exclusively (every one is woken), and a successful read leaks
  * its connection.
  */
-import { queryProgram } from './common';
+import { queryProgram, savepointProgram } from './common';
 import { concat } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, rollbackStep, sleepOn } from './program';
 import { Q } from './schema';
@@ -378,6 +378,7 @@ function commitProgram(op: 'commit' | 'rollback'): Program {
         }
         x.k.closeConn(x.p.txnConn!);
         x.p.txnConn = null;
+        delete x.p.savepoints;
         x.k.finish(x, 0);
       },
     },
@@ -408,6 +409,9 @@ export function upstreamPrograms(): Record<OpName, Program> {
     begin: beginProgram(),
     commit: commitProgram('commit'),
     rollback: commitProgram('rollback'),
+    savepoint: savepointProgram('savepoint'),
+    release: savepointProgram('release'),
+    rollback_to: savepointProgram('rollback_to'),
   };
 }
 
