@@ -55,8 +55,13 @@ async function wedgesPublished(scenario: Scenario): Promise<string | undefined> 
     run.runDefault();
     const owner = run.kernel.state.mutex.owner;
     if (owner === null) return undefined;
-    const begin = [...scenario.statements].reverse().find((x) => x.pid === owner && x.op === 'begin' && x.write);
-    return `${scenario.file}:${begin?.line ?? 0}: P${owner}'s \`begin write\` keeps the published kernel's write mutex for ever (it sleeps on it, or exits, or is killed at the end holding it), and every later fork there, the SSH server's too, would hang: not run (\`sqliteos run ${scenario.file} --profile upstream\` shows it on the simulator)`;
+    const p = run.kernel.state.procs[owner];
+    const hang = `and every later fork there, the SSH server's too, would hang: not run (\`sqliteos run ${scenario.file} --profile upstream\` shows it on the simulator)`;
+    if (p?.txnWrite) {
+      const begin = [...scenario.statements].reverse().find((x) => x.pid === owner && x.op === 'begin' && x.write)!;
+      return `${scenario.file}:${begin.line}: P${owner}'s \`begin write\` keeps the published kernel's write mutex for ever (it sleeps on it, or exits, or is killed at the end holding it), ${hang}`;
+    }
+    return `${scenario.file}:${p?.current?.line ?? 0}: P${owner} is left holding the published kernel's write mutex (its call never returns), ${hang}`;
   } finally {
     run.kernel.close();
   }

@@ -67,5 +67,10 @@ describe('debug runtime: function breakpoints by kernel name', () => {
     assert.equal(s.reason, 'function breakpoint');
     assert.equal(s.description, 'Breakpoint on rollback');
     rt.close();
+    const c = await launched(example('19-savepoints.sqlos'));
+    c.setFunctionBreakpoints(['sql_rollback_transaction']);
+    const at = (await nextStop(c, () => c.start(false))) as Stop;
+    assert.equal(at.description, 'Breakpoint on commit');
+    c.close();
   });
 });

@@ -264,6 +264,9 @@ describe('example scenarios', () => {
     assert.deepEqual(kinds(await run(src, { profile: 'upstream' })), ['deadlock@4']);
     // A read transaction's pipe calls are refused; a write transaction's are not. A second begin, and an end without one, are EINVAL.
     const twice = await run('P1 pipe r w\nP1 begin write\nP1 begin\nP1 write w "x" == 1\nP1 commit\nP1 rollback\n');
+    // The holder's write that would sleep on a full pipe: what it wrote, then EDEADLK.
+    const full = await run('@capacity 8\nP1 pipe r w\nP1 begin write\nP1 write w 10 == 8\nP1 write w "x" == EDEADLK\nP1 commit\nP1 read r 100 == 8\n');
+    assert.equal(full.ok, true, JSON.stringify(full.anomalies));
     assert.deepEqual([3, 4, 5, 6].map((l) => opAt(twice, l).result), [-22, 1, 0, -22]);
   });
 

@@ -70,7 +70,7 @@ describe('minimize', () => {
     run.kernel.close();
   });
 
-  it('keeps a write\'s and a close\'s expectation in the text it writes, also with the data halved', async () => {
+  it('keeps a write\'s and a close\'s expectation in the text it writes, and a write expected to write N bytes whole', async () => {
     // The close's EBADF is what fails; the short write's `== 2` is not needed.
     const src = '@capacity 8\nP1 pipe r w nonblock\nP1 write w "abcdef"\nP1 write w 5000 == 2\nP1 query "SELECT 1"\nP1 close w == EBADF\nP1 exit\n';
     const res = await minimize(parse(src), src, { by: 'run' });
@@ -78,7 +78,11 @@ describe('minimize', () => {
     assert.deepEqual(statementsOf(res.source), ['P1 pipe r w nonblock', 'P1 close w == EBADF'], res.source);
     const short = 'P1 pipe r w nonblock\nP1 write w 5000 == 7\nP1 exit\n';
     const kept = await minimize(parse(short), short, { by: 'run' });
-    assert.deepEqual(statementsOf(kept.source), ['P1 pipe r w nonblock', 'P1 write w 1 == 7'], kept.source);
+    assert.deepEqual(statementsOf(kept.source), ['P1 pipe r w nonblock', 'P1 write w 5000 == 7'], kept.source);
+    // A transaction statement's expectation not needed goes too.
+    const txn = 'P1 pipe r w\nP1 begin == 0\nP1 read r 1 == "x"\n';
+    const cut = await minimize(parse(txn), txn, { by: 'run' });
+    assert.deepEqual(statementsOf(cut.source), ['P1 pipe r w', 'P1 begin', 'P1 read r 1 == "x"'], cut.source);
   });
 
   it('--run keeps an anomaly of the default schedule (the published kernel has no EOF)', async () => {

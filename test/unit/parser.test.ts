@@ -101,7 +101,7 @@ describe('scenario parser', () => {
     assert.equal(ebadf.op === 'close' && ebadf.expect?.kind === 'errno' && ebadf.expect.code, -9);
     assert.deepEqual(errors('P1 pipe r w fast\nP1 read r 1 == EWHAT\nP1 close r == 3'), [
       "f.sqlos:1:13: unknown pipe flag 'fast' (nonblock)",
-      "f.sqlos:2:16: unknown errno 'EWHAT' (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EFAULT, EINVAL, EPIPE, EDEADLK, ENOSYS)",
+      "f.sqlos:2:16: unknown errno 'EWHAT' (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EFAULT, EINVAL, EMFILE, EFBIG, EPIPE, EDEADLK, ENOSYS, ETIMEDOUT)",
       'f.sqlos:3:15: expected 0 or an errno (EBADF, ...), got number 3',
     ]);
     const t = parseScenario('P1 begin write\nP1 rollback\nP1 begin read\nP1 commit\n', 'f.sqlos');

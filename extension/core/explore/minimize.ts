@@ -12,6 +12,7 @@ import type { Literal, Scenario, Statement } from '../scenario/ast';
 import { showBytes } from '../scenario/bytes';
 import { DEFAULT_OPTIONS, resolveOptions } from '../scenario/options';
 import { parseScenario } from '../scenario/parser';
+import { printStatement } from '../scenario/print';
 import { Anomaly, ScenarioRun } from '../scenario/runner';
 import type { AnomalyKind } from '../sim/events';
 import type { SimOptions } from '../sim/types';
@@ -80,11 +81,7 @@ async function defaultAnomalies(scenario: Scenario, sim: Partial<SimOptions>): P
 }
 
 function withText(s: Statement): Statement {
-  const expect = 'expect' in s && s.expect ? ` == ${s.expect.source}` : '';
-  if (s.op === 'write') return { ...s, text: `P${s.pid} write ${s.fd.name} ${s.data.source}${expect}` };
-  if (s.op === 'read') return { ...s, text: `P${s.pid} read ${s.fd.name} ${s.n}${expect}` };
-  if (s.op === 'close') return { ...s, text: `P${s.pid} close ${s.fd.name}${expect}` };
-  return s;
+  return { ...s, text: printStatement(s) };
 }
 
 const bytesOf = (items: Items) => items.reduce((n, s) => n + (s.op === 'write' ? s.data.bytes.length : 0), 0);
@@ -236,13 +233,14 @@ class Shrinker {
     let any = false;
     for (let i = this.items.length - 1; i >= 0 && !this.stopped; i--) {
       const s = this.items[i];
-      if ((s.op === 'read' || s.op === 'write' || s.op === 'close') && s.expect) any = (await this.try(this.replace(i, { ...s, expect: undefined } as Statement))) || any;
+      if ('expect' in s && s.expect) any = (await this.try(this.replace(i, { ...s, expect: undefined } as Statement))) || any;
     }
     for (let i = this.items.length - 1; i >= 0 && !this.stopped; i--) {
       for (;;) {
         const s = this.items[i];
         const halved =
-          s.op === 'write' && s.data.bytes.length > 1
+          // a write expected to write N bytes keeps its data: halved, it could not write N whatever happens
+          s.op === 'write' && s.data.bytes.length > 1 && s.expect?.kind !== 'result'
             ? { ...s, data: prefix(s.data, s.data.bytes.length >> 1) }
             : s.op === 'read' && s.n > 1
               ? { ...s, n: s.n >> 1, expect: s.expect && 'bytes' in s.expect ? prefix(s.expect, Math.min(s.expect.bytes.length, s.n >> 1)) : s.expect }

@@ -12,10 +12,13 @@ import { OP_NAMES } from '../sim/program';
 /** The operations as a file writes them (`rollback to NAME` is 557). */
 const OPS_AS_WRITTEN = OP_NAMES.map((n) => n.replace('_', ' ')).join(', ');
 
+/** What the language takes for a savepoint's name: an identifier of at most 64 bytes (555-557 take 1-64). */
+export const SAVEPOINT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 /** A savepoint's name: an identifier, as 555-557 take it (1-64 bytes). */
 function savepointName(c: Cursor, line: number): Label {
   const t = word(c, 'a savepoint name');
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(t.v)) throw new LineError(`'${t.v}' cannot be a savepoint name (letters, digits and _, at most 64)`, t.col);
+  if (!SAVEPOINT_NAME.test(t.v)) throw new LineError(`'${t.v}' cannot be a savepoint name (letters, digits and _, at most 64)`, t.col);
   return { name: t.v, line, col: t.col };
 }
 

@@ -64,7 +64,8 @@ export function queryProgram(inTxn = true): Program {
 }
 
 const SHARED_NOW = lockTo(Lock.SHARED, 'lock_shared');
-const isWrite = (x: Exec) => x.l.call.op === 'begin' && x.l.call.write === true;
+/** The call is 553(8). */
+export const isWrite = (x: Exec) => x.l.call.op === 'begin' && x.l.call.write === true;
 
 /**
  * 553: 4 opens a read transaction (its connection takes SHARED now and holds it); 8 takes the global

@@ -420,7 +420,9 @@ export class SimEngine {
     for (const c of this.state.store.conns.filter((k) => k.pid === p.pid && k.id !== p.txnConn)) {
       this.unlock({ ...x, l: { ...x.l, conn: c.id } }, Lock.NONE, true);
     }
-    if (this.state.mutex.owner === p.pid) this.mutexUnlock(p);
+    // the call's own hold only: a 553(8) holder keeps the one it took in user space
+    const m = this.state.mutex;
+    if (m.owner === p.pid && (!p.txnWrite || m.nested)) this.mutexUnlock(p);
     const msg = `${p.current!.op}: ${e.message}`;
     this.anomaly(p, 'error', msg);
     x.halted = null;

@@ -295,7 +295,8 @@ export function sleepOn(w: WaitSpec): Step[] {
     {
       // Companion: asleep, 553(8)'s holder would hold every pipe (sqlos_pipe_sleep); a write returns what it wrote.
       id: 'prepare_wait',
-      kind: 'check',
+      // a sleep step, as prepare_to_wait was: the searches' switch point before joining the queue stays
+      kind: 'sleep',
       text: 'holding the write mutex from user space (553(8))? -EDEADLK instead of sleeping',
       when: (x) => x.k.state.mutex.owner === x.p.pid && x.k.state.mutex.nested !== undefined,
       run: (x) => {

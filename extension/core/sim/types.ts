@@ -36,9 +36,12 @@ export const Err = {
   ENOMEM: -12,
   EFAULT: -14,
   EINVAL: -22,
+  EMFILE: -24,
+  EFBIG: -27,
   EPIPE: -32,
   EDEADLK: -35,
   ENOSYS: -38,
+  ETIMEDOUT: -110,
   SQLITE_BUSY: -5,
   SQLITE_NOMEM: -7,
   SQLITE_DONE: -101,
@@ -48,6 +51,12 @@ const ERR_NAMES = new Map<number, string>(Object.entries(Err).map(([name, code])
 
 /** Linux errno values by name, as a scenario's `== ENAME` names them (SQLite's codes are not errnos). */
 export const ERRNOS: ReadonlyMap<string, number> = new Map(Object.entries(Err).filter(([name]) => name.startsWith('E')));
+
+/** An errno's name alone (EAGAIN), undefined for one not in the table. */
+export function errnoName(code: number): string | undefined {
+  const name = ERR_NAMES.get(code);
+  return name?.startsWith('E') ? name : undefined;
+}
 
 export function errName(code: number): string {
   return `${ERR_NAMES.get(code) ?? 'error'} (${code})`;

@@ -6,7 +6,7 @@
  * no EOF, EPIPE or capacity, readers wait non-exclusively (every one is woken), and a successful read leaks
  * its connection.
  */
-import { queryProgram, savepointProgram } from './common';
+import { isWrite, queryProgram, savepointProgram } from './common';
 import { concat } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, rollbackStep, sleepOn } from './program';
 import { Q } from './schema';
@@ -348,8 +348,6 @@ function beginProgram(): Program {
     },
   ]);
 }
-
-const isWrite = (x: Exec) => x.l.call.op === 'begin' && x.l.call.write === true;
 
 /** 554: the write mutex let go first if 8 took it; COMMIT (1) or nothing (anything else: no ROLLBACK runs); close the connection. */
 function commitProgram(op: 'commit' | 'rollback'): Program {
