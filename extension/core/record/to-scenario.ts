@@ -10,9 +10,8 @@
  * is dropped.
  */
 import { showBytes } from '../scenario/bytes';
-import { parseScenario, patternBytes } from '../scenario/parser';
+import { SAVEPOINT_NAME, parseScenario, patternBytes } from '../scenario/parser';
 import { Err, errnoName } from '../sim/types';
-import { SAVEPOINT_NAME } from '../scenario/parser';
 import { CallRecord, Recording, fnv1a64 } from './recording';
 
 export interface RecordedProgram {
@@ -168,10 +167,12 @@ export function recordingToScenario(rec: Recording, prog: RecordedProgram): Reco
         else if (r.result < 0) refuse(r, `a begin that failed with ${errName(r.result)}: a replay would begin`);
         else lines.push(`${p} begin${r.args[0] === 8 ? ' write' : ''}`);
         break;
-      case 'commit':
-        if (r.result < 0) refuse(r, `a ${r.args[0] === 1 ? 'commit' : 'rollback'} that failed with ${errName(r.result)}: a replay would end the transaction`);
-        else lines.push(`${p} ${r.args[0] === 1 ? 'commit' : 'rollback'}`);
+      case 'commit': {
+        const verb = r.args[0] === 1 ? 'commit' : 'rollback';
+        if (r.result < 0) refuse(r, `a ${verb} that failed with ${errName(r.result)}: a replay would end the transaction`);
+        else lines.push(`${p} ${verb}`);
         break;
+      }
       case 'query': {
         // One NUL at the end is the C string's end, passed as the published 549 needs it (it runs
         // exactly the bytes it is given as a C string); it is not part of the SQL.

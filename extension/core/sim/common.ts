@@ -101,18 +101,33 @@ export function beginProgram(): Program {
   ]);
 }
 
+/**
+ * 554-557's first step: is a transaction open? Without one the companion kernel returns -EINVAL; the
+ * published one dereferences current->sql_ref (NULL) and oopses (`oops` says where).
+ */
+export function needsTxn(oops: string, text = 'is a transaction open?'): Step {
+  return {
+    id: 'check',
+    kind: 'check',
+    text,
+    unseen: () => true,
+    run: (x) => {
+      if (x.p.txnConn !== null) return;
+      if (x.k.opts.profile === 'companion') return x.k.finish(x, Err.EINVAL, 'EINVAL (-22): no transaction is open');
+      x.k.anomaly(x.p, 'error', oops);
+      x.k.finish(x, Err.EFAULT, oops);
+      x.p.status = 'exited';
+    },
+  };
+}
+
+/** The published 554's oops with no transaction open. */
+export const COMMIT_OOPS = 'kernel oops in ksqlite_close_for_write: 554 with no transaction open dereferences current->sql_ref (NULL)';
+
 /** 554: 1 commits, anything else (`rollback`) rolls back; the write mutex of a 553(8) goes with it. */
 export function commitProgram(op: 'commit' | 'rollback' = 'commit'): Program {
   return new Program(op, [
-    {
-      id: 'check',
-      kind: 'check',
-      text: 'is a transaction open?',
-      unseen: () => true,
-      run: (x) => {
-        if (x.p.txnConn === null) x.k.finish(x, Err.EINVAL, 'EINVAL (-22): no transaction is open');
-      },
-    },
+    needsTxn(COMMIT_OOPS),
     {
       id: 'unlock_none',
       kind: 'lock',
@@ -163,20 +178,7 @@ const SAVEPOINT_SQL = { savepoint: 'SAVEPOINT', release: 'RELEASE', rollback_to:
  */
 export function savepointProgram(op: 'savepoint' | 'release' | 'rollback_to'): Program {
   return new Program(op, [
-    {
-      id: 'check',
-      kind: 'check',
-      text: 'is a transaction open?',
-      unseen: () => true,
-      run: (x) => {
-        if (x.p.txnConn !== null) return;
-        if (x.k.opts.profile === 'companion') return x.k.finish(x, Err.EINVAL, 'EINVAL (-22): no transaction is open');
-        const msg = 'kernel oops in perform_on_savepoint: current->sql_ref is NULL with no transaction open';
-        x.k.anomaly(x.p, 'error', msg);
-        x.k.finish(x, Err.EFAULT, msg);
-        x.p.status = 'exited';
-      },
-    },
+    needsTxn('kernel oops in perform_on_savepoint: current->sql_ref is NULL with no transaction open'),
     {
       id: 'exec',
       kind: 'txn',

@@ -6,7 +6,7 @@
  * no EOF, EPIPE or capacity, readers wait non-exclusively (every one is woken), and a successful read leaks
  * its connection.
  */
-import { isWrite, queryProgram, savepointProgram } from './common';
+import { COMMIT_OOPS, isWrite, needsTxn, queryProgram, savepointProgram } from './common';
 import { concat } from './companion-fd';
 import { Exec, OpName, Program, SimProfile, Step, begin, busyTail, commit, execSql, lockTo, lockWrite, mutexLock, mutexUnlock, querySql, ret, rollbackStep, sleepOn } from './program';
 import { Q } from './schema';
@@ -352,19 +352,7 @@ function beginProgram(): Program {
 /** 554: the write mutex let go first if 8 took it; COMMIT (1) or nothing (anything else: no ROLLBACK runs); close the connection. */
 function commitProgram(op: 'commit' | 'rollback'): Program {
   return new Program(op, [
-    {
-      id: 'check',
-      kind: 'check',
-      text: 'current->sql_ref->mode read with sql_ref NULL: the published kernel oopses',
-      unseen: () => true,
-      run: (x) => {
-        if (x.p.txnConn !== null) return;
-        const msg = 'kernel oops in ksqlite_close_for_write: 554 with no transaction open dereferences current->sql_ref (NULL)';
-        x.k.anomaly(x.p, 'error', msg);
-        x.k.finish(x, Err.EFAULT, msg);
-        x.p.status = 'exited';
-      },
-    },
+    needsTxn(COMMIT_OOPS, 'current->sql_ref->mode read with sql_ref NULL: the published kernel oopses'),
     {
       id: op,
       kind: 'txn',
